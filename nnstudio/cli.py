@@ -1,0 +1,41 @@
+"""The ``nnstudio`` command.
+
+``nnstudio`` or ``nnstudio FILE`` opens the desktop app. The subcommands run headless:
+
+    nnstudio validate FILE
+    nnstudio train FILE [--epochs N] [--lr X] [--optimizer NAME] [--batch-size N] [--seed N]
+                        [--save OUT] [--json]
+    nnstudio gradients FILE [--json]
+    nnstudio trace FILE [--sample K] [--format text|markdown]
+
+Bad input, whether a file or an argument, exits with code 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+
+SUBCOMMANDS = ("validate", "train", "gradients", "trace")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        from nnstudio import commands  # headless: never imports Qt
+
+        return commands.run(argv)
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0
+    if argv and argv[0] in ("-V", "--version"):
+        from nnstudio import __version__
+
+        print(f"nnstudio {__version__}")
+        return 0
+    if len(argv) > 1:
+        print(f"nnstudio: expected one project file or a subcommand "
+              f"({', '.join(SUBCOMMANDS)}), got {' '.join(argv)!r}", file=sys.stderr)
+        return 2
+    from nnstudio.gui.app import run_app
+
+    return run_app(argv[0] if argv else None)

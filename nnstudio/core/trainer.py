@@ -1,0 +1,249 @@
+"""Training as a generator: it yields a :class:`Snapshot` after every step or every epoch.
+
+The consumer pauses by not asking for the next snapshot and stops by calling :meth:`Trainer.stop`
+(checked between steps) or by dropping the generator. If the loss or a gradient becomes NaN or
+infinite, training stops with a final snapshot whose ``diverged`` says which value it was and
+when; the parameters stay at their last finite values.
+
+The trainer works on its own compiled :class:`~nnstudio.core.engine.Engine` and its parameter
+vector, never on the network: the caller applies a snapshot's ``params`` to the network
+(``engine.store_params(net, snap.params)``), so that a GUI thread can own the network while a
+worker thread trains.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Iterator
+
+import numpy as np
+
+from . import losses, optimizers
+from .engine import Engine
+from .network import Network, INITS
+
+Array = np.ndarray
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    loss: str = "mse"
+    optimizer: str = "adam"
+    learning_rate: float = 0.01
+    batch_size: int = 0          # 0: the whole dataset in every step
+    epochs: int = 100
+    seed: int = 0
+    init: str = "xavier"
+    validation_split: float = 0.0
+
+    def validate(self) -> "TrainSettings":
+        """Raise SettingsError naming the first bad setting."""
+        if self.loss not in losses.LOSSES:
+            raise SettingsError(f"unknown loss {self.loss!r} (known: {', '.join(losses.NAMES)})")
+        if self.optimizer not in optimizers.INFO:
+            raise SettingsError(
+                f"unknown optimizer {self.optimizer!r} (known: {', '.join(optimizers.NAMES)})"
+            )
+        if self.init not in INITS:
+            raise SettingsError(f"unknown initialisation {self.init!r} (known: {', '.join(INITS)})")
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
+                or not 0 < lr <= 1e3:
+            raise SettingsError(f"learning rate must be a number in (0, 1000], not {lr!r}")
+        for name, v, lo, hi in (("batch size", self.batch_size, 0, 10_000_000),
+                                ("epochs", self.epochs, 0, 100_000_000),
+                                ("seed", self.seed, 0, 2**63 - 1)):
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise SettingsError(f"{name} must be a whole number from {lo} to {hi}, not {v!r}")
+        vs = self.validation_split
+        if isinstance(vs, bool) or not isinstance(vs, (int, float)) or not 0 <= vs < 1:
+            raise SettingsError(f"validation split must be a fraction in [0, 1), not {vs!r}")
+        return self
+
+    def with_(self, **changes) -> "TrainSettings":
+        return replace(self, **changes).validate()
+
+
+@dataclass
+class Snapshot:
+    epoch: int                   # completed epochs
+    step: int                    # completed steps (batches)
+    loss: float                  # training loss over the whole training set at ``params``
+    params: Array                # a copy, in engine.param_ids order
+    grad_means: Array            # mean |dL/dp| per depth level (last step)
+    val_loss: float | None = None
+    epoch_end: bool = True
+    done: bool = False
+    diverged: str | None = None
+    batch_loss: float | None = None
+
+
+@dataclass
+class _State:
+    epoch: int = 0
+    step: int = 0
+    batch_in_epoch: int = 0
+    order: Array | None = None
+
+
+class Trainer:
+    def __init__(self, net: Network, X: Array, Y: Array, settings: TrainSettings, *,
+                 X_val: Array | None = None, Y_val: Array | None = None,
+                 engine: Engine | None = None):
+        self.settings = settings.validate()
+        self.engine = engine if engine is not None else Engine.compile(net)
+        self.net = net
+        self.X, self.Y = self.engine.check_data(X, Y)
+        if self.X.shape[0] == 0:
+            raise SettingsError("the dataset has no rows to train on")
+        self.X_val = self.Y_val = None
+        if X_val is not None and len(X_val):
+            self.X_val, self.Y_val = self.engine.check_data(X_val, Y_val)
+        self.opt = optimizers.make(settings.optimizer, settings.learning_rate)
+        self.rng = np.random.default_rng(settings.seed)
+        self.state = _State()
+        self._stop = False
+        self._grad = np.zeros_like(self.engine.params)
+        self._prev = np.empty_like(self.engine.params)
+        self.last_grad_means = np.zeros(len(self.engine.blocks) - 1)
+
+    # ------------------------------------------------------------------ control
+    def stop(self) -> None:
+        self._stop = True
+
+    @property
+    def params(self) -> Array:
+        return self.engine.params
+
+    def set_params(self, values: Array, trainable: Array | None = None) -> None:
+        """Apply parameter edits made elsewhere; they take effect at the next step."""
+        self.engine.set_params(values)
+        if trainable is not None:
+            self.engine.trainable[:] = trainable
+
+    def set_learning_rate(self, lr: float) -> None:
+        self.settings = self.settings.with_(learning_rate=lr)
+        self.opt.lr = float(lr)
+
+    @property
+    def batch_size(self) -> int:
+        n = self.X.shape[0]
+        bs = self.settings.batch_size
+        if self.settings.optimizer == "gd" or bs <= 0 or bs >= n:
+            return n
+        return bs
+
+    def batches_per_epoch(self) -> int:
+        return -(-self.X.shape[0] // self.batch_size)
+
+    # ------------------------------------------------------------------ measuring
+    def full_loss(self) -> float:
+        return self.engine.loss(self.X, self.Y, self.settings.loss)
+
+    def val_loss(self) -> float | None:
+        if self.X_val is None:
+            return None
+        return self.engine.loss(self.X_val, self.Y_val, self.settings.loss)
+
+    def snapshot(self, *, epoch_end: bool = True, done: bool = False,
+                 diverged: str | None = None, batch_loss: float | None = None) -> Snapshot:
+        return Snapshot(
+            epoch=self.state.epoch, step=self.state.step, loss=self.full_loss(),
+            params=self.engine.params.copy(), grad_means=self.last_grad_means.copy(),
+            val_loss=self.val_loss(), epoch_end=epoch_end, done=done, diverged=diverged,
+            batch_loss=batch_loss,
+        )
+
+    # ------------------------------------------------------------------ stepping
+    def _next_batch(self) -> tuple[Array, Array]:
+        n = self.X.shape[0]
+        bs = self.batch_size
+        if bs >= n:
+            return self.X, self.Y
+        st = self.state
+        if st.order is None or st.batch_in_epoch == 0:
+            st.order = self.rng.permutation(n)
+        idx = st.order[st.batch_in_epoch * bs:(st.batch_in_epoch + 1) * bs]
+        return self.X[idx], self.Y[idx]
+
+    def step(self) -> tuple[float, str | None]:
+        """One batch: forward, backward, update. Returns (batch loss, divergence message)."""
+        st = self.state
+        Xb, Yb = self._next_batch()
+        loss, grad = self.engine.gradient(Xb, Yb, self.settings.loss, self._grad)
+        where = f"in epoch {st.epoch + 1}, step {st.step + 1}"
+        if not math.isfinite(loss):
+            return loss, f"the loss became {loss} {where}; the last finite parameters are kept"
+        bad = ~np.isfinite(grad)
+        if bad.any():
+            i = int(np.argmax(bad))
+            return loss, (f"the gradient of {self.engine.describe_param(self.net, i)} became "
+                          f"{grad[i]} {where}; the last finite parameters are kept")
+        params = self.engine.params
+        self._prev[:] = params
+        self.opt.step(params, grad, self.engine.trainable)
+        bad = ~np.isfinite(params)
+        if bad.any():
+            i = int(np.argmax(bad))
+            params[:] = self._prev
+            return loss, (f"{self.engine.describe_param(self.net, i)} overflowed to infinity "
+                          f"{where}; the last finite parameters are kept")
+        self.last_grad_means = self.engine.layer_grad_means(grad)
+        st.step += 1
+        st.batch_in_epoch += 1
+        if st.batch_in_epoch >= self.batches_per_epoch():
+            st.batch_in_epoch = 0
+            st.epoch += 1
+        return loss, None
+
+    def run(self, every: str = "epoch", epochs: int | None = None) -> Iterator[Snapshot]:
+        """Train until ``epochs`` (default: the settings') are complete, yielding a snapshot
+        after every ``"step"`` or every ``"epoch"``. The last snapshot has ``done`` set."""
+        if every not in ("step", "epoch"):
+            raise ValueError("every must be 'step' or 'epoch'")
+        target = self.settings.epochs if epochs is None else epochs
+        self._stop = False
+        while self.state.epoch < target and not self._stop:
+            loss, diverged = self.step()
+            if diverged:
+                yield self.snapshot(done=True, diverged=diverged)
+                return
+            epoch_end = self.state.batch_in_epoch == 0
+            if every == "step" or epoch_end:
+                done = epoch_end and self.state.epoch >= target
+                yield self.snapshot(epoch_end=epoch_end, done=done, batch_loss=loss)
+
+    def train(self, epochs: int | None = None) -> list[Snapshot]:
+        """Run to the end and return one snapshot per epoch."""
+        return list(self.run("epoch", epochs))
+
+    def run_epoch(self) -> Snapshot:
+        """Finish the current epoch (or run one whole epoch) and return its snapshot."""
+        loss, diverged = self.step()
+        while not diverged and self.state.batch_in_epoch != 0:
+            loss, diverged = self.step()
+        return self.snapshot(diverged=diverged, done=bool(diverged), batch_loss=loss)
+
+    def run_step(self) -> Snapshot:
+        loss, diverged = self.step()
+        return self.snapshot(epoch_end=self.state.batch_in_epoch == 0, diverged=diverged,
+                             done=bool(diverged), batch_loss=loss)
+
+
+def split(X: Array, Y: Array, fraction: float, seed: int) -> tuple[Array, Array, Array, Array]:
+    """Seeded train/validation split: (X_train, Y_train, X_val, Y_val)."""
+    n = X.shape[0]
+    n_val = int(round(n * fraction))
+    if fraction <= 0 or n_val == 0 or n_val >= n:
+        return X, Y, X[:0], Y[:0]
+    order = np.random.default_rng(seed).permutation(n)
+    val, tr = order[:n_val], order[n_val:]
+    return X[tr], Y[tr], X[val], Y[val]
+
+
+__all__ = ["Trainer", "TrainSettings", "Snapshot", "SettingsError", "split", "field"]
