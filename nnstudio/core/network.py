@@ -484,6 +484,8 @@ class Network:
         n.activation = name
         if slope is not None:
             n.slope = slope
+        # the compiled engine groups neurons by activation: it must recompile
+        self.structure_version += 1
         self._emit("neuron_changed", (nid,))
 
     def set_label(self, nid: str, label: str) -> None:

@@ -1,0 +1,408 @@
+"""Undo commands. Each one changes the core model only; the views follow the model's notices.
+
+Commands are built by :class:`nnstudio.gui.document.Document`, which validates an edit before
+pushing it, so ``redo()`` never meets a refusal in normal use. Ids (neuron, connection and
+parameter ids) are what the commands remember, never slots or Python objects, so that a command
+still applies after other commands have removed and restored the items it names.
+
+Compound structural edits (a dense layer, a paste) use :class:`NetworkStateCommand`, which
+stores the network's state before and after and moves between them with the network's own edit
+operations (so every notice still fires); the rest are small, specific commands.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+import numpy as np
+from PySide6.QtGui import QUndoCommand
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nnstudio.gui.document import Document
+
+# ids for QUndoCommand.mergeWith: only commands with the same id (and both mergeable) merge.
+ID_SET_PARAMS = 1001
+ID_SETTINGS = 1002
+ID_MOVE = 1003
+
+
+class _Command(QUndoCommand):
+    structural = False
+
+    def __init__(self, doc: "Document", text: str):
+        super().__init__(text)
+        self.doc = doc
+
+    @property
+    def net(self):
+        return self.doc.network
+
+    def _about(self) -> None:
+        if self.structural:
+            self.doc.structureAboutToChange.emit()
+
+
+# ---------------------------------------------------------------------- structure
+class AddItemsCommand(_Command):
+    """Add neurons and connections (given as dicts with their ids); undo removes them."""
+
+    structural = True
+
+    def __init__(self, doc, neurons: list[dict], connections: list[dict], text: str):
+        super().__init__(doc, text)
+        self.neurons = [dict(n) for n in neurons]
+        self.connections = [dict(c) for c in connections]
+
+    def redo(self):
+        self._about()
+        self.net.add_from_dicts(self.neurons, self.connections)
+
+    def undo(self):
+        self._about()
+        for c in self.connections:
+            if c["id"] in self.net.connections:
+                self.net.disconnect(c["id"])
+        for n in self.neurons:
+            if n["id"] in self.net.neurons:
+                self.net.remove_neuron(n["id"])
+        self.doc._prune_selection()
+
+
+class RemoveCommand(_Command):
+    """Remove neurons (with every connection they touch) and connections; undo restores all
+    of them with the same ids and values."""
+
+    structural = True
+
+    def __init__(self, doc, ids: Iterable[str], text: str):
+        super().__init__(doc, text)
+        self.ids = list(ids)
+        self.neurons: list[dict] = []
+        self.connections: list[dict] = []
+
+    def redo(self):
+        self._about()
+        net = self.net
+        self.neuron_order = list(net.neurons)
+        self.connection_order = list(net.connections)
+        neurons, conns = [], {}
+        for i in self.ids:
+            if i in net.connections:
+                d = net.disconnect(i)
+                conns[d["id"]] = d
+        for i in self.ids:
+            if i in net.neurons:
+                nd, cds = net.remove_neuron(i)
+                neurons.append(nd)
+                for d in cds:
+                    conns[d["id"]] = d
+        self.neurons, self.connections = neurons, list(conns.values())
+        self.doc._prune_selection()
+
+    def undo(self):
+        self._about()
+        self.net.add_from_dicts(self.neurons, self.connections)
+        restore_order(self.net, self.neuron_order, self.connection_order)
+
+
+class NetworkStateCommand(_Command):
+    """Move the whole network between two states (dicts from ``Network.to_dict``)."""
+
+    structural = True
+
+    def __init__(self, doc, before: dict, after: dict, text: str):
+        super().__init__(doc, text)
+        self.before, self.after = before, after
+
+    def redo(self):
+        self._about()
+        apply_state(self.net, self.after)
+        self.doc._prune_selection()
+
+    def undo(self):
+        self._about()
+        apply_state(self.net, self.before)
+        self.doc._prune_selection()
+
+
+def apply_state(net, state: dict) -> None:
+    """Make ``net`` equal to ``state`` using the network's edit operations (so listeners hear
+    every change), touching only what differs."""
+    want_n = {d["id"]: d for d in state["neurons"]}
+    want_c = {d["id"]: d for d in state["connections"]}
+    for cid, c in list(net.connections.items()):
+        w = want_c.get(cid)
+        if w is None or w["source"] != c.source or w["target"] != c.target:
+            net.disconnect(cid)
+    for nid, n in list(net.neurons.items()):
+        w = want_n.get(nid)
+        if w is None:
+            net.remove_neuron(nid)
+    # neurons that stay: role first (it may reset activation and bias), then the rest
+    for nid, n in net.neurons.items():
+        w = want_n[nid]
+        if w["role"] != n.role:
+            _force_role(net, nid, w["role"])
+    moves = {}
+    params = {}
+    for nid, n in net.neurons.items():
+        w = want_n[nid]
+        slope = w.get("slope")
+        if w["activation"] != n.activation or (slope is not None and slope != n.slope):
+            net.set_activation(nid, w["activation"], slope)
+        if w.get("label", nid) != n.label:
+            net.set_label(nid, w.get("label", nid))
+        if (w.get("x", 0.0), w.get("y", 0.0)) != (n.x, n.y):
+            moves[nid] = (w.get("x", 0.0), w.get("y", 0.0))
+        if n.role != "input":
+            if w.get("bias", 0.0) != n.bias:
+                params[nid] = w.get("bias", 0.0)
+            if bool(w.get("bias_trainable", True)) != n.bias_trainable:
+                net.set_trainable(nid, bool(w.get("bias_trainable", True)))
+    for cid, c in net.connections.items():
+        w = want_c[cid]
+        if w.get("weight", 0.0) != c.weight:
+            params[cid] = w.get("weight", 0.0)
+        if bool(w.get("trainable", True)) != c.trainable:
+            net.set_trainable(cid, bool(w.get("trainable", True)))
+    if moves:
+        net.move_neurons(moves)
+    if params:
+        net.set_params(params)
+    new_n = [d for i, d in want_n.items() if i not in net.neurons]
+    new_c = [d for i, d in want_c.items() if i not in net.connections]
+    if new_n or new_c:
+        net.add_from_dicts(new_n, new_c)
+    restore_order(net, list(want_n), list(want_c))
+
+
+def restore_order(net, neuron_order: list[str], connection_order: list[str]) -> None:
+    """Put neurons and connections back in their earlier order (the order of the input and
+    output neurons decides which data column feeds which neuron). Ids not named keep their
+    relative order at the end. Emits ``structure_changed`` if anything moved."""
+    changed = False
+    for table, order in ((net.neurons, neuron_order), (net.connections, connection_order)):
+        rank = {k: i for i, k in enumerate(order)}
+        now = list(table)
+        want = sorted(now, key=lambda k: rank.get(k, len(rank)))
+        if want != now:
+            items = dict(table)
+            table.clear()
+            for k in want:
+                table[k] = items[k]
+            changed = True
+    if changed:
+        crank = {k: i for i, k in enumerate(net.connections)}
+        for nid in net.neurons:  # keep per-neuron connection lists in the same order
+            net._in[nid].sort(key=crank.__getitem__)
+            net._out[nid].sort(key=crank.__getitem__)
+        net._emit("structure_changed", ())
+
+
+def _force_role(net, nid: str, role: str) -> None:
+    """Set a role during a state restore, where connections that would forbid it are
+    already gone."""
+    net.set_role(nid, role)
+
+
+class ConnectCommand(AddItemsCommand):
+    def __init__(self, doc, conn: dict, text: str):
+        super().__init__(doc, [], [conn], text)
+
+
+class MoveCommand(_Command):
+    """Neuron positions before/after a drag (the canvas pushes it once, on release)."""
+
+    def __init__(self, doc, old: dict, new: dict, text: str = "Move"):
+        super().__init__(doc, text)
+        self.old, self.new = dict(old), dict(new)
+
+    def redo(self):
+        self.doc._quiet_move = True
+        try:
+            self.net.move_neurons({k: v for k, v in self.new.items() if k in self.net.neurons})
+        finally:
+            self.doc._quiet_move = False
+
+    def undo(self):
+        self.doc._quiet_move = True
+        try:
+            self.net.move_neurons({k: v for k, v in self.old.items() if k in self.net.neurons})
+        finally:
+            self.doc._quiet_move = False
+
+
+# ---------------------------------------------------------------------- parameters
+class SetParamsCommand(_Command):
+    """Set weights/biases. With ``mergeable`` (a slider drag or a spin-box scrub), consecutive
+    edits of the same parameters merge into one undo step."""
+
+    def __init__(self, doc, old: dict, new: dict, text: str, mergeable: bool = False):
+        super().__init__(doc, text)
+        self.old, self.new, self.mergeable = dict(old), dict(new), mergeable
+
+    def id(self):
+        return ID_SET_PARAMS
+
+    def mergeWith(self, other) -> bool:
+        if not (self.mergeable and getattr(other, "mergeable", False)):
+            return False
+        if set(other.new) != set(self.new):
+            return False
+        self.new = dict(other.new)
+        return True
+
+    def redo(self):
+        self.net.set_params(self.new)
+
+    def undo(self):
+        self.net.set_params(self.old)
+
+
+class ParamVectorCommand(_Command):
+    """Many parameter values at once (randomize, a training run): before/after arrays over
+    ``pids``. Slots are looked up at apply time."""
+
+    def __init__(self, doc, pids: list[str], before, after, text: str):
+        super().__init__(doc, text)
+        self.pids = list(pids)
+        self.before = np.array(before, dtype=np.float64, copy=True)
+        self.after = np.array(after, dtype=np.float64, copy=True)
+
+    def _apply(self, values):
+        net = self.net
+        keep = [i for i, p in enumerate(self.pids) if p in net.connections
+                or (p in net.neurons and net.neurons[p].role != "input")]
+        slots = np.array([net.param_slot(self.pids[i]) for i in keep], dtype=np.intp)
+        net.set_param_vector(slots, values[keep])
+
+    def redo(self):
+        self._apply(self.after)
+
+    def undo(self):
+        self._apply(self.before)
+
+
+class SetTrainableCommand(_Command):
+    def __init__(self, doc, old: dict, flag: bool, text: str):
+        super().__init__(doc, text)
+        self.old, self.flag = dict(old), bool(flag)
+
+    def redo(self):
+        for pid in self.old:
+            self.net.set_trainable(pid, self.flag)
+
+    def undo(self):
+        for pid, f in self.old.items():
+            self.net.set_trainable(pid, f)
+
+
+# ---------------------------------------------------------------------- neuron attributes
+class SetActivationCommand(_Command):
+    structural = True
+
+    def __init__(self, doc, old: dict, name: str, slope, text: str):
+        """``old``: nid -> (activation, slope)."""
+        super().__init__(doc, text)
+        self.old, self.name, self.slope = dict(old), name, slope
+
+    def redo(self):
+        self._about()
+        for nid in self.old:
+            self.net.set_activation(nid, self.name, self.slope)
+
+    def undo(self):
+        self._about()
+        for nid, (act, slope) in self.old.items():
+            self.net.set_activation(nid, act, slope)
+
+
+class SetLabelCommand(_Command):
+    def __init__(self, doc, nid: str, old: str, new: str, text: str):
+        super().__init__(doc, text)
+        self.nid, self.old, self.new = nid, old, new
+
+    def redo(self):
+        self.net.set_label(self.nid, self.new)
+
+    def undo(self):
+        self.net.set_label(self.nid, self.old)
+
+
+class SetRoleCommand(_Command):
+    """A role change may reset the activation (input → identity) and the bias; undo restores
+    the neuron's full previous state."""
+
+    structural = True
+
+    def __init__(self, doc, old: dict, role: str, text: str):
+        """``old``: nid -> the neuron's dict before."""
+        super().__init__(doc, text)
+        self.old, self.role = {k: dict(v) for k, v in old.items()}, role
+
+    def redo(self):
+        self._about()
+        for nid in self.old:
+            self.net.set_role(nid, self.role)
+
+    def undo(self):
+        self._about()
+        net = self.net
+        for nid, d in self.old.items():
+            net.set_role(nid, d["role"])
+            net.set_activation(nid, d["activation"], d.get("slope"))
+            if d["role"] != "input":
+                net.set_param(nid, d["bias"])
+                net.set_trainable(nid, d["bias_trainable"])
+
+
+# ---------------------------------------------------------------------- project-level
+class SetSettingsCommand(_Command):
+    def __init__(self, doc, old, new, text: str, mergeable: bool = False):
+        super().__init__(doc, text)
+        self.old, self.new, self.mergeable = old, new, mergeable
+
+    def id(self):
+        return ID_SETTINGS
+
+    def mergeWith(self, other) -> bool:
+        if not (self.mergeable and getattr(other, "mergeable", False)):
+            return False
+        if other.text() != self.text():
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self):
+        self.doc._set_settings_now(self.new)
+
+    def undo(self):
+        self.doc._set_settings_now(self.old)
+
+
+class SetDatasetCommand(_Command):
+    structural = True
+
+    def __init__(self, doc, old, new, text: str):
+        super().__init__(doc, text)
+        self.old, self.new = old, new
+
+    def redo(self):
+        self._about()
+        self.doc._set_dataset_now(self.new)
+
+    def undo(self):
+        self._about()
+        self.doc._set_dataset_now(self.old)
+
+
+class SetDescriptionCommand(_Command):
+    def __init__(self, doc, old: str, new: str, text: str = "Edit lesson text"):
+        super().__init__(doc, text)
+        self.old, self.new = old, new
+
+    def redo(self):
+        self.doc._set_description_now(self.new)
+
+    def undo(self):
+        self.doc._set_description_now(self.old)

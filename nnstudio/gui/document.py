@@ -1,0 +1,614 @@
+"""The document: one open project, its undo stack, the selection and the chosen sample.
+
+It is the ONE edit API of the GUI. Panels call its edit methods; each validates the edit first
+(a refusal raises ``NetworkError``/``ValueError`` with a message and changes nothing), then
+pushes exactly one undo command, which changes the core model. Views follow the signals below,
+which relay the network's own change notices. Nothing here keeps a second copy of a weight.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+from nnstudio.core.engine import Engine
+from nnstudio.core.network import Network, NetworkError, ROLES
+from nnstudio.gui import commands as cmd
+
+_STRUCTURAL = {"neuron_added", "neuron_removed", "connection_added", "connection_removed",
+               "structure_changed"}
+
+
+def _project_module():
+    from nnstudio.core import project
+    return project
+
+
+class Document(QObject):
+    networkChanged = Signal(str, object)
+    projectReplaced = Signal()
+    selectionChanged = Signal(object)
+    sampleChanged = Signal(int)
+    settingsChanged = Signal()
+    datasetChanged = Signal()
+    descriptionChanged = Signal()
+    evaluationChanged = Signal()
+    modifiedChanged = Signal(bool)
+    pathChanged = Signal(object)
+    statusMessage = Signal(str, int)
+    structureAboutToChange = Signal()
+
+    def __init__(self, project=None, path: str | Path | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        if project is None:
+            project = _project_module().new_project()
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.project = project
+        self.path: Path | None = Path(path) if path is not None else None
+        self.selection: tuple[str, ...] = ()
+        self.sample_index = 0
+        self.training_active = False
+        self._engine: Engine | None = None
+        self._evaluation = None
+        self._evaluation_error: str | None = None
+        self._eval_valid = False
+        self._eval_pending = False
+        self._quiet_move = False
+        self._extra_dirty = False   # changes outside the undo stack (training snapshots)
+        self._subscribed: Network | None = None
+        self._subscribe()
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def network(self) -> Network:
+        return self.project.network
+
+    @property
+    def dataset(self):
+        return self.project.dataset
+
+    @property
+    def settings(self):
+        return self.project.settings
+
+    @property
+    def description(self) -> str:
+        return self.project.description
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.path else (getattr(self.project, "name", "") or "Untitled")
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.modifiedChanged.emit(not clean or self._extra_dirty)
+
+    def is_modified(self) -> bool:
+        return self._extra_dirty or not self.undo_stack.isClean()
+
+    # ------------------------------------------------------------------ notices
+    def _subscribe(self) -> None:
+        if self._subscribed is not None:
+            self._subscribed.unsubscribe(self._on_network)
+        self._subscribed = self.network
+        self.network.subscribe(self._on_network)
+
+    def _on_network(self, event: str, ids: tuple) -> None:
+        if not (self._quiet_move and event == "neuron_changed"):
+            self._invalidate()
+        self.networkChanged.emit(event, ids)
+
+    def _invalidate(self) -> None:
+        self._eval_valid = False
+        if not self._eval_pending:
+            self._eval_pending = True
+            QTimer.singleShot(0, self._emit_evaluation)
+
+    def _emit_evaluation(self) -> None:
+        self._eval_pending = False
+        self.evaluationChanged.emit()
+
+    # ------------------------------------------------------------------ reading
+    def engine(self) -> Engine:
+        """The compiled engine for the current network (recompiled only on structure change);
+        raises NetworkError/EngineError if the network cannot be compiled."""
+        self._engine = Engine.for_network(self.network, self._engine)
+        return self._engine
+
+    def _data(self):
+        ds = self.dataset
+        if ds is None or len(ds) == 0:
+            return None
+        return np.asarray(ds.X, dtype=np.float64), np.asarray(ds.Y, dtype=np.float64)
+
+    def evaluation(self):
+        """Evaluation over the whole dataset at the current parameters, or None (see
+        :meth:`evaluation_error`)."""
+        if self._eval_valid:
+            return self._evaluation
+        self._eval_valid = True
+        self._evaluation, self._evaluation_error = None, None
+        try:
+            data = self._data()
+            if data is None:
+                self._evaluation_error = "the dataset is empty"
+                return None
+            if not self.network.inputs:
+                self._evaluation_error = "the network has no input neurons"
+                return None
+            if not self.network.outputs:
+                self._evaluation_error = "the network has no output neurons"
+                return None
+            self._evaluation = self.engine().evaluate(data[0], data[1], self.settings.loss)
+        except (ValueError, FloatingPointError) as e:
+            self._evaluation_error = str(e)
+            self._evaluation = None
+        return self._evaluation
+
+    def evaluation_error(self) -> str | None:
+        self.evaluation()
+        return self._evaluation_error
+
+    def loss(self) -> float | None:
+        ev = self.evaluation()
+        return None if ev is None else float(ev.loss)
+
+    def neuron_values(self, nid: str):
+        """(z, a, dL/dz) of neuron ``nid`` for the chosen sample, or None."""
+        ev = self.evaluation()
+        if ev is None or self._engine is None or nid not in self._engine.index:
+            return None
+        i = self._engine.index[nid]
+        s = min(max(self.sample_index, 0), ev.z.shape[0] - 1)
+        return float(ev.z[s, i]), float(ev.a[s, i]), float(ev.dl_dz[s, i])
+
+    def param_gradient(self, pid: str) -> float | None:
+        """dL/dp over the whole dataset for a weight or bias, or None."""
+        ev = self.evaluation()
+        if ev is None or self._engine is None:
+            return None
+        try:
+            return float(ev.grad[self._engine.param_index(pid)])
+        except ValueError:
+            return None
+
+    # ------------------------------------------------------------------ selection / sample
+    def set_selection(self, ids: Iterable[str]) -> None:
+        net = self.network
+        sel = tuple(dict.fromkeys(i for i in ids if i in net))
+        if sel != self.selection:
+            self.selection = sel
+            self.selectionChanged.emit(sel)
+
+    def _prune_selection(self) -> None:
+        self.set_selection(self.selection)
+
+    def selected_neurons(self) -> list[str]:
+        return [i for i in self.selection if i in self.network.neurons]
+
+    def selected_connections(self) -> list[str]:
+        return [i for i in self.selection if i in self.network.connections]
+
+    def set_sample(self, index: int) -> None:
+        n = len(self.dataset) if self.dataset is not None else 0
+        index = int(index)
+        if n and not 0 <= index < n:
+            raise ValueError(f"sample {index} does not exist; the dataset has samples 0 to {n - 1}")
+        if index != self.sample_index:
+            self.sample_index = index
+            self.sampleChanged.emit(index)
+            self._evaluation_changed_soon()
+
+    def _evaluation_changed_soon(self) -> None:
+        if not self._eval_pending:
+            self._eval_pending = True
+            QTimer.singleShot(0, self._emit_evaluation)
+
+    def message(self, text: str, timeout: int = 5000) -> None:
+        self.statusMessage.emit(text, timeout)
+
+    # ------------------------------------------------------------------ edits: structure
+    def _push(self, command) -> None:
+        self.undo_stack.push(command)
+
+    def add_neuron(self, role: str, x: float, y: float, activation: str | None = None) -> str:
+        net = self.network
+        if role not in ROLES:
+            raise NetworkError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        nid = net.new_id({"input": "x", "hidden": "h", "output": "y"}[role])
+        trial = Network()
+        n = trial.add_neuron(role, id=nid, activation=activation, x=x, y=y)  # validates
+        d = n.to_dict()
+        if role != "input":
+            d["bias"] = 0.0
+        self._push(cmd.AddItemsCommand(self, [d], [], f"Add {role} neuron {nid}"))
+        return nid
+
+    def remove(self, ids: Iterable[str]) -> None:
+        net = self.network
+        ids = [i for i in dict.fromkeys(ids)]
+        missing = [i for i in ids if i not in net]
+        if missing:
+            raise NetworkError(f"cannot delete {', '.join(map(repr, missing))}: no such item")
+        if not ids:
+            return
+        nn = sum(1 for i in ids if i in net.neurons)
+        nc = len(ids) - nn
+        parts = []
+        if nn:
+            parts.append(f"{nn} neuron{'s' if nn != 1 else ''}")
+        if nc:
+            parts.append(f"{nc} connection{'s' if nc != 1 else ''}")
+        self._push(cmd.RemoveCommand(self, ids, "Delete " + " and ".join(parts)))
+
+    def move_neurons(self, positions: dict) -> None:
+        net = self.network
+        new, old = {}, {}
+        for nid, (x, y) in positions.items():
+            n = net.neuron(nid)
+            x, y = float(x), float(y)
+            if not (math.isfinite(x) and math.isfinite(y)):
+                raise NetworkError(f"position of {net.name(nid)} must be finite")
+            if (n.x, n.y) != (x, y):
+                old[nid], new[nid] = (n.x, n.y), (x, y)
+        if not new:
+            return
+        text = f"Move {net.neurons[next(iter(new))].label}" if len(new) == 1 else f"Move {len(new)} neurons"
+        self._push(cmd.MoveCommand(self, old, new, text))
+
+    def connect(self, src: str, tgt: str, weight: float | None = None) -> str:
+        net = self.network
+        net.check_connect(src, tgt)
+        if weight is None:
+            rng = np.random.default_rng()
+            weight = float(rng.uniform(-1.0, 1.0))
+        weight = float(weight)
+        if not math.isfinite(weight):
+            raise NetworkError(f"weight of {src} → {tgt} must be a finite number")
+        cid = net.new_id("c")
+        d = {"id": cid, "source": src, "target": tgt, "weight": weight, "trainable": True}
+        self._push(cmd.ConnectCommand(
+            self, d, f"Connect {net.neurons[src].label} → {net.neurons[tgt].label}"))
+        return cid
+
+    def paste(self, neuron_dicts: list[dict], connection_dicts: list[dict],
+              offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
+        """Add copies of neurons (new ids) and the connections among them; returns the new
+        ids (neurons then connections). Connections to neurons outside the set are dropped."""
+        net = self.network
+        trial = net.copy()
+        id_map: dict[str, str] = {}
+        new_n, new_c = [], []
+        for d in neuron_dicts:
+            role = d.get("role", "hidden")
+            if role not in ROLES:
+                raise NetworkError(f"pasted neuron {d.get('id')!r} has an unknown role {role!r}")
+            nid = trial.new_id({"input": "x", "hidden": "h", "output": "y"}[role])
+            nd = dict(d)
+            nd["id"] = nid
+            nd["label"] = nid if d.get("label", d.get("id")) == d.get("id") else d.get("label")
+            nd["x"] = float(d.get("x", 0.0)) + offset[0]
+            nd["y"] = float(d.get("y", 0.0)) + offset[1]
+            trial._add_neuron_dict(nd)
+            id_map[d["id"]] = nid
+            new_n.append(nd)
+        for d in connection_dicts:
+            if d.get("source") not in id_map or d.get("target") not in id_map:
+                continue
+            cid = trial.new_id("c")
+            cd = dict(d)
+            cd.update(id=cid, source=id_map[d["source"]], target=id_map[d["target"]])
+            trial._add_connection_dict(cd)
+            new_c.append(cd)
+        if not new_n:
+            return []
+        self._push(cmd.AddItemsCommand(self, new_n, new_c, f"Paste {len(new_n)} neuron"
+                                       + ("s" if len(new_n) != 1 else "")))
+        return [d["id"] for d in new_n] + [d["id"] for d in new_c]
+
+    def _state_edit(self, text: str, fn):
+        """Run ``fn(trial_network)`` on a copy; if it succeeds, push the state change."""
+        net = self.network
+        before = net.to_dict()
+        trial = net.copy()
+        result = fn(trial)
+        after = trial.to_dict()
+        if after == before:
+            return result
+        self._push(cmd.NetworkStateCommand(self, before, after, text))
+        return result
+
+    def add_dense_layer(self, after_layer: int, count: int, activation: str = "relu",
+                        seed: int | None = None) -> list[str]:
+        seed = self.settings.seed if seed is None else seed
+        return self._state_edit(
+            f"Add dense layer of {count}",
+            lambda t: t.add_dense_layer(after_layer, count, activation, seed=seed))
+
+    def connect_fully(self, ids: Iterable[str] | None = None, seed: int | None = None) -> list[str]:
+        """Connect every selected neuron to every selected neuron at a greater depth (or, with
+        equal depth, a later one) where a connection is allowed."""
+        net = self.network
+        ids = [i for i in (self.selection if ids is None else ids) if i in net.neurons]
+        if len(ids) < 2:
+            raise NetworkError("select at least two neurons to connect fully")
+        depth = net.depths()
+        seed = self.settings.seed if seed is None else seed
+        order = sorted(ids, key=lambda i: (depth[i], net.neurons[i].x))
+        pairs = [(s, t) for a, s in enumerate(order) for t in order[a + 1:]]
+
+        def run(trial):
+            rng = np.random.default_rng(seed)
+            made = []
+            for s, t in pairs:
+                for a, b in ((s, t), (t, s)):
+                    try:
+                        trial.check_connect(a, b)
+                    except NetworkError:
+                        continue
+                    made.append(trial.connect(a, b, float(rng.uniform(-1.0, 1.0))).id)
+                    break
+            return made
+
+        trial = net.copy()
+        made = run(trial)
+        if not made:
+            raise NetworkError("no new connections are possible among the selected neurons")
+        new_c = [trial.connections[c].to_dict() for c in made]
+        self._push(cmd.AddItemsCommand(self, [], new_c, f"Connect {len(made)} pairs fully"))
+        return made
+
+    def auto_layout(self) -> None:
+        net = self.network
+        trial = net.copy()
+        pos = trial.auto_layout()
+        self.move_neurons(pos)
+        top = self.undo_stack.command(self.undo_stack.index() - 1)
+        if top is not None and isinstance(top, cmd.MoveCommand):
+            top.setText("Auto-layout")
+
+    def randomize(self, seed: int | None = None, init: str | None = None) -> None:
+        net = self.network
+        seed = self.settings.seed if seed is None else int(seed)
+        init = self.settings.init if init is None else init
+        trial = net.copy()
+        trial.randomize(seed, init)
+        pids = net.param_ids()
+        before = np.array([net.get_param(p) for p in pids])
+        after = np.array([trial.get_param(p) for p in pids])
+        self._push(cmd.ParamVectorCommand(self, pids, before, after,
+                                          f"Randomize weights ({init}, seed {seed})"))
+
+    # ------------------------------------------------------------------ edits: parameters
+    def set_param(self, pid: str, value: float, merge: bool = False) -> None:
+        self.set_params({pid: value}, merge=merge)
+
+    def set_params(self, values: dict, text: str | None = None, merge: bool = False) -> None:
+        net = self.network
+        new, old = {}, {}
+        for pid, v in values.items():
+            slot_old = net.get_param(pid)   # raises for an unknown parameter
+            v = _finite(v, f"value of {_pname(net, pid)}")
+            new[pid], old[pid] = v, slot_old
+        if not new:
+            return
+        if text is None:
+            if len(new) == 1:
+                pid = next(iter(new))
+                text = f"Set {_pname(net, pid)} = {new[pid]:.6g}"
+            else:
+                text = f"Set {len(new)} parameters"
+        self._push(cmd.SetParamsCommand(self, old, new, text, mergeable=merge))
+
+    def set_trainable(self, pids: Iterable[str], flag: bool) -> None:
+        net = self.network
+        old = {}
+        for pid in pids:
+            slot = net.param_slot(pid)
+            old[pid] = bool(net.store.trainable[slot])
+        if not old:
+            return
+        what = _pname(net, next(iter(old))) if len(old) == 1 else f"{len(old)} parameters"
+        self._push(cmd.SetTrainableCommand(
+            self, old, flag, f"{'Unlock' if flag else 'Lock'} {what}"))
+
+    def apply_params_from_training(self, values) -> None:
+        """Apply a training snapshot (engine.param_ids order); not an undo step by itself."""
+        eng = self.engine()
+        eng.store_params(self.network, np.asarray(values, dtype=np.float64))
+        if not self._extra_dirty:
+            self._extra_dirty = True
+            self.modifiedChanged.emit(True)
+
+    def push_training_result(self, before, after, text: str = "Train") -> None:
+        """Record a training run as one undo step. ``before``/``after``: parameter vectors in
+        the engine's param_ids order (or dicts pid -> value)."""
+        if isinstance(before, dict):
+            pids = list(after)
+            b = np.array([before[p] for p in pids])
+            a = np.array([after[p] for p in pids])
+        else:
+            pids = list(self.engine().param_ids)
+            b, a = np.asarray(before, dtype=np.float64), np.asarray(after, dtype=np.float64)
+        if b.shape != a.shape or b.size != len(pids):
+            raise ValueError("training result does not match the network's parameters")
+        self._push(cmd.ParamVectorCommand(self, pids, b, a, text))
+        self._extra_dirty = False
+
+    # ------------------------------------------------------------------ edits: neurons
+    def set_activation(self, nids: Iterable[str], name: str, slope: float | None = None) -> None:
+        net = self.network
+        nids = list(nids)
+        old = {}
+        for nid in nids:
+            n = net.neuron(nid)
+            net._check_activation(nid, n.role, name)
+            old[nid] = (n.activation, n.slope)
+        if slope is not None:
+            slope = _finite(slope, "leaky slope")
+        if not old:
+            return
+        what = net.neurons[nids[0]].label if len(nids) == 1 else f"{len(nids)} neurons"
+        text = f"Set activation of {what} to {name}"
+        if slope is not None and all(a == name for a, _ in old.values()):
+            text = f"Set leaky slope of {what} to {slope:g}"
+        self._push(cmd.SetActivationCommand(self, old, name, slope, text))
+
+    def set_label(self, nid: str, text: str) -> None:
+        net = self.network
+        n = net.neuron(nid)
+        label = str(text).strip()
+        if not label:
+            raise NetworkError(f"the label of neuron {nid!r} cannot be empty")
+        if len(label) > 64:
+            raise NetworkError(f"the label of neuron {nid!r} is longer than 64 characters")
+        if label == n.label:
+            return
+        self._push(cmd.SetLabelCommand(self, nid, n.label, label, f"Rename {n.label} to {label}"))
+
+    def set_role(self, nid, role: str) -> None:
+        net = self.network
+        nids = [nid] if isinstance(nid, str) else list(nid)
+        old = {}
+        for i in nids:
+            n = net.neuron(i)
+            trial_check_role(net, i, role)
+            if n.role != role:
+                old[i] = n.to_dict()
+        if not old:
+            return
+        what = net.neurons[nids[0]].label if len(nids) == 1 else f"{len(nids)} neurons"
+        self._push(cmd.SetRoleCommand(self, old, role, f"Make {what} {role}"))
+
+    # ------------------------------------------------------------------ edits: project
+    def set_settings(self, _merge: bool = False, **changes) -> None:
+        old = self.settings
+        new = old.with_(**changes)   # validates; raises SettingsError (a ValueError)
+        if new == old:
+            return
+        names = ", ".join(k.replace("_", " ") for k in changes)
+        self._push(cmd.SetSettingsCommand(self, old, new, f"Set {names}", mergeable=_merge))
+
+    def _set_settings_now(self, settings) -> None:
+        loss_changed = settings.loss != self.project.settings.loss
+        self.project.settings = settings
+        self.settingsChanged.emit()
+        if loss_changed:
+            self._invalidate()
+
+    def set_dataset(self, dataset, text: str = "Edit dataset") -> None:
+        self._push(cmd.SetDatasetCommand(self, self.project.dataset, dataset, text))
+
+    def _set_dataset_now(self, dataset) -> None:
+        self.project.dataset = dataset
+        n = len(dataset) if dataset is not None else 0
+        if n and self.sample_index >= n:
+            self.sample_index = n - 1
+            self.sampleChanged.emit(self.sample_index)
+        self.datasetChanged.emit()
+        self._invalidate()
+
+    def set_description(self, text: str) -> None:
+        text = str(text)
+        if text == self.project.description:
+            return
+        self._push(cmd.SetDescriptionCommand(self, self.project.description, text))
+
+    def _set_description_now(self, text: str) -> None:
+        self.project.description = text
+        self.descriptionChanged.emit()
+
+    # ------------------------------------------------------------------ files
+    def load(self, path: str | Path) -> None:
+        """Replace the project with the file's; raises ProjectError (document untouched)."""
+        proj = _project_module().load(path)
+        self.replace_project(proj, Path(path))
+
+    def new(self) -> None:
+        self.replace_project(_project_module().new_project(), None)
+
+    @classmethod
+    def open(cls, path: str | Path, parent: QObject | None = None) -> "Document":
+        proj = _project_module().load(path)
+        return cls(proj, Path(path), parent)
+
+    def replace_project(self, project, path: Path | None, clean: bool = True) -> None:
+        self.structureAboutToChange.emit()
+        self.project = project
+        self._subscribe()
+        self._engine = None
+        self._eval_valid = False
+        self.selection = ()
+        self.sample_index = 0
+        self.undo_stack.clear()
+        self._extra_dirty = False
+        if not clean:
+            self._extra_dirty = True
+        old_path, self.path = self.path, Path(path) if path is not None else None
+        self.projectReplaced.emit()
+        self.selectionChanged.emit(())
+        self.sampleChanged.emit(0)
+        self.settingsChanged.emit()
+        self.datasetChanged.emit()
+        self.descriptionChanged.emit()
+        self.modifiedChanged.emit(self.is_modified())
+        self.pathChanged.emit(self.path)
+        self._invalidate()
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Save (atomically) to ``path`` or the current path; marks the document clean."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("the document has no file name yet; use Save As")
+        if self.path is None or target != self.path:
+            self.project.name = target.stem
+        _project_module().save(self.project, target)
+        changed = target != self.path
+        self.path = target
+        self._extra_dirty = False
+        was_clean = self.undo_stack.isClean()
+        self.undo_stack.setClean()
+        if was_clean:
+            self.modifiedChanged.emit(False)
+        if changed:
+            self.pathChanged.emit(target)
+        return target
+
+    def dumps(self) -> str:
+        return _project_module().dumps(self.project)
+
+
+def trial_check_role(net: Network, nid: str, role: str) -> None:
+    """Raise NetworkError if ``set_role(nid, role)`` would be refused; change nothing."""
+    if role not in ROLES:
+        raise NetworkError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if role == "input" and net.incoming(nid):
+        raise NetworkError(f"{net.name(nid)} has incoming connections; an input neuron cannot")
+    if role == "output" and net.outgoing(nid):
+        raise NetworkError(f"{net.name(nid)} has outgoing connections; an output neuron cannot")
+
+
+def _finite(value, what: str) -> float:
+    if isinstance(value, bool):
+        raise NetworkError(f"{what} must be a number, not {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise NetworkError(f"{what} must be a number, not {value!r}") from None
+    if not math.isfinite(v):
+        raise NetworkError(f"{what} must be a finite number, not {value!r}")
+    return v
+
+
+def _pname(net: Network, pid: str) -> str:
+    if pid in net.connections:
+        c = net.connections[pid]
+        return f"weight {net.neurons[c.source].label} → {net.neurons[c.target].label}"
+    if pid in net.neurons:
+        return f"bias of {net.neurons[pid].label}"
+    return repr(pid)
