@@ -289,11 +289,11 @@ def _gaussians(seed: int = 0, size: int = 200, noise: float = 0.5) -> Dataset:
     return Dataset(["x1", "x2"], ["b"], X, cls[:, None], ["a", "b"])
 
 
-SPIRAL_TURNS = 1.25
+SPIRAL_TURNS = 2.0
 
 
-def _spiral(seed: int = 0, size: int = 200, noise: float = 0.0) -> Dataset:
-    """Two interleaved spiral arms ('a' and 'b'), each turning 1.25 times around the centre,
+def _spiral(seed: int = 0, size: int = 300, noise: float = 0.03) -> Dataset:
+    """Two interleaved spiral arms ('a' and 'b'), each turning twice around the centre,
     radius growing from 0.1 to 1. The points along each arm are evenly spaced in the
     parameter; the seed decides the noise only (noise = the standard deviation added to x1, x2)."""
     rng = _rng(seed)
@@ -374,7 +374,7 @@ GENERATORS: dict[str, Generator] = {
                   "An inner ring and an outer ring; noise blurs them."),
         Generator("gaussians", "Two gaussians", _gaussians, 200, 0.5,
                   "Two blobs around (-1, -1) and (1, 1); noise is their spread."),
-        Generator("spiral", "Spiral", _spiral, 200, 0.0,
+        Generator("spiral", "Spiral", _spiral, 300, 0.03,
                   "Two interleaved spiral arms; noise blurs them."),
         Generator("line", "Line y = 2x + 1", _line, 5, 0.0,
                   "Points on y = 2x + 1 for x from 0 to 4; noise scatters y."),
