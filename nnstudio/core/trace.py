@@ -154,7 +154,10 @@ class TraceState:
         out: dict[str, str] = {}
         for nid in tr.engine.neuron_ids:
             lines = []
+            is_input = tr.network.neurons[nid].role == "input"
             for key, label in (("x", "x"), ("z", "z"), ("a", "a"), ("dl_dz", "dL/dz")):
+                if is_input and key == "a":
+                    continue   # an input's activation is its value x
                 v = self.values.get((nid, key))
                 if v is not None:
                     lines.append(f"{label} = {tr.fmt_values(v, key)}")
@@ -1093,8 +1096,8 @@ def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
     out += _table(["Parameter", "Backprop", "Finite difference", "Relative error", "Check"],
                   rows, md)
     bad = sum(1 for c in checks if not c.ok)
-    out += ["", "All gradients agree." if not bad else f"{bad} gradient(s) disagree!", ""]
-    return "\n".join(out)
+    out += ["", "All gradients agree." if not bad else f"{bad} gradient(s) disagree!"]
+    return "\n".join(out) + "\n"
 
 
 __all__ = ["Step", "Trace", "TraceState", "TraceError", "GradCheck", "build", "from_project",

@@ -186,7 +186,7 @@ def test_state_reveals_values_step_by_step():
     tr = trace.build(net, X, Y, loss="ssr", learning_rate=0.1, sample=1)
     assert tr.state_at(-1).neuron_text() == {}
     st0 = tr.state_at(0)
-    assert st0.neuron_text() == {"dose": "x = 0.5\na = 0.5"}
+    assert st0.neuron_text() == {"dose": "x = 0.5"}
     k = step_of(tr, "weighted_sum", neuron="h1").index
     assert tr.state_at(k).neuron_text()["h1"] == "z = 0.24"
     assert tr.state_at(k).connection_text() == {"w1": "w = 3.34"}
