@@ -245,7 +245,8 @@ class SetParamsCommand(_Command):
         return ID_SET_PARAMS
 
     def mergeWith(self, other) -> bool:
-        if not (self.mergeable and getattr(other, "mergeable", False)):
+        # ``mergeable`` is False or a key (e.g. one slider drag); equal keys merge
+        if not self.mergeable or getattr(other, "mergeable", False) != self.mergeable:
             return False
         if set(other.new) != set(self.new):
             return False
@@ -366,7 +367,7 @@ class SetSettingsCommand(_Command):
         return ID_SETTINGS
 
     def mergeWith(self, other) -> bool:
-        if not (self.mergeable and getattr(other, "mergeable", False)):
+        if not self.mergeable or getattr(other, "mergeable", False) != self.mergeable:
             return False
         if other.text() != self.text():
             return False

@@ -1,0 +1,122 @@
+"""Start-up: the QApplication and the main window.
+
+``nnstudio`` opens the last project (or samples/xor.nnproj at the first run); ``nnstudio FILE``
+opens FILE. A file that fails to load shows the loader's message once the window is up, and the
+window falls back to the default sample (or a new project). Unsaved work from a session that
+crashed is offered back (Recover / Discard).
+
+With ``NNSTUDIO_STARTUP_PROBE=PATH`` set, the app writes the wall-clock time of the main
+window's first paint to PATH and quits: ``benchmarks/startup.py`` uses it to time process start
+to first paint.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+
+class _FirstPaint(QObject):
+    """Calls ``callback`` once, on the watched widget's first paint event."""
+
+    def __init__(self, widget, callback):
+        super().__init__(widget)
+        self._cb = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event):  # noqa: N802
+        if event.type() == QEvent.Type.Paint and self._cb is not None:
+            cb, self._cb = self._cb, None
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, cb)
+        return False
+
+
+def _startup_project(path: str | None, settings):
+    """(project, path-or-None, error message or None, as_copy) for the start-up file."""
+    from nnstudio import paths
+    from nnstudio.core.project import ProjectError, load, new_project
+    from nnstudio.gui.files import is_sample
+
+    errors = []
+    candidates: list[tuple[Path, bool]] = []
+    if path is not None:
+        candidates.append((Path(path), False))
+    else:
+        last = settings.last_project()
+        if last:
+            candidates.append((Path(last), False))
+    candidates.append((paths.DEFAULT_SAMPLE, True))
+    for p, fallback in candidates:
+        if fallback and not p.exists():
+            continue
+        try:
+            proj = load(p)
+        except ProjectError as e:
+            errors.append(f"Cannot open {p}:\n\n{e}")
+            continue
+        copy = is_sample(p) and (path is None or fallback)
+        return proj, (None if copy else p), (errors[0] if errors else None)
+    return new_project(), None, (errors[0] if errors else None)
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts, True)
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("NN Studio")
+    app.setOrganizationName("NN Studio")
+    app.setApplicationDisplayName("NN Studio")
+    app.setDesktopFileName("nnstudio")
+    return app
+
+
+def create_window(path: str | None = None, *, settings=None, offer_recovery: bool = True):
+    """Build the document and main window for ``path`` (see the module docstring). Returns
+    (window, startup error message or None). The caller shows the window."""
+    from nnstudio.gui.document import Document
+    from nnstudio.gui.main_window import MainWindow
+    from nnstudio.gui.settings import Settings
+
+    settings = settings if settings is not None else Settings()
+    proj, proj_path, error = _startup_project(path, settings)
+    doc = Document(proj, proj_path)
+    window = MainWindow(doc, settings)
+    if proj_path is not None:
+        settings.add_recent(proj_path)
+    return window, error
+
+
+def _after_show(window, error: str | None, offer_recovery: bool) -> None:
+    from nnstudio.gui import files as files_mod
+    if error:
+        files_mod.show_error(window, "Cannot open project",
+                             error + "\n\nNN Studio opened "
+                             + (str(window.document.path) if window.document.path
+                                else f"“{window.document.name}”") + " instead.")
+    if offer_recovery:
+        window.files.offer_recovery()
+    window.settings.mark_started()
+    window._view_call("fit", quiet=True)
+
+
+def run_app(path: str | None = None) -> int:
+    probe = os.environ.get("NNSTUDIO_STARTUP_PROBE")
+    app = make_app()
+    window, error = create_window(path)
+    if probe:
+        def done():
+            Path(probe).write_text(f"{time.time():.6f}\n")
+            app.exit(0)
+        _FirstPaint(window, done)
+        window.show()
+        return app.exec()
+    window.show()
+    QTimer.singleShot(0, lambda: _after_show(window, error, True))
+    return app.exec()

@@ -1,0 +1,272 @@
+"""Files: new, open, save, save as, samples, recent files, and autosave with crash recovery.
+
+A file that fails to load shows the loader's one-line message and leaves the open document as
+it was. Unsaved work is written every 30 s to a recovery file in the settings folder
+(:func:`nnstudio.gui.settings.settings_dir`); a clean save or quit removes it, so a recovery file
+found at start-up means the last session did not end cleanly, and the user is offered it back.
+
+Every dialog goes through a small module-level function (``ask_*``/``show_error``) so that tests
+can replace it and no modal dialog ever blocks them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from nnstudio import paths
+
+FILTER = "NN Studio projects (*.nnproj);;All files (*)"
+AUTOSAVE_MS = 30_000
+
+
+# ---------------------------------------------------------------------- dialogs (patchable)
+def show_error(parent: QWidget | None, title: str, text: str) -> None:
+    QMessageBox.critical(parent, title, text)
+
+
+def ask_unsaved(parent: QWidget | None, name: str) -> str:
+    """'save', 'discard' or 'cancel'."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                      f"Save the changes to “{name}” before closing it?",
+                      QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                      | QMessageBox.StandardButton.Cancel, parent)
+    box.setInformativeText("Your changes are lost if you don't save them.")
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    r = box.exec()
+    return {QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(r), "cancel")
+
+
+def ask_recover(parent: QWidget | None, info: dict) -> bool:
+    """True: recover; False: discard."""
+    when = info.get("saved_at_text", "an earlier session")
+    what = info.get("path") or info.get("name") or "an unsaved project"
+    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
+                      f"NN Studio did not close cleanly last time.\n\n"
+                      f"Unsaved changes to “{what}” were autosaved at {when}.", parent=parent)
+    rec = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(rec)
+    box.exec()
+    return box.clickedButton() is rec
+
+
+def ask_open_path(parent: QWidget | None, directory: str) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open Project", directory, FILTER)
+    return path or None
+
+
+def ask_save_path(parent: QWidget | None, suggested: str) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, "Save Project As", suggested, FILTER)
+    if not path:
+        return None
+    if not Path(path).suffix:
+        path += ".nnproj"
+    return path
+
+
+def is_sample(path: Path) -> bool:
+    try:
+        return Path(path).resolve().parent == paths.SAMPLES.resolve()
+    except OSError:
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+class FileController(QObject):
+    """File actions for one main window and its document."""
+
+    def __init__(self, window, settings):
+        super().__init__(window)
+        self.window = window
+        self.settings = settings
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
+
+    @property
+    def doc(self):
+        return self.window.document
+
+    def _error(self, title: str, text: str) -> None:
+        show_error(self.window, title, text)
+
+    # ------------------------------------------------------------------ unsaved changes
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; True if it is fine to go on (saved or discarded)."""
+        if not self.doc.is_modified():
+            return True
+        if hasattr(self.window, "pause_training"):
+            self.window.pause_training()
+        answer = ask_unsaved(self.window, self.doc.name)
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    # ------------------------------------------------------------------ actions
+    def new(self) -> bool:
+        if not self.maybe_save():
+            return False
+        self.doc.new()
+        self.remove_recovery()
+        self.doc.message("New project", 3000)
+        return True
+
+    def open_dialog(self) -> bool:
+        if not self.maybe_save():
+            return False
+        start = str(self.doc.path.parent) if self.doc.path else str(Path.home())
+        path = ask_open_path(self.window, start)
+        if not path:
+            return False
+        return self.open_path(path, ask=False)
+
+    def open_path(self, path, ask: bool = True, as_copy: bool | None = None) -> bool:
+        """Open ``path``; on failure show the loader's message and keep the current document.
+        Samples open as untitled copies (so a lesson is never overwritten by accident)."""
+        path = Path(path)
+        if ask and not self.maybe_save():
+            return False
+        from nnstudio.core.project import ProjectError, load
+        try:
+            proj = load(path)
+        except ProjectError as e:
+            self._error("Cannot open project", f"Cannot open {path.name}:\n\n{e}")
+            return False
+        copy = is_sample(path) if as_copy is None else as_copy
+        self.doc.replace_project(proj, None if copy else path)
+        self.remove_recovery()
+        if copy:
+            self.doc.message(f"Opened sample {path.stem}; Save As to keep your changes", 6000)
+        else:
+            self.settings.add_recent(path)
+            self.doc.message(f"Opened {path}", 4000)
+        return True
+
+    def save(self) -> bool:
+        if self.doc.path is None:
+            return self.save_as()
+        return self._save_to(self.doc.path)
+
+    def save_as(self) -> bool:
+        doc = self.doc
+        if doc.path is not None:
+            suggested = str(doc.path)
+        else:
+            base = Path(self.settings.value("files/last_dir", str(Path.home())))
+            stem = (getattr(doc.project, "name", "") or "Untitled").replace("/", "-")
+            suggested = str(base / f"{stem}.nnproj")
+        path = ask_save_path(self.window, suggested)
+        if not path:
+            return False
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        from nnstudio.core.project import ProjectError
+        try:
+            self.doc.save(path)
+        except (ProjectError, ValueError, OSError) as e:
+            self._error("Cannot save project", f"Cannot save {path.name}:\n\n{e}")
+            return False
+        self.settings.add_recent(path)
+        self.settings.set_value("files/last_dir", str(path.parent))
+        self.remove_recovery()
+        self.doc.message(f"Saved {path}", 4000)
+        return True
+
+    # ------------------------------------------------------------------ autosave / recovery
+    def autosave(self) -> bool:
+        """Write the recovery file if there are unsaved changes; remove it otherwise."""
+        doc = self.doc
+        if not doc.is_modified():
+            self.remove_recovery()
+            return False
+        from nnstudio.core.project import ProjectError, atomic_write
+        try:
+            text = doc.dumps()
+        except (ProjectError, ValueError) as e:
+            doc.message(f"Autosave skipped: {e}", 8000)
+            return False
+        try:
+            atomic_write(self.settings.recovery_path, text.encode("utf-8"))
+            info = {
+                "path": str(doc.path) if doc.path else None,
+                "name": doc.name,
+                "pid": os.getpid(),
+                "saved_at": time.time(),
+                "saved_at_text": time.strftime("%Y-%m-%d %H:%M:%S"),
+            }
+            atomic_write(self.settings.recovery_info_path, json.dumps(info).encode("utf-8"))
+        except OSError as e:
+            doc.message(f"Autosave failed: {e}", 8000)
+            return False
+        return True
+
+    def remove_recovery(self) -> None:
+        for p in (self.settings.recovery_path, self.settings.recovery_info_path):
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                pass
+
+    def pending_recovery(self) -> dict | None:
+        """The recovery info of a session that did not end cleanly, or None (no file, or the
+        session that wrote it is still running)."""
+        rp, ip = self.settings.recovery_path, self.settings.recovery_info_path
+        if not rp.exists():
+            return None
+        try:
+            info = json.loads(ip.read_text("utf-8"))
+            if not isinstance(info, dict):
+                info = {}
+        except (OSError, ValueError):
+            info = {}
+        pid = info.get("pid")
+        if isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid):
+            return None
+        return info
+
+    def offer_recovery(self) -> bool:
+        """If a crashed session left unsaved work, ask Recover/Discard; True if recovered."""
+        info = self.pending_recovery()
+        if info is None:
+            return False
+        recover = ask_recover(self.window, info)
+        if not recover:
+            self.remove_recovery()
+            self.doc.message("Discarded the autosaved work", 4000)
+            return False
+        from nnstudio.core.project import ProjectError, loads
+        try:
+            proj = loads(self.settings.recovery_path.read_bytes())
+        except (ProjectError, OSError) as e:
+            self._error("Cannot recover", f"The autosaved work cannot be read:\n\n{e}")
+            self.remove_recovery()
+            return False
+        orig = info.get("path")
+        self.doc.replace_project(proj, Path(orig) if orig else None, clean=False)
+        self.remove_recovery()
+        self.doc.message("Recovered the autosaved work; save it to keep it", 8000)
+        return True

@@ -1,0 +1,527 @@
+"""The inspector: editors for whatever is selected, built from tables of fields.
+
+``NEURON_FIELDS`` and ``CONNECTION_FIELDS`` say, for each field, how to read it from one item,
+how to apply an edit to all selected items (always through the document, so every edit is one
+undo step), when it applies, and which editor shows it (``EDITORS``: kind → widget factory).
+With several items selected, a field appears when it applies to all of them and shows either
+their shared value or "mixed". With nothing selected the inspector shows a network summary
+and the training settings.
+
+Values are set into widgets with signals blocked, so following the model never writes back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox, QFormLayout, QFrame, QGroupBox, QLabel, QLineEdit, QScrollArea, QVBoxLayout,
+    QWidget,
+)
+
+from nnstudio.core import activations, losses, optimizers
+from nnstudio.core.network import INITS, ROLES
+from nnstudio.gui.widgets import (
+    MIXED, ChoiceBox, FloatEdit, IntSpin, NumberSlider, ValueLabel, format_number,
+)
+
+ROLE_TEXT = {"input": "Input", "hidden": "Hidden", "output": "Output"}
+INIT_TEXT = {"uniform": "Uniform U(−1, 1)", "xavier": "Xavier / Glorot", "he": "He (Kaiming)"}
+
+
+# ---------------------------------------------------------------------- field tables
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: str
+    kind: str                                  # a key of EDITORS
+    get: Callable[[Any, str], Any]             # (document, item id) -> value
+    apply: Callable[[Any, list, Any, Any], None] | None = None   # (doc, ids, value, merge)
+    applies: Callable[[Any, str], bool] = lambda doc, i: True
+    tip: str = ""
+    choices: Callable[[Any, list], list] | None = None
+    single_only: bool = False
+    options: dict = field(default_factory=dict)
+
+
+def _n(doc, nid):
+    return doc.network.neurons[nid]
+
+
+def _c(doc, cid):
+    return doc.network.connections[cid]
+
+
+def _not_input(doc, nid):
+    return _n(doc, nid).role != "input"
+
+
+def _activation_choices(doc, ids):
+    roles = {_n(doc, i).role for i in ids}
+    out = []
+    for name, act in activations.ACTIVATIONS.items():
+        if name == "softmax" and roles != {"output"}:
+            continue
+        out.append((name, f"{act.title}    {act.formula}"))
+    return out
+
+
+def _values(doc, nid, k):
+    v = doc.neuron_values(nid)
+    return None if v is None else v[k]
+
+
+def _set_label(doc, ids, text, merge):
+    doc.set_label(ids[0], text)
+
+
+def _set_params(doc, ids, value, merge):
+    doc.set_params({i: value for i in ids}, merge=merge)
+
+
+def _set_slope(doc, ids, value, merge):
+    doc.set_activation(ids, "leaky_relu", value)
+
+
+def _set_locked(doc, ids, locked, merge):
+    doc.set_trainable(ids, not locked)
+
+
+NEURON_FIELDS: list[Field] = [
+    Field("id", "Id", "value", lambda d, i: i, single_only=True,
+          tip="The neuron's id in the project file (fixed)"),
+    Field("label", "Label", "text", lambda d, i: _n(d, i).label, _set_label, single_only=True,
+          tip="The neuron's name on the canvas (Enter to apply; double-click a neuron to rename it there)"),
+    Field("role", "Role", "choice", lambda d, i: _n(d, i).role,
+          lambda d, ids, v, m: d.set_role(ids, v),
+          choices=lambda d, ids: [(r, ROLE_TEXT[r]) for r in ROLES],
+          tip="Input neurons take a data column; output neurons are compared with a target column"),
+    Field("activation", "Activation", "choice", lambda d, i: _n(d, i).activation,
+          lambda d, ids, v, m: d.set_activation(ids, v), applies=_not_input,
+          choices=_activation_choices,
+          tip="The function applied to the weighted sum z: a = f(z)"),
+    Field("formula", "", "note", lambda d, i: _formula_text(_n(d, i).activation),
+          applies=_not_input),
+    Field("slope", "Leaky slope", "float", lambda d, i: _n(d, i).slope, _set_slope,
+          applies=lambda d, i: _n(d, i).activation == "leaky_relu",
+          options={"lo": -10.0, "hi": 10.0, "what": "leaky slope"},
+          tip="The slope of leaky ReLU for negative z (a = slope × z when z ≤ 0)"),
+    Field("bias", "Bias b", "param", lambda d, i: _n(d, i).bias, _set_params, applies=_not_input,
+          options={"what": "bias"}, tip="Added to the weighted sum: z = Σ w·a + b"),
+    Field("bias_locked", "Lock bias", "bool", lambda d, i: not _n(d, i).bias_trainable,
+          _set_locked, applies=_not_input,
+          tip="A locked bias keeps its value while training"),
+    Field("bias_grad", "dL/db", "value", lambda d, i: d.param_gradient(i), applies=_not_input,
+          tip="The gradient of the loss over the whole dataset with respect to this bias"),
+    Field("sample", "Sample", "sample", lambda d, i: d.sample_index,
+          tip="The data row whose values (z, a, dL/dz) are shown here and on the canvas"),
+    Field("z", "z", "value", lambda d, i: _values(d, i, 0),
+          tip="The weighted sum Σ w·a + b for the chosen sample"),
+    Field("a", "a", "value", lambda d, i: _values(d, i, 1),
+          tip="The activation a = f(z) for the chosen sample"),
+    Field("dl_dz", "dL/dz", "value", lambda d, i: _values(d, i, 2),
+          tip="How much the loss changes per unit change of z, for the chosen sample"),
+]
+
+CONNECTION_FIELDS: list[Field] = [
+    Field("ends", "Connection", "value",
+          lambda d, i: f"{_n(d, _c(d, i).source).label} → {_n(d, _c(d, i).target).label}",
+          tip="Source neuron → target neuron"),
+    Field("weight", "Weight w", "param", lambda d, i: _c(d, i).weight, _set_params,
+          options={"what": "weight"}, tip="Multiplies the source's activation"),
+    Field("locked", "Lock weight", "bool", lambda d, i: not _c(d, i).trainable, _set_locked,
+          tip="A locked weight keeps its value while training"),
+    Field("grad", "dL/dw", "value", lambda d, i: d.param_gradient(i),
+          tip="The gradient of the loss over the whole dataset with respect to this weight"),
+]
+
+
+def _formula_text(name: str) -> str:
+    act = activations.ACTIVATIONS[name]
+    return f"<code>{act.formula}</code> &nbsp; <code>{act.derivative_formula}</code><br>" \
+           f"<span style='color:#555'>{act.note}</span>"
+
+
+# ---------------------------------------------------------------------- editors
+class _Editor:
+    """Adapter: widget + set_value + a callback for user edits ``on_edit(value, merge)``."""
+
+    def __init__(self, widget, set_value, wire):
+        self.widget, self.set_value, self._wire = widget, set_value, wire
+
+    def connect(self, on_edit):
+        self._wire(on_edit)
+
+
+def _text_editor(f: Field, parent):
+    w = QLineEdit(parent)
+    w.setToolTip(f.tip)
+
+    def set_value(v):
+        with QSignalBlocker(w):
+            if v is MIXED:
+                w.setText("")
+                w.setPlaceholderText("— mixed —")
+            elif not (w.hasFocus() and w.isModified()):
+                w.setText(str(v))
+
+    def wire(cb):
+        def commit():
+            if w.isModified():
+                w.setModified(False)
+                cb(w.text(), False)
+        w.editingFinished.connect(commit)
+    return _Editor(w, set_value, wire)
+
+
+def _choice_editor(f: Field, parent):
+    w = ChoiceBox(parent, tip=f.tip)
+    return _Editor(w, w.set_value, lambda cb: w.chosen.connect(lambda v: cb(v, False)))
+
+
+def _float_editor(f: Field, parent):
+    w = FloatEdit(parent, tip=f.tip, **f.options)
+    return _Editor(w, w.set_value, lambda cb: w.valueCommitted.connect(lambda v: cb(v, False)))
+
+
+def _param_editor(f: Field, parent):
+    w = NumberSlider(parent, tip=f.tip, **f.options)
+    return _Editor(w, w.set_value, lambda cb: w.edited.connect(cb))
+
+
+def _bool_editor(f: Field, parent):
+    w = QCheckBox(parent)
+    w.setToolTip(f.tip)
+    w.setText("locked (not trained)")
+
+    def set_value(v):
+        with QSignalBlocker(w):
+            if v is MIXED:
+                w.setTristate(True)
+                w.setCheckState(Qt.CheckState.PartiallyChecked)
+            else:
+                w.setTristate(False)
+                w.setChecked(bool(v))
+
+    return _Editor(w, set_value, lambda cb: w.clicked.connect(lambda on: cb(bool(on), False)))
+
+
+def _value_editor(f: Field, parent):
+    w = ValueLabel(parent, tip=f.tip)
+    return _Editor(w, w.set_value, lambda cb: None)
+
+
+def _note_editor(f: Field, parent):
+    w = QLabel(parent)
+    w.setWordWrap(True)
+    w.setTextFormat(Qt.TextFormat.RichText)
+
+    def set_value(v):
+        w.setText("" if v is MIXED or v is None else str(v))
+    return _Editor(w, set_value, lambda cb: None)
+
+
+def _sample_editor(f: Field, parent):
+    w = IntSpin(parent, 0, 0, tip=f.tip)
+
+    def set_value(v):
+        doc = parent.doc
+        n = len(doc.dataset) if doc.dataset is not None else 0
+        with QSignalBlocker(w):
+            w.setRange(0, max(0, n - 1))
+            w.setSuffix(f"  of {n}" if n else "")
+        w.set_value(v)
+    return _Editor(w, set_value, lambda cb: w.valueCommitted.connect(lambda v: cb(v, False)))
+
+
+EDITORS: dict[str, Callable] = {
+    "text": _text_editor, "choice": _choice_editor, "float": _float_editor,
+    "param": _param_editor, "bool": _bool_editor, "value": _value_editor,
+    "note": _note_editor, "sample": _sample_editor,
+}
+
+
+# ---------------------------------------------------------------------- pages
+class FieldGroup(QGroupBox):
+    """A group of fields (neurons or connections) for the current selection of that kind."""
+
+    def __init__(self, inspector: "Inspector", fields: list[Field], title: str):
+        super().__init__(title, inspector)
+        self.inspector = inspector
+        self.doc = inspector.doc
+        self.fields = fields
+        self.ids: list[str] = []
+        self.form = QFormLayout(self)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.form.setHorizontalSpacing(10)
+        self.editors: dict[str, _Editor] = {}
+        for f in fields:
+            ed = EDITORS[f.kind](f, self)
+            ed.widget.setObjectName(f"inspector_{f.key}")
+            ed.connect(lambda v, m, f=f: self._edited(f, v, m))
+            lab = QLabel(f.label, self)
+            lab.setToolTip(f.tip)
+            self.form.addRow(lab, ed.widget)
+            self.editors[f.key] = ed
+
+    def _edited(self, f: Field, value, merge) -> None:
+        if f.key == "sample":
+            self.inspector.apply(lambda: self.doc.set_sample(value))
+            return
+        if f.apply is None or not self.ids:
+            return
+        ids = [i for i in self.ids if f.applies(self.doc, i)]
+        self.inspector.apply(lambda: f.apply(self.doc, ids, value, merge))
+
+    def show_ids(self, ids: list[str]) -> None:
+        self.ids = list(ids)
+        self.refresh()
+
+    def refresh(self) -> None:
+        doc, ids = self.doc, self.ids
+        for row, f in enumerate(self.fields):
+            ed = self.editors[f.key]
+            visible = bool(ids) and all(f.applies(doc, i) for i in ids) and \
+                not (f.single_only and len(ids) > 1)
+            self.form.setRowVisible(row, visible)
+            if not visible:
+                continue
+            if f.choices is not None:
+                want = f.choices(doc, ids)
+                box = ed.widget
+                have = [(box.itemData(k), box.itemText(k)) for k in range(box.count())
+                        if box.itemData(k) is not MIXED]
+                if have != want:
+                    box.set_choices(want)
+            vals = [f.get(doc, i) for i in ids]
+            first = vals[0]
+            ed.set_value(first if all(v == first for v in vals[1:]) else MIXED)
+
+
+class Inspector(QScrollArea):
+    """The inspector dock's widget."""
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.doc = document
+        self.setObjectName("inspector")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget(self)
+        self.body = body
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.setSpacing(8)
+        self.title = QLabel(body)
+        self.title.setObjectName("inspector_title")
+        self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+        self.error = QLabel(body)
+        self.error.setObjectName("inspector_error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #B33F00; background: #FFF1EA; padding: 4px; border-radius: 3px;")
+        self.error.hide()
+        lay.addWidget(self.error)
+        self.neurons = FieldGroup(self, NEURON_FIELDS, "Neuron")
+        self.connections = FieldGroup(self, CONNECTION_FIELDS, "Connection")
+        lay.addWidget(self.neurons)
+        lay.addWidget(self.connections)
+        self.summary = SummaryGroup(self)
+        self.settings_box = SettingsGroup(self)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.settings_box)
+        lay.addStretch(1)
+        self.setWidget(body)
+        self.setMinimumWidth(280)
+
+        self._pending = False
+        d = document
+        d.selectionChanged.connect(lambda _: self.rebuild())
+        d.projectReplaced.connect(self.rebuild)
+        d.networkChanged.connect(self._on_network)
+        d.evaluationChanged.connect(self.schedule)
+        d.sampleChanged.connect(lambda _: self.schedule())
+        d.settingsChanged.connect(self.schedule)
+        d.datasetChanged.connect(self.schedule)
+        self.rebuild()
+
+    # edits ----------------------------------------------------------------------------
+    def apply(self, fn) -> bool:
+        """Run an edit; on refusal show the message (and the status bar) and restore the
+        widgets from the model."""
+        try:
+            fn()
+        except ValueError as e:
+            msg = str(e)
+            self.error.setText(f"Not applied: {msg}")
+            self.error.show()
+            self.doc.message(f"Not applied: {msg}", 6000)
+            self.refresh()
+            return False
+        self.error.hide()
+        return True
+
+    # following the model -------------------------------------------------------------
+    def _on_network(self, event: str, ids) -> None:
+        if event in ("neuron_removed", "connection_removed"):
+            return  # the selection prunes itself and rebuilds
+        self.schedule()
+
+    def schedule(self) -> None:
+        if not self._pending:
+            self._pending = True
+            QTimer.singleShot(0, self._flush)
+
+    def _flush(self) -> None:
+        self._pending = False
+        self.refresh()
+
+    def rebuild(self) -> None:
+        self.error.hide()
+        self.refresh()
+
+    def refresh(self) -> None:
+        doc = self.doc
+        net = doc.network
+        nids = [i for i in doc.selection if i in net.neurons]
+        cids = [i for i in doc.selection if i in net.connections]
+        self.neurons.setVisible(bool(nids))
+        self.connections.setVisible(bool(cids))
+        none = not nids and not cids
+        self.summary.setVisible(none)
+        self.settings_box.setVisible(none)
+        if nids:
+            self.neurons.setTitle("Neuron" if len(nids) == 1 else f"{len(nids)} neurons (edited together)")
+            self.neurons.show_ids(nids)
+        if cids:
+            self.connections.setTitle("Connection" if len(cids) == 1
+                                      else f"{len(cids)} connections (edited together)")
+            self.connections.show_ids(cids)
+        if none:
+            self.title.setText("Network")
+            self.summary.refresh()
+            self.settings_box.refresh()
+        elif len(nids) == 1 and not cids:
+            n = net.neurons[nids[0]]
+            self.title.setText(f"{n.label}  <span style='color:#666;font-size:10pt'>"
+                               f"{ROLE_TEXT[n.role].lower()} neuron</span>")
+        elif len(cids) == 1 and not nids:
+            self.title.setText("Connection")
+        else:
+            parts = []
+            if nids:
+                parts.append(f"{len(nids)} neuron{'s' if len(nids) != 1 else ''}")
+            if cids:
+                parts.append(f"{len(cids)} connection{'s' if len(cids) != 1 else ''}")
+            self.title.setText(" and ".join(parts) + " selected")
+
+
+class SummaryGroup(QGroupBox):
+    def __init__(self, inspector: Inspector):
+        super().__init__("Summary", inspector)
+        self.doc = inspector.doc
+        form = QFormLayout(self)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.labels = {}
+        for key, text, tip in (
+            ("neurons", "Neurons", "Input / hidden / output neurons"),
+            ("connections", "Connections", "Weighted connections"),
+            ("parameters", "Parameters", "Weights and biases (how many are trainable)"),
+            ("layers", "Layers", "Depth levels (the longest path from an input)"),
+            ("samples", "Samples", "Rows in the dataset"),
+            ("loss", "Loss", "The loss over the whole dataset at the current parameters"),
+        ):
+            lab = ValueLabel(self, tip)
+            lab.setObjectName(f"summary_{key}")
+            lab.setWordWrap(True)
+            head = QLabel(text, self)
+            head.setToolTip(tip)
+            form.addRow(head, lab)
+            self.labels[key] = lab
+
+    def refresh(self) -> None:
+        doc = self.doc
+        net = doc.network
+        roles = {r: len(net.by_role(r)) for r in ROLES}
+        L = self.labels
+        L["neurons"].set_value(f"{len(net.neurons)}  ({roles['input']} in · {roles['hidden']} "
+                               f"hidden · {roles['output']} out)")
+        L["connections"].set_value(len(net.connections))
+        n_par = net.param_count()
+        n_train = sum(1 for p in net.param_ids() if net.store.trainable[net.param_slot(p)])
+        L["parameters"].set_value(f"{n_par}  ({n_train} trainable)")
+        try:
+            L["layers"].set_value(len(net.layers()))
+        except ValueError:
+            L["layers"].set_value(None)
+        L["samples"].set_value(len(doc.dataset) if doc.dataset is not None else 0)
+        loss = doc.loss()
+        if loss is None:
+            L["loss"].set_value(f"— ({doc.evaluation_error()})")
+        else:
+            L["loss"].set_value(f"{format_number(loss, 8)}  ({losses.LOSSES[doc.settings.loss].title})")
+
+
+class SettingsGroup(QGroupBox):
+    """Training settings; every edit is one undo step (doc.set_settings)."""
+
+    def __init__(self, inspector: Inspector):
+        super().__init__("Training settings", inspector)
+        self.inspector = inspector
+        self.doc = inspector.doc
+        form = QFormLayout(self)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.loss = ChoiceBox(self, [(k, f"{v.title}    {v.formula}") for k, v in losses.LOSSES.items()],
+                              "The loss: how far the outputs are from the targets")
+        self.optimizer = ChoiceBox(self, [(k, v.title) for k, v in optimizers.INFO.items()],
+                                   "How each step changes the parameters")
+        self.lr = FloatEdit(self, lo=0.0, hi=1000.0, lo_open=True, what="learning rate",
+                            tip="The step size: p ← p − lr · dL/dp (greater than 0, at most 1000)")
+        self.batch = IntSpin(self, 0, 10_000_000, "Samples per step; 0 = the whole dataset")
+        self.batch.setSpecialValueText("full batch")
+        self.epochs = IntSpin(self, 0, 100_000_000, "How many passes over the data a training run makes")
+        self.seed = IntSpin(self, 0, 2**31 - 1, "Random seed for initialisation and shuffling")
+        self.init = ChoiceBox(self, [(k, INIT_TEXT.get(k, k)) for k in INITS],
+                              "How Randomize Weights and Reset initialise parameters")
+        self.split = FloatEdit(self, lo=0.0, hi=0.95, what="validation split",
+                               tip="The fraction of rows held out for validation (0 to 0.95)")
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #555;")
+        rows = (("Loss", self.loss), ("Optimizer", self.optimizer), ("Learning rate", self.lr),
+                ("Batch size", self.batch), ("Epochs", self.epochs), ("Seed", self.seed),
+                ("Initialisation", self.init), ("Validation split", self.split), ("", self.note))
+        for text, w in rows:
+            head = QLabel(text, self)
+            head.setToolTip(w.toolTip())
+            form.addRow(head, w)
+        for name, w in (("loss", self.loss), ("optimizer", self.optimizer), ("init", self.init)):
+            w.setObjectName(f"settings_{name}")
+            w.chosen.connect(lambda v, n=name: self._set(n, v))
+        for name, w in (("learning_rate", self.lr), ("validation_split", self.split)):
+            w.setObjectName(f"settings_{name}")
+            w.valueCommitted.connect(lambda v, n=name: self._set(n, v))
+        for name, w in (("batch_size", self.batch), ("epochs", self.epochs), ("seed", self.seed)):
+            w.setObjectName(f"settings_{name}")
+            w.valueCommitted.connect(lambda v, n=name: self._set(n, int(v)))
+
+    def _set(self, name: str, value) -> None:
+        self.inspector.apply(lambda: self.doc.set_settings(**{name: value}))
+
+    def refresh(self) -> None:
+        s = self.doc.settings
+        self.loss.set_value(s.loss)
+        self.optimizer.set_value(s.optimizer)
+        self.lr.set_value(s.learning_rate)
+        self.batch.set_value(s.batch_size)
+        self.epochs.set_value(s.epochs)
+        self.seed.set_value(s.seed)
+        self.init.set_value(s.init)
+        self.split.set_value(s.validation_split)
+        info = optimizers.INFO[s.optimizer]
+        self.note.setText(f"{info.formula}\n{info.note}")

@@ -1,0 +1,114 @@
+"""The lesson panel: the project's Markdown description, rendered, and editable (undoably)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QStackedWidget, QStyle, QTextBrowser,
+    QVBoxLayout, QWidget,
+)
+
+LESSON_CSS = """
+h1 { font-size: 14pt; margin-bottom: 6px; }
+h2 { font-size: 12pt; margin-top: 12px; }
+h3 { font-size: 11pt; }
+code { background: #F2F2F2; }
+"""
+
+
+class LessonPanel(QWidget):
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.doc = document
+        self.setObjectName("lesson")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setSpacing(6)
+
+        bar = QHBoxLayout()
+        self.heading = QLabel("Lesson", self)
+        self.heading.setStyleSheet("font-weight: 600;")
+        bar.addWidget(self.heading)
+        bar.addStretch(1)
+        st = self.style()
+        self.edit_button = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView),
+                                       "Edit", self)
+        self.edit_button.setToolTip("Edit the lesson text (Markdown); saving it is one undo step")
+        self.apply_button = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton),
+                                        "Apply", self)
+        self.apply_button.setToolTip("Apply the edited text to the project (Ctrl+Enter)")
+        self.cancel_button = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogCancelButton),
+                                         "Cancel", self)
+        self.cancel_button.setToolTip("Throw away the edits (Escape)")
+        for b in (self.edit_button, self.apply_button, self.cancel_button):
+            bar.addWidget(b)
+        lay.addLayout(bar)
+
+        self.stack = QStackedWidget(self)
+        self.browser = QTextBrowser(self)
+        self.browser.setObjectName("lesson_browser")
+        self.browser.setOpenExternalLinks(True)
+        self.browser.document().setDefaultStyleSheet(LESSON_CSS)
+        self.browser.document().setDocumentMargin(10)
+        self.browser.setToolTip("")
+        self.editor = QPlainTextEdit(self)
+        self.editor.setObjectName("lesson_editor")
+        f = QFont("monospace")
+        f.setStyleHint(QFont.StyleHint.TypeWriter)
+        self.editor.setFont(f)
+        self.editor.setPlaceholderText("# Title\n\nWrite the lesson in Markdown…")
+        self.stack.addWidget(self.browser)
+        self.stack.addWidget(self.editor)
+        lay.addWidget(self.stack, 1)
+
+        for keys, slot in (("Ctrl+Return", self.apply_edit), ("Ctrl+Enter", self.apply_edit),
+                           ("Escape", self.cancel_edit)):
+            sc = QShortcut(QKeySequence(keys), self.editor)
+            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
+            sc.activated.connect(slot)
+        self.edit_button.clicked.connect(self.start_edit)
+        self.apply_button.clicked.connect(self.apply_edit)
+        self.cancel_button.clicked.connect(self.cancel_edit)
+        document.descriptionChanged.connect(self.refresh)
+        document.projectReplaced.connect(self._replaced)
+        self._show_mode(False)
+        self.refresh()
+
+    def _show_mode(self, editing: bool) -> None:
+        self.stack.setCurrentIndex(1 if editing else 0)
+        self.edit_button.setVisible(not editing)
+        self.apply_button.setVisible(editing)
+        self.cancel_button.setVisible(editing)
+
+    @property
+    def editing(self) -> bool:
+        return self.stack.currentIndex() == 1
+
+    def refresh(self) -> None:
+        text = self.doc.description or "*This project has no lesson text yet. Press Edit to write one.*"
+        bar = self.browser.verticalScrollBar().value()
+        self.browser.setMarkdown(text)
+        self.browser.verticalScrollBar().setValue(bar)
+
+    def _replaced(self) -> None:
+        self._show_mode(False)
+        self.refresh()
+        self.browser.verticalScrollBar().setValue(0)
+
+    def start_edit(self) -> None:
+        self.editor.setPlainText(self.doc.description)
+        self._show_mode(True)
+        self.editor.setFocus()
+
+    def apply_edit(self) -> None:
+        try:
+            self.doc.set_description(self.editor.toPlainText())
+        except ValueError as e:
+            self.doc.message(f"Not applied: {e}", 6000)
+            return
+        self._show_mode(False)
+        self.refresh()
+
+    def cancel_edit(self) -> None:
+        self._show_mode(False)

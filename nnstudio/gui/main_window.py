@@ -1,0 +1,833 @@
+"""The main window: canvas in the centre, docks around it, menus, toolbar and status bar.
+
+The window owns no model state: it holds the :class:`~nnstudio.gui.document.Document` and wires
+actions to document edits, file operations (:mod:`nnstudio.gui.files`) and canvas view commands.
+Other parts install themselves with one call each: ``nnstudio.gui.training.install(window)`` and
+``nnstudio.gui.backprop.install(window)``; they use :meth:`MainWindow.menu`,
+:meth:`MainWindow.add_dock`, :attr:`MainWindow.toolbar` and the status bar.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFormLayout, QGraphicsScene,
+    QGraphicsView, QHeaderView, QLabel, QMainWindow, QMenu, QMessageBox, QSpinBox, QStyle,
+    QTableWidget, QTableWidgetItem, QToolBar, QUndoView, QVBoxLayout, QWidget,
+)
+
+from nnstudio import paths
+from nnstudio.core import activations
+from nnstudio.gui import files as files_mod
+from nnstudio.gui.document import Document
+from nnstudio.gui.settings import Settings
+
+FRAGMENT_MIME = "application/x-nnstudio-fragment"
+STATE_VERSION = 3
+MENUS = ("File", "Edit", "View", "Network", "Train", "Help")
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _icon(name: str, fallback: QStyle.StandardPixmap | None, style: QStyle) -> QIcon:
+    """An icon from resources/icons/NAME.svg, else the desktop theme, else a Qt standard icon."""
+    p = paths.RESOURCES / "icons" / f"{name}.svg"
+    if p.exists():
+        return QIcon(str(p))
+    icon = QIcon.fromTheme(name)
+    if icon.isNull() and fallback is not None:
+        icon = style.standardIcon(fallback)
+    return icon
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, document: Document | None = None, settings: Settings | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("NNStudioMainWindow")
+        self.settings = settings if settings is not None else Settings()
+        self.document = document if document is not None else Document()
+        self.docks: dict[str, QDockWidget] = {}
+        self.actions: dict[str, QAction] = {}
+        self._menus: dict[str, QMenu] = {}
+        self._paste_count = 0
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setWindowIcon(_icon("nnstudio", QStyle.StandardPixmap.SP_ComputerIcon, self.style()))
+
+        self.files = files_mod.FileController(self, self.settings)
+
+        self._build_central()
+        for name in MENUS:
+            self.menu(name)
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_docks()
+        self._build_status()
+        self._install_parts()
+        self._wire_document()
+        self.restore_layout()
+        self._update_title()
+        self._update_actions()
+
+    # ------------------------------------------------------------------ public API
+    def menu(self, name: str) -> QMenu:
+        """The top-level menu ``name`` (created, before Help, if it does not exist)."""
+        m = self._menus.get(name)
+        if m is not None:
+            return m
+        m = QMenu(f"&{name}", self)
+        m.setObjectName(f"menu{name}")
+        m.setToolTipsVisible(True)
+        help_menu = self._menus.get("Help")
+        if help_menu is not None:
+            self.menuBar().insertMenu(help_menu.menuAction(), m)
+        else:
+            self.menuBar().addMenu(m)
+        self._menus[name] = m
+        return m
+
+    def add_dock(self, name: str, widget: QWidget, area=Qt.DockWidgetArea.RightDockWidgetArea,
+                 title: str | None = None) -> QDockWidget:
+        """Add ``widget`` as a dock with the stable object name ``dock_<name>`` (so that the
+        saved layout comes back) and a toggle in View ▸ Panels."""
+        dock = QDockWidget(title or name.title(), self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        toggle = dock.toggleViewAction()
+        toggle.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
+        toggle.setStatusTip(toggle.toolTip())
+        self._panels_menu.addAction(toggle)
+        return dock
+
+    @property
+    def toolbar(self) -> QToolBar:
+        return self._toolbar
+
+    def status(self, text: str, timeout: int = 5000) -> None:
+        self.statusBar().showMessage(text, timeout)
+
+    # ------------------------------------------------------------------ central widget
+    def _build_central(self) -> None:
+        if _module_exists("nnstudio.gui.canvas.view"):
+            from nnstudio.gui.canvas.view import CanvasView
+            self.canvas_view = CanvasView(self.document)
+        else:  # the canvas package is not there yet: an empty view keeps the window usable
+            self.canvas_view = QGraphicsView(QGraphicsScene())
+        self.canvas_view.setObjectName("canvas")
+        self.setCentralWidget(self.canvas_view)
+
+    def _scene(self):
+        return self.canvas_view.scene()
+
+    # ------------------------------------------------------------------ actions
+    def _act(self, key: str, text: str, tip: str, slot=None, shortcut=None, icon=None,
+             checkable: bool = False, checked: bool = False) -> QAction:
+        a = QAction(text, self)
+        a.setObjectName(f"action_{key}")
+        if shortcut is not None:
+            seqs = shortcut if isinstance(shortcut, list) else [shortcut]
+            a.setShortcuts([QKeySequence(s) for s in seqs])
+        sc = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        a.setToolTip(f"{tip} ({sc})" if sc else tip)
+        a.setStatusTip(tip)
+        if icon is not None:
+            a.setIcon(icon)
+        if checkable:
+            a.setCheckable(True)
+            a.setChecked(checked)
+            if slot is not None:
+                a.toggled.connect(slot)
+        elif slot is not None:
+            a.triggered.connect(lambda _=False: slot())
+        self.actions[key] = a
+        return a
+
+    def _build_actions(self) -> None:
+        st, SP, K = self.style(), QStyle.StandardPixmap, QKeySequence.StandardKey
+        ic = lambda n, f=None: _icon(n, f, st)  # noqa: E731
+        F = self.files
+        self._act("new", "&New", "Start a new project", F.new, K.New, ic("document-new", SP.SP_FileIcon))
+        self._act("open", "&Open…", "Open a project file", F.open_dialog, K.Open,
+                  ic("document-open", SP.SP_DialogOpenButton))
+        self._act("save", "&Save", "Save the project", F.save, K.Save,
+                  ic("document-save", SP.SP_DialogSaveButton))
+        self._act("save_as", "Save &As…", "Save the project under a new name", F.save_as, K.SaveAs,
+                  ic("document-save-as", SP.SP_DialogSaveButton))
+        self._act("export_png", "Export Canvas as &PNG…", "Save a picture of the canvas (PNG)",
+                  lambda: self.export_canvas("png"), None, ic("image-x-generic", SP.SP_DesktopIcon))
+        self._act("export_svg", "Export Canvas as S&VG…", "Save a picture of the canvas (SVG, scalable)",
+                  lambda: self.export_canvas("svg"))
+        self._act("quit", "&Quit", "Quit NN Studio", self.close, K.Quit,
+                  ic("application-exit", SP.SP_DialogCloseButton))
+
+        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        undo.setObjectName("action_undo")
+        undo.setShortcuts(QKeySequence.keyBindings(K.Undo))
+        undo.setIcon(ic("edit-undo", SP.SP_ArrowBack))
+        undo.setToolTip("Undo the last change (Ctrl+Z)")
+        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        redo.setObjectName("action_redo")
+        redo_keys = QKeySequence.keyBindings(K.Redo)
+        if QKeySequence("Ctrl+Y") not in redo_keys:
+            redo_keys.append(QKeySequence("Ctrl+Y"))
+        redo.setShortcuts(redo_keys)
+        redo.setIcon(ic("edit-redo", SP.SP_ArrowForward))
+        redo.setToolTip("Redo the change just undone (Ctrl+Shift+Z)")
+        self.actions["undo"], self.actions["redo"] = undo, redo
+        self._act("cut", "Cu&t", "Cut the selected neurons to the clipboard", self.cut, K.Cut,
+                  ic("edit-cut"))
+        self._act("copy", "&Copy", "Copy the selected neurons (and the connections among them)",
+                  self.copy, K.Copy, ic("edit-copy"))
+        self._act("paste", "&Paste", "Paste neurons from the clipboard", self.paste, K.Paste,
+                  ic("edit-paste"))
+        self._act("duplicate", "D&uplicate", "Duplicate the selected neurons", self.duplicate,
+                  "Ctrl+D", ic("edit-duplicate"))
+        self._act("delete", "&Delete", "Delete the selection (neurons take their connections)",
+                  self.delete_selection, [QKeySequence(K.Delete).toString(), "Backspace"],
+                  ic("edit-delete", SP.SP_TrashIcon))
+        self._act("select_all", "Select &All", "Select every neuron and connection",
+                  self.select_all, K.SelectAll, ic("edit-select-all"))
+
+        self._act("zoom_in", "Zoom &In", "Zoom in on the canvas", lambda: self._view_call("zoom_in"),
+                  [QKeySequence(K.ZoomIn).toString(), "Ctrl+="], ic("zoom-in"))
+        self._act("zoom_out", "Zoom &Out", "Zoom out", lambda: self._view_call("zoom_out"),
+                  K.ZoomOut, ic("zoom-out"))
+        self._act("fit", "&Fit to Window", "Show the whole network", lambda: self._view_call("fit"),
+                  "Ctrl+0", ic("zoom-fit-best"))
+        self._act("show_values", "Show &Values", "Show weight values on the connections",
+                  self.set_show_values, "Ctrl+Shift+V", ic("show-values"), checkable=True,
+                  checked=self.settings.bool("view/show_values", False))
+        self._act("show_grid", "Show &Grid", "Show the grid (and snap to it)", self.set_show_grid,
+                  "Ctrl+'", ic("show-grid"), checkable=True,
+                  checked=self.settings.bool("view/show_grid", True))
+
+        self._act("add_dense", "Add &Dense Layer…", "Insert a fully connected layer of new "
+                  "hidden neurons", self.add_dense_layer_dialog, "Ctrl+L", ic("add-layer"))
+        self._act("connect_fully", "&Connect Selected Fully", "Connect every selected neuron to "
+                  "every later selected neuron", self.connect_selected_fully, "Ctrl+K",
+                  ic("connect-fully"))
+        self._act("auto_layout", "&Auto-Layout", "Arrange the neurons in columns by layer",
+                  self.auto_layout, "Ctrl+Shift+L", ic("auto-layout"))
+        self._act("randomize", "&Randomize Weights", "Give every trainable weight and bias a "
+                  "new random value (the initialisation in the training settings)",
+                  self.randomize, "Ctrl+R", ic("randomize"))
+
+        self._act("shortcuts", "&Keyboard Shortcuts", "List every keyboard shortcut and mouse "
+                  "gesture", self.show_shortcuts, "F1", ic("help-keyboard-shortcuts", SP.SP_DialogHelpButton))
+        self._act("about", "&About NN Studio", "About NN Studio", self.show_about, None,
+                  ic("help-about", SP.SP_MessageBoxInformation))
+
+    def _build_menus(self) -> None:
+        A = self.actions
+        m = self.menu("File")
+        m.addActions([A["new"], A["open"]])
+        self._samples_menu = m.addMenu("Open &Sample")
+        self._samples_menu.setObjectName("menuSamples")
+        self._samples_menu.setToolTipsVisible(True)
+        self._samples_menu.aboutToShow.connect(self._fill_samples)
+        self._fill_samples()
+        self._recent_menu = m.addMenu("Open &Recent")
+        self._recent_menu.setObjectName("menuRecent")
+        self._recent_menu.aboutToShow.connect(self._fill_recent)
+        self._fill_recent()
+        m.addSeparator()
+        m.addActions([A["save"], A["save_as"]])
+        m.addSeparator()
+        m.addActions([A["export_png"], A["export_svg"]])
+        m.addSeparator()
+        m.addAction(A["quit"])
+
+        m = self.menu("Edit")
+        m.addActions([A["undo"], A["redo"]])
+        m.addSeparator()
+        m.addActions([A["cut"], A["copy"], A["paste"], A["duplicate"], A["delete"]])
+        m.addSeparator()
+        m.addAction(A["select_all"])
+
+        m = self.menu("View")
+        m.addActions([A["zoom_in"], A["zoom_out"], A["fit"]])
+        m.addSeparator()
+        m.addActions([A["show_values"], A["show_grid"]])
+        m.addSeparator()
+        self._panels_menu = m.addMenu("&Panels")
+        self._panels_menu.setObjectName("menuPanels")
+        self._panels_menu.setToolTipsVisible(True)
+        self._toolbars_menu = m.addMenu("&Toolbars")
+        self._toolbars_menu.setObjectName("menuToolbars")
+        m.addSeparator()
+        self._act("reset_layout", "Reset &Layout", "Put every panel back where it started",
+                  self.reset_layout)
+        m.addAction(self.actions["reset_layout"])
+
+        m = self.menu("Network")
+        m.addActions([A["add_dense"], A["connect_fully"], A["auto_layout"]])
+        m.addSeparator()
+        m.addAction(A["randomize"])
+
+        m = self.menu("Help")
+        m.addActions([A["shortcuts"], A["about"]])
+
+    def _build_toolbar(self) -> None:
+        A = self.actions
+        tb = QToolBar("Main", self)
+        tb.setObjectName("mainToolbar")
+        tb.setMovable(True)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for key in ("new", "open", "save", None, "undo", "redo", None, "delete", None,
+                    "zoom_in", "zoom_out", "fit", "show_values", None, "add_dense", "connect_fully",
+                    "auto_layout", "randomize"):
+            if key is None:
+                tb.addSeparator()
+            else:
+                tb.addAction(A[key])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+        self._toolbar = tb
+        self._toolbars_menu.addAction(tb.toggleViewAction())
+
+    # ------------------------------------------------------------------ docks
+    def _build_docks(self) -> None:
+        from nnstudio.gui.inspector import Inspector
+        from nnstudio.gui.lesson import LessonPanel
+
+        L, R = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        if _module_exists("nnstudio.gui.canvas.palette"):
+            from nnstudio.gui.canvas.palette import Palette
+            self.palette_panel = Palette(self.document)
+            self.add_dock("palette", self.palette_panel, L, "Palette")
+        self.lesson = LessonPanel(self.document)
+        self.add_dock("lesson", self.lesson, L, "Lesson")
+        self.inspector = Inspector(self.document)
+        self.add_dock("inspector", self.inspector, R, "Inspector")
+        self.history = QUndoView(self.document.undo_stack)
+        self.history.setObjectName("history")
+        self.history.setEmptyLabel("<opened>")
+        self.history.setToolTip("Every change, oldest first: click a line to go back to it")
+        self.add_dock("history", self.history, R, "History")
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["history"])
+        self.docks["inspector"].raise_()
+
+    def _install_parts(self) -> None:
+        # The training and backprop engineers' parts: one install(window) call each.
+        if _module_exists("nnstudio.gui.training") and _module_exists("nnstudio.gui.dataset_panel"):
+            from nnstudio.gui import training
+            training.install(self)
+        if _module_exists("nnstudio.gui.backprop"):
+            from nnstudio.gui import backprop
+            backprop.install(self)
+        for name in ("training_toolbar",):
+            tb = getattr(self, name, None)
+            if isinstance(tb, QToolBar):
+                self._toolbars_menu.addAction(tb.toggleViewAction())
+
+    # ------------------------------------------------------------------ status bar
+    def _build_status(self) -> None:
+        sb = self.statusBar()
+        sb.setObjectName("statusbar")
+        self.loss_label = QLabel(self)
+        self.loss_label.setObjectName("status_loss")
+        self.loss_label.setToolTip("The loss over the whole dataset at the current parameters")
+        self.loss_label.setMinimumWidth(150)
+        self.selection_label = QLabel(self)
+        self.selection_label.setObjectName("status_selection")
+        self.selection_label.setToolTip("What is selected")
+        sb.addPermanentWidget(self.selection_label)
+        sb.addPermanentWidget(self.loss_label)
+
+    def _update_loss(self) -> None:
+        loss = self.document.loss()
+        if loss is None:
+            err = self.document.evaluation_error() or ""
+            self.loss_label.setText("loss —")
+            self.loss_label.setToolTip(f"The network cannot be evaluated: {err}")
+        else:
+            self.loss_label.setText(f"{self.document.settings.loss} loss {loss:.6g}")
+            self.loss_label.setToolTip("The loss over the whole dataset at the current parameters")
+
+    def _update_selection_label(self) -> None:
+        doc = self.document
+        n, c = len(doc.selected_neurons()), len(doc.selected_connections())
+        net = doc.network
+        if not n and not c:
+            self.selection_label.setText(f"{len(net.neurons)} neurons · {len(net.connections)} connections")
+        else:
+            parts = []
+            if n:
+                parts.append(f"{n} neuron{'s' if n != 1 else ''}")
+            if c:
+                parts.append(f"{c} connection{'s' if c != 1 else ''}")
+            self.selection_label.setText(" + ".join(parts) + " selected")
+
+    # ------------------------------------------------------------------ document wiring
+    def _wire_document(self) -> None:
+        d = self.document
+        d.statusMessage.connect(self.status)
+        d.modifiedChanged.connect(lambda _: self._update_title())
+        d.pathChanged.connect(lambda _: self._update_title())
+        d.projectReplaced.connect(self._on_project_replaced)
+        d.selectionChanged.connect(lambda _: self._update_actions())
+        d.networkChanged.connect(self._on_network)
+        d.evaluationChanged.connect(self._update_loss)
+        d.undo_stack.indexChanged.connect(lambda _: self._update_title())
+        QGuiApplication.clipboard().dataChanged.connect(self._update_actions)
+        self._update_loss()
+
+    def _on_network(self, event: str, ids) -> None:
+        if event != "params_changed" and event != "neuron_changed":
+            self._update_actions()
+
+    def _on_project_replaced(self) -> None:
+        self._paste_count = 0
+        self._update_title()
+        self._update_actions()
+        self._update_loss()
+        QTimer.singleShot(0, lambda: self._view_call("fit", quiet=True))
+
+    def _update_title(self) -> None:
+        doc = self.document
+        name = doc.path.name if doc.path else (getattr(doc.project, "name", "") or "Untitled")
+        self.setWindowTitle(f"{name}[*] — NN Studio")
+        self.setWindowModified(doc.is_modified())
+
+    def _update_actions(self) -> None:
+        doc = self.document
+        A = self.actions
+        nsel = len(doc.selected_neurons())
+        anysel = bool(doc.selection)
+        A["cut"].setEnabled(nsel > 0)
+        A["copy"].setEnabled(nsel > 0)
+        A["duplicate"].setEnabled(nsel > 0)
+        A["delete"].setEnabled(anysel)
+        A["connect_fully"].setEnabled(nsel >= 2)
+        md = QGuiApplication.clipboard().mimeData()
+        A["paste"].setEnabled(md is not None and (md.hasFormat(FRAGMENT_MIME) or
+                                                  (md.hasText() and '"nnstudio-fragment"' in md.text())))
+        A["export_png"].setEnabled(hasattr(self.canvas_view, "export_image"))
+        A["export_svg"].setEnabled(hasattr(self.canvas_view, "export_image"))
+        self._update_selection_label()
+
+    # ------------------------------------------------------------------ edit actions
+    def _try(self, fn, what: str = "") -> bool:
+        try:
+            fn()
+        except ValueError as e:
+            self.status(f"{what + ': ' if what else ''}{e}", 8000)
+            return False
+        return True
+
+    def fragment(self, ids=None) -> dict:
+        """The selected neurons and the connections among them, as a clipboard fragment."""
+        net = self.document.network
+        ids = self.document.selected_neurons() if ids is None else ids
+        keep = set(ids)
+        return {
+            "format": "nnstudio-fragment", "version": 1,
+            "neurons": [net.neurons[i].to_dict() for i in ids],
+            "connections": [c.to_dict() for c in net.connections.values()
+                            if c.source in keep and c.target in keep],
+        }
+
+    def copy(self) -> bool:
+        frag = self.fragment()
+        if not frag["neurons"]:
+            self.status("Select neurons to copy", 3000)
+            return False
+        text = json.dumps(frag, indent=1)
+        md = QMimeData()
+        md.setData(FRAGMENT_MIME, QByteArray(text.encode("utf-8")))
+        md.setText(text)
+        QGuiApplication.clipboard().setMimeData(md)
+        self._paste_count = 0
+        n = len(frag["neurons"])
+        self.status(f"Copied {n} neuron{'s' if n != 1 else ''} and {len(frag['connections'])} "
+                    "connection(s)", 3000)
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            stack = self.document.undo_stack
+            stack.beginMacro("Cut")
+            try:
+                self._try(lambda: self.document.remove(self.document.selection), "Cannot cut")
+            finally:
+                stack.endMacro()
+
+    def _clipboard_fragment(self) -> dict | None:
+        md = QGuiApplication.clipboard().mimeData()
+        if md is None:
+            return None
+        if md.hasFormat(FRAGMENT_MIME):
+            raw = bytes(md.data(FRAGMENT_MIME)).decode("utf-8", "replace")
+        elif md.hasText():
+            raw = md.text()
+        else:
+            return None
+        try:
+            frag = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(frag, dict) or frag.get("format") != "nnstudio-fragment" or \
+                not isinstance(frag.get("neurons"), list) or \
+                not isinstance(frag.get("connections", []), list):
+            return None
+        return frag
+
+    def paste(self) -> list[str]:
+        frag = self._clipboard_fragment()
+        if frag is None:
+            self.status("The clipboard holds no NN Studio neurons to paste", 4000)
+            return []
+        self._paste_count += 1
+        return self._paste_fragment(frag, 40.0 * self._paste_count)
+
+    def _paste_fragment(self, frag: dict, offset: float) -> list[str]:
+        new: list[str] = []
+
+        def run():
+            new.extend(self.document.paste(frag["neurons"], frag.get("connections", []),
+                                           offset=(offset, offset)))
+        if self._try(run, "Cannot paste") and new:
+            self.document.set_selection(new)
+        return new
+
+    def duplicate(self) -> list[str]:
+        frag = self.fragment()
+        if not frag["neurons"]:
+            return []
+        return self._paste_fragment(frag, 40.0)
+
+    def delete_selection(self) -> None:
+        sel = self.document.selection
+        if sel:
+            self._try(lambda: self.document.remove(sel), "Cannot delete")
+
+    def select_all(self) -> None:
+        net = self.document.network
+        self.document.set_selection([*net.neurons, *net.connections])
+
+    # ------------------------------------------------------------------ view actions
+    def _view_call(self, name: str, quiet: bool = False) -> None:
+        fn = getattr(self.canvas_view, name, None)
+        if fn is not None:
+            fn()
+        elif not quiet:
+            self.status(f"The canvas cannot {name.replace('_', ' ')} yet", 3000)
+
+    def _scene_flag(self, name: str, on: bool) -> None:
+        scene = self._scene()
+        setter = getattr(scene, f"set_{name}", None)
+        if setter is not None:
+            setter(on)
+        elif hasattr(scene, name):
+            setattr(scene, name, on)
+            scene.update()
+
+    def set_show_values(self, on: bool) -> None:
+        self._scene_flag("show_values", on)
+        self.settings.set_value("view/show_values", bool(on))
+
+    def set_show_grid(self, on: bool) -> None:
+        self._scene_flag("show_grid", on)
+        self.settings.set_value("view/show_grid", bool(on))
+
+    def export_canvas(self, fmt: str) -> bool:
+        doc = self.document
+        stem = doc.path.stem if doc.path else (getattr(doc.project, "name", "") or "network")
+        base = Path(self.settings.value("files/last_export_dir", str(Path.home())))
+        filt = "PNG image (*.png)" if fmt == "png" else "SVG image (*.svg)"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export Canvas as {fmt.upper()}",
+                                              str(base / f"{stem}.{fmt}"), filt)
+        if not path:
+            return False
+        if Path(path).suffix.lower() != f".{fmt}":
+            path += f".{fmt}"
+        return self.export_canvas_to(path)
+
+    def export_canvas_to(self, path) -> bool:
+        try:
+            self.canvas_view.export_image(str(path))
+        except (OSError, ValueError) as e:
+            files_mod.show_error(self, "Cannot export", f"Cannot export the canvas:\n\n{e}")
+            return False
+        self.settings.set_value("files/last_export_dir", str(Path(path).parent))
+        self.status(f"Exported the canvas to {path}", 5000)
+        return True
+
+    # ------------------------------------------------------------------ network actions
+    def add_dense_layer_dialog(self) -> None:
+        doc = self.document
+        net = doc.network
+        try:
+            layers = net.layers()
+        except ValueError as e:
+            self.status(str(e))
+            return
+        feeding = [i for i, layer in enumerate(layers)
+                   if not any(net.neurons[n].role == "output" for n in layer)]
+        if not feeding:
+            self.status("Add an input neuron first: a dense layer goes after a layer that feeds on", 6000)
+            return
+        sel = doc.selected_neurons()
+        depth = net.depths()
+        default = depth[sel[0]] if sel and depth[sel[0]] in feeding else feeding[-1]
+        dlg = DenseLayerDialog(self, feeding, default, len(layers))
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        after, count, act = dlg.values()
+        new: list[str] = []
+        if self._try(lambda: new.extend(doc.add_dense_layer(after, count, act)),
+                     "Cannot add the layer"):
+            doc.set_selection(new)
+            self.status(f"Added a layer of {count} {act} neurons after layer {after}", 4000)
+
+    def connect_selected_fully(self) -> None:
+        made: list[str] = []
+        if self._try(lambda: made.extend(self.document.connect_fully()), "Cannot connect"):
+            self.status(f"Made {len(made)} connection(s)", 4000)
+
+    def auto_layout(self) -> None:
+        if self._try(self.document.auto_layout, "Cannot lay out"):
+            QTimer.singleShot(0, lambda: self._view_call("fit", quiet=True))
+
+    def randomize(self) -> None:
+        seed = random.randrange(1_000_000)
+        if self._try(lambda: self.document.randomize(seed=seed), "Cannot randomize"):
+            self.status(f"Randomized the weights ({self.document.settings.init}, seed {seed})", 5000)
+
+    # ------------------------------------------------------------------ help
+    def shortcut_rows(self) -> list[tuple[str, str, str]]:
+        rows = []
+        for menu_name in MENUS:
+            m = self._menus.get(menu_name)
+            if m is None:
+                continue
+            for a in _walk_actions(m):
+                keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts())
+                if keys:
+                    rows.append((menu_name, a.text().replace("&", ""), keys))
+        rows += [
+            ("Canvas", "Select several", "Shift+click, Ctrl+click, or drag a rubber band"),
+            ("Canvas", "Connect two neurons", "Drag from a neuron's output port onto another neuron"),
+            ("Canvas", "Move the selection", "Drag (one undo step)"),
+            ("Canvas", "Rename a neuron", "Double-click it"),
+            ("Canvas", "Pan", "Middle-drag, or hold Space and drag"),
+            ("Canvas", "Zoom", "Mouse wheel"),
+            ("Inspector", "Apply a typed value", "Enter (Escape restores the old value)"),
+            ("Inspector", "Slider drag", "One undo step per drag"),
+        ]
+        return rows
+
+    def show_shortcuts(self) -> None:
+        dlg = QDialog(self)
+        dlg.setWindowTitle("Keyboard Shortcuts")
+        dlg.resize(560, 560)
+        lay = QVBoxLayout(dlg)
+        rows = self.shortcut_rows()
+        table = QTableWidget(len(rows), 3, dlg)
+        table.setHorizontalHeaderLabels(["Where", "Command", "Keys / gesture"])
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                table.setItem(r, c, QTableWidgetItem(text))
+        table.verticalHeader().hide()
+        table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        table.resizeColumnsToContents()
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.setAlternatingRowColors(True)
+        lay.addWidget(table)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dlg)
+        bb.rejected.connect(dlg.reject)
+        lay.addWidget(bb)
+        dlg.exec()
+
+    def show_about(self) -> None:
+        from nnstudio import __version__
+        QMessageBox.about(
+            self, "About NN Studio",
+            f"<h3>NN Studio {__version__}</h3>"
+            "<p>Build, train and <i>understand</i> small neural networks: drag neurons onto the "
+            "canvas, connect them, watch training live, and step through backpropagation with the "
+            "real numbers.</p>"
+            "<p>Colours: weights are blue (positive) or orange (negative), the Okabe–Ito pair that "
+            "colour-blind readers can tell apart.</p>")
+
+    # ------------------------------------------------------------------ samples / recent
+    def _fill_samples(self) -> None:
+        m = self._samples_menu
+        m.clear()
+        for p in paths.samples():
+            a = m.addAction(p.stem.replace("-", " ").capitalize())
+            a.setToolTip(f"Open the sample {p.name} as a new, untitled copy")
+            a.setData(str(p))
+            a.triggered.connect(lambda _=False, p=p: self.files.open_path(p))
+        if m.isEmpty():
+            a = m.addAction("(no samples found)")
+            a.setEnabled(False)
+
+    def _fill_recent(self) -> None:
+        m = self._recent_menu
+        m.clear()
+        recent = self.settings.recent_files()
+        for i, p in enumerate(recent):
+            label = f"&{i + 1}  {Path(p).name}" if i < 9 else Path(p).name
+            a = m.addAction(label)
+            a.setToolTip(p)
+            a.setStatusTip(p)
+            a.setData(p)
+            a.triggered.connect(lambda _=False, p=p: self.open_recent(p))
+        if not recent:
+            a = m.addAction("(no recent files)")
+            a.setEnabled(False)
+        else:
+            m.addSeparator()
+            m.addAction("Clear Recent Files", self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent()
+        self._fill_recent()
+
+    def open_recent(self, path: str) -> bool:
+        if not Path(path).exists():
+            files_mod.show_error(self, "Cannot open project",
+                                 f"{path} no longer exists; it was removed from the recent files.")
+            self.settings.remove_recent(path)
+            return False
+        return self.files.open_path(path)
+
+    # ------------------------------------------------------------------ drag and drop
+    @staticmethod
+    def _project_paths(mime: QMimeData) -> list[Path]:
+        if mime is None or not mime.hasUrls():
+            return []
+        return [Path(u.toLocalFile()) for u in mime.urls()
+                if u.isLocalFile() and u.toLocalFile().lower().endswith(".nnproj")]
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if self._project_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if self._project_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        ps = self._project_paths(event.mimeData())
+        if not ps:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        QTimer.singleShot(0, lambda: self.files.open_path(ps[0], as_copy=False))
+
+    # ------------------------------------------------------------------ layout persistence
+    def _default_layout(self) -> None:
+        left = [d for k, d in self.docks.items() if self.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea]
+        right = [d for k, d in self.docks.items() if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+        if left:
+            self.resizeDocks(left[:1], [300], Qt.Orientation.Horizontal)
+        if right:
+            self.resizeDocks(right[:1], [360], Qt.Orientation.Horizontal)
+
+    def restore_layout(self) -> None:
+        self._default_layout()
+        self._default_state = self.saveState(STATE_VERSION)
+        geo = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geo, QByteArray) and not geo.isEmpty():
+            self.restoreGeometry(geo)
+        else:
+            screen = QGuiApplication.primaryScreen()
+            if screen is not None:
+                r = screen.availableGeometry()
+                self.resize(min(1600, int(r.width() * 0.96)), min(1000, int(r.height() * 0.94)))
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state, STATE_VERSION)
+        self._scene_flag("show_values", self.actions["show_values"].isChecked())
+        self._scene_flag("show_grid", self.actions["show_grid"].isChecked())
+
+    def save_layout(self) -> None:
+        self.settings.set_value("window/geometry", self.saveGeometry())
+        self.settings.set_value("window/state", self.saveState(STATE_VERSION))
+        self.settings.sync()
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, STATE_VERSION)
+        for dock in self.docks.values():
+            if not dock.isFloating():
+                dock.show()
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.save_layout()
+        if self.document.path is not None:
+            self.settings.set_last_project(self.document.path)
+        self.files.autosave_timer.stop()
+        self.files.remove_recovery()
+        self.settings.sync()
+        event.accept()
+
+
+def _walk_actions(menu: QMenu):
+    for a in menu.actions():
+        if a.menu() is not None:
+            yield from _walk_actions(a.menu())
+        elif not a.isSeparator():
+            yield a
+
+
+class DenseLayerDialog(QDialog):
+    def __init__(self, parent, feeding: list[int], default: int, n_layers: int):
+        super().__init__(parent)
+        self.setWindowTitle("Add Dense Layer")
+        form = QFormLayout(self)
+        self.after = QComboBox(self)
+        for i in feeding:
+            self.after.addItem("layer 0 (inputs)" if i == 0 else f"layer {i}", i)
+        self.after.setCurrentIndex(feeding.index(default) if default in feeding else 0)
+        self.after.setToolTip("The new neurons take input from every neuron of this layer and "
+                              "feed every neuron it fed")
+        self.count = QSpinBox(self)
+        self.count.setRange(1, 4096)
+        self.count.setValue(4)
+        self.count.setToolTip("How many neurons the new layer has (1 to 4096)")
+        self.activation = QComboBox(self)
+        for name, act in activations.ACTIVATIONS.items():
+            if name != "softmax":
+                self.activation.addItem(f"{act.title}    {act.formula}", name)
+        self.activation.setCurrentIndex(self.activation.findData("relu"))
+        self.activation.setToolTip("The activation of the new neurons")
+        form.addRow("Insert after", self.after)
+        form.addRow("Neurons", self.count)
+        form.addRow("Activation", self.activation)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                              | QDialogButtonBox.StandardButton.Cancel, self)
+        bb.accepted.connect(self.accept)
+        bb.rejected.connect(self.reject)
+        form.addRow(bb)
+
+    def values(self) -> tuple[int, int, str]:
+        return self.after.currentData(), self.count.value(), self.activation.currentData()

@@ -1,0 +1,93 @@
+"""The user's settings (recent files, window layout, view toggles), stored with QSettings.
+
+Everything lives in one INI file in :func:`settings_dir`, which is the per-user config folder, or
+``$NNSTUDIO_SETTINGS_DIR`` when that is set (the tests set it so that they never touch the user's
+real settings). The autosave recovery file lives in the same folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QStandardPaths
+
+MAX_RECENT = 10
+
+
+def settings_dir() -> Path:
+    env = os.environ.get("NNSTUDIO_SETTINGS_DIR")
+    if env:
+        d = Path(env)
+    else:
+        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+        d = Path(base or Path.home() / ".config") / "nnstudio"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+class Settings:
+    """A thin typed wrapper over one QSettings INI file."""
+
+    def __init__(self, directory: str | Path | None = None):
+        self.dir = Path(directory) if directory is not None else settings_dir()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.q = QSettings(str(self.dir / "nnstudio.ini"), QSettings.Format.IniFormat)
+
+    # generic
+    def value(self, key: str, default=None):
+        return self.q.value(key, default)
+
+    def set_value(self, key: str, value) -> None:
+        self.q.setValue(key, value)
+
+    def bool(self, key: str, default: bool = False) -> bool:
+        v = self.q.value(key, default)
+        if isinstance(v, str):
+            return v.lower() in ("1", "true", "yes", "on")
+        return bool(v)
+
+    def sync(self) -> None:
+        self.q.sync()
+
+    # recent files
+    def recent_files(self) -> list[str]:
+        v = self.q.value("files/recent", [])
+        if isinstance(v, str):
+            v = [v] if v else []
+        return [str(p) for p in (v or [])][:MAX_RECENT]
+
+    def add_recent(self, path: str | Path) -> None:
+        p = str(Path(path).resolve())
+        items = [x for x in self.recent_files() if x != p]
+        self.q.setValue("files/recent", [p, *items][:MAX_RECENT])
+        self.q.setValue("files/last", p)
+
+    def remove_recent(self, path: str | Path) -> None:
+        p = str(path)
+        self.q.setValue("files/recent", [x for x in self.recent_files() if x != p])
+
+    def clear_recent(self) -> None:
+        self.q.setValue("files/recent", [])
+
+    def last_project(self) -> str | None:
+        v = self.q.value("files/last", "")
+        return str(v) if v else None
+
+    def set_last_project(self, path: str | Path | None) -> None:
+        self.q.setValue("files/last", str(Path(path).resolve()) if path else "")
+
+    def first_run(self) -> bool:
+        return not self.bool("app/started_before", False)
+
+    def mark_started(self) -> None:
+        self.q.setValue("app/started_before", True)
+
+    # the recovery file
+    @property
+    def recovery_path(self) -> Path:
+        return self.dir / "recovery.nnproj"
+
+    @property
+    def recovery_info_path(self) -> Path:
+        return self.dir / "recovery.json"

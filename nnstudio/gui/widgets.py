@@ -1,0 +1,309 @@
+"""Small shared widgets: a validated number editor, a number editor + slider pair, and helpers.
+
+Widgets never apply anything themselves: they emit what the user asked for and the panel passes
+it to the document. Setting a value from code never emits (signals are blocked), so a view that
+follows the model cannot feed its own update back into the model.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider, QSpinBox, QWidget,
+)
+
+MIXED = object()   # "the selected items disagree"
+MIXED_TEXT = "— mixed —"
+
+_ERROR_STYLE = "QLineEdit { border: 2px solid #D55E00; border-radius: 3px; background: #FFF1EA; }"
+
+_drag_keys = itertools.count(1)
+
+
+def new_merge_key() -> tuple:
+    """A fresh key for one continuous gesture (a slider drag): its edits merge into one undo
+    step, and a later gesture never merges with it."""
+    return ("drag", next(_drag_keys))
+
+
+def format_number(v: float, digits: int = 6) -> str:
+    if v is None:
+        return ""
+    if v == 0:
+        return "0"
+    return f"{v:.{digits}g}"
+
+
+def parse_number(text: str, lo: float | None = None, hi: float | None = None,
+                 lo_open: bool = False, what: str = "value") -> float:
+    """Parse a finite number in [lo, hi] (or (lo, hi] with ``lo_open``); raise ValueError with a
+    message a user understands."""
+    t = text.strip().replace("−", "-")
+    if not t:
+        raise ValueError(f"enter a number for the {what}")
+    try:
+        v = float(t)
+    except ValueError:
+        raise ValueError(f"{t!r} is not a number") from None
+    if math.isnan(v):
+        raise ValueError("NaN (not a number) is not allowed")
+    if math.isinf(v):
+        raise ValueError("infinity is not allowed; enter a finite number")
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        raise ValueError(f"the {what} must be {'greater than' if lo_open else 'at least'} "
+                         f"{format_number(lo)}" + (f" and at most {format_number(hi)}" if hi is not None else ""))
+    if hi is not None and v > hi:
+        raise ValueError(f"the {what} must be at most {format_number(hi)}")
+    return v
+
+
+class FloatEdit(QLineEdit):
+    """A line edit for one finite number. Invalid text (letters, NaN, inf, out of range) is
+    refused inline: a red border and a tooltip say why, and nothing is emitted. Enter or leaving
+    the field commits a valid value (``valueCommitted``); Escape restores the current value."""
+
+    valueCommitted = Signal(float)
+
+    def __init__(self, parent=None, lo: float | None = None, hi: float | None = None,
+                 lo_open: bool = False, what: str = "value", tip: str = ""):
+        super().__init__(parent)
+        self.lo, self.hi, self.lo_open, self.what = lo, hi, lo_open, what
+        self._value: float | None = None
+        self._mixed = False
+        self._tip = tip
+        self.error: str | None = None
+        self.setToolTip(tip)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        f = QFont("monospace")
+        f.setStyleHint(QFont.StyleHint.TypeWriter)
+        self.setFont(f)
+        self.textEdited.connect(self._check)
+        self.editingFinished.connect(self._commit)
+        self.returnPressed.connect(self._commit)
+
+    def value(self) -> float | None:
+        return self._value
+
+    def set_value(self, v) -> None:
+        """Show a value from the model (or MIXED); never emits."""
+        with QSignalBlocker(self):
+            if v is MIXED:
+                self._mixed, self._value = True, None
+                self.setText("")
+                self.setPlaceholderText(MIXED_TEXT)
+            else:
+                self._mixed, self._value = False, None if v is None else float(v)
+                self.setPlaceholderText("")
+                if not (self.hasFocus() and self.isModified()):
+                    self.setText(format_number(self._value, 10) if v is not None else "")
+            if not self.hasFocus():
+                self._set_error(None)
+
+    def _check(self, text: str) -> bool:
+        if self._mixed and not text.strip():
+            self._set_error(None)
+            return False
+        try:
+            parse_number(text, self.lo, self.hi, self.lo_open, self.what)
+        except ValueError as e:
+            self._set_error(str(e))
+            return False
+        self._set_error(None)
+        return True
+
+    def _set_error(self, message: str | None) -> None:
+        self.error = message
+        if message:
+            self.setStyleSheet(_ERROR_STYLE)
+            self.setToolTip(f"<b>Not applied:</b> {message}" + (f"<br>{self._tip}" if self._tip else ""))
+        else:
+            self.setStyleSheet("")
+            self.setToolTip(self._tip)
+
+    def _commit(self) -> None:
+        text = self.text()
+        if self._mixed and not text.strip():
+            return
+        if not self._check(text):
+            return
+        v = parse_number(text, self.lo, self.hi, self.lo_open, self.what)
+        self.setModified(False)
+        if self._value is not None and v == self._value:
+            return
+        self.valueCommitted.emit(v)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.setModified(False)
+            self._set_error(None)
+            self.set_value(MIXED if self._mixed else self._value)
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        # refused text stays visible, red, with its reason, until it is fixed, Escape is
+        # pressed, or the model shows a new value
+        super().focusOutEvent(event)
+
+
+class FloatSlider(QSlider):
+    """A horizontal slider over a float range that grows to fit the value (±range, where the
+    range is the next of 1, 2, 5, 10, ... above |value|). Emits ``dragged(value, key)`` while the
+    user drags (all with one merge key) or steps with the keyboard (a fresh key per step)."""
+
+    dragged = Signal(float, object)
+    STEPS = 1000
+
+    def __init__(self, parent=None, span: float = 5.0, symmetric: bool = True):
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.span = span
+        self.symmetric = symmetric
+        self.setRange(-self.STEPS if symmetric else 0, self.STEPS)
+        self._key = None
+        self.sliderPressed.connect(self._pressed)
+        self.sliderReleased.connect(self._released)
+        self.valueChanged.connect(self._moved)
+
+    def _range_for(self, v: float) -> float:
+        span = self.span
+        while abs(v) > span * 0.95:
+            span *= 2 if str(span)[0] in "15" else 2.5
+        return span
+
+    def set_value(self, v) -> None:
+        with QSignalBlocker(self):
+            if v is MIXED or v is None:
+                self.setValue(0)
+                return
+            if self._key is None:   # do not rescale under the user's pointer
+                self.span = self._range_for(float(v))
+            self.setValue(int(round(float(v) / self.span * self.STEPS)))
+
+    def to_value(self, pos: int) -> float:
+        return float(pos) / self.STEPS * self.span
+
+    def _pressed(self):
+        self._key = new_merge_key()
+
+    def _released(self):
+        self._key = None
+
+    def _moved(self, pos: int):
+        key = self._key if self._key is not None else new_merge_key()
+        self.dragged.emit(round(self.to_value(pos), 6), key)
+
+
+class NumberSlider(QWidget):
+    """A :class:`FloatEdit` with a :class:`FloatSlider`: ``edited(value, merge_key)``, where
+    merge_key is False for a typed value and one key per slider drag."""
+
+    edited = Signal(float, object)
+
+    def __init__(self, parent=None, what: str = "value", tip: str = "", span: float = 5.0):
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(6)
+        self.edit = FloatEdit(self, what=what, tip=tip)
+        self.edit.setMaximumWidth(110)
+        self.slider = FloatSlider(self, span=span)
+        self.slider.setToolTip(f"Drag to change the {what}; one drag is one undo step")
+        lay.addWidget(self.edit)
+        lay.addWidget(self.slider, 1)
+        self.edit.valueCommitted.connect(lambda v: self.edited.emit(v, False))
+        self.slider.dragged.connect(self.edited.emit)
+
+    def set_value(self, v) -> None:
+        self.edit.set_value(v)
+        self.slider.set_value(v)
+
+    def setEnabled(self, on: bool) -> None:  # noqa: N802 (Qt naming)
+        super().setEnabled(on)
+
+
+class IntSpin(QSpinBox):
+    """A spin box that shows MIXED and emits ``valueCommitted`` only for user edits."""
+
+    valueCommitted = Signal(int)
+
+    def __init__(self, parent=None, lo: int = 0, hi: int = 2**31 - 1, tip: str = ""):
+        super().__init__(parent)
+        self.setRange(lo, hi)
+        self.setToolTip(tip)
+        self.setKeyboardTracking(False)
+        self.setAccelerated(True)
+        self.valueChanged.connect(self.valueCommitted.emit)
+
+    def set_value(self, v) -> None:
+        with QSignalBlocker(self):
+            if v is MIXED:
+                self.setSpecialValueText(MIXED_TEXT)
+                self.setValue(self.minimum())
+            else:
+                self.setSpecialValueText("")
+                self.setValue(int(v))
+
+
+class ChoiceBox(QComboBox):
+    """A combo box of (value, text) pairs with MIXED support; emits ``chosen(value)``."""
+
+    chosen = Signal(object)
+
+    def __init__(self, parent=None, choices=(), tip: str = ""):
+        super().__init__(parent)
+        self.setToolTip(tip)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(10)
+        self.set_choices(choices)
+        self.activated.connect(self._activated)
+
+    def set_choices(self, choices) -> None:
+        with QSignalBlocker(self):
+            self.clear()
+            for value, text in choices:
+                self.addItem(text, value)
+
+    def set_value(self, v) -> None:
+        with QSignalBlocker(self):
+            mixed_idx = self.findText(MIXED_TEXT)
+            if v is MIXED:
+                if mixed_idx < 0:
+                    self.addItem(MIXED_TEXT, MIXED)
+                    mixed_idx = self.count() - 1
+                self.setCurrentIndex(mixed_idx)
+                return
+            if mixed_idx >= 0:
+                self.removeItem(mixed_idx)
+            i = self.findData(v)
+            self.setCurrentIndex(i)
+
+    def _activated(self, i: int) -> None:
+        v = self.itemData(i)
+        if v is not MIXED:
+            self.chosen.emit(v)
+
+
+class ValueLabel(QLabel):
+    """A read-only, selectable number."""
+
+    def __init__(self, parent=None, tip: str = ""):
+        super().__init__(parent)
+        self.setToolTip(tip)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        f = QFont("monospace")
+        f.setStyleHint(QFont.StyleHint.TypeWriter)
+        self.setFont(f)
+
+    def set_value(self, v) -> None:
+        if v is MIXED:
+            self.setText(MIXED_TEXT)
+        elif v is None:
+            self.setText("—")
+        elif isinstance(v, float):
+            self.setText(format_number(v, 8))
+        else:
+            self.setText(str(v))
