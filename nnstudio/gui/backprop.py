@@ -747,7 +747,7 @@ class BackpropPanel(QWidget):
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text.replace("-", "\u2212") if col in (1, 2, 3) else text)
                 if col in (1, 2, 3):
-                    item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if not c.ok:
                     item.setBackground(bad_brush)
                     item.setForeground(QBrush(QColor(style.REFUSED_HEX)))
