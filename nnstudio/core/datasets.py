@@ -127,7 +127,7 @@ class Dataset:
             if bad.any():
                 r = int(np.argmax(bad))
                 raise DatasetError(
-                    f"target row {r + 1} is {self.Y[r, 0]!r}; a two-class target must be 0 or 1"
+                    f"target row {r + 1} is {float(self.Y[r, 0])!r}; a two-class target must be 0 or 1"
                 )
         else:
             if len(names) != k:

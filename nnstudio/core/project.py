@@ -348,7 +348,8 @@ def _validate_network(net: Any, path: str) -> dict:
             _fail(f"{p}.role", f"must be one of {', '.join(ROLES)}, got {_describe(role)}")
         act = nd["activation"]
         if not isinstance(act, str) or act not in activations.ACTIVATIONS:
-            _fail(f"{p}.activation", f"unknown activation {_describe(act)} (known: "
+            shown = repr(act) if isinstance(act, str) else _describe(act)
+            _fail(f"{p}.activation", f"unknown activation {shown} (known: "
                   f"{', '.join(activations.NAMES)})")
         if role == "input" and act != "identity":
             _fail(f"{p}.activation", f"an input neuron passes its value through, so its "
