@@ -1,0 +1,280 @@
+"""Mouse modes of the canvas, each a small object with start / move / end / cancel.
+
+The view picks a mode on mouse press (what is under the pointer, which button, which keys) and
+forwards move and release events to it until it ends. A mode never edits the model directly: it
+shows a preview in the scene and, on release, makes ONE document call (connect, move_neurons,
+set_selection), so every gesture is at most one undo step. Esc cancels the running mode and
+restores what it previewed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QApplication, QGraphicsLineItem, QGraphicsRectItem
+
+from nnstudio.core.network import NetworkError
+from nnstudio.gui import style
+
+from .items import NeuronItem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .view import CanvasView
+
+
+class Mode:
+    """Base class: ``start`` on press, ``move`` on every pointer move, ``end`` on release,
+    ``cancel`` on Esc (or when the view loses the gesture)."""
+
+    cursor = None
+
+    def __init__(self, view: "CanvasView"):
+        self.view = view
+        self.scene = view.scene()
+        self.document = view.document
+
+    def start(self, scene_pos: QPointF, view_pos: QPoint, modifiers) -> None:
+        pass
+
+    def move(self, scene_pos: QPointF, view_pos: QPoint, modifiers) -> None:
+        pass
+
+    def end(self, scene_pos: QPointF, view_pos: QPoint, modifiers) -> None:
+        pass
+
+    def cancel(self) -> None:
+        pass
+
+
+def _status(document, text: str, timeout: int = 6000) -> None:
+    if hasattr(document, "message"):
+        document.message(text, timeout)
+    else:
+        document.statusMessage.emit(text, timeout)
+
+
+class NewConnectionMode(Mode):
+    """Drag from a neuron's output port: a live line follows the pointer; the neuron under it
+    is ringed green if the connection is allowed and red (with the reason in the status bar)
+    if not; releasing over an allowed neuron calls ``document.connect``."""
+
+    def __init__(self, view, source: NeuronItem):
+        super().__init__(view)
+        self.source = source
+        self.line_item: QGraphicsLineItem | None = None
+        self.target: NeuronItem | None = None
+        self._reason: str | None = None
+
+    def start(self, scene_pos, view_pos, modifiers) -> None:
+        pen = QPen(style.SELECTION, 2.0, Qt.PenStyle.DashLine, Qt.PenCapStyle.RoundCap)
+        pen.setCosmetic(True)
+        p0 = self.source.port_scene_pos()
+        self.line_item = QGraphicsLineItem(QLineF(p0, scene_pos))
+        self.line_item.setPen(pen)
+        self.line_item.setZValue(40)
+        self.scene.addItem(self.line_item)
+
+    def _set_target(self, item: NeuronItem | None) -> None:
+        if item is self.target:
+            return
+        if self.target is not None:
+            self.target.set_target_state(None)
+        self.target = item
+        self._reason = None
+        if item is not None:
+            try:
+                self.document.network.check_connect(self.source.nid, item.nid)
+                item.set_target_state("ok")
+            except NetworkError as e:
+                self._reason = str(e)
+                item.set_target_state("refused")
+                _status(self.document, self._reason)
+
+    def move(self, scene_pos, view_pos, modifiers) -> None:
+        item = self.scene.neuron_at(scene_pos)
+        if item is self.source:
+            item = None
+        self._set_target(item)
+        end = scene_pos
+        if item is not None and self._reason is None:
+            end = item.pos()
+        if self.line_item is not None:
+            color = style.REFUSED if self._reason else style.SELECTION
+            pen = self.line_item.pen()
+            pen.setColor(color)
+            self.line_item.setPen(pen)
+            self.line_item.setLine(QLineF(self.source.port_scene_pos(), end))
+
+    def end(self, scene_pos, view_pos, modifiers) -> None:
+        self.move(scene_pos, view_pos, modifiers)
+        target = self.target
+        self._cleanup()
+        if target is None:
+            return
+        try:
+            cid = self.document.connect(self.source.nid, target.nid)
+        except (NetworkError, ValueError) as e:
+            _status(self.document, str(e))
+            return
+        net = self.document.network
+        _status(self.document, f"Connected {net.neurons[self.source.nid].label} → "
+                               f"{net.neurons[target.nid].label} ({cid})", 3000)
+
+    def cancel(self) -> None:
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        self._set_target(None)
+        if self.line_item is not None:
+            self.scene.removeItem(self.line_item)
+            self.line_item = None
+
+
+class MoveMode(Mode):
+    """Press on a neuron and drag: every selected neuron follows (a preview; the model is not
+    touched); on release ONE ``document.move_neurons`` call records the move as one undo
+    step. A press that does not move past the drag threshold is a click."""
+
+    def __init__(self, view, item: NeuronItem, click_action=None):
+        super().__init__(view)
+        self.item = item
+        self.click_action = click_action   # run on release if the pointer did not move
+        self.origin_scene = QPointF()
+        self.origin_view = QPoint()
+        self.moving = False
+        self.nids: list[str] = []
+        self.offset = QPointF()
+
+    def start(self, scene_pos, view_pos, modifiers) -> None:
+        self.origin_scene = QPointF(scene_pos)
+        self.origin_view = QPoint(view_pos)
+
+    def _offset_for(self, scene_pos: QPointF) -> QPointF:
+        d = scene_pos - self.origin_scene
+        n = self.document.network.neurons.get(self.item.nid)
+        if n is None:
+            return d
+        # snap the grabbed neuron's new centre; the others keep their relative placement
+        target = self.scene.snap(QPointF(n.x, n.y) + d)
+        return target - QPointF(n.x, n.y)
+
+    def move(self, scene_pos, view_pos, modifiers) -> None:
+        if not self.moving:
+            if (view_pos - self.origin_view).manhattanLength() < QApplication.startDragDistance():
+                return
+            self.moving = True
+            net = self.document.network
+            sel = [i for i in self.document.selection if i in net.neurons]
+            self.nids = sel if self.item.nid in sel else [self.item.nid]
+            self.view.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+        self.offset = self._offset_for(scene_pos)
+        self.scene.preview_move({nid: self.offset for nid in self.nids})
+
+    def end(self, scene_pos, view_pos, modifiers) -> None:
+        self.view.viewport().unsetCursor()
+        if not self.moving:
+            if self.click_action is not None:
+                self.click_action()
+            return
+        self.offset = self._offset_for(scene_pos)
+        net = self.document.network
+        positions = {}
+        for nid in self.nids:
+            n = net.neurons.get(nid)
+            if n is not None:
+                positions[nid] = (n.x + self.offset.x(), n.y + self.offset.y())
+        try:
+            self.document.move_neurons(positions)
+        except (NetworkError, ValueError) as e:
+            _status(self.document, str(e))
+        # the model is now the truth (moved, or unchanged on refusal / zero move)
+        self.scene.preview_move({nid: QPointF() for nid in self.nids})
+
+    def cancel(self) -> None:
+        self.view.viewport().unsetCursor()
+        if self.moving:
+            self.scene.preview_move({nid: QPointF() for nid in self.nids})
+        self.moving = False
+
+
+class RubberBandMode(Mode):
+    """Press on empty canvas and drag a rectangle: neurons whose centre is inside and
+    connections with both ends inside become the selection (added to it with Shift/Ctrl). A
+    click without dragging clears the selection (unless Shift/Ctrl is held)."""
+
+    def __init__(self, view, additive: bool):
+        super().__init__(view)
+        self.additive = additive
+        self.base = tuple(self.document.selection) if additive else ()
+        self.origin = QPointF()
+        self.origin_view = QPoint()
+        self.rect_item: QGraphicsRectItem | None = None
+
+    def start(self, scene_pos, view_pos, modifiers) -> None:
+        self.origin = QPointF(scene_pos)
+        self.origin_view = QPoint(view_pos)
+
+    def _rect(self, scene_pos) -> QRectF:
+        return QRectF(self.origin, scene_pos).normalized()
+
+    def move(self, scene_pos, view_pos, modifiers) -> None:
+        if self.rect_item is None:
+            if (view_pos - self.origin_view).manhattanLength() < QApplication.startDragDistance():
+                return
+            fill = QColor(style.POSITIVE)
+            fill.setAlpha(28)
+            pen = QPen(style.POSITIVE, 1.0, Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            self.rect_item = QGraphicsRectItem()
+            self.rect_item.setPen(pen)
+            self.rect_item.setBrush(fill)
+            self.rect_item.setZValue(60)
+            self.scene.addItem(self.rect_item)
+        self.rect_item.setRect(self._rect(scene_pos))
+
+    def end(self, scene_pos, view_pos, modifiers) -> None:
+        if self.rect_item is None:
+            if not self.additive:
+                self.document.set_selection(())
+            return
+        ids = self.scene.ids_in_rect(self._rect(scene_pos))
+        self._cleanup()
+        self.document.set_selection(list(self.base) + ids)
+
+    def cancel(self) -> None:
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self.rect_item is not None:
+            self.scene.removeItem(self.rect_item)
+            self.rect_item = None
+
+
+class PanMode(Mode):
+    """Middle-drag, or Space + left-drag: the canvas follows the pointer."""
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.last = QPoint()
+
+    def start(self, scene_pos, view_pos, modifiers) -> None:
+        self.last = QPoint(view_pos)
+        self.view.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+
+    def move(self, scene_pos, view_pos, modifiers) -> None:
+        d = view_pos - self.last
+        self.last = QPoint(view_pos)
+        h, v = self.view.horizontalScrollBar(), self.view.verticalScrollBar()
+        h.setValue(h.value() - d.x())
+        v.setValue(v.value() - d.y())
+
+    def end(self, scene_pos, view_pos, modifiers) -> None:
+        self.cancel()
+
+    def cancel(self) -> None:
+        if self.view.space_held:
+            self.view.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        else:
+            self.view.viewport().unsetCursor()

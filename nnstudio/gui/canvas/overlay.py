@@ -1,0 +1,219 @@
+"""The overlay the backprop player (and anything that explains) draws on top of the canvas.
+
+``scene.set_overlay(Overlay(...))`` shows:
+
+- ``neurons`` / ``connections``: ids drawn with a highlight halo (Okabe–Ito reddish purple,
+  distinct from both weight colours for colour-blind users);
+- ``neuron_text`` / ``connection_text``: short text badges next to a neuron or at a
+  connection's midpoint (e.g. "z = 0.24", "dL/dw = -1.2");
+- ``arrows``: per neuron a signed magnitude (e.g. dL/dz). Each is drawn as arrows leaving the
+  neuron backwards along its incoming connections (or to its left when it has none); their
+  length and thickness grow with |magnitude| relative to the largest one shown, and the colour
+  gives the sign (blue = positive, orange = negative: the same pair as weights).
+
+``scene.set_overlay(None)`` clears it. The overlay never changes the model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem
+
+from nnstudio.gui import style
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .scene import CanvasScene
+
+
+@dataclass
+class Overlay:
+    neurons: set = field(default_factory=set)
+    connections: set = field(default_factory=set)
+    neuron_text: dict = field(default_factory=dict)
+    connection_text: dict = field(default_factory=dict)
+    arrows: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.neurons = set(self.neurons or ())
+        self.connections = set(self.connections or ())
+        self.neuron_text = dict(self.neuron_text or {})
+        self.connection_text = dict(self.connection_text or {})
+        self.arrows = {k: float(v) for k, v in (self.arrows or {}).items()}
+
+    def is_empty(self) -> bool:
+        return not (self.neurons or self.connections or self.neuron_text
+                    or self.connection_text or self.arrows)
+
+
+HALO_WIDTH = 9.0
+BADGE_PAD = 4.0
+
+
+class OverlayItem(QGraphicsItem):
+    """Draws the current :class:`Overlay` above neurons and connections. Geometry (the bounding
+    rectangle and all shapes) is computed in :meth:`rebuild`, never inside ``paint``."""
+
+    def __init__(self, scene: "CanvasScene"):
+        super().__init__()
+        self._scene = scene
+        self.overlay: Overlay | None = None
+        self.setZValue(50)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(False)
+        self._rect = QRectF()
+        self._halo_neurons: list[tuple[QPointF, str]] = []
+        self._halo_lines: list = []
+        self._badges: list[tuple[QRectF, str]] = []
+        self._arrows: list[tuple[QPainterPath, QColor, float]] = []
+        self._font = style.ui_font(8.0)
+        self.setVisible(False)
+
+    # ------------------------------------------------------------------ building
+    def set_overlay(self, overlay: Overlay | None) -> None:
+        self.overlay = overlay if overlay is not None and not overlay.is_empty() else None
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Recompute every shape from the overlay and the current neuron positions."""
+        self.prepareGeometryChange()
+        self._halo_neurons, self._halo_lines, self._badges, self._arrows = [], [], [], []
+        ov = self.overlay
+        self.setVisible(ov is not None)
+        if ov is None:
+            self._rect = QRectF()
+            self.update()
+            return
+        sc = self._scene
+        net = sc.document.network
+        rect = QRectF()
+        r = sc.NEURON_RADIUS
+        for nid in ov.neurons:
+            item = sc.neuron_item(nid)
+            if item is not None:
+                self._halo_neurons.append((item.pos(), item.role))
+                rect = rect.united(QRectF(item.pos().x() - r - 12, item.pos().y() - r - 12,
+                                          2 * r + 24, 2 * r + 24))
+        for cid in ov.connections:
+            line = sc.connection_line(cid)
+            if line is not None:
+                self._halo_lines.append(line)
+                rect = rect.united(QRectF(line.p1(), line.p2()).normalized().adjusted(-8, -8, 8, 8))
+        fm = QFontMetricsF(self._font)
+        for nid, text in ov.neuron_text.items():
+            item = sc.neuron_item(nid)
+            if item is None or not text:
+                continue
+            br = self._badge_rect(fm, str(text))
+            p = item.pos()
+            br.moveBottomLeft(QPointF(p.x() + r * 0.55, p.y() - r * 0.75))
+            self._badges.append((br, str(text)))
+            rect = rect.united(br)
+        for cid, text in ov.connection_text.items():
+            line = sc.connection_line(cid)
+            if line is None or not text:
+                continue
+            br = self._badge_rect(fm, str(text))
+            br.moveCenter(line.center() + QPointF(0, -br.height() * 0.75))
+            self._badges.append((br, str(text)))
+            rect = rect.united(br)
+        if ov.arrows:
+            biggest = max((abs(v) for v in ov.arrows.values() if math.isfinite(v)), default=0.0)
+            for nid, mag in ov.arrows.items():
+                item = sc.neuron_item(nid)
+                if item is None or not math.isfinite(mag) or biggest <= 0 or mag == 0:
+                    continue
+                frac = abs(mag) / biggest
+                color = style.POSITIVE if mag > 0 else style.NEGATIVE
+                width = 1.5 + 5.5 * frac
+                origin = item.pos()
+                sources = [net.neurons[c.source] for c in net.incoming(nid)] if nid in net.neurons else []
+                dirs = []
+                for s in sources:
+                    dx, dy = s.x - origin.x(), s.y - origin.y()
+                    d = math.hypot(dx, dy)
+                    if d > 1e-6:
+                        dirs.append((dx / d, dy / d, d))
+                if not dirs:
+                    dirs = [(-1.0, 0.0, 4 * r)]
+                for ux, uy, d in dirs:
+                    avail = max(d - 2 * r - 6, r)
+                    length = (0.2 + 0.6 * frac) * avail
+                    start = QPointF(origin.x() + ux * (r + 4), origin.y() + uy * (r + 4))
+                    end = QPointF(start.x() + ux * length, start.y() + uy * length)
+                    path = _arrow_path(start, end, width)
+                    self._arrows.append((path, color, width))
+                    rect = rect.united(path.boundingRect().adjusted(-2, -2, 2, 2))
+        self._rect = rect
+        self.update()
+
+    def _badge_rect(self, fm: QFontMetricsF, text: str) -> QRectF:
+        br = fm.boundingRect(QRectF(0, 0, 400, 200), int(Qt.AlignmentFlag.AlignLeft), text)
+        return QRectF(0, 0, br.width() + 2 * BADGE_PAD, br.height() + 2 * BADGE_PAD - 1)
+
+    # ------------------------------------------------------------------ painting
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if self.overlay is None:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        halo = QColor(style.HIGHLIGHT)
+        halo.setAlpha(110)
+        r = self._scene.NEURON_RADIUS
+        if self._halo_lines:
+            pen = QPen(halo, HALO_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            painter.setPen(pen)
+            painter.drawLines(self._halo_lines)
+            painter.setPen(QPen(style.HIGHLIGHT, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            painter.drawLines(self._halo_lines)
+        for pos, _role in self._halo_neurons:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(halo, HALO_WIDTH))
+            painter.drawEllipse(pos, r + 7, r + 7)
+            painter.setPen(QPen(style.HIGHLIGHT, 2.0))
+            painter.drawEllipse(pos, r + 4, r + 4)
+        for path, color, width in self._arrows:
+            painter.setPen(QPen(QColor(255, 255, 255, 200), 2.0))
+            painter.setBrush(QBrush(color))
+            painter.drawPath(path)
+        painter.setFont(self._font)
+        for br, text in self._badges:
+            painter.setPen(QPen(style.HIGHLIGHT, 1.2))
+            painter.setBrush(QBrush(QColor(255, 255, 255, 235)))
+            painter.drawRoundedRect(br, 4, 4)
+            painter.setPen(style.TEXT)
+            painter.drawText(br.adjusted(BADGE_PAD, BADGE_PAD - 1, -BADGE_PAD, -BADGE_PAD),
+                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+
+
+def _arrow_path(start: QPointF, end: QPointF, width: float) -> QPainterPath:
+    """A filled arrow (shaft + head) from start to end, shaft ``width`` thick."""
+    dx, dy = end.x() - start.x(), end.y() - start.y()
+    length = math.hypot(dx, dy)
+    if length < 1e-6:
+        return QPainterPath()
+    ux, uy = dx / length, dy / length
+    nx, ny = -uy, ux
+    head_len = min(length * 0.6, 6.0 + 2.2 * width)
+    head_w = width * 0.5 + 3.0 + width * 0.6
+    hw = width / 2
+    bx, by = end.x() - ux * head_len, end.y() - uy * head_len
+    pts = [
+        QPointF(start.x() + nx * hw, start.y() + ny * hw),
+        QPointF(bx + nx * hw, by + ny * hw),
+        QPointF(bx + nx * head_w, by + ny * head_w),
+        end,
+        QPointF(bx - nx * head_w, by - ny * head_w),
+        QPointF(bx - nx * hw, by - ny * hw),
+        QPointF(start.x() - nx * hw, start.y() - ny * hw),
+    ]
+    path = QPainterPath()
+    path.addPolygon(QPolygonF(pts))
+    path.closeSubpath()
+    return path
