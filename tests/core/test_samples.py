@@ -1,0 +1,191 @@
+"""The samples reproduce the seeds' worked examples, number for number."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from nnstudio import paths
+from nnstudio.core import activations, project
+from nnstudio.core.engine import Engine
+from nnstudio.core.trainer import Trainer
+from nnstudio.samples import build_samples
+from tests.core.test_project import check_schema, load_schema
+
+NAMES = ["perceptron-and", "intercept-descent", "dosage-backprop", "linear-regression",
+         "fruit-classifier", "xor", "three-layer", "spiral"]
+
+
+def load(name: str) -> project.Project:
+    return project.load(paths.SAMPLES / f"{name}.nnproj")
+
+
+def trained(p: project.Project, epochs: int | None = None) -> tuple[Trainer, list]:
+    tr = Trainer(p.network, p.dataset.X, p.dataset.Y, p.settings)
+    snaps = tr.train(epochs)
+    return tr, snaps
+
+
+def params(tr: Trainer, values=None) -> dict[str, float]:
+    vals = tr.engine.params if values is None else values
+    return dict(zip(tr.engine.param_ids, vals.tolist()))
+
+
+# ---------------------------------------------------------------------- files and lessons
+def test_exactly_the_named_samples_ship():
+    assert sorted(p.stem for p in paths.samples()) == sorted(NAMES)
+    assert paths.DEFAULT_SAMPLE.exists()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sample_file_is_what_the_build_script_makes(name):
+    built = build_samples.BUILDERS[name]()
+    assert (paths.SAMPLES / f"{name}.nnproj").read_text(encoding="utf-8") == project.dumps(built)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sample_is_a_ready_lesson(name):
+    p = load(name)
+    assert p.name and p.name != "Untitled"
+    desc = p.description
+    assert desc.startswith("# ") and "## What to watch" in desc and "## Try next" in desc
+    labels = [n.label for n in p.network.neurons.values()]
+    assert len(set(labels)) == len(labels), "labels tell neurons apart"
+    pos = np.array([(n.x, n.y) for n in p.network.neurons.values()])
+    d = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d, np.inf)
+    assert d.min() >= 30, "no two neurons overlap on the canvas"
+    # columns run left to right by depth
+    depth = p.network.depths()
+    for c in p.network.connections.values():
+        assert p.network.neurons[c.source].x < p.network.neurons[c.target].x
+        assert depth[c.source] < depth[c.target]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sample_matches_the_schema(name):
+    schema = load_schema()
+    doc = json.loads((paths.SAMPLES / f"{name}.nnproj").read_text(encoding="utf-8"))
+    assert check_schema(doc, schema, schema) == []
+
+
+# ---------------------------------------------------------------------- seed 002
+def test_perceptron_and_outputs_the_truth_table():
+    p = load("perceptron-and")
+    net = p.network
+    assert net.get_param("w1") == 0.5 and net.get_param("w2") == 0.5
+    assert net.get_param("b") == -0.75
+    assert net.neurons["b"].activation == "binary_step"
+    ev = Engine.compile(net).evaluate(p.dataset.X, p.dataset.Y, p.settings.loss)
+    z = ev.z[:, Engine.compile(net).index["b"]]
+    assert z.tolist() == [-0.75, -0.25, -0.25, 0.25]
+    assert ev.outputs[:, 0].tolist() == [0, 0, 0, 1]
+    assert p.dataset.X.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert p.dataset.accuracy(ev.outputs) == 1.0
+
+
+def test_three_layer_is_3_3_3_2_dense():
+    p = load("three-layer")
+    net = p.network
+    assert [len(layer) for layer in net.layers()] == [3, 3, 3, 2]
+    assert len(net.connections) == 9 + 9 + 6 and net.param_count() == 32
+    tr, snaps = trained(p)
+    out = tr.engine.predict(p.dataset.X)
+    assert np.array_equal(out > 0.5, p.dataset.Y > 0.5), "both outputs learned"
+
+
+# ---------------------------------------------------------------------- seed 001
+def test_intercept_descent_reproduces_seed_001():
+    p = load("intercept-descent")
+    assert p.dataset.X[:, 0].tolist() == [0, 1, 2, 3, 4]
+    assert p.dataset.Y[:, 0].tolist() == [1, 3, 5, 7, 9]
+    assert p.settings.loss == "ssr" and p.settings.optimizer == "gd"
+    assert p.settings.learning_rate == 0.01
+    tr = Trainer(p.network, p.dataset.X, p.dataset.Y, p.settings)
+    assert list(tr.engine.param_ids) == ["slope", "intercept"]
+    assert tr.engine.trainable.tolist() == [False, True], "only the intercept learns"
+    assert tr.full_loss() == 405.0
+    first = tr.run_step()
+    assert params(tr, first.params) == {"slope": 2.0, "intercept": pytest.approx(9.10, abs=1e-12)}
+    for _ in range(29):
+        snap = tr.run_step()
+    assert round(params(tr, snap.params)["intercept"], 2) == 1.38  # 30 steps
+    tr.train()
+    assert params(tr)["intercept"] == pytest.approx(1.0, abs=1e-3)
+    assert params(tr)["slope"] == 2.0
+
+
+def test_dosage_backprop_reproduces_seed_001():
+    p = load("dosage-backprop")
+    net = p.network
+    assert p.dataset.X[:, 0].tolist() == [0.0, 0.5, 1.0]
+    assert p.dataset.Y[:, 0].tolist() == [0.0, 1.0, 0.0]
+    expect = {"w1": 3.34, "b1": -1.43, "w2": -3.53, "b2": 0.57, "w3": -1.22, "w4": -2.30,
+              "b3": 0.0}
+    assert {k: net.get_param(k) for k in expect} == expect
+    assert net.neurons["b1"].label == "upper softplus"
+    assert net.neurons["b2"].label == "lower softplus"
+    eng = Engine.compile(net)
+    assert [pid for pid, t in zip(eng.param_ids, eng.trainable) if t] == ["b3"]
+    loss, grad = eng.gradient(p.dataset.X, p.dataset.Y, "ssr")
+    g = dict(zip(eng.param_ids, grad))
+    assert round(g["b3"], 1) == -15.7
+    assert round(p.settings.learning_rate * g["b3"], 2) == -1.57  # the step size
+    tr = Trainer(net, p.dataset.X, p.dataset.Y, p.settings)
+    assert round(params(tr, tr.run_step().params)["b3"], 2) == 1.57
+    tr.train()
+    assert round(params(tr)["b3"], 2) == 2.61
+
+
+def test_linear_regression_reaches_the_least_squares_line():
+    p = load("linear-regression")
+    assert p.dataset.X[:, 0].tolist() == [1, 2, 3, 4, 5]
+    assert p.dataset.Y[:, 0].tolist() == [2, 4, 5, 4, 5]
+    assert len(p.network.neurons) == 2 and len(p.network.connections) == 1
+    tr, snaps = trained(p)
+    assert params(tr)["slope"] == pytest.approx(0.6, abs=1e-6)
+    assert params(tr)["intercept"] == pytest.approx(2.2, abs=1e-6)
+    assert snaps[-1].loss == pytest.approx(2.4, abs=1e-9)
+
+
+# ---------------------------------------------------------------------- seed 000
+def test_fruit_classifier_reaches_full_accuracy():
+    p = load("fruit-classifier")
+    net, ds = p.network, p.dataset
+    assert [n.id for n in net.inputs] == ["weight", "colour", "texture", "size"]
+    assert [n.label for n in net.outputs] == ["apple", "banana", "orange"]
+    assert all(n.activation == "softmax" for n in net.outputs)
+    assert [len(layer) for layer in net.layers()][1:-1] == [5, 5]
+    assert {net.neurons[i].activation for layer in net.layers()[1:-1] for i in layer} == {"relu"}
+    assert p.settings.loss == "mse"  # the seed's squared-error loss
+    assert ds.class_names == ["apple", "banana", "orange"]
+    assert sorted(np.bincount(ds.labels()).tolist()) == [8, 8, 8]
+    tr, _ = trained(p)
+    assert ds.accuracy(tr.engine.predict(ds.X)) == 1.0
+
+
+def test_softmax_example_from_seed_000():
+    a = activations.softmax(np.array([34.0, 32.0, 25.0]))
+    assert round(float(a[1]), 2) == 0.12
+    assert a[1] == pytest.approx(math.exp(32) / (math.exp(34) + math.exp(32) + math.exp(25)))
+    assert a.sum() == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------- xor and spiral
+def test_xor_trains_below_mse_0_01_with_its_defaults():
+    p = load("xor")
+    assert p.settings.loss == "mse"
+    tr, snaps = trained(p)
+    assert snaps[-1].loss < 0.01
+    assert p.dataset.accuracy(tr.engine.predict(p.dataset.X)) == 1.0
+
+
+def test_spiral_reaches_95_percent_with_its_defaults():
+    p = load("spiral")
+    assert len(p.network.inputs) == 2 and p.dataset.class_names is not None
+    assert len(p.dataset) >= 200
+    tr, _ = trained(p)
+    assert p.dataset.accuracy(tr.engine.predict(p.dataset.X)) >= 0.95
