@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QButtonGroup, QComboBox, QFileDialog, QFrame, QHBoxLayout, QHeaderView,
@@ -73,6 +73,7 @@ class BackpropPlayer(QObject):
         self.iteration = 1
         self.speed = 2.0          # steps per second while playing
         self._key = None
+        self.wants_preview = False   # set while the panel is visible: rebuild even when inactive
         self._applying = False
         self._stale = True
         self._training = bool(getattr(document, "training_active", False))
@@ -336,14 +337,20 @@ class BackpropPlayer(QObject):
         if self._applying:
             return
         if self.training:
+            self._stale = True
             self._check_training()
             return
         self._stale = True
-        if self.active:
+        if self.active or self.wants_preview:
             self._rebuild_timer.start()
 
     def _external_rebuild(self) -> None:
-        if not self.active or not self._stale:
+        if not self._stale or self.training:
+            return
+        if not self.active:
+            if self.wants_preview:   # keep the panel's step list current
+                self._rebuild()
+                self.stepChanged.emit(self.index)
             return
         self.pause()
         self._rebuild()
@@ -366,6 +373,8 @@ class BackpropPlayer(QObject):
         if t != self._training:
             self._training = t
             self.trainingChanged.emit(t)
+            if not t and self._stale and self.wants_preview:
+                self._rebuild_timer.start()
 
     # ------------------------------------------------------------------ the canvas
     def overlay(self):
@@ -570,6 +579,16 @@ class BackpropPanel(QWidget):
         self._speed_changed(self.speed_slider.value())
 
     # ------------------------------------------------------------------ reactions
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        self.player.wants_preview = True
+        if not self.player.training and (self.player.trace is None or self.player._stale):
+            self.player.ensure_trace()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().hideEvent(event)
+        self.player.wants_preview = False
+
     def _fill_samples(self) -> None:
         ds = self.document.dataset
         blocker = QSignalBlocker(self.sample_combo)
@@ -766,16 +785,45 @@ class BackpropPanel(QWidget):
 
 
 # ---------------------------------------------------------------------- shortcuts, export
-def install_shortcuts(widget: QWidget, player: BackpropPlayer) -> list[QShortcut]:
+def install_shortcuts(widget: QWidget, player: BackpropPlayer,
+                      space: bool = True) -> list[QShortcut]:
     """→ next, ← previous, Space play/pause while ``widget`` (or a child) has focus."""
     out = []
-    for key, slot in ((Qt.Key.Key_Right, player.next), (Qt.Key.Key_Left, player.previous),
-                      (Qt.Key.Key_Space, player.toggle_play)):
+    keys = [(Qt.Key.Key_Right, player.next), (Qt.Key.Key_Left, player.previous)]
+    if space:
+        keys.append((Qt.Key.Key_Space, player.toggle_play))
+    for key, slot in keys:
         sc = QShortcut(QKeySequence(key), widget)
         sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         sc.activated.connect(slot)
         out.append(sc)
     return out
+
+
+class _CanvasSpace(QObject):
+    """Space on the canvas while the mode is on: a tap (press and release with no mouse
+    press in between) plays or pauses; Space + drag still pans."""
+
+    def __init__(self, view, player: BackpropPlayer):
+        super().__init__(view)
+        self.view, self.player = view, player
+        self._clean = False
+        view.installEventFilter(self)
+        view.viewport().installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        t = event.type()
+        if t == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Space \
+                and not event.isAutoRepeat():
+            self._clean = True
+        elif t == QEvent.Type.MouseButtonPress:
+            self._clean = False
+        elif t == QEvent.Type.KeyRelease and event.key() == Qt.Key.Key_Space \
+                and not event.isAutoRepeat():
+            if self._clean and self.player.active:
+                self.player.toggle_play()
+            self._clean = False
+        return False
 
 
 def walkthrough_markdown(document, sample: int | None) -> str:
@@ -805,14 +853,17 @@ class BackpropUI(QObject):
         scene = view.scene() if view is not None else None
         self.player = BackpropPlayer(doc, scene, parent=self)
         self.panel = BackpropPanel(doc, self.player)
-        self.dock = window.add_dock("BackpropDock", self.panel,
+        self.dock = window.add_dock("backprop", self.panel,
                                     Qt.DockWidgetArea.BottomDockWidgetArea, "Backprop")
         self.dock.visibilityChanged.connect(self._dock_visibility)
         self.player.message.connect(lambda text: doc.message(text, 5000))
-        # keyboard on the canvas while the mode is on
-        self.canvas_shortcuts = install_shortcuts(view, self.player) if view is not None else []
+        # keyboard on the canvas while the mode is on: → and ← as shortcuts; Space through an
+        # event filter, because holding Space and dragging pans the canvas
+        self.canvas_shortcuts = install_shortcuts(view, self.player, space=False) \
+            if view is not None else []
         for sc in self.canvas_shortcuts:
             sc.setEnabled(False)
+        self.canvas_keys = _CanvasSpace(view, self.player) if view is not None else None
         self.player.activeChanged.connect(self._mode_changed)
         # actions
         self.mode_action = QAction("Step Through Backprop", self)

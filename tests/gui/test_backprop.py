@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMainWindow, QDockWidget, QToolBar
 
 from nnstudio import paths
 from nnstudio.core import project, trace
@@ -251,39 +250,32 @@ def test_training_stops_the_player(setup, qtbot):
     qtbot.waitUntil(lambda: panel.next_button.isEnabled(), timeout=2000)
 
 
-def test_install_adds_dock_menu_and_export(qtbot, tmp_path, monkeypatch):
-    """install(window) against the GUI contract (a minimal window with the contract's API)."""
-    class Window(QMainWindow):
-        def __init__(self, doc):
-            super().__init__()
-            self.document = doc
-            self.canvas_view = None
-            self.toolbar = QToolBar()
-            self.addToolBar(self.toolbar)
-            self._menus = {n: self.menuBar().addMenu(n) for n in ("File", "View", "Backprop")}
-            self._menus["File"].addAction("Quit")
-
-        def add_dock(self, name, widget, area, title):
-            d = QDockWidget(title, self)
-            d.setObjectName(name)
-            d.setWidget(widget)
-            self.addDockWidget(area, d)
-            return d
-
-        def menu(self, name):
-            return self._menus[name]
+def test_main_window_installs_dock_menu_canvas_mode_and_export(qtbot, tmp_path, monkeypatch):
+    from nnstudio.gui.main_window import MainWindow
+    from nnstudio.gui.settings import Settings
 
     doc = Document(project.load(DOSAGE), DOSAGE)
-    w = Window(doc)
+    w = MainWindow(doc, Settings(tmp_path / "settings"))
     qtbot.addWidget(w)
-    ui = install(w)
-    assert w.backprop is ui and ui.dock.objectName() == "BackpropDock"
-    texts = [a.text() for a in w.menu("File").actions()]
-    assert texts.index("Export Walkthrough...") < texts.index("Quit")
+    ui = w.backprop
+    assert ui.dock.objectName() == "dock_backprop"
+    texts = [a.text().replace("&", "") for a in w.menu("File").actions()]
+    assert "Export Walkthrough..." in texts
+    assert ui.export_action in w.menu("Backprop").actions()
+    scene = w.canvas_view.scene()
     ui.mode_action.trigger()
-    assert ui.player.active and ui.player.index == 0
+    assert ui.player.active and ui.player.index == 0 and ui.dock.isVisible() is not None
+    assert scene.overlay is not None and scene.overlay.neurons == {"dosage"}
+    # → on the canvas while the mode is on
+    w.show()
+    w.canvas_view.setFocus()
+    qtbot.waitUntil(lambda: w.canvas_view.hasFocus())
+    qtbot.keyClick(w.canvas_view, Qt.Key.Key_Right)
+    assert ui.player.index == 1 and scene.overlay.neurons == {"b1"}
+    qtbot.keyClick(w.canvas_view, Qt.Key.Key_Left)
+    assert ui.player.index == 0
     ui.mode_action.trigger()
-    assert not ui.player.active
+    assert not ui.player.active and scene.overlay is None
     target = tmp_path / "w.md"
     monkeypatch.setattr("nnstudio.gui.backprop.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(target), ""))
