@@ -1,0 +1,450 @@
+"""The Dataset panel: the rows as an editable table, the core generators, CSV import/export and
+the train/validation split.
+
+Every change goes through the document (``document.set_dataset`` / ``set_settings``), so each
+is one undo step; the table is a model over ``document.dataset`` and never keeps its own copy.
+A refused edit (not a number, a class target that is not 0/1 or one-hot) changes nothing and
+says why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog,
+                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QSpinBox, QTableView, QToolButton, QVBoxLayout, QWidget)
+
+from nnstudio.core import datasets
+from nnstudio.core.datasets import Dataset, DatasetError
+from nnstudio.gui import style
+
+TARGET_TINT = QColor("#F3F7FB")
+
+
+def _num(v: float) -> str:
+    return f"{v:.10g}"
+
+
+class DatasetModel(QAbstractTableModel):
+    """Rows x (inputs + targets) over ``document.dataset``; edits go through the document."""
+
+    refused = Signal(str)
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        document.datasetChanged.connect(self._reset)
+        document.projectReplaced.connect(self._reset)
+
+    def _reset(self) -> None:
+        self.beginResetModel()
+        self.endResetModel()
+
+    @property
+    def ds(self) -> Dataset | None:
+        return self.document.dataset
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        ds = self.ds
+        return 0 if parent.isValid() or ds is None else len(ds)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        ds = self.ds
+        return 0 if parent.isValid() or ds is None else ds.n_inputs + ds.n_targets
+
+    def _cell(self, r: int, c: int) -> float:
+        ds = self.ds
+        return float(ds.X[r, c]) if c < ds.n_inputs else float(ds.Y[r, c - ds.n_inputs])
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        r, c = index.row(), index.column()
+        ds = self.ds
+        if role in (Qt.DisplayRole, Qt.EditRole):
+            return _num(self._cell(r, c))
+        if role == Qt.TextAlignmentRole:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.BackgroundRole and c >= ds.n_inputs:
+            return QBrush(TARGET_TINT)
+        if role == Qt.ToolTipRole:
+            name = self._header(c)
+            tip = f"row {r + 1}, {name} = {self._cell(r, c)!r}"
+            if ds.class_names is not None:
+                tip += f" (class {ds.class_names[int(ds.labels()[r])]})"
+            return tip
+        return None
+
+    def _header(self, c: int) -> str:
+        ds = self.ds
+        return ds.input_names[c] if c < ds.n_inputs else ds.target_names[c - ds.n_inputs]
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        ds = self.ds
+        if ds is None:
+            return None
+        if orientation == Qt.Horizontal:
+            if role == Qt.DisplayRole:
+                name = self._header(section)
+                return f"{name} (target)" if section >= ds.n_inputs else name
+            if role == Qt.ToolTipRole:
+                return ("a target column: what the output neuron should produce"
+                        if section >= ds.n_inputs else "an input column: fed to an input neuron")
+        else:
+            if role == Qt.DisplayRole:
+                if ds.class_names is not None and section < len(ds):
+                    return f"{section + 1} · {ds.class_names[int(ds.labels()[section])]}"
+                return str(section + 1)
+        return None
+
+    def flags(self, index):
+        if not index.isValid():
+            return Qt.NoItemFlags
+        return Qt.ItemIsSelectable | Qt.ItemIsEnabled | Qt.ItemIsEditable
+
+    def setData(self, index, value, role=Qt.EditRole) -> bool:  # noqa: N802
+        if role != Qt.EditRole or not index.isValid():
+            return False
+        r, c = index.row(), index.column()
+        try:
+            v = float(str(value).strip().replace("−", "-"))
+        except ValueError:
+            self.refused.emit(f"row {r + 1}, column {self._header(c)!r}: {str(value)!r} is not a "
+                              "number; nothing changed")
+            return False
+        if not np.isfinite(v):
+            self.refused.emit(f"row {r + 1}, column {self._header(c)!r}: {value!r} is not a finite"
+                              " number; nothing changed")
+            return False
+        if v == self._cell(r, c):
+            return False
+        try:
+            set_cell(self.document, r, c, v)
+        except (DatasetError, ValueError) as e:
+            self.refused.emit(f"row {r + 1}, column {self._header(c)!r}: {e}; nothing changed")
+            return False
+        return True
+
+
+def _rebuild(ds: Dataset, X, Y) -> Dataset:
+    return Dataset(list(ds.input_names), list(ds.target_names), X, Y,
+                   None if ds.class_names is None else list(ds.class_names))
+
+
+def set_cell(document, row: int, col: int, value: float) -> None:
+    """Set one cell (inputs first, then targets) as one undo step."""
+    ds = document.dataset
+    X, Y = ds.X.copy(), ds.Y.copy()
+    if col < ds.n_inputs:
+        X[row, col] = value
+        name = ds.input_names[col]
+    else:
+        Y[row, col - ds.n_inputs] = value
+        name = ds.target_names[col - ds.n_inputs]
+    document.set_dataset(_rebuild(ds, X, Y), text=f"Set row {row + 1} {name} = {value:g}")
+
+
+def add_rows(document, after: int | None = None, count: int = 1) -> None:
+    """Insert ``count`` rows (copies of row ``after``, or zeros / the first class) after
+    ``after`` (default: at the end), as one undo step."""
+    ds = document.dataset
+    n = len(ds)
+    if ds.class_names is not None:
+        y0 = np.zeros(ds.n_targets)
+        if ds.n_targets > 1:
+            y0[0] = 1.0
+    else:
+        y0 = np.zeros(ds.n_targets)
+    if after is None or not 0 <= after < n:
+        pos = n
+        x_new = np.zeros((count, ds.n_inputs))
+        y_new = np.tile(y0, (count, 1))
+        if n:
+            x_new[:] = ds.X[-1]
+            y_new[:] = ds.Y[-1]
+    else:
+        pos = after + 1
+        x_new = np.tile(ds.X[after], (count, 1))
+        y_new = np.tile(ds.Y[after], (count, 1))
+    X = np.vstack([ds.X[:pos], x_new, ds.X[pos:]])
+    Y = np.vstack([ds.Y[:pos], y_new, ds.Y[pos:]])
+    document.set_dataset(_rebuild(ds, X, Y),
+                         text=f"Add {count} row{'s' if count != 1 else ''}")
+
+
+def delete_rows(document, rows) -> None:
+    """Delete the given rows (0-based) as one undo step; at least one row must remain."""
+    ds = document.dataset
+    rows = sorted({int(r) for r in rows if 0 <= int(r) < len(ds)})
+    if not rows:
+        return
+    if len(rows) >= len(ds):
+        raise ValueError("a dataset needs at least one row; not every row can be deleted")
+    keep = np.ones(len(ds), dtype=bool)
+    keep[rows] = False
+    document.set_dataset(ds.rows(keep),
+                         text=f"Delete {len(rows)} row{'s' if len(rows) != 1 else ''}")
+
+
+class DatasetPanel(QWidget):
+    """The dock: generator row, action row, the table and an info/warning line."""
+
+    def __init__(self, document, output_pane=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("datasetPanel")
+        self.document = document
+        self.output_pane = output_pane
+        self.last_error = ""
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(4)
+
+        # generators
+        gen = QGridLayout()
+        gen.setHorizontalSpacing(6)
+        self.generator = QComboBox()
+        for name, g in datasets.GENERATORS.items():
+            self.generator.addItem(g.title, name)
+            self.generator.setItemData(self.generator.count() - 1, g.note, Qt.ToolTipRole)
+        self.generator.setToolTip("A built-in dataset generator")
+        self.generator.currentIndexChanged.connect(self._generator_defaults)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Random seed: the same seed makes the same data")
+        self.size = QSpinBox()
+        self.size.setRange(1, datasets.MAX_ROWS)
+        self.size.setToolTip("Number of rows to generate")
+        self.noise = QDoubleSpinBox()
+        self.noise.setRange(0.0, 10.0)
+        self.noise.setDecimals(3)
+        self.noise.setSingleStep(0.05)
+        self.noise.setToolTip("How much random noise to add")
+        self.generate_btn = QPushButton("Generate")
+        self.generate_btn.setToolTip("Replace the dataset with generated data (undoable)")
+        self.generate_btn.clicked.connect(self.generate)
+        for col, (text, w) in enumerate((("Data", self.generator), ("seed", self.seed),
+                                         ("size", self.size), ("noise", self.noise))):
+            lb = QLabel(text)
+            lb.setToolTip(w.toolTip())
+            gen.addWidget(lb, 0, 2 * col)
+            gen.addWidget(w, 0, 2 * col + 1)
+        gen.addWidget(self.generate_btn, 0, 8)
+        gen.setColumnStretch(1, 2)
+        lay.addLayout(gen)
+
+        # actions
+        row = QHBoxLayout()
+        row.setSpacing(4)
+
+        def button(text, tip, slot):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(tip)
+            b.setAutoRaise(False)
+            b.clicked.connect(slot)
+            row.addWidget(b)
+            return b
+        self.add_btn = button("Add row", "Add a row after the selected one (undoable)",
+                              self._add_clicked)
+        self.del_btn = button("Delete rows", "Delete the selected rows (undoable)",
+                              self._delete_clicked)
+        row.addSpacing(8)
+        self.import_btn = button("Import CSV…", "Read a CSV file with a header row; the last "
+                                 "column(s) are the targets, or a text class label", self.import_dialog)
+        self.export_btn = button("Export CSV…", "Write the dataset as CSV", self.export_dialog)
+        row.addStretch(1)
+        lb = QLabel("Validation split")
+        self.split = QDoubleSpinBox()
+        self.split.setRange(0.0, 0.9)
+        self.split.setSingleStep(0.05)
+        self.split.setDecimals(2)
+        self.split.setKeyboardTracking(False)
+        self.split.setSpecialValueText("none")
+        self.split.setToolTip("Fraction of rows held out (seeded) to measure the validation "
+                              "loss; 0 = train on every row")
+        lb.setToolTip(self.split.toolTip())
+        self.split.valueChanged.connect(self._split_changed)
+        row.addWidget(lb)
+        row.addWidget(self.split)
+        lay.addLayout(row)
+
+        self.model = DatasetModel(document, self)
+        self.model.refused.connect(self._show_error)
+        self.table = QTableView()
+        self.table.setObjectName("datasetTable")
+        self.table.setModel(self.model)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed
+                                   | QAbstractItemView.AnyKeyPressed)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        lay.addWidget(self.table, 1)
+
+        self.info = QLabel("")
+        self.info.setStyleSheet(f"color: {style.MUTED_TEXT_HEX};")
+        self.info.setWordWrap(True)
+        lay.addWidget(self.info)
+        self.error = QLabel("")
+        self.error.setObjectName("datasetError")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.error.setStyleSheet("background: #FFF1EA; color: #8A2E00; border: 1px solid #F2B89A;"
+                                 "border-radius: 3px; padding: 3px 5px;")
+        self.error.hide()
+        lay.addWidget(self.error)
+
+        document.datasetChanged.connect(self.refresh)
+        document.projectReplaced.connect(self.refresh)
+        document.settingsChanged.connect(self.refresh)
+        document.networkChanged.connect(lambda e, ids: self.refresh() if e != "params_changed"
+                                        else None)
+        document.sampleChanged.connect(self._sample_changed)
+        self._generator_defaults()
+        self.refresh()
+
+    # ------------------------------------------------------------------ view
+    def refresh(self) -> None:
+        doc = self.document
+        ds = doc.dataset
+        self.split.blockSignals(True)
+        self.split.setValue(float(doc.settings.validation_split))
+        self.split.blockSignals(False)
+        if ds is None:
+            self.info.setText("No dataset")
+            return
+        parts = [f"{len(ds)} rows", f"{ds.n_inputs} input{'s' if ds.n_inputs != 1 else ''}",
+                 f"{ds.n_targets} target{'s' if ds.n_targets != 1 else ''}"]
+        if ds.class_names is not None:
+            parts.append("classes: " + ", ".join(ds.class_names))
+        vs = doc.settings.validation_split
+        if vs > 0:
+            n_val = int(round(len(ds) * vs))
+            parts.append(f"{len(ds) - n_val} train / {n_val} validation")
+        net = doc.network
+        warn = ""
+        if len(net.inputs) != ds.n_inputs or len(net.outputs) != ds.n_targets:
+            warn = (f"  ⚠ the network has {len(net.inputs)} input and {len(net.outputs)} output "
+                    f"neuron(s), but the data has {ds.n_inputs} input and {ds.n_targets} target "
+                    "column(s): add or remove neurons (or pick other data) to train")
+        self.info.setText(" · ".join(parts) + warn)
+        self.info.setStyleSheet(f"color: {'#8A4B00' if warn else style.MUTED_TEXT_HEX};")
+
+    def _show_error(self, text: str) -> None:
+        self.last_error = text
+        if text:
+            self.error.setText(text)
+            self.error.show()
+            self.document.statusMessage.emit(text, 10000)
+        else:
+            self.error.hide()
+
+    def _row_changed(self, current, _previous) -> None:
+        if current.isValid():
+            try:
+                self.document.set_sample(current.row())
+            except ValueError:
+                pass
+
+    def _sample_changed(self, index: int) -> None:
+        cur = self.table.currentIndex()
+        if cur.isValid() and cur.row() == index:
+            return
+        if 0 <= index < self.model.rowCount():
+            self.table.selectionModel().blockSignals(True)
+            self.table.selectRow(index)
+            self.table.selectionModel().blockSignals(False)
+
+    def _generator_defaults(self) -> None:
+        g = datasets.GENERATORS[self.generator.currentData()]
+        self.size.setValue(int(g.size))
+        self.noise.setValue(float(g.noise))
+
+    # ------------------------------------------------------------------ actions
+    def generate(self) -> bool:
+        name = self.generator.currentData()
+        try:
+            ds = datasets.generate(name, seed=int(self.seed.value()), size=int(self.size.value()),
+                                   noise=float(self.noise.value()))
+        except DatasetError as e:
+            self._show_error(f"Cannot generate {name}: {e}")
+            return False
+        g = datasets.GENERATORS[name]
+        self.document.set_dataset(ds, text=f"Generate {g.title} ({len(ds)} rows, seed "
+                                  f"{self.seed.value()})")
+        self._show_error("")
+        return True
+
+    def _selected_rows(self) -> list[int]:
+        return sorted({i.row() for i in self.table.selectionModel().selectedRows()}) or (
+            [self.table.currentIndex().row()] if self.table.currentIndex().isValid() else [])
+
+    def _add_clicked(self) -> None:
+        rows = self._selected_rows()
+        add_rows(self.document, rows[-1] if rows else None)
+        self._show_error("")
+
+    def _delete_clicked(self) -> None:
+        rows = self._selected_rows()
+        if not rows:
+            self._show_error("Select the rows to delete first")
+            return
+        try:
+            delete_rows(self.document, rows)
+        except ValueError as e:
+            self._show_error(str(e))
+            return
+        self._show_error("")
+
+    def _split_changed(self, v: float) -> None:
+        try:
+            self.document.set_settings(validation_split=float(round(v, 4)))
+        except ValueError as e:
+            self._show_error(f"Validation split refused: {e}")
+            self.refresh()
+
+    def import_csv(self, path: str | Path) -> bool:
+        """Replace the dataset with a CSV file's (undoable). Numeric targets: the last
+        ``len(network.outputs)`` columns; otherwise a text class label in the last column.
+        On error, the message (with line and column) is shown and nothing changes."""
+        n_out = max(1, len(self.document.network.outputs))
+        try:
+            ds = datasets.read_csv(path, n_targets=n_out)
+        except DatasetError as first:
+            try:
+                ds = datasets.read_csv(path, n_targets=1, labels=True)
+            except DatasetError:
+                self._show_error(f"Cannot import {Path(path).name}: {first}")
+                return False
+        self.document.set_dataset(ds, text=f"Import {Path(path).name}")
+        self._show_error("")
+        return True
+
+    def export_csv(self, path: str | Path) -> bool:
+        try:
+            datasets.write_csv(self.document.dataset, path)
+        except (DatasetError, OSError) as e:
+            self._show_error(f"Cannot export: {e}")
+            return False
+        self.document.statusMessage.emit(f"Exported the dataset to {path}", 5000)
+        return True
+
+    def import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import CSV", "", "CSV files (*.csv);;All files (*)")
+        if path:
+            self.import_csv(path)
+
+    def export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export CSV", "dataset.csv", "CSV files (*.csv)")
+        if path:
+            if not path.lower().endswith(".csv"):
+                path += ".csv"
+            self.export_csv(path)
+
+
+__all__ = ["DatasetPanel", "DatasetModel", "set_cell", "add_rows", "delete_rows"]

@@ -1,0 +1,191 @@
+"""Pane 2: the selected neuron's activation function and its derivative over z, with every
+sample's current z marked on both curves — dead ReLUs (every mark on the flat part) and saturated
+sigmoids (marks out on the tails, where the slope is ~0) show at a glance.
+
+For a neuron with exactly one incoming connection a second plot shows seed 001's "effect of
+weight and bias": z = w·x + b against the input x (a straight line: w is its steepness, b shifts
+it) and the activation applied to it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from nnstudio.core import activations as acts
+from .base import DERIV_COLOR, MARK_COLOR, PlotPane, TRAIN_COLOR, MUTED, pen
+
+SATURATION_SLOPE = 0.02   # da/dz below this counts as saturated
+
+
+def chosen_neuron(document) -> str | None:
+    """The neuron the activation pane shows: the first selected non-input neuron (or the
+    target of a selected connection), else the first output neuron."""
+    net = document.network
+    for i in document.selection:
+        if i in net.neurons and net.neurons[i].role != "input":
+            return i
+        if i in net.connections:
+            return net.connections[i].target
+    outs = net.outputs
+    return outs[0].id if outs else None
+
+
+class ActivationPane(PlotPane):
+    title = "Activation"
+    object_name = "activation"
+
+    def _build(self) -> None:
+        p = self.plot = self.add_plot(row=0, col=0)
+        p.setLabel("bottom", "z (weighted sum + bias)")
+        p.setLabel("left", "a, da/dz")
+        p.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 200))
+        self.f_curve = p.plot([], [], pen=pen(TRAIN_COLOR, 2.5), name="a = f(z)")
+        self.d_curve = p.plot([], [], pen=pen(DERIV_COLOR, 2, Qt.DashLine), name="da/dz")
+        self.d_marks = pg.ScatterPlotItem(size=6, pen=pg.mkPen(DERIV_COLOR),
+                                          brush=pg.mkBrush(255, 255, 255, 230))
+        self.marks = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1.2),
+                                        brush=pg.mkBrush(MARK_COLOR))
+        self.sample_mark = pg.ScatterPlotItem(size=15, pen=pg.mkPen(MARK_COLOR, width=2),
+                                              brush=pg.mkBrush(0, 0, 0, 0))
+        p.addItem(self.d_marks)
+        p.addItem(self.marks)
+        p.addItem(self.sample_mark)
+        self.zero_line = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(MUTED, width=1,
+                                                                    style=Qt.DotLine))
+        p.addItem(self.zero_line, ignoreBounds=True)
+        q = self.wx_plot = self.add_plot(row=1, col=0)
+        q.setLabel("bottom", "input x")
+        q.setLabel("left", "output")
+        q.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 200))
+        self.z_line = q.plot([], [], pen=pen(MUTED, 2, Qt.DashLine), name="z = w·x + b")
+        self.a_line = q.plot([], [], pen=pen(TRAIN_COLOR, 2.5), name="a = f(w·x + b)")
+        self.wx_marks = pg.ScatterPlotItem(size=8, pen=pg.mkPen("w", width=1.2),
+                                           brush=pg.mkBrush(MARK_COLOR))
+        q.addItem(self.wx_marks)
+        self.layout_widget.ci.layout.setRowStretchFactor(0, 3)
+        self.layout_widget.ci.layout.setRowStretchFactor(1, 2)
+        self.document.sampleChanged.connect(lambda *_: self.mark_dirty())
+        self.neuron: str | None = None
+        self.table: dict[str, np.ndarray] = {}
+
+    def _clear(self, info: str) -> None:
+        for c in (self.f_curve, self.d_curve, self.z_line, self.a_line):
+            c.setData([], [])
+        for s in (self.marks, self.d_marks, self.sample_mark, self.wx_marks):
+            s.setData([], [])
+        self.wx_plot.setVisible(False)
+        self.set_info(info)
+        self.set_warning("")
+        self.table = {}
+
+    def refresh(self) -> None:
+        doc = self.document
+        net = doc.network
+        nid = self.neuron = chosen_neuron(doc)
+        if nid is None:
+            self._clear("The network has no output neuron yet")
+            return
+        ev = doc.evaluation()
+        if ev is None:
+            self._clear(f"Cannot evaluate: {doc.evaluation_error()}")
+            return
+        eng = doc.engine()
+        i = eng.index[nid]
+        neuron = net.neurons[nid]
+        act = acts.ACTIVATIONS[neuron.activation]
+        slope = neuron.slope
+        z = ev.z[:, i]
+        a = ev.a[:, i]
+        self.table = {"sample": np.arange(len(z), dtype=float), "z": z, "a": a}
+        lo, hi = float(np.min(z)), float(np.max(z))
+        lo, hi = min(lo, -4.0), max(hi, 4.0)
+        pad = 0.08 * (hi - lo)
+        grid = np.linspace(lo - pad, hi + pad, 400)
+        s = int(min(max(doc.sample_index, 0), len(z) - 1))
+        who = f"{neuron.label} ({neuron.role})"
+        if not act.elementwise:  # softmax: a depends on every output neuron
+            self.f_curve.setData([], [])
+            self.d_curve.setData([], [])
+            self.d_marks.setData([], [])
+            self.marks.setData(z, a)
+            self.sample_mark.setData([z[s]], [a[s]])
+            self.set_info(f"{who} · {act.title}: {act.formula} — each mark is a sample's (z, a); "
+                          "a also depends on the other softmax outputs")
+            self.set_warning("")
+            self.wx_plot.setVisible(False)
+            return
+        fa = act.f(grid, slope)
+        fd = act.df(grid, fa, slope)
+        d = act.df(z, a, slope)
+        self.table["da_dz"] = d
+        self.f_curve.setData(grid, fa)
+        self.d_curve.setData(grid, fd)
+        self.marks.setData(z, a)
+        self.d_marks.setData(z, d)
+        self.sample_mark.setData([z[s]], [a[s]])
+        n = len(z)
+        info = f"{who} · {act.title}: {act.formula};  {act.derivative_formula}"
+        self.set_info(info)
+        self.set_warning(self._diagnose(neuron, act, z, d, n))
+        self._one_input(neuron, act, slope, ev, eng, z, a)
+
+    def _diagnose(self, neuron, act, z, d, n) -> str:
+        if neuron.activation == "relu" and np.all(z <= 0):
+            return (f"{neuron.label} is a dead ReLU: z ≤ 0 on all {n} samples, so its output and "
+                    "its gradient are 0 and it cannot learn. Try a different seed, a smaller "
+                    "learning rate or leaky ReLU.")
+        if neuron.activation == "binary_step":
+            return "A binary step has gradient 0 everywhere: gradient descent cannot train it."
+        fused = (neuron.role == "output" and self.document.settings.loss in ("bce", "cross_entropy")
+                 and neuron.activation == "sigmoid")
+        if neuron.activation in ("sigmoid", "tanh", "softplus") and not fused:
+            # (a sigmoid output under cross-entropy loss is fused with it: dL/dz = a - y, so a
+            # confident, saturated output does not stop learning)
+            flat = np.abs(d) < SATURATION_SLOPE
+            if neuron.activation == "softplus":
+                flat = z < -4
+            k = int(flat.sum())
+            if k == n:
+                return (f"{neuron.label} is saturated on all {n} samples (da/dz < "
+                        f"{SATURATION_SLOPE}): its gradient has almost vanished.")
+            if k:
+                return (f"{neuron.label} is saturated on {k} of {n} samples (da/dz < "
+                        f"{SATURATION_SLOPE}); those samples barely train it.")
+        if neuron.activation == "relu":
+            k = int(np.sum(z <= 0))
+            if k:
+                return ""  # partly inactive ReLUs are normal
+        return ""
+
+    def _one_input(self, neuron, act, slope, ev, eng, z, a) -> None:
+        net = self.document.network
+        inc = net.incoming(neuron.id)
+        if len(inc) != 1:
+            self.wx_plot.setVisible(False)
+            return
+        c = inc[0]
+        w, b = c.weight, neuron.bias
+        x = ev.a[:, eng.index[c.source]]
+        self.table["x"] = x
+        lo, hi = float(np.min(x)), float(np.max(x))
+        if hi - lo < 1e-9:
+            lo, hi = lo - 1.0, hi + 1.0
+        pad = 0.15 * (hi - lo)
+        xs = np.linspace(lo - pad, hi + pad, 200)
+        zs = w * xs + b
+        self.z_line.setData(xs, zs)
+        self.a_line.setData(xs, act.f(zs, slope))
+        self.wx_marks.setData(x, a)
+        src = net.neurons[c.source].label
+        self.wx_plot.setLabel("bottom", f"input x = {src}")
+        self.wx_plot.setTitle(f"effect of weight and bias: z = {w:.4g}·x + {b:.4g}",
+                              size="9pt", color=MUTED)
+        self.wx_plot.setVisible(True)
+
+    def csv_table(self):
+        t = self.table
+        header = [k for k in ("sample", "x", "z", "a", "da_dz") if k in t]
+        cols = [t[k] for k in header]
+        return header, [list(r) for r in zip(*cols)]

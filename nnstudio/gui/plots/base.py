@@ -1,0 +1,276 @@
+"""The shared frame of every plot pane: a header with a title, a status line and options, a
+pyqtgraph plot area, and right-click export as PNG, SVG or CSV.
+
+Panes never keep a second copy of a weight: they read the document (``document.evaluation()``,
+``document.engine()``, the network) or the training history when they redraw, and they redraw
+lazily: a change marks the pane dirty and the redraw happens once, on the next event-loop turn,
+and only while the pane is visible.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QVBoxLayout,
+                               QWidget)
+
+from nnstudio.gui import style
+
+pg.setConfigOptions(antialias=True, background=style.PANEL_HEX, foreground=style.TEXT_HEX)
+
+POSITIVE = style.POSITIVE_HEX   # blue: positive, class 1
+NEGATIVE = style.NEGATIVE_HEX   # orange: negative, class 0
+SERIES = list(style.SERIES_HEX)
+TRAIN_COLOR = style.POSITIVE_HEX
+VAL_COLOR = style.REFUSED_HEX
+DERIV_COLOR = style.ACCENT_HEX
+MARK_COLOR = style.REFUSED_HEX
+MUTED = style.MUTED_TEXT_HEX
+WARN_BG = "#FFF4E0"
+WARN_FG = "#8A4B00"
+
+
+def series_color(i: int) -> str:
+    return SERIES[i % len(SERIES)]
+
+
+def diverging_colormap() -> pg.ColorMap:
+    """Orange (low) - white - blue (high): the canvas's activation fill (style.DIVERGING_LUT)."""
+    lut = style.DIVERGING_LUT
+    return pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut)
+
+
+def sequential_colormap() -> pg.ColorMap:
+    """Low loss dark blue -> high loss pale yellow (for the loss landscape)."""
+    return pg.ColorMap([0.0, 0.35, 0.7, 1.0],
+                       [QColor("#08306B"), QColor("#2171B5"), QColor("#9ECAE1"), QColor("#FFF7BC")])
+
+
+def pen(color: str, width: float = 2.0, style=Qt.SolidLine) -> "pg.QtGui.QPen":
+    p = pg.mkPen(color=color, width=width, style=style)
+    p.setCosmetic(True)
+    return p
+
+
+class PlotPane(QWidget):
+    """Base pane: header (title, status text, option widgets) + a pyqtgraph layout.
+
+    Subclasses build their items once in ``_build()`` and update them in ``refresh()`` with
+    ``setData`` / ``setImage`` (never clear() + plot()). ``csv_table()`` returns the data behind
+    the pane as (header, rows) for CSV export.
+    """
+
+    title = "Plot"
+    object_name = "plot"
+    exported = Signal(str)
+
+    def __init__(self, document, controller=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.controller = controller
+        self.setObjectName(f"{self.object_name}Pane")
+        self._dirty = True
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._do_refresh)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 2, 4, 4)
+        lay.setSpacing(2)
+        self.header = QHBoxLayout()
+        self.header.setContentsMargins(2, 0, 2, 0)
+        self.header.setSpacing(6)
+        self.info = QLabel("")
+        self.info.setObjectName("paneInfo")
+        self.info.setStyleSheet(f"color: {MUTED};")
+        self.info.setTextFormat(Qt.PlainText)
+        self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.header.addWidget(self.info, 1)
+        lay.addLayout(self.header)
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.ci.setContentsMargins(2, 2, 6, 2)
+        self.layout_widget.setMinimumSize(160, 120)
+        lay.addWidget(self.layout_widget, 1)
+        self.warning = QLabel("")
+        self.warning.setObjectName("paneWarning")
+        self.warning.setWordWrap(True)
+        self.warning.setTextFormat(Qt.PlainText)
+        self.warning.setStyleSheet(
+            f"background: {WARN_BG}; color: {WARN_FG}; border: 1px solid #F0C987;"
+            "border-radius: 3px; padding: 3px 5px;")
+        self.warning.hide()
+        lay.addWidget(self.warning)
+        self.plots: list[pg.PlotItem] = []
+        self._build()
+        for p in self.plots:
+            self._install_menu(p)
+        doc = document
+        doc.evaluationChanged.connect(self.mark_dirty)
+        doc.projectReplaced.connect(self.mark_dirty)
+        doc.selectionChanged.connect(lambda *_: self.mark_dirty())
+
+    # ------------------------------------------------------------------ subclass API
+    def _build(self) -> None:
+        raise NotImplementedError
+
+    def refresh(self) -> None:
+        raise NotImplementedError
+
+    def csv_table(self) -> tuple[list[str], list[list[float]]]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ helpers
+    def add_plot(self, row: int = 0, col: int = 0, **kw) -> pg.PlotItem:
+        p = self.layout_widget.addPlot(row=row, col=col, **kw)
+        p.showGrid(x=True, y=True, alpha=0.18)
+        p.setMenuEnabled(False)  # our own context menu (export) replaces pyqtgraph's
+        p.getViewBox().setMenuEnabled(False)
+        p.hideButtons()
+        self.plots.append(p)
+        return p
+
+    def add_option(self, widget: QWidget) -> QWidget:
+        self.header.addWidget(widget)
+        return widget
+
+    def set_info(self, text: str) -> None:
+        if self.info.text() != text:
+            self.info.setText(text)
+            self.info.setToolTip(text)
+
+    def set_warning(self, text: str) -> None:
+        if text:
+            if self.warning.text() != text:
+                self.warning.setText(text)
+            self.warning.show()
+        else:
+            self.warning.hide()
+            self.warning.setText("")
+
+    def mark_dirty(self, *_args) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _do_refresh(self) -> None:
+        if not self._dirty:
+            return
+        if not self.isVisible() and not getattr(self, "force_refresh", False):
+            return  # showEvent refreshes when the pane becomes visible
+        self._dirty = False
+        self.refresh()
+
+    def refresh_now(self) -> None:
+        """Redraw at once (tests and exports call this)."""
+        self._dirty = False
+        self.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._dirty:
+            self.mark_dirty()
+
+    # ------------------------------------------------------------------ export
+    def _install_menu(self, plot: pg.PlotItem) -> None:
+        vb = plot.getViewBox()
+        vb.menu = None
+        vb.raiseContextMenu = lambda ev, _p=plot: self._context_menu(ev)
+
+    def extra_menu_actions(self, menu: QMenu) -> None:
+        """Subclasses add their own actions (e.g. the log-scale toggle)."""
+
+    def _context_menu(self, ev) -> None:
+        menu = QMenu(self)
+        self.extra_menu_actions(menu)
+        if not menu.isEmpty():
+            menu.addSeparator()
+        for text, fmt in (("Export as PNG…", "png"), ("Export as SVG…", "svg"),
+                          ("Export data as CSV…", "csv")):
+            act = QAction(text, menu)
+            act.triggered.connect(lambda _=False, f=fmt: self.export_dialog(f))
+            menu.addAction(act)
+        menu.addSeparator()
+        act = QAction("Reset zoom", menu)
+        act.triggered.connect(self.autorange)
+        menu.addAction(act)
+        pos = ev.screenPos().toPoint()
+        menu.popup(pos)
+        ev.accept()
+
+    def autorange(self) -> None:
+        for p in self.plots:
+            p.enableAutoRange()
+
+    def export_dialog(self, fmt: str) -> None:
+        filters = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)",
+                   "csv": "CSV data (*.csv)"}
+        name = f"{self.object_name}.{fmt}"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {self.title}", name, filters[fmt])
+        if not path:
+            return
+        if not path.lower().endswith("." + fmt):
+            path += "." + fmt
+        try:
+            self.export(path)
+        except (OSError, ValueError) as e:
+            self.document.statusMessage.emit(f"Could not export {self.title}: {e}", 8000)
+            return
+        self.document.statusMessage.emit(f"Exported {self.title} to {path}", 5000)
+
+    def export(self, path: str | Path) -> Path:
+        """Write the pane as PNG or SVG (by suffix) or its data as CSV."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        self.refresh_now()
+        if suffix == ".csv":
+            header, rows = self.csv_table()
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(header)
+                for r in rows:
+                    w.writerow([_fmt(v) for v in r])
+        elif suffix in (".png", ".svg"):
+            from pyqtgraph import exporters
+            item = self.layout_widget.scene()
+            exp = (exporters.ImageExporter(self.layout_widget.ci) if suffix == ".png"
+                   else exporters.SVGExporter(self.layout_widget.ci))
+            if suffix == ".png":
+                w = max(400, int(self.layout_widget.width()))
+                exp.parameters()["width"] = w * 2
+            exp.export(str(path))
+            del item
+        else:
+            raise ValueError(f"unknown export format {path.suffix!r}: use .png, .svg or .csv")
+        self.exported.emit(str(path))
+        return path
+
+
+def _fmt(v) -> str:
+    if isinstance(v, str):
+        return v
+    if v is None:
+        return ""
+    v = float(v)
+    if np.isnan(v):
+        return ""
+    return repr(v)
+
+
+def columns_to_rows(cols: list[np.ndarray]) -> list[list[float]]:
+    """Equal-or-unequal length columns to CSV rows (short columns padded with blanks)."""
+    n = max((len(c) for c in cols), default=0)
+    rows = []
+    for i in range(n):
+        rows.append([c[i] if i < len(c) else None for c in cols])
+    return rows
+
+
+def connect_lazy(signal, fn: Callable) -> None:
+    signal.connect(lambda *a: fn())

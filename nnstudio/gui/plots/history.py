@@ -1,0 +1,117 @@
+"""Pane 5: the selected weights and biases over the epochs.
+
+Select connections (weights) or neurons (their biases) on the canvas; with nothing selected the
+first few parameters are shown. The history keeps every parameter for every epoch until its
+budget is full, then every other row (the stride doubles), so a long run stays visible whole.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from .base import PlotPane, pen, series_color
+
+MAX_DEFAULT = 6
+MAX_CURVES = 24
+
+
+def param_name(net, pid: str) -> str:
+    if pid in net.connections:
+        c = net.connections[pid]
+        return f"w {net.neurons[c.source].label}→{net.neurons[c.target].label}"
+    return f"b {net.neurons[pid].label}"
+
+
+def selected_params(document) -> list[str]:
+    """Weights of the selected connections and biases of the selected non-input neurons."""
+    net = document.network
+    out = []
+    for i in document.selection:
+        if i in net.connections:
+            out.append(i)
+        elif i in net.neurons and net.neurons[i].role != "input":
+            out.append(i)
+    return out
+
+
+class ParamHistoryPane(PlotPane):
+    title = "Parameter history"
+    object_name = "params"
+
+    def _build(self) -> None:
+        p = self.plot = self.add_plot()
+        p.setLabel("bottom", "epoch")
+        p.setLabel("left", "value")
+        self.legend = p.addLegend(offset=(-8, 8), brush=pg.mkBrush(255, 255, 255, 200))
+        self.zero = pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#C8C8C8", width=1))
+        p.addItem(self.zero, ignoreBounds=True)
+        self.now = p.plot([], [], pen=None, symbol="o", symbolSize=8)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.pids: list[str] = []
+        if self.controller is not None:
+            self.controller.historyChanged.connect(self.mark_dirty)
+
+    def shown_params(self) -> tuple[list[str], bool]:
+        net = self.document.network
+        sel = selected_params(self.document)
+        if sel:
+            return sel[:MAX_CURVES], True
+        pids = [p for p in net.param_ids()
+                if p in net.connections or net.neurons[p].role != "input"]
+        return pids[:MAX_DEFAULT], False
+
+    def _ensure(self, pids: list[str]) -> None:
+        net = self.document.network
+        names = [param_name(net, p) for p in pids]
+        key = list(zip(pids, names))
+        if key == getattr(self, "_key", None):
+            return
+        for c in self.curves.values():
+            self.plot.removeItem(c)
+            self.legend.removeItem(c)
+        self.curves = {}
+        for k, (pid, name) in enumerate(key):
+            self.curves[pid] = self.plot.plot([], [], pen=pen(series_color(k), 2), name=name,
+                                              clipToView=True, autoDownsample=True,
+                                              downsampleMethod="peak")
+        self._key = key
+        self.pids = list(pids)
+
+    def refresh(self) -> None:
+        net = self.document.network
+        pids, chosen = self.shown_params()
+        self._ensure(pids)
+        h = self.controller.history if self.controller is not None else None
+        n = 0
+        for pid, c in self.curves.items():
+            j = h.param_index(pid) if h is not None and h.p_n else None
+            if j is None:
+                c.setData([], [])
+            else:
+                c.setData(h.param_x, h.params[:, j])
+                n = h.p_n
+        x_now = self.controller.epoch if self.controller is not None else 0.0
+        vals = [net.get_param(p) for p in pids]
+        self.now.setData([x_now] * len(vals), vals,
+                         symbolBrush=[pg.mkBrush(series_color(k)) for k in range(len(vals))],
+                         symbolPen=[pg.mkPen("w") for _ in vals])
+        if not pids:
+            self.set_info("The network has no weights or biases yet")
+        elif chosen:
+            self.set_info("   ".join(f"{param_name(net, p)} = {v:.4g}" for p, v in zip(pids, vals)))
+        else:
+            self.set_info("Select connections or neurons on the canvas to follow their weights "
+                          "and biases")
+        if h is not None and h.param_stride > 1 and n:
+            self.set_info(self.info.text() + f"   (1 point per {h.param_stride} epochs)")
+
+    def csv_table(self):
+        h = self.controller.history
+        net = self.document.network
+        header = ["epoch"] + [param_name(net, p) for p in self.pids]
+        idx = [h.param_index(p) for p in self.pids]
+        if not h.p_n or any(j is None for j in idx):
+            return header, []
+        cols = [h.param_x] + [h.params[:, j] for j in idx]
+        return header, [list(r) for r in zip(*cols)]

@@ -1,0 +1,272 @@
+"""Pane 6: the loss landscape around the current parameters.
+
+* one parameter selected (a connection's weight or a neuron's bias): the loss as a function of
+  that parameter with every other parameter fixed — seed 001's U-shaped SSR curve for b3 — with
+  the current value marked, the gradient's tangent drawn through it, and where one plain
+  gradient-descent step (value − learning rate × slope) would land;
+* two parameters selected: a contour map of the loss over both, the current point marked and an
+  arrow pointing downhill (along −gradient).
+
+The grid is evaluated with the engine itself (a private compiled copy, so the document's engine
+is never disturbed); its centre value equals ``document.evaluation().loss`` and the tangent's
+slope is ``evaluation.grad`` for that parameter.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+
+from nnstudio.core.engine import Engine
+from .base import MARK_COLOR, MUTED, PlotPane, TRAIN_COLOR, pen, sequential_colormap
+from .history import param_name, selected_params
+
+N_1D = 161
+N_2D = 41
+BUSY_INTERVAL_2D = 0.4   # while training, the contour map recomputes at most this often (s)
+
+
+def loss_curve(engine: Engine, X, Y, loss: str, index: int, values: np.ndarray) -> np.ndarray:
+    """Loss with parameter ``index`` set to each of ``values`` (others as in ``engine``).
+    The engine's parameter is restored afterwards."""
+    p = engine.params
+    keep = p[index]
+    out = np.empty(len(values))
+    try:
+        for k, v in enumerate(values):
+            p[index] = v
+            out[k] = engine.loss(X, Y, loss)
+    finally:
+        p[index] = keep
+    return out
+
+
+def loss_grid(engine: Engine, X, Y, loss: str, i: int, j: int, vi: np.ndarray,
+              vj: np.ndarray) -> np.ndarray:
+    """Loss over the grid vi x vj of parameters i and j; result[a, b] = L(vi[a], vj[b])."""
+    p = engine.params
+    ki, kj = p[i], p[j]
+    out = np.empty((len(vi), len(vj)))
+    try:
+        for a, x in enumerate(vi):
+            p[i] = x
+            for b, y in enumerate(vj):
+                p[j] = y
+                out[a, b] = engine.loss(X, Y, loss)
+    finally:
+        p[i], p[j] = ki, kj
+    return out
+
+
+class LandscapePane(PlotPane):
+    title = "Loss landscape"
+    object_name = "landscape"
+
+    def _build(self) -> None:
+        p = self.plot = self.add_plot()
+        p.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 200))
+        self.curve = p.plot([], [], pen=pen(TRAIN_COLOR, 2.5), name="loss")
+        self.tangent = p.plot([], [], pen=pen(MARK_COLOR, 2, Qt.DashLine), name="tangent (slope)")
+        self.step_line = p.plot([], [], pen=pen(MUTED, 1.2, Qt.DotLine))
+        self.step_mark = p.plot([], [], pen=None, symbol="o", symbolSize=9,
+                                symbolBrush=pg.mkBrush(255, 255, 255), symbolPen=pen(MARK_COLOR, 2),
+                                name="after one GD step")
+        self.current = p.plot([], [], pen=None, symbol="o", symbolSize=11,
+                              symbolBrush=pg.mkBrush(MARK_COLOR), symbolPen=pg.mkPen("w"),
+                              name="current value")
+        self.image = pg.ImageItem()
+        self.image.setZValue(-10)
+        self.image.setLookupTable(sequential_colormap().getLookupTable(nPts=256))
+        p.addItem(self.image)
+        self.isos: list[pg.IsocurveItem] = []
+        for _ in range(9):
+            iso = pg.IsocurveItem(level=0.0, pen=pg.mkPen((255, 255, 255, 170), width=1))
+            iso.setParentItem(self.image)
+            self.isos.append(iso)
+        self.arrow = pg.ArrowItem(angle=0, headLen=14, tailLen=26, tailWidth=3,
+                                  brush=pg.mkBrush(MARK_COLOR), pen=pg.mkPen("w"))
+        p.addItem(self.arrow)
+        self.label = pg.TextItem(color="#333333", anchor=(0, 1))
+        self._engine: Engine | None = None
+        self._range: dict = {}
+        self._last_2d = 0.0
+        self.mode = ""
+        self.values: np.ndarray = np.zeros(0)
+        self.losses: np.ndarray = np.zeros(0)
+        self.grid: dict = {}
+        self.pids: list[str] = []
+        self.slope = float("nan")
+        self.current_loss = float("nan")
+
+    def _engine_copy(self) -> Engine:
+        net = self.document.network
+        eng = self._engine
+        if eng is None or eng.structure_version != net.structure_version or \
+                getattr(eng, "_net_id", None) != id(net):
+            eng = self._engine = Engine.compile(net)
+        else:
+            eng.load_params(net)
+        return eng
+
+    def _span(self, pid: str, v: float, g: float) -> tuple[float, float]:
+        lo_hi = self._range.get(pid)
+        if lo_hi is not None:
+            lo, hi = lo_hi
+            w = hi - lo
+            if lo + 0.2 * w <= v <= hi - 0.2 * w:
+                return lo, hi
+        lr = float(self.document.settings.learning_rate)
+        r = max(1.0, 1.5 * abs(v), 3.0 * abs(lr * g) if np.isfinite(g) else 0.0)
+        r = min(r, 1e6)
+        self._range[pid] = (v - r, v + r)
+        return v - r, v + r
+
+    def _hide(self, info: str) -> None:
+        for c in (self.curve, self.tangent, self.step_line, self.step_mark, self.current):
+            c.setData([], [])
+        self.image.setVisible(False)
+        self.arrow.setVisible(False)
+        for iso in self.isos:
+            iso.setVisible(False)
+        self.set_info(info)
+
+    def default_params(self) -> list[str]:
+        net = self.document.network
+        outs = net.outputs
+        if outs and outs[-1].bias_trainable is not None:
+            return [outs[-1].id]
+        return []
+
+    def refresh(self) -> None:
+        doc = self.document
+        ev = doc.evaluation()
+        if ev is None:
+            self.mode = ""
+            self._hide(f"Cannot evaluate: {doc.evaluation_error()}")
+            return
+        sel = selected_params(doc)
+        chosen = bool(sel)
+        pids = sel[:2] if sel else self.default_params()
+        if not pids:
+            self.mode = ""
+            self._hide("Select a weight or a neuron (its bias) to see the loss landscape")
+            return
+        self.pids = pids
+        if len(pids) == 1:
+            self._one(pids[0], ev, chosen)
+        else:
+            busy = bool(self.controller is not None and self.controller.is_running())
+            now = time.perf_counter()
+            if busy and self.mode == "2d" and now - self._last_2d < BUSY_INTERVAL_2D:
+                self.mark_dirty()  # come back later; keep the GUI thread free while training
+                return
+            self._last_2d = now
+            self._two(pids, ev)
+
+    def _one(self, pid: str, ev, chosen: bool) -> None:
+        doc = self.document
+        net = doc.network
+        self.mode = "1d"
+        eng_doc = doc.engine()
+        idx = eng_doc.param_index(pid)
+        v = float(eng_doc.params[idx])
+        g = float(ev.grad[idx])
+        L0 = float(ev.loss)
+        eng = self._engine_copy()
+        X, Y = np.asarray(doc.dataset.X, float), np.asarray(doc.dataset.Y, float)
+        lo, hi = self._span(pid, v, g)
+        xs = np.linspace(lo, hi, N_1D)
+        ys = loss_curve(eng, X, Y, doc.settings.loss, idx, xs)
+        self.values, self.losses = xs, ys
+        self.slope, self.current_loss = g, L0
+        self.image.setVisible(False)
+        self.arrow.setVisible(False)
+        for iso in self.isos:
+            iso.setVisible(False)
+        self.curve.setData(xs, ys)
+        half = (hi - lo) / 6
+        tx = np.array([v - half, v + half])
+        self.tangent.setData(tx, L0 + g * (tx - v))
+        lr = float(doc.settings.learning_rate)
+        v1 = v - lr * g
+        if np.isfinite(v1) and lo <= v1 <= hi:
+            L1 = float(loss_curve(eng, X, Y, doc.settings.loss, idx, np.array([v1]))[0])
+            self.step_mark.setData([v1], [L1])
+            self.step_line.setData([v, v1], [L0, L0])
+        else:
+            self.step_mark.setData([], [])
+            self.step_line.setData([], [])
+        self.current.setData([v], [L0])
+        name = param_name(net, pid)
+        self.plot.setLabel("bottom", name)
+        self.plot.setLabel("left", f"loss ({doc.settings.loss})")
+        hint = "" if chosen else "   (select a weight or neuron to choose)"
+        self.set_info(f"{name} = {v:.4g}   loss {L0:.5g}   slope dL/d{name.split()[0]} = {g:.4g}"
+                      f"   one GD step: {v:.4g} − {lr:g} × {g:.4g} = {v1:.4g}{hint}")
+
+    def _two(self, pids: list[str], ev) -> None:
+        doc = self.document
+        net = doc.network
+        self.mode = "2d"
+        eng_doc = doc.engine()
+        i, j = eng_doc.param_index(pids[0]), eng_doc.param_index(pids[1])
+        vi, vj = float(eng_doc.params[i]), float(eng_doc.params[j])
+        gi, gj = float(ev.grad[i]), float(ev.grad[j])
+        eng = self._engine_copy()
+        X, Y = np.asarray(doc.dataset.X, float), np.asarray(doc.dataset.Y, float)
+        lo_i, hi_i = self._span(pids[0], vi, gi)
+        lo_j, hi_j = self._span(pids[1], vj, gj)
+        ai = np.linspace(lo_i, hi_i, N_2D)
+        aj = np.linspace(lo_j, hi_j, N_2D)
+        L = loss_grid(eng, X, Y, doc.settings.loss, i, j, ai, aj)
+        self.grid = {"p1": ai, "p2": aj, "loss": L}
+        self.slope, self.current_loss = float("nan"), float(ev.loss)
+        for c in (self.curve, self.tangent, self.step_line, self.step_mark):
+            c.setData([], [])
+        finite = L[np.isfinite(L)]
+        show = np.log10(np.maximum(L, 1e-300)) if finite.size and finite.min() > 0 and \
+            finite.max() / max(finite.min(), 1e-300) > 50 else L
+        lo, hi = (float(np.nanmin(show)), float(np.nanmax(show))) if finite.size else (0.0, 1.0)
+        if hi <= lo:
+            hi = lo + 1e-12
+        self.image.setImage(show, levels=(lo, hi), autoLevels=False)
+        self.image.setRect(QRectF(lo_i, lo_j, hi_i - lo_i, hi_j - lo_j))
+        self.image.setVisible(True)
+        for k, iso in enumerate(self.isos):
+            iso.setData(show, level=lo + (hi - lo) * (k + 1) / (len(self.isos) + 1))
+            iso.setVisible(True)
+        self.current.setData([vi], [vj])
+        gn = float(np.hypot(gi, gj))
+        if gn > 0 and np.isfinite(gn):
+            # ArrowItem's angle is in screen space: point it along -gradient in pixels
+            px = self.plot.getViewBox().viewPixelSize()
+            dx, dy = -gi / max(px[0], 1e-300), -gj / max(px[1], 1e-300)
+            angle = np.degrees(np.arctan2(-dy, dx))  # screen y grows downwards
+            self.arrow.setStyle(angle=180 + angle)
+            self.arrow.setPos(vi, vj)
+            self.arrow.setVisible(True)
+        else:
+            self.arrow.setVisible(False)
+        self.plot.setXRange(lo_i, hi_i, padding=0)
+        self.plot.setYRange(lo_j, hi_j, padding=0)
+        n1, n2 = param_name(net, pids[0]), param_name(net, pids[1])
+        self.plot.setLabel("bottom", n1)
+        self.plot.setLabel("left", n2)
+        scale = "log10 loss" if show is not L else "loss"
+        self.set_info(f"{scale} over {n1} × {n2}; dot = now (loss {ev.loss:.5g}), arrow = "
+                      f"downhill (−gradient {gi:.3g}, {gj:.3g})")
+
+    def csv_table(self):
+        net = self.document.network
+        if self.mode == "1d":
+            return [param_name(net, self.pids[0]), "loss"], \
+                [[a, b] for a, b in zip(self.values, self.losses)]
+        if self.mode == "2d":
+            g = self.grid
+            rows = [[a, b, g["loss"][ia, ib]] for ia, a in enumerate(g["p1"])
+                    for ib, b in enumerate(g["p2"])]
+            return [param_name(net, self.pids[0]), param_name(net, self.pids[1]), "loss"], rows
+        return ["value", "loss"], []

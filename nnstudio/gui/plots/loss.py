@@ -1,0 +1,114 @@
+"""Pane 1: loss against epoch — training loss, plus validation loss when a split is set.
+
+Stays fast with millions of points: the history lives in preallocated float64 arrays
+(:class:`~nnstudio.gui.training.TrainingHistory`), the two curves are created once and only
+``setData`` runs per tick, with ``clipToView`` and peak downsampling so only what is visible is
+drawn, at about one point per pixel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QCheckBox
+
+from .base import PlotPane, TRAIN_COLOR, VAL_COLOR, pen
+
+
+class LossPane(PlotPane):
+    title = "Loss"
+    object_name = "loss"
+
+    def _build(self) -> None:
+        self.log_box = self.add_option(QCheckBox("Log scale"))
+        self.log_box.setToolTip("Show the loss on a logarithmic axis: slow progress late in "
+                                "training stays visible")
+        self.log_box.toggled.connect(self.set_log)
+        p = self.plot = self.add_plot()
+        p.setLabel("bottom", "epoch")
+        p.setLabel("left", "loss")
+        p.addLegend(offset=(-8, 8), labelTextColor="#333333", brush=pg.mkBrush(255, 255, 255, 200))
+        kw = dict(clipToView=True, autoDownsample=True, downsampleMethod="peak",
+                  skipFiniteCheck=False)
+        self.train_curve = p.plot([], [], pen=pen(TRAIN_COLOR, 2), name="training", **kw)
+        self.val_curve = p.plot([], [], pen=pen(VAL_COLOR, 2, Qt.DashLine), name="validation",
+                                **kw)
+        # a PlotDataItem (not a bare scatter) so the marker follows the log mode too
+        self.current = p.plot([], [], pen=None, symbol="o", symbolSize=9,
+                              symbolBrush=pg.mkBrush(TRAIN_COLOR), symbolPen=pg.mkPen("w"))
+        self.legend = p.legend
+        if self.controller is not None:
+            self.controller.historyChanged.connect(self.mark_dirty)
+        self.force_refresh = False
+
+    def set_log(self, on: bool) -> None:
+        self.log_box.blockSignals(True)
+        self.log_box.setChecked(on)
+        self.log_box.blockSignals(False)
+        self.plot.setLogMode(x=False, y=on)
+        self.mark_dirty()
+
+    @property
+    def log_scale(self) -> bool:
+        return self.log_box.isChecked()
+
+    def extra_menu_actions(self, menu) -> None:
+        a = QAction("Log scale", menu)
+        a.setCheckable(True)
+        a.setChecked(self.log_scale)
+        a.toggled.connect(self.set_log)
+        menu.addAction(a)
+
+    def refresh(self) -> None:
+        h = self.controller.history if self.controller is not None else None
+        if h is None or h.n == 0:
+            self.train_curve.setData([], [])
+            self.val_curve.setData([], [])
+            loss = self.document.loss()
+            if loss is not None:
+                self.current.setData([0.0], [self._y(loss)])
+                self.set_info(f"loss {loss:.6g} at the current parameters — press Play to train")
+            else:
+                self.current.setData([], [])
+                err = self.document.evaluation_error() or ""
+                self.set_info(f"no loss: {err}" if err else "")
+            self.val_curve.setVisible(False)
+            self._set_legend_val(False)
+            return
+        x, y = h.x, h.loss
+        self.train_curve.setData(x, y)
+        has_val = h.has_validation()
+        self.val_curve.setVisible(has_val)
+        self._set_legend_val(has_val)
+        if has_val:
+            self.val_curve.setData(x, h.val_loss)
+        self.current.setData([x[-1]], [self._y(y[-1])])
+        info = f"epoch {x[-1]:g}   loss {y[-1]:.6g}"
+        if has_val:
+            info += f"   validation {h.val_loss[-1]:.6g}"
+        info += f"   ({h.n:,} points)"
+        self.set_info(info)
+
+    def _y(self, v: float) -> float:
+        # the scatter marker is a plain item: it follows the log mode through its own data
+        return float(v)
+
+    def _set_legend_val(self, show: bool) -> None:
+        lg = self.legend
+        has = any(item.item is self.val_curve for item, _ in lg.items) if hasattr(lg, "items") \
+            else False
+        if show and not has:
+            lg.addItem(self.val_curve, "validation")
+        elif not show and has:
+            lg.removeItem(self.val_curve)
+
+    def csv_table(self):
+        h = self.controller.history
+        header = ["epoch", "training_loss"]
+        cols = [h.x, h.loss]
+        if h.has_validation():
+            header.append("validation_loss")
+            cols.append(h.val_loss)
+        return header, [list(r) for r in zip(*cols)]

@@ -1,0 +1,376 @@
+"""Pane 4: what the network computes.
+
+* one input → one output: the data points and the network's curve over the input range
+  (seed 001's regression line and its dosage "squiggle");
+* two inputs: the decision boundary as a heat map of a chosen neuron's activation (an output
+  or a hidden neuron, like TensorFlow Playground's neuron thumbnails) behind the data points,
+  with the boundary (threshold) drawn as a contour. For classification data, "Edit points" lets
+  the user click to add a point of the chosen class and right-click to remove one (undoable);
+* anything else: predicted against actual, with the y = x diagonal.
+
+Every number comes from the engine: ``document.evaluation()`` for the data points and
+``engine.predict`` / ``engine.evaluate`` for the curve and the grid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox
+
+from nnstudio.core import activations as acts
+from nnstudio.gui import style
+from .base import MARK_COLOR, MUTED, NEGATIVE, POSITIVE, PlotPane, pen, series_color
+
+GRID = 96            # heat-map resolution (GRID x GRID evaluations, one vectorised call)
+PICK_PIXELS = 12     # right-click removes the nearest point within this many pixels
+
+
+def class_colors(ds, n: int) -> list[str]:
+    if ds.class_names is None:
+        return [POSITIVE] * n
+    labels = ds.labels()
+    if ds.n_targets == 1:
+        return [POSITIVE if c else NEGATIVE for c in labels]
+    return [series_color(int(c)) for c in labels]
+
+
+def class_color(ds, k: int) -> str:
+    if ds.n_targets == 1:
+        return POSITIVE if k else NEGATIVE
+    return series_color(k)
+
+
+class OutputPane(PlotPane):
+    title = "Output"
+    object_name = "output"
+
+    def _build(self) -> None:
+        self.neuron_box = self.add_option(QComboBox())
+        self.neuron_box.setToolTip("Which neuron's activation the heat map shows: the selected "
+                                   "neuron on the canvas, or a chosen output or hidden neuron")
+        self.neuron_box.setMinimumContentsLength(10)
+        self.neuron_box.currentIndexChanged.connect(lambda *_: self.mark_dirty())
+        self.edit_box = self.add_option(QCheckBox("Edit points"))
+        self.edit_box.setToolTip("Click the plot to add a point of the chosen class; "
+                                 "right-click a point to remove it (undoable)")
+        self.class_box = self.add_option(QComboBox())
+        self.class_box.setToolTip("The class of the points you add")
+        p = self.plot = self.add_plot()
+        p.setAspectLocked(False)
+        self.image = pg.ImageItem()
+        self.image.setLookupTable(style.DIVERGING_LUT)
+        self.image.setZValue(-10)
+        p.addItem(self.image)
+        self.iso = pg.IsocurveItem(level=0.5, pen=pg.mkPen(style.TEXT_HEX, width=1.5))
+        self.iso.setParentItem(self.image)
+        self.curve = p.plot([], [], pen=pen(POSITIVE, 2.5))
+        self.diag = p.plot([], [], pen=pen(MUTED, 1, Qt.DashLine))
+        self.points = pg.ScatterPlotItem(size=9, pen=pg.mkPen(style.TEXT_HEX, width=1))
+        p.addItem(self.points)
+        self.sample_mark = pg.ScatterPlotItem(size=17, pen=pg.mkPen(MARK_COLOR, width=2),
+                                              brush=pg.mkBrush(0, 0, 0, 0))
+        p.addItem(self.sample_mark)
+        p.scene().sigMouseClicked.connect(self._clicked)
+        self.mode = ""
+        self.grid: dict[str, np.ndarray] = {}
+        self.table: tuple[list[str], list[np.ndarray]] = ([], [])
+        self._bounds_key = None
+        self._bounds_val = (-1.0, 1.0, -1.0, 1.0)
+        self._neuron_key = None
+        self.shown_neuron: str | None = None
+        doc = self.document
+        doc.datasetChanged.connect(self._on_dataset)
+        doc.sampleChanged.connect(lambda *_: self.mark_dirty())
+        doc.networkChanged.connect(self._on_network)
+        self._on_dataset()
+
+    # ------------------------------------------------------------------ options
+    def _on_network(self, event, ids) -> None:
+        if event != "params_changed":
+            self._fill_neurons()
+
+    def _on_dataset(self) -> None:
+        ds = self.document.dataset
+        self.class_box.blockSignals(True)
+        self.class_box.clear()
+        if ds is not None and ds.class_names is not None:
+            for k, name in enumerate(ds.class_names):
+                self.class_box.addItem(name, k)
+        self.class_box.blockSignals(False)
+        self._bounds_key = None
+        self._fill_neurons()
+        self.mark_dirty()
+
+    def _fill_neurons(self) -> None:
+        net = self.document.network
+        items = [(n.id, n.label, n.role) for n in net.neurons.values() if n.role != "input"]
+        key = tuple(items)
+        if key == self._neuron_key:
+            return
+        self._neuron_key = key
+        cur = self.neuron_box.currentData()
+        self.neuron_box.blockSignals(True)
+        self.neuron_box.clear()
+        self.neuron_box.addItem("Selected neuron", None)
+        outs = [i for i in items if i[2] == "output"]
+        hidden = [i for i in items if i[2] == "hidden"]
+        for nid, label, role in outs + hidden:
+            self.neuron_box.addItem(f"{label} ({role})", nid)
+        i = self.neuron_box.findData(cur) if cur is not None else 0
+        self.neuron_box.setCurrentIndex(max(0, i))
+        self.neuron_box.blockSignals(False)
+
+    def set_neuron(self, nid: str | None) -> None:
+        """Show ``nid``'s activation in the heat map (None: follow the canvas selection)."""
+        self._fill_neurons()
+        i = 0 if nid is None else self.neuron_box.findData(nid)
+        if i < 0:
+            raise ValueError(f"{nid!r} is not an output or hidden neuron")
+        self.neuron_box.setCurrentIndex(i)
+        self.mark_dirty()
+
+    def _heat_neuron(self) -> str | None:
+        net = self.document.network
+        nid = self.neuron_box.currentData()
+        if nid is not None and nid in net.neurons:
+            return nid
+        for i in self.document.selection:
+            if i in net.neurons and net.neurons[i].role != "input":
+                return i
+        outs = net.outputs
+        return outs[0].id if outs else None
+
+    @property
+    def edit_mode(self) -> bool:
+        return self.edit_box.isChecked() and self.edit_box.isVisible() or (
+            self.edit_box.isChecked() and self.mode == "boundary" and self._is_class_data())
+
+    def _is_class_data(self) -> bool:
+        ds = self.document.dataset
+        return ds is not None and ds.class_names is not None and ds.n_inputs == 2
+
+    # ------------------------------------------------------------------ refresh
+    def _hide_all(self) -> None:
+        self.image.setVisible(False)
+        self.iso.setVisible(False)
+        self.curve.setData([], [])
+        self.diag.setData([], [])
+        self.points.setData([], [])
+        self.sample_mark.setData([], [])
+
+    def refresh(self) -> None:
+        doc = self.document
+        ds = doc.dataset
+        ev = doc.evaluation()
+        class_2d = self._is_class_data()
+        self.edit_box.setVisible(class_2d)
+        self.class_box.setVisible(class_2d)
+        if ev is None:
+            self._hide_all()
+            self.neuron_box.setVisible(False)
+            self.mode = ""
+            self.set_info(f"Cannot evaluate: {doc.evaluation_error()}")
+            return
+        eng = doc.engine()
+        n_in, n_out = len(eng.input_ids), len(eng.output_ids)
+        if n_in == 1 and n_out == 1:
+            self.mode = "curve"
+            self._curve(ds, ev, eng)
+        elif n_in == 2:
+            self.mode = "boundary"
+            self._boundary(ds, ev, eng)
+        else:
+            self.mode = "pva"
+            self._pva(ds, ev, eng)
+        self.neuron_box.setVisible(self.mode == "boundary")
+        s = int(min(max(doc.sample_index, 0), len(ds) - 1))
+        if self.mode == "curve":
+            self.sample_mark.setData([ds.X[s, 0]], [ds.Y[s, 0]])
+        elif self.mode == "boundary":
+            self.sample_mark.setData([ds.X[s, 0]], [ds.X[s, 1]])
+        else:
+            self.sample_mark.setData([ev.targets[s, 0]], [ev.outputs[s, 0]])
+
+    def _score(self, ds, ev) -> str:
+        if ds.class_names is not None:
+            try:
+                return f"accuracy {100 * ds.accuracy(ev.outputs):.1f}%"
+            except ValueError:
+                return ""
+        return f"loss {ev.loss:.5g}"
+
+    def _curve(self, ds, ev, eng) -> None:
+        self.image.setVisible(False)
+        self.iso.setVisible(False)
+        self.diag.setData([], [])
+        x = ds.X[:, 0]
+        lo, hi = float(x.min()), float(x.max())
+        if hi - lo < 1e-9:
+            lo, hi = lo - 1, hi + 1
+        pad = 0.12 * (hi - lo)
+        xs = np.linspace(lo - pad, hi + pad, 400)
+        ys = eng.predict(xs[:, None])[:, 0]
+        self.curve.setData(xs, ys)
+        self.points.setData(x, ds.Y[:, 0], brush=[pg.mkBrush(c) for c in class_colors(ds, len(x))])
+        self.plot.setLabel("bottom", ds.input_names[0])
+        self.plot.setLabel("left", ds.target_names[0])
+        self.grid = {"x": xs, "prediction": ys}
+        self.table = (["x", "target", "prediction"], [x, ds.Y[:, 0], ev.outputs[:, 0]])
+        self.set_info(f"{len(x)} samples · the line is the network's output · {self._score(ds, ev)}")
+
+    def _bounds(self, ds) -> tuple[float, float, float, float]:
+        key = (id(ds), len(ds))
+        if key != self._bounds_key:
+            x0, y0 = ds.X[:, 0].min(), ds.X[:, 1].min()
+            x1, y1 = ds.X[:, 0].max(), ds.X[:, 1].max()
+            w, h = max(x1 - x0, 1e-6), max(y1 - y0, 1e-6)
+            pad = 0.12
+            self._bounds_val = (float(x0 - pad * w), float(x1 + pad * w), float(y0 - pad * h),
+                            float(y1 + pad * h))
+            self._bounds_key = key
+        return self._bounds_val
+
+    def _boundary(self, ds, ev, eng) -> None:
+        net = self.document.network
+        self.curve.setData([], [])
+        self.diag.setData([], [])
+        nid = self.shown_neuron = self._heat_neuron()
+        x0, x1, y0, y1 = self._bounds(ds)
+        gx = np.linspace(x0, x1, GRID)
+        gy = np.linspace(y0, y1, GRID)
+        XX, YY = np.meshgrid(gx, gy, indexing="ij")      # [i, j] -> (gx[i], gy[j])
+        Xg = np.column_stack([XX.ravel(), YY.ravel()])
+        neuron = net.neurons[nid]
+        if neuron.role == "output":
+            k = eng.output_ids.index(nid)
+            vals = eng.predict(Xg)[:, k]
+        else:
+            dummy = np.zeros((Xg.shape[0], len(eng.output_ids)))
+            vals = eng.evaluate(Xg, dummy, self.document.settings.loss).a[:, eng.index[nid]]
+        img = vals.reshape(GRID, GRID)
+        lo, hi, centre = self._levels(neuron, vals, ds)
+        self.image.setImage(img, levels=(lo, hi), autoLevels=False)
+        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.image.setVisible(True)
+        # the boundary: where the activation crosses the threshold (IsocurveItem works in
+        # image pixel coordinates, which the image's transform maps onto the data)
+        self.iso.setData(img, level=centre)
+        self.iso.setVisible(bool(np.nanmin(img) < centre < np.nanmax(img)))
+        if ds.class_names is None:
+            brushes = [pg.mkBrush(c) for c in style.diverging_colors(ds.Y[:, 0])]
+        else:
+            brushes = [pg.mkBrush(c) for c in class_colors(ds, len(ds))]
+        self.points.setData(ds.X[:, 0], ds.X[:, 1], brush=brushes)
+        self.plot.setLabel("bottom", ds.input_names[0])
+        self.plot.setLabel("left", ds.input_names[1])
+        self.plot.setXRange(x0, x1, padding=0)
+        self.plot.setYRange(y0, y1, padding=0)
+        self.grid = {"x1": gx, "x2": gy, "value": img}
+        cols = [ds.X[:, 0], ds.X[:, 1]] + [ds.Y[:, j] for j in range(ds.n_targets)] + \
+            [ev.outputs[:, j] for j in range(ev.outputs.shape[1])]
+        header = list(ds.input_names) + [f"target {t}" for t in ds.target_names] + \
+            [f"output {net.neurons[o].label}" for o in eng.output_ids]
+        self.table = (header, cols)
+        self.set_info(f"heat map: {neuron.label}'s activation ({neuron.role}, "
+                      f"{acts.ACTIVATIONS[neuron.activation].title}); line at {centre:g} · "
+                      f"{self._score(ds, ev)}")
+
+    def _levels(self, neuron, vals, ds) -> tuple[float, float, float]:
+        act = neuron.activation
+        if act in ("sigmoid", "softmax", "binary_step"):
+            return 0.0, 1.0, 0.5
+        if act == "tanh":
+            return -1.0, 1.0, 0.0
+        centre = 0.0
+        if neuron.role == "output" and ds.class_names is not None:
+            centre = 0.5
+        finite = vals[np.isfinite(vals)]
+        r = float(np.max(np.abs(finite - centre))) if finite.size else 1.0
+        r = max(r, 1e-9)
+        return centre - r, centre + r, centre
+
+    def _pva(self, ds, ev, eng) -> None:
+        self.image.setVisible(False)
+        self.iso.setVisible(False)
+        self.curve.setData([], [])
+        net = self.document.network
+        t, o = ev.targets, ev.outputs
+        xs = np.concatenate([t[:, j] for j in range(t.shape[1])])
+        ys = np.concatenate([o[:, j] for j in range(o.shape[1])])
+        brushes = [pg.mkBrush(series_color(j)) for j in range(t.shape[1]) for _ in range(len(t))]
+        self.points.setData(xs, ys, brush=brushes)
+        lo = float(min(xs.min(), ys.min()))
+        hi = float(max(xs.max(), ys.max()))
+        self.diag.setData([lo, hi], [lo, hi])
+        self.plot.setLabel("bottom", "actual (target)")
+        self.plot.setLabel("left", "predicted (output)")
+        names = [net.neurons[i].label for i in eng.output_ids]
+        header, cols = [], []
+        for j, nm in enumerate(names):
+            header += [f"actual {nm}", f"predicted {nm}"]
+            cols += [t[:, j], o[:, j]]
+        self.table = (header, cols)
+        self.set_info(f"{len(t)} samples × {len(names)} output(s): points on the dashed line are "
+                      f"exact · {self._score(ds, ev)}")
+
+    # ------------------------------------------------------------------ editing points
+    def _clicked(self, ev) -> None:
+        if not (self.mode == "boundary" and self._is_class_data() and self.edit_box.isChecked()):
+            return
+        if ev.button() != Qt.LeftButton:
+            return
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        p = vb.mapSceneToView(ev.scenePos())
+        ev.accept()
+        k = self.class_box.currentData()
+        self.add_point(p.x(), p.y(), 0 if k is None else int(k))
+
+    def _context_menu(self, ev) -> None:
+        if self.mode == "boundary" and self._is_class_data() and self.edit_box.isChecked():
+            vb = self.plot.getViewBox()
+            p = vb.mapSceneToView(ev.scenePos())
+            px = vb.viewPixelSize()
+            if self.remove_point_near(p.x(), p.y(), px[0] * PICK_PIXELS, px[1] * PICK_PIXELS):
+                ev.accept()
+                return
+        super()._context_menu(ev)
+
+    def add_point(self, x1: float, x2: float, cls: int) -> None:
+        """Add a row (x1, x2) of class ``cls`` to the dataset (one undo step)."""
+        ds = self.document.dataset
+        if ds.class_names is None or ds.n_inputs != 2:
+            raise ValueError("points can be added by clicking only to 2-input classification data")
+        if not 0 <= cls < len(ds.class_names):
+            raise ValueError(f"class {cls} does not exist")
+        y = np.zeros(ds.n_targets)
+        if ds.n_targets == 1:
+            y[0] = float(cls)
+        else:
+            y[cls] = 1.0
+        from nnstudio.core.datasets import Dataset
+        new = Dataset(list(ds.input_names), list(ds.target_names),
+                      np.vstack([ds.X, [[x1, x2]]]), np.vstack([ds.Y, y[None, :]]),
+                      list(ds.class_names))
+        self.document.set_dataset(new, text=f"Add a {ds.class_names[cls]} point")
+
+    def remove_point_near(self, x1: float, x2: float, rx: float, ry: float) -> bool:
+        """Remove the data point nearest to (x1, x2) within the (rx, ry) ellipse."""
+        ds = self.document.dataset
+        if ds is None or len(ds) <= 1:
+            return False
+        d = ((ds.X[:, 0] - x1) / max(rx, 1e-300)) ** 2 + ((ds.X[:, 1] - x2) / max(ry, 1e-300)) ** 2
+        i = int(np.argmin(d))
+        if d[i] > 1.0:
+            return False
+        keep = np.ones(len(ds), dtype=bool)
+        keep[i] = False
+        self.document.set_dataset(ds.rows(keep), text=f"Remove point {i + 1}")
+        return True
+
+    def csv_table(self):
+        header, cols = self.table
+        return header, [list(r) for r in zip(*cols)] if cols else []
