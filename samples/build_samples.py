@@ -133,7 +133,8 @@ w3 = −1.22 and w4 = −2.30 plus the final bias **b3**. Every weight and bias 
 and locked except **b3**, which starts at 0.
 
 ## What to watch
-- With b3 = 0 the green squiggle sits too low: the SSR is high.
+- With b3 = 0 the predicted curve (the seed's "green squiggle") sits too low: the SSR is
+  high.
 - The chain rule gives dSSR/db3 = Σ −2 · (observed − predicted) · 1 = **−15.7**.
 - Step size = slope × learning rate = −15.7 × 0.1 = **−1.57**, so the new **b3 = 0 − (−1.57) =
   1.57** after one step.

@@ -184,3 +184,11 @@ def test_gradients_human_table():
     assert "bias of efficacy" in b3 and "-15.655" in b3 and "locked" not in b3
     w1 = next(line for line in lines if line.startswith("w1"))
     assert "weight dosage → upper softplus" in w1 and w1.endswith("locked")
+
+
+def test_commands_never_import_qt():
+    code = ("import sys, nnstudio.commands, nnstudio.core.project, nnstudio.core.datasets; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in "
+            "('PySide6', 'shiboken6', 'pyqtgraph')]; print(bad)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr
