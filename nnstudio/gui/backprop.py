@@ -29,7 +29,7 @@ from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QShortcu
 from PySide6.QtWidgets import (
     QAbstractItemView, QButtonGroup, QComboBox, QFileDialog, QFrame, QHBoxLayout, QHeaderView,
     QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSizePolicy,
-    QSlider, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout,
+    QSlider, QSplitter, QStyle, QTableWidget, QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout,
     QWidget,
 )
 
@@ -456,40 +456,36 @@ class BackpropPanel(QWidget):
         self.sample_combo = QComboBox()
         self.sample_combo.setToolTip("Walk through one sample, or the whole batch (gradients "
                                      "summed over all samples, as gradient descent does)")
-        self.sample_combo.setMinimumContentsLength(22)
+        self.sample_combo.setMinimumContentsLength(14)
         self.sample_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.sample_combo.currentIndexChanged.connect(self._sample_chosen)
         row.addWidget(self.sample_combo, 1)
-        self.iteration_label = QLabel("")
-        self.iteration_label.setStyleSheet(f"color: {style.MUTED_TEXT_HEX};")
-        row.addWidget(self.iteration_label)
         outer.addLayout(row)
 
         # row 2: transport and phases
         row = QHBoxLayout()
-        self.restart_button = _button("\u23ee", "Back to the first step", self.player.restart)
-        self.prev_button = _button("\u25c0 Previous", "Previous step (\u2190)", self.player.previous)
-        self.play_button = _button("\u25b6 Play", "Play / pause (Space)", self.player.toggle_play)
-        self.next_button = _button("Next \u25b6", "Next step (\u2192)", self.player.next)
-        self.end_button = _button("\u23ed End", "Run to the end of this iteration (all updates "
+        sp = self.style().standardIcon
+        P = QStyle.StandardPixmap
+        self._icons = {"play": sp(P.SP_MediaPlay), "pause": sp(P.SP_MediaPause)}
+        self.restart_button = _button("", "Back to the first step", self.player.restart)
+        self.restart_button.setIcon(sp(P.SP_MediaSkipBackward))
+        self.prev_button = _button("Previous", "Previous step (\u2190)", self.player.previous)
+        self.prev_button.setIcon(sp(P.SP_MediaSeekBackward))
+        self.play_button = _button("Play", "Play / pause (Space)", self.player.toggle_play)
+        self.play_button.setIcon(self._icons["play"])
+        self.next_button = _button("Next", "Next step (\u2192)", self.player.next)
+        self.next_button.setIcon(sp(P.SP_MediaSeekForward))
+        self.next_button.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        self.end_button = _button("End", "Run to the end of this iteration (all updates "
                                   "applied)", self.player.run_to_end)
+        self.end_button.setIcon(sp(P.SP_MediaSkipForward))
+        self.end_button.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
         self.iter_button = _button("Next iteration", "Apply the update and start again with the "
                                    "new parameters", self.player.next_iteration)
+        self.iter_button.setIcon(sp(P.SP_BrowserReload))
         for b in (self.restart_button, self.prev_button, self.play_button, self.next_button,
                   self.end_button, self.iter_button):
             row.addWidget(b)
-        row.addSpacing(10)
-        row.addWidget(QLabel("Speed"))
-        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
-        self.speed_slider.setRange(1, 20)       # half-steps per second: 0.5 .. 10 steps/s
-        self.speed_slider.setValue(int(self.player.speed * 2))
-        self.speed_slider.setMaximumWidth(140)
-        self.speed_slider.setToolTip("Playback speed")
-        self.speed_slider.valueChanged.connect(self._speed_changed)
-        row.addWidget(self.speed_slider)
-        self.speed_label = QLabel()
-        self.speed_label.setMinimumWidth(70)
-        row.addWidget(self.speed_label)
         row.addStretch(1)
         outer.addLayout(row)
 
@@ -505,11 +501,18 @@ class BackpropPanel(QWidget):
             self.phase_group.addButton(b)
             self.phase_buttons[phase] = b
             row.addWidget(b)
-        row.addSpacing(10)
-        self.counter_label = QLabel()
-        self.counter_label.setFont(style.ui_font(11.0, bold=True))
-        row.addWidget(self.counter_label)
         row.addStretch(1)
+        row.addWidget(QLabel("Speed"))
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
+        self.speed_slider.setRange(1, 20)       # half-steps per second: 0.5 .. 10 steps/s
+        self.speed_slider.setValue(int(self.player.speed * 2))
+        self.speed_slider.setMaximumWidth(120)
+        self.speed_slider.setMinimumWidth(60)
+        self.speed_slider.setToolTip("Playback speed (steps per second)")
+        self.speed_slider.valueChanged.connect(self._speed_changed)
+        row.addWidget(self.speed_slider)
+        self.speed_label = QLabel()
+        row.addWidget(self.speed_label)
         outer.addLayout(row)
 
         # main area: the current step (left) and the list / gradient check (right)
@@ -517,6 +520,15 @@ class BackpropPanel(QWidget):
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        self.counter_label = QLabel()
+        self.counter_label.setFont(style.ui_font(11.0, bold=True))
+        head.addWidget(self.counter_label)
+        head.addStretch(1)
+        self.iteration_label = QLabel("")
+        self.iteration_label.setStyleSheet(f"color: {style.MUTED_TEXT_HEX};")
+        head.addWidget(self.iteration_label)
+        lv.addLayout(head)
         self.title_label = QLabel()
         self.title_label.setFont(style.ui_font(16.0, bold=True))
         self.title_label.setWordWrap(True)
@@ -624,7 +636,7 @@ class BackpropPanel(QWidget):
     def _speed_changed(self, v: int) -> None:
         sps = v / 2.0
         self.player.set_speed(sps)
-        self.speed_label.setText(f"{tr_mod.num(sps)} steps/s")
+        self.speed_label.setText(f"{tr_mod.num(sps)}/s")
 
     def _item_clicked(self, item: QListWidgetItem) -> None:
         k = item.data(Qt.ItemDataRole.UserRole)
@@ -643,7 +655,8 @@ class BackpropPanel(QWidget):
         self._on_step(self.player.index)
 
     def _on_playing(self, on: bool) -> None:
-        self.play_button.setText("\u23f8 Pause" if on else "\u25b6 Play")
+        self.play_button.setText("Pause" if on else "Play")
+        self.play_button.setIcon(self._icons["pause" if on else "play"])
 
     def _update_enabled(self, *args) -> None:
         training = self.player.training
@@ -855,6 +868,12 @@ class BackpropUI(QObject):
         self.panel = BackpropPanel(doc, self.player)
         self.dock = window.add_dock("backprop", self.panel,
                                     Qt.DockWidgetArea.BottomDockWidgetArea, "Backprop")
+        docks = getattr(window, "docks", {})
+        neighbour = docks.get("dataset") if isinstance(docks, dict) else None
+        if neighbour is not None and window.dockWidgetArea(neighbour) == \
+                Qt.DockWidgetArea.BottomDockWidgetArea:
+            window.tabifyDockWidget(neighbour, self.dock)   # share the width, one tab each
+            neighbour.raise_()
         self.dock.visibilityChanged.connect(self._dock_visibility)
         self.player.message.connect(lambda text: doc.message(text, 5000))
         # keyboard on the canvas while the mode is on: → and ← as shortcuts; Space through an
@@ -913,6 +932,9 @@ class BackpropUI(QObject):
     def _mode_changed(self, on: bool) -> None:
         with QSignalBlocker(self.mode_action):
             self.mode_action.setChecked(on)
+        if on:
+            self.dock.show()
+            self.dock.raise_()
         for sc in self.canvas_shortcuts:
             sc.setEnabled(on)
 
