@@ -72,6 +72,7 @@ class ConnectionLayer(QGraphicsItem):
         self.show_values = False
         self.shown_fraction = 1.0              # of the visible lines, the share drawn last paint
         self.visible_count = 0
+        self.paint_count = 0                   # for tests and benchmarks
         self._rect = QRectF()
         self._geom_version = 0
         self._cache_key = None
@@ -168,9 +169,9 @@ class ConnectionLayer(QGraphicsItem):
             return None
         dist = distance_to_segments((px, py), L[cand])
         half = self._widths(np.abs(self.weights()[cand])) / 2
-        score = dist - half
-        k = int(np.argmin(score))
-        if score[k] <= tolerance:
+        covering = np.flatnonzero(dist <= tolerance + half)
+        if covering.size:
+            k = int(covering[np.argmin(dist[covering])])
             return self.ids[int(cand[k])]
         return None
 
@@ -243,6 +244,7 @@ class ConnectionLayer(QGraphicsItem):
         return self._rect
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        self.paint_count += 1
         m = len(self.ids)
         if not m:
             return
