@@ -226,7 +226,11 @@ class DatasetPanel(QWidget):
         self.generate_btn = QPushButton("Generate")
         self.generate_btn.setToolTip("Replace the dataset with generated data (undoable)")
         self.generate_btn.clicked.connect(self.generate)
-        for col, (text, w) in enumerate((("Data", self.generator), ("seed", self.seed),
+        self.generator.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.generator.setMinimumContentsLength(8)
+        for w in (self.seed, self.size, self.noise):
+            w.setMaximumWidth(72)
+        for col, (text, w) in enumerate((("New data", self.generator), ("seed", self.seed),
                                          ("size", self.size), ("noise", self.noise))):
             lb = QLabel(text)
             lb.setToolTip(w.toolTip())
@@ -248,16 +252,16 @@ class DatasetPanel(QWidget):
             b.clicked.connect(slot)
             row.addWidget(b)
             return b
-        self.add_btn = button("Add row", "Add a row after the selected one (undoable)",
+        self.add_btn = button("Add", "Add a row after the selected one (undoable)",
                               self._add_clicked)
-        self.del_btn = button("Delete rows", "Delete the selected rows (undoable)",
+        self.del_btn = button("Delete", "Delete the selected rows (undoable)",
                               self._delete_clicked)
-        row.addSpacing(8)
-        self.import_btn = button("Import CSV…", "Read a CSV file with a header row; the last "
+        row.addSpacing(4)
+        self.import_btn = button("Import…", "Read a CSV file with a header row; the last "
                                  "column(s) are the targets, or a text class label", self.import_dialog)
-        self.export_btn = button("Export CSV…", "Write the dataset as CSV", self.export_dialog)
+        self.export_btn = button("Export…", "Write the dataset as a CSV file", self.export_dialog)
         row.addStretch(1)
-        lb = QLabel("Validation split")
+        lb = QLabel("Validation")
         self.split = QDoubleSpinBox()
         self.split.setRange(0.0, 0.9)
         self.split.setSingleStep(0.05)

@@ -955,6 +955,7 @@ def install(window) -> TrainingController:
     bar.addSeparator()
     settings = TrainingSettingsBar(doc, bar)
     bar.addWidget(settings)
+    window.addToolBarBreak(Qt.TopToolBarArea)
     window.addToolBar(Qt.TopToolBarArea, bar)
     window.training_toolbar = bar
     window.training_settings = settings
@@ -973,14 +974,17 @@ def install(window) -> TrainingController:
     panel = DatasetPanel(doc, window.plot_panes.get("output"))
     window.dataset_panel = panel
     docks["dataset"] = window.add_dock("dataset", panel, Qt.BottomDockWidgetArea, "Dataset")
-    # tabify the smaller panes so the default layout stays tidy
+    # default layout: the output map on the right with loss / gradients / parameter history
+    # tabbed below it; at the bottom the dataset beside activation / landscape (tabbed)
     try:
+        window.splitDockWidget(docks["output"], docks["loss"], Qt.Vertical)
         window.tabifyDockWidget(docks["loss"], docks["gradients"])
         window.tabifyDockWidget(docks["gradients"], docks["params"])
         docks["loss"].raise_()
+        window.splitDockWidget(docks["dataset"], docks["activation"], Qt.Horizontal)
         window.tabifyDockWidget(docks["activation"], docks["landscape"])
         docks["activation"].raise_()
-    except Exception:  # a window that keeps its own layout
+    except KeyError:  # a pane set without one of these
         pass
     window.training_docks = docks
 

@@ -130,6 +130,8 @@ class PlotPane(QWidget):
     def add_plot(self, row: int = 0, col: int = 0, **kw) -> pg.PlotItem:
         p = self.layout_widget.addPlot(row=row, col=col, **kw)
         p.showGrid(x=True, y=True, alpha=0.18)
+        for ax in ("left", "bottom"):
+            p.getAxis(ax).enableAutoSIPrefix(False)
         p.setMenuEnabled(False)  # our own context menu (export) replaces pyqtgraph's
         p.getViewBox().setMenuEnabled(False)
         p.hideButtons()

@@ -60,14 +60,17 @@ class OutputPane(PlotPane):
         p = self.plot = self.add_plot()
         p.setAspectLocked(False)
         self.image = pg.ImageItem()
-        self.image.setLookupTable(style.DIVERGING_LUT)
+        # the canvas's blue-white-orange map, lightened so the data points stand out on it
+        lut = style.DIVERGING_LUT.astype(float)
+        self.image.setLookupTable(np.rint(255 - 0.62 * (255 - lut)).astype(np.uint8))
         self.image.setZValue(-10)
         p.addItem(self.image)
-        self.iso = pg.IsocurveItem(level=0.5, pen=pg.mkPen(style.TEXT_HEX, width=1.5))
+        self.iso = pg.IsocurveItem(level=0.5, pen=pg.mkPen(style.TEXT_HEX, width=1.5,
+                                                           style=Qt.DashLine))
         self.iso.setParentItem(self.image)
         self.curve = p.plot([], [], pen=pen(POSITIVE, 2.5))
         self.diag = p.plot([], [], pen=pen(MUTED, 1, Qt.DashLine))
-        self.points = pg.ScatterPlotItem(size=9, pen=pg.mkPen(style.TEXT_HEX, width=1))
+        self.points = pg.ScatterPlotItem(size=8, pen=pg.mkPen("w", width=1.2))
         p.addItem(self.points)
         self.sample_mark = pg.ScatterPlotItem(size=17, pen=pg.mkPen(MARK_COLOR, width=2),
                                               brush=pg.mkBrush(0, 0, 0, 0))

@@ -1,0 +1,252 @@
+"""Live training as a user drives it: Play/Pause, Step, Reset, divergence, edits while training,
+and a clean stop when the project is replaced or the window closes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from nnstudio import paths
+from nnstudio.core.network import Network
+from nnstudio.gui import files
+from nnstudio.gui.document import Document
+from nnstudio.gui.training import POLL_MS, Record, TrainingController, TrainingHistory
+
+
+def params(net: Network) -> dict:
+    return {p: net.get_param(p) for p in net.param_ids()}
+
+
+@pytest.fixture
+def make(qtbot):
+    made = []
+
+    def _make(sample: str = "xor.nnproj", **settings) -> tuple[Document, TrainingController]:
+        doc = Document.open(paths.SAMPLES / sample)
+        if settings:
+            doc.set_settings(**settings)
+            doc.undo_stack.clear()
+        ctl = TrainingController(doc)
+        made.append(ctl)
+        return doc, ctl
+
+    yield _make
+    for ctl in made:
+        ctl.shutdown()
+        assert not ctl.is_running()
+
+
+def wait_idle(qtbot, ctl, timeout=20000):
+    qtbot.waitUntil(lambda: not ctl.is_running(), timeout=timeout)
+
+
+def test_training_starts_and_the_loss_decreases(qtbot, make):
+    doc, ctl = make("xor.nnproj", epochs=300)
+    loss0 = doc.loss()
+    before = params(doc.network)
+    with qtbot.waitSignal(ctl.runningChanged, timeout=2000):
+        assert ctl.play()
+    assert ctl.is_running() and doc.training_active
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1 and ctl.history.n >= 2, timeout=10000)
+    wait_idle(qtbot, ctl)
+    h = ctl.history
+    assert h.n == 300 and h.x[-1] == 300
+    assert h.loss[-1] < 0.5 * loss0
+    # the network holds the final snapshot: the engine's loss there is the last history point
+    assert doc.loss() == pytest.approx(h.loss[-1], rel=1e-12)
+    # the run is ONE undo step; undo restores the parameters from before the run
+    stack = doc.undo_stack
+    assert stack.count() == 1 and stack.text(0) == "Train 300 epochs"
+    stack.undo()
+    assert params(doc.network) == before
+    assert not doc.training_active
+
+
+def test_pause_stops_the_updates(qtbot, make):
+    doc, ctl = make("spiral.nnproj", epochs=1_000_000)
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 2, timeout=10000)
+    with qtbot.waitSignal(ctl.stopped, timeout=5000) as blocker:
+        ctl.pause()
+    assert blocker.args == ["paused"]
+    assert not ctl.is_running() and ctl._worker is None and not ctl._timer.isActive()
+    version, n, applied = doc.network.param_version, ctl.history.n, ctl.snapshots_applied
+    # no worker, no poll timer: nothing can arrive any more; let several poll intervals pass
+    qtbot.wait(6 * POLL_MS)
+    assert (doc.network.param_version, ctl.history.n, ctl.snapshots_applied) == (version, n, applied)
+    assert doc.undo_stack.text(doc.undo_stack.count() - 1).startswith("Train ")
+    # Play continues from where it stopped (the history goes on, no reset)
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.history.n > n + 5, timeout=10000)
+    ctl.pause()
+    assert np.all(np.diff(ctl.history.x) > 0)
+
+
+def test_step_and_step_epoch_are_undo_steps(qtbot, make):
+    doc, ctl = make("spiral.nnproj", batch_size=100, optimizer="sgd", learning_rate=0.1)
+    before = params(doc.network)
+    snap = ctl.step()
+    assert snap is not None and not snap.diverged
+    assert ctl.history.n == 1 and ctl.history.x[0] == pytest.approx(1 / 3)
+    assert doc.undo_stack.text(doc.undo_stack.count() - 1) == "Train 1 step"
+    after_step = params(doc.network)
+    assert after_step != before
+    ctl.step_epoch()  # finishes the current epoch (2 more batches)
+    assert ctl.history.x[-1] == pytest.approx(1.0)
+    ctl.step_epoch()
+    assert ctl.history.x[-1] == pytest.approx(2.0)
+    assert doc.undo_stack.text(doc.undo_stack.count() - 1) == "Train 1 epoch"
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert params(doc.network) == after_step
+    doc.undo_stack.undo()
+    assert params(doc.network) == before
+
+
+def test_reset_restores_the_initial_parameters(qtbot, make):
+    doc, ctl = make("xor.nnproj")
+    s = doc.settings
+    ctl.reset()
+    initial = params(doc.network)
+    expected = doc.network.copy()
+    expected.randomize(s.seed, s.init)
+    assert initial == params(expected)
+    for _ in range(5):
+        ctl.step_epoch()
+    assert params(doc.network) != initial and ctl.history.n == 5
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.history.n > 10, timeout=10000)
+    ctl.reset()                       # pauses first, then re-initialises
+    assert not ctl.is_running()
+    assert params(doc.network) == initial
+    assert ctl.history.n == 0 and ctl.epoch == 0
+    # undoable: undo brings back the trained parameters
+    doc.undo_stack.undo()
+    assert params(doc.network) != initial
+
+
+def test_a_learning_rate_that_explodes_pauses_with_a_message(qtbot, make):
+    doc, ctl = make("linear-regression.nnproj", optimizer="gd", learning_rate=1000.0,
+                    epochs=100000)
+    messages = []
+    doc.statusMessage.connect(lambda text, ms: messages.append(text))
+    with qtbot.waitSignal(ctl.diverged, timeout=10000) as blocker:
+        ctl.play()
+    wait_idle(qtbot, ctl)
+    text = blocker.args[0]
+    assert text.startswith("Training paused: ")
+    assert ("became inf" in text or "became nan" in text or "overflowed" in text)
+    assert "epoch" in text and "last finite parameters are kept" in text
+    assert ctl.last_message == text and text in messages
+    vals = np.array(list(params(doc.network).values()))
+    assert np.all(np.isfinite(vals))
+    assert ctl.stopped  # the run was recorded
+    assert doc.undo_stack.text(doc.undo_stack.count() - 1).startswith("Train")
+
+
+def test_parameter_edits_while_training_apply_at_the_next_step(qtbot, make):
+    doc, ctl = make("spiral.nnproj", epochs=1_000_000)
+    pid = next(iter(doc.network.connections))
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1, timeout=10000)
+    doc.set_trainable([pid], False)     # locked: training must leave it alone from now on
+    doc.set_param(pid, 2.5)
+    applied = ctl.snapshots_applied
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= applied + 3, timeout=10000)
+    assert doc.network.get_param(pid) == 2.5          # not overwritten by a stale snapshot
+    assert ctl._worker.trainer.engine.params[ctl._worker.trainer.engine.param_index(pid)] == 2.5
+    ctl.pause()
+    assert doc.network.get_param(pid) == 2.5
+
+
+def test_a_structural_edit_pauses_training_first(qtbot, make):
+    doc, ctl = make("xor.nnproj", epochs=1_000_000)
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1, timeout=10000)
+    trained = params(doc.network)
+    nid = doc.add_neuron("hidden", 0.0, 0.0)
+    assert not ctl.is_running()
+    qtbot.waitUntil(lambda: doc.undo_stack.count() == 2, timeout=2000)
+    texts = [doc.undo_stack.text(i) for i in range(doc.undo_stack.count())]
+    assert texts[0].startswith("Add hidden neuron") and texts[1].startswith("Train ")
+    for p, v in trained.items():            # nothing lost or torn
+        assert doc.network.get_param(p) == v
+    assert nid in doc.network.neurons
+    # training again works on the new structure
+    ctl.step_epoch()
+    assert ctl.history.n_depth == len(ctl.trainer.engine.blocks) - 1
+
+
+def test_opening_another_project_stops_the_worker(qtbot, make):
+    doc, ctl = make("spiral.nnproj", epochs=1_000_000)
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1, timeout=10000)
+    doc.load(paths.SAMPLES / "xor.nnproj")
+    assert not ctl.is_running()
+    assert ctl.history.n == 0 and doc.undo_stack.count() == 0
+
+
+def test_settings_edits_while_training(qtbot, make):
+    doc, ctl = make("spiral.nnproj", epochs=1_000_000)
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1, timeout=10000)
+    doc.set_settings(learning_rate=0.01)         # applied in place
+    qtbot.waitUntil(lambda: ctl._worker.trainer.opt.lr == 0.01, timeout=5000)
+    doc.set_settings(optimizer="momentum")        # restarts the worker, same logical run
+    assert ctl.is_running() and ctl.trainer.settings.optimizer == "momentum"
+    n = ctl.history.n
+    qtbot.waitUntil(lambda: ctl.history.n > n + 3, timeout=10000)
+    target = int(ctl.epoch) + 50
+    doc.set_settings(epochs=target)               # a nearer target: the run ends there
+    wait_idle(qtbot, ctl)
+    assert ctl.history.x[-1] == target
+
+
+def test_history_growth_and_parameter_sampling():
+    h = TrainingHistory()
+    h.set_structure(["a", "b"], 1)
+    recs = [Record(float(i + 1), 1.0 / (i + 1), None, np.array([0.1]), np.array([i, -i], float))
+            for i in range(20000)]
+    h.extend(recs[:7])
+    h.extend(recs[7:])
+    assert h.n == 20000 and np.array_equal(h.x, np.arange(1, 20001))
+    assert h.loss[-1] == 1 / 20000 and not h.has_validation()
+    assert h.g_n == 20000
+    # the parameter rows stay within budget and evenly sampled over the whole run
+    assert h.p_n <= h._p_cap and h.param_stride > 1
+    xs = h.param_x
+    assert xs[0] == 1 and np.all(np.diff(xs) == h.param_stride)
+    assert np.array_equal(h.params[:, 0], xs - 1)
+
+
+def test_window_has_controls_and_closing_stops_training(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("NNSTUDIO_SETTINGS_DIR", str(tmp_path / "settings"))
+    monkeypatch.setattr(files, "ask_unsaved", lambda parent, name: "discard")
+    for name in ("critical", "warning", "question", "information"):
+        monkeypatch.setattr(QMessageBox, name, lambda *a, **k: None)
+    from nnstudio.gui.app import create_window
+    win, err = create_window(str(paths.SAMPLES / "spiral.nnproj"))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    ctl = win.training
+    titles = [a.text() for a in win.menu("Train").actions() if not a.isSeparator()]
+    assert titles[:4] == ["Play", "Step", "Step Epoch", "Reset"]
+    for key in ("output", "loss", "gradients", "params", "activation", "landscape", "dataset"):
+        assert key in win.docks
+    # settings widgets edit the document (undoably)
+    bar = win.training_settings
+    bar.batch.setValue(50)
+    assert win.document.settings.batch_size == 50
+    win.document.undo_stack.undo()
+    assert win.document.settings.batch_size == 0 and bar.batch.value() == 0
+    win.document.set_settings(epochs=1_000_000)
+    win.train_actions["play"].trigger()
+    assert ctl.is_running() and win.train_actions["play"].text() == "Pause"
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 2, timeout=10000)
+    status = win.training_status
+    qtbot.waitUntil(lambda: "epochs/s" in status.text.text(), timeout=5000)
+    assert status.bar.value() >= 1
+    win.close()
+    assert not ctl.is_running()
