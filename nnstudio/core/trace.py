@@ -854,6 +854,19 @@ class _Builder:
                         f"using running averages of past gradients; the walkthrough shows the "
                         f"plain gradient-descent step so every number can be checked by hand.)")
         first = True
+        locked = [p for p in self.eng.param_ids if not tr.trainable[p]]
+        if locked:
+            lines = [f"{tr.param_name(p)} = {self.n(tr.params_before[p])} (locked)"
+                     for p in locked[:MAX_TERMS * 2]]
+            if len(locked) > MAX_TERMS * 2:
+                lines.append(f"\u2026 and {len(locked) - MAX_TERMS * 2} more")
+            conns = [p for p in locked if p in self.net.connections]
+            self.add("update", "locked", f"Locked parameters ({len(locked)})",
+                     "Locked (not trainable) parameters keep their values, whatever their "
+                     "gradient: the update below leaves them as they are. Lock parameters to "
+                     "study one at a time, as seed 001 does with b3.", "\n".join(lines),
+                     neurons=[p for p in locked if p in self.net.neurons], connections=conns,
+                     params=locked)
         for pid in self.eng.param_ids:
             old = tr.params_before[pid]
             g = tr.grads[pid]
@@ -864,10 +877,6 @@ class _Builder:
                    if is_w else [pid])
             conns = [pid] if is_w else []
             if not tr.trainable[pid]:
-                self.add("update", "locked", f"{name[0].upper()}{name[1:]}: locked",
-                         f"This parameter is locked (not trainable), so the update leaves it as "
-                         f"it is, whatever its gradient.", f"{sym} = {self.n(old)} (locked)",
-                         neurons=ids, connections=conns, params=[pid], value=old)
                 continue
             new = tr.new_params[pid]
             step = lr * g

@@ -25,7 +25,7 @@ import itertools
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QButtonGroup, QComboBox, QFileDialog, QFrame, QHBoxLayout, QHeaderView,
     QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSizePolicy,
@@ -549,6 +549,7 @@ class BackpropPanel(QWidget):
             f"QLabel {{ background: #FFFFFF; color: {style.TEXT_HEX}; padding: 10px; "
             f"border: 1px solid #C9CCD3; border-left: 6px solid #1F2430; }}")
         scroll = QScrollArea()
+        self.formula_scroll = scroll
         scroll.setWidget(self.formula_label)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -589,6 +590,30 @@ class BackpropPanel(QWidget):
         split.setStretchFactor(1, 2)
         outer.addWidget(split, 1)
         self._speed_changed(self.speed_slider.value())
+
+    # ------------------------------------------------------------------ formula size
+    FORMULA_PT = (16.0, 10.0)   # largest and smallest point size of the formula
+
+    def _fit_formula(self) -> None:
+        """The formula in the largest size (16 pt down to 10 pt) whose longest line fits the
+        box, so it stays readable on a projector and scrolls only when it must."""
+        text = self.formula_label.text()
+        avail = self.formula_scroll.viewport().width() - 24
+        hi, lo = self.FORMULA_PT
+        size = hi
+        if text and avail > 50:
+            longest = max(text.split("\n"), key=len)
+            while size > lo:
+                fm = QFontMetrics(style.mono_font(size))
+                if fm.horizontalAdvance(longest) <= avail:
+                    break
+                size -= 1.0
+        if self.formula_label.font().pointSizeF() != size:
+            self.formula_label.setFont(style.mono_font(size))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._fit_formula)
 
     # ------------------------------------------------------------------ reactions
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
@@ -756,6 +781,7 @@ class BackpropPanel(QWidget):
         self.title_label.setStyleSheet(f"color: {PHASE_COLORS[step.phase]};")
         self.explanation_label.setText(step.explanation)
         self.formula_label.setText(step.formula)
+        self._fit_formula()
         item = self._item_for(step.index)
         if item is not None:
             with QSignalBlocker(self.step_list):

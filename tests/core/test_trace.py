@@ -171,7 +171,9 @@ def test_update_equals_one_gradient_descent_training_step(sample):
     assert np.array_equal(after, snap.params)
     assert tr.loss_after == snap.loss
     assert "w2" not in tr.new_params
-    assert step_of(tr, "locked", pid="w2").formula == f"w = {MINUS}3.53 (locked)"
+    locked = step_of(tr, "locked", pid="w2")
+    assert locked.formula == f"weight Dosage → h2 = {MINUS}3.53 (locked)"
+    assert locked.params == ("w2",) and locked.index == tr.phase_start("update")
 
 
 def test_other_optimizer_is_named():
