@@ -58,6 +58,9 @@ def _check_names(names, what: str) -> list[str]:
             raise DatasetError(f"{what}[{i}] is empty; every column needs a name")
         if len(s) > MAX_NAME_LENGTH:
             raise DatasetError(f"{what}[{i}] is longer than {MAX_NAME_LENGTH} characters")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in s):
+            raise DatasetError(f"{what}[{i}] must be one line of text, without control "
+                               "characters")
         out.append(s)
     return out
 

@@ -254,9 +254,12 @@ def _bool(v: Any, path: str) -> bool:
     return v
 
 
-def _str(v: Any, path: str, max_len: int, empty_ok: bool = False) -> str:
+def _str(v: Any, path: str, max_len: int, empty_ok: bool = False,
+         one_line: bool = True) -> str:
     if not isinstance(v, str):
         _fail(path, f"must be text, got {_describe(v)}")
+    if one_line and any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+        _fail(path, "must be one line of text, without control characters such as line breaks")
     if not empty_ok and not v.strip():
         _fail(path, "must not be empty")
     if len(v) > max_len:
@@ -357,7 +360,7 @@ def _validate_network(net: Any, path: str) -> dict:
         if act == "softmax" and role != "output":
             _fail(f"{p}.activation", f"softmax works on the output neurons as a group; this is "
                   f"a {role} neuron")
-        label = _str(nd.get("label", nid), f"{p}.label", MAX_LABEL_LENGTH).strip()
+        label = _str(nd.get("label", nid), f"{p}.label", MAX_LABEL_LENGTH)
         bias = _num(nd.get("bias", 0.0), f"{p}.bias")
         bias_tr = _bool(nd.get("bias_trainable", role != "input"), f"{p}.bias_trainable")
         if role == "input" and (bias != 0.0 or bias_tr):
@@ -510,7 +513,7 @@ def validate_document(doc: Any) -> dict:
     _obj(doc, "$", ("format", "format_version", "network", "dataset"), TOP_KEYS)
     name = _str(doc.get("name", "Untitled"), "$.name", MAX_NAME_LENGTH)
     desc = _str(doc.get("description", ""), "$.description", MAX_DESCRIPTION_LENGTH,
-                empty_ok=True)
+                empty_ok=True, one_line=False)
     settings = _validate_settings(doc.get("settings", {}), "$.settings")
     net = _validate_network(doc["network"], "$.network")
     ds = _validate_dataset(doc["dataset"], "$.dataset")
@@ -522,7 +525,7 @@ def validate_document(doc: Any) -> dict:
     if len(ds["targets"]) != n_out:
         _fail("$.dataset.targets", f"the dataset has {len(ds['targets'])} target column(s) but "
               f"the network has {n_out} output neuron(s); they must match one to one")
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "name": name.strip(),
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
             "description": desc, "settings": settings, "network": net, "dataset": ds}
 
 

@@ -177,6 +177,8 @@ CASES = [
     (((*C, 3, "trainable"), 1), "$.network.connections[3].trainable: must be true or false, got 1"),
     (((*N, 2, "label"), 7), "$.network.neurons[2].label: must be text, got 7"),
     (((*N, 2, "label"), ""), "$.network.neurons[2].label: must not be empty"),
+    (((*N, 2, "label"), "two\nlines"), "$.network.neurons[2].label: must be one line of text"),
+    ((("name",), "x" * 201), "$.name: is 201 characters long, more than the limit of 200"),
     (((*N, 2, "id"), "2bad"), "$.network.neurons[2].id: '2bad' is not a valid id"),
     (((*N, 2, "role"), "middle"), "$.network.neurons[2].role: must be one of input, hidden, output"),
     (((*N,), {}), "$.network.neurons: must be a list, got an object"),
@@ -502,3 +504,46 @@ def test_project_copy_and_check():
     with pytest.raises(ProjectError, match=r"^\$\.dataset\.targets"):
         q.check()
     assert isinstance(p.check(), Project)
+
+
+# ---------------------------------------------------------------------- fuzzing the loader
+def _all_paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _all_paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value[:3]):
+            yield from _all_paths(v, (*prefix, i))
+
+
+_BASE_PATHS = [p for p in _all_paths(base_doc()) if p]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**30, 10**30) | finite
+    | st.text(max_size=12) | st.sampled_from(["h1", "x1", "c1", "relu", "softmax", "input"]),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(edits=st.lists(st.tuples(st.sampled_from(_BASE_PATHS), json_values), min_size=1,
+                      max_size=3))
+def test_any_edit_loads_or_gives_one_line_error(edits):
+    """Whatever a file holds, loading either succeeds or raises ProjectError with one line."""
+    d = base_doc()
+    for path, value in edits:
+        obj = d
+        try:
+            for k in path[:-1]:
+                obj = obj[k]
+            obj[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        p = project.loads(json.dumps(d))
+    except ProjectError as e:
+        assert "\n" not in str(e) and (str(e).startswith("$") or str(e).startswith("line"))
+    else:
+        assert project.dumps(project.loads(project.dumps(p))) == project.dumps(p)
