@@ -106,7 +106,8 @@ def _join_sum(parts: list[str], more: int = 0) -> str:
 
 def _nice(text: str) -> str:
     """ASCII formulas from the core tables with true minus signs and multiplication dots."""
-    return (text.replace(" - ", f" {MINUS} ").replace("(-", f"({MINUS}")
+    return (text.replace(" - ", f" {MINUS} ").replace("(-", f"({MINUS}").replace("-(", f"{MINUS}(")
+            .replace("-y", f"{MINUS}y")
             .replace("^(-z)", f"^({MINUS}z)").replace("^2", "\u00b2")
             .replace("sum ", SIGMA + " "))
 
@@ -438,6 +439,11 @@ class _Builder:
         more = max(0, len(vals) - MAX_TERMS)
         return _join_sum(vals[:MAX_TERMS], more)
 
+    def sum_of(self, count: int, term_of) -> str:
+        """A written-out sum of ``count`` terms; only the first MAX_TERMS are formatted."""
+        parts = [term_of(i) for i in range(min(count, MAX_TERMS))]
+        return _join_sum(parts, max(0, count - MAX_TERMS))
+
     # the walk --------------------------------------------------------------------
     def run(self) -> None:
         self.forward()
@@ -568,7 +574,8 @@ class _Builder:
         # the loss formula
         name = tr.loss
         pairs = [(s, k) for s in range(tr.n) for k in range(len(outs))]
-        cnt = len(pairs)
+        cnt = cnt_all = len(pairs)
+        pairs = pairs[:MAX_TERMS]
         if name in ("ssr", "mse"):
             terms = [f"({self.t(Y[s, k])} {MINUS} {self.t(A[s, k])})\u00b2" for s, k in pairs]
         elif name == "mae":
@@ -578,27 +585,30 @@ class _Builder:
             for s, k in pairs:
                 y, a = Y[s, k], A[s, k]
                 if y == 1:
-                    terms.append(f"{MINUS}ln {self.t(a)}")
+                    terms.append(f"ln {self.t(a)}")
                 elif y == 0:
-                    terms.append(f"{MINUS}ln(1 {MINUS} {self.t(a)})")
+                    terms.append(f"ln(1 {MINUS} {self.t(a)})")
                 else:
-                    terms.append(f"{MINUS}({self.t(y)} ln {self.t(a)} + {self.t(1 - y)} "
+                    terms.append(f"({self.t(y)} ln {self.t(a)} + {self.t(1 - y)} "
                                  f"ln(1 {MINUS} {self.t(a)}))")
         else:  # cross_entropy
             terms = []
-            for s in range(tr.n):
+            cnt_all = tr.n
+            for s in range(min(tr.n, MAX_TERMS)):
                 ks = [k for k in range(len(outs)) if Y[s, k] != 0]
                 if len(ks) == 1 and Y[s, ks[0]] == 1:
-                    terms.append(f"{MINUS}ln {self.t(A[s, ks[0]])}")
+                    terms.append(f"ln {self.t(A[s, ks[0]])}")
                 else:
-                    terms.append(f"{MINUS}(" + " + ".join(
+                    terms.append("(" + " + ".join(
                         f"{self.t(Y[s, k])} ln {self.t(A[s, k])}" for k in ks) + ")")
             cnt = tr.n
-        body = self.sum_terms(terms)
+        body = _join_sum(terms, max(0, cnt_all - len(terms)))
         label = {"ssr": "SSR", "mse": "MSE", "mae": "MAE", "bce": "BCE",
                  "cross_entropy": "CE"}[name]
         if name == "ssr":
             formula = f"{label} = {body} = {self.n(ev.loss)}"
+        elif name in ("bce", "cross_entropy"):
+            formula = f"{label} = {MINUS}({body}) / {cnt} = {self.n(ev.loss)}"
         else:
             formula = f"{label} = ({body}) / {cnt} = {self.n(ev.loss)}"
         expl = {
@@ -811,9 +821,9 @@ class _Builder:
                     f"per unit: dL/dw = dL/dz {TIMES} a(source). A busy source (large a) gives "
                     f"its weight a large gradient; a silent one (a = 0) gives none.{locked}")
         else:
-            parts = [f"{self.t(dz[s])} {TIMES} {self.t(a[s])}" for s in range(tr.n)]
+            body = self.sum_of(tr.n, lambda s: f"{self.t(dz[s])} {TIMES} {self.t(a[s])}")
             formula = (f"dL/dw = {SIGMA} over samples dL/dz({tgt}) {TIMES} a({src})\n"
-                       f"dL/dw = {self.sum_terms(parts)} = {self.n(g)}")
+                       f"dL/dw = {body} = {self.n(g)}")
             expl = (f"For the whole batch, the weight {src} \u2192 {tgt} gets the sum of what "
                     f"every sample asks: dL/dz({tgt}) {TIMES} a({src}) per sample, added up."
                     f"{locked}")
@@ -832,7 +842,7 @@ class _Builder:
                     f"one: dL/db = dL/dz.{locked}")
         else:
             formula = (f"dL/db = {SIGMA} over samples dL/dz({self.lbl(nid)})\n"
-                       f"dL/db = {self.sum_terms([self.t(v) for v in dz])} = {self.n(g)}")
+                       f"dL/db = {self.sum_of(len(dz), lambda i: self.t(dz[i]))} = {self.n(g)}")
             expl = (f"The bias is added straight into z, so each sample asks of it exactly its "
                     f"dL/dz; for the batch, add them up. This is the slope of the loss curve "
                     f"with respect to this bias.{locked}")
