@@ -165,6 +165,17 @@ class TrainingHistory:
         g[:self.g_n] = self._g[:self.g_n]
         self._gx, self._g, self._g_cap = gx, g, cap
 
+    def extend_loss(self, x, loss, val_loss=None) -> None:
+        """Append loss points only (vectorised; e.g. a history imported or generated)."""
+        x = np.asarray(x, dtype=np.float64)
+        k = len(x)
+        self._grow(self.n + k)
+        self._x[self.n:self.n + k] = x
+        self._loss[self.n:self.n + k] = loss
+        self._val[self.n:self.n + k] = np.nan if val_loss is None else val_loss
+        self.n += k
+        self.version += 1
+
     def extend(self, records: list["Record"]) -> None:
         if not records:
             return

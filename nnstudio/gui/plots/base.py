@@ -130,6 +130,10 @@ class PlotPane(QWidget):
     def add_plot(self, row: int = 0, col: int = 0, **kw) -> pg.PlotItem:
         p = self.layout_widget.addPlot(row=row, col=col, **kw)
         p.showGrid(x=True, y=True, alpha=0.18)
+        # long histories: draw only what is in view, at about one point per pixel (the plot's
+        # own settings override any per-curve ones, so they are set here)
+        p.setClipToView(True)
+        p.setDownsampling(auto=True, mode="peak")
         for ax in ("left", "bottom"):
             p.getAxis(ax).enableAutoSIPrefix(False)
         p.setMenuEnabled(False)  # our own context menu (export) replaces pyqtgraph's
@@ -238,16 +242,35 @@ class PlotPane(QWidget):
                 w.writerow(header)
                 for r in rows:
                     w.writerow([_fmt(v) for v in r])
-        elif suffix in (".png", ".svg"):
+        elif suffix == ".png":
             from pyqtgraph import exporters
-            item = self.layout_widget.scene()
-            exp = (exporters.ImageExporter(self.layout_widget.ci) if suffix == ".png"
-                   else exporters.SVGExporter(self.layout_widget.ci))
-            if suffix == ".png":
-                w = max(400, int(self.layout_widget.width()))
-                exp.parameters()["width"] = w * 2
+            exp = exporters.ImageExporter(self.layout_widget.ci)
+            exp.parameters()["width"] = max(800, 2 * int(self.layout_widget.width()))
             exp.export(str(path))
-            del item
+        elif suffix == ".svg":
+            # vector output through Qt's SVG generator (pyqtgraph's SVG exporter cannot parse
+            # the paths Qt 6 writes)
+            from PySide6.QtCore import QRect, QRectF
+            from PySide6.QtGui import QPainter
+            from PySide6.QtSvg import QSvgGenerator
+            ci = self.layout_widget.ci
+            src = ci.sceneBoundingRect()
+            w, h = max(1, int(src.width())), max(1, int(src.height()))
+            gen = QSvgGenerator()
+            gen.setFileName(str(path))
+            gen.setSize(pg.QtCore.QSize(w, h))
+            gen.setViewBox(QRect(0, 0, w, h))
+            gen.setTitle(f"NN Studio — {self.title}")
+            painter = QPainter()
+            if not painter.begin(gen):
+                raise OSError(f"cannot write {path}")
+            try:
+                painter.fillRect(QRectF(0, 0, w, h), QColor(style.PANEL_HEX))
+                self.layout_widget.scene().render(painter, QRectF(0, 0, w, h), src)
+            finally:
+                painter.end()
+            if not path.exists():
+                raise OSError(f"cannot write {path}")
         else:
             raise ValueError(f"unknown export format {path.suffix!r}: use .png, .svg or .csv")
         self.exported.emit(str(path))

@@ -21,6 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 
 from nnstudio.core.engine import Engine
+from nnstudio.gui import style
 from .base import MARK_COLOR, MUTED, PlotPane, TRAIN_COLOR, pen, sequential_colormap
 from .history import param_name, selected_params
 
@@ -204,8 +205,10 @@ class LandscapePane(PlotPane):
         self.plot.setLabel("bottom", name)
         self.plot.setLabel("left", f"loss ({doc.settings.loss})")
         hint = "" if chosen else "   (select a weight or neuron to choose)"
-        self.set_info(f"{name} = {v:.4g}   loss {L0:.5g}   slope dL/d{name.split()[0]} = {g:.4g}"
-                      f"   one GD step: {v:.4g} − {lr:g} × {g:.4g} = {v1:.4g}{hint}")
+        f = lambda u: style.format_value(u, 3)  # noqa: E731 (the seeds' 3 significant digits)
+        self.set_info(f"{name} = {f(v)}   loss {f(L0)}   slope {f(g)}   step size = "
+                      f"{lr:g} × {f(g)} = {f(lr * g)}   new value = {f(v)} − ({f(lr * g)}) = "
+                      f"{f(v1)}{hint}")
 
     def _two(self, pids: list[str], ev) -> None:
         doc = self.document
