@@ -171,11 +171,12 @@ class BackpropPlayer(QObject):
         if self.training:
             self.message.emit("Training is running: pause it to step through backprop.")
             return False
+        if (self._stale or self.trace is None) and not self._rebuild():
+            self.message.emit(f"Cannot step through this network: {self.error}")
+            return False
         self._key = ("backprop", next(_sessions))
         self.active = True
         self.iteration = 1
-        if self._stale or self.trace is None:
-            self._rebuild()
         self.index = -1
         self.activeChanged.emit(True)
         self._show()

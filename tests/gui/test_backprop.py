@@ -274,6 +274,16 @@ def test_main_window_installs_dock_menu_canvas_mode_and_export(qtbot, tmp_path, 
     assert ui.player.index == 1 and scene.overlay.neurons == {"b1"}
     qtbot.keyClick(w.canvas_view, Qt.Key.Key_Left)
     assert ui.player.index == 0
+    # a Space tap plays/pauses; Space held while the mouse drags (a pan) does not
+    qtbot.keyClick(w.canvas_view, Qt.Key.Key_Space)
+    assert ui.player.playing
+    qtbot.keyClick(w.canvas_view, Qt.Key.Key_Space)
+    assert not ui.player.playing
+    qtbot.keyPress(w.canvas_view, Qt.Key.Key_Space)
+    qtbot.mousePress(w.canvas_view.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.mouseRelease(w.canvas_view.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.keyRelease(w.canvas_view, Qt.Key.Key_Space)
+    assert not ui.player.playing
     ui.mode_action.trigger()
     assert not ui.player.active and scene.overlay is None
     target = tmp_path / "w.md"
@@ -281,3 +291,18 @@ def test_main_window_installs_dock_menu_canvas_mode_and_export(qtbot, tmp_path, 
                         lambda *a, **k: (str(target), ""))
     assert ui.export_dialog() == target
     assert "1.57" in target.read_text(encoding="utf-8")
+
+
+def test_a_network_that_cannot_be_traced_says_why(qtbot):
+    proj = project.load(DOSAGE)
+    proj.network.remove_neuron("b3")          # no output neuron left
+    doc = Document(proj)
+    panel = BackpropPanel(doc)
+    qtbot.addWidget(panel)
+    messages = []
+    panel.player.message.connect(messages.append)
+    panel.player.next()
+    assert not panel.player.active
+    assert "no output neuron" in messages[-1]
+    assert panel.title_label.text() == "Cannot step through this network"
+    assert not panel.mode_button.isChecked()
