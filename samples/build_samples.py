@@ -182,8 +182,8 @@ neuron's bias is the **intercept**. Both start at 0.
 
 
 # ---------------------------------------------------------------------- fruit-classifier
-FRUIT_COLOURS = {"red": 0.0, "orange": 1 / 3, "yellow": 2 / 3, "green": 1.0}
-FRUIT_SIZES = {"small": 0.0, "medium": 0.5, "large": 1.0}
+FRUIT_COLOURS = {"red": 0.0, "orange": 1.0, "yellow": 2.0, "green": 3.0}  # around the hue wheel
+FRUIT_SIZES = {"small": 1.0, "medium": 2.0, "large": 3.0}
 # (weight in grams, colour, texture 0 smooth / 1 rough, size, fruit)
 FRUITS = [
     (150, "red", 0, "medium", "apple"), (182, "red", 0, "medium", "apple"),
@@ -211,8 +211,7 @@ def fruit_dataset() -> Dataset:
 
 def fruit_classifier() -> Project:
     net = Network()
-    ins = [("weight", "weight (100 g)"), ("colour", "colour (red→green)"),
-           ("texture", "texture (rough = 1)"), ("size", "size (small→large)")]
+    ins = [("weight", "weight"), ("colour", "colour"), ("texture", "texture"), ("size", "size")]
     for i, (nid, label) in enumerate(ins):
         net.add_neuron("input", id=nid, label=label, x=0, y=(i - 1.5) * 90)
     h1 = [net.add_neuron("hidden", id=f"h{i + 1}", label=f"h{i + 1}", activation="relu",
@@ -237,10 +236,10 @@ FRUIT_CLASSIFIER = """\
 # The fruit sorter
 
 Seed 000's farmer wants to sort fruit into **apples**, **bananas** and **oranges** from four
-measurements: weight (in units of 100 g), colour (0 red, ⅓ orange, ⅔ yellow, 1 green), texture
-(0 smooth, 1 rough) and size (0 small, ½ medium, 1 large). It is a **dense network**: every
-neuron feeds every neuron of the next layer, through two **ReLU** hidden layers to three
-**softmax** outputs.
+measurements: weight (in units of 100 g), colour (0 red, 1 orange, 2 yellow, 3 green: the way
+round the colour wheel), texture (0 smooth, 1 rough) and size (1 small, 2 medium, 3 large).
+It is a **dense network**: every neuron feeds every neuron of the next layer, through two
+**ReLU** hidden layers to three **softmax** outputs.
 
 ## What to watch
 - Each hidden neuron takes the weighted sum of the previous layer, adds its bias and applies
@@ -281,6 +280,8 @@ their own line, and the **sigmoid** output combines them.
   line (like OR, or NAND), and the output computes "this and not that".
 
 ## Try next
+- Press **Randomize** and train again a few times: now and then a start gets stuck in a local
+  minimum, where the loss stops falling well above 0.01.
 - Delete two hidden neurons. Can a single one solve XOR?
 - Switch the hidden activations to ReLU, or the optimizer to plain gradient descent, and compare
   how long the flat stretch lasts.
