@@ -57,7 +57,7 @@ def test_sample_is_a_ready_lesson(name):
     pos = np.array([(n.x, n.y) for n in p.network.neurons.values()])
     d = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
     np.fill_diagonal(d, np.inf)
-    assert d.min() >= 30, "no two neurons overlap on the canvas"
+    assert d.min() >= 60, "no two neurons (with their labels) overlap on the canvas"
     # columns run left to right by depth
     depth = p.network.depths()
     for c in p.network.connections.values():
@@ -93,6 +93,8 @@ def test_three_layer_is_3_3_3_2_dense():
     assert [len(layer) for layer in net.layers()] == [3, 3, 3, 2]
     assert len(net.connections) == 9 + 9 + 6 and net.param_count() == 32
     tr, snaps = trained(p)
+    g = snaps[0].grad_means  # the lesson quotes them: smaller nearer the input
+    assert g[0] < g[1] < g[2] and np.round(g, 3).tolist() == [0.011, 0.019, 0.028]
     out = tr.engine.predict(p.dataset.X)
     assert np.array_equal(out > 0.5, p.dataset.Y > 0.5), "both outputs learned"
 
