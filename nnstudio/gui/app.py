@@ -117,6 +117,9 @@ def run_app(path: str | None = None) -> int:
         _FirstPaint(window, done)
         window.show()
         return app.exec()
-    window.show()
+    if window.restored_geometry:
+        window.show()
+    else:
+        window.showMaximized()
     QTimer.singleShot(0, lambda: _after_show(window, error, True))
     return app.exec()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
@@ -86,9 +87,13 @@ class Document(QObject):
         return self.path.name if self.path else (getattr(self.project, "name", "") or "Untitled")
 
     def _on_clean_changed(self, clean: bool) -> None:
+        if not shiboken6.isValid(self):
+            return
         self.modifiedChanged.emit(not clean or self._extra_dirty)
 
     def is_modified(self) -> bool:
+        if not shiboken6.isValid(self.undo_stack):  # being destroyed (QUndoStack.clear emits)
+            return False
         return self._extra_dirty or not self.undo_stack.isClean()
 
     # ------------------------------------------------------------------ notices
@@ -394,7 +399,8 @@ class Document(QObject):
         for pid, v in values.items():
             slot_old = net.get_param(pid)   # raises for an unknown parameter
             v = _finite(v, f"value of {_pname(net, pid)}")
-            new[pid], old[pid] = v, slot_old
+            if v != slot_old:
+                new[pid], old[pid] = v, slot_old
         if not new:
             return
         if text is None:

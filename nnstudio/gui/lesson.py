@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QFont, QKeySequence, QShortcut, QTextCharFormat, QTextCursor, QTextFormat,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QStackedWidget, QStyle, QTextBrowser,
     QVBoxLayout, QWidget,
@@ -89,7 +91,34 @@ class LessonPanel(QWidget):
         text = self.doc.description or "*This project has no lesson text yet. Press Edit to write one.*"
         bar = self.browser.verticalScrollBar().value()
         self.browser.setMarkdown(text)
+        self._tidy_headings()
         self.browser.verticalScrollBar().setValue(bar)
+
+    HEADING_SCALE = {1: 1.6, 2: 1.25, 3: 1.1}
+
+    def _tidy_headings(self) -> None:
+        """Markdown headings come out huge in a narrow dock: scale them to the body font."""
+        doc = self.browser.document()
+        base = self.browser.font().pointSizeF()
+        if base <= 0:
+            return
+        block = doc.begin()
+        while block.isValid():
+            level = block.blockFormat().headingLevel()
+            if level:
+                cur = QTextCursor(block)
+                cur.setPosition(block.position() + max(0, block.length() - 1),
+                                QTextCursor.MoveMode.KeepAnchor)
+                fmt = QTextCharFormat()
+                fmt.setProperty(QTextFormat.Property.FontSizeAdjustment, 0)
+                fmt.setFontPointSize(base * self.HEADING_SCALE.get(level, 1.0))
+                fmt.setFontWeight(QFont.Weight.Bold)
+                cur.mergeCharFormat(fmt)
+                bf = block.blockFormat()
+                bf.setTopMargin(10 if level > 1 else 2)
+                bf.setBottomMargin(4)
+                QTextCursor(block).setBlockFormat(bf)
+            block = block.next()
 
     def _replaced(self) -> None:
         self._show_mode(False)

@@ -18,7 +18,7 @@ from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFormLayout, QGraphicsScene,
-    QGraphicsView, QHeaderView, QLabel, QMainWindow, QMenu, QMessageBox, QSpinBox, QStyle,
+    QFrame, QGraphicsView, QHeaderView, QLabel, QMainWindow, QMenu, QMessageBox, QScrollArea, QSpinBox, QStyle,
     QTableWidget, QTableWidgetItem, QToolBar, QUndoView, QVBoxLayout, QWidget,
 )
 
@@ -52,6 +52,7 @@ def _icon(name: str, fallback: QStyle.StandardPixmap | None, style: QStyle) -> Q
 
 
 class MainWindow(QMainWindow):
+    MAX_DOCK_MIN_HEIGHT = 260
     def __init__(self, document: Document | None = None, settings: Settings | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
@@ -107,7 +108,18 @@ class MainWindow(QMainWindow):
         saved layout comes back) and a toggle in View ▸ Panels."""
         dock = QDockWidget(title or name.title(), self)
         dock.setObjectName(f"dock_{name}")
-        dock.setWidget(widget)
+        hint = widget.minimumSizeHint()
+        if hint.height() > self.MAX_DOCK_MIN_HEIGHT and not isinstance(widget, QScrollArea):
+            # a tall panel scrolls instead of forcing its height on the whole dock area
+            scroll = QScrollArea(self)
+            scroll.setObjectName(f"scroll_{name}")
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            scroll.setWidget(widget)
+            dock.setWidget(scroll)
+        else:
+            dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
@@ -323,8 +335,6 @@ class MainWindow(QMainWindow):
         self.history.setEmptyLabel("<opened>")
         self.history.setToolTip("Every change, oldest first: click a line to go back to it")
         self.add_dock("history", self.history, R, "History")
-        self.tabifyDockWidget(self.docks["inspector"], self.docks["history"])
-        self.docks["inspector"].raise_()
 
     def _install_parts(self) -> None:
         # The training and backprop engineers' parts: one install(window) call each.
@@ -334,6 +344,8 @@ class MainWindow(QMainWindow):
         if _module_exists("nnstudio.gui.backprop"):
             from nnstudio.gui import backprop
             backprop.install(self)
+        if getattr(self, "training_status", None) is not None:
+            self.loss_label.hide()  # the training status shows the loss (and more)
         for name in ("training_toolbar",):
             tb = getattr(self, name, None)
             if isinstance(tb, QToolBar):
@@ -381,13 +393,13 @@ class MainWindow(QMainWindow):
     def _wire_document(self) -> None:
         d = self.document
         d.statusMessage.connect(self.status)
-        d.modifiedChanged.connect(lambda _: self._update_title())
-        d.pathChanged.connect(lambda _: self._update_title())
+        d.modifiedChanged.connect(self._update_title)
+        d.pathChanged.connect(self._update_title)
         d.projectReplaced.connect(self._on_project_replaced)
-        d.selectionChanged.connect(lambda _: self._update_actions())
+        d.selectionChanged.connect(self._update_actions)
         d.networkChanged.connect(self._on_network)
         d.evaluationChanged.connect(self._update_loss)
-        d.undo_stack.indexChanged.connect(lambda _: self._update_title())
+        d.undo_stack.indexChanged.connect(self._update_title)
         QGuiApplication.clipboard().dataChanged.connect(self._update_actions)
         self._update_loss()
 
@@ -402,13 +414,13 @@ class MainWindow(QMainWindow):
         self._update_loss()
         QTimer.singleShot(0, lambda: self._view_call("fit", quiet=True))
 
-    def _update_title(self) -> None:
+    def _update_title(self, *_) -> None:
         doc = self.document
         name = doc.path.name if doc.path else (getattr(doc.project, "name", "") or "Untitled")
         self.setWindowTitle(f"{name}[*] — NN Studio")
         self.setWindowModified(doc.is_modified())
 
-    def _update_actions(self) -> None:
+    def _update_actions(self, *_) -> None:
         doc = self.document
         A = self.actions
         nsel = len(doc.selected_neurons())
@@ -741,30 +753,94 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: self.files.open_path(ps[0], as_copy=False))
 
     # ------------------------------------------------------------------ layout persistence
+    # The default arrangement: palette over lesson on the left; inspector (with history) over
+    # the output and loss plots on the right; dataset, backprop and the other panes tabbed along
+    # the bottom. Docks that are not installed are skipped.
+    DEFAULT_LAYOUT = {
+        "left": [["palette"], ["lesson"]],
+        "right": [["inspector", "history"], ["output", "loss", "gradients", "params"]],
+        "bottom": [["dataset", "backprop", "activation", "landscape"]],
+    }
+
     def _default_layout(self) -> None:
-        left = [d for k, d in self.docks.items() if self.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea]
-        right = [d for k, d in self.docks.items() if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
-        if left:
-            self.resizeDocks(left[:1], [300], Qt.Orientation.Horizontal)
-        if right:
-            self.resizeDocks(right[:1], [360], Qt.Orientation.Horizontal)
+        areas = {"left": Qt.DockWidgetArea.LeftDockWidgetArea,
+                 "right": Qt.DockWidgetArea.RightDockWidgetArea,
+                 "bottom": Qt.DockWidgetArea.BottomDockWidgetArea}
+        firsts = {}
+        groups_present = []
+        for d in self.docks.values():
+            self.removeDockWidget(d)
+        # heads first (a split next to a tabbed dock would become a tab), then the tabs
+        for area, groups in self.DEFAULT_LAYOUT.items():
+            prev = None
+            for group in groups:
+                docks = [self.docks[n] for n in group if n in self.docks]
+                if not docks:
+                    continue
+                head = docks[0]
+                if prev is None:
+                    self.addDockWidget(areas[area], head)
+                    firsts[area] = head
+                else:
+                    self.splitDockWidget(prev, head, Qt.Orientation.Vertical)
+                head.show()
+                groups_present.append(docks)
+                prev = head
+        for docks in groups_present:
+            for d in docks[1:]:
+                self.tabifyDockWidget(docks[0], d)
+                d.show()
+            docks[0].raise_()
+        placed = {d for g in groups_present for d in g}
+        for name, d in self.docks.items():  # docks the table does not know: right side
+            if d not in placed:
+                self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d)
+                d.show()
+        self._default_sizes()
+
+    def _default_sizes(self) -> None:
+        firsts = {area: self.docks[groups[0][0]] for area, groups in self.DEFAULT_LAYOUT.items()
+                  if groups and groups[0][0] in self.docks}
+        w = self.width()
+        if "left" in firsts:
+            self.resizeDocks([firsts["left"]], [max(250, int(w * 0.17))], Qt.Orientation.Horizontal)
+        if "right" in firsts:
+            self.resizeDocks([firsts["right"]], [max(340, int(w * 0.25))], Qt.Orientation.Horizontal)
+        if "bottom" in firsts:
+            self.resizeDocks([firsts["bottom"]], [max(200, int(self.height() * 0.26))],
+                             Qt.Orientation.Vertical)
+        col = [self.docks[g[0]] for g in self.DEFAULT_LAYOUT["right"] if g[0] in self.docks]
+        if len(col) == 2:
+            h = self.height()
+            self.resizeDocks(col, [int(h * 0.42), int(h * 0.38)], Qt.Orientation.Vertical)
+        col = [self.docks[g[0]] for g in self.DEFAULT_LAYOUT["left"] if g[0] in self.docks]
+        if len(col) == 2:
+            h = self.height()
+            self.resizeDocks(col, [int(h * 0.3), int(h * 0.5)], Qt.Orientation.Vertical)
 
     def restore_layout(self) -> None:
-        self._default_layout()
-        self._default_state = self.saveState(STATE_VERSION)
         geo = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
-        if isinstance(geo, QByteArray) and not geo.isEmpty():
-            self.restoreGeometry(geo)
-        else:
-            screen = QGuiApplication.primaryScreen()
-            if screen is not None:
-                r = screen.availableGeometry()
-                self.resize(min(1600, int(r.width() * 0.96)), min(1000, int(r.height() * 0.94)))
+        self.restored_geometry = isinstance(geo, QByteArray) and not geo.isEmpty()
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:
+            r = screen.availableGeometry()
+            self.resize(r.width(), r.height())
+        self._default_layout()
+        self._default_state = self.saveState(STATE_VERSION)
+        self._sizes_pending = True
         if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state, STATE_VERSION)
+            self._sizes_pending = not self.restoreState(state, STATE_VERSION)
+        if self.restored_geometry:
+            self.restoreGeometry(geo)
         self._scene_flag("show_values", self.actions["show_values"].isChecked())
         self._scene_flag("show_grid", self.actions["show_grid"].isChecked())
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._sizes_pending:  # dock sizes only stick once the window has its real size
+            self._sizes_pending = False
+            QTimer.singleShot(0, self._default_sizes)
 
     def save_layout(self) -> None:
         self.settings.set_value("window/geometry", self.saveGeometry())
@@ -772,10 +848,9 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def reset_layout(self) -> None:
-        self.restoreState(self._default_state, STATE_VERSION)
         for dock in self.docks.values():
-            if not dock.isFloating():
-                dock.show()
+            dock.setFloating(False)
+        self._default_layout()
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:  # noqa: N802

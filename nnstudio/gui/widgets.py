@@ -73,6 +73,7 @@ class FloatEdit(QLineEdit):
         super().__init__(parent)
         self.lo, self.hi, self.lo_open, self.what = lo, hi, lo_open, what
         self._value: float | None = None
+        self._shown = ""
         self._mixed = False
         self._tip = tip
         self.error: str | None = None
@@ -100,6 +101,7 @@ class FloatEdit(QLineEdit):
                 self.setPlaceholderText("")
                 if not (self.hasFocus() and self.isModified()):
                     self.setText(format_number(self._value, 10) if v is not None else "")
+                    self._shown = self.text()
             if not self.hasFocus():
                 self._set_error(None)
 
@@ -128,12 +130,16 @@ class FloatEdit(QLineEdit):
         text = self.text()
         if self._mixed and not text.strip():
             return
+        if text == self._shown and self._value is not None:
+            self._set_error(None)
+            return  # untouched: the shown digits may be rounded, never write them back
         if not self._check(text):
             return
         v = parse_number(text, self.lo, self.hi, self.lo_open, self.what)
         self.setModified(False)
         if self._value is not None and v == self._value:
             return
+        self._value, self._mixed = v, False
         self.valueCommitted.emit(v)
 
     def keyPressEvent(self, event) -> None:

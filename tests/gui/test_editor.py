@@ -1,0 +1,506 @@
+"""The editor as a user drives it: inspector edits, undo, files, samples, recovery, clipboard."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from types import SimpleNamespace
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+from nnstudio import paths
+from nnstudio.core import project as core_project
+from nnstudio.gui import files
+from nnstudio.gui.app import create_window
+from nnstudio.gui.settings import Settings
+
+
+# ---------------------------------------------------------------------- fixtures
+@pytest.fixture
+def settings_dir(tmp_path, monkeypatch):
+    d = tmp_path / "settings"
+    monkeypatch.setenv("NNSTUDIO_SETTINGS_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    """Every dialog replaced: records what would have been shown, answers as told."""
+    rec = SimpleNamespace(errors=[], unsaved="discard", recover=True, save_path=None,
+                          open_path=None, asked_unsaved=0, asked_recover=0)
+
+    def ask_unsaved(parent, name):
+        rec.asked_unsaved += 1
+        return rec.unsaved
+
+    def ask_recover(parent, info):
+        rec.asked_recover += 1
+        return rec.recover
+
+    monkeypatch.setattr(files, "show_error", lambda parent, title, text: rec.errors.append(text))
+    monkeypatch.setattr(files, "ask_unsaved", ask_unsaved)
+    monkeypatch.setattr(files, "ask_recover", ask_recover)
+    monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested: rec.save_path)
+    monkeypatch.setattr(files, "ask_open_path", lambda parent, d: rec.open_path)
+
+    def no_modal(*a, **k):
+        raise AssertionError(f"a modal message box would block: {a[1:3]}")
+    for name in ("critical", "warning", "question", "information"):
+        monkeypatch.setattr(QMessageBox, name, no_modal)
+    return rec
+
+
+@pytest.fixture
+def xor_path(tmp_path):
+    p = tmp_path / "xor.nnproj"
+    shutil.copy(paths.DEFAULT_SAMPLE, p)
+    return p
+
+
+@pytest.fixture
+def window(qtbot, settings_dir, dialogs, xor_path):
+    win, err = create_window(str(xor_path))
+    assert err is None
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.document.undo_stack.setClean()
+    win.document._extra_dirty = False
+    win.close()
+
+
+def hidden(doc):
+    return [n.id for n in doc.network.neurons.values() if n.role == "hidden"]
+
+
+def type_into(qtbot, edit, text):
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Delete)
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+
+# ---------------------------------------------------------------------- inspector
+def test_inspector_bias_edit_changes_model_and_undo_restores(qtbot, window):
+    doc = window.document
+    h = hidden(doc)[0]
+    old = doc.network.neurons[h].bias
+    doc.set_selection([h])
+    editor = window.inspector.neurons.editors["bias"].widget.edit
+    qtbot.waitUntil(lambda: editor.isVisible())
+    assert float(editor.text()) == pytest.approx(old)
+    type_into(qtbot, editor, "0.75")
+    assert doc.network.neurons[h].bias == 0.75
+    assert doc.undo_stack.count() == 1
+    window.actions["undo"].trigger()
+    assert doc.network.neurons[h].bias == old
+    qtbot.waitUntil(lambda: float(editor.text()) == pytest.approx(old))
+
+
+@pytest.mark.parametrize("text", ["abc", "nan", "inf", "-inf", "1e999", "", "1,5"])
+def test_inspector_refuses_invalid_weight_text(qtbot, window, text):
+    doc = window.document
+    cid = next(iter(doc.network.connections))
+    before = doc.network.connections[cid].weight
+    doc.set_selection([cid])
+    editor = window.inspector.connections.editors["weight"].widget.edit
+    qtbot.waitUntil(lambda: editor.isVisible())
+    type_into(qtbot, editor, text)
+    assert doc.network.connections[cid].weight == before
+    assert doc.undo_stack.count() == 0
+    assert editor.error  # the reason is shown inline
+    assert "D55E00" in editor.styleSheet()
+    assert "Not applied" in editor.toolTip()
+
+
+def test_inspector_refuses_out_of_range_learning_rate(qtbot, window):
+    doc = window.document
+    doc.set_selection([])
+    lr = window.inspector.settings_box.lr
+    qtbot.waitUntil(lambda: lr.isVisible())
+    before = doc.settings.learning_rate
+    for bad in ("0", "-1", "5000", "x"):
+        type_into(qtbot, lr, bad)
+        assert doc.settings.learning_rate == before
+        assert lr.error
+    type_into(qtbot, lr, "0.2")
+    assert doc.settings.learning_rate == 0.2
+    assert not lr.error
+
+
+def test_settings_edits_are_undoable(qtbot, window):
+    doc = window.document
+    ins = window.inspector.settings_box
+    before = doc.settings
+    type_into(qtbot, ins.lr, "0.125")
+    ins.optimizer.chosen.emit("sgd")
+    ins.seed.setValue(42)
+    ins.loss.chosen.emit("mae")
+    s = doc.settings
+    assert (s.learning_rate, s.optimizer, s.seed, s.loss) == (0.125, "sgd", 42, "mae")
+    assert doc.undo_stack.count() == 4
+    for _ in range(4):
+        doc.undo_stack.undo()
+    assert doc.settings == before
+    qtbot.waitUntil(lambda: ins.seed.value() == before.seed)
+    assert ins.optimizer.currentData() == before.optimizer
+
+
+def test_slider_drag_is_one_undo_step(qtbot, window):
+    doc = window.document
+    h = hidden(doc)[0]
+    old = doc.network.neurons[h].bias
+    doc.set_selection([h])
+    slider = window.inspector.neurons.editors["bias"].widget.slider
+    slider.sliderPressed.emit()
+    for pos in (100, 200, 300, 400):
+        slider.setValue(pos)
+    slider.sliderReleased.emit()
+    assert doc.network.neurons[h].bias == pytest.approx(slider.to_value(400))
+    assert doc.undo_stack.count() == 1
+    # a second drag is a second step
+    slider.sliderPressed.emit()
+    slider.setValue(-100)
+    slider.sliderReleased.emit()
+    assert doc.undo_stack.count() == 2
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert doc.network.neurons[h].bias == old
+
+
+def test_multi_selection_shows_mixed_and_edits_together(qtbot, window):
+    doc = window.document
+    a, b = hidden(doc)[:2]
+    doc.set_params({a: 0.1, b: -0.3})
+    doc.set_selection([a, b])
+    grp = window.inspector.neurons
+    edit = grp.editors["bias"].widget.edit
+    qtbot.waitUntil(lambda: edit.isVisible())
+    assert edit.text() == "" and "mixed" in edit.placeholderText()
+    assert not grp.form.isRowVisible(1)  # the label is a single-item field
+    n = doc.undo_stack.count()
+    type_into(qtbot, edit, "0.5")
+    assert doc.network.neurons[a].bias == doc.network.neurons[b].bias == 0.5
+    assert doc.undo_stack.count() == n + 1
+    # activation for both at once, one step
+    grp.editors["activation"].widget.chosen.emit("sigmoid")
+    assert {doc.network.neurons[i].activation for i in (a, b)} == {"sigmoid"}
+    doc.undo_stack.undo()
+    assert {doc.network.neurons[i].activation for i in (a, b)} == {"tanh"}
+
+
+def test_inspector_refused_role_change_shows_message(qtbot, window):
+    doc = window.document
+    h = hidden(doc)[0]
+    doc.set_selection([h])
+    window.inspector.neurons.editors["role"].widget.chosen.emit("input")  # has incoming
+    assert doc.network.neurons[h].role == "hidden"
+    assert window.inspector.error.isVisibleTo(window.inspector)
+    assert "incoming" in window.inspector.error.text()
+    assert doc.undo_stack.count() == 0
+
+
+def test_neuron_values_follow_sample(qtbot, window):
+    doc = window.document
+    out = doc.network.outputs[0].id
+    doc.set_selection([out])
+    grp = window.inspector.neurons
+    qtbot.waitUntil(lambda: grp.editors["a"].widget.text() not in ("", "—"))
+    ev = doc.evaluation()
+    i = doc.engine().index[out]
+    grp.editors["sample"].widget.setValue(2)
+    assert doc.sample_index == 2
+    qtbot.waitUntil(lambda: grp.editors["a"].widget.text() == f"{ev.a[2, i]:.8g}")
+
+
+# ---------------------------------------------------------------------- delete / clipboard
+def test_delete_then_undo_restores_neuron_and_connections(qtbot, window):
+    doc = window.document
+    net = doc.network
+    before = core_project.dumps(doc.project)
+    h = hidden(doc)[0]
+    touching = {c.id for c in net.connections.values() if h in (c.source, c.target)}
+    assert touching
+    doc.set_selection([h])
+    window.actions["delete"].trigger()
+    assert h not in net.neurons and not touching & set(net.connections)
+    assert doc.selection == ()
+    window.actions["undo"].trigger()
+    assert core_project.dumps(doc.project) == before
+    window.actions["redo"].trigger()
+    assert h not in net.neurons
+
+
+def test_copy_paste_keeps_internal_connections(qtbot, window):
+    doc = window.document
+    net = doc.network
+    ins = [n.id for n in net.inputs]
+    h = hidden(doc)[0]
+    doc.set_selection([*ins, h])
+    window.actions["copy"].trigger()
+    md = QGuiApplication.clipboard().mimeData()
+    assert md.hasFormat("application/x-nnstudio-fragment")
+    frag = json.loads(md.text())
+    assert len(frag["neurons"]) == 3 and len(frag["connections"]) == 2
+    n0, c0 = len(net.neurons), len(net.connections)
+    new = window.paste()
+    assert len(net.neurons) == n0 + 3 and len(net.connections) == c0 + 2
+    assert set(doc.selection) == set(new)
+    new_n = [i for i in new if i in net.neurons]
+    for c in (net.connections[i] for i in new if i in net.connections):
+        assert c.source in new_n and c.target in new_n
+    assert doc.undo_stack.count() == 1
+    doc.undo_stack.undo()
+    assert (len(net.neurons), len(net.connections)) == (n0, c0)
+
+
+def test_cut_and_duplicate(qtbot, window):
+    doc = window.document
+    net = doc.network
+    h = hidden(doc)[0]
+    n0 = len(net.neurons)
+    doc.set_selection([h])
+    window.actions["duplicate"].trigger()
+    assert len(net.neurons) == n0 + 1
+    doc.set_selection([h])
+    window.actions["cut"].trigger()
+    assert h not in net.neurons
+    assert doc.undo_stack.undoText() == "Cut"
+    window.actions["paste"].trigger()
+    assert len(net.neurons) == n0 + 1
+
+
+def test_select_all(qtbot, window):
+    doc = window.document
+    window.actions["select_all"].trigger()
+    assert set(doc.selection) == set(doc.network.neurons) | set(doc.network.connections)
+
+
+# ---------------------------------------------------------------------- title
+def test_title_shows_file_name_and_modified_mark(qtbot, window, xor_path):
+    doc = window.document
+    assert window.windowTitle().startswith(f"{xor_path.name}[*]")
+    assert not window.isWindowModified()
+    doc.set_param(hidden(doc)[0], 0.3)
+    assert window.isWindowModified()
+    doc.undo_stack.undo()
+    assert not window.isWindowModified()
+
+
+# ---------------------------------------------------------------------- files
+def test_save_then_open_round_trips(qtbot, window, dialogs, tmp_path):
+    doc = window.document
+    h = hidden(doc)[0]
+    doc.set_param(h, 0.625)
+    doc.set_description("# Changed\n\nNew lesson text.")
+    doc.set_settings(learning_rate=0.3)
+    out = tmp_path / "saved.nnproj"
+    dialogs.save_path = str(out)
+    window.actions["save_as"].trigger()
+    assert out.exists() and not doc.is_modified()
+    assert window.windowTitle().startswith("saved.nnproj")
+    saved_text = core_project.dumps(doc.project)
+    doc.new()
+    assert doc.path is None
+    dialogs.open_path = str(out)
+    window.actions["open"].trigger()
+    assert doc.path == out
+    assert core_project.dumps(doc.project) == saved_text
+    assert doc.network.neurons[h].bias == 0.625
+    assert str(out.resolve()) == Settings().recent_files()[0]
+    assert dialogs.errors == []
+
+
+def test_bad_file_shows_error_and_leaves_document_unchanged(qtbot, window, dialogs, tmp_path):
+    doc = window.document
+    doc.set_param(hidden(doc)[0], 0.5)
+    proj, text, stack = doc.project, core_project.dumps(doc.project), doc.undo_stack.count()
+    bad = tmp_path / "bad.nnproj"
+    bad.write_text('{"format": "nnstudio-project", "format_version": 1, "network": [}')
+    assert window.files.open_path(bad, ask=False) is False
+    assert len(dialogs.errors) == 1 and "bad.nnproj" in dialogs.errors[0]
+    assert "line 1" in dialogs.errors[0]  # the loader's message is shown
+    assert doc.project is proj and core_project.dumps(doc.project) == text
+    assert doc.undo_stack.count() == stack and doc.is_modified()
+
+
+def test_every_sample_opens(qtbot, window, dialogs):
+    samples = paths.samples()
+    assert len(samples) >= 3
+    for p in samples:
+        assert window.files.open_path(p), p
+        qtbot.wait(1)  # let the coalesced evaluation run
+        assert window.document.path is None  # samples open as untitled copies
+        assert window.document.evaluation() is not None, (p, window.document.evaluation_error())
+    assert dialogs.errors == []
+
+
+def test_unsaved_prompt_on_new(qtbot, window, dialogs):
+    doc = window.document
+    doc.set_param(hidden(doc)[0], 0.9)
+    proj = doc.project
+    dialogs.unsaved = "cancel"
+    window.actions["new"].trigger()
+    assert doc.project is proj and dialogs.asked_unsaved == 1
+    dialogs.unsaved = "discard"
+    window.actions["new"].trigger()
+    assert doc.project is not proj and not doc.is_modified()
+
+
+def test_drop_nnproj_opens_it(qtbot, window, tmp_path):
+    other = tmp_path / "dropped.nnproj"
+    shutil.copy(paths.SAMPLES / "perceptron-and.nnproj", other)
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(str(other))])
+    ev = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.NoButton,
+                    Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(ev)
+    qtbot.waitUntil(lambda: window.document.path == other)
+
+
+# ---------------------------------------------------------------------- recovery
+def test_autosave_recovery_after_simulated_crash(qtbot, settings_dir, dialogs, xor_path):
+    win, _ = create_window(str(xor_path))
+    qtbot.addWidget(win)
+    doc = win.document
+    h = hidden(doc)[0]
+    doc.set_param(h, 0.4242)
+    doc.set_description("unsaved lesson")
+    assert win.files.autosave()
+    settings = Settings()
+    assert settings.recovery_path.exists()
+    expected = core_project.dumps(doc.project)
+    # "crash": the window goes away without a clean close (no prompt, no cleanup)
+    win.files.autosave_timer.stop()
+    win.hide()
+    win.deleteLater()
+
+    dialogs.recover = True
+    win2, _ = create_window(str(xor_path))
+    qtbot.addWidget(win2)
+    assert win2.files.offer_recovery()
+    assert dialogs.asked_recover == 1
+    d2 = win2.document
+    assert core_project.dumps(d2.project) == expected
+    assert d2.is_modified() and d2.path == xor_path
+    assert not settings.recovery_path.exists()  # removed once handled
+    assert not win2.files.offer_recovery()       # offered only once
+    d2._extra_dirty = False
+    win2.close()
+
+
+def test_recovery_discard_and_clean_quit_remove_file(qtbot, settings_dir, dialogs, xor_path):
+    win, _ = create_window(str(xor_path))
+    qtbot.addWidget(win)
+    win.document.set_param(hidden(win.document)[0], 0.1)
+    assert win.files.autosave()
+    dialogs.recover = False
+    win.files.offer_recovery()
+    assert not Settings().recovery_path.exists()
+    assert win.document.network.neurons[hidden(win.document)[0]].bias == 0.1
+    assert win.files.autosave()
+    dialogs.unsaved = "discard"
+    win.close()
+    assert not Settings().recovery_path.exists()
+
+
+def test_autosave_skips_clean_document(qtbot, window):
+    assert not window.files.autosave()
+    assert not Settings().recovery_path.exists()
+
+
+# ---------------------------------------------------------------------- start-up
+def test_startup_bad_file_falls_back_with_message(qtbot, settings_dir, dialogs, tmp_path):
+    bad = tmp_path / "broken.nnproj"
+    bad.write_text("not json")
+    win, err = create_window(str(bad))
+    qtbot.addWidget(win)
+    assert err and "broken.nnproj" in err
+    assert win.document.path is None and len(win.document.network.neurons) > 0
+
+
+def test_startup_reopens_last_project(qtbot, settings_dir, dialogs, xor_path):
+    Settings().set_last_project(xor_path)
+    win, err = create_window(None)
+    qtbot.addWidget(win)
+    assert err is None and win.document.path == xor_path.resolve()
+
+
+def test_first_run_opens_default_sample_as_copy(qtbot, settings_dir, dialogs):
+    win, err = create_window(None)
+    qtbot.addWidget(win)
+    assert err is None and win.document.path is None
+    assert win.document.project.name == core_project.load(paths.DEFAULT_SAMPLE).name
+
+
+def test_layout_is_saved_and_restored(qtbot, settings_dir, dialogs, xor_path):
+    win, _ = create_window(str(xor_path))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.docks["lesson"].hide()
+    win.close()
+    saved = Settings().value("window/geometry")
+    assert saved is not None and not saved.isEmpty()
+    win2, _ = create_window(str(xor_path))
+    qtbot.addWidget(win2)
+    win2.show()
+    qtbot.waitExposed(win2)
+    assert not win2.docks["lesson"].isVisible()
+    assert win2.docks["inspector"].isVisible()
+    # (the offscreen screen is smaller than the window, so Qt clamps the restored size)
+    assert win2.restored_geometry
+    win2.close()
+
+
+def test_menus_have_the_issue_actions(qtbot, window):
+    texts = {m: [a.text().replace("&", "") for a in window.menu(m).actions()]
+             for m in ("File", "Edit", "View", "Network", "Help")}
+    for m, want in {
+        "File": ["New", "Open…", "Open Sample", "Open Recent", "Save", "Save As…",
+                 "Export Canvas as PNG…", "Export Canvas as SVG…", "Quit"],
+        "Edit": ["Undo", "Redo", "Cut", "Copy", "Paste", "Duplicate", "Delete", "Select All"],
+        "View": ["Zoom In", "Zoom Out", "Fit to Window", "Show Values", "Show Grid"],
+        "Network": ["Add Dense Layer…", "Connect Selected Fully", "Auto-Layout", "Randomize Weights"],
+        "Help": ["Keyboard Shortcuts", "About NN Studio"],
+    }.items():
+        for w in want:
+            assert any(t.startswith(w) for t in texts[m]), (m, w, texts[m])
+    for a in window.actions.values():
+        assert a.toolTip(), a.objectName()
+    assert len(window._samples_menu.actions()) == len(paths.samples())
+
+
+def test_network_menu_actions_are_undoable(qtbot, window):
+    doc = window.document
+    net = doc.network
+    before = core_project.dumps(doc.project)
+    window.actions["randomize"].trigger()
+    assert core_project.dumps(doc.project) != before
+    window.actions["auto_layout"].trigger()
+    doc.add_dense_layer(1, 2, "relu")
+    assert len(net.neurons) == 8
+    doc.set_selection(hidden(doc)[:3])
+    for _ in range(doc.undo_stack.count()):
+        doc.undo_stack.undo()
+    assert core_project.dumps(doc.project) == before
+
+
+def test_lesson_edit_is_undoable(qtbot, window):
+    doc = window.document
+    lesson = window.lesson
+    old = doc.description
+    lesson.edit_button.click()
+    assert lesson.editing
+    lesson.editor.setPlainText("# Hello\n\nA **new** lesson.")
+    lesson.apply_button.click()
+    assert doc.description.startswith("# Hello") and not lesson.editing
+    assert "Hello" in lesson.browser.toPlainText()
+    doc.undo_stack.undo()
+    assert doc.description == old
+    assert "Hello" not in lesson.browser.toPlainText()
