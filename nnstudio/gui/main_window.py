@@ -54,7 +54,11 @@ def _icon(name: str, fallback: QStyle.StandardPixmap | None, style: QStyle) -> Q
 class MainWindow(QMainWindow):
     MAX_DOCK_MIN_HEIGHT = 260
     def __init__(self, document: Document | None = None, settings: Settings | None = None,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, defer_parts: bool = False):
+        """With ``defer_parts`` (the app's start-up), the training and backprop parts are
+        installed by :meth:`install_parts` after the first paint; until then their docks are
+        placeholders in their saved (or default) places, so the window paints sooner and
+        nothing moves when they arrive."""
         super().__init__(parent)
         self.setObjectName("NNStudioMainWindow")
         self.settings = settings if settings is not None else Settings()
@@ -63,6 +67,8 @@ class MainWindow(QMainWindow):
         self.actions: dict[str, QAction] = {}
         self._menus: dict[str, QMenu] = {}
         self._paste_count = 0
+        self._placeholders: set[str] = set()
+        self.parts_installed = False
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -79,7 +85,10 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_docks()
         self._build_status()
-        self._install_parts()
+        if defer_parts:
+            self._build_placeholders()
+        else:
+            self.install_parts()
         self._wire_document()
         self.restore_layout()
         self._update_title()
@@ -106,8 +115,31 @@ class MainWindow(QMainWindow):
                  title: str | None = None) -> QDockWidget:
         """Add ``widget`` as a dock with the stable object name ``dock_<name>`` (so that the
         saved layout comes back) and a toggle in View ▸ Panels."""
+        if name in self._placeholders:  # fill the placeholder that holds its place
+            self._placeholders.discard(name)
+            dock = self.docks[name]
+            old = dock.widget()
+            dock.setWindowTitle(title or name.title())
+            self._set_dock_widget(dock, name, widget)
+            if old is not None:
+                old.deleteLater()
+            dock.toggleViewAction().setToolTip(f"Show or hide the {dock.windowTitle()} panel")
+            return dock
         dock = QDockWidget(title or name.title(), self)
         dock.setObjectName(f"dock_{name}")
+        self._set_dock_widget(dock, name, widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        toggle = dock.toggleViewAction()
+        toggle.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
+        toggle.setStatusTip(toggle.toolTip())
+        self._panels_menu.addAction(toggle)
+        return dock
+
+    def _set_dock_widget(self, dock: QDockWidget, name: str, widget: QWidget) -> None:
         hint = widget.minimumSizeHint()
         if hint.height() > self.MAX_DOCK_MIN_HEIGHT and not isinstance(widget, QScrollArea):
             # a tall panel scrolls instead of forcing its height on the whole dock area
@@ -120,16 +152,6 @@ class MainWindow(QMainWindow):
             dock.setWidget(scroll)
         else:
             dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(area, dock)
-        self.docks[name] = dock
-        toggle = dock.toggleViewAction()
-        toggle.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
-        toggle.setStatusTip(toggle.toolTip())
-        self._panels_menu.addAction(toggle)
-        return dock
 
     @property
     def toolbar(self) -> QToolBar:
@@ -335,6 +357,52 @@ class MainWindow(QMainWindow):
         self.history.setEmptyLabel("<opened>")
         self.history.setToolTip("Every change, oldest first: click a line to go back to it")
         self.add_dock("history", self.history, R, "History")
+
+    def _build_placeholders(self) -> None:
+        """Docks for the parts installed after the first paint, named as last time (or as in
+        the default layout), each showing "Loading…" until :meth:`install_parts` fills it."""
+        saved = self.settings.value("window/part_docks")
+        if isinstance(saved, str):
+            try:
+                saved = json.loads(saved)
+            except ValueError:
+                saved = None
+        if not isinstance(saved, dict) or not saved:
+            saved = {n: n.title() for groups in self.DEFAULT_LAYOUT.values() for g in groups
+                     for n in g if n not in self.docks}
+        for name, title in saved.items():
+            if not isinstance(name, str) or name in self.docks:
+                continue
+            label = QLabel("Loading…", self)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setStyleSheet("color: #6B7280;")
+            self.add_dock(name, label, Qt.DockWidgetArea.RightDockWidgetArea, str(title))
+            self._placeholders.add(name)
+
+    def install_parts(self) -> None:
+        """Install the training and backprop parts (once), fill their placeholders, and drop
+        placeholders that no part claimed."""
+        if self.parts_installed:
+            return
+        self.parts_installed = True
+        own = set(self.docks) - self._placeholders
+        self._install_parts()
+        for name in list(self._placeholders):
+            dock = self.docks.pop(name)
+            self._panels_menu.removeAction(dock.toggleViewAction())
+            self.removeDockWidget(dock)
+            dock.deleteLater()
+        self._placeholders.clear()
+        parts = {n: d.windowTitle() for n, d in self.docks.items() if n not in own}
+        self.settings.set_value("window/part_docks", json.dumps(parts))
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state, STATE_VERSION)  # toolbars added by the parts
+        else:
+            for groups in self.DEFAULT_LAYOUT.values():  # the first tab of each group in front
+                for g in groups:
+                    if g[0] in self.docks:
+                        self.docks[g[0]].raise_()
 
     def _install_parts(self) -> None:
         # The training and backprop engineers' parts: one install(window) call each.

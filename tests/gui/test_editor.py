@@ -504,3 +504,23 @@ def test_lesson_edit_is_undoable(qtbot, window):
     doc.undo_stack.undo()
     assert doc.description == old
     assert "Hello" not in lesson.browser.toPlainText()
+
+
+def test_deferred_parts_fill_their_placeholders(qtbot, settings_dir, dialogs, xor_path):
+    win, _ = create_window(str(xor_path), defer_parts=True)
+    qtbot.addWidget(win)
+    assert not win.parts_installed
+    waiting = set(win._placeholders)
+    assert {"dataset", "backprop", "output"} <= waiting
+    placeholder_docks = {n: win.docks[n] for n in waiting}
+    win.install_parts()
+    assert win.parts_installed and not win._placeholders
+    for name, dock in placeholder_docks.items():
+        if name in win.docks:  # a part claimed it: the same dock, now with the real panel
+            assert win.docks[name] is dock
+            inner = dock.widget()
+            inner = inner.widget() if hasattr(inner, "widgetResizable") else inner
+            assert "Loading" not in getattr(inner, "text", lambda: "")()
+    assert hasattr(win, "training")
+    # the names are remembered, so the next start makes the same placeholders
+    assert json.loads(Settings().value("window/part_docks")).keys() >= {"dataset", "backprop"}
