@@ -21,6 +21,7 @@ from nnstudio.core.engine import Engine
 from nnstudio.core.network import Network, NetworkError, ROLES
 from nnstudio.gui import commands as cmd
 
+COLUMN_TOLERANCE = 40.0   # neurons closer than this in x count as one column (connect_fully)
 _STRUCTURAL = {"neuron_added", "neuron_removed", "connection_added", "connection_removed",
                "structure_changed"}
 
@@ -336,32 +337,37 @@ class Document(QObject):
             lambda t: t.add_dense_layer(after_layer, count, activation, seed=seed))
 
     def connect_fully(self, ids: Iterable[str] | None = None, seed: int | None = None) -> list[str]:
-        """Connect every selected neuron to every selected neuron at a greater depth (or, with
-        equal depth, a later one) where a connection is allowed."""
+        """Connect the selected neurons column by column, like a dense network: neurons are
+        grouped into columns by their x position (left to right) and every neuron of a column
+        feeds every neuron of the next column. Pairs that are already connected or would be
+        refused (into an input, out of an output, a cycle) are skipped. One undo step."""
         net = self.network
         ids = [i for i in (self.selection if ids is None else ids) if i in net.neurons]
         if len(ids) < 2:
             raise NetworkError("select at least two neurons to connect fully")
-        depth = net.depths()
+        columns: list[list[str]] = []
+        for nid in sorted(ids, key=lambda i: net.neurons[i].x):
+            if columns and net.neurons[nid].x - net.neurons[columns[-1][0]].x <= COLUMN_TOLERANCE:
+                columns[-1].append(nid)
+            else:
+                columns.append([nid])
+        if len(columns) < 2:
+            raise NetworkError("the selected neurons stand in one column; connections run "
+                               "left to right, so place the targets to the right of the sources")
         seed = self.settings.seed if seed is None else seed
-        order = sorted(ids, key=lambda i: (depth[i], net.neurons[i].x))
-        pairs = [(s, t) for a, s in enumerate(order) for t in order[a + 1:]]
-
-        def run(trial):
-            rng = np.random.default_rng(seed)
-            made = []
-            for s, t in pairs:
-                for a, b in ((s, t), (t, s)):
+        rng = np.random.default_rng(seed)
+        trial = net.copy()
+        made = []
+        for a, b in zip(columns, columns[1:]):
+            for t in b:
+                for s in a:
                     try:
-                        trial.check_connect(a, b)
+                        trial.check_connect(s, t)
                     except NetworkError:
                         continue
-                    made.append(trial.connect(a, b, float(rng.uniform(-1.0, 1.0))).id)
-                    break
-            return made
-
-        trial = net.copy()
-        made = run(trial)
+                    fan = len(a) + len(b)
+                    lim = math.sqrt(6.0 / fan)
+                    made.append(trial.connect(s, t, float(rng.uniform(-lim, lim))).id)
         if not made:
             raise NetworkError("no new connections are possible among the selected neurons")
         new_c = [trial.connections[c].to_dict() for c in made]

@@ -231,7 +231,7 @@ def _sample_editor(f: Field, parent):
         n = len(doc.dataset) if doc.dataset is not None else 0
         with QSignalBlocker(w):
             w.setRange(0, max(0, n - 1))
-            w.setSuffix(f"  of {n}" if n else "")
+            w.setSuffix(f"   (rows 0–{n - 1})" if n else "")
         w.set_value(v)
     return _Editor(w, set_value, lambda cb: w.valueCommitted.connect(lambda v: cb(v, False)))
 

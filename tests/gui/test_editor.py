@@ -524,3 +524,57 @@ def test_deferred_parts_fill_their_placeholders(qtbot, settings_dir, dialogs, xo
     assert hasattr(win, "training")
     # the names are remembered, so the next start makes the same placeholders
     assert json.loads(Settings().value("window/part_docks")).keys() >= {"dataset", "backprop"}
+
+
+def test_connect_selected_fully_connects_adjacent_columns(qtbot, window):
+    doc = window.document
+    net = doc.network
+    ids = [doc.add_neuron("hidden", 600.0, y) for y in (0.0, 80.0)]
+    out = doc.add_neuron("output", 800.0, 40.0)
+    n_before = doc.undo_stack.count()
+    doc.set_selection([*ids, out])
+    window.actions["connect_fully"].trigger()
+    assert {(net.connections[c].source, net.connections[c].target)
+            for c in net.connections if net.connections[c].target == out} == {(i, out) for i in ids}
+    assert net.connection_between(ids[0], ids[1]) is None  # not within a column
+    assert doc.undo_stack.count() == n_before + 1
+    doc.set_selection(ids)  # one column: refused with a reason, nothing changes
+    c0 = len(net.connections)
+    window.actions["connect_fully"].trigger()
+    assert len(net.connections) == c0
+    assert "column" in window.statusBar().currentMessage()
+
+
+def test_add_dense_layer_dialog(qtbot, window, monkeypatch):
+    from nnstudio.gui import main_window as mw
+    doc = window.document
+    n0 = len(doc.network.neurons)
+
+    def fake_exec(self):
+        self.count.setValue(5)
+        self.activation.setCurrentIndex(self.activation.findData("sigmoid"))
+        return mw.QDialog.DialogCode.Accepted
+    monkeypatch.setattr(mw.DenseLayerDialog, "exec", fake_exec)
+    window.actions["add_dense"].trigger()
+    net = doc.network
+    assert len(net.neurons) == n0 + 5
+    assert set(doc.selection) <= set(net.neurons) and len(doc.selection) == 5
+    assert {net.neurons[i].activation for i in doc.selection} == {"sigmoid"}
+    window.actions["undo"].trigger()
+    assert len(net.neurons) == n0
+
+
+def test_export_canvas_png_and_svg(qtbot, window, tmp_path):
+    for suffix in ("png", "svg"):
+        out = tmp_path / f"canvas.{suffix}"
+        assert window.export_canvas_to(out)
+        assert out.exists() and out.stat().st_size > 500
+
+
+def test_shortcut_list_covers_menu_actions(qtbot, window):
+    rows = window.shortcut_rows()
+    commands = {r[1] for r in rows}
+    for want in ("Undo", "Redo", "Copy", "Paste", "Delete", "Save", "Zoom In"):
+        assert want in commands
+    keys = [r[2] for r in rows if r[0] != "Canvas" and r[0] != "Inspector"]
+    assert len(keys) == len(set(keys)), "two commands share a shortcut"
