@@ -15,7 +15,7 @@ Undo takes it back in one go.
 play/pause with a speed slider, phase jumps, run to the end, next iteration), the current
 step's explanation and formula in large type, the list of all steps, and a gradient-check tab.
 
-``install(window)`` adds the dock, a Backprop menu, "Export Walkthrough..." in the File menu and
+``install(window)`` adds the dock, a Backprop menu, "Export Walkthrough…" in the File menu and
 the keyboard shortcuts (→ ← Space) on the dock and, while the mode is on, on the canvas.
 """
 
@@ -895,12 +895,6 @@ class BackpropUI(QObject):
         self.panel = BackpropPanel(doc, self.player)
         self.dock = window.add_dock("backprop", self.panel,
                                     Qt.DockWidgetArea.BottomDockWidgetArea, "Backprop")
-        docks = getattr(window, "docks", {})
-        neighbour = docks.get("dataset") if isinstance(docks, dict) else None
-        if neighbour is not None and window.dockWidgetArea(neighbour) == \
-                Qt.DockWidgetArea.BottomDockWidgetArea:
-            window.tabifyDockWidget(neighbour, self.dock)   # share the width, one tab each
-            neighbour.raise_()
         self.dock.visibilityChanged.connect(self._dock_visibility)
         self.player.message.connect(lambda text: doc.message(text, 5000))
         # keyboard on the canvas while the mode is on: → and ← as shortcuts; Space through an
@@ -918,7 +912,7 @@ class BackpropUI(QObject):
         self.mode_action.setToolTip("Step through one training iteration on the canvas "
                                     "(forward, loss, backward, update)")
         self.mode_action.toggled.connect(self._mode_toggled)
-        self.export_action = QAction("Export Walkthrough...", self)
+        self.export_action = QAction("Export Walkthrough\u2026", self)
         self.export_action.setToolTip("Save the step-through walkthrough as a Markdown "
                                        "worksheet (the same as `nnstudio trace --format markdown`)")
         self.export_action.triggered.connect(self.export_dialog)
@@ -1012,7 +1006,7 @@ def _insert_before_quit(menu, action: QAction) -> None:
 
 
 def install(window) -> BackpropUI:
-    """Add the Backprop dock, menu, "Export Walkthrough..." action and shortcuts to the main
+    """Add the Backprop dock, menu, "Export Walkthrough…" action and shortcuts to the main
     window. Returns the object holding them (also stored as ``window.backprop``)."""
     ui = BackpropUI(window)
     window.backprop = ui

@@ -260,7 +260,7 @@ def test_main_window_installs_dock_menu_canvas_mode_and_export(qtbot, tmp_path, 
     ui = w.backprop
     assert ui.dock.objectName() == "dock_backprop"
     texts = [a.text().replace("&", "") for a in w.menu("File").actions()]
-    assert "Export Walkthrough..." in texts
+    assert "Export Walkthrough\u2026" in texts
     assert ui.export_action in w.menu("Backprop").actions()
     scene = w.canvas_view.scene()
     ui.mode_action.trigger()
