@@ -22,9 +22,6 @@ from nnstudio.core.network import Network, NetworkError, ROLES
 from nnstudio.gui import commands as cmd
 
 COLUMN_TOLERANCE = 40.0   # neurons closer than this in x count as one column (connect_fully)
-_STRUCTURAL = {"neuron_added", "neuron_removed", "connection_added", "connection_removed",
-               "structure_changed"}
-
 
 def _project_module():
     from nnstudio.core import project

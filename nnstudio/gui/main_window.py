@@ -9,7 +9,6 @@ Other parts install themselves with one call each: ``nnstudio.gui.training.insta
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 from pathlib import Path
@@ -17,8 +16,8 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFormLayout, QGraphicsScene,
-    QFrame, QGraphicsView, QHeaderView, QLabel, QMainWindow, QMenu, QMessageBox, QScrollArea, QSpinBox, QStyle,
+    QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFormLayout,
+    QFrame, QHeaderView, QLabel, QMainWindow, QMenu, QMessageBox, QScrollArea, QSpinBox, QStyle,
     QTableWidget, QTableWidgetItem, QToolBar, QUndoView, QVBoxLayout, QWidget,
 )
 
@@ -31,13 +30,6 @@ from nnstudio.gui.settings import Settings
 FRAGMENT_MIME = "application/x-nnstudio-fragment"
 STATE_VERSION = 3
 MENUS = ("File", "Edit", "View", "Network", "Train", "Help")
-
-
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def _icon(name: str, fallback: QStyle.StandardPixmap | None, style: QStyle) -> QIcon:
@@ -162,11 +154,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ central widget
     def _build_central(self) -> None:
-        if _module_exists("nnstudio.gui.canvas.view"):
-            from nnstudio.gui.canvas.view import CanvasView
-            self.canvas_view = CanvasView(self.document)
-        else:  # the canvas package is not there yet: an empty view keeps the window usable
-            self.canvas_view = QGraphicsView(QGraphicsScene())
+        from nnstudio.gui.canvas.view import CanvasView
+        self.canvas_view = CanvasView(self.document)
         self.canvas_view.setObjectName("canvas")
         self.setCentralWidget(self.canvas_view)
 
@@ -344,10 +333,9 @@ class MainWindow(QMainWindow):
         from nnstudio.gui.lesson import LessonPanel
 
         L, R = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        if _module_exists("nnstudio.gui.canvas.palette"):
-            from nnstudio.gui.canvas.palette import Palette
-            self.palette_panel = Palette(self.document)
-            self.add_dock("palette", self.palette_panel, L, "Palette")
+        from nnstudio.gui.canvas.palette import Palette
+        self.palette_panel = Palette(self.document)
+        self.add_dock("palette", self.palette_panel, L, "Palette")
         self.lesson = LessonPanel(self.document)
         self.add_dock("lesson", self.lesson, L, "Lesson")
         self.inspector = Inspector(self.document)
@@ -405,13 +393,10 @@ class MainWindow(QMainWindow):
                         self.docks[g[0]].raise_()
 
     def _install_parts(self) -> None:
-        # The training and backprop engineers' parts: one install(window) call each.
-        if _module_exists("nnstudio.gui.training") and _module_exists("nnstudio.gui.dataset_panel"):
-            from nnstudio.gui import training
-            training.install(self)
-        if _module_exists("nnstudio.gui.backprop"):
-            from nnstudio.gui import backprop
-            backprop.install(self)
+        # The training and backprop parts: one install(window) call each.
+        from nnstudio.gui import backprop, training
+        training.install(self)
+        backprop.install(self)
         if getattr(self, "training_status", None) is not None:
             self.loss_label.hide()  # the training status shows the loss (and more)
         for name in ("training_toolbar",):
