@@ -10,6 +10,7 @@ deficiency. Other panels import from here instead of hard-coding colours.
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
 # ---------------------------------------------------------------------------- base colours
@@ -135,6 +136,15 @@ def weight_strength(abs_w) -> np.ndarray:
     """|w| -> [0, 1): 1 - e^-|w|. 0.5 -> 0.39, 1 -> 0.63, 2 -> 0.86, 3 -> 0.95."""
     return 1.0 - np.exp(-np.abs(np.asarray(abs_w, dtype=np.float64)))
 
+
+# ---------------------------------------------------------------------------- alignment ints
+# (plain ints computed once: combining Qt enum flags in Python costs microseconds per paint)
+ALIGN_CENTER = int(Qt.AlignmentFlag.AlignCenter.value)
+ALIGN_LEFT_VCENTER = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
+ALIGN_LEFT = int(Qt.AlignmentFlag.AlignLeft.value)
+ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight.value)
+ALIGN_HCENTER = int(Qt.AlignmentFlag.AlignHCenter.value)
+ALIGN_HCENTER_TOP = int((Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop).value)
 
 # ---------------------------------------------------------------------------- fonts
 def ui_font(point_size: float = 9.0, bold: bool = False) -> QFont:

@@ -134,11 +134,12 @@ def test_weight_buckets_follow_the_store(view, doc):
     layer = view.scene().connections
     view.grab()
     i = layer.index["c2"]
-    key_before = layer._keys_sorted[np.flatnonzero(layer._order == i)[0]]
+    key_before = layer.bucket_key("c2")
+    assert layer._keys_key is not None and i == layer.index["c2"]
     assert (key_before % 4) // 2 == 1  # negative
     doc.set_param("c2", 2.5)
     view.grab()
-    key_after = layer._keys_sorted[np.flatnonzero(layer._order == i)[0]]
+    key_after = layer.bucket_key("c2")
     assert (key_after % 4) // 2 == 0 and key_after // 4 > key_before // 4
 
 

@@ -37,12 +37,15 @@ if TYPE_CHECKING:  # pragma: no cover
 LEVELS = 8                 # width/colour strength levels
 MIN_WIDTH = 0.8            # scene units, |w| ~ 0
 MAX_WIDTH = 6.5            # scene units, |w| large
-PIXEL_BUDGET = 600_000     # device pixels of line length drawn per paint at most
+PIXEL_BUDGET = 250_000     # device pixels of line length drawn per paint at most
 AA_LIMIT = 2_500           # antialias only when at most this many lines are drawn
+AA_PIXEL_BUDGET = 120_000  # ... and they cover at most this many device pixels of length
 ARROW_LIMIT = 1_500
 LABEL_LIMIT = 400
 LABEL_MIN_LOD = 0.6
 ARROW_MIN_LOD = 0.45
+# |w| at which style.weight_strength crosses k / LEVELS, k = 1 .. LEVELS-1
+_LEVEL_EDGES = -np.log(1.0 - np.arange(1, LEVELS) / LEVELS)
 
 
 def _draw_lines(painter: QPainter, buf: np.ndarray, start: int, count: int) -> None:
@@ -75,10 +78,10 @@ class ConnectionLayer(QGraphicsItem):
         self.paint_count = 0                   # for tests and benchmarks
         self._rect = QRectF()
         self._geom_version = 0
-        self._cache_key = None
-        self._order = np.zeros(0, np.intp)
-        self._keys_sorted = np.zeros(0, np.intp)
-        self._sorted = np.zeros((0, 4))
+        self._keys_key = None
+        self._keys = np.zeros(0, np.uint8)     # bucket key per connection (connection order)
+        self._geom_key = None
+        self._geom = None                      # visible/clipped lines for one exposed rect
         self._pens: dict[tuple, QPen] = {}
         self._label_font = style.ui_font(7.5)
         self._label_cache = None
@@ -187,8 +190,9 @@ class ConnectionLayer(QGraphicsItem):
 
     @staticmethod
     def _levels(abs_w: np.ndarray) -> np.ndarray:
-        u = style.weight_strength(abs_w)
-        return np.minimum((u * LEVELS).astype(np.intp), LEVELS - 1)
+        """Level k where style.weight_strength(|w|) lies in [k/LEVELS, (k+1)/LEVELS), found by
+        a binary search against the |w| thresholds (cheaper than exp on 100k values)."""
+        return np.searchsorted(_LEVEL_EDGES, abs_w, side="right").astype(np.uint8)
 
     @staticmethod
     def level_width(level: int) -> float:
@@ -199,21 +203,61 @@ class ConnectionLayer(QGraphicsItem):
         return MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * (lv + 0.5) / LEVELS
 
     # ------------------------------------------------------------------ buckets
-    def _buckets(self) -> None:
-        """Sort connections by bucket key = (level, sign, locked) when weights, trainable flags
-        or geometry changed since the last paint (all vectorised)."""
+    def keys(self) -> np.ndarray:
+        """Bucket key per connection = level * 4 + negative * 2 + locked (uint8), recomputed
+        only when ``net.param_version`` moved (all vectorised)."""
         net = self._scene.document.network
-        key = (net.param_version, self._geom_version, id(self.slots), len(self.ids))
-        if key == self._cache_key:
-            return
-        self._cache_key = key
-        store = net.store
-        w = store.values[self.slots]
-        locked = ~store.trainable[self.slots]
-        keys = self._levels(np.abs(w)) * 4 + (w < 0) * 2 + locked
-        self._order = np.argsort(keys, kind="stable")
-        self._keys_sorted = keys[self._order]
-        self._sorted = np.ascontiguousarray(self.lines[self._order])
+        k = (net.param_version, id(self.slots), len(self.ids))
+        if k != self._keys_key:
+            store = net.store
+            w = store.values[self.slots]
+            u = -np.expm1(-np.abs(w))       # style.weight_strength, in [0, 1)
+            u *= LEVELS
+            lv = np.minimum(u.astype(np.uint8), LEVELS - 1)
+            self._keys = lv * np.uint8(4) + (w < 0).view(np.uint8) * np.uint8(2) \
+                + (~store.trainable[self.slots]).view(np.uint8)
+            self._keys_key = k
+        return self._keys
+
+    def bucket_key(self, cid: str) -> int:
+        return int(self.keys()[self.index[cid]])
+
+    def _geometry(self, ex: QRectF, lod: float):
+        """Lines intersecting the exposed rectangle, clipped to it, with their device lengths;
+        cached until the geometry, the rectangle or the zoom changes."""
+        key = (self._geom_version, round(ex.left(), 1), round(ex.top(), 1), round(ex.width(), 1),
+               round(ex.height(), 1), round(lod, 5))
+        if key == self._geom_key:
+            return self._geom
+        L = self.lines
+        x0, y0, x1, y1 = ex.left(), ex.top(), ex.right(), ex.bottom()
+        margin = 2 * MAX_WIDTH + 12.0
+        cx0, cy0, cx1, cy1 = x0 - margin, y0 - margin, x1 + margin, y1 + margin
+        lo_x, hi_x = np.minimum(L[:, 0], L[:, 2]), np.maximum(L[:, 0], L[:, 2])
+        lo_y, hi_y = np.minimum(L[:, 1], L[:, 3]), np.maximum(L[:, 1], L[:, 3])
+        inside = (lo_x >= cx0) & (hi_x <= cx1) & (lo_y >= cy0) & (hi_y <= cy1)
+        if inside.all():
+            idx = None                    # everything, in connection order
+            seg = L
+            end_in = np.ones(len(L), bool)
+        else:
+            touch = ~((hi_x < cx0) | (lo_x > cx1) | (hi_y < cy0) | (lo_y > cy1))
+            idx = np.flatnonzero(touch)
+            seg = L[idx]
+            end_in = np.ones(idx.size, bool)
+            cut = np.flatnonzero(~inside[idx])
+            if cut.size:
+                clipped, e_in = clip_segments(seg[cut], cx0, cy0, cx1, cy1)
+                seg[cut] = clipped
+                end_in[cut] = e_in
+                ok = ~np.isnan(seg[:, 0])
+                if not ok.all():
+                    idx, seg, end_in = idx[ok], seg[ok], end_in[ok]
+        dx, dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
+        dev_len = np.sqrt(dx * dx + dy * dy) * lod
+        self._geom = (idx, seg, end_in, dev_len, float(dev_len.sum()))
+        self._geom_key = key
+        return self._geom
 
     def _pen(self, key: int, lod: float, cosmetic: bool) -> QPen:
         k = (key, cosmetic, round(lod, 2) if cosmetic else 0)
@@ -226,11 +270,14 @@ class ConnectionLayer(QGraphicsItem):
             color = style.blend(base, style.BACKGROUND, 0.28 + 0.72 * u)
             width = self.level_width(level)
             if cosmetic:
-                pen = QPen(color, max(1.0, min(4.0, width * lod)))
+                # >= 1.5 px: Qt rasterises these several times faster than 1 px lines
+                pen = QPen(color, max(1.5, min(4.0, width * lod)))
                 pen.setCosmetic(True)
             else:
                 pen = QPen(color, width)
-                pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+                # never RoundCap here: Qt strokes a drawLines batch with round caps as one
+                # winding path, about 100x slower than flat caps
+                pen.setCapStyle(Qt.PenCapStyle.FlatCap)
                 if locked:
                     pen.setStyle(Qt.PenStyle.DashLine)
                     pen.setCapStyle(Qt.PenCapStyle.FlatCap)
@@ -245,65 +292,68 @@ class ConnectionLayer(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         self.paint_count += 1
-        m = len(self.ids)
-        if not m:
+        if not len(self.ids):
             return
-        self._buckets()
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
-        ex = option.exposedRect
-        S = self._sorted
-        x0, y0, x1, y1 = ex.left(), ex.top(), ex.right(), ex.bottom()
-        pad = MAX_WIDTH
-        vis = ~((np.maximum(S[:, 0], S[:, 2]) < x0 - pad) | (np.minimum(S[:, 0], S[:, 2]) > x1 + pad)
-                | (np.maximum(S[:, 1], S[:, 3]) < y0 - pad) | (np.minimum(S[:, 1], S[:, 3]) > y1 + pad))
-        idx = np.flatnonzero(vis)
-        self.visible_count = int(idx.size)
-        if idx.size == 0:
+        vis_idx, vis_seg, vis_end, dev_len, total = self._geometry(option.exposedRect, lod)
+        keys_all = self.keys()
+        kv = keys_all if vis_idx is None else keys_all[vis_idx]
+        n_vis = len(kv)
+        self.visible_count = n_vis
+        if n_vis == 0:
             self.shown_fraction = 1.0
             return
-        # level of detail: keep the strongest lines (the sorted tail) within the pixel budget
-        seg = S[idx]
-        dev_len = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]) * lod
-        total = float(dev_len.sum())
         exporting = self._scene.exporting
+        # level of detail: within the pixel budget, draw the strongest levels first
         if total > PIXEL_BUDGET and not exporting:
-            cums = np.cumsum(dev_len[::-1])
-            keep = int(np.searchsorted(cums, PIXEL_BUDGET))
-            keep = max(keep, 1)
-            idx = idx[-keep:]
-            seg = S[idx]
-        self.shown_fraction = idx.size / self.visible_count
-        seg = np.ascontiguousarray(seg)
-        keys = self._keys_sorted[idx]
-        n = idx.size
-        aa = n <= AA_LIMIT and lod >= 0.25
+            per_key = np.bincount(kv, weights=dev_len, minlength=4 * LEVELS)
+            from_top = np.cumsum(per_key[::-1])
+            j = int(np.searchsorted(from_top, PIXEL_BUDGET, side="right"))
+            kcut = len(per_key) - 1 - j          # the key that only partly fits
+            left = PIXEL_BUDGET - (from_top[j - 1] if j > 0 else 0.0)
+            part = np.flatnonzero(kv == kcut) if kcut >= 0 else np.zeros(0, np.intp)
+            m = int(np.searchsorted(np.cumsum(dev_len[part]), left, side="right")) if part.size else 0
+            sel = np.concatenate([np.flatnonzero(kv > kcut), part[:m]])
+            total = float(dev_len[sel].sum())
+        else:
+            sel = np.arange(n_vis)
+        ks = kv[sel]
+        o = np.argsort(ks, kind="stable")      # weak first, strong on top (radix sort, uint8)
+        sel, ks = sel[o], ks[o]
+        seg = np.ascontiguousarray(vis_seg[sel])
+        n = len(sel)
+        self.shown_fraction = n / n_vis
+        aa = (n <= AA_LIMIT and total <= AA_PIXEL_BUDGET and lod >= 0.25) or exporting
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, aa)
-        cosmetic = lod < 0.35 or not aa
-        ukeys, starts, counts = np.unique(keys, return_index=True, return_counts=True)
+        cosmetic = (lod < 0.35 or not aa) and not exporting
+        ukeys, starts, counts = np.unique(ks, return_index=True, return_counts=True)
         for key, start, count in zip(ukeys.tolist(), starts.tolist(), counts.tolist()):
             painter.setPen(self._pen(key, lod, cosmetic))
             _draw_lines(painter, seg, start, count)
         if aa and n <= ARROW_LIMIT and lod >= ARROW_MIN_LOD:
-            self._paint_arrowheads(painter, seg, keys, ukeys, starts, counts)
-        # selection and hover highlights on top
-        order = self._order
-        sel_sorted = self.selected[order[idx]] if self.selected.any() and not exporting else None
+            self._paint_arrowheads(painter, seg, vis_end[sel], ks, ukeys, starts, counts)
+        # selection and hover highlights on top, from all visible lines (so a selected weak
+        # line shows even when the budget left it out)
+        vis_conn = np.arange(n_vis) if vis_idx is None else vis_idx
         highlight = []
-        if sel_sorted is not None and sel_sorted.any():
-            highlight.append((np.flatnonzero(sel_sorted), style.SELECTION, 3.5))
-        if self.hover is not None and not exporting:
-            h = np.flatnonzero(order[idx] == self.hover)
-            if h.size:
-                highlight.append((h, style.HIGHLIGHT, 3.0))
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, n <= 20 * AA_LIMIT)
+        if not exporting and self.selected.any():
+            rows = np.flatnonzero(self.selected if vis_idx is None else self.selected[vis_idx])
+            if rows.size:
+                highlight.append((rows, style.SELECTION, 3.5))
+        if not exporting and self.hover is not None:
+            rows = np.flatnonzero(vis_conn == self.hover)
+            if rows.size:
+                highlight.append((rows, style.HIGHLIGHT, 3.0))
+        if highlight:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for rows, color, extra in highlight:
-            sub = np.ascontiguousarray(seg[rows])
-            for key_rows in _group(keys[rows]):
-                key = int(keys[rows][key_rows[0]])
-                level = key // 4
-                w = self.level_width(level)
+            sub = np.ascontiguousarray(vis_seg[rows])
+            sub_keys = kv[rows]
+            for key_rows in _group(sub_keys):
+                key = int(sub_keys[key_rows[0]])
+                w = self.level_width(key // 4)
                 halo = QPen(color, w + extra * 2 if not cosmetic else 3 + extra)
-                halo.setCapStyle(Qt.PenCapStyle.RoundCap)
+                halo.setCapStyle(Qt.PenCapStyle.FlatCap)
                 halo.setCosmetic(cosmetic)
                 painter.setPen(halo)
                 part = np.ascontiguousarray(sub[key_rows])
@@ -311,9 +361,11 @@ class ConnectionLayer(QGraphicsItem):
                 painter.setPen(self._pen(key, lod, cosmetic))
                 _draw_lines(painter, part, 0, len(part))
         if self.show_values and lod >= LABEL_MIN_LOD and n <= LABEL_LIMIT:
-            self._paint_labels(painter, idx, seg)
+            conn = vis_conn[sel]
+            self._paint_labels(painter, conn, np.ascontiguousarray(self.lines[conn]))
 
-    def _paint_arrowheads(self, painter, seg, keys, ukeys, starts, counts) -> None:
+    def _paint_arrowheads(self, painter, seg, inside_end, keys, ukeys, starts, counts) -> None:
+        """Small chevrons at the target end of each line (skipped where the end was clipped)."""
         d = seg[:, 2:] - seg[:, :2]
         L = np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
         u = d / L
@@ -328,6 +380,7 @@ class ConnectionLayer(QGraphicsItem):
         heads[0::2, 2:] = w1
         heads[1::2, :2] = tip
         heads[1::2, 2:] = w2
+        heads[np.repeat(~inside_end, 2)] = 0.0   # zero-length: nothing drawn
         heads = np.ascontiguousarray(heads)
         for key, start, count in zip(ukeys.tolist(), starts.tolist(), counts.tolist()):
             level, rest = divmod(key, 4)
@@ -335,7 +388,7 @@ class ConnectionLayer(QGraphicsItem):
             u_ = (level + 0.5) / LEVELS
             pen = QPen(style.blend(base, style.BACKGROUND, 0.28 + 0.72 * u_),
                        min(2.2, self.level_width(level)))
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            pen.setCapStyle(Qt.PenCapStyle.SquareCap)
             painter.setPen(pen)
             _draw_lines(painter, heads, start * 2, count * 2)
 
@@ -378,11 +431,10 @@ class ConnectionLayer(QGraphicsItem):
         self._label_cache = (key, out)
         return out
 
-    def _paint_labels(self, painter: QPainter, idx: np.ndarray, seg: np.ndarray) -> None:
+    def _paint_labels(self, painter: QPainter, conn_idx: np.ndarray, seg: np.ndarray) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setFont(self._label_font)
         fm = QFontMetricsF(self._label_font)
-        conn_idx = self._order[idx]
         w = self._scene.document.network.store.values[self.slots[conn_idx]]
         mid = self._label_positions(conn_idx, seg)
         bg = QColor(style.BACKGROUND)
@@ -396,7 +448,7 @@ class ConnectionLayer(QGraphicsItem):
             painter.setBrush(QBrush(bg))
             painter.drawRoundedRect(r, 3, 3)
             painter.setPen(style.NEGATIVE.darker(135) if v < 0 else style.POSITIVE.darker(115))
-            painter.drawText(r, int(Qt.AlignmentFlag.AlignCenter), text)
+            painter.drawText(r, style.ALIGN_CENTER, text)
 
 
 def _group(keys: np.ndarray) -> list[np.ndarray]:
@@ -407,6 +459,34 @@ def _group(keys: np.ndarray) -> list[np.ndarray]:
     ks = keys[order]
     cuts = np.flatnonzero(np.diff(ks)) + 1
     return np.split(order, cuts)
+
+
+def clip_segments(lines: np.ndarray, xmin: float, ymin: float, xmax: float, ymax: float):
+    """Liang–Barsky clipping of every segment row (x0, y0, x1, y1) to a rectangle, vectorised.
+    Returns (clipped, end_inside): rows entirely outside become NaN; ``end_inside`` says the
+    segment's end point was not cut off."""
+    x0, y0, x1, y1 = lines[:, 0], lines[:, 1], lines[:, 2], lines[:, 3]
+    dx, dy = x1 - x0, y1 - y0
+    t0 = np.zeros(len(lines))
+    t1 = np.ones(len(lines))
+    ok = np.ones(len(lines), bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, q in ((-dx, x0 - xmin), (dx, xmax - x0), (-dy, y0 - ymin), (dy, ymax - y0)):
+            zero = p == 0
+            ok &= ~(zero & (q < 0))
+            r = np.where(zero, 0.0, q / np.where(zero, 1.0, p))
+            neg = (p < 0) & ~zero
+            pos = (p > 0) & ~zero
+            t0 = np.where(neg, np.maximum(t0, r), t0)
+            t1 = np.where(pos, np.minimum(t1, r), t1)
+    ok &= t0 <= t1
+    out = np.empty_like(lines)
+    out[:, 0] = x0 + t0 * dx
+    out[:, 1] = y0 + t0 * dy
+    out[:, 2] = x0 + t1 * dx
+    out[:, 3] = y0 + t1 * dy
+    out[~ok] = np.nan
+    return out, ok & (t1 >= 1.0)
 
 
 def distance_to_segments(point, lines: np.ndarray) -> np.ndarray:

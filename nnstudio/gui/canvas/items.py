@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from nnstudio.core import activations
@@ -69,6 +69,58 @@ def glyph_path(name: str, width: float = 20.0, height: float = 12.0) -> QPainter
     for x, y in zip(xs[1:].tolist(), ys[1:].tolist()):
         path.lineTo(x, y)
     return path
+
+
+_PIXMAPS: dict = {}
+GLYPH_BOX = (26.0, 18.0)
+
+
+def _pixmap(key, w: float, h: float, scale: float, draw) -> QPixmap:
+    """A cached transparent pixmap of w x h scene units rendered at ``scale`` device pixels per
+    unit; ``draw(painter)`` paints it with (0, 0) at the centre. Stroking tiny antialiased
+    curves costs ~50-250 us each in Qt's raster engine; blitting a cached pixmap ~1 us."""
+    pm = _PIXMAPS.get(key)
+    if pm is None:
+        if len(_PIXMAPS) > 4000:
+            _PIXMAPS.clear()
+        pm = QPixmap(max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale)))
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.scale(pm.width() / w, pm.height() / h)
+        p.translate(w / 2, h / 2)
+        draw(p)
+        p.end()
+        _PIXMAPS[key] = pm
+    return pm
+
+
+def _draw_glyph(p: QPainter, name: str, ink: QColor) -> None:
+    faint = QColor(ink)
+    faint.setAlpha(60)
+    p.setPen(QPen(faint, 0.8))
+    p.drawLine(QPointF(-11, 0), QPointF(11, 0))
+    p.setPen(QPen(ink, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawPath(glyph_path(name))
+
+
+def _draw_input_arrow(p: QPainter, ink: QColor) -> None:
+    p.setPen(QPen(ink, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    p.drawLine(QPointF(-9, 0), QPointF(8, 0))
+    p.drawLine(QPointF(8, 0), QPointF(3, -4))
+    p.drawLine(QPointF(8, 0), QPointF(3, 4))
+
+
+def _draw_shadow(p: QPainter, role: str) -> None:
+    p.setPen(Qt.PenStyle.NoPen)
+    for grow, dy, alpha in ((2.5, 3.0, 10), (1.2, 2.2, 16), (0.0, 1.4, 24)):
+        p.setBrush(QColor(20, 30, 50, alpha))
+        r = RADIUS + grow
+        if role == "input":
+            p.drawRoundedRect(QRectF(-r + 0.5, -r + dy, 2 * r, 2 * r), 8 + grow, 8 + grow)
+        else:
+            p.drawEllipse(QPointF(0.5, dy), r, r)
 
 
 def elide(text: str, n: int = MAX_LABEL_CHARS) -> str:
@@ -180,21 +232,24 @@ class NeuronItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         exporting = self._scene.exporting
-        selected = self.isSelected() and not exporting
-        if lod < 0.3:  # far away: a plain dot in its activation colour
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-            painter.setPen(QPen(style.SELECTION if selected else style.NEURON_BORDER, 0))
-            painter.setBrush(self.fill)
-            painter.drawEllipse(QPointF(0, 0), RADIUS, RADIUS)
+        if lod < DOT_LOD and not exporting:   # far away: NeuronDots draws every neuron at once
             return
+        selected = self.isSelected() and not exporting
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         body = self.body_path()
-        if lod >= 0.5:  # soft shadow: two offset translucent layers
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(20, 30, 50, 18))
-            painter.drawPath(body.translated(0.5, 3.0))
-            painter.setBrush(QColor(20, 30, 50, 26))
-            painter.drawPath(body.translated(0.5, 1.5))
+        # pixmaps (cached per device scale) for the static decorations on screen; vector
+        # drawing in exports, so SVG stays crisp
+        scale = lod * painter.device().devicePixelRatioF()
+        cached = not exporting and scale <= 8.0
+        qscale = round(scale, 2)
+        if lod >= 0.5:  # soft shadow
+            if cached:
+                d = 2 * RADIUS + 12
+                pm = _pixmap(("shadow", self.role == "input", qscale), d, d, qscale,
+                             lambda p, role=self.role: _draw_shadow(p, role))
+                painter.drawPixmap(QRectF(-d / 2, -d / 2, d, d), pm, QRectF(pm.rect()))
+            else:
+                _draw_shadow(painter, self.role)
         if selected:  # a soft blue glow and a crisp ring, unlike any role border
             glow = QColor(style.POSITIVE)
             glow.setAlpha(55)
@@ -212,40 +267,45 @@ class NeuronItem(QGraphicsItem):
         painter.setBrush(QBrush(self.fill))
         if self.role == "output":
             painter.setPen(QPen(border, 3.2))
-            painter.drawPath(body)
+            painter.drawEllipse(QPointF(0, 0), RADIUS, RADIUS)
             painter.setPen(QPen(border, 1.0))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(self.body_path(-5.0))
+            painter.drawEllipse(QPointF(0, 0), RADIUS - 5, RADIUS - 5)
+        elif self.role == "input":
+            painter.setPen(QPen(border, 1.6))
+            painter.drawRoundedRect(QRectF(-RADIUS, -RADIUS, 2 * RADIUS, 2 * RADIUS), 8, 8)
         else:
             painter.setPen(QPen(border, 1.6))
-            painter.drawPath(body)
+            painter.drawEllipse(QPointF(0, 0), RADIUS, RADIUS)
         ink = style.text_color_on(self.fill)
         if lod >= 0.45:
             show_value = self._scene.show_values and self.value is not None
             gy = -5.5 if show_value else 0.0
-            if self.role != "input" or self.activation != "identity":
-                faint = QColor(ink)
-                faint.setAlpha(60)
-                painter.setPen(QPen(faint, 0.8))
-                painter.drawLine(QPointF(-11, gy), QPointF(11, gy))
-                painter.setPen(QPen(ink, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                                    Qt.PenJoinStyle.RoundJoin))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawPath(glyph_path(self.activation).translated(0, gy))
-            else:  # input: an arrow "in"
-                painter.setPen(QPen(ink, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-                painter.drawLine(QPointF(-9, gy), QPointF(8, gy))
-                painter.drawLine(QPointF(8, gy), QPointF(3, gy - 4))
-                painter.drawLine(QPointF(8, gy), QPointF(3, gy + 4))
+            is_arrow = self.role == "input" and self.activation == "identity"
+            if cached:
+                gw, gh = GLYPH_BOX
+                key = ("arrow" if is_arrow else self.activation, ink.rgb(), qscale)
+                draw = (lambda p, ink=ink: _draw_input_arrow(p, ink)) if is_arrow else \
+                    (lambda p, name=self.activation, ink=ink: _draw_glyph(p, name, ink))
+                pm = _pixmap(key, gw, gh, qscale, draw)
+                painter.drawPixmap(QRectF(-gw / 2, gy - gh / 2, gw, gh), pm, QRectF(pm.rect()))
+            else:
+                painter.save()
+                painter.translate(0, gy)
+                if is_arrow:
+                    _draw_input_arrow(painter, ink)
+                else:
+                    _draw_glyph(painter, self.activation, ink)
+                painter.restore()
             if show_value:
                 painter.setFont(value_font())
                 painter.setPen(ink)
                 painter.drawText(QRectF(-RADIUS, 1, 2 * RADIUS, 14),
-                                 int(Qt.AlignmentFlag.AlignCenter), style.format_value(self.value))
+                                 style.ALIGN_CENTER, style.format_value(self.value))
             # label under the neuron
             painter.setFont(label_font())
             painter.setPen(style.TEXT)
-            painter.drawText(self._label_rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop),
+            painter.drawText(self._label_rect, style.ALIGN_HCENTER_TOP,
                              self._label_text)
         if lod >= 0.4:  # output port
             c = self.port_center()
@@ -257,3 +317,80 @@ class NeuronItem(QGraphicsItem):
                 painter.setPen(QPen(style.MUTED_TEXT, 1.2))
                 painter.setBrush(style.PANEL)
                 painter.drawEllipse(c, PORT_RADIUS - 1.0, PORT_RADIUS - 1.0)
+
+
+DOT_LOD = 0.3     # below this zoom neurons are drawn as dots by NeuronDots, in a few calls
+DOT_SHADES = 24   # colour buckets for the dots
+
+
+class NeuronDots(QGraphicsItem):
+    """All neurons as coloured dots when zoomed far out (1,000 neurons in a few draw calls,
+    instead of 1,000 item paints). Positions and colours come from the scene's arrays."""
+
+    def __init__(self, scene):
+        super().__init__()
+        self._scene = scene
+        self.setZValue(11)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._rect = QRectF()
+        self._pens: dict = {}
+
+    def set_positions(self, pos: np.ndarray) -> None:
+        if len(pos):
+            lo, hi = pos.min(axis=0) - RADIUS - 4, pos.max(axis=0) + RADIUS + 4
+            rect = QRectF(QPointF(lo[0], lo[1]), QPointF(hi[0], hi[1]))
+        else:
+            rect = QRectF()
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        sc = self._scene
+        pos = sc._pos
+        if lod >= DOT_LOD or not len(pos) or sc.exporting:
+            return
+        from shiboken6 import wrapInstance
+        from PySide6.QtCore import QPointF as _P
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        size = max(2.0, 2 * RADIUS * lod)
+        shade = sc._fill_shade   # per neuron: 0..DOT_SHADES-1, or -1 for "no value"
+        order = np.argsort(shade, kind="stable")
+        pts = np.ascontiguousarray(pos[order])
+        sh = shade[order]
+        uniq, starts, counts = np.unique(sh, return_index=True, return_counts=True)
+        border = QPen(style.NEURON_BORDER, size + 1.5)
+        border.setCosmetic(True)
+        border.setCapStyle(Qt.PenCapStyle.SquareCap)
+        painter.setPen(border)
+        painter.drawPoints(wrapInstance(pts.ctypes.data, _P), len(pts))
+        for s, start, count in zip(uniq.tolist(), starts.tolist(), counts.tolist()):
+            pen = self._pens.get((s, size))
+            if pen is None:
+                if s < 0:
+                    color = style.NEUTRAL_FILL
+                else:
+                    k = round(s / (DOT_SHADES - 1) * (len(style.DIVERGING_LUT) - 1))
+                    color = QColor(*[int(v) for v in style.DIVERGING_LUT[k]])
+                pen = QPen(color, size)
+                pen.setCosmetic(True)
+                pen.setCapStyle(Qt.PenCapStyle.SquareCap)
+                if len(self._pens) > 500:
+                    self._pens.clear()
+                self._pens[(s, size)] = pen
+            painter.setPen(pen)
+            painter.drawPoints(wrapInstance(pts.ctypes.data + start * 16, _P), count)
+        sel = [sc._nindex[i] for i in sc.document.selection if i in sc._nindex]
+        if sel:
+            ring = QPen(style.POSITIVE, 2.0)
+            ring.setCosmetic(True)
+            painter.setPen(ring)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            r = (size / 2 + 3) / max(lod, 1e-6)
+            for i in sel[:2000]:
+                painter.drawEllipse(QPointF(*pos[i]), r, r)

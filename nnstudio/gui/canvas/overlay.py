@@ -152,7 +152,7 @@ class OverlayItem(QGraphicsItem):
         self.update()
 
     def _badge_rect(self, fm: QFontMetricsF, text: str) -> QRectF:
-        br = fm.boundingRect(QRectF(0, 0, 400, 200), int(Qt.AlignmentFlag.AlignLeft), text)
+        br = fm.boundingRect(QRectF(0, 0, 400, 200), style.ALIGN_LEFT, text)
         return QRectF(0, 0, br.width() + 2 * BADGE_PAD, br.height() + 2 * BADGE_PAD - 1)
 
     # ------------------------------------------------------------------ painting
@@ -167,10 +167,10 @@ class OverlayItem(QGraphicsItem):
         halo.setAlpha(110)
         r = self._scene.NEURON_RADIUS
         if self._halo_lines:
-            pen = QPen(halo, HALO_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            pen = QPen(halo, HALO_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap)
             painter.setPen(pen)
             painter.drawLines(self._halo_lines)
-            painter.setPen(QPen(style.HIGHLIGHT, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            painter.setPen(QPen(style.HIGHLIGHT, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
             painter.drawLines(self._halo_lines)
         for pos, _role in self._halo_neurons:
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -189,7 +189,7 @@ class OverlayItem(QGraphicsItem):
             painter.drawRoundedRect(br, 4, 4)
             painter.setPen(style.TEXT)
             painter.drawText(br.adjusted(BADGE_PAD, BADGE_PAD - 1, -BADGE_PAD, -BADGE_PAD),
-                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+                             style.ALIGN_LEFT_VCENTER, text)
 
 
 def _arrow_path(start: QPointF, end: QPointF, width: float) -> QPainterPath:

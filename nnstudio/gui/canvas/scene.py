@@ -22,7 +22,7 @@ from nnstudio.gui import style
 
 from . import items as items_mod
 from .connections import ConnectionLayer
-from .items import NeuronItem
+from .items import DOT_SHADES, NeuronDots, NeuronItem
 from .overlay import Overlay, OverlayItem
 
 _STRUCTURAL = {"neuron_added", "neuron_removed", "connection_added", "connection_removed",
@@ -102,6 +102,10 @@ class CanvasScene(QGraphicsScene):
         self._value_index = np.zeros(0, np.intp)
         self.connections = ConnectionLayer(self)
         self.addItem(self.connections)
+        self._fill_shade = np.zeros(0, np.intp)
+        self._dot_mode = False
+        self.dots = NeuronDots(self)
+        self.addItem(self.dots)
         self.overlay_item = OverlayItem(self)
         self.addItem(self.overlay_item)
         self.setSceneRect(QRectF(-SCENE_MARGIN, -SCENE_MARGIN, 2 * SCENE_MARGIN, 2 * SCENE_MARGIN))
@@ -133,6 +137,16 @@ class CanvasScene(QGraphicsScene):
         for v in self.views():
             v.resetCachedContent()
             v.viewport().update()
+
+    def set_dot_mode(self, on: bool) -> None:
+        """Far zoomed out, NeuronDots draws every neuron; the neuron items then declare no
+        contents so Qt does not even call their paint(). Called by the view before painting."""
+        on = bool(on)
+        if on == self._dot_mode:
+            return
+        self._dot_mode = on
+        for item in self.item_for_node.values():
+            item.setFlag(NeuronItem.GraphicsItemFlag.ItemHasNoContents, on)
 
     def snap(self, p: QPointF) -> QPointF:
         if not self.snap_to_grid:
@@ -192,6 +206,8 @@ class CanvasScene(QGraphicsScene):
                 item = self.item_for_node.get(nid)
                 if item is None:
                     item = NeuronItem(self, nid)
+                    if self._dot_mode:
+                        item.setFlag(NeuronItem.GraphicsItemFlag.ItemHasNoContents, True)
                     self.item_for_node[nid] = item
                     self.node_for_item[item] = nid
                     self.addItem(item)
@@ -199,6 +215,7 @@ class CanvasScene(QGraphicsScene):
             self._nids = list(net.neurons)
             self._nindex = {nid: i for i, nid in enumerate(self._nids)}
             self._radii = np.full(len(self._nids), self.NEURON_RADIUS)
+            self._fill_shade = np.full(len(self._nids), -1, np.intp)
         self._pos = np.array([(n.x, n.y) for n in net.neurons.values()],
                              dtype=np.float64).reshape(-1, 2)
         if structure:
@@ -213,6 +230,7 @@ class CanvasScene(QGraphicsScene):
             self._apply_selection(self.document.selection)
         else:
             self.connections.set_positions(self._pos, self._radii)
+        self.dots.set_positions(self._pos)
         self._grow_scene_rect()
         self.overlay_item.rebuild()
         if structure:
@@ -237,6 +255,8 @@ class CanvasScene(QGraphicsScene):
         if ev is None or not items:
             for item in items:
                 item.set_value(None, style.NEUTRAL_FILL)
+            self._fill_shade = np.full(len(self._nids), -1, np.intp)
+            self.dots.update()
             return
         eng = doc.engine()
         key = (eng.structure_version, id(eng), tuple(self._nids) if len(self._nids) < 64 else len(self._nids))
@@ -248,6 +268,9 @@ class CanvasScene(QGraphicsScene):
         idx = self._value_index
         vals = np.where(idx >= 0, row[np.maximum(idx, 0)], np.nan)
         colors = style.diverging_colors(vals)
+        shade = np.rint((style.squash(vals) + 1) / 2 * (DOT_SHADES - 1)).astype(np.intp)
+        self._fill_shade = np.where(idx >= 0, shade, -1)
+        self.dots.update()
         for nid, v, c, ok in zip(self._nids, vals.tolist(), colors, (idx >= 0).tolist()):
             item = self.item_for_node.get(nid)
             if item is not None:
@@ -268,6 +291,7 @@ class CanvasScene(QGraphicsScene):
             if i is not None:
                 self._pos[i] = (p.x(), p.y())
         self.connections.set_positions(self._pos, self._radii)
+        self.dots.set_positions(self._pos)
         if self.overlay is not None:
             self.overlay_item.rebuild()
 
@@ -320,9 +344,23 @@ class CanvasScene(QGraphicsScene):
         return self.connections.line(cid)
 
     def neuron_at(self, pos: QPointF) -> NeuronItem | None:
-        for item in self.items(pos, Qt.ItemSelectionMode.IntersectsItemShape,
-                               Qt.SortOrder.DescendingOrder):
-            if isinstance(item, NeuronItem):
+        """The neuron whose body or output port is under ``pos`` (vectorised over centres;
+        the nearest wins where two overlap)."""
+        if self._pending_structure or self._pending_geometry:
+            self.flush()
+        if not len(self._pos):
+            return None
+        d = self._pos - (pos.x(), pos.y())
+        r = self.NEURON_RADIUS
+        body = np.maximum(np.abs(d[:, 0]), np.abs(d[:, 1])) <= r + 1  # square bound first
+        port = np.hypot(d[:, 0] + (r + 1.0), d[:, 1]) <= items_mod.PORT_RADIUS + 4.0
+        cand = np.flatnonzero(body | port)
+        if not cand.size:
+            return None
+        for i in cand[np.argsort(np.hypot(d[cand, 0], d[cand, 1]))].tolist():
+            item = self.item_for_node.get(self._nids[i])
+            if item is not None and (item.body_path(1.0).contains(item.mapFromScene(pos))
+                                     or item.port_contains(pos)):
                 return item
         return None
 

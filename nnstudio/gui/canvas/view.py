@@ -19,7 +19,7 @@ from nnstudio.core.network import NetworkError
 from nnstudio.gui import style
 
 from . import interactions as modes
-from .items import NeuronItem, RADIUS
+from .items import DOT_LOD, NeuronItem, RADIUS
 from .palette import ACTIVATION_MIME, ROLE_MIME
 from .scene import CanvasScene
 
@@ -553,6 +553,12 @@ class CanvasView(QGraphicsView):
         return None
 
     # ------------------------------------------------------------------ painting
+    def paintEvent(self, event) -> None:
+        t = self.transform()
+        lod = (abs(t.m11() * t.m22() - t.m12() * t.m21())) ** 0.5
+        self._scene.set_dot_mode(lod < DOT_LOD)
+        super().paintEvent(event)
+
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, style.BACKGROUND)
         if not self._scene.show_grid:
@@ -590,7 +596,7 @@ class CanvasView(QGraphicsView):
         if not self.document.network.neurons:
             painter.setFont(style.ui_font(11))
             painter.setPen(style.MUTED_TEXT)
-            painter.drawText(vp, int(Qt.AlignmentFlag.AlignCenter),
+            painter.drawText(vp, style.ALIGN_CENTER,
                              "Drag an input, hidden or output neuron from the palette to start.\n"
                              "Then drag from a neuron's right-hand port to another neuron to connect them.")
         elif layer.shown_fraction < 0.999 and layer.visible_count:
@@ -613,7 +619,7 @@ class CanvasView(QGraphicsView):
         painter.setBrush(bg)
         painter.drawRoundedRect(r, 5, 5)
         painter.setPen(style.MUTED_TEXT)
-        painter.drawText(r, int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.drawText(r, style.ALIGN_CENTER, text)
 
     def _legend(self, painter: QPainter, vp: QRect) -> None:
         w, h = 212, 50
@@ -645,11 +651,11 @@ class CanvasView(QGraphicsView):
         painter.drawRoundedRect(bar, 3, 3)
         painter.setPen(style.MUTED_TEXT)
         painter.drawText(QRectF(bar.left(), bar.bottom() + 1, bar.width(), 12),
-                         int(Qt.AlignmentFlag.AlignLeft), "a < 0")
+                         style.ALIGN_LEFT, "a < 0")
         painter.drawText(QRectF(bar.left(), bar.bottom() + 1, bar.width(), 12),
-                         int(Qt.AlignmentFlag.AlignHCenter), "activation a (sample)")
+                         style.ALIGN_HCENTER, "activation a (sample)")
         painter.drawText(QRectF(bar.left(), bar.bottom() + 1, bar.width(), 12),
-                         int(Qt.AlignmentFlag.AlignRight), "a > 0")
+                         style.ALIGN_RIGHT, "a > 0")
 
     # ------------------------------------------------------------------ export
     def export_image(self, path, scale: float = 2.0) -> Path:
@@ -667,6 +673,8 @@ class CanvasView(QGraphicsView):
         src = src.adjusted(-24, -24, 24, 24)
         w, h = max(1, int(round(src.width()))), max(1, int(round(src.height())))
         scene.exporting = True
+        dot_mode = scene._dot_mode
+        scene.set_dot_mode(False)   # every neuron paints itself in full in an export
         hover = scene.connections.hover
         scene.connections.hover = None
         try:
@@ -700,6 +708,7 @@ class CanvasView(QGraphicsView):
                     raise ValueError(f"cannot write {path}")
         finally:
             scene.exporting = False
+            scene.set_dot_mode(dot_mode)
             scene.connections.hover = hover
         return path
 
