@@ -23,6 +23,7 @@ from nnstudio.gui import commands as cmd
 
 COLUMN_TOLERANCE = 40.0   # neurons closer than this in x count as one column (connect_fully)
 
+
 def _project_module():
     from nnstudio.core import project
     return project

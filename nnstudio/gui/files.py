@@ -3,7 +3,9 @@
 A file that fails to load shows the loader's one-line message and leaves the open document as
 it was. Unsaved work is written every 30 s to a recovery file in the settings folder
 (:func:`nnstudio.gui.settings.settings_dir`); a clean save or quit removes it, so a recovery file
-found at start-up means the last session did not end cleanly, and the user is offered it back.
+found at start-up whose process is gone means that session did not end cleanly, and the user
+is offered it back. Each process writes its own pair of files (``recovery-PID.nnproj`` and
+``.json``), so two open windows never overwrite each other's autosave.
 
 Every dialog goes through a small module-level function (``ask_*``/``show_error``) so that tests
 can replace it and no modal dialog ever blocks them.
@@ -222,51 +224,58 @@ class FileController(QObject):
             return False
         return True
 
-    def remove_recovery(self) -> None:
-        for p in (self.settings.recovery_path, self.settings.recovery_info_path):
+    def remove_recovery(self, pid: int | None = None) -> None:
+        """Remove this session's recovery files (or those of session ``pid``)."""
+        for p in self.settings.recovery_paths(pid):
             try:
                 p.unlink()
-            except FileNotFoundError:
-                pass
             except OSError:
                 pass
 
     def pending_recovery(self) -> dict | None:
-        """The recovery info of a session that did not end cleanly, or None (no file, or the
-        session that wrote it is still running)."""
-        rp, ip = self.settings.recovery_path, self.settings.recovery_info_path
-        if not rp.exists():
-            return None
-        try:
-            info = json.loads(ip.read_text("utf-8"))
-            if not isinstance(info, dict):
+        """The newest recovery left by a session that did not end cleanly (its process is
+        gone), or None. The returned info has the writer's ``pid``."""
+        found = []
+        for pid in self.settings.recovery_pids():
+            if pid != os.getpid() and _pid_alive(pid):
+                continue  # another NN Studio that is still running
+            proj_path, info_path = self.settings.recovery_paths(pid)
+            try:
+                info = json.loads(info_path.read_text("utf-8"))
+                if not isinstance(info, dict):
+                    info = {}
+            except (OSError, ValueError):
                 info = {}
-        except (OSError, ValueError):
-            info = {}
-        pid = info.get("pid")
-        if isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid):
+            info["pid"] = pid
+            try:
+                info.setdefault("saved_at", proj_path.stat().st_mtime)
+            except OSError:
+                continue
+            found.append(info)
+        if not found:
             return None
-        return info
+        return max(found, key=lambda i: i.get("saved_at") or 0)
 
     def offer_recovery(self) -> bool:
         """If a crashed session left unsaved work, ask Recover/Discard; True if recovered."""
         info = self.pending_recovery()
         if info is None:
             return False
+        pid = info["pid"]
         recover = ask_recover(self.window, info)
         if not recover:
-            self.remove_recovery()
+            self.remove_recovery(pid)
             self.doc.message("Discarded the autosaved work", 4000)
             return False
         from nnstudio.core.project import ProjectError, loads
         try:
-            proj = loads(self.settings.recovery_path.read_bytes())
+            proj = loads(self.settings.recovery_paths(pid)[0].read_bytes())
         except (ProjectError, OSError) as e:
             self._error("Cannot recover", f"The autosaved work cannot be read:\n\n{e}")
-            self.remove_recovery()
+            self.remove_recovery(pid)
             return False
         orig = info.get("path")
         self.doc.replace_project(proj, Path(orig) if orig else None, clean=False)
-        self.remove_recovery()
+        self.remove_recovery(pid)
         self.doc.message("Recovered the autosaved work; save it to keep it", 8000)
         return True

@@ -83,11 +83,25 @@ class Settings:
     def mark_started(self) -> None:
         self.q.setValue("app/started_before", True)
 
-    # the recovery file
+    # the recovery files: one pair per running process, so two windows never overwrite
+    # each other's autosave
+    def recovery_paths(self, pid: int | None = None) -> tuple[Path, Path]:
+        pid = os.getpid() if pid is None else pid
+        return self.dir / f"recovery-{pid}.nnproj", self.dir / f"recovery-{pid}.json"
+
     @property
     def recovery_path(self) -> Path:
-        return self.dir / "recovery.nnproj"
+        return self.recovery_paths()[0]
 
     @property
     def recovery_info_path(self) -> Path:
-        return self.dir / "recovery.json"
+        return self.recovery_paths()[1]
+
+    def recovery_pids(self) -> list[int]:
+        out = []
+        for p in self.dir.glob("recovery-*.nnproj"):
+            try:
+                out.append(int(p.stem.split("-", 1)[1]))
+            except ValueError:
+                continue
+        return out

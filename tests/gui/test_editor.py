@@ -578,3 +578,25 @@ def test_shortcut_list_covers_menu_actions(qtbot, window):
         assert want in commands
     keys = [r[2] for r in rows if r[0] != "Canvas" and r[0] != "Inspector"]
     assert len(keys) == len(set(keys)), "two commands share a shortcut"
+
+
+def test_recovery_from_another_dead_process_and_not_from_a_live_one(qtbot, settings_dir, dialogs,
+                                                                    xor_path, monkeypatch):
+    win, _ = create_window(str(xor_path))
+    qtbot.addWidget(win)
+    settings = Settings()
+    text = core_project.dumps(core_project.load(paths.SAMPLES / "perceptron-and.nnproj"))
+    dead, live = 2_000_000_001, 2_000_000_002   # above any real pid
+    for pid in (dead, live):
+        proj_path, info_path = settings.recovery_paths(pid)
+        proj_path.write_text(text)
+        info_path.write_text(json.dumps({"path": None, "name": "AND", "saved_at": pid}))
+    monkeypatch.setattr(files, "_pid_alive", lambda pid: pid == live)
+    info = win.files.pending_recovery()
+    assert info["pid"] == dead
+    assert win.files.offer_recovery()
+    assert core_project.dumps(win.document.project) == text
+    assert not settings.recovery_paths(dead)[0].exists()
+    assert settings.recovery_paths(live)[0].exists()  # the live session keeps its file
+    assert win.files.pending_recovery() is None
+    win.document._extra_dirty = False
