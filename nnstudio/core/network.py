@@ -153,6 +153,7 @@ class Network:
         self.structure_version = 0
         self.param_version = 0
         self._depth_cache: tuple[int, dict[str, int]] | None = None
+        self._id_hint: dict[str, int] = {}
 
     # ------------------------------------------------------------------ notification
     def subscribe(self, listener: Listener) -> None:
@@ -296,10 +297,20 @@ class Network:
 
     # ------------------------------------------------------------------ id helpers
     def new_id(self, prefix: str) -> str:
-        i = 1
+        """The smallest unused id ``prefix<i>`` (i >= 1). A per-prefix hint remembers that
+        ``prefix1 .. prefix<hint-1>`` are taken, so building a network of n connections stays
+        linear instead of quadratic; removing an id lowers the hint again."""
+        i = self._id_hint.get(prefix, 1)
         while f"{prefix}{i}" in self:
             i += 1
+        self._id_hint[prefix] = i
         return f"{prefix}{i}"
+
+    def _forget_id(self, item_id: str) -> None:
+        for prefix, hint in self._id_hint.items():
+            rest = item_id[len(prefix):]
+            if item_id.startswith(prefix) and rest.isdigit():
+                self._id_hint[prefix] = min(hint, max(1, int(rest)))
 
     def _check_new_id(self, item_id: str) -> None:
         if not isinstance(item_id, str) or not _ID_RE.match(item_id):
@@ -408,6 +419,7 @@ class Network:
         self._out[c.source].remove(cid)
         del self._pair[(c.source, c.target)]
         self.store.release(c.slot)
+        self._forget_id(cid)
         self._emit("connection_removed", (cid,))
         return d
 
@@ -419,6 +431,7 @@ class Network:
         del self.neurons[nid]
         del self._in[nid], self._out[nid]
         self.store.release(n.slot)
+        self._forget_id(nid)
         self._emit("neuron_removed", (nid,))
         return d, conns
 
