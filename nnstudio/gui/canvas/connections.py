@@ -219,6 +219,12 @@ class ConnectionLayer(QGraphicsItem):
             self._keys_key = k
         return self._keys
 
+    def _width_factor(self, lod: float) -> np.ndarray:
+        """Per bucket key: relative raster cost of a pixel of line length (wider = dearer)."""
+        levels = np.arange(4 * LEVELS) // 4
+        w = (MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * (levels + 0.5) / LEVELS) * lod
+        return np.maximum(1.0, w / 1.5)
+
     def bucket_key(self, cid: str) -> int:
         return int(self.keys()[self.index[cid]])
 
@@ -305,14 +311,17 @@ class ConnectionLayer(QGraphicsItem):
             return
         exporting = self._scene.exporting
         # level of detail: within the pixel budget, draw the strongest levels first
-        if total > PIXEL_BUDGET and not exporting:
-            per_key = np.bincount(kv, weights=dev_len, minlength=4 * LEVELS)
+        # (cost of a line ~ its device length x its drawn width)
+        width_factor = self._width_factor(lod)
+        if total * width_factor[0] > PIXEL_BUDGET and not exporting:
+            per_key = np.bincount(kv, weights=dev_len, minlength=4 * LEVELS) * width_factor
             from_top = np.cumsum(per_key[::-1])
             j = int(np.searchsorted(from_top, PIXEL_BUDGET, side="right"))
             kcut = len(per_key) - 1 - j          # the key that only partly fits
             left = PIXEL_BUDGET - (from_top[j - 1] if j > 0 else 0.0)
             part = np.flatnonzero(kv == kcut) if kcut >= 0 else np.zeros(0, np.intp)
-            m = int(np.searchsorted(np.cumsum(dev_len[part]), left, side="right")) if part.size else 0
+            m = int(np.searchsorted(np.cumsum(dev_len[part]) * width_factor[max(kcut, 0)], left,
+                                    side="right")) if part.size else 0
             sel = np.concatenate([np.flatnonzero(kv > kcut), part[:m]])
             total = float(dev_len[sel].sum())
         else:

@@ -82,7 +82,7 @@ class CanvasScene(QGraphicsScene):
     def __init__(self, document, parent=None):
         super().__init__(parent)
         self.document = document
-        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.item_for_node: dict[str, NeuronItem] = {}
         self.node_for_item: dict[NeuronItem, str] = {}
         self._nids: list[str] = []
