@@ -436,38 +436,25 @@ class BackpropPanel(QWidget):
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
         self.setStyleSheet(
-            "#BackpropPanel QPushButton { padding: 4px 10px; }"
+            "#BackpropPanel QPushButton { padding: 3px 9px; }"
             "#BackpropPanel QPushButton:checked { background: #1F2430; color: white; }"
         )
-        base = style.ui_font(11.0)
-        self.setFont(base)
+        self.setFont(style.ui_font(11.0))
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(8, 6, 8, 6)
-        outer.setSpacing(6)
+        outer.setContentsMargins(8, 4, 8, 4)
+        outer.setSpacing(4)
+        sp = self.style().standardIcon
+        P = QStyle.StandardPixmap
+        self._icons = {"play": sp(P.SP_MediaPlay), "pause": sp(P.SP_MediaPause)}
 
-        # row 1: mode, sample, iteration
+        # row 1: the mode, the transport, the speed
         row = QHBoxLayout()
         self.mode_button = _button("Step through", "Start or leave the step-through mode "
                                    "(the canvas shows each step; leaving keeps the updates as "
                                    "one undo step)", self._toggle_mode, checkable=True)
         self.mode_button.setFont(style.ui_font(11.0, bold=True))
         row.addWidget(self.mode_button)
-        row.addSpacing(8)
-        row.addWidget(QLabel("Sample:"))
-        self.sample_combo = QComboBox()
-        self.sample_combo.setToolTip("Walk through one sample, or the whole batch (gradients "
-                                     "summed over all samples, as gradient descent does)")
-        self.sample_combo.setMinimumContentsLength(14)
-        self.sample_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.sample_combo.currentIndexChanged.connect(self._sample_chosen)
-        row.addWidget(self.sample_combo, 1)
-        outer.addLayout(row)
-
-        # row 2: transport and phases
-        row = QHBoxLayout()
-        sp = self.style().standardIcon
-        P = QStyle.StandardPixmap
-        self._icons = {"play": sp(P.SP_MediaPlay), "pause": sp(P.SP_MediaPause)}
+        row.addSpacing(6)
         self.restart_button = _button("", "Back to the first step", self.player.restart)
         self.restart_button.setIcon(sp(P.SP_MediaSkipBackward))
         self.prev_button = _button("Previous", "Previous step (\u2190)", self.player.previous)
@@ -488,21 +475,6 @@ class BackpropPanel(QWidget):
                   self.end_button, self.iter_button):
             row.addWidget(b)
         row.addStretch(1)
-        outer.addLayout(row)
-
-        row = QHBoxLayout()
-        self.phase_group = QButtonGroup(self)
-        self.phase_group.setExclusive(True)
-        self.phase_buttons: dict[str, QPushButton] = {}
-        for phase in tr_mod.PHASES:
-            b = _button(tr_mod.PHASE_TITLES[phase], f"Jump to the start of the "
-                        f"{tr_mod.PHASE_TITLES[phase].lower()}",
-                        lambda _=False, ph=phase: self.player.jump(ph), checkable=True)
-            b.setStyleSheet(f"QPushButton {{ border-bottom: 4px solid {PHASE_COLORS[phase]}; }}")
-            self.phase_group.addButton(b)
-            self.phase_buttons[phase] = b
-            row.addWidget(b)
-        row.addStretch(1)
         row.addWidget(QLabel("Speed"))
         self.speed_slider = QSlider(Qt.Orientation.Horizontal)
         self.speed_slider.setRange(1, 20)       # half-steps per second: 0.5 .. 10 steps/s
@@ -516,14 +488,42 @@ class BackpropPanel(QWidget):
         row.addWidget(self.speed_label)
         outer.addLayout(row)
 
-        # main area: the current step (left) and the list / gradient check (right)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        left = QWidget()
-        lv = QVBoxLayout(left)
+        # row 2: phase jumps and the sample
+        row = QHBoxLayout()
+        self.phase_group = QButtonGroup(self)
+        self.phase_group.setExclusive(True)
+        self.phase_buttons: dict[str, QPushButton] = {}
+        for phase in tr_mod.PHASES:
+            b = _button(tr_mod.PHASE_TITLES[phase], f"Jump to the start of the "
+                        f"{tr_mod.PHASE_TITLES[phase].lower()}",
+                        lambda _=False, ph=phase: self.player.jump(ph), checkable=True)
+            b.setStyleSheet(f"QPushButton {{ border-bottom: 4px solid {PHASE_COLORS[phase]}; }}")
+            self.phase_group.addButton(b)
+            self.phase_buttons[phase] = b
+            row.addWidget(b)
+        row.addSpacing(12)
+        row.addWidget(QLabel("Sample:"))
+        self.sample_combo = QComboBox()
+        self.sample_combo.setToolTip("Walk through one sample, or the whole batch (gradients "
+                                     "summed over all samples, as gradient descent does)")
+        self.sample_combo.setMinimumContentsLength(14)
+        self.sample_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.sample_combo.currentIndexChanged.connect(self._sample_chosen)
+        row.addWidget(self.sample_combo, 1)
+        outer.addLayout(row)
+
+        # the current step: words (left or top) and formula (right or below); the step list
+        # and gradient check beside them. Wide, short docks get three columns.
+        self.main_split = QSplitter(Qt.Orientation.Horizontal)
+        self.text_split = QSplitter(Qt.Orientation.Vertical)
+        words = QWidget()
+        lv = QVBoxLayout(words)
         lv.setContentsMargins(0, 0, 0, 0)
+        lv.setSpacing(2)
         head = QHBoxLayout()
         self.counter_label = QLabel()
-        self.counter_label.setFont(style.ui_font(11.0, bold=True))
+        self.counter_label.setFont(style.ui_font(10.5, bold=True))
         head.addWidget(self.counter_label)
         head.addStretch(1)
         self.iteration_label = QLabel("")
@@ -531,32 +531,38 @@ class BackpropPanel(QWidget):
         head.addWidget(self.iteration_label)
         lv.addLayout(head)
         self.title_label = QLabel()
-        self.title_label.setFont(style.ui_font(16.0, bold=True))
+        self.title_label.setFont(style.ui_font(15.0, bold=True))
         self.title_label.setWordWrap(True)
         lv.addWidget(self.title_label)
         self.explanation_label = QLabel()
-        self.explanation_label.setFont(style.ui_font(13.0))
+        self.explanation_label.setFont(style.ui_font(12.0))
         self.explanation_label.setWordWrap(True)
         self.explanation_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.explanation_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.explanation_label.setSizePolicy(QSizePolicy.Policy.Preferred,
-                                             QSizePolicy.Policy.Minimum)
-        lv.addWidget(self.explanation_label)
+        words_scroll = QScrollArea()
+        words_scroll.setWidget(self.explanation_label)
+        words_scroll.setWidgetResizable(True)
+        words_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        words_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        lv.addWidget(words_scroll, 1)
+        self.text_split.addWidget(words)
         self.formula_label = QLabel()
         self.formula_label.setFont(style.mono_font(16.0))
         self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.formula_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.formula_label.setStyleSheet(
-            f"QLabel {{ background: #FFFFFF; color: {style.TEXT_HEX}; padding: 10px; "
-            f"border: 1px solid #C9CCD3; border-left: 6px solid #1F2430; }}")
+            f"QLabel {{ background: #FFFFFF; color: {style.TEXT_HEX}; padding: 8px; }}")
         scroll = QScrollArea()
         self.formula_scroll = scroll
         scroll.setWidget(self.formula_label)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumHeight(110)
-        lv.addWidget(scroll, 1)
-        split.addWidget(left)
+        scroll.setStyleSheet("QScrollArea { border: 1px solid #C9CCD3; "
+                             "border-left: 6px solid #1F2430; background: #FFFFFF; }")
+        self.text_split.addWidget(scroll)
+        self.text_split.setStretchFactor(0, 2)
+        self.text_split.setStretchFactor(1, 3)
+        self.main_split.addWidget(self.text_split)
 
         self.tabs = QTabWidget()
         self.step_list = QListWidget()
@@ -586,11 +592,18 @@ class BackpropPanel(QWidget):
         gv.addWidget(self.check_table, 1)
         self.tabs.addTab(gc, "Gradient check")
         self.tabs.currentChanged.connect(self._tab_changed)
-        split.addWidget(self.tabs)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        outer.addWidget(split, 1)
+        self.main_split.addWidget(self.tabs)
+        self.main_split.setStretchFactor(0, 3)
+        self.main_split.setStretchFactor(1, 1)
+        outer.addWidget(self.main_split, 1)
+        self._wide = None
+        scroll.viewport().installEventFilter(self)
         self._speed_changed(self.speed_slider.value())
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.Resize and obj is self.formula_scroll.viewport():
+            self._fit_formula()
+        return False
 
     # ------------------------------------------------------------------ formula size
     FORMULA_PT = (16.0, 10.0)   # largest and smallest point size of the formula
@@ -614,7 +627,25 @@ class BackpropPanel(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
+        self._arrange()
         QTimer.singleShot(0, self._fit_formula)
+
+    def _arrange(self) -> None:
+        """Words beside the formula in a wide, short dock (the bottom of the window); words
+        above the formula otherwise."""
+        w, h = self.width(), self.height()
+        wide = w >= 900 and w >= 2.2 * h
+        if wide == self._wide:
+            return
+        self._wide = wide
+        self.text_split.setOrientation(Qt.Orientation.Horizontal if wide
+                                       else Qt.Orientation.Vertical)
+        if wide:
+            self.text_split.setSizes([int(w * 0.30), int(w * 0.50)])
+            self.main_split.setSizes([int(w * 0.80), int(w * 0.20)])
+        else:
+            self.text_split.setSizes([int(h * 0.4), int(h * 0.6)])
+            self.main_split.setSizes([int(w * 0.6), int(w * 0.4)])
 
     # ------------------------------------------------------------------ reactions
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
