@@ -133,7 +133,10 @@ class CanvasScene(QGraphicsScene):
 
     @show_grid.setter
     def show_grid(self, on: bool) -> None:
+        """Showing the grid also snaps drops and moves to it (the canvas menu's "Snap to
+        Grid" toggles snapping on its own)."""
         self._show_grid = bool(on)
+        self.snap_to_grid = self._show_grid
         for v in self.views():
             v.resetCachedContent()
             v.viewport().update()
