@@ -75,6 +75,12 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
+        # Clipboard, delete and select-all keys act on the canvas only, so that Delete or
+        # Ctrl+C in the dataset table or a text field never removes or copies neurons.
+        for key in ("cut", "copy", "paste", "duplicate", "delete", "select_all"):
+            a = self.actions[key]
+            a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.canvas_view.addAction(a)
         self._build_docks()
         self._build_status()
         if defer_parts:

@@ -600,3 +600,20 @@ def test_recovery_from_another_dead_process_and_not_from_a_live_one(qtbot, setti
     assert settings.recovery_paths(live)[0].exists()  # the live session keeps its file
     assert win.files.pending_recovery() is None
     win.document._extra_dirty = False
+
+
+def test_edit_keys_act_on_the_canvas_not_on_other_panels(qtbot, window):
+    from PySide6.QtWidgets import QTableView
+    doc = window.document
+    window.activateWindow()
+    h = hidden(doc)[0]
+    doc.set_selection([h])
+    table = window.findChildren(QTableView)[0]
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Delete)
+    assert h in doc.network.neurons   # Delete in the dataset table never removes neurons
+    window.canvas_view.setFocus()
+    qtbot.keyClick(window.canvas_view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert doc.undo_stack.undoText().startswith("Paste")
+    qtbot.keyClick(window.canvas_view, Qt.Key.Key_Delete)
+    assert doc.undo_stack.undoText().startswith("Delete")
