@@ -617,3 +617,69 @@ def test_edit_keys_act_on_the_canvas_not_on_other_panels(qtbot, window):
     assert doc.undo_stack.undoText().startswith("Paste")
     qtbot.keyClick(window.canvas_view, Qt.Key.Key_Delete)
     assert doc.undo_stack.undoText().startswith("Delete")
+
+
+def test_leaky_slope_and_label_edits(qtbot, window):
+    doc = window.document
+    h = hidden(doc)[0]
+    doc.set_selection([h])
+    grp = window.inspector.neurons
+    assert not grp.form.isRowVisible(list(grp.editors).index("slope"))
+    grp.editors["activation"].widget.chosen.emit("leaky_relu")
+    qtbot.waitUntil(lambda: grp.form.isRowVisible(list(grp.editors).index("slope")))
+    slope = grp.editors["slope"].widget
+    type_into(qtbot, slope, "20")       # out of range [-10, 10]
+    assert slope.error and doc.network.neurons[h].slope == 0.01
+    type_into(qtbot, slope, "0.2")
+    assert doc.network.neurons[h].slope == 0.2
+    label = grp.editors["label"].widget
+    label.setFocus()
+    label.selectAll()
+    qtbot.keyClicks(label, "hidden one")
+    qtbot.keyClick(label, Qt.Key.Key_Return)
+    assert doc.network.neurons[h].label == "hidden one"
+    for _ in range(3):
+        doc.undo_stack.undo()
+    n = doc.network.neurons[h]
+    assert (n.label, n.activation, n.slope) == (h, "tanh", 0.01)
+
+
+def test_view_toggles_reach_the_scene_and_are_remembered(qtbot, window):
+    scene = window.canvas_view.scene()
+    window.actions["show_values"].setChecked(True)
+    assert scene.show_values
+    window.actions["show_grid"].setChecked(False)
+    assert not scene.show_grid
+    s = Settings()
+    assert s.bool("view/show_values") and not s.bool("view/show_grid", True)
+
+
+def test_recent_files_menu(qtbot, window, xor_path, tmp_path, dialogs):
+    other = tmp_path / "other.nnproj"
+    shutil.copy(paths.SAMPLES / "perceptron-and.nnproj", other)
+    assert window.files.open_path(other)
+    window._fill_recent()
+    data = [a.data() for a in window._recent_menu.actions() if a.data()]
+    assert data[:2] == [str(other.resolve()), str(xor_path.resolve())]
+    other.unlink()
+    assert not window.open_recent(str(other.resolve()))
+    assert dialogs.errors and "no longer exists" in dialogs.errors[-1]
+    assert str(other.resolve()) not in Settings().recent_files()
+
+
+def test_sample_opens_as_untitled_copy_and_save_asks_for_a_name(qtbot, window, dialogs, tmp_path):
+    sample = paths.SAMPLES / "perceptron-and.nnproj"
+    before = sample.read_bytes()
+    window._fill_samples()
+    act = next(a for a in window._samples_menu.actions() if a.data() == str(sample))
+    act.trigger()
+    doc = window.document
+    assert doc.path is None and window.windowTitle().startswith(doc.project.name)
+    doc.set_param(next(iter(doc.network.connections)), 0.123)
+    dialogs.save_path = None            # the user cancels Save As
+    window.actions["save"].trigger()
+    assert doc.is_modified() and sample.read_bytes() == before
+    dialogs.save_path = str(tmp_path / "mine.nnproj")
+    window.actions["save"].trigger()
+    assert doc.path == tmp_path / "mine.nnproj" and not doc.is_modified()
+    assert sample.read_bytes() == before
