@@ -108,6 +108,7 @@ def _nice(text: str) -> str:
     """ASCII formulas from the core tables with true minus signs and multiplication dots."""
     return (text.replace(" - ", f" {MINUS} ").replace("(-", f"({MINUS}").replace("-(", f"{MINUS}(")
             .replace("-y", f"{MINUS}y").replace(" * ", f" {TIMES} ").replace("delta_ij", "\u03b4_ij")
+            .replace(" -", f" {MINUS}").replace("sum_j", f"{SIGMA}_j")
             .replace("^(-z)", f"^({MINUS}z)").replace("^2", "\u00b2")
             .replace("sum ", SIGMA + " "))
 
