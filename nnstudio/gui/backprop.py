@@ -28,8 +28,8 @@ from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QButtonGroup, QComboBox, QFileDialog, QFrame, QHBoxLayout, QHeaderView,
-    QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSizePolicy,
-    QSlider, QSplitter, QStyle, QTableWidget, QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout,
+    QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QScrollArea,
+    QSlider, QSplitter, QStyle, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
     QWidget,
 )
 

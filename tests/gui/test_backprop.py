@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from nnstudio import paths
-from nnstudio.core import project, trace
-from nnstudio.gui.backprop import BackpropPanel, export_walkthrough, install, UNDO_TEXT
+from nnstudio.core import project
+from nnstudio.gui.backprop import BackpropPanel, export_walkthrough, UNDO_TEXT
 from nnstudio.gui.canvas.scene import CanvasScene
 from nnstudio.gui.document import Document
 
