@@ -206,7 +206,8 @@ class MainWindow(QMainWindow):
                   lambda: self.export_canvas("png"), None, ic("image-x-generic", SP.SP_DesktopIcon))
         self._act("export_svg", "Export Canvas as S&VG…", "Save a picture of the canvas (SVG, scalable)",
                   lambda: self.export_canvas("svg"))
-        self._act("quit", "&Quit", "Quit NN Studio", self.close, K.Quit,
+        self._act("quit", "&Quit", "Quit NN Studio", self.close,
+                  QKeySequence(K.Quit).toString() or "Ctrl+Q",
                   ic("application-exit", SP.SP_DialogCloseButton))
 
         undo = self.document.undo_stack.createUndoAction(self, "&Undo")
@@ -692,7 +693,8 @@ class MainWindow(QMainWindow):
             if m is None:
                 continue
             for a in _walk_actions(m):
-                keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts())
+                keys = ", ".join(k for k in (s.toString(QKeySequence.SequenceFormat.NativeText)
+                                             for s in a.shortcuts()) if _readable_key(k))
                 if keys:
                     rows.append((menu_name, a.text().replace("&", ""), keys))
         rows += [
@@ -923,6 +925,22 @@ class MainWindow(QMainWindow):
         self.files.remove_recovery()
         self.settings.sync()
         event.accept()
+
+
+_SUN_KEYS = {"Undo", "Redo", "Copy", "Cut", "Paste", "Find", "Open", "Help", "Menu", "Stop",
+             "Again", "Props", "Front", "Print"}
+
+
+def _readable_key(text: str) -> bool:
+    """Skip the platform's extra bindings that no keyboard in a classroom has (F13–F35, the
+    Sun-style Undo/Copy/Cut/Paste keys) when listing shortcuts."""
+    if not text:
+        return False
+    if text in _SUN_KEYS:
+        return False
+    if text.startswith("F") and text[1:].isdigit() and int(text[1:]) > 12:
+        return False
+    return True
 
 
 def _walk_actions(menu: QMenu):
