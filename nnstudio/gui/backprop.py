@@ -87,7 +87,8 @@ class BackpropPlayer(QObject):
         self._poll.setInterval(250)
         self._poll.timeout.connect(self._check_training)
         self._poll.start()
-        document.networkChanged.connect(self._on_model_changed)
+        self._sig = None
+        document.networkChanged.connect(self._on_network)
         document.settingsChanged.connect(self._on_model_changed)
         document.datasetChanged.connect(self._on_model_changed)
         document.projectReplaced.connect(self._on_project_replaced)
@@ -139,6 +140,7 @@ class BackpropPlayer(QObject):
                 self.sample = None
             self.trace = tr_mod.from_project(doc.project, self.sample)
             self.error = None
+            self._sig = self._signature()
         except (tr_mod.TraceError, ValueError) as e:
             self.trace, self.error = None, str(e)
         self.index = -1
@@ -334,6 +336,18 @@ class BackpropPlayer(QObject):
             self.index = k
 
     # ------------------------------------------------------------------ model changes
+    def _signature(self):
+        """What a walkthrough depends on besides parameter values (positions excluded)."""
+        net = self.document.network
+        return (id(net), net.structure_version,
+                tuple((n.id, n.role, n.label, n.activation, n.slope) for n in net.neurons.values()))
+
+    def _on_network(self, event: str, ids) -> None:
+        if event == "neuron_changed" and not self._applying and self._sig is not None \
+                and self._signature() == self._sig:
+            return          # neurons moved on the canvas: the walkthrough still holds
+        self._on_model_changed()
+
     def _on_model_changed(self, *args) -> None:
         if self._applying:
             return

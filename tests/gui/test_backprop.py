@@ -5,7 +5,7 @@ the gradient-check tab, keyboard and training interplay."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 
 from nnstudio import paths
 from nnstudio.core import project
@@ -163,6 +163,16 @@ def test_stepping_back_before_the_update_leaves_no_undo_step(setup):
 def test_an_external_edit_restarts_the_walkthrough(setup, qtbot):
     doc, scene, panel, p = setup
     p.next()
+    p.go_to(5)
+    # moving neurons on the canvas keeps the walkthrough where it is
+    n = doc.network.neurons["b1"]
+    doc.move_neurons({"b1": (n.x + 40.0, n.y + 10.0)})
+    QCoreApplication.processEvents()      # a pending rebuild (0 ms timer) would run here
+    assert p.index == 5 and not p._stale
+    # renaming a neuron restarts it (its name is in the formulas)
+    doc.set_label("b1", "upper")
+    qtbot.waitUntil(lambda: p.index == -1)
+    assert "upper" in p.trace.steps[1].title
     p.go_to(5)
     doc.set_param("b3", 0.5)
     qtbot.waitUntil(lambda: p.index == -1)
