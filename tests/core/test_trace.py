@@ -345,3 +345,30 @@ def test_worksheet_markdown_and_text():
     assert "```" not in txt and "|" not in txt
     with pytest.raises(trace.TraceError, match="unknown format"):
         trace.worksheet(_project(net, X, Y), None, "html")
+
+
+def test_skip_connection_and_bias_only_neuron():
+    n = Network()
+    n.add_neuron("input", id="x", label="x")
+    n.add_neuron("hidden", id="h", label="h", activation="tanh", bias=0.1)
+    n.add_neuron("hidden", id="c", label="const", activation="sigmoid", bias=0.3)
+    n.add_neuron("output", id="y", label="y", activation="identity", bias=-0.2)
+    n.connect("x", "h", 0.7, id="xh")
+    n.connect("h", "y", -1.1, id="hy")
+    n.connect("x", "y", 0.4, id="xy")     # skips the hidden layer
+    n.connect("c", "y", 0.9, id="cy")
+    X = np.array([[0.5], [-1.0]])
+    Y = np.array([[1.0], [0.0]])
+    tr = trace.build(n, X, Y, loss="mse", learning_rate=0.5)
+    c = step_of(tr, "weighted_sum", neuron="c")
+    assert c.formula.splitlines()[0] == "z = b" and c.connections == ()
+    ys = step_of(tr, "weighted_sum", neuron="y")
+    assert set(ys.connections) == {"hy", "xy", "cy"}
+    # x feeds both h and y: its gradient contributions are summed by the engine, and the
+    # walkthrough's dL/da for h lists y's dL/dz through the weight h → y
+    dh = step_of(tr, "dl_da", neuron="h")
+    assert dh.connections == ("hy",)
+    full = tr.state_at(len(tr.steps) - 1)
+    for i, pid in enumerate(tr.engine.param_ids):
+        assert full.get(pid, "grad") == tr.evaluation.grad[i]
+    assert all(r.ok for r in trace.gradient_check_trace(tr))
