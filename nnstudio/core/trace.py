@@ -30,6 +30,7 @@ Pure NumPy: no Qt.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -526,7 +527,7 @@ class _Builder:
             return f"a = {fname}({self.n(z[s])}) = {self.n(a[s])}{extra}"
         self.add("forward", "activation", f"{self.lbl(nid)}: activation ({act.title})",
                  f"The activation function turns the weighted sum into the neuron's output "
-                 f"(its activation a). {act.note}",
+                 f"(its activation a). {_nice(act.note)}",
                  _nice(act.formula) + "\n" + self.per_sample(line), neurons=[nid],
                  reveals=[(nid, "a", a)], value=a[0] if self.tr.n == 1 else None)
 
@@ -1032,9 +1033,10 @@ def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
     which = (f"sample {tr.sample} (one row of the data)" if tr.sample is not None
              else f"the whole batch ({tr.n} samples)")
     lf = losses_mod.get(tr.loss)
+    intro = (f"One training iteration worked through by hand, on {which}. Every number below "
+             f"is rounded to {tr.digits} significant digits; the computer keeps full precision.")
     out += [
-        f"One training iteration worked through by hand, on {which}. Every number below is "
-        f"rounded to {tr.digits} significant digits; the computer keeps full precision.", "",
+        *( [intro] if md else textwrap.wrap(intro, 94)), "",
         f"- Network: {len(eng.input_ids)} input, {n_hidden} hidden and {len(eng.output_ids)} "
         f"output neuron(s); {len(net.connections)} connection(s); {eng.n_params} parameters "
         f"({n_train} trainable).",
@@ -1090,7 +1092,9 @@ def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
                 out += [f"**Step {counter}. {s.title}.** {s.explanation}", "", "```",
                         s.formula, "```", ""]
             else:
-                out += [f"Step {counter}. {s.title}", f"  {s.explanation}"]
+                out += [f"Step {counter}. {s.title}"]
+                out += textwrap.wrap(s.explanation, 92, initial_indent="  ",
+                                     subsequent_indent="  ")
                 out += [f"    {line}" for line in s.formula.split("\n")]
                 out.append("")
     # summary of gradients and updates
