@@ -55,6 +55,7 @@ class Document(QObject):
         self.sample_index = 0
         self.training_active = False
         self._engine: Engine | None = None
+        self._param_pos: tuple | None = None
         self._evaluation = None
         self._evaluation_error: str | None = None
         self._eval_valid = False
@@ -171,15 +172,33 @@ class Document(QObject):
         s = min(max(self.sample_index, 0), ev.z.shape[0] - 1)
         return float(ev.z[s, i]), float(ev.a[s, i]), float(ev.dl_dz[s, i])
 
+    def param_positions(self) -> dict[str, int]:
+        """pid -> index into the engine's parameter vector (and Evaluation.grad); cached per
+        compiled engine, so looking up many parameters stays fast."""
+        eng = self.engine()
+        if self._param_pos is None or self._param_pos[0] is not eng:
+            self._param_pos = (eng, {p: i for i, p in enumerate(eng.param_ids)})
+        return self._param_pos[1]
+
     def param_gradient(self, pid: str) -> float | None:
         """dL/dp over the whole dataset for a weight or bias, or None."""
         ev = self.evaluation()
         if ev is None or self._engine is None:
             return None
-        try:
-            return float(ev.grad[self._engine.param_index(pid)])
-        except ValueError:
+        i = self.param_positions().get(pid)
+        return None if i is None else float(ev.grad[i])
+
+    def param_gradients(self, pids: list[str]):
+        """dL/dp for many parameters as an array (NaN where there is none), or None."""
+        ev = self.evaluation()
+        if ev is None or self._engine is None:
             return None
+        pos = self.param_positions()
+        idx = np.array([pos.get(p, -1) for p in pids], dtype=np.intp)
+        out = np.full(len(pids), np.nan)
+        ok = idx >= 0
+        out[ok] = ev.grad[idx[ok]]
+        return out
 
     # ------------------------------------------------------------------ selection / sample
     def set_selection(self, ids: Iterable[str]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox, QFormLayout, QFrame, QGroupBox, QLabel, QLineEdit, QScrollArea, QVBoxLayout,
@@ -44,6 +45,8 @@ class Field:
     choices: Callable[[Any, list], list] | None = None
     single_only: bool = False
     options: dict = field(default_factory=dict)
+    # optional vectorised read for many items: (doc, ids, group) -> value or MIXED
+    get_many: Callable[[Any, list, Any], Any] | None = None
 
 
 def _n(doc, nid):
@@ -89,6 +92,30 @@ def _set_locked(doc, ids, locked, merge):
     doc.set_trainable(ids, not locked)
 
 
+def _shared(values) -> Any:
+    """The one value all items share, or MIXED."""
+    values = np.asarray(values)
+    if values.size == 0:
+        return None
+    first = values[0]
+    if values.dtype.kind == "f" and np.isnan(first):
+        return None if np.all(np.isnan(values)) else MIXED
+    return first.item() if np.all(values == first) else MIXED
+
+
+def _many_params(doc, ids, group):
+    return _shared(doc.network.store.values[group.slots()])
+
+
+def _many_locked(doc, ids, group):
+    return _shared(~doc.network.store.trainable[group.slots()])
+
+
+def _many_grads(doc, ids, group):
+    g = doc.param_gradients(list(ids))
+    return None if g is None else _shared(g)
+
+
 NEURON_FIELDS: list[Field] = [
     Field("id", "Id", "value", lambda d, i: i, single_only=True,
           tip="The neuron's id in the project file (fixed)"),
@@ -109,12 +136,14 @@ NEURON_FIELDS: list[Field] = [
           options={"lo": -10.0, "hi": 10.0, "what": "leaky slope"},
           tip="The slope of leaky ReLU for negative z (a = slope × z when z ≤ 0)"),
     Field("bias", "Bias b", "param", lambda d, i: _n(d, i).bias, _set_params, applies=_not_input,
-          options={"what": "bias"}, tip="Added to the weighted sum: z = Σ w·a + b"),
+          options={"what": "bias"}, tip="Added to the weighted sum: z = Σ w·a + b",
+          get_many=_many_params),
     Field("bias_locked", "Lock bias", "bool", lambda d, i: not _n(d, i).bias_trainable,
           _set_locked, applies=_not_input,
-          tip="A locked bias keeps its value while training"),
+          tip="A locked bias keeps its value while training", get_many=_many_locked),
     Field("bias_grad", "dL/db", "value", lambda d, i: d.param_gradient(i), applies=_not_input,
-          tip="The gradient of the loss over the whole dataset with respect to this bias"),
+          tip="The gradient of the loss over the whole dataset with respect to this bias",
+          get_many=_many_grads),
     Field("sample", "Sample", "sample", lambda d, i: d.sample_index,
           tip="The data row whose values (z, a, dL/dz) are shown here and on the canvas"),
     Field("z", "z", "value", lambda d, i: _values(d, i, 0),
@@ -128,13 +157,16 @@ NEURON_FIELDS: list[Field] = [
 CONNECTION_FIELDS: list[Field] = [
     Field("ends", "Connection", "value",
           lambda d, i: f"{_n(d, _c(d, i).source).label} → {_n(d, _c(d, i).target).label}",
-          tip="Source neuron → target neuron"),
+          tip="Source neuron → target neuron",
+          get_many=lambda d, ids, g: MIXED),
     Field("weight", "Weight w", "param", lambda d, i: _c(d, i).weight, _set_params,
-          options={"what": "weight"}, tip="Multiplies the source's activation"),
+          options={"what": "weight"}, tip="Multiplies the source's activation",
+          get_many=_many_params),
     Field("locked", "Lock weight", "bool", lambda d, i: not _c(d, i).trainable, _set_locked,
-          tip="A locked weight keeps its value while training"),
+          tip="A locked weight keeps its value while training", get_many=_many_locked),
     Field("grad", "dL/dw", "value", lambda d, i: d.param_gradient(i),
-          tip="The gradient of the loss over the whole dataset with respect to this weight"),
+          tip="The gradient of the loss over the whole dataset with respect to this weight",
+          get_many=_many_grads),
 ]
 
 
@@ -253,6 +285,7 @@ class FieldGroup(QGroupBox):
         self.doc = inspector.doc
         self.fields = fields
         self.ids: list[str] = []
+        self._slots = None
         self.form = QFormLayout(self)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -277,15 +310,29 @@ class FieldGroup(QGroupBox):
         self.inspector.apply(lambda: f.apply(self.doc, ids, value, merge))
 
     def show_ids(self, ids: list[str]) -> None:
-        self.ids = list(ids)
+        if list(ids) != self.ids:
+            self.ids = list(ids)
+            self._slots = None
         self.refresh()
+
+    def slots(self):
+        """Parameter slots of the shown items (cached until the structure changes)."""
+        net = self.doc.network
+        key = (id(net), net.structure_version)
+        if self._slots is None or self._slots[0] != key:
+            ids = [i for i in self.ids if i in net.connections or
+                   (i in net.neurons and net.neurons[i].role != "input")]
+            self._slots = (key, np.array([net.param_slot(i) for i in ids], dtype=np.intp))
+        return self._slots[1]
 
     def refresh(self) -> None:
         doc, ids = self.doc, self.ids
+        applies_cache = {}
         for row, f in enumerate(self.fields):
             ed = self.editors[f.key]
-            visible = bool(ids) and all(f.applies(doc, i) for i in ids) and \
-                not (f.single_only and len(ids) > 1)
+            if f.applies not in applies_cache:
+                applies_cache[f.applies] = bool(ids) and all(f.applies(doc, i) for i in ids)
+            visible = applies_cache[f.applies] and not (f.single_only and len(ids) > 1)
             self.form.setRowVisible(row, visible)
             if not visible:
                 continue
@@ -296,6 +343,9 @@ class FieldGroup(QGroupBox):
                         if box.itemData(k) is not MIXED]
                 if have != want:
                     box.set_choices(want)
+            if len(ids) > 1 and f.get_many is not None:
+                ed.set_value(f.get_many(doc, ids, self))
+                continue
             vals = [f.get(doc, i) for i in ids]
             first = vals[0]
             ed.set_value(first if all(v == first for v in vals[1:]) else MIXED)
@@ -453,7 +503,10 @@ class SummaryGroup(QGroupBox):
                                f"hidden · {roles['output']} out)")
         L["connections"].set_value(len(net.connections))
         n_par = net.param_count()
-        n_train = sum(1 for p in net.param_ids() if net.store.trainable[net.param_slot(p)])
+        try:
+            n_train = int(doc.engine().trainable.sum())  # vectorised, cached per structure
+        except ValueError:
+            n_train = sum(1 for p in net.param_ids() if net.store.trainable[net.param_slot(p)])
         L["parameters"].set_value(f"{n_par}  ({n_train} trainable)")
         try:
             L["layers"].set_value(len(net.layers()))
