@@ -811,7 +811,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
-        QTimer.singleShot(0, lambda: self.files.open_path(ps[0], as_copy=False))
+        QTimer.singleShot(0, lambda: self.files.open_path(ps[0]))
 
     # ------------------------------------------------------------------ layout persistence
     # The default arrangement: palette over lesson on the left; inspector (with history) over

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from nnstudio import paths
 from nnstudio.core import project as core_project
@@ -357,10 +357,12 @@ def test_drop_nnproj_opens_it(qtbot, window, tmp_path):
     shutil.copy(paths.SAMPLES / "perceptron-and.nnproj", other)
     md = QMimeData()
     md.setUrls([QUrl.fromLocalFile(str(other))])
+    # dropped on the canvas, which ignores files, so the event reaches the window
     ev = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.NoButton,
                     Qt.KeyboardModifier.NoModifier)
-    window.dropEvent(ev)
+    QApplication.sendEvent(window.canvas_view.viewport(), ev)
     qtbot.waitUntil(lambda: window.document.path == other)
+    assert ev.isAccepted()
 
 
 # ---------------------------------------------------------------------- recovery
