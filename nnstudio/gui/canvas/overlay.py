@@ -104,13 +104,25 @@ class OverlayItem(QGraphicsItem):
                 self._halo_lines.append(line)
                 rect = rect.united(QRectF(line.p1(), line.p2()).normalized().adjusted(-8, -8, 8, 8))
         fm = QFontMetricsF(self._font)
+        placed: list[QRectF] = []
+
+        def place(br: QRectF, step: float) -> QRectF:
+            """Move a badge by ``step`` until it overlaps no badge placed before it."""
+            for _ in range(12):
+                if not any(br.intersects(o) for o in placed):
+                    break
+                br.translate(0, step)
+            placed.append(br)
+            return br
+
         for nid, text in ov.neuron_text.items():
             item = sc.neuron_item(nid)
             if item is None or not text:
                 continue
             br = self._badge_rect(fm, str(text))
             p = item.pos()
-            br.moveBottomLeft(QPointF(p.x() + r * 0.55, p.y() - r * 0.75))
+            br.moveCenter(QPointF(p.x(), p.y() - r - 8 - br.height() / 2))
+            br = place(br, -(br.height() + 3))
             self._badges.append((br, str(text)))
             rect = rect.united(br)
         for cid, text in ov.connection_text.items():
@@ -119,6 +131,7 @@ class OverlayItem(QGraphicsItem):
                 continue
             br = self._badge_rect(fm, str(text))
             br.moveCenter(line.center() + QPointF(0, -br.height() * 0.75))
+            br = place(br, br.height() + 3)
             self._badges.append((br, str(text)))
             rect = rect.united(br)
         if ov.arrows:
@@ -143,7 +156,10 @@ class OverlayItem(QGraphicsItem):
                 for ux, uy, d in dirs:
                     avail = max(d - 2 * r - 6, r)
                     length = (0.2 + 0.6 * frac) * avail
-                    start = QPointF(origin.x() + ux * (r + 4), origin.y() + uy * (r + 4))
+                    # beside the connection (to its left, seen along the arrow), not on it
+                    side = 7.0 + width / 2
+                    ox, oy = -uy * side, ux * side
+                    start = QPointF(origin.x() + ux * (r + 4) + ox, origin.y() + uy * (r + 4) + oy)
                     end = QPointF(start.x() + ux * length, start.y() + uy * length)
                     path = _arrow_path(start, end, width)
                     self._arrows.append((path, color, width))
@@ -178,8 +194,10 @@ class OverlayItem(QGraphicsItem):
             painter.drawEllipse(pos, r + 7, r + 7)
             painter.setPen(QPen(style.HIGHLIGHT, 2.0))
             painter.drawEllipse(pos, r + 4, r + 4)
+        outline = QPen(style.SELECTION, 1.0)
+        outline.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
         for path, color, width in self._arrows:
-            painter.setPen(QPen(QColor(255, 255, 255, 200), 2.0))
+            painter.setPen(outline)
             painter.setBrush(QBrush(color))
             painter.drawPath(path)
         painter.setFont(self._font)

@@ -166,9 +166,8 @@ class CanvasScene(QGraphicsScene):
         self.node_for_item.clear()
         self._pending_structure = True
         self._pending_geometry = True
-        self.flush()
+        self.flush()   # (recolours too: a structural flush ends with refresh_values)
         self._apply_selection(self.document.selection)
-        self.refresh_values()
 
     def _on_network(self, event: str, ids) -> None:
         if event in _STRUCTURAL:
