@@ -7,8 +7,8 @@ import shutil
 from types import SimpleNamespace
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from nnstudio import paths
@@ -357,7 +357,11 @@ def test_drop_nnproj_opens_it(qtbot, window, tmp_path):
     shutil.copy(paths.SAMPLES / "perceptron-and.nnproj", other)
     md = QMimeData()
     md.setUrls([QUrl.fromLocalFile(str(other))])
-    # dropped on the canvas, which ignores files, so the event reaches the window
+    # dropped on the canvas, which ignores files, so the events reach the window
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window.canvas_view.viewport(), enter)
+    assert enter.isAccepted()
     ev = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.NoButton,
                     Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window.canvas_view.viewport(), ev)
