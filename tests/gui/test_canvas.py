@@ -555,3 +555,79 @@ def test_project_replaced_rebuilds(view, doc):
     QApplication.processEvents()
     assert sc.item_for(next(iter(other.network.neurons))).value is not None
     QApplication.sendEvent(view.viewport(), QEvent(QEvent.Type.Leave))
+
+
+# ---------------------------------------------------------------------------- more behaviour
+def test_every_neuron_shows_its_own_activation_after_a_training_update(view, doc, qtbot):
+    eng = doc.engine()
+    values = eng.params + np.linspace(-1.0, 1.0, eng.params.size)
+    with qtbot.waitSignal(doc.evaluationChanged):
+        doc.apply_params_from_training(values)
+    with qtbot.waitSignal(doc.evaluationChanged):
+        doc.set_sample(2)
+    sc = view.scene()
+    for nid in doc.network.neurons:
+        assert sc.item_for(nid).value == pytest.approx(doc.neuron_values(nid)[1])
+
+
+def test_structural_edits_keep_items_and_arrays_in_step(view, doc):
+    sc = view.scene()
+    doc.add_dense_layer(1, 3, "relu")
+    net = doc.network
+    assert all(sc.item_for(n) is not None for n in net.neurons)   # item_for flushes
+    assert set(sc.item_for_node) == set(net.neurons)
+    layer = sc.connections
+    assert sorted(layer.ids) == sorted(net.connections)
+    for cid, c in net.connections.items():
+        line = layer.line(cid)
+        s, t = net.neurons[c.source], net.neurons[c.target]
+        # the drawn line runs from the source's rim towards the target's rim
+        assert line.p1().x() == pytest.approx(s.x + (t.x - s.x) * 22 / np.hypot(t.x - s.x, t.y - s.y), abs=1e-6)
+    doc.undo_stack.undo()
+    sc.flush()
+    assert set(sc.item_for_node) == set(doc.network.neurons)
+    assert sorted(layer.ids) == sorted(doc.network.connections)
+
+
+def test_tooltip_event_and_hover_highlight(view, doc):
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+    w = view.viewport()
+    at = vp(view, 200, 60)
+    QApplication.sendEvent(w, QHelpEvent(QEvent.Type.ToolTip, at, w.mapToGlobal(at)))
+    assert "h2" in QToolTip.text() and "tanh" in QToolTip.text().lower()
+    mid = view.scene().connection_line("c3").center()
+    at = view.mapFromScene(mid)
+    QApplication.sendEvent(w, QHelpEvent(QEvent.Type.ToolTip, at, w.mapToGlobal(at)))
+    assert "h1 → y1" in QToolTip.text()
+    QTest.mouseMove(w, at)
+    assert view.scene().connections.hover == view.scene().connections.index["c3"]
+    QTest.mouseMove(w, vp(view, 300, 250))
+    assert view.scene().connections.hover is None
+
+
+def test_export_far_zoomed_out_draws_full_neurons(view, doc, tmp_path):
+    a = QImage(str(view.export_image(tmp_path / "a.png")))
+    view.resetTransform()
+    view.scale(0.05, 0.05)
+    view.grab()                       # paints in dot mode: neuron items declare no contents
+    assert view.scene()._dot_mode
+    b = QImage(str(view.export_image(tmp_path / "b.png")))
+    assert view.scene()._dot_mode     # restored after the export
+    assert a.size() == b.size()
+    assert a == b
+
+
+def test_neuron_menu_role_and_delete(view, doc):
+    doc.set_selection(["h1", "h2"])
+    menu = view.build_context_menu(QPointF(200, 60))
+    delete = [a for a in menu.actions() if a.text().startswith("Delete")][0]
+    assert delete.text() == "Delete 2 Neurons"
+    roles = menu.findChild(type(menu), "roleMenu")
+    out = [a for a in roles.actions() if a.text() == "Output"][0]
+    # h2 has no outgoing connection, so it may become an output neuron
+    out.trigger()
+    assert doc.network.neurons["h2"].role == "output"
+    menu = view.build_context_menu(QPointF(200, 60))
+    [a for a in menu.actions() if a.text().startswith("Delete")][0].trigger()
+    assert "h1" not in doc.network.neurons and "h2" not in doc.network.neurons
