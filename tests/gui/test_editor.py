@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from types import SimpleNamespace
 
 import pytest
@@ -358,8 +359,10 @@ def test_drop_nnproj_opens_it(qtbot, window, tmp_path):
     md = QMimeData()
     md.setUrls([QUrl.fromLocalFile(str(other))])
     # dropped on the canvas, which ignores files, so the events reach the window
-    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.NoButton,
-                            Qt.KeyboardModifier.NoModifier)
+    with warnings.catch_warnings():  # PySide marks the (only) QPoint constructor deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, md,
+                                Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window.canvas_view.viewport(), enter)
     assert enter.isAccepted()
     ev = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.NoButton,
