@@ -62,7 +62,7 @@ def _startup_project(path: str | None, settings):
         except ProjectError as e:
             errors.append(f"Cannot open {p}:\n\n{e}")
             continue
-        copy = is_sample(p) and (path is None or fallback)
+        copy = is_sample(p)  # a shipped lesson opens as an untitled copy, never overwritten
         return proj, (None if copy else p), (errors[0] if errors else None)
     return new_project(), None, (errors[0] if errors else None)
 

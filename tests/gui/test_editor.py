@@ -692,3 +692,10 @@ def test_sample_opens_as_untitled_copy_and_save_asks_for_a_name(qtbot, window, d
     window.actions["save"].trigger()
     assert doc.path == tmp_path / "mine.nnproj" and not doc.is_modified()
     assert sample.read_bytes() == before
+
+
+def test_a_sample_named_on_the_command_line_opens_as_a_copy(qtbot, settings_dir, dialogs):
+    win, err = create_window(str(paths.SAMPLES / "perceptron-and.nnproj"))
+    qtbot.addWidget(win)
+    assert err is None and win.document.path is None
+    assert Settings().recent_files() == []
