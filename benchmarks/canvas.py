@@ -101,12 +101,18 @@ def main(argv=None) -> int:
         if time.perf_counter() - t0 > 60:
             print("no paint after 60 s", file=sys.stderr)
             return 1
-    app.processEvents()   # the evaluation-driven recolour that follows the first frame
     t_open = time.perf_counter() - t0
+    items = view.scene().item_for_node
+    probe = next(n for n in loaded.network.neurons if loaded.network.neurons[n].role == "output")
+    while items[probe].value is None:     # activation colours arrive right after
+        app.processEvents()
+    view.viewport().repaint()
+    t_values = time.perf_counter() - t0
     print(f"network: {n_neurons:,} neurons, {n_conns:,} connections, "
           f"{args.samples} samples, view {w}x{h}")
-    print(f"(1) open + first paint: {t_open * 1000:.0f} ms  "
-          f"(of which reading the file {t_load * 1000:.0f} ms)  goal < 2000 ms")
+    print(f"(1) open + first paint: {t_open * 1000:.0f} ms  goal < 2000 ms\n"
+          f"      (reading the file {t_load * 1000:.0f} ms; activation colours painted at "
+          f"{t_values * 1000:.0f} ms)")
 
     # ---- (2) every weight changes, then the whole view repaints
     eng = doc.engine()

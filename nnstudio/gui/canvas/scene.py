@@ -97,6 +97,7 @@ class CanvasScene(QGraphicsScene):
         self._pending_structure = False
         self._pending_geometry = False
         self._flush_scheduled = False
+        self._values_scheduled = False
         self._applying_selection = False
         self._value_index_key = None
         self._value_index = np.zeros(0, np.intp)
@@ -166,7 +167,7 @@ class CanvasScene(QGraphicsScene):
         self.node_for_item.clear()
         self._pending_structure = True
         self._pending_geometry = True
-        self.flush()   # (recolours too: a structural flush ends with refresh_values)
+        self.flush()   # (and recolours on the next event-loop turn)
         self._apply_selection(self.document.selection)
 
     def _on_network(self, event: str, ids) -> None:
@@ -189,7 +190,7 @@ class CanvasScene(QGraphicsScene):
     def _schedule(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            QTimer.singleShot(0, self.flush)
+            QTimer.singleShot(0, self, self.flush)
 
     def flush(self) -> None:
         """Bring items and arrays up to date with the model now (idempotent)."""
@@ -236,7 +237,14 @@ class CanvasScene(QGraphicsScene):
         self._grow_scene_rect()
         self.overlay_item.rebuild()
         if structure:
-            self.refresh_values()
+            # new items get their colours on the next turn of the event loop: a big network
+            # paints its structure first, then its values (the evaluation may take a while)
+            self._values_soon()
+
+    def _values_soon(self) -> None:
+        if not self._values_scheduled:
+            self._values_scheduled = True
+            QTimer.singleShot(0, self, self.refresh_values)
 
     def _grow_scene_rect(self) -> None:
         if not len(self._pos):
@@ -249,6 +257,7 @@ class CanvasScene(QGraphicsScene):
 
     def refresh_values(self) -> None:
         """Recolour every neuron from the document's evaluation for the chosen sample."""
+        self._values_scheduled = False
         if self._pending_structure:
             self.flush()
         doc = self.document
