@@ -699,3 +699,16 @@ def test_a_sample_named_on_the_command_line_opens_as_a_copy(qtbot, settings_dir,
     qtbot.addWidget(win)
     assert err is None and win.document.path is None
     assert Settings().recent_files() == []
+
+
+def test_reset_layout_and_panel_toggles(qtbot, window):
+    lesson = window.docks["lesson"]
+    toggle = lesson.toggleViewAction()
+    assert toggle in window._panels_menu.actions()
+    toggle.trigger()
+    assert not lesson.isVisible()
+    window.docks["dataset"].setFloating(True)
+    window.actions["reset_layout"].trigger()
+    assert lesson.isVisible() and not window.docks["dataset"].isFloating()
+    assert window.dockWidgetArea(window.docks["inspector"]) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert window.history.stack() is window.document.undo_stack
