@@ -23,6 +23,7 @@ There is never a Python loop over neurons or samples in forward, backward or the
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,6 +114,8 @@ class Engine:
         self._softmax_out: Array = np.zeros(0, dtype=np.intp)  # positions among outputs
         self._out_acts: list[str] = []
         self._W: list[Array] = []
+        self._works: dict = {}
+        self._out_dz: dict[int, list[tuple[int, int]]] = {}
 
     # ------------------------------------------------------------------ compile
     @classmethod
@@ -253,6 +256,11 @@ class Engine:
             [k for k, a in enumerate(self._out_acts) if a != "softmax"], dtype=np.intp
         )
         self._out_slopes = np.array([net.neurons[o].slope for o in outputs])
+        # where each output's dL/dz goes in the backward pass: block -> [(column, output k)]
+        self._out_dz = {}
+        for k, (b, i) in enumerate(self._out_loc):
+            self._out_dz.setdefault(b, []).append((i, k))
+        self._works = {}
         self.load_params(net)
 
     # ------------------------------------------------------------------ parameters
@@ -316,27 +324,47 @@ class Engine:
         return X, Y
 
     # ------------------------------------------------------------------ forward
-    def _forward(self, X: Array, cache: _Cache) -> None:
+    def _work(self, n: int) -> "_Work":
+        """Reusable arrays of the training hot path for batches of ``n`` rows (per thread;
+        a few batch sizes are kept: the mini-batch and the epoch's last, shorter one)."""
+        key = (threading.get_ident(), n)
+        w = self._works.get(key)
+        if w is None:
+            if len(self._works) >= 4:
+                self._works.pop(next(iter(self._works)))
+            w = self._works[key] = _Work(self, n)
+        return w
+
+    def _forward(self, X: Array, cache: _Cache, work: "_Work | None" = None) -> None:
+        """z and a of every block. With ``work``, results go into its reused arrays."""
+        n = X.shape[0]
         zs, as_, srcs = [X], [X], [None]
         for b in range(1, len(self.blocks)):
             blk = self.blocks[b]
             if blk.direct is not None:
                 src = as_[blk.direct]
             elif blk.sources:
-                src = np.concatenate([as_[sb][:, sel] for sb, sel in blk.sources], axis=1)
+                if work is None:
+                    src = np.concatenate([as_[sb][:, sel] for sb, sel in blk.sources], axis=1)
+                else:
+                    src = work.src[b]
+                    pos = 0
+                    for sb, sel in blk.sources:
+                        width = (sel.stop - sel.start) if isinstance(sel, slice) else len(sel)
+                        src[:, pos:pos + width] = as_[sb][:, sel]
+                        pos += width
             else:
                 src = None
             bias = self.params[blk.b_off:blk.b_off + blk.n]
+            z = work.z[b] if work is not None else np.empty((n, blk.n))
             if src is not None:
-                z = src @ self._weights(b)
+                np.matmul(src, self._weights(b), out=z)
                 z += bias
             else:
-                z = np.broadcast_to(bias, (X.shape[0], blk.n)).copy()
+                z[...] = bias
             if len(blk.groups) == 1:
                 g = blk.groups[0]
-                a = z if g.activation == "identity" else acts.ACTIVATIONS[g.activation].f(z, g.slope)
-                if g.activation == "softmax":
-                    a = z  # the softmax group is applied across blocks in _outputs
+                a = _activate(g, z, None if work is None else work.a[b])
             else:
                 a = np.empty_like(z)
                 for g in blk.groups:
@@ -434,32 +462,41 @@ class Engine:
             dz[:, sm] = a * (g - np.sum(g * a, axis=1, keepdims=True))
         return value, dl_da, dz
 
-    def _backward(self, cache: _Cache, dz_out: Array, grad: Array, full: bool = False):
-        """Fill ``grad`` with dL/dparams. Returns per-block (dL/da, dL/dz) when ``full``."""
+    def _backward(self, cache: _Cache, dz_out: Array, grad: Array, full: bool = False,
+                  work: "_Work | None" = None):
+        """Fill ``grad`` with dL/dparams. Returns per-block (dL/da, dL/dz) when ``full``.
+
+        Without ``full``, each block's dL/da array is turned into its dL/dz in place, and with
+        ``work`` those arrays are reused from call to call."""
         nb = len(self.blocks)
         zs, as_, srcs = cache.zs, cache.as_, cache.srcs
         dA: list[Array | None] = [None] * nb
         dZ: list[Array | None] = [None] * nb
         if full:
             dA = [np.zeros_like(z) for z in zs]
-        # place the output dL/dz (outputs feed nothing, so this is their whole gradient)
-        out_dz: dict[int, list[tuple[int, int]]] = {}
-        for k, (b, i) in enumerate(self._out_loc):
-            out_dz.setdefault(b, []).append((i, k))
+
+        def fresh(sb: int) -> Array:
+            """A zeroed dL/da array for block sb."""
+            if work is None:
+                return np.zeros_like(zs[sb])
+            d = work.d[sb]
+            d.fill(0.0)
+            return d
+
+        out_dz = self._out_dz
         for b in range(nb - 1, 0, -1):
             blk = self.blocks[b]
-            da = dA[b]
             if self._out_direct == b:
                 dz = dz_out
             else:
-                if da is None:
-                    da = np.zeros_like(zs[b])
+                da = dA[b]
+                if da is None:  # nothing downstream reads this block
+                    da = fresh(b)
+                dz = da.copy() if full else da
                 if len(blk.groups) == 1 and not blk.groups[0].output:
-                    g = blk.groups[0]
-                    dz = da * acts.ACTIVATIONS[g.activation].df(zs[b], as_[b], g.slope) \
-                        if g.activation != "identity" else da.copy()
+                    _apply_df(blk.groups[0], zs[b], as_[b], dz,
+                              None if work is None else work.tmp[b])
                 else:
-                    dz = np.zeros_like(zs[b])
                     for g in blk.groups:
                         if g.output:
                             continue
@@ -481,7 +518,13 @@ class Engine:
             # propagate to the sources
             if not (blk.need_input_grad or full):
                 continue
-            dsrc = dz @ self._W[b].T
+            W = self._W[b]
+            if blk.direct is not None and dA[blk.direct] is None:
+                # the whole previous block feeds this one: write its dL/da directly
+                sb = blk.direct
+                dA[sb] = np.matmul(dz, W.T, out=None if work is None else work.d[sb])
+                continue
+            dsrc = np.matmul(dz, W.T, out=None if work is None else work.dsrc[b])
             pos = 0
             for sb, sel in blk.sources:
                 width = (sel.stop - sel.start) if isinstance(sel, slice) else len(sel)
@@ -490,26 +533,28 @@ class Engine:
                     continue
                 part = dsrc[:, pos:pos + width]
                 if dA[sb] is None:
-                    dA[sb] = np.zeros_like(zs[sb])
+                    dA[sb] = fresh(sb)
                 if isinstance(sel, slice):
                     dA[sb] += part
                 else:
                     dA[sb][:, sel] += part
                 pos += width
         if full:
-            dA_out = dA
-            return dA_out, dZ
+            return dA, dZ
         return None
 
     def gradient(self, X: Array, Y: Array, loss: str, grad: Array | None = None) -> tuple[float, Array]:
-        """(loss, dL/dparams) over a batch: the training hot path."""
-        cache = _Cache()
-        self._forward(X, cache)
+        """(loss, dL/dparams) over a batch: the training hot path. It reuses its working
+        arrays from call to call (keyed by batch size), so nothing big is allocated per step;
+        pass ``grad`` to have the gradient written into that array."""
+        work = self._work(X.shape[0])
+        cache = work.cache
+        self._forward(X, cache, work)
         z_out, a_out = self._output_stage(cache)
         value, _, dz_out = self._output_grads(loss, z_out, a_out, Y)
         if grad is None:
             grad = np.empty_like(self.params)
-        self._backward(cache, dz_out, grad)
+        self._backward(cache, dz_out, grad, work=work)
         return value, grad
 
     def evaluate(self, X: Array, Y: Array, loss: str) -> Evaluation:
@@ -554,6 +599,84 @@ class Engine:
             c = net.connections[pid]
             return f"weight {pid!r} ({net.neurons[c.source].label} → {net.neurons[c.target].label})"
         return f"bias of {net.name(pid)}"
+
+
+def _activate(g: _Group, z: Array, out: Array | None) -> Array:
+    """The activation of a single-group block; into ``out`` when given (bit for bit the same
+    values as the activation table's own function)."""
+    name = g.activation
+    if name in ("identity", "softmax"):  # softmax is applied across blocks in _output_stage
+        return z
+    if out is None:
+        out = np.empty_like(z)
+    if name == "relu":
+        return np.maximum(z, 0.0, out=out)
+    if name == "tanh":
+        return np.tanh(z, out=out)
+    if name == "sigmoid":  # 0.5 * (tanh(0.5 z) + 1), as activations.sigmoid
+        np.multiply(z, 0.5, out=out)
+        np.tanh(out, out=out)
+        out += 1.0
+        out *= 0.5
+        return out
+    if name == "leaky_relu":
+        np.multiply(z, g.slope, out=out)
+        np.copyto(out, z, where=z > 0)
+        return out
+    out[...] = acts.ACTIVATIONS[name].f(z, g.slope)
+    return out
+
+
+def _apply_df(g: _Group, z: Array, a: Array, d: Array, tmp: Array | None) -> None:
+    """d *= da/dz, in place, for a single-group block (``tmp``: scratch of d's shape)."""
+    name = g.activation
+    if name == "identity":
+        return
+    if name == "relu":
+        np.multiply(d, z > 0, out=d)
+        return
+    if name == "leaky_relu":
+        np.multiply(d, g.slope, out=d, where=z <= 0)
+        return
+    if tmp is None:
+        tmp = np.empty_like(d)
+    if name == "sigmoid":
+        np.subtract(1.0, a, out=tmp)
+        tmp *= a
+    elif name == "tanh":
+        np.multiply(a, a, out=tmp)
+        np.subtract(1.0, tmp, out=tmp)
+    else:
+        tmp[...] = acts.ACTIVATIONS[name].df(z, a, g.slope)
+    d *= tmp
+
+
+class _Work:
+    """Reusable arrays of one batch size for :meth:`Engine.gradient`."""
+
+    def __init__(self, eng: Engine, n: int):
+        nb = len(eng.blocks)
+        self.cache = _Cache()
+        self.z: list = [None] * nb
+        self.a: list = [None] * nb
+        self.d: list = [None] * nb
+        self.tmp: list = [None] * nb
+        self.src: list = [None] * nb
+        self.dsrc: list = [None] * nb
+        self.d[0] = np.empty((n, eng.blocks[0].n))
+        for b in range(1, nb):
+            blk = eng.blocks[b]
+            shape = (n, blk.n)
+            self.z[b] = np.empty(shape)
+            single = len(blk.groups) == 1
+            if not (single and blk.groups[0].activation in ("identity", "softmax")):
+                self.a[b] = np.empty(shape)
+            self.d[b] = np.empty(shape)
+            self.tmp[b] = np.empty(shape)
+            if blk.sources and blk.direct is None:
+                self.src[b] = np.empty((n, blk.n_src))
+            if blk.sources:
+                self.dsrc[b] = np.empty((n, blk.n_src))
 
 
 def check_network(net: Network) -> None:

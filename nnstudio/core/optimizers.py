@@ -41,18 +41,37 @@ INFO: dict[str, OptimizerInfo] = {
 NAMES = tuple(INFO)
 
 
+def _locked(mask: Array | None) -> Array | None:
+    """The locked positions of a trainable mask, or None when every parameter may move."""
+    if mask is None or mask.all():
+        return None
+    return ~mask
+
+
 class Optimizer:
+    """Plain gradient descent. Subclasses keep their running state in arrays of the
+    parameters' shape and update everything in place, allocating nothing per step."""
+
     name = "gd"
 
     def __init__(self, lr: float):
         self.lr = float(lr)
+        self._tmp: Array | None = None
 
     def reset(self) -> None:
         """Forget any running state (velocities, averages)."""
 
+    def _scratch(self, params: Array) -> Array:
+        if self._tmp is None or self._tmp.shape != params.shape:
+            self._tmp = np.empty_like(params)
+        return self._tmp
+
     def step(self, params: Array, grads: Array, mask: Array | None = None) -> None:
-        g = grads if mask is None else np.where(mask, grads, 0.0)
-        params -= self.lr * g
+        upd = np.multiply(grads, self.lr, out=self._scratch(params))
+        locked = _locked(mask)
+        if locked is not None:
+            upd[locked] = 0.0
+        params -= upd
 
 
 class GradientDescent(Optimizer):
@@ -79,9 +98,11 @@ class Momentum(Optimizer):
             self.v = np.zeros_like(params)
         self.v *= self.beta
         self.v += grads
-        if mask is not None:
-            self.v[~mask] = 0.0
-        params -= self.lr * self.v
+        locked = _locked(mask)
+        if locked is not None:
+            self.v[locked] = 0.0
+        upd = np.multiply(self.v, self.lr, out=self._scratch(params))
+        params -= upd
 
 
 class RMSprop(Optimizer):
@@ -98,12 +119,20 @@ class RMSprop(Optimizer):
     def step(self, params, grads, mask=None):
         if self.s is None or self.s.shape != params.shape:
             self.s = np.zeros_like(params)
+            self._tmp2 = np.empty_like(params)
+        tmp, tmp2 = self._scratch(params), self._tmp2
         self.s *= self.rho
-        self.s += (1.0 - self.rho) * grads * grads
-        upd = self.lr * grads / (np.sqrt(self.s) + self.eps)
-        if mask is not None:
-            upd[~mask] = 0.0
-        params -= upd
+        np.multiply(grads, 1.0 - self.rho, out=tmp)
+        tmp *= grads
+        self.s += tmp
+        np.sqrt(self.s, out=tmp2)
+        tmp2 += self.eps
+        np.multiply(grads, self.lr, out=tmp)
+        tmp /= tmp2
+        locked = _locked(mask)
+        if locked is not None:
+            tmp[locked] = 0.0
+        params -= tmp
 
 
 class Adam(Optimizer):
@@ -126,16 +155,24 @@ class Adam(Optimizer):
             self.t = 0
         self.t += 1
         b1, b2 = self.beta1, self.beta2
+        tmp = self._scratch(params)
         self.m *= b1
-        self.m += (1.0 - b1) * grads
+        np.multiply(grads, 1.0 - b1, out=tmp)
+        self.m += tmp
         self.v *= b2
-        self.v += (1.0 - b2) * (grads * grads)
+        np.multiply(grads, grads, out=tmp)
+        tmp *= 1.0 - b2
+        self.v += tmp
+        # the bias corrections folded into the step size and epsilon (as PyTorch does)
         lr_t = self.lr * np.sqrt(1.0 - b2 ** self.t) / (1.0 - b1 ** self.t)
-        upd = self.m / (np.sqrt(self.v) + self.eps * np.sqrt(1.0 - b2 ** self.t))
-        upd *= lr_t
-        if mask is not None:
-            upd[~mask] = 0.0
-        params -= upd
+        np.sqrt(self.v, out=tmp)
+        tmp += self.eps * np.sqrt(1.0 - b2 ** self.t)
+        np.divide(self.m, tmp, out=tmp)
+        tmp *= lr_t
+        locked = _locked(mask)
+        if locked is not None:
+            tmp[locked] = 0.0
+        params -= tmp
 
 
 _CLASSES = {c.name: c for c in (GradientDescent, SGD, Momentum, RMSprop, Adam)}

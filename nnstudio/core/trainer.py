@@ -110,7 +110,8 @@ class Trainer:
         self._stop = False
         self._grad = np.zeros_like(self.engine.params)
         self._prev = np.empty_like(self.engine.params)
-        self.last_grad_means = np.zeros(len(self.engine.blocks) - 1)
+        self._grad_means: Array | None = None
+        self._batch_bufs: dict[int, tuple[Array, Array]] = {}
 
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
@@ -169,7 +170,24 @@ class Trainer:
         if st.order is None or st.batch_in_epoch == 0:
             st.order = self.rng.permutation(n)
         idx = st.order[st.batch_in_epoch * bs:(st.batch_in_epoch + 1) * bs]
-        return self.X[idx], self.Y[idx]
+        # gather the rows into arrays reused from step to step (keyed by the batch length)
+        bufs = self._batch_bufs.get(idx.size)
+        if bufs is None:
+            bufs = self._batch_bufs[idx.size] = (
+                np.empty((idx.size, self.X.shape[1])), np.empty((idx.size, self.Y.shape[1])))
+        return np.take(self.X, idx, axis=0, out=bufs[0]), np.take(self.Y, idx, axis=0, out=bufs[1])
+
+    @property
+    def last_grad_means(self) -> Array:
+        """Mean |dL/dp| per depth level at the last completed step (computed on demand)."""
+        if self._grad_means is None:
+            self._grad_means = self.engine.layer_grad_means(self._grad) if self.state.step \
+                else np.zeros(len(self.engine.blocks) - 1)
+        return self._grad_means
+
+    @last_grad_means.setter
+    def last_grad_means(self, value: Array) -> None:
+        self._grad_means = value
 
     def step(self) -> tuple[float, str | None]:
         """One batch: forward, backward, update. Returns (batch loss, divergence message)."""
@@ -179,21 +197,25 @@ class Trainer:
         where = f"in epoch {st.epoch + 1}, step {st.step + 1}"
         if not math.isfinite(loss):
             return loss, f"the loss became {loss} {where}; the last finite parameters are kept"
-        bad = ~np.isfinite(grad)
-        if bad.any():
-            i = int(np.argmax(bad))
-            return loss, (f"the gradient of {self.engine.describe_param(self.net, i)} became "
-                          f"{grad[i]} {where}; the last finite parameters are kept")
+        # a sum is non-finite whenever one term is: one cheap reduction per step, and the exact
+        # elementwise test only when it fires (it may also fire on a finite overflow)
+        if not math.isfinite(grad.sum()):
+            bad = ~np.isfinite(grad)
+            if bad.any():
+                i = int(np.argmax(bad))
+                return loss, (f"the gradient of {self.engine.describe_param(self.net, i)} "
+                              f"became {grad[i]} {where}; the last finite parameters are kept")
         params = self.engine.params
         self._prev[:] = params
         self.opt.step(params, grad, self.engine.trainable)
-        bad = ~np.isfinite(params)
-        if bad.any():
-            i = int(np.argmax(bad))
-            params[:] = self._prev
-            return loss, (f"{self.engine.describe_param(self.net, i)} overflowed to infinity "
-                          f"{where}; the last finite parameters are kept")
-        self.last_grad_means = self.engine.layer_grad_means(grad)
+        if not math.isfinite(params.sum()):
+            bad = ~np.isfinite(params)
+            if bad.any():
+                i = int(np.argmax(bad))
+                params[:] = self._prev
+                return loss, (f"{self.engine.describe_param(self.net, i)} overflowed to "
+                              f"infinity {where}; the last finite parameters are kept")
+        self._grad_means = None
         st.step += 1
         st.batch_in_epoch += 1
         if st.batch_in_epoch >= self.batches_per_epoch():
