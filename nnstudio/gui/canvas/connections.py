@@ -42,6 +42,7 @@ AA_LIMIT = 2_500           # antialias only when at most this many lines are dra
 AA_PIXEL_BUDGET = 120_000  # ... and they cover at most this many device pixels of length
 ARROW_LIMIT = 1_500
 LABEL_LIMIT = 400
+HIGHLIGHT_LIMIT = 1_500
 LABEL_MIN_LOD = 0.6
 ARROW_MIN_LOD = 0.45
 # |w| at which style.weight_strength crosses k / LEVELS, k = 1 .. LEVELS-1
@@ -347,6 +348,10 @@ class ConnectionLayer(QGraphicsItem):
         highlight = []
         if not exporting and self.selected.any():
             rows = np.flatnonzero(self.selected if vis_idx is None else self.selected[vis_idx])
+            if rows.size > HIGHLIGHT_LIMIT:   # e.g. Select All on a huge network: only the
+                drawn = np.zeros(n_vis, bool)   # selected lines that are drawn anyway
+                drawn[sel] = True
+                rows = rows[drawn[rows]][-HIGHLIGHT_LIMIT:]
             if rows.size:
                 highlight.append((rows, style.SELECTION, 3.5))
         if not exporting and self.hover is not None:
@@ -354,7 +359,7 @@ class ConnectionLayer(QGraphicsItem):
             if rows.size:
                 highlight.append((rows, style.HIGHLIGHT, 3.0))
         if highlight:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, aa)
         for rows, color, extra in highlight:
             sub = np.ascontiguousarray(vis_seg[rows])
             sub_keys = kv[rows]
