@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
+from shiboken6 import wrapInstance
 
 from nnstudio.core import activations
 from nnstudio.gui import style
@@ -355,8 +356,6 @@ class NeuronDots(QGraphicsItem):
         pos = sc._pos
         if lod >= DOT_LOD or not len(pos) or sc.exporting:
             return
-        from shiboken6 import wrapInstance
-        from PySide6.QtCore import QPointF as _P
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         size = max(2.0, 2 * RADIUS * lod)
         shade = sc._fill_shade   # per neuron: 0..DOT_SHADES-1, or -1 for "no value"
@@ -368,7 +367,7 @@ class NeuronDots(QGraphicsItem):
         border.setCosmetic(True)
         border.setCapStyle(Qt.PenCapStyle.SquareCap)
         painter.setPen(border)
-        painter.drawPoints(wrapInstance(pts.ctypes.data, _P), len(pts))
+        painter.drawPoints(wrapInstance(pts.ctypes.data, QPointF), len(pts))
         for s, start, count in zip(uniq.tolist(), starts.tolist(), counts.tolist()):
             pen = self._pens.get((s, size))
             if pen is None:
@@ -384,7 +383,7 @@ class NeuronDots(QGraphicsItem):
                     self._pens.clear()
                 self._pens[(s, size)] = pen
             painter.setPen(pen)
-            painter.drawPoints(wrapInstance(pts.ctypes.data + start * 16, _P), count)
+            painter.drawPoints(wrapInstance(pts.ctypes.data + start * 16, QPointF), count)
         sel = [sc._nindex[i] for i in sc.document.selection if i in sc._nindex]
         if sel:
             ring = QPen(style.POSITIVE, 2.0)

@@ -14,7 +14,7 @@ thousands of connections rebuilds the arrays once.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QLineF, QPointF, QRectF, QTimer
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
 from nnstudio.core import activations
