@@ -43,6 +43,18 @@ class _Command(QUndoCommand):
 
 
 # ---------------------------------------------------------------------- structure
+def add_items(net, neurons: list[dict], connections: list[dict]) -> None:
+    """Add neurons and connections that are known to fit (validated by the document before
+    the command was first pushed, or removed earlier by a command being undone). Unlike
+    ``Network.add_from_dicts`` this does not copy the whole network to check first, and skips
+    the per-connection cycle search, so undo stays fast on networks with 100,000 connections;
+    the network's own checks of each neuron and connection still run."""
+    for nd in neurons:
+        net._add_neuron_dict(nd)
+    for cd in connections:
+        net._add_connection_dict(cd, check_cycle=False)
+
+
 class AddItemsCommand(_Command):
     """Add neurons and connections (given as dicts with their ids); undo removes them."""
 
@@ -55,7 +67,7 @@ class AddItemsCommand(_Command):
 
     def redo(self):
         self._about()
-        self.net.add_from_dicts(self.neurons, self.connections)
+        add_items(self.net, self.neurons, self.connections)
 
     def undo(self):
         self._about()
@@ -101,7 +113,7 @@ class RemoveCommand(_Command):
 
     def undo(self):
         self._about()
-        self.net.add_from_dicts(self.neurons, self.connections)
+        add_items(self.net, self.neurons, self.connections)
         restore_order(self.net, self.neuron_order, self.connection_order)
 
 
@@ -172,7 +184,7 @@ def apply_state(net, state: dict) -> None:
     new_n = [d for i, d in want_n.items() if i not in net.neurons]
     new_c = [d for i, d in want_c.items() if i not in net.connections]
     if new_n or new_c:
-        net.add_from_dicts(new_n, new_c)
+        add_items(net, new_n, new_c)
     restore_order(net, list(want_n), list(want_c))
 
 

@@ -61,6 +61,7 @@ class Document(QObject):
         self._eval_valid = False
         self._eval_pending = False
         self._quiet_move = False
+        self._muted = 0   # > 0 while an edit is computed in place and reverted (no notices)
         self._extra_dirty = False   # changes outside the undo stack (training snapshots)
         self._subscribed: Network | None = None
         self._subscribe()
@@ -104,6 +105,8 @@ class Document(QObject):
         self.network.subscribe(self._on_network)
 
     def _on_network(self, event: str, ids: tuple) -> None:
+        if self._muted:
+            return
         if not (self._quiet_move and event == "neuron_changed"):
             self._invalidate()
         self.networkChanged.emit(event, ids)
@@ -304,14 +307,23 @@ class Document(QObject):
         """Add copies of neurons (new ids) and the connections among them; returns the new
         ids (neurons then connections). Connections to neurons outside the set are dropped."""
         net = self.network
-        trial = net.copy()
+        trial = Network()   # the pasted items alone: connections stay inside the set
+
+        def fresh(prefix: str) -> str:
+            i = 1
+            while f"{prefix}{i}" in net or f"{prefix}{i}" in trial:
+                i += 1
+            return f"{prefix}{i}"
+
         id_map: dict[str, str] = {}
         new_n, new_c = [], []
         for d in neuron_dicts:
+            if not isinstance(d, dict) or "id" not in d:
+                raise NetworkError("the clipboard holds a neuron without an id")
             role = d.get("role", "hidden")
             if role not in ROLES:
                 raise NetworkError(f"pasted neuron {d.get('id')!r} has an unknown role {role!r}")
-            nid = trial.new_id({"input": "x", "hidden": "h", "output": "y"}[role])
+            nid = fresh({"input": "x", "hidden": "h", "output": "y"}[role])
             nd = dict(d)
             nd["id"] = nid
             nd["label"] = nid if d.get("label", d.get("id")) == d.get("id") else d.get("label")
@@ -321,9 +333,10 @@ class Document(QObject):
             id_map[d["id"]] = nid
             new_n.append(nd)
         for d in connection_dicts:
-            if d.get("source") not in id_map or d.get("target") not in id_map:
+            if not isinstance(d, dict) or d.get("source") not in id_map \
+                    or d.get("target") not in id_map:
                 continue
-            cid = trial.new_id("c")
+            cid = fresh("c")
             cd = dict(d)
             cd.update(id=cid, source=id_map[d["source"]], target=id_map[d["target"]])
             trial._add_connection_dict(cd)
@@ -392,25 +405,46 @@ class Document(QObject):
         return made
 
     def auto_layout(self) -> None:
+        """Columns by depth (Network.auto_layout), as one undo step."""
         net = self.network
-        trial = net.copy()
-        pos = trial.auto_layout()
-        self.move_neurons(pos)
+        old = {nid: (n.x, n.y) for nid, n in net.neurons.items()}
+        new = self._in_place_then_revert(lambda: net.auto_layout(), lambda: _set_positions(net, old))
+        self.move_neurons(new)
         top = self.undo_stack.command(self.undo_stack.index() - 1)
         if top is not None and isinstance(top, cmd.MoveCommand):
             top.setText("Auto-layout")
 
     def randomize(self, seed: int | None = None, init: str | None = None) -> None:
+        """New values for every trainable parameter (Network.randomize), as one undo step."""
         net = self.network
         seed = self.settings.seed if seed is None else int(seed)
         init = self.settings.init if init is None else init
-        trial = net.copy()
-        trial.randomize(seed, init)
         pids = net.param_ids()
-        before = np.array([net.get_param(p) for p in pids])
-        after = np.array([trial.get_param(p) for p in pids])
+        slots = np.array([net.param_slot(p) for p in pids], dtype=np.intp)
+        before = net.store.values[slots].copy()
+
+        def run():
+            net.randomize(seed, init)
+            return net.store.values[slots].copy()
+
+        def revert():
+            net.store.values[slots] = before
+
+        after = self._in_place_then_revert(run, revert)
         self._push(cmd.ParamVectorCommand(self, pids, before, after,
                                           f"Randomize weights ({init}, seed {seed})"))
+
+    def _in_place_then_revert(self, run, revert):
+        """Compute an edit's result with the network's own operation, then quietly put the
+        old state back (no notice), so that the undo command that follows applies it. Cheaper
+        than working on a copy of a large network."""
+        self._muted += 1
+        try:
+            result = run()
+        finally:
+            revert()
+            self._muted -= 1
+        return result
 
     # ------------------------------------------------------------------ edits: parameters
     def set_param(self, pid: str, value: float, merge: bool = False) -> None:
@@ -610,6 +644,12 @@ class Document(QObject):
 
     def dumps(self) -> str:
         return _project_module().dumps(self.project)
+
+
+def _set_positions(net: Network, positions: dict) -> None:
+    for nid, (x, y) in positions.items():
+        n = net.neurons[nid]
+        n.x, n.y = x, y
 
 
 def trial_check_role(net: Network, nid: str, role: str) -> None:
