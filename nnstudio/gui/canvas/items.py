@@ -231,13 +231,14 @@ class NeuronItem(QGraphicsItem):
 
     # ------------------------------------------------------------------ painting
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        # (pens, rectangles and enum values come from module constants: looking up PySide
+        # enums and building pens costs microseconds per call, and this runs per neuron)
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         exporting = self._scene.exporting
         if lod < DOT_LOD and not exporting:   # far away: NeuronDots draws every neuron at once
             return
-        selected = self.isSelected() and not exporting
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        body = self.body_path()
+        role = self.role
+        painter.setRenderHint(_AA, True)
         # pixmaps (cached per device scale) for the static decorations on screen; vector
         # drawing in exports, so SVG stays crisp
         scale = lod * painter.device().devicePixelRatioF()
@@ -245,51 +246,46 @@ class NeuronItem(QGraphicsItem):
         qscale = round(scale, 2)
         if lod >= 0.5:  # soft shadow
             if cached:
-                d = 2 * RADIUS + 12
-                pm = _pixmap(("shadow", self.role == "input", qscale), d, d, qscale,
-                             lambda p, role=self.role: _draw_shadow(p, role))
-                painter.drawPixmap(QRectF(-d / 2, -d / 2, d, d), pm, QRectF(pm.rect()))
+                pm = _pixmap(("shadow", role == "input", qscale), _SHADOW_D, _SHADOW_D, qscale,
+                             lambda p, role=role: _draw_shadow(p, role))
+                painter.drawPixmap(_SHADOW_RECT, pm, QRectF(pm.rect()))
             else:
-                _draw_shadow(painter, self.role)
-        if selected:  # a soft blue glow and a crisp ring, unlike any role border
-            glow = QColor(style.POSITIVE)
-            glow.setAlpha(55)
-            painter.setPen(QPen(glow, 7.0))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+                _draw_shadow(painter, role)
+        if self.isSelected() and not exporting:  # a soft blue glow and a crisp ring
+            painter.setBrush(_NOBRUSH)
+            painter.setPen(_SEL_GLOW_PEN)
             painter.drawPath(self.body_path(6.0))
-            painter.setPen(QPen(style.POSITIVE, 1.8))
+            painter.setPen(_SEL_PEN)
             painter.drawPath(self.body_path(4.5))
         if self.target_state is not None:
-            color = style.ACCENT if self.target_state == "ok" else style.REFUSED
-            painter.setPen(QPen(color, 3.0))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setBrush(_NOBRUSH)
+            painter.setPen(_OK_PEN if self.target_state == "ok" else _REFUSED_PEN)
             painter.drawPath(self.body_path(6.0))
-        border = style.ROLE_BORDER.get(self.role, style.NEURON_BORDER)
-        painter.setBrush(QBrush(self.fill))
-        if self.role == "output":
-            painter.setPen(QPen(border, 3.2))
-            painter.drawEllipse(QPointF(0, 0), RADIUS, RADIUS)
-            painter.setPen(QPen(border, 1.0))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(QPointF(0, 0), RADIUS - 5, RADIUS - 5)
-        elif self.role == "input":
-            painter.setPen(QPen(border, 1.6))
-            painter.drawRoundedRect(QRectF(-RADIUS, -RADIUS, 2 * RADIUS, 2 * RADIUS), 8, 8)
+        painter.setBrush(self.fill)
+        if role == "output":
+            painter.setPen(_OUTPUT_PEN)
+            painter.drawEllipse(_ORIGIN, RADIUS, RADIUS)
+            painter.setPen(_OUTPUT_INNER_PEN)
+            painter.setBrush(_NOBRUSH)
+            painter.drawEllipse(_ORIGIN, RADIUS - 5, RADIUS - 5)
+        elif role == "input":
+            painter.setPen(_BORDER_PEN)
+            painter.drawRoundedRect(_BODY_RECT, 8, 8)
         else:
-            painter.setPen(QPen(border, 1.6))
-            painter.drawEllipse(QPointF(0, 0), RADIUS, RADIUS)
-        ink = style.text_color_on(self.fill)
+            painter.setPen(_BORDER_PEN)
+            painter.drawEllipse(_ORIGIN, RADIUS, RADIUS)
         if lod >= 0.45:
+            ink = style.text_color_on(self.fill)
             show_value = self._scene.show_values and self.value is not None
             gy = -5.5 if show_value else 0.0
-            is_arrow = self.role == "input" and self.activation == "identity"
+            is_arrow = role == "input" and self.activation == "identity"
             if cached:
-                gw, gh = GLYPH_BOX
                 key = ("arrow" if is_arrow else self.activation, ink.rgb(), qscale)
                 draw = (lambda p, ink=ink: _draw_input_arrow(p, ink)) if is_arrow else \
                     (lambda p, name=self.activation, ink=ink: _draw_glyph(p, name, ink))
-                pm = _pixmap(key, gw, gh, qscale, draw)
-                painter.drawPixmap(QRectF(-gw / 2, gy - gh / 2, gw, gh), pm, QRectF(pm.rect()))
+                pm = _pixmap(key, GLYPH_BOX[0], GLYPH_BOX[1], qscale, draw)
+                painter.drawPixmap(_GLYPH_RECT_VALUE if show_value else _GLYPH_RECT, pm,
+                                   QRectF(pm.rect()))
             else:
                 painter.save()
                 painter.translate(0, gy)
@@ -301,23 +297,41 @@ class NeuronItem(QGraphicsItem):
             if show_value:
                 painter.setFont(value_font())
                 painter.setPen(ink)
-                painter.drawText(QRectF(-RADIUS, 1, 2 * RADIUS, 14),
-                                 style.ALIGN_CENTER, style.format_value(self.value))
+                painter.drawText(_VALUE_RECT, style.ALIGN_CENTER, style.format_value(self.value))
             # label under the neuron
             painter.setFont(label_font())
             painter.setPen(style.TEXT)
-            painter.drawText(self._label_rect, style.ALIGN_HCENTER_TOP,
-                             self._label_text)
+            painter.drawText(self._label_rect, style.ALIGN_HCENTER_TOP, self._label_text)
         if lod >= 0.4:  # output port
-            c = self.port_center()
             if self.port_hovered and not exporting:
-                painter.setPen(QPen(style.ACCENT.darker(130), 1.4))
+                painter.setPen(_PORT_HOVER_PEN)
                 painter.setBrush(style.ACCENT)
-                painter.drawEllipse(c, PORT_RADIUS + 1.5, PORT_RADIUS + 1.5)
+                painter.drawEllipse(_PORT_CENTER, PORT_RADIUS + 1.5, PORT_RADIUS + 1.5)
             else:
-                painter.setPen(QPen(style.MUTED_TEXT, 1.2))
+                painter.setPen(_PORT_PEN)
                 painter.setBrush(style.PANEL)
-                painter.drawEllipse(c, PORT_RADIUS - 1.0, PORT_RADIUS - 1.0)
+                painter.drawEllipse(_PORT_CENTER, PORT_RADIUS - 1.0, PORT_RADIUS - 1.0)
+
+
+_AA = QPainter.RenderHint.Antialiasing
+_NOBRUSH = Qt.BrushStyle.NoBrush
+_ORIGIN = QPointF(0.0, 0.0)
+_PORT_CENTER = QPointF(RADIUS + 1.0, 0.0)
+_BODY_RECT = QRectF(-RADIUS, -RADIUS, 2 * RADIUS, 2 * RADIUS)
+_SHADOW_D = 2 * RADIUS + 12
+_SHADOW_RECT = QRectF(-_SHADOW_D / 2, -_SHADOW_D / 2, _SHADOW_D, _SHADOW_D)
+_GLYPH_RECT = QRectF(-GLYPH_BOX[0] / 2, -GLYPH_BOX[1] / 2, GLYPH_BOX[0], GLYPH_BOX[1])
+_GLYPH_RECT_VALUE = _GLYPH_RECT.translated(0, -5.5)
+_VALUE_RECT = QRectF(-RADIUS, 1, 2 * RADIUS, 14)
+_BORDER_PEN = QPen(style.NEURON_BORDER, 1.6)
+_OUTPUT_PEN = QPen(style.ROLE_BORDER["output"], 3.2)
+_OUTPUT_INNER_PEN = QPen(style.ROLE_BORDER["output"], 1.0)
+_SEL_GLOW_PEN = QPen(QColor(style.POSITIVE.red(), style.POSITIVE.green(), style.POSITIVE.blue(), 55), 7.0)
+_SEL_PEN = QPen(style.POSITIVE, 1.8)
+_OK_PEN = QPen(style.ACCENT, 3.0)
+_REFUSED_PEN = QPen(style.REFUSED, 3.0)
+_PORT_PEN = QPen(style.MUTED_TEXT, 1.2)
+_PORT_HOVER_PEN = QPen(style.ACCENT.darker(130), 1.4)
 
 
 DOT_LOD = 0.3     # below this zoom neurons are drawn as dots by NeuronDots, in a few calls
