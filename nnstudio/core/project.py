@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
@@ -41,7 +42,7 @@ FORMAT_VERSION = 1
 SUFFIX = ".nnproj"
 
 # Limits: a file beyond them is refused before it can exhaust memory or time.
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 128 * 1024 * 1024
 MAX_NEURONS = 10_000
 MAX_CONNECTIONS = 500_000
 MAX_NAME_LENGTH = 200
@@ -206,18 +207,26 @@ def _fail(path: str, msg: str) -> None:
     raise ProjectError(f"{path}: {msg}")
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def _key(path: str, k: str) -> str:
+    """The JSON path of an object member; odd keys are quoted (and kept on one line)."""
+    return f"{path}.{k}" if _PLAIN_KEY.match(k) else f"{path}[{json.dumps(k[:40])}]"
+
+
 def _obj(v: Any, path: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
     if not isinstance(v, dict):
         _fail(path, f"must be an object, got {_describe(v)}")
     if isinstance(v, _DupObject):
-        _fail(f"{path}.{v.duplicate}", "the key appears more than once")
+        _fail(_key(path, v.duplicate), "the key appears more than once")
     for k in required:
         if k not in v:
             _fail(path, f"the key {k!r} is missing")
     allowed = set(required) | set(optional)
     for k in v:
         if k not in allowed:
-            _fail(f"{path}.{k}", f"unknown key (allowed here: {', '.join(sorted(allowed))})")
+            _fail(_key(path, k), f"unknown key (allowed here: {', '.join(sorted(allowed))})")
     return v
 
 
@@ -281,7 +290,7 @@ def check_envelope(doc: Any) -> int:
     if not isinstance(doc, dict):
         _fail("$", f"a project file must hold a JSON object, got {_describe(doc)}")
     if isinstance(doc, _DupObject):
-        _fail(f"$.{doc.duplicate}", "the key appears more than once")
+        _fail(_key("$", doc.duplicate), "the key appears more than once")
     if "format" not in doc:
         _fail("$", "the key 'format' is missing; this is not an NN Studio project file")
     if doc["format"] != FORMAT:
@@ -626,7 +635,12 @@ def dumps(proj: Project) -> str:
         "  }",
         '  "dataset": {\n' + ",\n".join(ds_lines) + "\n  }",
     ]
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    text = "{\n" + ",\n".join(parts) + "\n}\n"
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        raise ProjectError(f"cannot save: the project would be {size} bytes, more than the "
+                           f"file size limit of {MAX_FILE_BYTES} bytes; use a smaller dataset")
+    return text
 
 
 def atomic_write(path, data: bytes) -> None:

@@ -304,6 +304,11 @@ def test_limits(monkeypatch, tmp_path):
     monkeypatch.setattr(project, "MAX_FILE_BYTES", 100)
     with pytest.raises(ProjectError, match=r"^the file is \d+ bytes, more than the limit of 100"):
         project.load(path)
+    out = tmp_path / "too-big.nnproj"
+    with pytest.raises(ProjectError, match=r"^cannot save: the project would be \d+ bytes, "
+                       "more than the file size limit of 100 bytes"):
+        project.save(project.new_project(), out)
+    assert not out.exists()
 
 
 def test_load_file_problems(tmp_path):
