@@ -73,6 +73,70 @@ def ask_save_path(parent: QWidget | None, suggested: str) -> str | None:
     return path
 
 
+def ask_fit_dataset(parent: QWidget | None, problem: str) -> bool:
+    """True: adjust the dataset's columns to the network and save."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Dataset does not fit the network",
+                      f"{problem}\n\nA project file needs one dataset column per input "
+                      "neuron and per output neuron.", parent=parent)
+    box.setInformativeText("Add or remove dataset columns to match the network (new columns "
+                           "hold 0; you can undo this), then save?")
+    fit = box.addButton("Match Columns and Save", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(fit)
+    box.exec()
+    return box.clickedButton() is fit
+
+
+def dataset_mismatch(project) -> str | None:
+    """Why the dataset's columns do not fit the network's inputs/outputs, or None."""
+    net, ds = project.network, project.dataset
+    n_in, n_out = len(net.inputs), len(net.outputs)
+    if len(ds.input_names) != n_in:
+        return (f"The dataset has {len(ds.input_names)} input column(s) but the network has "
+                f"{n_in} input neuron(s).")
+    if len(ds.target_names) != n_out:
+        return (f"The dataset has {len(ds.target_names)} target column(s) but the network has "
+                f"{n_out} output neuron(s).")
+    return None
+
+
+def fit_dataset(ds, net):
+    """A copy of ``ds`` with one input column per input neuron and one target column per
+    output neuron (in the network's order): existing columns are kept by position, missing
+    ones are added filled with 0 and named after their neuron, extra ones are dropped. Class
+    names are kept only while the target columns do not change. Raises ValueError (e.g. a
+    network with no inputs or outputs)."""
+    import numpy as np
+    from nnstudio.core.datasets import Dataset
+
+    ins, outs = net.inputs, net.outputs
+    if not ins or not outs:
+        raise ValueError("the network needs at least one input and one output neuron before "
+                         "its dataset can match it")
+    n = len(ds)
+    used: set[str] = set()
+
+    def columns(old_names, old, neurons, suffix):
+        names, cols = [], []
+        for k, neuron in enumerate(neurons):
+            if k < len(old_names):
+                name, col = old_names[k], old[:, k]
+            else:
+                name, col = neuron.label + suffix, np.zeros(n)
+            base, i = name, 2
+            while name in used:
+                name, i = f"{base} {i}", i + 1
+            used.add(name)
+            names.append(name)
+            cols.append(col)
+        return names, np.column_stack(cols) if cols else np.zeros((n, 0))
+
+    in_names, X = columns(ds.input_names, ds.X, ins, "")
+    out_names, Y = columns(ds.target_names, ds.Y, outs, " (target)")
+    keep_classes = ds.class_names if len(outs) == len(ds.target_names) else None
+    return Dataset(in_names, out_names, X, Y, keep_classes)
+
+
 def is_sample(path: Path) -> bool:
     try:
         return Path(path).resolve().parent == paths.SAMPLES.resolve()
@@ -185,6 +249,16 @@ class FileController(QObject):
 
     def _save_to(self, path: Path) -> bool:
         from nnstudio.core.project import ProjectError
+        problem = dataset_mismatch(self.doc.project)
+        if problem is not None:
+            if not ask_fit_dataset(self.window, problem):
+                return False
+            try:
+                self.doc.set_dataset(fit_dataset(self.doc.dataset, self.doc.network),
+                                     "Match dataset columns to the network")
+            except ValueError as e:
+                self._error("Cannot save project", f"Cannot save {path.name}:\n\n{e}")
+                return False
         try:
             self.doc.save(path)
         except (ProjectError, ValueError, OSError) as e:
@@ -203,9 +277,13 @@ class FileController(QObject):
         if not doc.is_modified():
             self.remove_recovery()
             return False
-        from nnstudio.core.project import ProjectError, atomic_write
+        from nnstudio.core.project import Project, ProjectError, atomic_write, dumps
         try:
-            text = doc.dumps()
+            proj = doc.project
+            if dataset_mismatch(proj) is not None:  # keep the network; fit a copy of the data
+                proj = Project(proj.network, fit_dataset(proj.dataset, proj.network),
+                               proj.settings, proj.description, proj.name)
+            text = dumps(proj)
         except (ProjectError, ValueError) as e:
             doc.message(f"Autosave skipped: {e}", 8000)
             return False

@@ -46,6 +46,7 @@ def dialogs(monkeypatch):
     monkeypatch.setattr(files, "ask_recover", ask_recover)
     monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested: rec.save_path)
     monkeypatch.setattr(files, "ask_open_path", lambda parent, d: rec.open_path)
+    monkeypatch.setattr(files, "ask_fit_dataset", lambda parent, problem: False)
 
     def no_modal(*a, **k):
         raise AssertionError(f"a modal message box would block: {a[1:3]}")
@@ -712,3 +713,26 @@ def test_reset_layout_and_panel_toggles(qtbot, window):
     assert lesson.isVisible() and not window.docks["dataset"].isFloating()
     assert window.dockWidgetArea(window.docks["inspector"]) == Qt.DockWidgetArea.RightDockWidgetArea
     assert window.history.stack() is window.document.undo_stack
+
+
+def test_saving_a_network_whose_dataset_no_longer_fits(qtbot, window, dialogs, tmp_path,
+                                                       monkeypatch):
+    doc = window.document
+    x3 = doc.add_neuron("input", -100.0, 200.0)
+    doc.connect(x3, hidden(doc)[0], 0.5)
+    asked = []
+    monkeypatch.setattr(files, "ask_fit_dataset", lambda parent, problem: asked.append(problem) or False)
+    dialogs.save_path = str(tmp_path / "grown.nnproj")
+    window.actions["save_as"].trigger()
+    assert asked and "3 input neuron" in asked[0]
+    assert not (tmp_path / "grown.nnproj").exists() and doc.is_modified()
+    # autosave still keeps the work, with the data fitted in the recovery copy only
+    assert window.files.autosave()
+    assert len(doc.dataset.input_names) == 2
+    monkeypatch.setattr(files, "ask_fit_dataset", lambda parent, problem: True)
+    window.actions["save_as"].trigger()
+    saved = core_project.load(tmp_path / "grown.nnproj")
+    assert saved.dataset.input_names[2] == x3 and (saved.dataset.X[:, 2] == 0).all()
+    assert doc.undo_stack.undoText() == "Match dataset columns to the network"
+    doc.undo_stack.undo()
+    assert len(doc.dataset.input_names) == 2
