@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import (QAction, QActionGroup, QColor, QImage, QKeySequence, QLinearGradient,
+from PySide6.QtGui import (QAction, QActionGroup, QColor, QImage, QKeySequence, QLinearGradient, QPixmap,
                            QPainter, QPen)
 from PySide6.QtWidgets import QGraphicsView, QInputDialog, QLineEdit, QMenu
 
@@ -107,6 +107,7 @@ class CanvasView(QGraphicsView):
         self.space_held = False
         self.rename_editor: RenameEditor | None = None
         self.show_legend = True
+        self._legend_pixmap = None
         self._fitted_once = False
         document.projectReplaced.connect(self._on_project_replaced)
 
@@ -622,8 +623,23 @@ class CanvasView(QGraphicsView):
         painter.drawText(r, style.ALIGN_CENTER, text)
 
     def _legend(self, painter: QPainter, vp: QRect) -> None:
+        """The key to the colours, bottom right (a cached pixmap: drawn once, blitted after)."""
         w, h = 212, 50
-        r = QRectF(vp.width() - w - 10, vp.height() - h - 10, w, h)
+        dpr = painter.device().devicePixelRatioF()
+        if self._legend_pixmap is None or self._legend_pixmap.devicePixelRatio() != dpr:
+            pm = QPixmap(int(w * dpr), int(h * dpr))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(Qt.GlobalColor.transparent)
+            p = QPainter(pm)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+            self._paint_legend(p, QRectF(0.5, 0.5, w - 1, h - 1))
+            p.end()
+            self._legend_pixmap = pm
+        painter.drawPixmap(QPointF(vp.width() - w - 10, vp.height() - h - 10), self._legend_pixmap)
+
+    def _paint_legend(self, painter: QPainter, r: QRectF) -> None:
+        w = r.width()
         bg = QColor(style.PANEL)
         bg.setAlpha(235)
         painter.setPen(QPen(style.GRID_MAJOR, 1))
