@@ -410,13 +410,33 @@ class Engine:
         self._forward(X, cache)
         return self._output_stage(cache)[1].copy()
 
+    LOSS_CHUNK = 1024
+
     def loss(self, X: Array, Y: Array, loss: str) -> float:
-        """The loss over a batch at the current parameters (forward only)."""
+        """The loss over a batch at the current parameters (forward only).
+
+        A big batch (such as a whole dataset, once per epoch) is evaluated in chunks of
+        ``LOSS_CHUNK`` rows through reused arrays that stay in the processor's cache; every loss
+        is a sum over samples (divided by their number for the mean losses), so the chunks'
+        values combine exactly, up to rounding."""
         X, Y = self.check_data(X, Y)
-        cache = _Cache()
-        self._forward(X, cache)
-        z_out, a_out = self._output_stage(cache)
-        return self._loss_value(loss, z_out, a_out, Y)
+        n, c = X.shape[0], self.LOSS_CHUNK
+        if n <= c:
+            cache = _Cache()
+            self._forward(X, cache)
+            z_out, a_out = self._output_stage(cache)
+            return self._loss_value(loss, z_out, a_out, Y)
+        mean = losses.get(loss).mean
+        total = 0.0
+        for lo in range(0, n, c):
+            hi = min(n, lo + c)
+            work = self._work(c) if hi - lo == c else None
+            cache = work.cache if work is not None else _Cache()
+            self._forward(X[lo:hi], cache, work)
+            z_out, a_out = self._output_stage(cache)
+            v = self._loss_value(loss, z_out, a_out, Y[lo:hi])
+            total += v * (hi - lo) / n if mean else v
+        return total
 
     def _fused(self, loss: str) -> str | None:
         lf = losses.get(loss)

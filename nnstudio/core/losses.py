@@ -65,6 +65,9 @@ class Loss:
     fused_with: str | None = None
     kinks: bool = False
     note: str = ""
+    # True: the value is a mean over samples (so batches combine weighted by their rows);
+    # False: a plain sum over samples (SSR)
+    mean: bool = True
 
 
 LOSSES: dict[str, Loss] = {
@@ -73,7 +76,7 @@ LOSSES: dict[str, Loss] = {
         Loss(
             "ssr", "Sum of squared residuals", "SSR = sum (y - a)^2", _ssr,
             lambda p, y: -2.0 * (y - p),
-            note="The least-squares error: every squared residual added up.",
+            note="The least-squares error: every squared residual added up.", mean=False,
         ),
         Loss(
             "mse", "Mean squared error", "MSE = mean (y - a)^2", _mse,

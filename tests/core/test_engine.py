@@ -168,6 +168,68 @@ def test_parameter_gradients_match_finite_differences(loss, data):
     np.testing.assert_allclose(ev.grad, grad, rtol=1e-12, atol=1e-300)
 
 
+@st.composite
+def dense_problems(draw):
+    """Layered, fully connected nets: the engine's fast path (one matrix product per layer,
+    one activation per block, reused work arrays)."""
+    sizes = [draw(st.integers(1, 4)) for _ in range(draw(st.integers(2, 5)))]
+    hidden = draw(st.sampled_from(HIDDEN_ACTS))
+    loss = draw(st.sampled_from(LOSSES))
+    if loss == "bce":
+        output = draw(st.sampled_from(["sigmoid", "softmax"]))
+    elif loss == "cross_entropy":
+        output = draw(st.sampled_from(["softmax", "sigmoid", "softplus"]))
+    else:
+        output = draw(st.sampled_from(["softmax", *OUTPUT_ELEMENTWISE]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    net = dense(sizes, hidden=hidden, output=output, seed=seed % 1000, init="uniform")
+    rng = np.random.default_rng(seed)
+    for n in net.neurons.values():
+        if n.activation == "leaky_relu":
+            net.set_activation(n.id, "leaky_relu", slope=float(rng.uniform(0.01, 0.5)))
+    n = draw(st.integers(1, 6))
+    X = rng.uniform(-2, 2, size=(n, sizes[0]))
+    if loss == "bce":
+        Y = rng.uniform(0, 1, size=(n, sizes[-1]))
+    elif loss == "cross_entropy":
+        Y = rng.dirichlet(np.ones(sizes[-1]), size=n)
+    else:
+        Y = rng.uniform(-2, 2, size=(n, sizes[-1]))
+    return net, X, Y, loss
+
+
+@SETTINGS
+@given(data=st.data())
+def test_dense_fast_path_gradients_match_finite_differences(data):
+    net, X, Y, loss = data.draw(dense_problems())
+    eng = Engine.compile(net)
+    assert all(blk.rows is None for blk in eng.blocks[1:])  # every block is dense
+    assume(_away_from_kinks(net, eng, X, Y, loss))
+    value, grad = eng.gradient(X, Y, loss)
+    _assert_close(grad, _param_fd(eng, X, Y, loss), f"dL/dparams of a dense net ({loss})")
+    ev = eng.evaluate(X, Y, loss)
+    assert ev.loss == pytest.approx(value, rel=1e-12, abs=1e-300)
+    np.testing.assert_allclose(ev.grad, grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_big_batches_are_evaluated_in_chunks_with_the_same_loss(loss):
+    net = dense([3, 6, 4], hidden="tanh",
+                output={"bce": "sigmoid", "cross_entropy": "softmax"}.get(loss, "identity"),
+                seed=2)
+    eng = Engine.compile(net)
+    rng = np.random.default_rng(5)
+    n = 2 * Engine.LOSS_CHUNK + 123  # two full chunks and a short one
+    X = rng.normal(size=(n, 3))
+    Y = rng.uniform(0, 1, size=(n, 4)) if loss != "cross_entropy" else \
+        np.eye(4)[rng.integers(0, 4, n)]
+    whole = eng.evaluate(X, Y, loss).loss  # evaluate() never chunks
+    assert eng.loss(X, Y, loss) == pytest.approx(whole, rel=1e-12)
+    # and the chunks' reused arrays do not leak into the next call
+    assert eng.loss(X[:1500], Y[:1500], loss) == pytest.approx(
+        eng.evaluate(X[:1500], Y[:1500], loss).loss, rel=1e-12)
+
+
 @SETTINGS
 @given(data=st.data())
 def test_evaluation_dl_dz_and_dl_da_match_finite_differences(data):
