@@ -533,10 +533,15 @@ def format_csv(ds: Dataset, labels: bool | None = None) -> str:
 
 
 def write_csv(ds: Dataset, path, labels: bool | None = None) -> None:
-    """Write a CSV file atomically (temp file in the same folder, fsync, replace)."""
+    """Write a CSV file atomically (temp file in the same folder, fsync, replace); a disk
+    problem raises DatasetError and leaves any existing file as it was."""
     from .project import atomic_write  # the one atomic writer
 
-    atomic_write(path, format_csv(ds, labels).encode("utf-8"))
+    data = format_csv(ds, labels).encode("utf-8")
+    try:
+        atomic_write(path, data)
+    except OSError as e:
+        raise DatasetError(f"cannot write {os.fspath(path)!r}: {e.strerror or e}") from None
 
 
 __all__ = [

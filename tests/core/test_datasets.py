@@ -188,6 +188,8 @@ def test_csv_not_utf8_and_missing_file(tmp_path):
         datasets.read_csv(p)
     with pytest.raises(DatasetError, match="cannot read"):
         datasets.read_csv(tmp_path / "nope.csv")
+    with pytest.raises(DatasetError, match="cannot write .*No such file"):
+        datasets.write_csv(datasets.generate("xor"), tmp_path / "no" / "dir.csv")
 
 
 def test_csv_class_labels_become_one_hot(tmp_path):
