@@ -628,8 +628,8 @@ class Document(QObject):
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("the document has no file name yet; use Save As")
-        if self.path is None or target != self.path:
-            self.project.name = target.stem
+        if (getattr(self.project, "name", "") or "Untitled") == "Untitled":
+            self.project.name = target.stem   # a new project takes its file's name
         _project_module().save(self.project, target)
         changed = target != self.path
         self.path = target
