@@ -115,7 +115,7 @@ class Document(QObject):
         self._eval_valid = False
         if not self._eval_pending:
             self._eval_pending = True
-            QTimer.singleShot(0, self._emit_evaluation)
+            QTimer.singleShot(0, self, self._emit_evaluation)
 
     def _emit_evaluation(self) -> None:
         self._eval_pending = False
@@ -233,7 +233,7 @@ class Document(QObject):
     def _evaluation_changed_soon(self) -> None:
         if not self._eval_pending:
             self._eval_pending = True
-            QTimer.singleShot(0, self._emit_evaluation)
+            QTimer.singleShot(0, self, self._emit_evaluation)
 
     def message(self, text: str, timeout: int = 5000) -> None:
         self.statusMessage.emit(text, timeout)

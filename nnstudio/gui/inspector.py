@@ -425,7 +425,7 @@ class Inspector(QScrollArea):
     def schedule(self) -> None:
         if not self._pending:
             self._pending = True
-            QTimer.singleShot(0, self._flush)
+            QTimer.singleShot(0, self, self._flush)
 
     def _flush(self) -> None:
         self._pending = False

@@ -901,7 +901,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if self._sizes_pending:  # dock sizes only stick once the window has its real size
             self._sizes_pending = False
-            QTimer.singleShot(0, self._default_sizes)
+            QTimer.singleShot(0, self, self._default_sizes)
 
     def save_layout(self) -> None:
         self.settings.set_value("window/geometry", self.saveGeometry())
