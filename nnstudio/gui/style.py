@@ -81,7 +81,8 @@ def _build_diverging(n: int = 257) -> np.ndarray:
 
 
 DIVERGING_LUT = _build_diverging()
-_DIVERGING_QCOLORS = [QColor(int(r), int(g), int(b)) for r, g, b in DIVERGING_LUT]
+DIVERGING_QCOLORS = [QColor(int(r), int(g), int(b)) for r, g, b in DIVERGING_LUT]
+_DIVERGING_QCOLORS = DIVERGING_QCOLORS
 
 
 def squash(values, scale: float = 1.0) -> np.ndarray:

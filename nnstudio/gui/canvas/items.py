@@ -140,8 +140,7 @@ class NeuronItem(QGraphicsItem):
         self.role = "hidden"
         self.label = nid
         self.activation = "identity"
-        self.fill = QColor(style.NEUTRAL_FILL)
-        self.value: float | None = None
+        self.index = -1   # position in the scene's per-neuron arrays (values, colours)
         self.target_state: str | None = None   # "ok" / "refused" while a connection is dragged
         self.port_hovered = False
         self._label_text = nid
@@ -175,11 +174,21 @@ class NeuronItem(QGraphicsItem):
             self.setPos(neuron.x, neuron.y)
         self.update()
 
-    def set_value(self, value: float | None, fill: QColor) -> None:
-        if value != self.value or fill != self.fill:
-            self.value = value
-            self.fill = fill
-            self.update()
+    @property
+    def value(self) -> float | None:
+        """The activation shown (chosen sample), read from the scene's value array."""
+        vals = self._scene._values
+        if not 0 <= self.index < len(vals):
+            return None
+        v = float(vals[self.index])
+        return None if v != v else v
+
+    @property
+    def fill(self) -> QColor:
+        """The fill colour: the activation on the diverging map, or neutral grey."""
+        lut = self._scene._lut_index
+        k = int(lut[self.index]) if 0 <= self.index < len(lut) else -1
+        return style.NEUTRAL_FILL if k < 0 else style.DIVERGING_QCOLORS[k]
 
     def set_target_state(self, state: str | None) -> None:
         if state != self.target_state:
@@ -261,7 +270,8 @@ class NeuronItem(QGraphicsItem):
             painter.setBrush(_NOBRUSH)
             painter.setPen(_OK_PEN if self.target_state == "ok" else _REFUSED_PEN)
             painter.drawPath(self.body_path(6.0))
-        painter.setBrush(self.fill)
+        fill = self.fill
+        painter.setBrush(fill)
         if role == "output":
             painter.setPen(_OUTPUT_PEN)
             painter.drawEllipse(_ORIGIN, RADIUS, RADIUS)
@@ -275,8 +285,9 @@ class NeuronItem(QGraphicsItem):
             painter.setPen(_BORDER_PEN)
             painter.drawEllipse(_ORIGIN, RADIUS, RADIUS)
         if lod >= 0.45:
-            ink = style.text_color_on(self.fill)
-            show_value = self._scene.show_values and self.value is not None
+            ink = style.text_color_on(fill)
+            value = self.value if self._scene.show_values else None
+            show_value = value is not None
             gy = -5.5 if show_value else 0.0
             is_arrow = role == "input" and self.activation == "identity"
             if cached:
@@ -297,7 +308,7 @@ class NeuronItem(QGraphicsItem):
             if show_value:
                 painter.setFont(value_font())
                 painter.setPen(ink)
-                painter.drawText(_VALUE_RECT, style.ALIGN_CENTER, style.format_value(self.value))
+                painter.drawText(_VALUE_RECT, style.ALIGN_CENTER, style.format_value(value))
             # label under the neuron
             painter.setFont(label_font())
             painter.setPen(style.TEXT)

@@ -104,6 +104,9 @@ class CanvasScene(QGraphicsScene):
         self.connections = ConnectionLayer(self)
         self.addItem(self.connections)
         self._fill_shade = np.zeros(0, np.intp)
+        self._values = np.zeros(0)
+        self._lut_index = np.zeros(0, np.intp)
+        self._structure_version = 0
         self._dot_mode = False
         self.dots = NeuronDots(self)
         self.addItem(self.dots)
@@ -215,10 +218,20 @@ class CanvasScene(QGraphicsScene):
                     self.node_for_item[item] = nid
                     self.addItem(item)
                 item.sync(n)
+            old_index = self._nindex
             self._nids = list(net.neurons)
             self._nindex = {nid: i for i, nid in enumerate(self._nids)}
+            for i, nid in enumerate(self._nids):
+                self.item_for_node[nid].index = i
             self._radii = np.full(len(self._nids), self.NEURON_RADIUS)
-            self._fill_shade = np.full(len(self._nids), -1, np.intp)
+            self._structure_version += 1
+            # neurons that stay keep their colours until the next refresh_values (no flicker)
+            take = np.array([old_index.get(nid, -1) for nid in self._nids], np.intp)
+            keep = (take >= 0) & (take < len(self._values))
+            src = np.where(keep, take, 0)
+            self._values = np.where(keep, self._values[src] if len(self._values) else np.nan, np.nan)
+            self._lut_index = np.where(keep, self._lut_index[src] if len(self._lut_index) else -1, -1)
+            self._fill_shade = np.where(keep, self._fill_shade[src] if len(self._fill_shade) else -1, -1)
         self._pos = np.array([(n.x, n.y) for n in net.neurons.values()],
                              dtype=np.float64).reshape(-1, 2)
         if structure:
@@ -256,36 +269,35 @@ class CanvasScene(QGraphicsScene):
             self.setSceneRect(self.sceneRect().united(want))
 
     def refresh_values(self) -> None:
-        """Recolour every neuron from the document's evaluation for the chosen sample."""
+        """Recolour every neuron from the document's evaluation for the chosen sample: three
+        vectorised array updates (values, colour-map indices, dot shades) that the items read
+        when they paint; no per-neuron Python work."""
         self._values_scheduled = False
         if self._pending_structure:
             self.flush()
         doc = self.document
+        n = len(self._nids)
         ev = doc.evaluation()
-        items = [self.item_for_node[nid] for nid in self._nids if nid in self.item_for_node]
-        if ev is None or not items:
-            for item in items:
-                item.set_value(None, style.NEUTRAL_FILL)
-            self._fill_shade = np.full(len(self._nids), -1, np.intp)
-            self.dots.update()
+        if ev is None or not n:
+            self._values = np.full(n, np.nan)
+            self._lut_index = np.full(n, -1, np.intp)
+            self._fill_shade = np.full(n, -1, np.intp)
+            self.update()
             return
         eng = doc.engine()
-        key = (eng.structure_version, id(eng), tuple(self._nids) if len(self._nids) < 64 else len(self._nids))
+        key = (id(eng), eng.structure_version, self._structure_version)
         if key != self._value_index_key:
             self._value_index = np.array([eng.index.get(nid, -1) for nid in self._nids], np.intp)
             self._value_index_key = key
         s = min(max(doc.sample_index, 0), ev.a.shape[0] - 1)
-        row = ev.a[s]
         idx = self._value_index
-        vals = np.where(idx >= 0, row[np.maximum(idx, 0)], np.nan)
-        colors = style.diverging_colors(vals)
-        shade = np.rint((style.squash(vals) + 1) / 2 * (DOT_SHADES - 1)).astype(np.intp)
-        self._fill_shade = np.where(idx >= 0, shade, -1)
-        self.dots.update()
-        for nid, v, c, ok in zip(self._nids, vals.tolist(), colors, (idx >= 0).tolist()):
-            item = self.item_for_node.get(nid)
-            if item is not None:
-                item.set_value(v if ok else None, c if ok else style.NEUTRAL_FILL)
+        known = idx >= 0
+        vals = np.where(known, ev.a[s][np.maximum(idx, 0)], np.nan)
+        t = style.squash(vals)
+        self._values = vals
+        self._lut_index = np.where(known, style.diverging_index(vals), -1)
+        self._fill_shade = np.where(known, np.rint((t + 1) / 2 * (DOT_SHADES - 1)).astype(np.intp), -1)
+        self.update()
 
     # ------------------------------------------------------------------ live move preview
     def preview_move(self, offsets: dict[str, QPointF]) -> None:
