@@ -736,3 +736,39 @@ def test_saving_a_network_whose_dataset_no_longer_fits(qtbot, window, dialogs, t
     assert doc.undo_stack.undoText() == "Match dataset columns to the network"
     doc.undo_stack.undo()
     assert len(doc.dataset.input_names) == 2
+
+
+CRASHING_SESSION = r"""
+import os, sys
+from nnstudio.gui.app import make_app, create_window
+app = make_app()
+win, _ = create_window(sys.argv[1])
+doc = win.document
+h = [n.id for n in doc.network.neurons.values() if n.role == "hidden"][0]
+doc.set_param(h, 0.3125)
+doc.set_description("# Unsaved\n\nwork in progress")
+assert win.files.autosave()
+os._exit(3)   # a crash: no close, no clean-up
+"""
+
+
+def test_recovery_after_a_real_process_crash(qtbot, settings_dir, dialogs, xor_path, tmp_path):
+    import os
+    import subprocess
+    import sys
+    script = tmp_path / "crash.py"
+    script.write_text(CRASHING_SESSION)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NNSTUDIO_SETTINGS_DIR=str(settings_dir))
+    proc = subprocess.run([sys.executable, str(script), str(xor_path)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    dialogs.recover = True
+    win, _ = create_window(str(xor_path))
+    qtbot.addWidget(win)
+    assert win.files.offer_recovery()
+    doc = win.document
+    assert doc.description.startswith("# Unsaved") and doc.is_modified()
+    assert doc.network.neurons[hidden(doc)[0]].bias == 0.3125
+    assert doc.path == xor_path
+    assert not list(settings_dir.glob("recovery-*"))
+    doc._extra_dirty = False
