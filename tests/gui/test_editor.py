@@ -772,3 +772,10 @@ def test_recovery_after_a_real_process_crash(qtbot, settings_dir, dialogs, xor_p
     assert doc.path == xor_path
     assert not list(settings_dir.glob("recovery-*"))
     doc._extra_dirty = False
+
+
+def test_autosave_timer_writes_unsaved_work(qtbot, window):
+    assert window.files.autosave_timer.interval() == 30_000 and window.files.autosave_timer.isActive()
+    window.document.set_param(hidden(window.document)[0], 0.77)
+    window.files.autosave_timer.setInterval(20)   # don't wait 30 s in a test
+    qtbot.waitUntil(lambda: Settings().recovery_path.exists(), timeout=3000)
