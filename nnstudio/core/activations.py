@@ -17,8 +17,11 @@ Array = np.ndarray
 
 
 def sigmoid(z: Array) -> Array:
-    """Logistic function, stable for large |z| (no overflow in exp)."""
-    return 0.5 * (np.tanh(0.5 * z) + 1.0)
+    """Logistic function, stable for large |z| (exp only ever sees -|z|, so it never overflows)
+    and accurate to the last bit in both tails: sigmoid(-40) is 4.25e-18, not 0."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 def softplus(z: Array) -> Array:

@@ -364,7 +364,8 @@ class Engine:
                 z[...] = bias
             if len(blk.groups) == 1:
                 g = blk.groups[0]
-                a = _activate(g, z, None if work is None else work.a[b])
+                a = _activate(g, z, None if work is None else work.a[b],
+                              None if work is None else work.tmp[b])
             else:
                 a = np.empty_like(z)
                 for g in blk.groups:
@@ -621,7 +622,7 @@ class Engine:
         return f"bias of {net.name(pid)}"
 
 
-def _activate(g: _Group, z: Array, out: Array | None) -> Array:
+def _activate(g: _Group, z: Array, out: Array | None, tmp: Array | None = None) -> Array:
     """The activation of a single-group block; into ``out`` when given (bit for bit the same
     values as the activation table's own function)."""
     name = g.activation
@@ -633,11 +634,16 @@ def _activate(g: _Group, z: Array, out: Array | None) -> Array:
         return np.maximum(z, 0.0, out=out)
     if name == "tanh":
         return np.tanh(z, out=out)
-    if name == "sigmoid":  # 0.5 * (tanh(0.5 z) + 1), as activations.sigmoid
-        np.multiply(z, 0.5, out=out)
-        np.tanh(out, out=out)
-        out += 1.0
-        out *= 0.5
+    if name == "sigmoid":  # where(z >= 0, 1, e) / (1 + e), e = exp(-|z|), as activations.sigmoid
+        if tmp is None:
+            tmp = np.empty_like(z)
+        np.abs(z, out=tmp)
+        np.negative(tmp, out=tmp)
+        np.exp(tmp, out=tmp)
+        np.copyto(out, tmp)
+        np.copyto(out, 1.0, where=z >= 0)
+        tmp += 1.0
+        out /= tmp
         return out
     if name == "leaky_relu":
         np.multiply(z, g.slope, out=out)
