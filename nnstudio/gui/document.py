@@ -318,17 +318,21 @@ class Document(QObject):
         id_map: dict[str, str] = {}
         new_n, new_c = [], []
         for d in neuron_dicts:
-            if not isinstance(d, dict) or "id" not in d:
+            if not isinstance(d, dict) or not isinstance(d.get("id"), str):
                 raise NetworkError("the clipboard holds a neuron without an id")
             role = d.get("role", "hidden")
-            if role not in ROLES:
-                raise NetworkError(f"pasted neuron {d.get('id')!r} has an unknown role {role!r}")
+            if not isinstance(role, str) or role not in ROLES:
+                raise NetworkError(f"pasted neuron {d['id']!r} has an unknown role {role!r}")
             nid = fresh({"input": "x", "hidden": "h", "output": "y"}[role])
-            nd = dict(d)
+            nd = {k: d[k] for k in ("role", "activation", "bias", "bias_trainable", "slope")
+                  if k in d}
             nd["id"] = nid
-            nd["label"] = nid if d.get("label", d.get("id")) == d.get("id") else d.get("label")
-            nd["x"] = float(d.get("x", 0.0)) + offset[0]
-            nd["y"] = float(d.get("y", 0.0)) + offset[1]
+            label = d.get("label", d["id"])
+            label = label.strip() if isinstance(label, str) else ""
+            # a neuron named after its old id takes its new id; a real name is kept
+            nd["label"] = nid if label in ("", d["id"]) or len(label) > 64 else label
+            nd["x"] = _finite(d.get("x", 0.0), f"x position of pasted neuron {d['id']!r}") + offset[0]
+            nd["y"] = _finite(d.get("y", 0.0), f"y position of pasted neuron {d['id']!r}") + offset[1]
             trial._add_neuron_dict(nd)
             id_map[d["id"]] = nid
             new_n.append(nd)
@@ -337,7 +341,7 @@ class Document(QObject):
                     or d.get("target") not in id_map:
                 continue
             cid = fresh("c")
-            cd = dict(d)
+            cd = {k: d[k] for k in ("weight", "trainable") if k in d}
             cd.update(id=cid, source=id_map[d["source"]], target=id_map[d["target"]])
             trial._add_connection_dict(cd)
             new_c.append(cd)

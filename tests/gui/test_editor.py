@@ -779,3 +779,42 @@ def test_autosave_timer_writes_unsaved_work(qtbot, window):
     window.document.set_param(hidden(window.document)[0], 0.77)
     window.files.autosave_timer.setInterval(20)   # don't wait 30 s in a test
     qtbot.waitUntil(lambda: Settings().recovery_path.exists(), timeout=3000)
+
+
+@pytest.mark.parametrize("fragment", [
+    {"neurons": [{"role": "hidden"}], "connections": []},
+    {"neurons": [{"id": ["x"], "role": "hidden"}], "connections": []},
+    {"neurons": [{"id": "a", "role": "boss"}], "connections": []},
+    {"neurons": [{"id": "a", "role": "hidden", "x": "left"}], "connections": []},
+    {"neurons": [{"id": "a", "role": "hidden", "x": None}], "connections": []},
+    {"neurons": [{"id": "a", "role": "hidden", "bias": "NaN"}], "connections": []},
+    {"neurons": [{"id": "a", "role": "hidden", "activation": "wobble"}], "connections": []},
+    {"neurons": [{"id": "a", "role": "input"}, {"id": "b", "role": "hidden"}],
+     "connections": [{"source": "b", "target": "a", "weight": 1.0}]},
+    {"neurons": [{"id": "a", "role": "hidden"}, {"id": "b", "role": "hidden"}],
+     "connections": [{"source": "a", "target": "b", "weight": "heavy"}]},
+    {"neurons": [{"id": "a", "role": "hidden"}, {"id": "b", "role": "hidden"}],
+     "connections": [{"source": "a", "target": "b"}, {"source": "b", "target": "a"}]},
+    {"neurons": [5], "connections": []},
+])
+def test_bad_clipboard_fragments_are_refused_and_change_nothing(qtbot, window, fragment):
+    doc = window.document
+    before = core_project.dumps(doc.project)
+    md = QMimeData()
+    md.setText(json.dumps({"format": "nnstudio-fragment", "version": 1, **fragment}))
+    QGuiApplication.clipboard().setMimeData(md)
+    assert window.paste() == []
+    assert core_project.dumps(doc.project) == before and doc.undo_stack.count() == 0
+    assert window.statusBar().currentMessage().startswith("Cannot paste")
+
+
+def test_pasted_neuron_keeps_a_real_label(qtbot, window):
+    doc = window.document
+    md = QMimeData()
+    md.setText(json.dumps({"format": "nnstudio-fragment", "version": 1, "neurons": [
+        {"id": "q", "role": "hidden", "label": "my neuron", "bias": 0.25, "x": 5, "y": 6},
+        {"id": "r", "role": "hidden", "label": "r"}], "connections": []}))
+    QGuiApplication.clipboard().setMimeData(md)
+    new = window.paste()
+    n0, n1 = (doc.network.neurons[i] for i in new)
+    assert n0.label == "my neuron" and n0.bias == 0.25 and n1.label == n1.id
