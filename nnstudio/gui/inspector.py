@@ -28,6 +28,7 @@ from nnstudio.gui.widgets import (
     MIXED, ChoiceBox, FloatEdit, IntSpin, NumberSlider, ValueLabel, format_number,
 )
 
+PARAM_LIMIT = 1e6   # typed weights and biases: larger values only overflow the activations
 ROLE_TEXT = {"input": "Input", "hidden": "Hidden", "output": "Output"}
 INIT_TEXT = {"uniform": "Uniform U(−1, 1)", "xavier": "Xavier / Glorot", "he": "He (Kaiming)"}
 
@@ -136,7 +137,8 @@ NEURON_FIELDS: list[Field] = [
           options={"lo": -10.0, "hi": 10.0, "what": "leaky slope"},
           tip="The slope of leaky ReLU for negative z (a = slope × z when z ≤ 0)"),
     Field("bias", "Bias b", "param", lambda d, i: _n(d, i).bias, _set_params, applies=_not_input,
-          options={"what": "bias"}, tip="Added to the weighted sum: z = Σ w·a + b",
+          options={"what": "bias", "lo": -PARAM_LIMIT, "hi": PARAM_LIMIT},
+          tip="Added to the weighted sum: z = Σ w·a + b (a number from −1e6 to 1e6)",
           get_many=_many_params),
     Field("bias_locked", "Lock bias", "bool", lambda d, i: not _n(d, i).bias_trainable,
           _set_locked, applies=_not_input,
@@ -160,7 +162,8 @@ CONNECTION_FIELDS: list[Field] = [
           tip="Source neuron → target neuron",
           get_many=lambda d, ids, g: MIXED),
     Field("weight", "Weight w", "param", lambda d, i: _c(d, i).weight, _set_params,
-          options={"what": "weight"}, tip="Multiplies the source's activation",
+          options={"what": "weight", "lo": -PARAM_LIMIT, "hi": PARAM_LIMIT},
+          tip="Multiplies the source's activation (a number from −1e6 to 1e6)",
           get_many=_many_params),
     Field("locked", "Lock weight", "bool", lambda d, i: not _c(d, i).trainable, _set_locked,
           tip="A locked weight keeps its value while training", get_many=_many_locked),

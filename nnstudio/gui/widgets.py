@@ -209,12 +209,13 @@ class NumberSlider(QWidget):
 
     edited = Signal(float, object)
 
-    def __init__(self, parent=None, what: str = "value", tip: str = "", span: float = 5.0):
+    def __init__(self, parent=None, what: str = "value", tip: str = "", span: float = 5.0,
+                 lo: float | None = None, hi: float | None = None):
         super().__init__(parent)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(6)
-        self.edit = FloatEdit(self, what=what, tip=tip)
+        self.edit = FloatEdit(self, lo=lo, hi=hi, what=what, tip=tip)
         self.edit.setMaximumWidth(110)
         self.slider = FloatSlider(self, span=span)
         self.slider.setToolTip(f"Drag to change the {what}; one drag is one undo step")
