@@ -170,7 +170,17 @@ CONNECTION_FIELDS: list[Field] = [
     Field("grad", "dL/dw", "value", lambda d, i: d.param_gradient(i),
           tip="The gradient of the loss over the whole dataset with respect to this weight",
           get_many=_many_grads),
+    Field("sample", "Sample", "sample", lambda d, i: d.sample_index, single_only=True,
+          tip="The data row whose values are shown here and on the canvas"),
+    Field("share", "w · a(source)", "value", lambda d, i: _share(d, i), single_only=True,
+          tip="This connection's part of the target's weighted sum z for the chosen sample"),
 ]
+
+
+def _share(doc, cid):
+    c = doc.network.connections[cid]
+    v = doc.neuron_values(c.source)
+    return None if v is None else c.weight * v[1]
 
 
 def _formula_text(name: str) -> str:

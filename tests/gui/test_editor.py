@@ -818,3 +818,15 @@ def test_pasted_neuron_keeps_a_real_label(qtbot, window):
     new = window.paste()
     n0, n1 = (doc.network.neurons[i] for i in new)
     assert n0.label == "my neuron" and n0.bias == 0.25 and n1.label == n1.id
+
+
+def test_connection_shows_its_share_of_z_for_the_sample(qtbot, window):
+    doc = window.document
+    c = next(c for c in doc.network.connections.values() if c.source.startswith("x"))
+    doc.set_sample(3)
+    doc.set_selection([c.id])
+    grp = window.inspector.connections
+    ev = doc.evaluation()
+    want = c.weight * ev.a[3, doc.engine().index[c.source]]
+    qtbot.waitUntil(lambda: grp.editors["share"].widget.text() == f"{want:.8g}")
+    assert grp.editors["sample"].widget.value() == 3
