@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 LEVELS = 8                 # width/colour strength levels
 MIN_WIDTH = 0.8            # scene units, |w| ~ 0
 MAX_WIDTH = 6.5            # scene units, |w| large
-PIXEL_BUDGET = 250_000     # device pixels of line length drawn per paint at most
+PIXEL_BUDGET = 160_000     # device pixels of line length drawn per paint at most
 AA_LIMIT = 2_500           # antialias only when at most this many lines are drawn
 AA_PIXEL_BUDGET = 120_000  # ... and they cover at most this many device pixels of length
 ARROW_LIMIT = 1_500
@@ -45,6 +45,8 @@ LABEL_LIMIT = 400
 HIGHLIGHT_LIMIT = 1_500
 LABEL_MIN_LOD = 0.6
 ARROW_MIN_LOD = 0.45
+# drawn width (scene units) of each bucket key
+_KEY_WIDTHS = MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * ((np.arange(4 * LEVELS) // 4) + 0.5) / LEVELS
 # |w| at which style.weight_strength crosses k / LEVELS, k = 1 .. LEVELS-1
 _LEVEL_EDGES = -np.log(1.0 - np.arange(1, LEVELS) / LEVELS)
 
@@ -72,6 +74,7 @@ class ConnectionLayer(QGraphicsItem):
         self.slots = np.zeros(0, np.intp)
         self.lines = np.zeros((0, 4))          # endpoints in connection order
         self.selected = np.zeros(0, bool)
+        self._rank = np.zeros(0, np.intp)
         self.hover: int | None = None
         self.show_values = False
         self.shown_fraction = 1.0              # of the visible lines, the share drawn last paint
@@ -83,6 +86,7 @@ class ConnectionLayer(QGraphicsItem):
         self._keys = np.zeros(0, np.uint8)     # bucket key per connection (connection order)
         self._geom_key = None
         self._geom = None                      # visible/clipped lines for one exposed rect
+        self._wf_cache = None
         self._pens: dict[tuple, QPen] = {}
         self._label_font = style.ui_font(7.5)
         self._label_cache = None
@@ -95,9 +99,8 @@ class ConnectionLayer(QGraphicsItem):
         self.src = np.asarray(src, np.intp)
         self.tgt = np.asarray(tgt, np.intp)
         self.slots = np.asarray(slots, np.intp)
-        old_sel = self.selected
         self.selected = np.zeros(len(self.ids), bool)
-        del old_sel
+        self._rank = np.random.default_rng(12345).permutation(len(self.ids))
         self.hover = None
         self.set_positions(positions, radii)
 
@@ -222,9 +225,10 @@ class ConnectionLayer(QGraphicsItem):
 
     def _width_factor(self, lod: float) -> np.ndarray:
         """Per bucket key: relative raster cost of a pixel of line length (wider = dearer)."""
-        levels = np.arange(4 * LEVELS) // 4
-        w = (MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * (levels + 0.5) / LEVELS) * lod
-        return np.maximum(1.0, w / 1.5)
+        if self._wf_cache is None or self._wf_cache[0] != lod:
+            w = _KEY_WIDTHS * lod
+            self._wf_cache = (lod, np.maximum(1.0, w / 1.5))
+        return self._wf_cache[1]
 
     def bucket_key(self, cid: str) -> int:
         return int(self.keys()[self.index[cid]])
@@ -315,15 +319,20 @@ class ConnectionLayer(QGraphicsItem):
         # (cost of a line ~ its device length x its drawn width)
         width_factor = self._width_factor(lod)
         if total * width_factor[0] > PIXEL_BUDGET and not exporting:
-            per_key = np.bincount(kv, weights=dev_len, minlength=4 * LEVELS) * width_factor
-            from_top = np.cumsum(per_key[::-1])
+            # by strength level (both signs alike), from the strongest level down
+            lv = kv >> 2
+            per_level = np.bincount(lv, weights=dev_len * width_factor[kv], minlength=LEVELS)
+            from_top = np.cumsum(per_level[::-1])
             j = int(np.searchsorted(from_top, PIXEL_BUDGET, side="right"))
-            kcut = len(per_key) - 1 - j          # the key that only partly fits
+            lcut = LEVELS - 1 - j                 # the level that only partly fits
             left = PIXEL_BUDGET - (from_top[j - 1] if j > 0 else 0.0)
-            part = np.flatnonzero(kv == kcut) if kcut >= 0 else np.zeros(0, np.intp)
-            m = int(np.searchsorted(np.cumsum(dev_len[part]) * width_factor[max(kcut, 0)], left,
+            part = np.flatnonzero(lv == lcut) if lcut >= 0 else np.zeros(0, np.intp)
+            if part.size:  # a fixed pseudo-random order: no spatial bias, no flicker
+                ranks = self._rank if vis_idx is None else self._rank[vis_idx]
+                part = part[np.argsort(ranks[part], kind="stable")]
+            m = int(np.searchsorted(np.cumsum(dev_len[part] * width_factor[kv[part]]), left,
                                     side="right")) if part.size else 0
-            sel = np.concatenate([np.flatnonzero(kv > kcut), part[:m]])
+            sel = np.concatenate([np.flatnonzero(lv > lcut), part[:m]])
             total = float(dev_len[sel].sum())
         else:
             sel = np.arange(n_vis)
