@@ -76,6 +76,12 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("NN Studio")
     app.setApplicationDisplayName("NN Studio")
     app.setDesktopFileName("nnstudio")
+    from PySide6.QtGui import QIcon
+
+    from nnstudio import paths
+    icon = paths.RESOURCES / "icons" / "nnstudio.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
     return app
 
 
