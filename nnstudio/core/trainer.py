@@ -190,7 +190,12 @@ class Trainer:
         self._grad_means = value
 
     def step(self) -> tuple[float, str | None]:
-        """One batch: forward, backward, update. Returns (batch loss, divergence message)."""
+        """One batch: forward, backward, update. Returns (batch loss, divergence message).
+        Overflow is reported through the message, so NumPy's own warnings are silenced."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._step()
+
+    def _step(self) -> tuple[float, str | None]:
         st = self.state
         Xb, Yb = self._next_batch()
         loss, grad = self.engine.gradient(Xb, Yb, self.settings.loss, self._grad)
