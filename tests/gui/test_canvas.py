@@ -336,6 +336,7 @@ def test_double_click_renames_inline(view, doc, qtbot):
     editor.setText("detector")
     QTest.keyClick(editor, Qt.Key.Key_Return)
     assert doc.network.neurons["h2"].label == "detector"
+    assert view.scene().item_for("h2").label == "detector"
     doc.undo_stack.undo()
     assert doc.network.neurons["h2"].label == "h2"
 
@@ -349,6 +350,7 @@ def test_neuron_context_menu_sets_activation_and_locks_bias(view, doc):
     assert not by_name["softmax"].isEnabled()
     by_name["relu"].trigger()
     assert doc.network.neurons["h1"].activation == "relu"
+    assert view.scene().item_for("h1").activation == "relu"   # the glyph follows
     lock = [a for a in menu.actions() if a.text() == "Lock Bias"][0]
     lock.trigger()
     assert not doc.network.neurons["h1"].bias_trainable
