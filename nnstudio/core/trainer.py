@@ -153,10 +153,12 @@ class Trainer:
 
     def snapshot(self, *, epoch_end: bool = True, done: bool = False,
                  diverged: str | None = None, batch_loss: float | None = None) -> Snapshot:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss, val_loss = self.full_loss(), self.val_loss()
         return Snapshot(
-            epoch=self.state.epoch, step=self.state.step, loss=self.full_loss(),
+            epoch=self.state.epoch, step=self.state.step, loss=loss,
             params=self.engine.params.copy(), grad_means=self.last_grad_means.copy(),
-            val_loss=self.val_loss(), epoch_end=epoch_end, done=done, diverged=diverged,
+            val_loss=val_loss, epoch_end=epoch_end, done=done, diverged=diverged,
             batch_loss=batch_loss,
         )
 
