@@ -355,8 +355,10 @@ class SetRoleCommand(_Command):
 
     def redo(self):
         self._about()
-        for nid in self.old:
+        for nid, d in self.old.items():
             self.net.set_role(nid, self.role)
+            if d["role"] == "input" and self.role != "input":
+                self.net.set_trainable(nid, True)   # an input's bias was locked at 0
 
     def undo(self):
         self._about()

@@ -830,3 +830,15 @@ def test_connection_shows_its_share_of_z_for_the_sample(qtbot, window):
     want = c.weight * ev.a[3, doc.engine().index[c.source]]
     qtbot.waitUntil(lambda: grp.editors["share"].widget.text() == f"{want:.8g}")
     assert grp.editors["sample"].widget.value() == 3
+
+
+def test_role_change_is_undoable_and_unlocks_a_former_input_bias(qtbot, window):
+    doc = window.document
+    x = doc.network.inputs[0].id
+    # an input with outgoing connections may become hidden
+    doc.set_role(x, "hidden")
+    n = doc.network.neurons[x]
+    assert n.role == "hidden" and n.bias_trainable and n.activation == "identity"
+    doc.undo_stack.undo()
+    n = doc.network.neurons[x]
+    assert n.role == "input" and not n.bias_trainable and n.bias == 0.0
