@@ -582,6 +582,9 @@ class Document(QObject):
 
     def set_description(self, text: str) -> None:
         text = str(text)
+        limit = _project_module().MAX_DESCRIPTION_LENGTH
+        if len(text) > limit:
+            raise ValueError(f"the lesson text is {len(text)} characters long; the limit is {limit}")
         if text == self.project.description:
             return
         self._push(cmd.SetDescriptionCommand(self, self.project.description, text))
