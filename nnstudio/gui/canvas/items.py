@@ -41,6 +41,16 @@ def label_font():
     return _LABEL_FONT
 
 
+_LABEL_METRICS = None
+
+
+def _label_metrics() -> QFontMetricsF:
+    global _LABEL_METRICS
+    if _LABEL_METRICS is None:
+        _LABEL_METRICS = QFontMetricsF(label_font())
+    return _LABEL_METRICS
+
+
 def value_font():
     global _VALUE_FONT
     if _VALUE_FONT is None:
@@ -163,7 +173,7 @@ class NeuronItem(QGraphicsItem):
         if changed_geom:
             self.prepareGeometryChange()
             self._label_text = elide(self.label)
-            fm = QFontMetricsF(label_font())
+            fm = _label_metrics()
             w = fm.horizontalAdvance(self._label_text) + 6
             h = fm.height()
             self._label_rect = QRectF(-w / 2, RADIUS + LABEL_GAP, w, h)
