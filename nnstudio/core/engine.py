@@ -330,8 +330,11 @@ class Engine:
         key = (threading.get_ident(), n)
         w = self._works.get(key)
         if w is None:
-            if len(self._works) >= 4:
-                self._works.pop(next(iter(self._works)))
+            if len(self._works) >= 4:  # forget the oldest batch size
+                try:
+                    self._works.pop(next(iter(self._works)), None)
+                except (StopIteration, RuntimeError):  # another thread changed it meanwhile
+                    pass
             w = self._works[key] = _Work(self, n)
         return w
 

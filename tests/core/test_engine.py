@@ -452,3 +452,29 @@ def test_gradients_match_pytorch_autograd(data):
     tg = np.array([0.0 if params[p].grad is None else params[p].grad.item()
                    for p in eng.param_ids])
     np.testing.assert_allclose(grad, tg, rtol=1e-9, atol=1e-12)
+
+
+def test_gradient_from_two_threads_at_once_stays_correct():
+    """The hot path's reused arrays belong to one thread each."""
+    import threading
+
+    net = dense([4, 16, 3], hidden="relu", output="identity", seed=0)
+    eng = Engine.compile(net)
+    rng = np.random.default_rng(0)
+    data = [(rng.normal(size=(32, 4)), rng.normal(size=(32, 3))) for _ in range(2)]
+    expect = [Engine.compile(net).gradient(X, Y, "mse") for X, Y in data]
+    errors = []
+
+    def work(k):
+        X, Y = data[k]
+        for _ in range(200):
+            loss, grad = eng.gradient(X, Y, "mse")
+            if loss != expect[k][0] or not np.array_equal(grad, expect[k][1]):
+                errors.append(k)
+                return
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
