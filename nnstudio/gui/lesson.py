@@ -29,8 +29,10 @@ class LessonPanel(QWidget):
         lay.setSpacing(6)
 
         bar = QHBoxLayout()
-        self.heading = QLabel("Lesson", self)
-        self.heading.setStyleSheet("font-weight: 600;")
+        self.heading = QLabel(self)
+        self.heading.setObjectName("lesson_heading")
+        self.heading.setStyleSheet("font-weight: 600; color: #3A4150;")
+        self.heading.setToolTip("The project's name")
         bar.addWidget(self.heading)
         bar.addStretch(1)
         st = self.style()
@@ -88,6 +90,7 @@ class LessonPanel(QWidget):
         return self.stack.currentIndex() == 1
 
     def refresh(self) -> None:
+        self.heading.setText(getattr(self.doc.project, "name", "") or "Untitled")
         text = self.doc.description or "*This project has no lesson text yet. Press Edit to write one.*"
         bar = self.browser.verticalScrollBar().value()
         self.browser.setMarkdown(text)
