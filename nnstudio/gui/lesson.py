@@ -7,7 +7,8 @@ from PySide6.QtGui import (
     QFont, QKeySequence, QShortcut, QTextCharFormat, QTextCursor, QTextFormat,
 )
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QStackedWidget, QStyle, QTextBrowser,
+    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QStackedWidget, QStyle,
+    QTextBrowser,
     QVBoxLayout, QWidget,
 )
 
@@ -33,6 +34,7 @@ class LessonPanel(QWidget):
         self.heading.setObjectName("lesson_heading")
         self.heading.setStyleSheet("font-weight: 600; color: #3A4150;")
         self.heading.setToolTip("The project's name")
+        self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.heading)
         bar.addStretch(1)
         st = self.style()
