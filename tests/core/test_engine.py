@@ -23,7 +23,7 @@ KINK_MARGIN = 2e-2      # |z| at a kink must exceed this
 H = 1e-4                # finite-difference step
 RTOL = 1e-6
 
-SETTINGS = settings(max_examples=80, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
 
