@@ -35,8 +35,7 @@ class LessonPanel(QWidget):
         self.heading.setStyleSheet("font-weight: 600; color: #3A4150;")
         self.heading.setToolTip("The project's name")
         self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        bar.addWidget(self.heading)
-        bar.addStretch(1)
+        bar.addWidget(self.heading, 1)
         st = self.style()
         self.edit_button = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView),
                                        "Edit", self)
