@@ -22,7 +22,16 @@ def settings_dir() -> Path:
     else:
         base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
         d = Path(base or Path.home() / ".config") / "nnstudio"
-    d.mkdir(parents=True, exist_ok=True)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a read-only home: keep working, remember nothing across sessions
+        import sys
+        import tempfile
+        fallback = Path(tempfile.gettempdir()) / f"nnstudio-settings-{os.getuid()}"
+        print(f"nnstudio: cannot use the settings folder {d} ({e.strerror or e}); "
+              f"using {fallback}", file=sys.stderr)
+        fallback.mkdir(parents=True, exist_ok=True)
+        d = fallback
     return d
 
 
@@ -31,7 +40,8 @@ class Settings:
 
     def __init__(self, directory: str | Path | None = None):
         self.dir = Path(directory) if directory is not None else settings_dir()
-        self.dir.mkdir(parents=True, exist_ok=True)
+        if directory is not None:
+            self.dir.mkdir(parents=True, exist_ok=True)
         self.q = QSettings(str(self.dir / "nnstudio.ini"), QSettings.Format.IniFormat)
 
     # generic
