@@ -426,6 +426,8 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.loss_label)
 
     def _update_loss(self) -> None:
+        if self.loss_label.isHidden():  # the training status shows the loss instead
+            return
         loss = self.document.loss()
         if loss is None:
             err = self.document.evaluation_error() or ""
