@@ -25,6 +25,7 @@ Threading model (GeneratorWorker style)
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
 from collections import deque
@@ -39,8 +40,58 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QLabel, 
 from nnstudio.core import losses, optimizers
 from nnstudio.core.trainer import Snapshot, Trainer, split
 
-POLL_MS = 33            # GUI takes the latest snapshot at most ~30 times a second
+POLL_MS = 80            # GUI takes the latest snapshot about 12 times a second (at most ~30)
 YIELD_EVERY_S = 0.002   # the worker gives up the GIL at least this often
+SLICE_S = 0.008         # the worker trains in turns this long ...
+TURN_MARGIN_S = 0.03    # ... and the GUI waits at most this much longer for a turn to end
+
+
+class Turns:
+    """The GUI thread and the worker take turns: the worker trains only during a turn that the
+    GUI thread grants, and the GUI thread waits (without the GIL) until the turn ends.
+
+    Why: tiny networks train in Python-heavy loops that hold the GIL, and PySide releases the
+    GIL on every Qt call, so a GUI frame made of hundreds of calls would each time wait for the
+    worker to hand the GIL back (a "convoy"): the window would crawl. With turns there is never
+    a contest for the GIL. A zero-interval timer grants a turn on every pass of the event loop,
+    so the worker gets all the time the GUI does not need (a paint, a plot, a timer run between
+    two turns) and a GUI event waits at most one turn (``SLICE_S``).
+
+    A worker whose single step outlasts its turn (a huge network) simply keeps going after the
+    GUI stops waiting (``TURN_MARGIN_S``); NumPy releases the GIL in its large operations.
+    """
+
+    def __init__(self, slice_s: float = SLICE_S) -> None:
+        self.slice_s = slice_s
+        self.grant = threading.Event()
+        self.done = threading.Event()
+        self.stopped = False
+        self.turns = 0
+        self.overruns = 0
+
+    # GUI thread
+    def give_turn(self) -> None:
+        self.done.clear()
+        if self.stopped:
+            return
+        self.grant.set()
+        self.turns += 1
+        if not self.done.wait(self.slice_s + TURN_MARGIN_S):
+            self.overruns += 1
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.grant.set()
+
+    # worker thread
+    def wait_turn(self) -> float:
+        """Block until the GUI grants a turn; return the time the turn ends."""
+        self.grant.wait()
+        self.grant.clear()
+        return time.perf_counter() + self.slice_s
+
+    def end_turn(self) -> None:
+        self.done.set()
 
 
 # ---------------------------------------------------------------------- history
@@ -255,8 +306,9 @@ class TrainWorker(QThread):
     publishing a snapshot after every epoch. Never touches widgets or the network."""
 
     def __init__(self, trainer: Trainer, target: int, box: Mailbox, x_of, gen: int,
-                 parent: QObject | None = None):
+                 turns: Turns | None = None, parent: QObject | None = None):
         super().__init__(parent)
+        self.turns = turns
         self.setObjectName("nnstudio-train-worker")
         self.trainer = trainer
         self.target = target
@@ -269,9 +321,16 @@ class TrainWorker(QThread):
         gen = self.gen
         sleep = time.sleep
         clock = time.perf_counter
+        turns = self.turns
+        turn_end = 0.0
         last_yield = clock()
         try:
             while not box.stop:
+                if turns is not None and clock() >= turn_end:
+                    turns.end_turn()
+                    turn_end = turns.wait_turn()     # the GUI's turn (see Turns)
+                    if box.stop:
+                        break
                 if box.edit is not None or box.lr is not None or box.target is not None:
                     with box.lock:
                         edit, lr, target = box.edit, box.lr, box.target
@@ -293,16 +352,20 @@ class TrainWorker(QThread):
                 if tr.state.batch_in_epoch == 0:
                     snap = tr.snapshot(batch_loss=loss, done=tr.state.epoch >= self.target)
                     self._publish(snap, gen)
-                now = clock()
-                if now - last_yield >= YIELD_EVERY_S:
-                    sleep(0)  # let the GUI thread take the GIL
-                    last_yield = clock()
+                if turns is None:
+                    now = clock()
+                    if now - last_yield >= YIELD_EVERY_S:
+                        sleep(0)  # let the GUI thread take the GIL
+                        last_yield = clock()
         except Exception as e:  # reported to the GUI; never lost silently
             with box.lock:
                 box.error = f"{type(e).__name__}: {e}"
         finally:
             with box.lock:
                 box.finished = True
+            if turns is not None:
+                turns.stopped = True
+                turns.end_turn()
 
     def _publish(self, snap: Snapshot, gen: int) -> None:
         box = self.box
@@ -334,6 +397,10 @@ class TrainingController(QObject):
         self._trainer_key = None
         self._worker: TrainWorker | None = None
         self._box: Mailbox | None = None
+        self._turns: Turns | None = None
+        self._pump = QTimer(self)
+        self._pump.setInterval(0)
+        self._pump.timeout.connect(self._give_turn)
         self._gen = 0
         self._epoch_base = 0.0          # history x of the current trainer's epoch 0
         self._run_before: dict | None = None
@@ -347,6 +414,7 @@ class TrainingController(QObject):
         self.rate = 0.0                 # epochs per second (recent)
         self._rate_samples: deque = deque(maxlen=90)
         self.snapshots_applied = 0
+        self.turn_stats = (0, 0)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.setTimerType(Qt.PreciseTimer)
@@ -473,13 +541,15 @@ class TrainingController(QObject):
         self._box = box
         self._gen += 1
         self._applied_version = self.document.network.param_version
-        w = TrainWorker(tr, self._trainer_target(), box, self._x_of, self._gen)
+        self._turns = Turns()
+        w = TrainWorker(tr, self._trainer_target(), box, self._x_of, self._gen, self._turns)
         self._worker = w
         self.document.training_active = True
         self._rate_samples.clear()
         self._rate_samples.append((time.perf_counter(), self.epoch))
         w.start()
         self._timer.start()
+        self._pump.start()
         self.runningChanged.emit(True)
         self.progressChanged.emit()
 
@@ -491,6 +561,11 @@ class TrainingController(QObject):
         with box.lock:
             box.stop = True
         w.trainer.stop()
+        self._pump.stop()
+        turns, self._turns = self._turns, None
+        if turns is not None:
+            turns.stop()         # wake a worker waiting for its turn so it sees the stop flag
+            self.turn_stats = (turns.turns, turns.overruns)
         w.wait()
         self._timer.stop()
         snap, gen, recs, _fin, _err = box.take()
@@ -595,6 +670,10 @@ class TrainingController(QObject):
                 self._shutting_down = False
 
     # ------------------------------------------------------------------ polling
+    def _give_turn(self) -> None:
+        if self._turns is not None:
+            self._turns.give_turn()
+
     def _poll(self) -> None:
         box = self._box
         if box is None:
@@ -642,6 +721,9 @@ class TrainingController(QObject):
             self.document.apply_params_from_training(snap.params)
         finally:
             self._applying = False
+        if self.is_running():
+            from nnstudio.gui.plots.base import quiet_for
+            quiet_for(0.025)   # the canvas repaints in the next frame; the plots wait a frame
         self._applied_version = self.document.network.param_version
         self.snapshots_applied += 1
 

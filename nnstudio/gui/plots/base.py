@@ -10,12 +10,13 @@ and only while the pane is visible.
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QVBoxLayout,
                                QWidget)
@@ -34,6 +35,86 @@ MARK_COLOR = style.REFUSED_HEX
 MUTED = style.MUTED_TEXT_HEX
 WARN_BG = "#FFF4E0"
 WARN_FG = "#8A4B00"
+
+
+BUSY_FRAME_MS = 16   # while training, at most one pane redraws per frame (about 60 per second)
+
+
+class _Scheduler(QObject):
+    """Redraws dirty panes ONE per event-loop turn — while training, one per frame — so a
+    window full of plots never paints them all in the same frame (every dock belongs to the
+    same window, so their paints would add up in one backing-store flush and stall the GUI).
+    The least recently drawn pane goes first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: list = []
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self._run)
+
+    def request(self, pane: "PlotPane") -> None:
+        if pane not in self.queue:
+            self.queue.append(pane)
+        if not self.timer.isActive():
+            self.timer.start(self._interval(pane))
+
+    @staticmethod
+    def _interval(pane) -> int:
+        try:
+            return BUSY_FRAME_MS if getattr(pane.document, "training_active", False) else 0
+        except RuntimeError:
+            return 0
+
+    def discard(self, pane) -> None:
+        if pane in self.queue:
+            self.queue.remove(pane)
+
+    def _run(self) -> None:
+        now = time.perf_counter()
+        if now < _quiet_until and self.queue:
+            self.timer.start(int((_quiet_until - now) * 1000) + 1)
+            return
+        wait = None
+        for pane in list(self.queue):
+            try:
+                if not (pane._dirty and (pane.isVisible() or pane.force_refresh)):
+                    self.queue.remove(pane)
+                    continue
+                busy = bool(getattr(pane.document, "training_active", False))
+                due = pane._last_refresh + (pane.busy_interval if busy else 0.0)
+            except RuntimeError:  # a pane whose widget is gone
+                self.queue.remove(pane)
+                continue
+            if due <= now:
+                self.queue.remove(pane)
+                pane._last_refresh = now
+                pane._do_refresh()
+                break
+            wait = due - now if wait is None else min(wait, due - now)
+        if self.queue:
+            ms = self._interval(self.queue[0])
+            if wait is not None:
+                ms = max(ms, int(wait * 1000) + 1)
+            self.timer.start(ms)
+
+
+_scheduler: _Scheduler | None = None
+_quiet_until = 0.0
+
+
+def quiet_for(seconds: float) -> None:
+    """Ask the panes not to redraw for a moment (the training controller calls it right after
+    applying a snapshot, whose canvas repaint then has its frame to itself)."""
+    global _quiet_until
+    _quiet_until = max(_quiet_until, time.perf_counter() + seconds)
+
+
+def scheduler() -> _Scheduler:
+    global _scheduler
+    if _scheduler is None:
+        _scheduler = _Scheduler()
+    return _scheduler
 
 
 def series_color(i: int) -> str:
@@ -68,6 +149,7 @@ class PlotPane(QWidget):
 
     title = "Plot"
     object_name = "plot"
+    busy_interval = 0.5   # while training, redraw at most this often (s)
     exported = Signal(str)
 
     def __init__(self, document, controller=None, parent: QWidget | None = None):
@@ -76,10 +158,8 @@ class PlotPane(QWidget):
         self.controller = controller
         self.setObjectName(f"{self.object_name}Pane")
         self._dirty = True
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._do_refresh)
+        self.force_refresh = False
+        self._last_refresh = 0.0
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 2, 4, 4)
@@ -162,14 +242,13 @@ class PlotPane(QWidget):
 
     def mark_dirty(self, *_args) -> None:
         self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+        if self.isVisible() or self.force_refresh:
+            scheduler().request(self)
+        # a hidden pane redraws when it is shown (showEvent)
 
     def _do_refresh(self) -> None:
         if not self._dirty:
             return
-        if not self.isVisible() and not getattr(self, "force_refresh", False):
-            return  # showEvent refreshes when the pane becomes visible
         self._dirty = False
         self.refresh()
 
@@ -182,6 +261,10 @@ class PlotPane(QWidget):
         super().showEvent(event)
         if self._dirty:
             self.mark_dirty()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().hideEvent(event)
+        scheduler().discard(self)
 
     # ------------------------------------------------------------------ export
     def _install_menu(self, plot: pg.PlotItem) -> None:

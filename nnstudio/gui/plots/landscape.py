@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, QTimer
 
 from nnstudio.core.engine import Engine
 from nnstudio.gui import style
@@ -27,7 +27,12 @@ from .history import param_name, selected_params
 
 N_1D = 161
 N_2D = 41
-BUSY_INTERVAL_2D = 0.4   # while training, the contour map recomputes at most this often (s)
+N_2D_BUSY = 21           # while training
+BUSY_INTERVAL_1D = 0.5   # while training, the curve is recomputed at most this often (s) ...
+BUSY_INTERVAL_2D = 1.5   # ... and the contour map this often; the current point moves live
+N_1D_BUSY = 81
+JOB_SLICE_S = 0.004      # the grid is computed in slices this long between event-loop turns
+CHUNK = 8                # loss evaluations between two checks of the clock
 
 
 def loss_curve(engine: Engine, X, Y, loss: str, index: int, values: np.ndarray) -> np.ndarray:
@@ -92,8 +97,18 @@ class LandscapePane(PlotPane):
         p.addItem(self.arrow)
         self.label = pg.TextItem(color="#333333", anchor=(0, 1))
         self._engine: Engine | None = None
+        self._job = None
+        self._again = False
+        self._sync = False
+        self._job_timer = QTimer(self)
+        self._job_timer.setSingleShot(True)
+        self._job_timer.setInterval(0)
+        self._job_timer.timeout.connect(self._run_job)
+        self._later = QTimer(self)
+        self._later.setSingleShot(True)
+        self._later.timeout.connect(self.mark_dirty)
         self._range: dict = {}
-        self._last_2d = 0.0
+        self._last_grid = 0.0
         self.mode = ""
         self.values: np.ndarray = np.zeros(0)
         self.losses: np.ndarray = np.zeros(0)
@@ -144,6 +159,9 @@ class LandscapePane(PlotPane):
     def refresh(self) -> None:
         doc = self.document
         ev = doc.evaluation()
+        if self._job is not None and not self._sync:
+            self._again = True   # a computation is under way: start over when it ends
+            return
         if ev is None:
             self.mode = ""
             self._hide(f"Cannot evaluate: {doc.evaluation_error()}")
@@ -155,17 +173,79 @@ class LandscapePane(PlotPane):
             self.mode = ""
             self._hide("Select a weight or a neuron (its bias) to see the loss landscape")
             return
-        self.pids = pids
-        if len(pids) == 1:
-            self._one(pids[0], ev, chosen)
-        else:
+        if not self._sync and pids == self.pids and self.mode == ("1d" if len(pids) == 1 else "2d"):
             busy = bool(self.controller is not None and self.controller.is_running())
-            now = time.perf_counter()
-            if busy and self.mode == "2d" and now - self._last_2d < BUSY_INTERVAL_2D:
-                self.mark_dirty()  # come back later; keep the GUI thread free while training
+            interval = BUSY_INTERVAL_1D if len(pids) == 1 else BUSY_INTERVAL_2D
+            wait = interval - (time.perf_counter() - self._last_grid)
+            if busy and wait > 0:
+                # while training the curve / map is recomputed every so often; in between only
+                # the current point (and tangent / arrow) moves: the engine's loss and gradient
+                self._mark_only(pids, ev)
+                if not self._later.isActive():
+                    self._later.start(int(wait * 1000) + 1)
                 return
-            self._last_2d = now
-            self._two(pids, ev)
+        self._last_grid = time.perf_counter()
+        self.pids = pids
+        job = self._one(pids[0], ev, chosen) if len(pids) == 1 else self._two(pids, ev)
+        self._job = job
+        if self._sync:
+            for _ in job:
+                pass
+            self._job = None
+        else:
+            self._run_job()
+
+    def _run_job(self) -> None:
+        """Advance the computation for at most JOB_SLICE_S, then yield to the event loop, so
+        the window stays smooth however large the grid."""
+        job = self._job
+        if job is None:
+            return
+        end = time.perf_counter() + JOB_SLICE_S
+        try:
+            while time.perf_counter() < end:
+                next(job)
+        except StopIteration:
+            self._job = None
+            if self._again:
+                self._again = False
+                self.mark_dirty()
+            return
+        self._job_timer.start()
+
+    def refresh_now(self) -> None:
+        """Compute and draw at once (tests, exports)."""
+        if self._job is not None:
+            self._job.close()
+            self._job = None
+        self._again = False
+        self._dirty = False
+        self._sync = True
+        try:
+            self.refresh()
+        finally:
+            self._sync = False
+
+    def _mark_only(self, pids: list[str], ev) -> None:
+        """Move the current point (and tangent / arrow) without recomputing the grid."""
+        eng = self.document.engine()
+        idx = [eng.param_index(p) for p in pids]
+        v = [float(eng.params[i]) for i in idx]
+        g = [float(ev.grad[i]) for i in idx]
+        L0 = float(ev.loss)
+        if len(pids) == 1:
+            self.slope, self.current_loss = g[0], L0
+            self.current.setData([v[0]], [L0])
+            lo, hi = self._range.get(pids[0], (v[0] - 1, v[0] + 1))
+            half = (hi - lo) / 6
+            tx = np.array([v[0] - half, v[0] + half])
+            self.tangent.setData(tx, L0 + g[0] * (tx - v[0]))
+            self.step_mark.setData([], [])
+            self.step_line.setData([], [])
+        else:
+            self.current_loss = L0
+            self.current.setData([v[0]], [v[1]])
+            self.arrow.setPos(v[0], v[1])
 
     def _one(self, pid: str, ev, chosen: bool) -> None:
         doc = self.document
@@ -179,8 +259,13 @@ class LandscapePane(PlotPane):
         eng = self._engine_copy()
         X, Y = np.asarray(doc.dataset.X, float), np.asarray(doc.dataset.Y, float)
         lo, hi = self._span(pid, v, g)
-        xs = np.linspace(lo, hi, N_1D)
-        ys = loss_curve(eng, X, Y, doc.settings.loss, idx, xs)
+        n = N_1D_BUSY if getattr(doc, "training_active", False) else N_1D
+        xs = np.linspace(lo, hi, n)
+        loss = doc.settings.loss
+        ys = np.empty(n)
+        for a in range(0, n, CHUNK):
+            ys[a:a + CHUNK] = loss_curve(eng, X, Y, loss, idx, xs[a:a + CHUNK])
+            yield
         self.values, self.losses = xs, ys
         self.slope, self.current_loss = g, L0
         self.image.setVisible(False)
@@ -222,9 +307,17 @@ class LandscapePane(PlotPane):
         X, Y = np.asarray(doc.dataset.X, float), np.asarray(doc.dataset.Y, float)
         lo_i, hi_i = self._span(pids[0], vi, gi)
         lo_j, hi_j = self._span(pids[1], vj, gj)
-        ai = np.linspace(lo_i, hi_i, N_2D)
-        aj = np.linspace(lo_j, hi_j, N_2D)
-        L = loss_grid(eng, X, Y, doc.settings.loss, i, j, ai, aj)
+        busy = bool(getattr(doc, "training_active", False))
+        n = N_2D_BUSY if busy else N_2D
+        ai = np.linspace(lo_i, hi_i, n)
+        aj = np.linspace(lo_j, hi_j, n)
+        loss = doc.settings.loss
+        L = np.empty((n, n))
+        for a in range(n):
+            for b in range(0, n, CHUNK):
+                L[a:a + 1, b:b + CHUNK] = loss_grid(eng, X, Y, loss, i, j, ai[a:a + 1],
+                                                    aj[b:b + CHUNK])
+                yield
         self.grid = {"p1": ai, "p2": aj, "loss": L}
         self.slope, self.current_loss = float("nan"), float(ev.loss)
         for c in (self.curve, self.tangent, self.step_line, self.step_mark):
@@ -239,6 +332,9 @@ class LandscapePane(PlotPane):
         self.image.setRect(QRectF(lo_i, lo_j, hi_i - lo_i, hi_j - lo_j))
         self.image.setVisible(True)
         for k, iso in enumerate(self.isos):
+            if busy:   # contour lines are traced in Python: drawn when training pauses
+                iso.setVisible(False)
+                continue
             iso.setData(show, level=lo + (hi - lo) * (k + 1) / (len(self.isos) + 1))
             iso.setVisible(True)
         self.current.setData([vi], [vj])

@@ -20,6 +20,7 @@ from .base import PlotPane, TRAIN_COLOR, VAL_COLOR, pen
 class LossPane(PlotPane):
     title = "Loss"
     object_name = "loss"
+    busy_interval = 0.25
 
     def _build(self) -> None:
         self.log_box = self.add_option(QCheckBox("Log scale"))

@@ -24,7 +24,25 @@ from nnstudio.gui import style
 from .base import MARK_COLOR, MUTED, NEGATIVE, POSITIVE, PlotPane, pen, series_color
 
 GRID = 96            # heat-map resolution (GRID x GRID evaluations, one vectorised call)
+GRID_BUSY = 64       # ... while training (redrawn several times a second)
 PICK_PIXELS = 12     # right-click removes the nearest point within this many pixels
+
+
+def neuron_activations(engine, X, nid: str, loss: str) -> np.ndarray:
+    """Activation of neuron ``nid`` for each row of X: a forward pass only (the engine's own
+    forward; falls back to a full evaluation if its internals change)."""
+    try:
+        from nnstudio.core.engine import _Cache
+        i = engine.index[nid]
+        for b, blk in enumerate(engine.blocks):
+            if blk.start <= i < blk.start + blk.n:
+                cache = _Cache()
+                engine._forward(np.asarray(X, dtype=np.float64), cache)
+                return np.array(cache.as_[b][:, i - blk.start])
+    except (ImportError, AttributeError, TypeError):
+        pass
+    dummy = np.zeros((X.shape[0], len(engine.output_ids)))
+    return engine.evaluate(X, dummy, loss).a[:, engine.index[nid]]
 
 
 def class_colors(ds, n: int) -> list[str]:
@@ -45,6 +63,7 @@ def class_color(ds, k: int) -> str:
 class OutputPane(PlotPane):
     title = "Output"
     object_name = "output"
+    busy_interval = 0.25
 
     def _build(self) -> None:
         self.neuron_box = self.add_option(QComboBox())
@@ -161,6 +180,7 @@ class OutputPane(PlotPane):
         self.curve.setData([], [])
         self.diag.setData([], [])
         self.points.setData([], [])
+        self._points_key = None
         self.sample_mark.setData([], [])
 
     def refresh(self) -> None:
@@ -196,6 +216,22 @@ class OutputPane(PlotPane):
         else:
             self.sample_mark.setData([ev.targets[s, 0]], [ev.outputs[s, 0]])
 
+    def _set_points(self, mode: str, ds, x, y) -> None:
+        """The data points only change with the dataset: re-set them (the slow part of a
+        scatter plot) only then, not on every training snapshot."""
+        key = (mode, id(ds), len(ds))
+        if key == getattr(self, "_points_key", None):
+            return
+        if mode == "boundary" and ds.class_names is None:
+            colors = style.diverging_colors(ds.Y[:, 0])
+        else:
+            colors = class_colors(ds, len(ds))
+        cache: dict = {}
+        brushes = [cache.setdefault(c if isinstance(c, str) else c.name(), pg.mkBrush(c))
+                   for c in colors]
+        self.points.setData(x, y, brush=brushes)
+        self._points_key = key
+
     def _score(self, ds, ev) -> str:
         if ds.class_names is not None:
             try:
@@ -216,7 +252,7 @@ class OutputPane(PlotPane):
         xs = np.linspace(lo - pad, hi + pad, 400)
         ys = eng.predict(xs[:, None])[:, 0]
         self.curve.setData(xs, ys)
-        self.points.setData(x, ds.Y[:, 0], brush=[pg.mkBrush(c) for c in class_colors(ds, len(x))])
+        self._set_points("curve", ds, x, ds.Y[:, 0])
         self.plot.setLabel("bottom", ds.input_names[0])
         self.plot.setLabel("left", ds.target_names[0])
         self.grid = {"x": xs, "prediction": ys}
@@ -241,8 +277,10 @@ class OutputPane(PlotPane):
         self.diag.setData([], [])
         nid = self.shown_neuron = self._heat_neuron()
         x0, x1, y0, y1 = self._bounds(ds)
-        gx = np.linspace(x0, x1, GRID)
-        gy = np.linspace(y0, y1, GRID)
+        busy = bool(getattr(self.document, "training_active", False))
+        n = GRID_BUSY if busy else GRID
+        gx = np.linspace(x0, x1, n)
+        gy = np.linspace(y0, y1, n)
         XX, YY = np.meshgrid(gx, gy, indexing="ij")      # [i, j] -> (gx[i], gy[j])
         Xg = np.column_stack([XX.ravel(), YY.ravel()])
         neuron = net.neurons[nid]
@@ -250,22 +288,23 @@ class OutputPane(PlotPane):
             k = eng.output_ids.index(nid)
             vals = eng.predict(Xg)[:, k]
         else:
-            dummy = np.zeros((Xg.shape[0], len(eng.output_ids)))
-            vals = eng.evaluate(Xg, dummy, self.document.settings.loss).a[:, eng.index[nid]]
-        img = vals.reshape(GRID, GRID)
+            vals = neuron_activations(eng, Xg, nid, self.document.settings.loss)
+        img = vals.reshape(n, n)
         lo, hi, centre = self._levels(neuron, vals, ds)
         self.image.setImage(img, levels=(lo, hi), autoLevels=False)
         self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self.image.setVisible(True)
         # the boundary: where the activation crosses the threshold (IsocurveItem works in
         # image pixel coordinates, which the image's transform maps onto the data)
-        self.iso.setData(img, level=centre)
-        self.iso.setVisible(bool(np.nanmin(img) < centre < np.nanmax(img)))
-        if ds.class_names is None:
-            brushes = [pg.mkBrush(c) for c in style.diverging_colors(ds.Y[:, 0])]
+        # the boundary line is traced in Python (slow): drawn when training pauses; while
+        # training the white band of the colour map shows the boundary
+        crosses = bool(np.nanmin(img) < centre < np.nanmax(img))
+        if busy or not crosses:
+            self.iso.setVisible(False)
         else:
-            brushes = [pg.mkBrush(c) for c in class_colors(ds, len(ds))]
-        self.points.setData(ds.X[:, 0], ds.X[:, 1], brush=brushes)
+            self.iso.setData(img, level=centre)
+            self.iso.setVisible(True)
+        self._set_points("boundary", ds, ds.X[:, 0], ds.X[:, 1])
         self.plot.setLabel("bottom", ds.input_names[0])
         self.plot.setLabel("left", ds.input_names[1])
         self.plot.setXRange(x0, x1, padding=0)
@@ -304,6 +343,7 @@ class OutputPane(PlotPane):
         ys = np.concatenate([o[:, j] for j in range(o.shape[1])])
         brushes = [pg.mkBrush(series_color(j)) for j in range(t.shape[1]) for _ in range(len(t))]
         self.points.setData(xs, ys, brush=brushes)
+        self._points_key = None
         lo = float(min(xs.min(), ys.min()))
         hi = float(max(xs.max(), ys.max()))
         self.diag.setData([lo, hi], [lo, hi])

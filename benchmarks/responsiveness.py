@@ -1,0 +1,177 @@
+"""Responsiveness while training: is the window smooth, and how much speed does the UI cost?
+
+Trains the spiral sample at full speed in the real main window with every plot pane visible,
+and prints:
+
+* the lateness of a 60 Hz QTimer in the GUI thread (how long past its due time each tick ran):
+  p50, p99 and max. Goal: p99 < 20 ms, max < 50 ms;
+* epochs per second with the UI, against the same training headless (no Qt at all). Goal: at
+  least 50 %;
+* the loss pane's redraw time with 1,000,000 points.
+
+Run:  python benchmarks/responsiveness.py [--seconds 8] [--sample spiral.nnproj]
+(offscreen by default; under a real or virtual X server: QT_QPA_PLATFORM=xcb xvfb-run ...)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def headless(sample: Path, seconds: float) -> float:
+    """Epochs per second of the core trainer alone (the worker's loop, no Qt)."""
+    from nnstudio.core import project
+    from nnstudio.core.trainer import Trainer, split
+
+    proj = project.load(sample)
+    s = proj.settings.with_(epochs=10**8)
+    X, Y = proj.dataset.X, proj.dataset.Y
+    Xt, Yt, Xv, Yv = split(X, Y, s.validation_split, s.seed)
+    tr = Trainer(proj.network, Xt, Yt, s, X_val=Xv if len(Xv) else None,
+                 Y_val=Yv if len(Yv) else None)
+    gen = tr.run("epoch")
+    for _ in range(20):   # warm up
+        next(gen)
+    t0 = time.perf_counter()
+    e0 = tr.state.epoch
+    while time.perf_counter() - t0 < seconds:
+        next(gen)
+    return (tr.state.epoch - e0) / (time.perf_counter() - t0)
+
+
+def with_ui(sample: Path, seconds: float) -> dict:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["NNSTUDIO_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="nnstudio-bench-")
+    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from nnstudio.gui import files
+    from nnstudio.gui.app import create_window
+
+    files.ask_unsaved = lambda *a, **k: "discard"   # a benchmark: no "save changes?" prompt
+
+    win, err = create_window(str(sample))
+    if err:
+        raise SystemExit(err)
+    if not getattr(win, "parts_installed", True):
+        win.install_parts()
+    win.resize(1600, 1000)
+    # every pane visible: take the training docks out of their tab groups
+    docks = win.training_docks
+    R, B = Qt.RightDockWidgetArea, Qt.BottomDockWidgetArea
+    for key in ("output", "loss", "gradients", "params"):
+        win.addDockWidget(R, docks[key])
+    for key in ("dataset", "activation", "landscape"):
+        win.addDockWidget(B, docks[key])
+    win.show()
+    for d in docks.values():
+        d.show()
+    t_end = time.perf_counter() + 1.0
+    while time.perf_counter() < t_end:
+        app.processEvents()
+    hidden = [k for k, p in win.plot_panes.items() if not p.isVisible()]
+    if hidden:
+        raise SystemExit(f"panes not visible: {hidden}")
+    # select a hidden neuron: the activation pane shows it, the landscape its bias, the
+    # parameter history its bias, the output map follows the selection
+    net = win.document.network
+    hid = next(n.id for n in net.neurons.values() if n.role == "hidden")
+    win.document.set_selection([hid])
+
+    ctl = win.training
+    win.document.set_settings(epochs=10**8)
+    period = 1000.0 / 60.0
+    late: list[float] = []
+    clock = QElapsedTimer()
+    state = {"last": None}
+
+    def tick():
+        now = clock.nsecsElapsed() / 1e6
+        if state["last"] is not None:
+            late.append(max(0.0, now - state["last"] - period))
+        state["last"] = now
+
+    timer = QTimer()
+    timer.setTimerType(Qt.PreciseTimer)
+    timer.setInterval(round(period))
+    timer.timeout.connect(tick)
+
+    # warm up (first compile, first paints), then measure
+    ctl.play()
+    QTimer.singleShot(500, lambda: app.exit(0))  # exit, not quit: quit closes the windows
+    app.exec()
+    ctl.pause()
+    clock.start()
+    timer.start()
+    ctl.play()
+    e0 = ctl.epoch
+    t0 = time.perf_counter()
+    applied0 = ctl.snapshots_applied
+    QTimer.singleShot(int(seconds * 1000), lambda: app.exit(0))
+    app.exec()             # the real event loop, as in the app
+    elapsed = time.perf_counter() - t0
+    ctl.pause()
+    print(f"(worker trained in {ctl.turn_stats[0]} turns, "
+          f"{ctl.turn_stats[1]} overran)")
+    timer.stop()
+    epochs = ctl.epoch - e0
+    snaps = ctl.snapshots_applied - applied0
+
+    # the loss pane with a million points
+    h = ctl.history
+    h.clear()
+    xs = np.arange(1, 1_000_001, dtype=float)
+    h.extend_loss(xs, 1.0 / np.sqrt(xs))
+    pane = win.plot_panes["loss"]
+    pane.refresh_now()
+    app.processEvents()
+    t = time.perf_counter()
+    for _ in range(10):
+        pane.refresh_now()
+        pane.layout_widget.viewport().repaint()
+    redraw_ms = (time.perf_counter() - t) / 10 * 1000
+    win.close()
+    lat = np.array(late) if late else np.zeros(1)
+    return {"epochs_per_s": epochs / elapsed, "ticks": len(late), "p50": float(np.percentile(lat, 50)),
+            "p99": float(np.percentile(lat, 99)), "max": float(lat.max()),
+            "snapshots_per_s": snaps / elapsed, "redraw_1m_ms": redraw_ms}
+
+
+def main() -> int:
+    if os.environ.get("NNSTUDIO_BENCH_DUMP"):
+        import faulthandler
+        faulthandler.dump_traceback_later(float(os.environ["NNSTUDIO_BENCH_DUMP"]), exit=True)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--sample", default="spiral.nnproj")
+    args = ap.parse_args()
+    sample = ROOT / "samples" / args.sample
+    hl = headless(sample, min(args.seconds, 5.0))
+    ui = with_ui(sample, args.seconds)
+    ratio = ui["epochs_per_s"] / hl
+    ok_lat = ui["p99"] < 20 and ui["max"] < 50
+    print(f"sample: {sample.name}   platform: {os.environ.get('QT_QPA_PLATFORM')}   "
+          f"{args.seconds:g} s of training with all panes visible")
+    print(f"60 Hz GUI timer lateness: p50 {ui['p50']:.1f} ms   p99 {ui['p99']:.1f} ms   "
+          f"max {ui['max']:.1f} ms   ({ui['ticks']} ticks)   goal p99 < 20, max < 50: "
+          f"{'met' if ok_lat else 'NOT met'}")
+    print(f"epochs/s: headless {hl:,.0f}   with UI {ui['epochs_per_s']:,.0f}   "
+          f"({100 * ratio:.0f}% of headless; goal >= 50%: {'met' if ratio >= 0.5 else 'NOT met'})")
+    print(f"snapshots applied to the window: {ui['snapshots_per_s']:.1f} per second")
+    print(f"loss pane redraw with 1,000,000 points: {ui['redraw_1m_ms']:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
