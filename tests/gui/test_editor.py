@@ -842,3 +842,17 @@ def test_role_change_is_undoable_and_unlocks_a_former_input_bias(qtbot, window):
     doc.undo_stack.undo()
     n = doc.network.neurons[x]
     assert n.role == "input" and not n.bias_trainable and n.bias == 0.0
+
+
+def test_summary_shows_counts_and_the_engine_loss(qtbot, window):
+    doc = window.document
+    doc.set_selection([])
+    labels = window.inspector.summary.labels
+    qtbot.waitUntil(lambda: labels["loss"].text().startswith(f"{doc.loss():.8g}"))
+    assert labels["neurons"].text().startswith(str(len(doc.network.neurons)))
+    assert labels["connections"].text() == str(len(doc.network.connections))
+    doc.set_trainable([next(iter(doc.network.connections))], False)
+    qtbot.waitUntil(lambda: f"({doc.network.param_count() - 1} trainable)" in labels["parameters"].text())
+    # a network that cannot be evaluated says why
+    doc.add_neuron("input", -200.0, 0.0)
+    qtbot.waitUntil(lambda: "input" in labels["loss"].text() and "—" in labels["loss"].text())
