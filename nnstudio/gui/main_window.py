@@ -247,7 +247,8 @@ class MainWindow(QMainWindow):
         self._act("show_values", "Show &Values", "Show weight values on the connections",
                   self.set_show_values, "Ctrl+Shift+V", ic("show-values"), checkable=True,
                   checked=self.settings.bool("view/show_values", False))
-        self._act("show_grid", "Show &Grid", "Show the grid (and snap to it)", self.set_show_grid,
+        self._act("show_grid", "Show &Grid", "Show the grid; dropped and moved neurons snap to it",
+                  self.set_show_grid,
                   "Ctrl+'", ic("show-grid"), checkable=True,
                   checked=self.settings.bool("view/show_grid", True))
 
