@@ -115,6 +115,7 @@ class Engine:
         self._out_acts: list[str] = []
         self._W: list[Array] = []
         self._works: dict = {}
+        self._param_pos: dict[str, int] = {}
         self._out_dz: dict[int, list[tuple[int, int]]] = {}
 
     # ------------------------------------------------------------------ compile
@@ -235,6 +236,7 @@ class Engine:
             start += len(ids)
         self.blocks = blocks
         self.param_ids = param_ids
+        self._param_pos = {p: i for i, p in enumerate(param_ids)}
         self.slots = np.array(slots, dtype=np.intp)
         self.block_of_param = np.array(block_of_param, dtype=np.intp)
         self.params = np.zeros(len(param_ids))
@@ -290,9 +292,12 @@ class Engine:
         self.param_version = net.param_version
 
     def param_index(self, pid: str) -> int:
+        """Position of a parameter (connection or neuron id) in ``params`` (a dict look-up)."""
+        if len(self._param_pos) != len(self.param_ids):
+            self._param_pos = {p: i for i, p in enumerate(self.param_ids)}
         try:
-            return self.param_ids.index(pid)
-        except ValueError:
+            return self._param_pos[pid]
+        except KeyError:
             raise EngineError(f"there is no parameter {pid!r}") from None
 
     @property

@@ -385,6 +385,10 @@ def test_store_params_round_trip_and_layer_grad_means():
     for k, blk in enumerate(eng.blocks[1:]):
         part = grad[blk.w_off:blk.b_off + blk.n]
         assert means[k] == pytest.approx(np.mean(np.abs(part)))
+    for i, pid in enumerate(eng.param_ids):
+        assert eng.param_index(pid) == i
+    with pytest.raises(EngineError, match="no parameter 'nope'"):
+        eng.param_index("nope")
     new = eng.params + 0.5
     eng.store_params(net, new)
     np.testing.assert_array_equal([net.get_param(p) for p in eng.param_ids], new)
