@@ -42,7 +42,7 @@ from nnstudio.core.trainer import Snapshot, Trainer, split
 
 POLL_MS = 80            # GUI takes the latest snapshot about 12 times a second (at most ~30)
 YIELD_EVERY_S = 0.002   # the worker gives up the GIL at least this often
-SLICE_S = 0.008         # the worker trains in turns this long ...
+SLICE_S = 0.004         # the worker trains in turns this long ...
 TURN_MARGIN_S = 0.03    # ... and the GUI waits at most this much longer for a turn to end
 
 

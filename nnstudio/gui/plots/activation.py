@@ -179,8 +179,9 @@ class ActivationPane(PlotPane):
         self.a_line.setData(xs, act.f(zs, slope))
         self.wx_marks.setData(x, a)
         src = net.neurons[c.source].label
-        self.wx_plot.setLabel("bottom", f"input x = {src}")
-        self.wx_plot.setTitle(f"effect of weight and bias: z = {w:.4g}·x + {b:.4g}",
+        self.set_label(self.wx_plot, "bottom", f"input x = {src}")
+        self.set_info(self.info.text() + f";  z = {w:.4g}·x + {b:.4g}")
+        self.set_title(self.wx_plot, "effect of weight and bias: z = w·x + b",
                               size="9pt", color=MUTED)
         self.wx_plot.setVisible(True)
 

@@ -149,7 +149,7 @@ class PlotPane(QWidget):
 
     title = "Plot"
     object_name = "plot"
-    busy_interval = 0.5   # while training, redraw at most this often (s)
+    busy_interval = 0.8   # while training, redraw at most this often (s)
     exported = Signal(str)
 
     def __init__(self, document, controller=None, parent: QWidget | None = None):
@@ -160,6 +160,7 @@ class PlotPane(QWidget):
         self._dirty = True
         self.force_refresh = False
         self._last_refresh = 0.0
+        self._labels: dict = {}
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 2, 4, 4)
@@ -191,6 +192,8 @@ class PlotPane(QWidget):
         self._build()
         for p in self.plots:
             self._install_menu(p)
+        if controller is not None and hasattr(controller, "runningChanged"):
+            controller.runningChanged.connect(self._on_running)
         doc = document
         doc.evaluationChanged.connect(self.mark_dirty)
         doc.projectReplaced.connect(self.mark_dirty)
@@ -205,6 +208,24 @@ class PlotPane(QWidget):
 
     def csv_table(self) -> tuple[list[str], list[list[float]]]:
         raise NotImplementedError
+
+    def _on_running(self, running: bool) -> None:
+        """Antialiased drawing costs several milliseconds per frame: while training the panes
+        draw plain (smooth animation matters more), and smooth again once training pauses."""
+        self.set_antialias(not running)
+        self.mark_dirty()
+
+    def set_antialias(self, on: bool) -> None:
+        self.layout_widget.setAntialiasing(on)
+        for p in self.plots:
+            for item in p.items:
+                for it in (item, getattr(item, "curve", None), getattr(item, "scatter", None)):
+                    opts = getattr(it, "opts", None)
+                    if isinstance(opts, dict) and "antialias" in opts:
+                        opts["antialias"] = on
+                        if hasattr(it, "invalidate"):
+                            it.invalidate()   # scatter symbols are cached per antialias mode
+                        it.update()
 
     # ------------------------------------------------------------------ helpers
     def add_plot(self, row: int = 0, col: int = 0, **kw) -> pg.PlotItem:
@@ -221,6 +242,27 @@ class PlotPane(QWidget):
         p.hideButtons()
         self.plots.append(p)
         return p
+
+    def set_label(self, plot: pg.PlotItem, side: str, text: str) -> None:
+        """Set an axis label only when it changes (a label change re-lays-out the plot)."""
+        key = (id(plot), side)
+        if self._labels.get(key) != text:
+            self._labels[key] = text
+            plot.setLabel(side, text)
+
+    def set_title(self, plot: pg.PlotItem, text: str, **kw) -> None:
+        key = (id(plot), "title")
+        if self._labels.get(key) != text:
+            self._labels[key] = text
+            plot.setTitle(text, **kw)
+
+    def set_range(self, plot: pg.PlotItem, x0: float, x1: float, y0: float, y1: float) -> None:
+        """Fix the view range only when it changes."""
+        key = (id(plot), "range")
+        r = (x0, x1, y0, y1)
+        if self._labels.get(key) != r:
+            self._labels[key] = r
+            plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def add_option(self, widget: QWidget) -> QWidget:
         self.header.addWidget(widget)

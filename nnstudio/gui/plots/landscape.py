@@ -287,8 +287,8 @@ class LandscapePane(PlotPane):
             self.step_line.setData([], [])
         self.current.setData([v], [L0])
         name = param_name(net, pid)
-        self.plot.setLabel("bottom", name)
-        self.plot.setLabel("left", f"loss ({doc.settings.loss})")
+        self.set_label(self.plot, "bottom", name)
+        self.set_label(self.plot, "left", f"loss ({doc.settings.loss})")
         hint = "" if chosen else "   (select a weight or neuron to choose)"
         f = lambda u: style.format_value(u, 3)  # noqa: E731 (the seeds' 3 significant digits)
         self.set_info(f"{name} = {f(v)}   loss {f(L0)}   slope {f(g)}   step size = "
@@ -349,11 +349,10 @@ class LandscapePane(PlotPane):
             self.arrow.setVisible(True)
         else:
             self.arrow.setVisible(False)
-        self.plot.setXRange(lo_i, hi_i, padding=0)
-        self.plot.setYRange(lo_j, hi_j, padding=0)
+        self.set_range(self.plot, lo_i, hi_i, lo_j, hi_j)
         n1, n2 = param_name(net, pids[0]), param_name(net, pids[1])
-        self.plot.setLabel("bottom", n1)
-        self.plot.setLabel("left", n2)
+        self.set_label(self.plot, "bottom", n1)
+        self.set_label(self.plot, "left", n2)
         scale = "log10 loss" if show is not L else "loss"
         self.set_info(f"{scale} over {n1} × {n2}; dot = now (loss {ev.loss:.5g}), arrow = "
                       f"downhill (−gradient {gi:.3g}, {gj:.3g})")

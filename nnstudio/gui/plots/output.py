@@ -253,8 +253,8 @@ class OutputPane(PlotPane):
         ys = eng.predict(xs[:, None])[:, 0]
         self.curve.setData(xs, ys)
         self._set_points("curve", ds, x, ds.Y[:, 0])
-        self.plot.setLabel("bottom", ds.input_names[0])
-        self.plot.setLabel("left", ds.target_names[0])
+        self.set_label(self.plot, "bottom", ds.input_names[0])
+        self.set_label(self.plot, "left", ds.target_names[0])
         self.grid = {"x": xs, "prediction": ys}
         self.table = (["x", "target", "prediction"], [x, ds.Y[:, 0], ev.outputs[:, 0]])
         self.set_info(f"{len(x)} samples · the line is the network's output · {self._score(ds, ev)}")
@@ -305,10 +305,9 @@ class OutputPane(PlotPane):
             self.iso.setData(img, level=centre)
             self.iso.setVisible(True)
         self._set_points("boundary", ds, ds.X[:, 0], ds.X[:, 1])
-        self.plot.setLabel("bottom", ds.input_names[0])
-        self.plot.setLabel("left", ds.input_names[1])
-        self.plot.setXRange(x0, x1, padding=0)
-        self.plot.setYRange(y0, y1, padding=0)
+        self.set_label(self.plot, "bottom", ds.input_names[0])
+        self.set_label(self.plot, "left", ds.input_names[1])
+        self.set_range(self.plot, x0, x1, y0, y1)
         self.grid = {"x1": gx, "x2": gy, "value": img}
         cols = [ds.X[:, 0], ds.X[:, 1]] + [ds.Y[:, j] for j in range(ds.n_targets)] + \
             [ev.outputs[:, j] for j in range(ev.outputs.shape[1])]
@@ -347,8 +346,8 @@ class OutputPane(PlotPane):
         lo = float(min(xs.min(), ys.min()))
         hi = float(max(xs.max(), ys.max()))
         self.diag.setData([lo, hi], [lo, hi])
-        self.plot.setLabel("bottom", "actual (target)")
-        self.plot.setLabel("left", "predicted (output)")
+        self.set_label(self.plot, "bottom", "actual (target)")
+        self.set_label(self.plot, "left", "predicted (output)")
         names = [net.neurons[i].label for i in eng.output_ids]
         header, cols = [], []
         for j, nm in enumerate(names):
