@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QLabel, 
                                QSpinBox, QToolBar, QWidget, QHBoxLayout)
 
 from nnstudio.core import losses, optimizers
+from nnstudio.gui import style
 from nnstudio.core.trainer import Snapshot, Trainer, split
 
 POLL_MS = 80            # GUI takes the latest snapshot about 12 times a second (at most ~30)
@@ -949,6 +950,11 @@ class TrainingStatus(QWidget):
         self.bar.setFixedWidth(180)
         self.bar.setMaximumHeight(16)
         self.bar.setTextVisible(True)
+        self.bar.setAlignment(Qt.AlignCenter)
+        self.bar.setStyleSheet(
+            "QProgressBar { border: 1px solid #B8BEC8; border-radius: 3px; background: #F4F5F7;"
+            f" color: {style.TEXT_HEX}; font-size: 8pt; }}"
+            "QProgressBar::chunk { background: #A9CDE8; border-radius: 2px; }")
         self.bar.setToolTip("Epochs trained towards the target")
         self.text = QLabel("")
         self.text.setObjectName("trainingStatus")
@@ -1010,6 +1016,7 @@ def install(window) -> TrainingController:
     doc = window.document
     ctl = TrainingController(doc, window)
     window.training = ctl
+    window.pause_training = ctl.pause   # the editor pauses training before "save changes?"
     st = window.style()
 
     a_play = _action(window, "Play", "Train in the background until the target epochs; "

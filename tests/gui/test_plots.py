@@ -61,6 +61,16 @@ def test_loss_pane_shows_the_history_and_the_engine_loss(setup):
     assert opts["clipToView"] and opts["autoDownsample"] and opts["downsampleMethod"] == "peak"
 
 
+def test_loss_pane_says_why_training_diverged(qtbot, setup):
+    doc, ctl, (pane,) = setup("linear-regression.nnproj", LossPane)
+    doc.set_settings(learning_rate=1000.0, epochs=100000)
+    with qtbot.waitSignal(ctl.diverged, timeout=10000):
+        ctl.play()
+    qtbot.waitUntil(lambda: not ctl.is_running(), timeout=10000)
+    assert pane.warning.text().startswith("Training paused: ")
+    assert pane.warning.isVisibleTo(pane)
+
+
 def test_loss_pane_validation_curve(setup):
     doc, ctl, (pane,) = setup("spiral.nnproj", LossPane)
     doc.set_settings(validation_split=0.25)

@@ -40,9 +40,17 @@ class LossPane(PlotPane):
         self.current = p.plot([], [], pen=None, symbol="o", symbolSize=9,
                               symbolBrush=pg.mkBrush(TRAIN_COLOR), symbolPen=pg.mkPen("w"))
         self.legend = p.legend
+        self.diverged_text = ""
         if self.controller is not None:
             self.controller.historyChanged.connect(self.mark_dirty)
-        self.force_refresh = False
+            self.controller.diverged.connect(self._on_diverged)
+            self.controller.runningChanged.connect(
+                lambda running: self._on_diverged("") if running else None)
+
+    def _on_diverged(self, text: str) -> None:
+        """Divergence (NaN/inf) pauses training: say why right under the curve."""
+        self.diverged_text = text
+        self.set_warning(text)
 
     def set_log(self, on: bool) -> None:
         self.log_box.blockSignals(True)
@@ -65,6 +73,8 @@ class LossPane(PlotPane):
     def refresh(self) -> None:
         h = self.controller.history if self.controller is not None else None
         if h is None or h.n == 0:
+            self.diverged_text = ""
+            self.set_warning("")
             self.train_curve.setData([], [])
             self.val_curve.setData([], [])
             loss = self.document.loss()
