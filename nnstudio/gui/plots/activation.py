@@ -40,7 +40,7 @@ class ActivationPane(PlotPane):
         p = self.plot = self.add_plot(row=0, col=0)
         p.setLabel("bottom", "z (weighted sum + bias)")
         p.setLabel("left", "a, da/dz")
-        p.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 200))
+        p.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 150), labelTextSize="8pt")
         self.f_curve = p.plot([], [], pen=pen(TRAIN_COLOR, 2.5), name="a = f(z)")
         self.d_curve = p.plot([], [], pen=pen(DERIV_COLOR, 2, Qt.DashLine), name="da/dz")
         self.d_marks = pg.ScatterPlotItem(size=6, pen=pg.mkPen(DERIV_COLOR),
@@ -58,7 +58,7 @@ class ActivationPane(PlotPane):
         q = self.wx_plot = self.add_plot(row=1, col=0)
         q.setLabel("bottom", "input x")
         q.setLabel("left", "output")
-        q.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 200))
+        q.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 150), labelTextSize="8pt")
         self.z_line = q.plot([], [], pen=pen(MUTED, 2, Qt.DashLine), name="z = w·x + b")
         self.a_line = q.plot([], [], pen=pen(TRAIN_COLOR, 2.5), name="a = f(w·x + b)")
         self.wx_marks = pg.ScatterPlotItem(size=8, pen=pg.mkPen("w", width=1.2),

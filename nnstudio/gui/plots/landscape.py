@@ -32,6 +32,7 @@ BUSY_INTERVAL_1D = 0.5   # while training, the curve is recomputed at most this 
 BUSY_INTERVAL_2D = 1.5   # ... and the contour map this often; the current point moves live
 N_1D_BUSY = 81
 JOB_SLICE_S = 0.004      # the grid is computed in slices this long between event-loop turns
+ARROW_PX = 38            # length of the downhill arrow on the contour map
 CHUNK = 8                # loss evaluations between two checks of the clock
 
 
@@ -73,7 +74,8 @@ class LandscapePane(PlotPane):
 
     def _build(self) -> None:
         p = self.plot = self.add_plot()
-        p.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 200))
+        self.legend = p.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 150),
+                                  labelTextSize="8pt")
         self.curve = p.plot([], [], pen=pen(TRAIN_COLOR, 2.5), name="loss")
         self.tangent = p.plot([], [], pen=pen(MARK_COLOR, 2, Qt.DashLine), name="tangent (slope)")
         self.step_line = p.plot([], [], pen=pen(MUTED, 1.2, Qt.DotLine))
@@ -92,7 +94,7 @@ class LandscapePane(PlotPane):
             iso = pg.IsocurveItem(level=0.0, pen=pg.mkPen((255, 255, 255, 170), width=1))
             iso.setParentItem(self.image)
             self.isos.append(iso)
-        self.arrow = pg.ArrowItem(angle=0, headLen=14, tailLen=26, tailWidth=3,
+        self.arrow = pg.ArrowItem(angle=0, headLen=12, tailLen=ARROW_PX - 12, tailWidth=3,
                                   brush=pg.mkBrush(MARK_COLOR), pen=pg.mkPen("w"))
         p.addItem(self.arrow)
         self.label = pg.TextItem(color="#333333", anchor=(0, 1))
@@ -226,6 +228,22 @@ class LandscapePane(PlotPane):
         finally:
             self._sync = False
 
+    def _place_arrow(self, vi: float, vj: float, gi: float, gj: float) -> None:
+        """An arrow from the current point, downhill (along −gradient), ARROW_PX long."""
+        gn = float(np.hypot(gi, gj))
+        if not (gn > 0 and np.isfinite(gn)):
+            self.arrow.setVisible(False)
+            return
+        pw, ph = self.plot.getViewBox().viewPixelSize()
+        pw, ph = max(pw, 1e-300), max(ph, 1e-300)
+        sx, sy = -gi / pw, gj / ph            # the downhill direction on screen (y grows down)
+        norm = float(np.hypot(sx, sy)) or 1.0
+        ux, uy = sx / norm, sy / norm
+        # ArrowItem: angle 0 points left, the tip sits at its position, angles turn clockwise
+        self.arrow.setStyle(angle=float(np.degrees(np.arctan2(-uy, -ux))))
+        self.arrow.setPos(vi + ux * ARROW_PX * pw, vj - uy * ARROW_PX * ph)
+        self.arrow.setVisible(True)
+
     def _mark_only(self, pids: list[str], ev) -> None:
         """Move the current point (and tangent / arrow) without recomputing the grid."""
         eng = self.document.engine()
@@ -245,12 +263,13 @@ class LandscapePane(PlotPane):
         else:
             self.current_loss = L0
             self.current.setData([v[0]], [v[1]])
-            self.arrow.setPos(v[0], v[1])
+            self._place_arrow(v[0], v[1], g[0], g[1])
 
     def _one(self, pid: str, ev, chosen: bool) -> None:
         doc = self.document
         net = doc.network
         self.mode = "1d"
+        self.legend.setVisible(True)
         eng_doc = doc.engine()
         idx = eng_doc.param_index(pid)
         v = float(eng_doc.params[idx])
@@ -299,6 +318,7 @@ class LandscapePane(PlotPane):
         doc = self.document
         net = doc.network
         self.mode = "2d"
+        self.legend.setVisible(False)
         eng_doc = doc.engine()
         i, j = eng_doc.param_index(pids[0]), eng_doc.param_index(pids[1])
         vi, vj = float(eng_doc.params[i]), float(eng_doc.params[j])
@@ -338,17 +358,8 @@ class LandscapePane(PlotPane):
             iso.setData(show, level=lo + (hi - lo) * (k + 1) / (len(self.isos) + 1))
             iso.setVisible(True)
         self.current.setData([vi], [vj])
-        gn = float(np.hypot(gi, gj))
-        if gn > 0 and np.isfinite(gn):
-            # ArrowItem's angle is in screen space: point it along -gradient in pixels
-            px = self.plot.getViewBox().viewPixelSize()
-            dx, dy = -gi / max(px[0], 1e-300), -gj / max(px[1], 1e-300)
-            angle = np.degrees(np.arctan2(-dy, dx))  # screen y grows downwards
-            self.arrow.setStyle(angle=180 + angle)
-            self.arrow.setPos(vi, vj)
-            self.arrow.setVisible(True)
-        else:
-            self.arrow.setVisible(False)
+        self.set_range(self.plot, lo_i, hi_i, lo_j, hi_j)
+        self._place_arrow(vi, vj, gi, gj)
         self.set_range(self.plot, lo_i, hi_i, lo_j, hi_j)
         n1, n2 = param_name(net, pids[0]), param_name(net, pids[1])
         self.set_label(self.plot, "bottom", n1)
