@@ -527,6 +527,7 @@ class TrainingController(QObject):
             self._say("Cannot train: set the target epochs above 0")
             return False
         done = self.epoch
+        self.last_message = ""
         self._run_target_total = epochs if done < epochs else math.floor(done) + epochs
         self._run_before = self._param_dict()
         self._run_start_epoch = done
