@@ -770,8 +770,11 @@ class TrainingController(QObject):
         self._invalidate_trainer()
         stack = self.document.undo_stack
         index0 = stack.index()
+        net0 = self.document.network
 
         def record():
+            if self.document.network is not net0:
+                return   # another project was opened meanwhile: nothing to record
             if stack.index() < index0:
                 # the structural change was an undo: recording now would drop its redo
                 self._say("Training paused for the undo")

@@ -182,9 +182,13 @@ def test_opening_another_project_stops_the_worker(qtbot, make):
     doc, ctl = make("spiral.nnproj", epochs=1_000_000)
     ctl.play()
     qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1, timeout=10000)
+    xor = Document.open(paths.SAMPLES / "xor.nnproj").network
     doc.load(paths.SAMPLES / "xor.nnproj")
     assert not ctl.is_running()
     assert ctl.history.n == 0 and doc.undo_stack.count() == 0
+    qtbot.wait(3 * POLL_MS)   # nothing from the old run may reach the new project later
+    assert doc.undo_stack.count() == 0
+    assert params(doc.network) == params(xor)
 
 
 def test_settings_edits_while_training(qtbot, make):
