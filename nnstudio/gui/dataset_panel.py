@@ -322,6 +322,7 @@ class DatasetPanel(QWidget):
         if ds is None:
             self.info.setText("No dataset")
             return
+        self._match_generator()
         parts = [f"{len(ds)} rows", f"{ds.n_inputs} input{'s' if ds.n_inputs != 1 else ''}",
                  f"{ds.n_targets} target{'s' if ds.n_targets != 1 else ''}"]
         if ds.class_names is not None:
@@ -363,6 +364,39 @@ class DatasetPanel(QWidget):
             self.table.selectionModel().blockSignals(True)
             self.table.selectRow(index)
             self.table.selectionModel().blockSignals(False)
+
+    def _match_generator(self) -> None:
+        """Show the generator that made data like the current dataset (same columns and
+        classes), so "Generate" starts from it."""
+        ds = self.document.dataset
+        if ds is None:
+            return
+        key = (tuple(ds.input_names), tuple(ds.target_names), tuple(ds.class_names or ()))
+        if key == getattr(self, "_matched", None):
+            return
+        self._matched = key
+        matches = []
+        for name, gen in datasets.GENERATORS.items():
+            try:
+                g = datasets.generate(name, size=gen.size)
+            except DatasetError:
+                continue
+            if (tuple(g.input_names), tuple(g.target_names), tuple(g.class_names or ())) == key:
+                matches.append(name)
+        if not matches:
+            return
+
+        def same(name):   # the very data this generator makes at this size (seed 0)?
+            try:
+                return datasets.generate(name, size=len(ds)) == ds
+            except DatasetError:
+                return False
+        exact = [m for m in matches if same(m)]
+        name = (exact or matches)[0]
+        i = self.generator.findData(name)
+        if i >= 0 and i != self.generator.currentIndex():
+            self.generator.setCurrentIndex(i)   # also sets its default size and noise
+        self.size.setValue(len(ds))
 
     def _generator_defaults(self) -> None:
         g = datasets.GENERATORS[self.generator.currentData()]

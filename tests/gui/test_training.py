@@ -178,6 +178,19 @@ def test_a_structural_edit_pauses_training_first(qtbot, make):
     assert ctl.history.n_depth == len(ctl.trainer.engine.blocks) - 1
 
 
+def test_undoing_a_structural_edit_while_training_pauses_and_keeps_redo(qtbot, make):
+    doc, ctl = make("xor.nnproj", epochs=1_000_000)
+    nid = doc.add_neuron("hidden", 0.0, 0.0)
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1, timeout=10000)
+    doc.undo_stack.undo()                       # removes the neuron: training pauses first
+    assert not ctl.is_running() and nid not in doc.network.neurons
+    qtbot.wait(3 * POLL_MS)
+    assert doc.undo_stack.canRedo()             # the undone edit can still be redone
+    doc.undo_stack.redo()
+    assert nid in doc.network.neurons
+
+
 def test_opening_another_project_stops_the_worker(qtbot, make):
     doc, ctl = make("spiral.nnproj", epochs=1_000_000)
     ctl.play()
