@@ -8,12 +8,14 @@ Threading model (GeneratorWorker style)
   copy) and drops it into a :class:`Mailbox` under a lock. The mailbox holds ONE latest snapshot
   (a newer one replaces it: latest wins) plus the compact per-epoch history records (loss,
   validation loss, gradient means, parameters) that the GUI drains on every tick.
-* The GUI polls the mailbox with a ``QTimer`` about 30 times a second. It applies the latest
+* The GUI polls the mailbox with a ``QTimer`` about 12 times a second. It applies the latest
   snapshot to the document (``document.apply_params_from_training``: canvas, inspector and plots
   follow) and appends the drained records to :class:`TrainingHistory`. The worker never touches
   a widget or the network; the GUI never reads an array the worker is writing.
-* Tiny networks train in Python-heavy loops that hold the GIL; the worker gives it up
-  (``time.sleep(0)``) every couple of milliseconds so the GUI thread stays smooth.
+* Tiny networks train in Python-heavy loops that hold the GIL. The worker and the GUI thread
+  take :class:`Turns`: the worker trains for a few milliseconds whenever the event loop has
+  nothing else to do, and never while the GUI is painting, so the two never fight over the GIL
+  and the window stays smooth (``benchmarks/responsiveness.py`` measures it).
 * Parameter edits made while training (inspector, undo) are sent to the worker as an "edit"
   tagged with a generation number; the worker applies it before its next step, and the GUI
   ignores snapshots taken before the edit, so nothing is lost or torn. A structural edit
@@ -25,7 +27,6 @@ Threading model (GeneratorWorker style)
 from __future__ import annotations
 
 import math
-import sys
 import threading
 import time
 from collections import deque

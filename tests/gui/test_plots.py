@@ -13,7 +13,7 @@ from nnstudio.gui.document import Document
 from nnstudio.gui.plots import (ActivationPane, GradientsPane, LandscapePane, LossPane,
                                 OutputPane, ParamHistoryPane)
 from nnstudio.gui.plots import output as output_mod
-from nnstudio.gui.training import Record, TrainingController
+from nnstudio.gui.training import TrainingController
 
 
 @pytest.fixture

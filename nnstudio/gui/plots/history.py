@@ -7,7 +7,6 @@ budget is full, then every other row (the stride doubles), so a long run stays v
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 
 from .base import PlotPane, pen, series_color
