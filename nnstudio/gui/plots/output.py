@@ -164,11 +164,6 @@ class OutputPane(PlotPane):
         outs = net.outputs
         return outs[0].id if outs else None
 
-    @property
-    def edit_mode(self) -> bool:
-        return self.edit_box.isChecked() and self.edit_box.isVisible() or (
-            self.edit_box.isChecked() and self.mode == "boundary" and self._is_class_data())
-
     def _is_class_data(self) -> bool:
         ds = self.document.dataset
         return ds is not None and ds.class_names is not None and ds.n_inputs == 2
