@@ -35,11 +35,12 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QThread, QTimer, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QApplication, QComboBox, QLabel, QProgressBar,
                                QSpinBox, QToolBar, QWidget, QHBoxLayout)
 
 from nnstudio.core import losses, optimizers
 from nnstudio.gui import style
+from nnstudio.gui.widgets import FloatEdit
 from nnstudio.core.trainer import Snapshot, Trainer, split
 
 POLL_MS = 80            # GUI takes the latest snapshot about 12 times a second (at most ~30)
@@ -872,13 +873,11 @@ class TrainingSettingsBar(QWidget):
         label("Epochs", self.epochs.toolTip())
         lay.addWidget(self.epochs)
 
-        self.lr = QDoubleSpinBox()
-        self.lr.setDecimals(6)
-        self.lr.setRange(1e-6, 1000.0)
-        self.lr.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
-        self.lr.setKeyboardTracking(False)
-        self.lr.setToolTip("Learning rate: how big a step the optimizer takes against the "
-                           "gradient. Too large and the loss explodes.")
+        self.lr = FloatEdit(lo=0.0, lo_open=True, hi=1000.0, what="learning rate",
+                            tip="Learning rate: how big a step the optimizer takes against the "
+                                "gradient. Too large and the loss explodes.")
+        self.lr.setFixedWidth(84)
+        self.lr.setObjectName("learningRate")
         label("Learning rate", self.lr.toolTip())
         lay.addWidget(self.lr)
 
@@ -909,7 +908,7 @@ class TrainingSettingsBar(QWidget):
         lay.addWidget(self.loss)
 
         self.epochs.valueChanged.connect(lambda v: self._set(epochs=int(v)))
-        self.lr.valueChanged.connect(lambda v: self._set(learning_rate=float(v)))
+        self.lr.valueCommitted.connect(lambda v: self._set(learning_rate=float(v)))
         self.batch.valueChanged.connect(lambda v: self._set(batch_size=int(v)))
         self.optimizer.currentIndexChanged.connect(
             lambda i: self._set(optimizer=self.optimizer.itemData(i)))
@@ -932,7 +931,7 @@ class TrainingSettingsBar(QWidget):
             w.blockSignals(True)
         try:
             self.epochs.setValue(int(s.epochs))
-            self.lr.setValue(float(s.learning_rate))
+            self.lr.set_value(float(s.learning_rate))
             self.batch.setValue(int(s.batch_size))
             self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(s.optimizer)))
             self.loss.setCurrentIndex(max(0, self.loss.findData(s.loss)))

@@ -258,6 +258,12 @@ def test_window_has_controls_and_closing_stops_training(qtbot, tmp_path, monkeyp
     assert win.document.settings.batch_size == 50
     win.document.undo_stack.undo()
     assert win.document.settings.batch_size == 0 and bar.batch.value() == 0
+    bar.lr.setText("abc")                      # refused inline, nothing applied
+    bar.lr.editingFinished.emit()
+    assert bar.lr.error and win.document.settings.learning_rate == 0.05
+    bar.lr.setText("0.02")
+    bar.lr.editingFinished.emit()
+    assert win.document.settings.learning_rate == 0.02
     win.document.set_settings(epochs=1_000_000)
     win.train_actions["play"].trigger()
     assert ctl.is_running() and win.train_actions["play"].text() == "Pause"
