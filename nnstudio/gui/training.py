@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QThread, QTimer, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QApplication, QComboBox, QLabel, QProgressBar, QSizePolicy,
                                QSpinBox, QToolBar, QWidget, QHBoxLayout)
 
 from nnstudio.core import losses, optimizers
@@ -913,6 +913,9 @@ class TrainingSettingsBar(QWidget):
         self.optimizer.currentIndexChanged.connect(
             lambda i: self._set(optimizer=self.optimizer.itemData(i)))
         self.loss.currentIndexChanged.connect(lambda i: self._set(loss=self.loss.itemData(i)))
+        self.epochs.setMaximumWidth(110)
+        self.batch.setMaximumWidth(80)
+        self.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
         document.settingsChanged.connect(self.refresh)
         document.projectReplaced.connect(self.refresh)
         self.refresh()
