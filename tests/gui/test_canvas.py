@@ -79,12 +79,12 @@ def drag(view, start: QPoint, end: QPoint, steps: int = 6, button=Qt.MouseButton
 def drop(view, mime, pos: QPoint) -> bool:
     """What a real drag does: enter, move, drop (QTest cannot start a real QDrag)."""
     w = view.viewport()
-    enter = QDragEnterEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    enter = QDragEnterEvent(QPoint(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(w, enter)
     if not enter.isAccepted():
         return False
-    move = QDragMoveEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    move = QDragMoveEvent(QPoint(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                           Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(w, move)
     ev = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
