@@ -177,7 +177,10 @@ class Trainer:
         if bufs is None:
             bufs = self._batch_bufs[idx.size] = (
                 np.empty((idx.size, self.X.shape[1])), np.empty((idx.size, self.Y.shape[1])))
-        return np.take(self.X, idx, axis=0, out=bufs[0]), np.take(self.Y, idx, axis=0, out=bufs[1])
+        # mode="clip": the indices are a permutation, always in range, and NumPy buffers the
+        # default mode="raise" through a temporary (3x slower on a 784-column dataset)
+        return (np.take(self.X, idx, axis=0, out=bufs[0], mode="clip"),
+                np.take(self.Y, idx, axis=0, out=bufs[1], mode="clip"))
 
     @property
     def last_grad_means(self) -> Array:
