@@ -137,6 +137,7 @@ class RMSprop(Optimizer):
 
 class Adam(Optimizer):
     name = "adam"
+    CHUNK = 32768  # elements per slice of the update (a few hundred KiB per vector)
 
     def __init__(self, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(lr)
@@ -155,20 +156,26 @@ class Adam(Optimizer):
             self.t = 0
         self.t += 1
         b1, b2 = self.beta1, self.beta2
-        tmp = self._scratch(params)
-        self.m *= b1
-        np.multiply(grads, 1.0 - b1, out=tmp)
-        self.m += tmp
-        self.v *= b2
-        np.multiply(grads, grads, out=tmp)
-        tmp *= 1.0 - b2
-        self.v += tmp
         # the bias corrections folded into the step size and epsilon (as PyTorch does)
         lr_t = self.lr * np.sqrt(1.0 - b2 ** self.t) / (1.0 - b1 ** self.t)
-        np.sqrt(self.v, out=tmp)
-        tmp += self.eps * np.sqrt(1.0 - b2 ** self.t)
-        np.divide(self.m, tmp, out=tmp)
-        tmp *= lr_t
+        eps_t = self.eps * np.sqrt(1.0 - b2 ** self.t)
+        tmp = self._scratch(params)
+        n, c = params.size, self.CHUNK
+        # eleven passes over the vectors: done slice by slice, they stay in the cache
+        for lo in range(0, n, c) if n > c else (0,):
+            sl = slice(lo, lo + c) if n > c else slice(None)
+            m, v, g, t = self.m[sl], self.v[sl], grads[sl], tmp[sl]
+            m *= b1
+            np.multiply(g, 1.0 - b1, out=t)
+            m += t
+            v *= b2
+            np.multiply(g, g, out=t)
+            t *= 1.0 - b2
+            v += t
+            np.sqrt(v, out=t)
+            t += eps_t
+            np.divide(m, t, out=t)
+            t *= lr_t
         locked = _locked(mask)
         if locked is not None:
             tmp[locked] = 0.0

@@ -127,3 +127,21 @@ def test_matches_pytorch_optim(name):
         topt.step()
     np.testing.assert_allclose(ours, t.detach().numpy(), rtol=1e-12, atol=1e-14)
     assert not math.isnan(ours.sum())
+
+
+def test_adam_in_slices_equals_adam_in_one_piece(monkeypatch):
+    rng = np.random.default_rng(1)
+    p0 = rng.normal(size=1000)
+    grads = [rng.normal(size=1000) for _ in range(3)]
+    mask = rng.random(1000) > 0.1
+    whole = p0.copy()
+    opt = optimizers.make("adam", 0.01)
+    for g in grads:
+        opt.step(whole, g, mask)
+    monkeypatch.setattr(optimizers.Adam, "CHUNK", 64)  # 16 slices, the last one short
+    sliced = p0.copy()
+    opt = optimizers.make("adam", 0.01)
+    for g in grads:
+        opt.step(sliced, g, mask)
+    np.testing.assert_array_equal(sliced, whole)
+    np.testing.assert_array_equal(sliced[~mask], p0[~mask])
