@@ -7,7 +7,22 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("NNSTUDIO_SETTINGS_DIR", os.path.join(
     os.environ.get("TMPDIR", "/tmp"), f"nnstudio-test-settings-{os.getpid()}"))
 
+import sys  # noqa: E402
+
 import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clear_clipboard_at_exit():
+    """Qt's offscreen platform segfaults at interpreter exit when the clipboard still holds
+    data a test put there (tests copy and paste neurons): empty it at the end of the session."""
+    yield
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is not None:
+            app.clipboard().clear()
 
 
 @pytest.fixture(autouse=True)

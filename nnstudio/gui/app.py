@@ -76,6 +76,10 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("NN Studio")
     app.setApplicationDisplayName("NN Studio")
     app.setDesktopFileName("nnstudio")
+    if app.platformName() == "offscreen":
+        # Qt's offscreen platform crashes at exit if the clipboard still holds data we set
+        # (the xcb platform hands it to the clipboard manager instead): let it go first.
+        app.aboutToQuit.connect(app.clipboard().clear)
     from PySide6.QtGui import QIcon
 
     from nnstudio import paths
