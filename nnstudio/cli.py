@@ -13,6 +13,7 @@ Bad input, whether a file or an argument, exits with code 2 and one line on stde
 
 from __future__ import annotations
 
+import os
 import sys
 
 SUBCOMMANDS = ("validate", "train", "gradients", "trace")
@@ -36,6 +37,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nnstudio: expected one project file or a subcommand "
               f"({', '.join(SUBCOMMANDS)}), got {' '.join(argv)!r}", file=sys.stderr)
         return 2
+    if argv and not os.path.exists(argv[0]):
+        print(f"nnstudio: {argv[0]!r} is neither a project file nor a subcommand "
+              f"({', '.join(SUBCOMMANDS)})", file=sys.stderr)
+        return 2
+    problem = _display_problem()
+    if problem:
+        print(f"nnstudio: {problem}", file=sys.stderr)
+        return 2
     from nnstudio.gui.app import run_app
 
     return run_app(argv[0] if argv else None)
+
+
+def _display_problem() -> str | None:
+    """Why the window cannot open here (no display on Linux), or None."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); "
+            f"the subcommands run without one: {', '.join(SUBCOMMANDS)}")
