@@ -34,3 +34,10 @@ def _no_thread_left_running():
         t.join(timeout=2.0)
     left = [t for t in left if t.is_alive()]
     assert not left, f"test left threads running: {left}"
+    training = sys.modules.get("nnstudio.gui.training")
+    if training is not None:
+        workers = training.running_workers()
+        for w in workers:
+            w.wait(2000)
+        workers = training.running_workers()
+        assert not workers, f"test left training threads (QThread) running: {workers}"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass
 
@@ -304,6 +305,21 @@ class Mailbox:
             return snap, gen, recs, self.finished, self.error
 
 
+_LIVE_WORKERS: "weakref.WeakSet[TrainWorker]" = weakref.WeakSet()
+
+
+def running_workers() -> list["TrainWorker"]:
+    """Training threads that are still running (tests/conftest.py fails a test that leaves one)."""
+    out = []
+    for w in list(_LIVE_WORKERS):
+        try:
+            if w.isRunning():
+                out.append(w)
+        except RuntimeError:  # the C++ object is gone: not running
+            pass
+    return out
+
+
 class TrainWorker(QThread):
     """Runs ``trainer`` until its epoch count reaches ``target`` (or stop / divergence),
     publishing a snapshot after every epoch. Never touches widgets or the network."""
@@ -311,6 +327,7 @@ class TrainWorker(QThread):
     def __init__(self, trainer: Trainer, target: int, box: Mailbox, x_of, gen: int,
                  turns: Turns | None = None, parent: QObject | None = None):
         super().__init__(parent)
+        _LIVE_WORKERS.add(self)
         self.turns = turns
         self.setObjectName("nnstudio-train-worker")
         self.trainer = trainer
