@@ -419,6 +419,15 @@ class Engine:
         self._forward(X, cache)
         return self._output_stage(cache)[1].copy()
 
+    def activations(self, X: Array) -> tuple[Array, Array]:
+        """(z, a) of every neuron for each row of X, samples x neurons in engine order
+        (``engine.neuron_ids``), softmax applied: a forward pass only, no targets needed."""
+        X, _ = self.check_data(X)
+        cache = _Cache()
+        self._forward(X, cache)
+        self._output_stage(cache)
+        return np.concatenate(cache.zs, axis=1), np.concatenate(cache.as_, axis=1)
+
     LOSS_CHUNK = 1024
 
     def loss(self, X: Array, Y: Array, loss: str) -> float:

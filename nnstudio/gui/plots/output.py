@@ -9,7 +9,7 @@
 * anything else: predicted against actual, with the y = x diagonal.
 
 Every number comes from the engine: ``document.evaluation()`` for the data points and
-``engine.predict`` / ``engine.evaluate`` for the curve and the grid.
+``engine.predict`` / ``engine.activations`` for the curve and the grid.
 """
 
 from __future__ import annotations
@@ -28,21 +28,10 @@ GRID_BUSY = 64       # ... while training (redrawn several times a second)
 PICK_PIXELS = 12     # right-click removes the nearest point within this many pixels
 
 
-def neuron_activations(engine, X, nid: str, loss: str) -> np.ndarray:
-    """Activation of neuron ``nid`` for each row of X: a forward pass only (the engine's own
-    forward; falls back to a full evaluation if its internals change)."""
-    try:
-        from nnstudio.core.engine import _Cache
-        i = engine.index[nid]
-        for b, blk in enumerate(engine.blocks):
-            if blk.start <= i < blk.start + blk.n:
-                cache = _Cache()
-                engine._forward(np.asarray(X, dtype=np.float64), cache)
-                return np.array(cache.as_[b][:, i - blk.start])
-    except (ImportError, AttributeError, TypeError):
-        pass
-    dummy = np.zeros((X.shape[0], len(engine.output_ids)))
-    return engine.evaluate(X, dummy, loss).a[:, engine.index[nid]]
+def neuron_activations(engine, X, nid: str) -> np.ndarray:
+    """Activation of neuron ``nid`` for each row of X: a forward pass only
+    (:meth:`Engine.activations`, softmax applied for softmax outputs)."""
+    return engine.activations(X)[1][:, engine.index[nid]]
 
 
 def class_colors(ds, n: int) -> list[str]:
@@ -283,7 +272,7 @@ class OutputPane(PlotPane):
             k = eng.output_ids.index(nid)
             vals = eng.predict(Xg)[:, k]
         else:
-            vals = neuron_activations(eng, Xg, nid, self.document.settings.loss)
+            vals = neuron_activations(eng, Xg, nid)
         img = vals.reshape(n, n)
         lo, hi, centre = self._levels(neuron, vals, ds)
         self.image.setImage(img, levels=(lo, hi), autoLevels=False)
