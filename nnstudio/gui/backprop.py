@@ -41,7 +41,8 @@ PHASE_COLORS = {  # Okabe–Ito, one per phase (text markers in the step list an
     "forward": "#0072B2", "loss": "#CC79A7", "backward": "#D55E00", "update": "#009E73",
 }
 MAX_SAMPLE_CHOICES = 2000
-AUTO_CHECK_PARAMS = 400     # run the gradient check automatically up to this many parameters
+PREVIEW_DELAY_MS = 350      # an inactive (preview) walkthrough is rebuilt this long after the
+                            # last change: stepping training repeatedly stays instant
 
 _sessions = itertools.count(1)
 
@@ -81,7 +82,6 @@ class BackpropPlayer(QObject):
         self._play.timeout.connect(self._tick)
         self._rebuild_timer = QTimer(self)
         self._rebuild_timer.setSingleShot(True)
-        self._rebuild_timer.setInterval(0)
         self._rebuild_timer.timeout.connect(self._external_rebuild)
         self._poll = QTimer(self)
         self._poll.setInterval(250)
@@ -356,8 +356,12 @@ class BackpropPlayer(QObject):
             self._check_training()
             return
         self._stale = True
-        if self.active or self.wants_preview:
-            self._rebuild_timer.start()
+        if self.active:
+            self._rebuild_timer.start(0)
+        elif self.wants_preview:
+            # only a preview: coalesce bursts of edits (Step, Step Epoch, dragging a slider)
+            # into one rebuild once they stop; a hidden panel rebuilds when it is shown
+            self._rebuild_timer.start(PREVIEW_DELAY_MS)
 
     def _external_rebuild(self) -> None:
         if not self._stale or self.training:
@@ -389,7 +393,7 @@ class BackpropPlayer(QObject):
             self._training = t
             self.trainingChanged.emit(t)
             if not t and self._stale and self.wants_preview:
-                self._rebuild_timer.start()
+                self._rebuild_timer.start(PREVIEW_DELAY_MS)
 
     # ------------------------------------------------------------------ the canvas
     def overlay(self):
@@ -743,10 +747,11 @@ class BackpropPanel(QWidget):
 
     def _on_trace(self) -> None:
         p = self.player
-        self.step_list.clear()
         self.check_table.setRowCount(0)
         self.check_summary.setText("")
         if p.trace is None:
+            self.step_list.clear()
+            self._list_key = None
             if p.error:
                 self.title_label.setText("Cannot step through this network")
                 self.explanation_label.setText(p.error[0].upper() + p.error[1:] + ".")
@@ -759,10 +764,33 @@ class BackpropPanel(QWidget):
             self.formula_label.setText("")
             self.counter_label.setText("")
             return
+        self._fill_step_list(p.trace)
+        # the gradient check costs two losses per parameter: it runs while its tab is the
+        # current one (switching to the tab runs it too)
+        if self.tabs.currentIndex() == 1:
+            self.run_gradient_check()
+        self._on_step(p.index)
+
+    def _fill_step_list(self, trace) -> None:
+        """One row per step under its phase heading. The titles depend on the network's
+        structure only, so after a parameter change the rows are kept and only their
+        tooltips (the formulas with numbers) are renewed."""
+        key = tuple((s.phase, s.title) for s in trace.steps)
+        if key == getattr(self, "_list_key", None) and self.step_list.count():
+            lst = self.step_list
+            steps = trace.steps
+            for i in range(lst.count()):
+                item = lst.item(i)
+                k = item.data(Qt.ItemDataRole.UserRole)
+                if k is not None:
+                    item.setToolTip(steps[k].formula)
+            return
+        self._list_key = key
+        self.step_list.clear()
         current = None
         bold = QFont(self.step_list.font())
         bold.setBold(True)
-        for s in p.trace.steps:
+        for s in trace.steps:
             if s.phase != current:
                 current = s.phase
                 head = QListWidgetItem(tr_mod.PHASE_TITLES[s.phase].upper())
@@ -774,9 +802,6 @@ class BackpropPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, s.index)
             item.setToolTip(s.formula)
             self.step_list.addItem(item)
-        if self.tabs.currentIndex() == 1 or p.trace.engine.n_params <= AUTO_CHECK_PARAMS:
-            self.run_gradient_check()
-        self._on_step(p.index)
 
     def _item_for(self, k: int) -> QListWidgetItem | None:
         for i in range(self.step_list.count()):
