@@ -40,7 +40,8 @@ class _FirstPaint(QObject):
 
 
 def _startup_project(path: str | None, settings):
-    """(project, path-or-None, error message or None, as_copy) for the start-up file."""
+    """(project, path-or-None, error message or None, the sample it copies or None) for the
+    start-up file."""
     from nnstudio import paths
     from nnstudio.core.project import ProjectError, load, new_project
     from nnstudio.gui.files import is_sample
@@ -63,8 +64,8 @@ def _startup_project(path: str | None, settings):
             errors.append(f"Cannot open {p}:\n\n{e}")
             continue
         copy = is_sample(p)  # a shipped lesson opens as an untitled copy, never overwritten
-        return proj, (None if copy else p), (errors[0] if errors else None)
-    return new_project(), None, (errors[0] if errors else None)
+        return proj, (None if copy else p), (errors[0] if errors else None), (p if copy else None)
+    return new_project(), None, (errors[0] if errors else None), None
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
@@ -97,8 +98,10 @@ def create_window(path: str | None = None, *, settings=None, defer_parts: bool =
     from nnstudio.gui.settings import Settings
 
     settings = settings if settings is not None else Settings()
-    proj, proj_path, error = _startup_project(path, settings)
+    proj, proj_path, error, sample = _startup_project(path, settings)
     doc = Document(proj, proj_path)
+    if proj_path is None and sample is not None:
+        doc.source_sample = sample
     window = MainWindow(doc, settings, defer_parts=defer_parts)
     if proj_path is not None:
         settings.add_recent(proj_path)

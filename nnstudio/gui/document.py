@@ -51,6 +51,8 @@ class Document(QObject):
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.project = project
         self.path: Path | None = Path(path) if path is not None else None
+        # the shipped lesson this untitled project was copied from (the title names it)
+        self.source_sample: Path | None = None
         self.selection: tuple[str, ...] = ()
         self.sample_index = 0
         self.training_active = False
@@ -607,9 +609,14 @@ class Document(QObject):
         proj = _project_module().load(path)
         return cls(proj, Path(path), parent)
 
-    def replace_project(self, project, path: Path | None, clean: bool = True) -> None:
+    def replace_project(self, project, path: Path | None, clean: bool = True,
+                        source_sample: Path | None = None) -> None:
+        """Views rebuild from ``project``; ``source_sample``: the shipped lesson an untitled
+        copy came from."""
         self.structureAboutToChange.emit()
         self.project = project
+        self.source_sample = Path(source_sample) if source_sample is not None and path is None \
+            else None
         self._subscribe()
         self._engine = None
         self._eval_valid = False

@@ -220,7 +220,8 @@ class FileController(QObject):
             self._error("Cannot open project", f"Cannot open {path.name}:\n\n{e}")
             return False
         copy = is_sample(path) if as_copy is None else as_copy
-        self.doc.replace_project(proj, None if copy else path)
+        self.doc.replace_project(proj, None if copy else path,
+                                 source_sample=path if copy else None)
         self.remove_recovery()
         if copy:
             self.doc.message(f"Opened sample {path.stem}; Save As to keep your changes", 6000)

@@ -68,7 +68,7 @@ def _activation_choices(doc, ids):
     for name, act in activations.ACTIVATIONS.items():
         if name == "softmax" and roles != {"output"}:
             continue
-        out.append((name, f"{act.title}    {act.formula}"))
+        out.append((name, act.title, act.formula))  # the formula shows below and as a tip
     return out
 
 
@@ -542,8 +542,13 @@ class SettingsGroup(QGroupBox):
         self.doc = inspector.doc
         form = QFormLayout(self)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.loss = ChoiceBox(self, [(k, f"{v.title}    {v.formula}") for k, v in losses.LOSSES.items()],
+        self.loss = ChoiceBox(self, [(k, v.title, v.formula) for k, v in losses.LOSSES.items()],
                               "The loss: how far the outputs are from the targets")
+        self.loss_formula = QLabel(self)
+        self.loss_formula.setObjectName("settings_loss_formula")
+        self.loss_formula.setWordWrap(True)
+        self.loss_formula.setStyleSheet("color: #555;")
+        self.loss_formula.setToolTip("The loss formula: a = the output, y = the target")
         self.optimizer = ChoiceBox(self, [(k, v.title) for k, v in optimizers.INFO.items()],
                                    "How each step changes the parameters")
         self.lr = FloatEdit(self, lo=0.0, hi=1000.0, lo_open=True, what="learning rate",
@@ -559,7 +564,7 @@ class SettingsGroup(QGroupBox):
         self.note = QLabel(self)
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #555;")
-        rows = (("Loss", self.loss), ("Optimizer", self.optimizer), ("Learning rate", self.lr),
+        rows = (("Loss", self.loss), ("", self.loss_formula), ("Optimizer", self.optimizer), ("Learning rate", self.lr),
                 ("Batch size", self.batch), ("Epochs", self.epochs), ("Seed", self.seed),
                 ("Initialisation", self.init), ("Validation split", self.split), ("", self.note))
         for text, w in rows:
@@ -582,6 +587,7 @@ class SettingsGroup(QGroupBox):
     def refresh(self) -> None:
         s = self.doc.settings
         self.loss.set_value(s.loss)
+        self.loss_formula.setText(losses.LOSSES[s.loss].formula)
         self.optimizer.set_value(s.optimizer)
         self.lr.set_value(s.learning_rate)
         self.batch.set_value(s.batch_size)

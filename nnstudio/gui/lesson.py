@@ -34,6 +34,8 @@ class LessonPanel(QWidget):
         self.heading.setObjectName("lesson_heading")
         self.heading.setStyleSheet("font-weight: 600; color: #3A4150;")
         self.heading.setToolTip("The project's name")
+        # a long lesson title wraps onto a second line instead of being cut off by the button
+        self.heading.setWordWrap(True)
         self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.heading, 1)
         st = self.style()
@@ -91,7 +93,9 @@ class LessonPanel(QWidget):
         return self.stack.currentIndex() == 1
 
     def refresh(self) -> None:
-        self.heading.setText(getattr(self.doc.project, "name", "") or "Untitled")
+        name = getattr(self.doc.project, "name", "") or "Untitled"
+        self.heading.setText(name)
+        self.heading.setToolTip(f"The project's name: {name}")
         text = self.doc.description or "*This project has no lesson text yet. Press Edit to write one.*"
         bar = self.browser.verticalScrollBar().value()
         self.browser.setMarkdown(text)

@@ -28,7 +28,7 @@ from nnstudio.gui.document import Document
 from nnstudio.gui.settings import Settings
 
 FRAGMENT_MIME = "application/x-nnstudio-fragment"
-STATE_VERSION = 3
+STATE_VERSION = 4   # bumped when the default layout changes: old saved layouts are replaced once
 MENUS = ("File", "Edit", "View", "Network", "Train", "Help")
 
 
@@ -399,18 +399,39 @@ class MainWindow(QMainWindow):
                 for g in groups:
                     if g[0] in self.docks:
                         self.docks[g[0]].raise_()
+            # the real panels have other size hints than the placeholders: size them again
+            self._default_sizes()
+            QTimer.singleShot(0, self, self._default_sizes)
 
     def _install_parts(self) -> None:
         # The training and backprop parts: one install(window) call each.
         from nnstudio.gui import backprop, training
         training.install(self)
         backprop.install(self)
+        self._dress_backprop_action()
         if getattr(self, "training_status", None) is not None:
             self.loss_label.hide()  # the training status shows the loss (and more)
         for name in ("training_toolbar",):
             tb = getattr(self, name, None)
             if isinstance(tb, QToolBar):
                 self._toolbars_menu.addAction(tb.toggleViewAction())
+
+    def _dress_backprop_action(self) -> None:
+        """The backprop part's "Step Through Backprop" toolbar action gets the app's icon and
+        a tooltip naming its key (the main toolbar shows icons only)."""
+        ui = getattr(self, "backprop", None)
+        a = getattr(ui, "mode_action", None)
+        if a is None:
+            return
+        a.setObjectName("action_backprop_mode")
+        a.setIcon(_icon("backprop-step", QStyle.StandardPixmap.SP_MediaSeekBackward, self.style()))
+        tip = a.toolTip() or "Step through one training iteration on the canvas"
+        sc = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        if sc and f"({sc})" not in tip:
+            tip = f"{tip} ({sc})"
+        a.setToolTip(tip)
+        a.setStatusTip(tip)
+        self.actions["backprop_mode"] = a
 
     # ------------------------------------------------------------------ status bar
     def _build_status(self) -> None:
@@ -479,9 +500,20 @@ class MainWindow(QMainWindow):
 
     def _update_title(self, *_) -> None:
         doc = self.document
-        name = doc.path.name if doc.path else (getattr(doc.project, "name", "") or "Untitled")
-        self.setWindowTitle(f"{name}[*] — NN Studio")
+        self.setWindowTitle(f"{self.title_name()}[*] — NN Studio")
         self.setWindowModified(doc.is_modified())
+
+    def title_name(self) -> str:
+        """The file name; for a shipped lesson opened as an untitled copy, the lesson's name
+        and "(lesson copy)"; else the project's name."""
+        doc = self.document
+        if doc.path is not None:
+            return doc.path.name
+        name = getattr(doc.project, "name", "") or "Untitled"
+        sample = getattr(doc, "source_sample", None)
+        if sample is not None:
+            return f"{name} (lesson copy)"
+        return name
 
     def _update_actions(self, *_) -> None:
         doc = self.document
@@ -691,10 +723,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ help
     def shortcut_rows(self) -> list[tuple[str, str, str]]:
         rows = []
-        for menu_name in MENUS:
-            m = self._menus.get(menu_name)
-            if m is None:
-                continue
+        menus = [a.menu() for a in self.menuBar().actions() if a.menu() is not None]
+        for m in menus:
+            menu_name = m.title().replace("&", "")
             for a in _walk_actions(m):
                 keys = ", ".join(k for k in (s.toString(QKeySequence.SequenceFormat.NativeText)
                                              for s in a.shortcuts()) if _readable_key(k))
@@ -707,6 +738,10 @@ class MainWindow(QMainWindow):
             ("Canvas", "Rename a neuron", "Double-click it"),
             ("Canvas", "Pan", "Middle-drag, or hold Space and drag"),
             ("Canvas", "Zoom", "Mouse wheel"),
+            ("Backprop", "Next / previous step", "→ / ← (in step-through mode, on the canvas "
+             "or the Backprop panel)"),
+            ("Backprop", "Play / pause the steps", "Space (in step-through mode; Space+drag "
+             "still pans)"),
             ("Inspector", "Apply a typed value", "Enter (Escape restores the old value)"),
             ("Inspector", "Slider drag", "One undo step per drag"),
         ]
@@ -715,7 +750,7 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         dlg = QDialog(self)
         dlg.setWindowTitle("Keyboard Shortcuts")
-        dlg.resize(560, 560)
+        dlg.resize(640, 600)
         lay = QVBoxLayout(dlg)
         rows = self.shortcut_rows()
         table = QTableWidget(len(rows), 3, dlg)
@@ -723,10 +758,16 @@ class MainWindow(QMainWindow):
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
                 table.setItem(r, c, QTableWidgetItem(text))
+        table.setObjectName("shortcuts_table")
         table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         table.resizeColumnsToContents()
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        table.setShowGrid(False)
+        table.setWordWrap(False)
         table.setAlternatingRowColors(True)
         lay.addWidget(table)
         bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dlg)
@@ -817,20 +858,24 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: self.files.open_path(ps[0]))
 
     # ------------------------------------------------------------------ layout persistence
-    # The default arrangement: palette over lesson on the left; inspector (with history) over
-    # the output and loss plots on the right; dataset, backprop and the other panes tabbed along
-    # the bottom. Docks that are not installed are skipped.
+    # The default arrangement: palette over lesson on the left; on the right the inspector
+    # (with history), the output map in its own group, and the loss / gradients / parameter
+    # history plots tabbed below it; dataset, backprop and the other panes tabbed along the
+    # bottom. Docks that are not installed are skipped.
     DEFAULT_LAYOUT = {
         "left": [["palette"], ["lesson"]],
-        "right": [["inspector", "history"], ["output", "loss", "gradients", "params"]],
+        "right": [["inspector", "history"], ["output"], ["loss", "gradients", "params"]],
         "bottom": [["dataset", "backprop", "activation", "landscape"]],
     }
+    # share of the window: left and right column widths, bottom height; right column split
+    DEFAULT_SIZES = {"left": 0.165, "right": 0.255, "bottom": 0.30,
+                     "right_split": (0.40, 0.33, 0.27), "left_split": (0.36, 0.64)}
+    MIN_BOTTOM = 240   # the backprop formula and the dataset table stay readable
 
     def _default_layout(self) -> None:
         areas = {"left": Qt.DockWidgetArea.LeftDockWidgetArea,
                  "right": Qt.DockWidgetArea.RightDockWidgetArea,
                  "bottom": Qt.DockWidgetArea.BottomDockWidgetArea}
-        firsts = {}
         groups_present = []
         for d in self.docks.values():
             self.removeDockWidget(d)
@@ -844,7 +889,6 @@ class MainWindow(QMainWindow):
                 head = docks[0]
                 if prev is None:
                     self.addDockWidget(areas[area], head)
-                    firsts[area] = head
                 else:
                     self.splitDockWidget(prev, head, Qt.Orientation.Vertical)
                 head.show()
@@ -863,24 +907,25 @@ class MainWindow(QMainWindow):
         self._default_sizes()
 
     def _default_sizes(self) -> None:
-        firsts = {area: self.docks[groups[0][0]] for area, groups in self.DEFAULT_LAYOUT.items()
-                  if groups and groups[0][0] in self.docks}
-        w = self.width()
-        if "left" in firsts:
-            self.resizeDocks([firsts["left"]], [max(250, int(w * 0.17))], Qt.Orientation.Horizontal)
-        if "right" in firsts:
-            self.resizeDocks([firsts["right"]], [max(340, int(w * 0.25))], Qt.Orientation.Horizontal)
-        if "bottom" in firsts:
-            self.resizeDocks([firsts["bottom"]], [max(200, int(self.height() * 0.26))],
+        S = self.DEFAULT_SIZES
+        heads = {area: [self.docks[g[0]] for g in groups if g[0] in self.docks]
+                 for area, groups in self.DEFAULT_LAYOUT.items()}
+        w, h = self.width(), self.height()
+        if heads["left"]:
+            self.resizeDocks([heads["left"][0]], [max(230, int(w * S["left"]))],
+                             Qt.Orientation.Horizontal)
+        if heads["right"]:
+            self.resizeDocks([heads["right"][0]], [max(340, int(w * S["right"]))],
+                             Qt.Orientation.Horizontal)
+        if heads["bottom"]:
+            self.resizeDocks([heads["bottom"][0]], [max(self.MIN_BOTTOM, int(h * S["bottom"]))],
                              Qt.Orientation.Vertical)
-        col = [self.docks[g[0]] for g in self.DEFAULT_LAYOUT["right"] if g[0] in self.docks]
-        if len(col) == 2:
-            h = self.height()
-            self.resizeDocks(col, [int(h * 0.42), int(h * 0.38)], Qt.Orientation.Vertical)
-        col = [self.docks[g[0]] for g in self.DEFAULT_LAYOUT["left"] if g[0] in self.docks]
-        if len(col) == 2:
-            h = self.height()
-            self.resizeDocks(col, [int(h * 0.3), int(h * 0.5)], Qt.Orientation.Vertical)
+        for area, split in (("right", S["right_split"]), ("left", S["left_split"])):
+            col = heads[area]
+            if len(col) > 1:
+                shares = list(split[:len(col)])
+                total = sum(shares)
+                self.resizeDocks(col, [int(h * s / total) for s in shares], Qt.Orientation.Vertical)
 
     def restore_layout(self) -> None:
         geo = self.settings.value("window/geometry")

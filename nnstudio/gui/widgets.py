@@ -271,8 +271,11 @@ class ChoiceBox(QComboBox):
     def set_choices(self, choices) -> None:
         with QSignalBlocker(self):
             self.clear()
-            for value, text in choices:
+            for choice in choices:   # (value, text) or (value, text, tooltip)
+                value, text = choice[0], choice[1]
                 self.addItem(text, value)
+                if len(choice) > 2 and choice[2]:
+                    self.setItemData(self.count() - 1, choice[2], Qt.ItemDataRole.ToolTipRole)
 
     def set_value(self, v) -> None:
         with QSignalBlocker(self):

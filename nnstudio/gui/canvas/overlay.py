@@ -9,7 +9,9 @@
 - ``arrows``: per neuron a signed magnitude (e.g. dL/dz). Each is drawn as arrows leaving the
   neuron backwards along its incoming connections (or to its left when it has none); their
   length and thickness grow with |magnitude| relative to the largest one shown, and the colour
-  gives the sign (blue = positive, orange = negative: the same pair as weights).
+  gives the sign (blue = positive, orange = negative: the same pair as weights). Arrows run
+  beside their connection, clear of even the thickest line, with a white rim and a dark
+  outline, so they never read as a connection.
 
 ``scene.set_overlay(None)`` clears it. The overlay never changes the model.
 """
@@ -52,6 +54,20 @@ class Overlay:
 
 HALO_WIDTH = 9.0
 BADGE_PAD = 4.0
+ARROW_GAP = 3.0       # scene units between the thickest connection line and an arrow's head
+ARROW_CASING = 4.0    # the white rim that sets an arrow apart from the lines under it
+
+
+def head_half_width(width: float) -> float:
+    """Half the width of the head of an arrow whose shaft is ``width`` thick."""
+    return width / 2 + 2.5 + width * 0.35
+
+
+def arrow_offset(width: float) -> float:
+    """How far an arrow's centre line sits from its connection's centre line: even its head
+    stays ARROW_GAP clear of the thickest connection line."""
+    from .connections import MAX_WIDTH
+    return MAX_WIDTH / 2 + ARROW_GAP + head_half_width(width)
 
 
 class OverlayItem(QGraphicsItem):
@@ -142,7 +158,7 @@ class OverlayItem(QGraphicsItem):
                     continue
                 frac = abs(mag) / biggest
                 color = style.POSITIVE if mag > 0 else style.NEGATIVE
-                width = 1.5 + 5.5 * frac
+                width = 1.5 + 4.0 * frac
                 origin = item.pos()
                 sources = [net.neurons[c.source] for c in net.incoming(nid)] if nid in net.neurons else []
                 dirs = []
@@ -156,14 +172,15 @@ class OverlayItem(QGraphicsItem):
                 for ux, uy, d in dirs:
                     avail = max(d - 2 * r - 6, r)
                     length = (0.2 + 0.6 * frac) * avail
-                    # beside the connection (to its left, seen along the arrow), not on it
-                    side = 7.0 + width / 2
+                    # beside the connection (to its left, seen along the arrow), never on it:
+                    # clear of the thickest connection line by ARROW_GAP
+                    side = arrow_offset(width)
                     ox, oy = -uy * side, ux * side
                     start = QPointF(origin.x() + ux * (r + 4) + ox, origin.y() + uy * (r + 4) + oy)
                     end = QPointF(start.x() + ux * length, start.y() + uy * length)
                     path = _arrow_path(start, end, width)
                     self._arrows.append((path, color, width))
-                    rect = rect.united(path.boundingRect().adjusted(-2, -2, 2, 2))
+                    rect = rect.united(path.boundingRect().adjusted(-4, -4, 4, 4))
         self._rect = rect
         self.update()
 
@@ -194,9 +211,16 @@ class OverlayItem(QGraphicsItem):
             painter.drawEllipse(pos, r + 7, r + 7)
             painter.setPen(QPen(style.HIGHLIGHT, 2.0))
             painter.drawEllipse(pos, r + 4, r + 4)
-        outline = QPen(style.SELECTION, 1.0)
+        # arrows: a white casing, then the sign colour with a dark outline, so that they read
+        # as marks floating above the (same-coloured) connection lines
+        casing = QPen(QColor(255, 255, 255, 235), ARROW_CASING)
+        casing.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        outline = QPen(style.TEXT, 1.3)
         outline.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
         for path, color, width in self._arrows:
+            painter.setPen(casing)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(path)
             painter.setPen(outline)
             painter.setBrush(QBrush(color))
             painter.drawPath(path)
@@ -219,7 +243,7 @@ def _arrow_path(start: QPointF, end: QPointF, width: float) -> QPainterPath:
     ux, uy = dx / length, dy / length
     nx, ny = -uy, ux
     head_len = min(length * 0.6, 6.0 + 2.2 * width)
-    head_w = width * 0.5 + 3.0 + width * 0.6
+    head_w = head_half_width(width)
     hw = width / 2
     bx, by = end.x() - ux * head_len, end.y() - uy * head_len
     pts = [

@@ -1,0 +1,207 @@
+"""Fresh-eyes polish of the editor: default dock layout, the backprop toolbar action, untruncated
+combo boxes and lesson titles, the shortcut list, and the window title of lesson copies."""
+
+from __future__ import annotations
+
+import shutil
+from types import SimpleNamespace
+
+import pytest
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from nnstudio import paths
+from nnstudio.core import losses
+from nnstudio.gui import files, main_window as mw_mod
+from nnstudio.gui.app import create_window
+from nnstudio.gui.settings import Settings
+
+
+@pytest.fixture
+def settings_dir(tmp_path, monkeypatch):
+    d = tmp_path / "settings"
+    monkeypatch.setenv("NNSTUDIO_SETTINGS_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    rec = SimpleNamespace(errors=[], save_path=None)
+    monkeypatch.setattr(files, "show_error", lambda parent, title, text: rec.errors.append(text))
+    monkeypatch.setattr(files, "ask_unsaved", lambda parent, name: "discard")
+    monkeypatch.setattr(files, "ask_recover", lambda parent, info: False)
+    monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested: rec.save_path)
+
+    def no_modal(*a, **k):
+        raise AssertionError(f"a modal message box would block: {a[1:3]}")
+    for name in ("critical", "warning", "question", "information"):
+        monkeypatch.setattr(QMessageBox, name, no_modal)
+    return rec
+
+
+@pytest.fixture
+def xor_path(tmp_path):
+    p = tmp_path / "xor.nnproj"
+    shutil.copy(paths.DEFAULT_SAMPLE, p)
+    return p
+
+
+def _show(qtbot, win):
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, settings_dir, dialogs, xor_path):
+    win, err = create_window(str(xor_path))
+    assert err is None
+    _show(qtbot, win)
+    yield win
+    win.document.undo_stack.setClean()
+    win.close()
+
+
+def _at_1400x900(qtbot, win):
+    win.resize(1400, 900)
+    qtbot.waitUntil(lambda: win.width() == 1400 and win.height() == 900, timeout=2000)
+    win.reset_layout()
+    QApplication.processEvents()
+    win._default_sizes()
+    QApplication.processEvents()
+
+
+# ---------------------------------------------------------------------- default layout
+def test_output_plot_has_its_own_group_between_inspector_and_loss(qtbot, window):
+    _at_1400x900(qtbot, window)
+    d = window.docks
+    R = Qt.DockWidgetArea.RightDockWidgetArea
+    for name in ("inspector", "output", "loss", "gradients", "params"):
+        assert window.dockWidgetArea(d[name]) == R, name
+    tabbed_with_output = window.tabifiedDockWidgets(d["output"])
+    assert tabbed_with_output == []   # its own group, not a tab beside loss
+    assert set(window.tabifiedDockWidgets(d["loss"])) == {d["gradients"], d["params"]}
+    assert d["inspector"].geometry().bottom() < d["output"].geometry().top()
+    assert d["output"].geometry().bottom() < d["loss"].geometry().top()
+    assert d["output"].height() >= 200 and d["inspector"].height() >= 220
+
+
+def test_canvas_gets_most_space_and_bottom_docks_are_tall_enough(qtbot, window):
+    _at_1400x900(qtbot, window)
+    canvas = window.canvas_view
+    area = canvas.width() * canvas.height()
+    for name, dock in window.docks.items():
+        if dock.isVisible():
+            assert dock.width() * dock.height() < area, name
+    assert canvas.width() >= 0.55 * 1400
+    assert window.docks["dataset"].height() >= 230
+    window.docks["backprop"].raise_()   # a tab of the same group: the formula stays readable
+    QApplication.processEvents()
+    assert window.docks["backprop"].height() >= 230
+
+
+def test_old_saved_layouts_are_replaced_once_by_the_new_default(qtbot, settings_dir, dialogs,
+                                                               xor_path):
+    win, _ = create_window(str(xor_path))
+    _show(qtbot, win)
+    # a layout saved by the previous version (every plot tabbed with the output)
+    win.tabifyDockWidget(win.docks["loss"], win.docks["output"])
+    old = win.saveState(mw_mod.STATE_VERSION - 1)
+    win.close()
+    Settings().set_value("window/state", QByteArray(old))
+    Settings().sync()
+    win2, _ = create_window(str(xor_path))
+    _show(qtbot, win2)
+    assert win2.tabifiedDockWidgets(win2.docks["output"]) == []
+    # ... and a layout saved by this version comes back as saved
+    win2.tabifyDockWidget(win2.docks["loss"], win2.docks["output"])
+    win2.close()
+    win3, _ = create_window(str(xor_path))
+    _show(qtbot, win3)
+    assert win3.docks["loss"] in win3.tabifiedDockWidgets(win3.docks["output"])
+    win3.close()
+
+
+# ---------------------------------------------------------------------- backprop toolbar action
+def test_step_through_backprop_action_has_an_icon_and_tooltip(window):
+    a = window.actions["backprop_mode"]
+    assert a is window.backprop.mode_action
+    assert not a.icon().isNull()
+    assert (paths.RESOURCES / "icons" / "backprop-step.svg").exists()
+    assert "Ctrl+B" in a.toolTip()
+    assert a in window.toolbar.actions()
+    button = window.toolbar.widgetForAction(a)
+    assert button.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
+
+
+# ---------------------------------------------------------------------- truncation
+def test_loss_combobox_shows_the_whole_title_and_the_formula_below(qtbot, window):
+    _at_1400x900(qtbot, window)
+    from nnstudio.gui.widgets import ChoiceBox
+    box = window.inspector.findChild(ChoiceBox, "settings_loss")
+    assert box is not None
+    for i in range(box.count()):
+        key = box.itemData(i)
+        assert box.itemText(i) == losses.LOSSES[key].title
+        assert box.itemData(i, Qt.ItemDataRole.ToolTipRole) == losses.LOSSES[key].formula
+    QApplication.processEvents()
+    text_w = box.fontMetrics().horizontalAdvance(box.currentText())
+    assert text_w + 30 <= box.width()   # the arrow and frame fit beside the text
+    from PySide6.QtWidgets import QLabel
+    formula = window.inspector.findChild(QLabel, "settings_loss_formula")
+    assert formula.text() == losses.LOSSES[window.document.settings.loss].formula
+    window.document.set_settings(loss="mae")
+    QApplication.processEvents()
+    assert formula.text() == losses.LOSSES["mae"].formula
+
+
+def test_long_lesson_title_wraps_instead_of_being_cut(qtbot, window):
+    lesson = window.lesson
+    name = "Backpropagation: the final bias b3 of a very long lesson title"
+    window.document.project.name = name
+    lesson.refresh()
+    lesson.resize(240, 400)
+    lesson.show()
+    QApplication.processEvents()
+    h = lesson.heading
+    assert h.text() == name and h.wordWrap()
+    assert h.height() >= h.heightForWidth(h.width())   # every wrapped line fits
+    assert h.geometry().right() < lesson.edit_button.geometry().left()
+
+
+# ---------------------------------------------------------------------- shortcuts
+def test_shortcut_list_has_training_and_backprop_keys(window):
+    rows = window.shortcut_rows()
+    keys = {r[2] for r in rows}
+    by_cmd = {(r[0], r[1]): r[2] for r in rows}
+    for k in ("F5", "F10", "Shift+F10", "Ctrl+Shift+R", "Ctrl+B"):
+        assert any(k == part.strip() for ks in keys for part in ks.split(",")), k
+    assert by_cmd[("Backprop", "Step Through Backprop")] == "Ctrl+B"
+    assert any(r[0] == "Backprop" and "→" in r[2] and "←" in r[2] for r in rows)
+    assert any(r[0] == "Backprop" and r[2].startswith("Space") for r in rows)
+
+
+# ---------------------------------------------------------------------- title
+def test_title_of_a_lesson_copy_names_the_lesson(qtbot, window, dialogs, tmp_path):
+    sample = paths.SAMPLES / "xor.nnproj"
+    window.files.open_path(sample)
+    doc = window.document
+    assert doc.path is None and doc.source_sample == sample
+    assert window.windowTitle() == f"{doc.project.name} (lesson copy)[*] — NN Studio"
+    assert window.windowTitle().startswith("XOR (lesson copy)")
+    doc.set_param(next(iter(doc.network.connections)), 0.5)
+    assert window.isWindowModified()
+    dialogs.save_path = str(tmp_path / "mine.nnproj")
+    window.actions["save"].trigger()
+    assert window.windowTitle().startswith("mine.nnproj[*]") and not window.isWindowModified()
+    window.actions["new"].trigger()
+    assert doc.source_sample is None and "lesson copy" not in window.windowTitle()
+
+
+def test_sample_named_at_start_up_is_titled_as_a_lesson_copy(qtbot, settings_dir, dialogs):
+    win, err = create_window(str(paths.SAMPLES / "perceptron-and.nnproj"))
+    _show(qtbot, win)
+    assert err is None and win.document.path is None
+    assert win.windowTitle().startswith(f"{win.document.project.name} (lesson copy)[*]")
+    win.close()
