@@ -228,11 +228,13 @@ def _choice_editor(f: Field, parent):
 
 def _float_editor(f: Field, parent):
     w = FloatEdit(parent, tip=f.tip, **f.options)
+    w.setAccessibleName(f.label)
     return _Editor(w, w.set_value, lambda cb: w.valueCommitted.connect(lambda v: cb(v, False)))
 
 
 def _param_editor(f: Field, parent):
     w = NumberSlider(parent, tip=f.tip, **f.options)
+    w.edit.setAccessibleName(f.label)
     return _Editor(w, w.set_value, lambda cb: w.edited.connect(cb))
 
 
@@ -401,6 +403,10 @@ class Inspector(QScrollArea):
         lay.addStretch(1)
         self.setWidget(body)
         self.setMinimumWidth(280)
+        # typed text that is not a valid number: say so above the fields (the field itself
+        # is outlined), and in the status bar; nothing is applied
+        for edit in body.findChildren(FloatEdit):
+            edit.refused.connect(lambda msg, e=edit: self.show_refused(e, msg))
 
         self._pending = False
         d = document
@@ -428,6 +434,13 @@ class Inspector(QScrollArea):
             return False
         self.error.hide()
         return True
+
+    def show_refused(self, edit: FloatEdit, msg: str) -> None:
+        where = edit.accessibleName() or edit.what
+        where = where[:1].upper() + where[1:]
+        self.error.setText(f"Not applied: {where}: {msg}")
+        self.error.show()
+        self.doc.message(f"Not applied: {where}: {msg}", 6000)
 
     # following the model -------------------------------------------------------------
     def _on_network(self, event: str, ids) -> None:

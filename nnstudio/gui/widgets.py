@@ -67,6 +67,7 @@ class FloatEdit(QLineEdit):
     the field commits a valid value (``valueCommitted``); Escape restores the current value."""
 
     valueCommitted = Signal(float)
+    refused = Signal(str)   # Enter or leaving the field with invalid text: the reason
 
     def __init__(self, parent=None, lo: float | None = None, hi: float | None = None,
                  lo_open: bool = False, what: str = "value", tip: str = ""):
@@ -134,6 +135,7 @@ class FloatEdit(QLineEdit):
             self._set_error(None)
             return  # untouched: the shown digits may be rounded, never write them back
         if not self._check(text):
+            self.refused.emit(self.error or "invalid number")
             return
         v = parse_number(text, self.lo, self.hi, self.lo_open, self.what)
         self.setModified(False)

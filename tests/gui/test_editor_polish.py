@@ -205,3 +205,31 @@ def test_sample_named_at_start_up_is_titled_as_a_lesson_copy(qtbot, settings_dir
     assert err is None and win.document.path is None
     assert win.windowTitle().startswith(f"{win.document.project.name} (lesson copy)[*]")
     win.close()
+
+
+# ---------------------------------------------------------------------- refused typing
+def test_typed_bad_number_is_refused_with_a_message_naming_the_field(qtbot, window):
+    from PySide6.QtTest import QTest
+    from nnstudio.gui.widgets import FloatEdit
+    doc = window.document
+    cid = next(iter(doc.network.connections))
+    before = doc.network.get_param(cid)
+    doc.set_selection([cid])
+    QApplication.processEvents()
+    insp = window.inspector
+    edit = insp.connections.editors["weight"].widget.edit
+    assert isinstance(edit, FloatEdit)
+    edit.setFocus()
+    edit.selectAll()
+    QTest.keyClicks(edit, "abc")
+    QTest.keyClick(edit, Qt.Key.Key_Return)
+    assert doc.network.get_param(cid) == before and doc.undo_stack.count() == 0
+    assert not insp.error.isHidden()
+    assert insp.error.text().startswith("Not applied: Weight w:") and "abc" in insp.error.text()
+    assert "Weight w" in window.statusBar().currentMessage()
+    # fixing the text applies it and clears the message
+    edit.selectAll()
+    QTest.keyClicks(edit, "0.25")
+    QTest.keyClick(edit, Qt.Key.Key_Return)
+    assert doc.network.get_param(cid) == 0.25
+    assert insp.error.isHidden()
