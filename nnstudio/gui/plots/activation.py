@@ -70,12 +70,25 @@ class ActivationPane(PlotPane):
         self.neuron: str | None = None
         self.table: dict[str, np.ndarray] = {}
 
+    def _show_wx(self, on: bool) -> None:
+        """The second plot (one input feeding the neuron) leaves the layout when hidden, so
+        the activation curve gets the whole pane instead of sharing it with a blank row."""
+        ci = self.layout_widget.ci
+        inside = self.wx_plot in ci.items
+        if on and not inside:
+            ci.addItem(self.wx_plot, row=1, col=0)
+            ci.layout.setRowStretchFactor(1, 2)
+        elif not on and inside:
+            ci.removeItem(self.wx_plot)
+            ci.layout.setRowStretchFactor(1, 0)
+        self.wx_plot.setVisible(on)
+
     def _clear(self, info: str) -> None:
         for c in (self.f_curve, self.d_curve, self.z_line, self.a_line):
             c.setData([], [])
         for s in (self.marks, self.d_marks, self.sample_mark, self.wx_marks):
             s.setData([], [])
-        self.wx_plot.setVisible(False)
+        self._show_wx(False)
         self.set_info(info)
         self.set_warning("")
         self.table = {}
@@ -114,7 +127,7 @@ class ActivationPane(PlotPane):
             self.set_info(f"{who} · {act.title}: {act.formula} — each mark is a sample's (z, a); "
                           "a also depends on the other softmax outputs")
             self.set_warning("")
-            self.wx_plot.setVisible(False)
+            self._show_wx(False)
             return
         fa = act.f(grid, slope)
         fd = act.df(grid, fa, slope)
@@ -163,7 +176,7 @@ class ActivationPane(PlotPane):
         net = self.document.network
         inc = net.incoming(neuron.id)
         if len(inc) != 1:
-            self.wx_plot.setVisible(False)
+            self._show_wx(False)
             return
         c = inc[0]
         w, b = c.weight, neuron.bias
@@ -183,7 +196,7 @@ class ActivationPane(PlotPane):
         self.set_info(self.info.text() + f";  z = {w:.4g}·x + {b:.4g}")
         self.set_title(self.wx_plot, "effect of weight and bias: z = w·x + b",
                               size="9pt", color=MUTED)
-        self.wx_plot.setVisible(True)
+        self._show_wx(True)
 
     def csv_table(self):
         t = self.table

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtGui import QAction, QColor, QPainter
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QVBoxLayout,
                                QWidget)
 
@@ -37,6 +37,7 @@ WARN_BG = "#FFF4E0"
 WARN_FG = "#8A4B00"
 
 
+MIN_EPOCHS = 10      # epoch axes show at least 0..10: a lone first point sits at the left
 BUSY_FRAME_MS = 16   # while training, at most one pane redraws per frame (about 60 per second)
 
 
@@ -139,6 +140,27 @@ def pen(color: str, width: float = 2.0, style=Qt.SolidLine) -> "pg.QtGui.QPen":
     return p
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when it does not fit (the full text is its tooltip),
+    instead of being cut off mid-word at the edge of a narrow dock."""
+
+    def __init__(self, text: str = "", color: str = MUTED):
+        super().__init__(text)
+        self._color = QColor(color)
+        self.setTextFormat(Qt.PlainText)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+
+    def is_elided(self) -> bool:
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        painter = QPainter(self)
+        painter.setPen(self._color)
+        r = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.ElideRight, r.width())
+        painter.drawText(r, int(Qt.AlignLeft | Qt.AlignVCenter), text)
+
+
 class PlotPane(QWidget):
     """Base pane: header (title, status text, option widgets) + a pyqtgraph layout.
 
@@ -150,6 +172,7 @@ class PlotPane(QWidget):
     title = "Plot"
     object_name = "plot"
     busy_interval = 0.8   # while training, redraw at most this often (s)
+    info_below = False    # a pane with wide options shows its status line under them
     exported = Signal(str)
 
     def __init__(self, document, controller=None, parent: QWidget | None = None):
@@ -168,11 +191,8 @@ class PlotPane(QWidget):
         self.header = QHBoxLayout()
         self.header.setContentsMargins(2, 0, 2, 0)
         self.header.setSpacing(6)
-        self.info = QLabel("")
+        self.info = ElidedLabel("")
         self.info.setObjectName("paneInfo")
-        self.info.setStyleSheet(f"color: {MUTED};")
-        self.info.setTextFormat(Qt.PlainText)
-        self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.header.addWidget(self.info, 1)
         lay.addLayout(self.header)
         self.layout_widget = pg.GraphicsLayoutWidget()
@@ -190,6 +210,10 @@ class PlotPane(QWidget):
         lay.addWidget(self.warning)
         self.plots: list[pg.PlotItem] = []
         self._build()
+        if self.info_below:
+            self.header.removeWidget(self.info)
+            self.header.addStretch(1)
+            lay.insertWidget(1, self.info)
         for p in self.plots:
             self._install_menu(p)
         if controller is not None and hasattr(controller, "runningChanged"):
@@ -264,14 +288,31 @@ class PlotPane(QWidget):
             self._labels[key] = r
             plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
+    def fit_epochs(self, plot: pg.PlotItem, last: float) -> None:
+        """Epoch axes start at 0 and span at least ``MIN_EPOCHS``: before training (one point
+        at epoch 0) or after a few steps the range is 0..10, not a centred -0.5..0.5; after
+        that the axis follows the data (auto range)."""
+        key = (id(plot), "epochs")
+        if not np.isfinite(last) or last < MIN_EPOCHS:
+            if self._labels.get(key) != "fixed":
+                plot.setXRange(0, MIN_EPOCHS, padding=0.02)   # also turns x auto range off
+                self._labels[key] = "fixed"
+        elif self._labels.get(key) != "auto":
+            plot.enableAutoRange(axis="x")
+            self._labels[key] = "auto"
+
     def add_option(self, widget: QWidget) -> QWidget:
         self.header.addWidget(widget)
         return widget
 
-    def set_info(self, text: str) -> None:
+    def set_info(self, text: str, tip: str | None = None) -> None:
+        """The status line over the plot (elided with "…" when the dock is narrow); ``tip``
+        is the tooltip (default: the full text)."""
         if self.info.text() != text:
             self.info.setText(text)
-            self.info.setToolTip(text)
+        tip = text if tip is None else tip
+        if self.info.toolTip() != tip:
+            self.info.setToolTip(tip)
 
     def set_warning(self, text: str) -> None:
         if text:

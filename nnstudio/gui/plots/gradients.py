@@ -40,7 +40,7 @@ class GradientsPane(PlotPane):
     def _build(self) -> None:
         p = self.plot = self.add_plot()
         p.setLabel("bottom", "epoch")
-        p.setLabel("left", "mean |dL/dp| per layer")
+        p.setLabel("left", "mean |dL/dp|")
         p.setLogMode(x=False, y=True)
         self.legend = p.addLegend(offset=(-8, 8), brush=pg.mkBrush(255, 255, 255, 200))
         self.curves: list[pg.PlotDataItem] = []
@@ -94,6 +94,7 @@ class GradientsPane(PlotPane):
                 c.setData([], [])
         self.current = eng.layer_grad_means(ev.grad)
         x_now = self.controller.epoch if self.controller is not None else 0.0
+        self.fit_epochs(self.plot, float(x_now))
         y = _positive(self.current)
         ok = np.isfinite(y)
         self.now.setData(np.full(int(ok.sum()), x_now), y[ok],

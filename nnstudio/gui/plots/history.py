@@ -91,6 +91,7 @@ class ParamHistoryPane(PlotPane):
                 c.setData(h.param_x, h.params[:, j])
                 n = h.p_n
         x_now = self.controller.epoch if self.controller is not None else 0.0
+        self.fit_epochs(self.plot, float(x_now))
         vals = [net.get_param(p) for p in pids]
         self.now.setData([x_now] * len(vals), vals,
                          symbolBrush=[pg.mkBrush(series_color(k)) for k in range(len(vals))],

@@ -8,6 +8,7 @@ drawn, at about one point per pixel.
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
@@ -40,6 +41,7 @@ class LossPane(PlotPane):
                               symbolBrush=pg.mkBrush(TRAIN_COLOR), symbolPen=pg.mkPen("w"))
         self.legend = p.legend
         self.diverged_text = ""
+        self._y_fixed = False
         if self.controller is not None:
             self.controller.historyChanged.connect(self.mark_dirty)
             self.controller.diverged.connect(self._on_diverged)
@@ -77,9 +79,13 @@ class LossPane(PlotPane):
             self.train_curve.setData([], [])
             self.val_curve.setData([], [])
             loss = self.document.loss()
+            self.fit_epochs(self.plot, 0.0)
             if loss is not None:
                 self.current.setData([0.0], [self._y(loss)])
-                self.set_info(f"loss {loss:.6g} at the current parameters — press Play to train")
+                self._initial_y_range(float(loss))
+                self.set_info(f"loss {loss:.6g} · press Play to train",
+                              f"loss {loss:.6g} at the current parameters (epoch 0): "
+                              "press Play to train")
             else:
                 self.current.setData([], [])
                 err = self.document.evaluation_error() or ""
@@ -88,6 +94,10 @@ class LossPane(PlotPane):
             self._set_legend_val(False)
             return
         x, y = h.x, h.loss
+        if self._y_fixed:
+            self.plot.enableAutoRange(axis="y")
+            self._y_fixed = False
+        self.fit_epochs(self.plot, float(x[-1]))
         self.train_curve.setData(x, y)
         has_val = h.has_validation()
         self.val_curve.setVisible(has_val)
@@ -95,11 +105,24 @@ class LossPane(PlotPane):
         if has_val:
             self.val_curve.setData(x, h.val_loss)
         self.current.setData([x[-1]], [self._y(y[-1])])
-        info = f"epoch {x[-1]:g}   loss {y[-1]:.6g}"
+        info = f"epoch {x[-1]:g} · loss {y[-1]:.6g}"
         if has_val:
-            info += f"   validation {h.val_loss[-1]:.6g}"
-        info += f"   ({h.n:,} points)"
-        self.set_info(info)
+            info += f" · validation {h.val_loss[-1]:.6g}"
+        self.set_info(info, info + f"  ({h.n:,} points)")
+
+    def _initial_y_range(self, loss: float) -> None:
+        """One point, before training: a range from 0 (or a decade below, on a log axis) to a
+        little above it, instead of a range centred on the point (negative losses)."""
+        if not np.isfinite(loss):
+            return
+        if self.log_scale:
+            if loss <= 0:
+                return
+            top = np.log10(loss)
+            self.plot.setYRange(top - 1.0, top + 0.15, padding=0)
+        else:
+            self.plot.setYRange(0.0, max(loss * 1.25, 1e-12), padding=0)
+        self._y_fixed = True
 
     def _y(self, v: float) -> float:
         # the scatter marker is a plain item: it follows the log mode through its own data

@@ -53,6 +53,7 @@ class OutputPane(PlotPane):
     title = "Output"
     object_name = "output"
     busy_interval = 0.25
+    info_below = True
 
     def _build(self) -> None:
         self.neuron_box = self.add_option(QComboBox())
@@ -298,9 +299,12 @@ class OutputPane(PlotPane):
         header = list(ds.input_names) + [f"target {t}" for t in ds.target_names] + \
             [f"output {net.neurons[o].label}" for o in eng.output_ids]
         self.table = (header, cols)
-        self.set_info(f"heat map: {neuron.label}'s activation ({neuron.role}, "
-                      f"{acts.ACTIVATIONS[neuron.activation].title}); line at {centre:g} · "
-                      f"{self._score(ds, ev)}")
+        title = acts.ACTIVATIONS[neuron.activation].title
+        score = self._score(ds, ev)
+        self.set_info(f"{neuron.label} ({title}) · line at {centre:g} · {score}",
+                      f"The heat map is {neuron.label}'s activation ({neuron.role} neuron, "
+                      f"{title}) over the input plane; the line is where it equals {centre:g}. "
+                      f"{score[:1].upper() + score[1:]} on the data.")
 
     def _levels(self, neuron, vals, ds) -> tuple[float, float, float]:
         act = neuron.activation

@@ -1,0 +1,121 @@
+"""Polish found by using the panes: sensible epoch axes before training, a loss axis from 0,
+a compact Output header on its own line, status lines that end in "…" when the dock is narrow,
+and an Activation pane whose curve gets the whole pane when the second plot is not needed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnstudio import paths
+from nnstudio.gui.document import Document
+from nnstudio.gui.plots import (ActivationPane, GradientsPane, LossPane, OutputPane,
+                                ParamHistoryPane)
+from nnstudio.gui.plots.base import MIN_EPOCHS, ElidedLabel
+from nnstudio.gui.training import TrainingController
+
+
+@pytest.fixture
+def setup(qtbot):
+    made = []
+
+    def _make(sample: str, cls, size=(500, 380)):
+        doc = Document.open(paths.SAMPLES / sample)
+        ctl = TrainingController(doc)
+        made.append(ctl)
+        pane = cls(doc, ctl)
+        qtbot.addWidget(pane)
+        pane.resize(*size)
+        pane.show()
+        qtbot.waitExposed(pane)
+        pane.refresh_now()
+        return doc, ctl, pane
+
+    yield _make
+    for ctl in made:
+        ctl.shutdown()
+
+
+def x_range(pane):
+    return pane.plot.getViewBox().viewRange()[0]
+
+
+def y_range(pane):
+    return pane.plot.getViewBox().viewRange()[1]
+
+
+@pytest.mark.parametrize("cls", [LossPane, GradientsPane, ParamHistoryPane])
+def test_epoch_axes_start_at_zero_before_training_and_follow_the_data_after(setup, cls):
+    doc, ctl, pane = setup("xor.nnproj", cls)
+    lo, hi = x_range(pane)
+    assert -0.5 < lo <= 0.0 and hi >= MIN_EPOCHS          # not a centred -0.5..0.5
+    for _ in range(3):                                     # a few epochs: still 0..10
+        ctl.step_epoch()
+    pane.refresh_now()
+    lo, hi = x_range(pane)
+    assert lo <= 0.0 and hi >= MIN_EPOCHS
+    for _ in range(MIN_EPOCHS + 20):
+        ctl.step_epoch()
+    pane.refresh_now()
+    assert pane.plot.getViewBox().autoRangeEnabled()[0]    # then the axis follows the data
+
+
+def test_loss_axis_starts_at_zero_before_training(setup):
+    doc, ctl, pane = setup("xor.nnproj", LossPane)
+    loss = doc.loss()
+    lo, hi = y_range(pane)
+    assert lo == pytest.approx(0.0, abs=1e-12) and loss < hi <= 1.5 * loss
+    assert "press Play" in pane.info.text() and "epoch 0" in pane.info.toolTip()
+    pane.set_log(True)
+    pane.refresh_now()
+    lo, hi = y_range(pane)                                 # log10 units: a decade below
+    assert lo < np.log10(loss) < hi
+    ctl.step_epoch()
+    pane.refresh_now()
+    assert pane.plot.getViewBox().autoRangeEnabled()[1]    # training: y follows the data
+
+
+def test_output_header_is_compact_and_on_its_own_line(setup):
+    doc, ctl, pane = setup("spiral.nnproj", OutputPane, size=(330, 380))
+    assert pane.header.indexOf(pane.info) == -1            # not squeezed beside the options
+    hid = [n for n in doc.network.neurons.values() if n.role == "hidden"][0]
+    pane.set_neuron(hid.id)
+    pane.refresh_now()
+    text, tip = pane.info.text(), pane.info.toolTip()
+    assert text.startswith(f"{hid.label} (Tanh)") and "accuracy" in text
+    assert "heat map" not in text and len(text) < 50
+    assert "hidden neuron" in tip and "heat map" in tip    # the long version is the tooltip
+    assert pane.info.width() > 250                         # it has the pane's width
+
+
+def test_status_line_ends_in_an_ellipsis_when_too_narrow(qtbot):
+    label = ElidedLabel("epoch 123 · loss 0.000123456 · validation 0.000234567")
+    qtbot.addWidget(label)
+    label.resize(60, 20)
+    assert label.is_elided()
+    label.resize(2000, 20)
+    assert not label.is_elided()
+
+
+def test_activation_curve_gets_the_whole_pane_without_the_second_plot(setup, qtbot):
+    doc, ctl, pane = setup("xor.nnproj", ActivationPane)
+    hid = [n.id for n in doc.network.neurons.values() if n.role == "hidden"][0]
+    doc.set_selection([hid])                               # two inputs: no w·x + b plot
+    pane.refresh_now()
+    ci = pane.layout_widget.ci
+    assert pane.wx_plot not in ci.items
+    qtbot.waitUntil(lambda: pane.plot.height() > 0.8 * pane.layout_widget.height(),
+                    timeout=2000)
+
+
+def test_activation_second_plot_comes_back_for_one_input(setup):
+    doc, ctl, pane = setup("dosage-backprop.nnproj", ActivationPane)
+    doc.set_selection(["b1"])
+    pane.refresh_now()
+    assert pane.wx_plot in pane.layout_widget.ci.items and pane.wx_plot.isVisible()
+    doc.set_selection(["b3"])                              # the output: two sources
+    pane.refresh_now()
+    assert pane.wx_plot not in pane.layout_widget.ci.items
+    doc.set_selection(["b1"])
+    pane.refresh_now()
+    assert pane.wx_plot in pane.layout_widget.ci.items
