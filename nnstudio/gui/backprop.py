@@ -623,6 +623,12 @@ class BackpropPanel(QWidget):
             self._fit_formula()
         return False
 
+    def _set_formula(self, text: str) -> None:
+        """The formula box shows only when there is a formula (no empty framed box before
+        the first step): the explanation gets the room instead."""
+        self.formula_label.setText(text)
+        self.formula_scroll.setVisible(bool(text))
+
     # ------------------------------------------------------------------ formula size
     FORMULA_PT = (16.0, 10.0)   # largest and smallest point size of the formula
 
@@ -743,7 +749,7 @@ class BackpropPanel(QWidget):
         if training:
             self.title_label.setText("Training is running")
             self.explanation_label.setText("The backprop player waits until training is paused.")
-            self.formula_label.setText("")
+            self._set_formula("")
 
     def _on_trace(self) -> None:
         p = self.player
@@ -761,7 +767,7 @@ class BackpropPanel(QWidget):
                     "Press Next (\u2192) or \u201cStep through\u201d to follow the forward pass, "
                     "the loss, the backward pass (the chain rule) and the update, one operation "
                     "at a time, with the real numbers on the canvas.")
-            self.formula_label.setText("")
+            self._set_formula("")
             self.counter_label.setText("")
             return
         self._fill_step_list(p.trace)
@@ -843,7 +849,7 @@ class BackpropPanel(QWidget):
             self.explanation_label.setText(
                 f"Walk through forward pass, loss, backward pass and update for {who}. Press "
                 f"Next (\u2192) to begin; \u2190 goes back and restores exactly what was shown.")
-            self.formula_label.setText("")
+            self._set_formula("")
             return
         self.phase_buttons[step.phase].setChecked(True)
         self.counter_label.setText(f"Step {step.index + 1} of {len(tr.steps)} \u00b7 "
@@ -851,7 +857,7 @@ class BackpropPanel(QWidget):
         self.title_label.setText(step.title)
         self.title_label.setStyleSheet(f"color: {PHASE_COLORS[step.phase]};")
         self.explanation_label.setText(step.explanation)
-        self.formula_label.setText(step.formula)
+        self._set_formula(step.formula)
         self._fit_formula()
         item = self._item_for(step.index)
         if item is not None:

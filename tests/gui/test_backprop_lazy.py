@@ -88,3 +88,14 @@ def test_the_active_mode_rebuilds_at_once(setup, qtbot):
     ctl.step()
     with qtbot.waitSignal(p.traceChanged, timeout=PREVIEW_DELAY_MS // 2):
         pass
+
+
+def test_the_formula_box_shows_only_with_a_formula(setup, qtbot):
+    doc, panel, p, ctl, counts = setup
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert not panel.formula_scroll.isVisible()           # before the first step: no empty box
+    p.next()
+    assert panel.formula_label.text() and panel.formula_scroll.isVisible()
+    p.go_to(-1)
+    assert not panel.formula_scroll.isVisible()
