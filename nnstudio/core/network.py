@@ -15,9 +15,13 @@ Listeners registered with :meth:`Network.subscribe` hear every change as ``(even
 
 from __future__ import annotations
 
+import gc
 import math
+import operator
+from contextlib import contextmanager
 import re
-from typing import Callable, Iterable
+from itertools import repeat
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -35,13 +39,18 @@ class NetworkError(ValueError):
     """A refused edit or an invalid network. The message names the neurons and the reason."""
 
 
-def _finite(value, what: str) -> float:
+def finite_number(value, what: str) -> float:
+    """``value`` as a finite float, or NetworkError saying that ``what`` must be one. True and
+    False are not numbers here; text is refused unless it spells a number (``"1.5"``)."""
+    if isinstance(value, bool):
+        raise NetworkError(f"{what} must be a number, not {value!r}")
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise NetworkError(f"{what} must be a number, not {value!r}") from None
     if not math.isfinite(v):
-        raise NetworkError(f"{what} must be a finite number, not {v}")
+        shown = repr(value) if isinstance(value, str) else v
+        raise NetworkError(f"{what} must be a finite number, not {shown}")
     return v
 
 
@@ -70,10 +79,33 @@ class ParamStore:
         self.trainable[slot] = trainable
         return slot
 
+    def extend(self, values: np.ndarray, trainable: np.ndarray | None = None) -> np.ndarray:
+        """Allocate ``len(values)`` new slots at once (after the last used one; free slots are
+        left for single allocations); returns them."""
+        n = len(values)
+        start = self._next
+        need = start + n
+        if need > self.values.size:
+            size = max(16, self.values.size * 2, need)
+            self.values = np.concatenate([self.values, np.zeros(size - self.values.size)])
+            self.trainable = np.concatenate(
+                [self.trainable, np.ones(size - self.trainable.size, dtype=bool)]
+            )
+        self.values[start:need] = values
+        self.trainable[start:need] = True if trainable is None else trainable
+        self._next = need
+        return np.arange(start, need)
+
     def release(self, slot: int) -> None:
         self.values[slot] = 0.0
         self.trainable[slot] = True
         self._free.append(slot)
+
+    def release_many(self, slots: list[int]) -> None:
+        """``release`` each slot (the next allocations take them back in the same order)."""
+        self.values[slots] = 0.0
+        self.trainable[slots] = True
+        self._free.extend(slots)
 
 
 class Neuron:
@@ -137,6 +169,143 @@ class Connection:
 
 
 Listener = Callable[[str, tuple], None]
+
+
+def _acyclic(n: int, src: np.ndarray, tgt: np.ndarray) -> bool:
+    """True if the edges ``src[i] -> tgt[i]`` among nodes ``0..n-1`` form no cycle: Kahn's
+    algorithm a whole level at a time (numpy work per depth level, not per edge)."""
+    if src.size == 0:
+        return True
+    order = np.argsort(src, kind="stable")
+    tgt_by_src = tgt[order]
+    start = np.searchsorted(src[order], np.arange(n + 1))
+    indeg = np.bincount(tgt, minlength=n)
+    frontier = np.flatnonzero(indeg == 0)
+    done = frontier.size
+    while frontier.size:
+        lo = start[frontier]
+        cnt = start[frontier + 1] - lo
+        total = int(cnt.sum())
+        if not total:
+            break
+        hit = tgt_by_src[np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)]
+        np.subtract.at(indeg, hit, 1)
+        frontier = np.unique(hit[indeg[hit] == 0])
+        done += frontier.size
+    return done == n
+
+
+def find_cycle_ids(ids: Sequence[str], sources: Sequence[str],
+                   targets: Sequence[str]) -> list[str] | None:
+    """A directed cycle among the neurons ``ids`` with connections ``sources[i] ->
+    targets[i]`` (every endpoint one of ``ids``), as ids with the first repeated at the end, or
+    None. A vectorised pass proves the usual, acyclic case; only a graph with a cycle gets the
+    depth-first search (in the given order of neurons and connections) that names one."""
+    index = {nid: i for i, nid in enumerate(ids)}
+    m = len(sources)
+    src = np.fromiter(map(index.__getitem__, sources), dtype=np.intp, count=m)
+    tgt = np.fromiter(map(index.__getitem__, targets), dtype=np.intp, count=m)
+    if _acyclic(len(index), src, tgt):
+        return None
+    out: dict[str, list[str]] = {nid: [] for nid in ids}
+    for s, t in zip(sources, targets):
+        out[s].append(t)
+    color: dict[str, int] = {}
+    for root in ids:
+        if root in color:
+            continue
+        color[root] = 1
+        stack = [(root, iter(out[root]))]
+        path = [root]
+        while stack:
+            nid, it = stack[-1]
+            t = next(it, None)
+            if t is None:
+                color[nid] = 2
+                stack.pop()
+                path.pop()
+            elif color.get(t) == 1:
+                return path[path.index(t):] + [t]
+            elif t not in color:
+                color[t] = 1
+                stack.append((t, iter(out[t])))
+                path.append(t)
+    return None  # pragma: no cover  (the vectorised pass found a cycle; the search finds it)
+
+
+_CONNECTION_KEYS = frozenset(("id", "source", "target", "weight"))
+_ID_LINES_RE = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_.\-]{0,63}\n)*")
+
+
+def connection_columns(conns, roles: dict[str, str], allowed: frozenset[str] | None = None):
+    """Connection dicts (as from to_dict) as columns ``(ids, sources, targets, weights,
+    trainable)`` if they are all valid, checked with set-based and vectorised passes: each a
+    dict with id, source, target and weight (and, if ``allowed`` is given, no other keys), ids
+    valid and unique and none a neuron id, endpoints among ``roles`` (neuron id -> role), no
+    self-connection, none into an input or out of an output, no pair twice, weights finite
+    numbers (not true/false), trainable true/false in all of them or in none (then None).
+
+    Returns None if anything is wrong or unusual; checking one connection at a time then gives
+    the same result as ever, or the precise message for the first problem. Cycles are not
+    checked here (see :func:`find_cycle_ids`)."""
+    if type(conns) is not list or not conns or any(type(c) is not dict for c in conns):
+        return None
+    keysets = {frozenset(k) for k in set(map(tuple, conns))}
+    has_trainable = {"trainable" in k for k in keysets}
+    if len(has_trainable) != 1 or any(not _CONNECTION_KEYS <= k for k in keysets):
+        return None
+    if allowed is not None and any(not k <= allowed for k in keysets):
+        return None
+    ids = list(map(operator.itemgetter("id"), conns))
+    sources = list(map(operator.itemgetter("source"), conns))
+    targets = list(map(operator.itemgetter("target"), conns))
+    weights = list(map(operator.itemgetter("weight"), conns))
+    if not all(set(map(type, col)) == {str} for col in (ids, sources, targets)):
+        return None
+    lines = "\n".join(ids) + "\n"
+    if lines.count("\n") != len(ids) or not _ID_LINES_RE.fullmatch(lines):
+        return None
+    if len(set(ids)) != len(ids) or not roles.keys().isdisjoint(ids):
+        return None
+    if not (roles.keys() >= set(sources) and roles.keys() >= set(targets)):
+        return None
+    if any(map(operator.eq, sources, targets)):
+        return None
+    inputs = {nid for nid, role in roles.items() if role == "input"}
+    outputs = {nid for nid, role in roles.items() if role == "output"}
+    if not (inputs.isdisjoint(targets) and outputs.isdisjoint(sources)):
+        return None
+    if len(set(zip(sources, targets))) != len(ids):
+        return None
+    if not set(map(type, weights)) <= {float, int}:
+        return None
+    try:
+        w = np.array(weights, dtype=np.float64)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    if not np.isfinite(w).all():
+        return None
+    trainable = None
+    if True in has_trainable:
+        flags = list(map(operator.itemgetter("trainable"), conns))
+        if set(map(type, flags)) != {bool}:
+            return None
+        trainable = np.array(flags, dtype=bool)
+    return ids, sources, targets, w, trainable
+
+
+@contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector while building many objects at once: they are all
+    kept, and collections triggered every few hundred allocations would scan the whole heap
+    again and again (about a third of the time of building 100,000 connections)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class Network:
@@ -306,11 +475,41 @@ class Network:
         self._id_hint[prefix] = i
         return f"{prefix}{i}"
 
+    def _fresh_ids(self, prefix: str, n: int) -> list[str]:
+        """The ids ``new_id(prefix)`` would give for ``n`` items added one after another."""
+        i = self._id_hint.get(prefix, 1)
+        out: list[str] = []
+        while len(out) < n:
+            if f"{prefix}{i}" not in self:
+                out.append(f"{prefix}{i}")
+            i += 1
+        if out:
+            self._id_hint[prefix] = int(out[-1][len(prefix):])
+        return out
+
     def _forget_id(self, item_id: str) -> None:
+        self._forget_ids((item_id,))
+
+    def _forget_ids(self, item_ids: Sequence[str]) -> None:
+        """Lower the new_id hints below the numbers of removed ids ``<prefix><digits>``."""
+        if not self._id_hint:
+            return
+        lowest: dict[str, int] = {}  # the part before the trailing digits -> smallest number
+        for item_id in item_ids:
+            head = item_id.rstrip("0123456789")
+            if len(head) < len(item_id):
+                n = int(item_id[len(head):])
+                if n < lowest.get(head, n + 1):
+                    lowest[head] = n
         for prefix, hint in self._id_hint.items():
-            rest = item_id[len(prefix):]
-            if item_id.startswith(prefix) and rest.isdigit():
-                self._id_hint[prefix] = min(hint, max(1, int(rest)))
+            if prefix[-1:].isdigit():  # rare: the digits after such a prefix are not "trailing"
+                k = len(prefix)
+                n = min((int(i[k:]) for i in item_ids if i.startswith(prefix) and i[k:].isdigit()),
+                        default=None)
+            else:
+                n = lowest.get(prefix)
+            if n is not None:
+                self._id_hint[prefix] = min(hint, max(1, n))
 
     def _check_new_id(self, item_id: str) -> None:
         if not isinstance(item_id, str) or not _ID_RE.match(item_id):
@@ -334,10 +533,10 @@ class Network:
         if activation is None:
             activation = "identity" if role != "hidden" else "relu"
         self._check_activation(id, role, activation)
-        bias = _finite(bias, f"bias of neuron {id!r}")
-        slope = _finite(slope, f"leaky slope of neuron {id!r}")
-        x = _finite(x, f"x position of neuron {id!r}")
-        y = _finite(y, f"y position of neuron {id!r}")
+        bias = finite_number(bias, f"bias of neuron {id!r}")
+        slope = finite_number(slope, f"leaky slope of neuron {id!r}")
+        x = finite_number(x, f"x position of neuron {id!r}")
+        y = finite_number(y, f"y position of neuron {id!r}")
         if role == "input":
             bias, bias_trainable = 0.0, False
         label = id if label is None else str(label)
@@ -397,7 +596,7 @@ class Network:
     def connect(self, source: str, target: str, weight: float = 0.0, *, id: str | None = None,
                 trainable: bool = True, check_cycle: bool = True) -> Connection:
         self.check_connect(source, target, check_cycle)
-        weight = _finite(weight, f"weight of {source} → {target}")
+        weight = finite_number(weight, f"weight of {source} → {target}")
         if id is None:
             id = self.new_id("c")
         self._check_new_id(id)
@@ -459,10 +658,46 @@ class Network:
         return self.connect(d["source"], d["target"], d.get("weight", 0.0), id=d["id"],
                             trainable=d.get("trainable", True), check_cycle=check_cycle)
 
+    def _insert_connections(self, ids: list[str], sources: list[str], targets: list[str],
+                            weights, trainable=None) -> None:
+        """Add connections known to be valid (checked by the caller), with one notice."""
+        if not ids:
+            return
+        store = self.store
+        slots = store.extend(np.asarray(weights, dtype=np.float64), trainable).tolist()
+        made = map(Connection, repeat(store, len(ids)), ids, sources, targets, slots)
+        self.connections.update(zip(ids, made))
+        ins, outs = self._in, self._out
+        for cid, s, t in zip(ids, sources, targets):
+            outs[s].append(cid)
+            ins[t].append(cid)
+        self._pair.update(zip(zip(sources, targets), ids))
+        self._emit("connection_added", ids)
+
+    def _remove_connections(self, cids: list[str]) -> None:
+        """Remove existing connections, with one notice."""
+        if not cids:
+            return
+        gone = set(cids)
+        sources, targets, slots = set(), set(), []
+        pair = self._pair
+        for c in map(self.connections.pop, cids):
+            sources.add(c.source)
+            targets.add(c.target)
+            del pair[(c.source, c.target)]
+            slots.append(c.slot)
+        self.store.release_many(slots)
+        for nid in sources:
+            self._out[nid] = [c for c in self._out[nid] if c not in gone]
+        for nid in targets:
+            self._in[nid] = [c for c in self._in[nid] if c not in gone]
+        self._forget_ids(cids)
+        self._emit("connection_removed", cids)
+
     # ------------------------------------------------------------------ parameter edits
     def set_param(self, pid: str, value: float) -> None:
         slot = self.param_slot(pid)
-        v = _finite(value, f"value of {pid!r}")
+        v = finite_number(value, f"value of {pid!r}")
         self.store.values[slot] = v
         self._emit("params_changed", (pid,))
 
@@ -472,7 +707,7 @@ class Network:
     def set_params(self, values: dict[str, float]) -> None:
         """Set several parameters at once (all validated first), with one notice."""
         slots = [self.param_slot(pid) for pid in values]
-        vals = [_finite(v, f"value of {pid!r}") for pid, v in values.items()]
+        vals = [finite_number(v, f"value of {pid!r}") for pid, v in values.items()]
         self.store.values[slots] = vals
         self._emit("params_changed", tuple(values))
 
@@ -493,7 +728,7 @@ class Network:
         n = self.neuron(nid)
         self._check_activation(nid, n.role, name)
         if slope is not None:
-            slope = _finite(slope, f"leaky slope of neuron {nid!r}")
+            slope = finite_number(slope, f"leaky slope of neuron {nid!r}")
         n.activation = name
         if slope is not None:
             n.slope = slope
@@ -532,14 +767,14 @@ class Network:
 
     def move_neuron(self, nid: str, x: float, y: float) -> None:
         n = self.neuron(nid)
-        n.x = _finite(x, f"x position of {nid!r}")
-        n.y = _finite(y, f"y position of {nid!r}")
+        n.x = finite_number(x, f"x position of {nid!r}")
+        n.y = finite_number(y, f"y position of {nid!r}")
         self._emit("neuron_changed", (nid,))
 
     def move_neurons(self, positions: dict[str, tuple[float, float]]) -> None:
         for nid, (x, y) in positions.items():
             self.neuron(nid)
-            _finite(x, "x position"), _finite(y, "y position")
+            finite_number(x, "x position"), finite_number(y, "y position")
         for nid, (x, y) in positions.items():
             self.neurons[nid].x, self.neurons[nid].y = float(x), float(y)
         self._emit("neuron_changed", tuple(positions))
@@ -577,17 +812,31 @@ class Network:
         for nid in self.neurons:  # make room to the right
             if self.neurons[nid].x >= x0 - 1e-9:
                 self.neurons[nid].x += spacing
-        for c in replaced:
-            self.disconnect(c.id)
+        with gc_paused():
+            return self._insert_dense_layer(src, [c.id for c in replaced], targets, count,
+                                            activation, x0, rng, lim_in, lim_out)
+
+    def _insert_dense_layer(self, src, replaced, targets, count, activation, x0, rng, lim_in,
+                            lim_out) -> list[str]:
+        self._remove_connections(replaced)
         ys = [(i - (count - 1) / 2) * 80.0 for i in range(count)]
-        new_ids = []
-        for i in range(count):
-            n = self.add_neuron("hidden", activation=activation, x=x0, y=ys[i])
-            new_ids.append(n.id)
-            for s in src:
-                self.connect(s, n.id, float(rng.uniform(-lim_in, lim_in)))
-            for t in targets:
-                self.connect(n.id, t, float(rng.uniform(-lim_out, lim_out)))
+        new_ids = [self.add_neuron("hidden", activation=activation, x=x0, y=ys[i]).id
+                   for i in range(count)]
+        # Neuron by neuron: its inputs from src, then its outputs to the targets, with the
+        # weights drawn in that order (as rng.uniform one at a time would give them). None of
+        # these can close a cycle (a new neuron feeds only neurons deeper than after_layer,
+        # none of which reaches back into it) or break another rule, so they are added at once.
+        k = len(src) + len(targets)
+        low = np.tile(np.r_[np.full(len(src), -lim_in), np.full(len(targets), -lim_out)], count)
+        high = -low
+        weights = low + (high - low) * rng.random(count * k)
+        sources, tgts = [], []
+        for nid in new_ids:
+            sources += src
+            sources += [nid] * len(targets)
+            tgts += [nid] * len(src)
+            tgts += targets
+        self._insert_connections(self._fresh_ids("c", len(sources)), sources, tgts, weights)
         self._emit("neuron_changed", tuple(self.neurons))
         return new_ids
 
@@ -595,15 +844,54 @@ class Network:
         """Connect every source to every target that is not yet connected and may be; returns
         the new connection ids. Pairs that would be refused are skipped."""
         rng = np.random.default_rng(seed)
-        made = []
+        sources, targets = list(sources), list(targets)
+        if self._reaches_any(targets, sources):
+            # a new connection may close a cycle through an earlier new one: one at a time
+            made = []
+            for s in sources:
+                for t in targets:
+                    try:
+                        self.check_connect(s, t)
+                    except NetworkError:
+                        continue
+                    made.append(self.connect(s, t, float(rng.uniform(-1.0, 1.0))).id)
+            return made
+        # No target reaches a source, so no new connection can close a cycle (a cycle would
+        # need a path from a target back to a source): only the cheap checks, pair by pair.
+        neurons, pairs = self.neurons, set(self._pair)
+        new_s, new_t = [], []
         for s in sources:
+            ns = neurons.get(s)
+            if ns is None or ns.role == "output":
+                continue
             for t in targets:
-                try:
-                    self.check_connect(s, t)
-                except NetworkError:
+                nt = neurons.get(t)
+                if nt is None or nt.role == "input" or s == t or (s, t) in pairs:
                     continue
-                made.append(self.connect(s, t, float(rng.uniform(-1.0, 1.0))).id)
+                pairs.add((s, t))
+                new_s.append(s)
+                new_t.append(t)
+        weights = rng.uniform(-1.0, 1.0, len(new_s))
+        made = self._fresh_ids("c", len(new_s))
+        self._insert_connections(made, new_s, new_t, weights)
         return made
+
+    def _reaches_any(self, starts: list[str], goals: list[str]) -> bool:
+        """True if a directed path (of length >= 0) leads from one of ``starts`` to one of
+        ``goals`` (ids that are not neurons are ignored)."""
+        goal = set(goals)
+        seen = {s for s in starts if s in self.neurons}
+        stack = list(seen)
+        while stack:
+            nid = stack.pop()
+            if nid in goal:
+                return True
+            for cid in self._out[nid]:
+                t = self.connections[cid].target
+                if t not in seen:
+                    seen.add(t)
+                    stack.append(t)
+        return False
 
     def randomize(self, seed: int = 0, init: str = "xavier") -> None:
         """Re-initialise every trainable parameter. ``uniform``: weights and biases from
@@ -643,9 +931,16 @@ class Network:
 
     # ------------------------------------------------------------------ copy / dict
     def to_dict(self) -> dict:
+        conns = list(self.connections.values())
+        slots = [c.slot for c in conns]
+        weights = self.store.values[slots].tolist()   # Python floats, bit for bit
+        flags = self.store.trainable[slots].tolist()
         return {
             "neurons": [n.to_dict() for n in self.neurons.values()],
-            "connections": [c.to_dict() for c in self.connections.values()],
+            "connections": [
+                {"id": c.id, "source": c.source, "target": c.target, "weight": w, "trainable": t}
+                for c, w, t in zip(conns, weights, flags)
+            ],
         }
 
     @classmethod
@@ -657,39 +952,44 @@ class Network:
         net = cls()
         for nd in d.get("neurons", []):
             net._add_neuron_dict(nd)
-        for cd in d.get("connections", []):
-            net._add_connection_dict(cd, check_cycle=False)
-        cycle = net.find_cycle()
+        conns = d.get("connections", [])
+        with gc_paused():
+            roles = {nid: n.role for nid, n in net.neurons.items()}
+            cols = connection_columns(conns, roles)
+            if cols is None:  # unusual or faulty: one at a time, for the first problem's message
+                for cd in conns:
+                    net._add_connection_dict(cd, check_cycle=False)
+                cycle = net.find_cycle()
+            else:
+                ids, sources, targets, weights, trainable = cols
+                cycle = find_cycle_ids(list(net.neurons), sources, targets)
+                if cycle:
+                    cycle = [net.neurons[c].label for c in cycle]
+                else:
+                    net._insert_connections(ids, sources, targets, weights, trainable)
         if cycle:
             raise NetworkError("the connections form a cycle: " + " → ".join(cycle))
         return net
 
+    @classmethod
+    def from_columns(cls, neurons: list[dict], columns: tuple) -> "Network":
+        """Build a network from neuron dicts and connection ``columns`` that
+        :func:`connection_columns` returned for these neurons and :func:`find_cycle_ids` found
+        acyclic (as a validated project file has them): the connections are not checked
+        again."""
+        net = cls()
+        with gc_paused():
+            for nd in neurons:
+                net._add_neuron_dict(nd)
+            net._insert_connections(*columns)
+        return net
+
     def find_cycle(self) -> list[str] | None:
         """A cycle as a list of neuron labels (first repeated at the end), or None."""
-        color: dict[str, int] = {}
-        for root in self.neurons:
-            if root in color:
-                continue
-            stack = [(root, iter(self._out[root]))]
-            path = [root]
-            color[root] = 1
-            while stack:
-                nid, it = stack[-1]
-                nxt = next(it, None)
-                if nxt is None:
-                    color[nid] = 2
-                    stack.pop()
-                    path.pop()
-                    continue
-                t = self.connections[nxt].target
-                if color.get(t) == 1:
-                    cyc = path[path.index(t):] + [t]
-                    return [self.neurons[c].label for c in cyc]
-                if t not in color:
-                    color[t] = 1
-                    stack.append((t, iter(self._out[t])))
-                    path.append(t)
-        return None
+        conns = self.connections.values()
+        cyc = find_cycle_ids(list(self.neurons), [c.source for c in conns],
+                             [c.target for c in conns])
+        return None if cyc is None else [self.neurons[c].label for c in cyc]
 
     def copy(self) -> "Network":
         return Network.from_dict(self.to_dict())

@@ -32,9 +32,12 @@ import tempfile
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
+import numpy as np
+
 from . import activations, datasets
 from .datasets import Dataset, DatasetError
-from .network import _ID_RE, ROLES, Network, NetworkError
+from .network import (_ID_RE, ROLES, Network, NetworkError, connection_columns, find_cycle_ids,
+                      gc_paused)
 from .trainer import SettingsError, TrainSettings
 
 FORMAT = "nnstudio-project"
@@ -148,41 +151,30 @@ def parse(text: str | bytes) -> Any:
 
 
 def _check_nesting(text: str) -> None:
-    """Refuse absurdly deep nesting before the recursive parser meets it (brackets inside
-    strings may over-count, which only makes the check stricter than needed for such text)."""
-    depth = 0
-    limit = MAX_NESTING
-    for ch in text:
-        if ch in "[{":
-            depth += 1
-            if depth > limit:
-                # confirm with a string-aware scan before refusing
-                if _true_depth(text) > limit:
-                    raise ProjectError(f"the JSON is nested more than {limit} levels deep")
-                return
-        elif ch in "]}":
-            depth -= 1
+    """Refuse nesting deeper than MAX_NESTING before the recursive parser meets it. Brackets
+    inside strings do not count; the scan is vectorised (numpy over the UTF-8 bytes, whose
+    multi-byte characters never contain a quote, a backslash or a bracket)."""
+    if _true_depth(text) > MAX_NESTING:
+        raise ProjectError(f"the JSON is nested more than {MAX_NESTING} levels deep")
 
 
-def _true_depth(text: str) -> int:
-    depth = best = 0
-    in_str = esc = False
-    for ch in text:
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            best = max(best, depth)
-        elif ch in "]}":
-            depth -= 1
-    return best
+_ESCAPE = re.compile(rb"\\.", re.S)
+_NOT_STRUCTURAL = bytes(b for b in range(256) if b not in b'"[]{}')
+
+
+def _true_depth(text: str | bytes) -> int:
+    """The deepest nesting of ``[`` and ``{`` outside strings (for well-formed JSON): drop the
+    escape sequences, keep only quotes and brackets (``bytes.translate``), then count with
+    numpy. UTF-8 multi-byte characters never contain these bytes."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    if b"\\" in data:
+        data = _ESCAPE.sub(b"", data)
+    a = np.frombuffer(data.translate(None, _NOT_STRUCTURAL), dtype=np.uint8)
+    quote = a == ord('"')
+    outside = np.cumsum(quote, dtype=np.int64) % 2 == 0   # (a closing quote counts as outside)
+    step = (a == ord("[")).view(np.int8) + (a == ord("{")).view(np.int8) \
+        - (a == ord("]")).view(np.int8) - (a == ord("}")).view(np.int8)
+    return int(np.cumsum(step[outside], dtype=np.int64).max(initial=0))
 
 
 # ---------------------------------------------------------------------- validation helpers
@@ -327,6 +319,7 @@ NEURON_REQUIRED = ("id", "role", "activation")
 NEURON_OPTIONAL = ("label", "bias", "bias_trainable", "x", "y", "slope")
 CONNECTION_REQUIRED = ("id", "source", "target", "weight")
 CONNECTION_OPTIONAL = ("trainable",)
+_CONNECTION_KEYS = frozenset(CONNECTION_REQUIRED + CONNECTION_OPTIONAL)
 SETTINGS_KEYS = tuple(f.name for f in fields(TrainSettings))
 
 
@@ -339,8 +332,10 @@ def _check_id(v: Any, path: str) -> str:
     return v
 
 
-def _validate_network(net: Any, path: str) -> dict:
-    """Check every neuron and connection; return the normalised network dict."""
+def _validate_network(net: Any, path: str) -> tuple[dict, tuple | None]:
+    """Check every neuron and connection; return the normalised network dict, and the
+    connections as columns (see :func:`~nnstudio.core.network.connection_columns`) when they
+    passed the bulk check."""
     _obj(net, path, ("neurons", "connections"))
     neurons = _list(net["neurons"], f"{path}.neurons", MAX_NEURONS, "neurons")
     conns = _list(net["connections"], f"{path}.connections", MAX_CONNECTIONS, "connections")
@@ -385,6 +380,24 @@ def _validate_network(net: Any, path: str) -> dict:
         if "slope" in nd:
             d["slope"] = nd["slope"]
         out_n.append(d)
+    cols = connection_columns(conns, roles, _CONNECTION_KEYS)
+    if cols is not None:  # all fine (checked in bulk): keep them as they are
+        sources, targets = cols[1], cols[2]
+        out_c = conns if cols[4] is not None else [dict(cd, trainable=True) for cd in conns]
+    else:  # one at a time, to name the first problem (or normalise unusual input)
+        out_c = _validate_connections(conns, path, where, roles)
+        sources = [c["source"] for c in out_c]
+        targets = [c["target"] for c in out_c]
+    cycle = find_cycle_ids(list(roles), sources, targets)
+    if cycle:
+        _fail(f"{path}.connections", "the connections form a cycle: "
+              + " → ".join(labels[n] for n in cycle) + "; a network must be feed-forward")
+    return {"neurons": out_n, "connections": out_c}, cols
+
+
+def _validate_connections(conns: list, path: str, where: dict[str, str],
+                          roles: dict[str, str]) -> list[dict]:
+    """Check connections one by one (the first problem raises); return normalised dicts."""
     pairs: dict[tuple[str, str], str] = {}
     out_c = []
     for i, cd in enumerate(conns):
@@ -414,38 +427,7 @@ def _validate_network(net: Any, path: str) -> dict:
         tr = _bool(cd.get("trainable", True), f"{p}.trainable")
         out_c.append({"id": cid, "source": src, "target": tgt, "weight": cd["weight"],
                       "trainable": tr})
-    cycle = _find_cycle(list(roles), out_c)
-    if cycle:
-        _fail(f"{path}.connections", "the connections form a cycle: "
-              + " → ".join(labels[n] for n in cycle) + "; a network must be feed-forward")
-    return {"neurons": out_n, "connections": out_c}
-
-
-def _find_cycle(ids: list[str], conns: list[dict]) -> list[str] | None:
-    out: dict[str, list[str]] = {n: [] for n in ids}
-    for c in conns:
-        out[c["source"]].append(c["target"])
-    color: dict[str, int] = {}
-    for root in ids:
-        if root in color:
-            continue
-        color[root] = 1
-        stack = [(root, iter(out[root]))]
-        path = [root]
-        while stack:
-            nid, it = stack[-1]
-            t = next(it, None)
-            if t is None:
-                color[nid] = 2
-                stack.pop()
-                path.pop()
-            elif color.get(t) == 1:
-                return path[path.index(t):] + [t]
-            elif t not in color:
-                color[t] = 1
-                stack.append((t, iter(out[t])))
-                path.append(t)
-    return None
+    return out_c
 
 
 def _table(rows: Any, path: str, width: int, n_rows: int | None) -> None:
@@ -524,7 +506,7 @@ def validate_document(doc: Any) -> dict:
     desc = _str(doc.get("description", ""), "$.description", MAX_DESCRIPTION_LENGTH,
                 empty_ok=True, one_line=False)
     settings = _validate_settings(doc.get("settings", {}), "$.settings")
-    net = _validate_network(doc["network"], "$.network")
+    net, columns = _validate_network(doc["network"], "$.network")
     ds = _validate_dataset(doc["dataset"], "$.dataset")
     n_in = sum(1 for n in net["neurons"] if n["role"] == "input")
     n_out = sum(1 for n in net["neurons"] if n["role"] == "output")
@@ -534,15 +516,27 @@ def validate_document(doc: Any) -> dict:
     if len(ds["targets"]) != n_out:
         _fail("$.dataset.targets", f"the dataset has {len(ds['targets'])} target column(s) but "
               f"the network has {n_out} output neuron(s); they must match one to one")
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
-            "description": desc, "settings": settings, "network": net, "dataset": ds}
+    checked = _Checked(format=FORMAT, format_version=FORMAT_VERSION, name=name,
+                       description=desc, settings=settings, network=net, dataset=ds)
+    checked.columns = columns
+    return checked
+
+
+class _Checked(dict):
+    """A document as :func:`validate_document` returns it, remembering the network's
+    connections as checked columns so that :func:`build` need not check them again."""
+
+    columns: tuple | None = None
 
 
 # ---------------------------------------------------------------------- build
 def build(doc: dict) -> Project:
     """A validated document → Project."""
     try:
-        net = Network.from_dict(doc["network"])
+        if isinstance(doc, _Checked) and doc.columns is not None:
+            net = Network.from_columns(doc["network"]["neurons"], doc.columns)
+        else:
+            net = Network.from_dict(doc["network"])
     except NetworkError as e:  # validation should have caught it; keep the promise anyway
         raise ProjectError(f"$.network: {e}") from None
     try:
@@ -563,8 +557,9 @@ def from_dict(doc: Any) -> Project:
 
 def loads(text: str | bytes) -> Project:
     """Parse, check, migrate, validate and build a project from JSON text."""
-    doc = parse(text)
-    return build(validate_document(migrate(doc)))
+    with gc_paused():  # tens of thousands of objects, all kept: see gc_paused
+        doc = parse(text)
+        return build(validate_document(migrate(doc)))
 
 
 def load(path) -> Project:

@@ -1,0 +1,89 @@
+"""Project file speed at scale: load and save a .nnproj of 1,000 neurons and 100,000 connections.
+
+The same network as benchmarks/canvas.py (5 layers of 200 neurons, each fed by 125 neurons of
+the layer before). Prints the median and best of several rounds for
+
+* load: ``project.load(path)`` (read, parse, nesting check, validate, build the Network), split
+  into its stages: parse (JSON text -> Python values, with the nesting check), validate (every
+  field, with JSON paths) and build (``Network.from_dict`` and the dataset);
+* save: ``project.save(proj, path)`` (validate, format, atomic write with fsync), and
+  ``project.dumps`` alone.
+
+Goal: loading well under 0.5 s, so the canvas benchmark's "open + first paint" (< 2 s) is spent
+on the window, not the file.
+
+Run: python benchmarks/load.py [--neurons-per-layer 200] [--fan-in 125] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from canvas import build_project  # noqa: E402  (the same network as the canvas benchmark)
+
+
+def timed(fn, rounds: int) -> tuple[float, float, object]:
+    times, result = [], None
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times), result
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--neurons-per-layer", type=int, default=200)
+    ap.add_argument("--layers", type=int, default=5)
+    ap.add_argument("--fan-in", type=int, default=125)
+    ap.add_argument("--samples", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=7)
+    args = ap.parse_args(argv)
+
+    from nnstudio.core import project as P
+
+    proj = build_project(args.neurons_per_layer, args.layers, args.fan_in, args.samples)
+    net = proj.network
+    with tempfile.TemporaryDirectory() as tmpdir:
+        path = os.path.join(tmpdir, "big.nnproj")
+        P.save(proj, path)
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            data = f.read()
+        print(f"project: {len(net.neurons):,} neurons, {len(net.connections):,} connections, "
+              f"file {size / 1e6:.1f} MB; median / best of {args.rounds} rounds")
+
+        rows = []
+        med, best, loaded = timed(lambda: P.load(path), args.rounds)
+        assert len(loaded.network.connections) == len(net.connections)
+        rows.append(("load (read + parse + validate + build)", med, best))
+        med, best, doc = timed(lambda: P.parse(data), args.rounds)
+        rows.append(("  parse (JSON + nesting check)", med, best))
+        med, best, valid = timed(lambda: P.validate_document(P.migrate(doc)), args.rounds)
+        rows.append(("  validate", med, best))
+        med, best, _ = timed(lambda: P.build(valid), args.rounds)
+        rows.append(("  build (Network.from_dict + dataset)", med, best))
+        out = os.path.join(tmpdir, "out.nnproj")
+        med, best, _ = timed(lambda: P.save(loaded, out), args.rounds)
+        rows.append(("save (validate + format + atomic write)", med, best))
+        med, best, _ = timed(lambda: P.dumps(loaded), args.rounds)
+        rows.append(("  dumps", med, best))
+        with open(out, "rb") as f:
+            assert f.read() == data, "save after load must give the same bytes"
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'':{width}}  {'median':>9}  {'best':>9}")
+    for name, med, best in rows:
+        print(f"{name:{width}}  {med * 1000:7.0f} ms  {best * 1000:7.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
