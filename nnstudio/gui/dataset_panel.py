@@ -262,14 +262,15 @@ class DatasetPanel(QWidget):
         self.export_btn = button("Export…", "Write the dataset as a CSV file", self.export_dialog)
         row.addStretch(1)
         lb = QLabel("Validation")
-        self.split = QDoubleSpinBox()
-        self.split.setRange(0.0, 0.9)
-        self.split.setSingleStep(0.05)
-        self.split.setDecimals(2)
+        # in percent, as people say it ("hold out 20 %"): typing 20 means 0.2
+        self.split = QSpinBox()
+        self.split.setRange(0, 90)
+        self.split.setSingleStep(5)
+        self.split.setSuffix(" %")
         self.split.setKeyboardTracking(False)
         self.split.setSpecialValueText("none")
-        self.split.setToolTip("Fraction of rows held out (seeded) to measure the validation "
-                              "loss; 0 = train on every row")
+        self.split.setToolTip("Percentage of rows held out (seeded) to measure the validation "
+                              "loss, 0 to 90 %; none = train on every row")
         lb.setToolTip(self.split.toolTip())
         self.split.valueChanged.connect(self._split_changed)
         row.addWidget(lb)
@@ -317,7 +318,7 @@ class DatasetPanel(QWidget):
         doc = self.document
         ds = doc.dataset
         self.split.blockSignals(True)
-        self.split.setValue(float(doc.settings.validation_split))
+        self.split.setValue(int(round(100 * float(doc.settings.validation_split))))
         self.split.blockSignals(False)
         if ds is None:
             self.info.setText("No dataset")
@@ -439,9 +440,9 @@ class DatasetPanel(QWidget):
             return
         self._show_error("")
 
-    def _split_changed(self, v: float) -> None:
+    def _split_changed(self, v: int) -> None:
         try:
-            self.document.set_settings(validation_split=float(round(v, 4)))
+            self.document.set_settings(validation_split=round(int(v) / 100.0, 4))
         except ValueError as e:
             self._show_error(f"Validation split refused: {e}")
             self.refresh()

@@ -127,11 +127,23 @@ def test_csv_with_class_labels(panel, tmp_path):
 
 def test_validation_split_edits_the_settings(panel):
     doc = panel.document
-    panel.split.setValue(0.25)
+    panel.split.setValue(25)                     # shown in percent
     assert doc.settings.validation_split == 0.25
-    assert "validation" in panel.info.text()
+    assert "validation" in panel.info.text() and panel.split.text() == "25 %"
     doc.undo_stack.undo()
-    assert doc.settings.validation_split == 0.0 and panel.split.value() == 0.0
+    assert doc.settings.validation_split == 0.0 and panel.split.value() == 0
+    assert panel.split.text() == "none"
+
+
+def test_typing_a_percentage_sets_the_validation_split(panel, qtbot):
+    """A user types "20" meaning 20 % (a 0..0.9 fraction box silently refused it)."""
+    from PySide6.QtCore import Qt
+    doc = panel.document
+    panel.split.lineEdit().selectAll()
+    qtbot.keyClicks(panel.split, "20")
+    qtbot.keyClick(panel.split, Qt.Key.Key_Return)
+    assert doc.settings.validation_split == 0.2
+    assert "validation" in panel.info.text()
 
 
 def test_mismatched_data_is_explained(panel):

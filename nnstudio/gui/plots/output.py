@@ -342,8 +342,11 @@ class OutputPane(PlotPane):
             header += [f"actual {nm}", f"predicted {nm}"]
             cols += [t[:, j], o[:, j]]
         self.table = (header, cols)
-        self.set_info(f"{len(t)} samples × {len(names)} output(s): points on the dashed line are "
-                      f"exact · {self._score(ds, ev)}")
+        score = self._score(ds, ev)
+        outs = f"{len(names)} output{'s' if len(names) != 1 else ''}"
+        self.set_info(f"{outs} · on the line = exact · {score}",
+                      f"Predicted against actual for {len(t)} samples and {outs}: a point on the "
+                      f"dashed line y = x is predicted exactly. {score[:1].upper() + score[1:]}.")
 
     # ------------------------------------------------------------------ editing points
     def _clicked(self, ev) -> None:
