@@ -41,15 +41,13 @@ def timed(fn, rounds: int) -> tuple[float, float, object]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--neurons-per-layer", type=int, default=200)
-    ap.add_argument("--layers", type=int, default=5)
     ap.add_argument("--fan-in", type=int, default=125)
-    ap.add_argument("--samples", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=7)
     args = ap.parse_args(argv)
 
     from nnstudio.core import project as P
 
-    proj = build_project(args.neurons_per_layer, args.layers, args.fan_in, args.samples)
+    proj = build_project(args.neurons_per_layer, 5, args.fan_in, samples=16)
     net = proj.network
     with tempfile.TemporaryDirectory() as tmpdir:
         path = os.path.join(tmpdir, "big.nnproj")

@@ -490,17 +490,25 @@ def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
     return Dataset(names[:n_in], names[n_in:], X, Y)
 
 
+def read_limited(path, limit: int, error: type[ValueError], what: str) -> bytes:
+    """The bytes of the file ``path`` (``what``, e.g. "a CSV file"), refused with ``error``
+    if it is larger than ``limit`` bytes, a folder or unreadable."""
+    p = os.fspath(path)
+    try:
+        size = os.path.getsize(p)
+        if size > limit:
+            raise error(f"the file is {size} bytes, more than the limit of {limit} bytes")
+        with open(p, "rb") as f:
+            return f.read(limit + 1)
+    except IsADirectoryError:
+        raise error(f"{p!r} is a folder, not {what}") from None
+    except OSError as e:
+        raise error(f"cannot read {p!r}: {e.strerror or e}") from None
+
+
 def read_csv(path, n_targets: int = 1, labels: bool = False) -> Dataset:
     """Read a CSV file; raises DatasetError naming the line and column of a bad cell."""
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_CSV_BYTES:
-            raise DatasetError(f"the file is {size} bytes, more than the limit of "
-                               f"{MAX_CSV_BYTES} bytes")
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise DatasetError(f"cannot read {os.fspath(path)!r}: {e.strerror or e}") from None
+    data = read_limited(path, MAX_CSV_BYTES, DatasetError, "a CSV file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -736,24 +736,33 @@ class Network:
         self.structure_version += 1
         self._emit("neuron_changed", (nid,))
 
-    def set_label(self, nid: str, label: str) -> None:
-        n = self.neuron(nid)
+    def check_label(self, nid: str, label: str) -> str:
+        """The label ``set_label(nid, label)`` would give (trimmed), or NetworkError."""
+        self.neuron(nid)
         label = str(label).strip()
         if not label:
             raise NetworkError(f"the label of neuron {nid!r} cannot be empty")
         if len(label) > 64:
             raise NetworkError(f"the label of neuron {nid!r} is longer than 64 characters")
-        n.label = label
+        return label
+
+    def set_label(self, nid: str, label: str) -> None:
+        self.neurons[nid].label = self.check_label(nid, label)
         self._emit("neuron_changed", (nid,))
 
-    def set_role(self, nid: str, role: str) -> None:
-        n = self.neuron(nid)
+    def check_role(self, nid: str, role: str) -> None:
+        """Raise NetworkError if ``set_role(nid, role)`` would be refused; change nothing."""
+        self.neuron(nid)
         if role not in ROLES:
             raise NetworkError(f"role {role!r} is not one of {', '.join(ROLES)}")
         if role == "input" and self._in[nid]:
             raise NetworkError(f"{self.name(nid)} has incoming connections; an input neuron cannot")
         if role == "output" and self._out[nid]:
             raise NetworkError(f"{self.name(nid)} has outgoing connections; an output neuron cannot")
+
+    def set_role(self, nid: str, role: str) -> None:
+        self.check_role(nid, role)
+        n = self.neurons[nid]
         act = n.activation
         if role == "input":
             act = "identity"
@@ -847,15 +856,7 @@ class Network:
         sources, targets = list(sources), list(targets)
         if self._reaches_any(targets, sources):
             # a new connection may close a cycle through an earlier new one: one at a time
-            made = []
-            for s in sources:
-                for t in targets:
-                    try:
-                        self.check_connect(s, t)
-                    except NetworkError:
-                        continue
-                    made.append(self.connect(s, t, float(rng.uniform(-1.0, 1.0))).id)
-            return made
+            return self._connect_one_by_one(sources, targets, rng)
         # No target reaches a source, so no new connection can close a cycle (a cycle would
         # need a path from a target back to a source): only the cheap checks, pair by pair.
         neurons, pairs = self.neurons, set(self._pair)
@@ -874,6 +875,20 @@ class Network:
         weights = rng.uniform(-1.0, 1.0, len(new_s))
         made = self._fresh_ids("c", len(new_s))
         self._insert_connections(made, new_s, new_t, weights)
+        return made
+
+    def _connect_one_by_one(self, sources: list[str], targets: list[str],
+                            rng: np.random.Generator) -> list[str]:
+        """connect_fully the plain way: every pair checked (cycle search included) and added
+        in turn, each weight drawn from U(-1, 1) when its connection is made."""
+        made = []
+        for s in sources:
+            for t in targets:
+                try:
+                    self.check_connect(s, t)
+                except NetworkError:
+                    continue
+                made.append(self.connect(s, t, float(rng.uniform(-1.0, 1.0))).id)
         return made
 
     def _reaches_any(self, starts: list[str], goals: list[str]) -> bool:

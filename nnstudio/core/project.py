@@ -332,6 +332,18 @@ def _check_id(v: Any, path: str) -> str:
     return v
 
 
+def _item(v: Any, path: str, required: tuple[str, ...], optional: tuple[str, ...],
+          where: dict[str, str]) -> str:
+    """A neuron or connection object: its keys and its id, which no earlier item used
+    (``where``: id -> the JSON path of its definition, updated); returns the id."""
+    _obj(v, path, required, optional)
+    item_id = _check_id(v["id"], f"{path}.id")
+    if item_id in where:
+        _fail(f"{path}.id", f"duplicate id {item_id!r} (already used at {where[item_id]})")
+    where[item_id] = f"{path}.id"
+    return item_id
+
+
 def _validate_network(net: Any, path: str) -> tuple[dict, tuple | None]:
     """Check every neuron and connection; return the normalised network dict, and the
     connections as columns (see :func:`~nnstudio.core.network.connection_columns`) when they
@@ -345,11 +357,7 @@ def _validate_network(net: Any, path: str) -> tuple[dict, tuple | None]:
     out_n = []
     for i, nd in enumerate(neurons):
         p = f"{path}.neurons[{i}]"
-        _obj(nd, p, NEURON_REQUIRED, NEURON_OPTIONAL)
-        nid = _check_id(nd["id"], f"{p}.id")
-        if nid in where:
-            _fail(f"{p}.id", f"duplicate id {nid!r} (already used at {where[nid]})")
-        where[nid] = f"{p}.id"
+        nid = _item(nd, p, NEURON_REQUIRED, NEURON_OPTIONAL, where)
         role = nd["role"]
         if role not in ROLES:
             _fail(f"{p}.role", f"must be one of {', '.join(ROLES)}, got {_describe(role)}")
@@ -402,11 +410,7 @@ def _validate_connections(conns: list, path: str, where: dict[str, str],
     out_c = []
     for i, cd in enumerate(conns):
         p = f"{path}.connections[{i}]"
-        _obj(cd, p, CONNECTION_REQUIRED, CONNECTION_OPTIONAL)
-        cid = _check_id(cd["id"], f"{p}.id")
-        if cid in where:
-            _fail(f"{p}.id", f"duplicate id {cid!r} (already used at {where[cid]})")
-        where[cid] = f"{p}.id"
+        cid = _item(cd, p, CONNECTION_REQUIRED, CONNECTION_OPTIONAL, where)
         src, tgt = cd["source"], cd["target"]
         for key, nid in (("source", src), ("target", tgt)):
             if not isinstance(nid, str):
@@ -564,19 +568,7 @@ def loads(text: str | bytes) -> Project:
 
 def load(path) -> Project:
     """Load a ``.nnproj`` file. Raises ProjectError (one line) for any problem."""
-    p = os.fspath(path)
-    try:
-        size = os.path.getsize(p)
-        if size > MAX_FILE_BYTES:
-            raise ProjectError(f"the file is {size} bytes, more than the limit of "
-                               f"{MAX_FILE_BYTES} bytes")
-        with open(p, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except IsADirectoryError:
-        raise ProjectError(f"{p!r} is a folder, not a project file") from None
-    except OSError as e:
-        raise ProjectError(f"cannot read {p!r}: {e.strerror or e}") from None
-    return loads(data)
+    return loads(datasets.read_limited(path, MAX_FILE_BYTES, ProjectError, "a project file"))
 
 
 # ---------------------------------------------------------------------- save

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from nnstudio.core.engine import Engine
-from nnstudio.core.network import Network, NetworkError, ROLES
+from nnstudio.core.network import Network, NetworkError, ROLES, finite_number
 from nnstudio.gui import commands as cmd
 
 COLUMN_TOLERANCE = 40.0   # neurons closer than this in x count as one column (connect_fully)
@@ -333,8 +333,10 @@ class Document(QObject):
             label = label.strip() if isinstance(label, str) else ""
             # a neuron named after its old id takes its new id; a real name is kept
             nd["label"] = nid if label in ("", d["id"]) or len(label) > 64 else label
-            nd["x"] = _finite(d.get("x", 0.0), f"x position of pasted neuron {d['id']!r}") + offset[0]
-            nd["y"] = _finite(d.get("y", 0.0), f"y position of pasted neuron {d['id']!r}") + offset[1]
+            nd["x"] = finite_number(d.get("x", 0.0),
+                                     f"x position of pasted neuron {d['id']!r}") + offset[0]
+            nd["y"] = finite_number(d.get("y", 0.0),
+                                     f"y position of pasted neuron {d['id']!r}") + offset[1]
             trial._add_neuron_dict(nd)
             id_map[d["id"]] = nid
             new_n.append(nd)
@@ -461,7 +463,7 @@ class Document(QObject):
         new, old = {}, {}
         for pid, v in values.items():
             slot_old = net.get_param(pid)   # raises for an unknown parameter
-            v = _finite(v, f"value of {_pname(net, pid)}")
+            v = finite_number(v, f"value of {_pname(net, pid)}")
             if v != slot_old:
                 new[pid], old[pid] = v, slot_old
         if not new:
@@ -519,7 +521,7 @@ class Document(QObject):
             net._check_activation(nid, n.role, name)
             old[nid] = (n.activation, n.slope)
         if slope is not None:
-            slope = _finite(slope, "leaky slope")
+            slope = finite_number(slope, "leaky slope")
         if not old:
             return
         what = net.neurons[nids[0]].label if len(nids) == 1 else f"{len(nids)} neurons"
@@ -531,11 +533,7 @@ class Document(QObject):
     def set_label(self, nid: str, text: str) -> None:
         net = self.network
         n = net.neuron(nid)
-        label = str(text).strip()
-        if not label:
-            raise NetworkError(f"the label of neuron {nid!r} cannot be empty")
-        if len(label) > 64:
-            raise NetworkError(f"the label of neuron {nid!r} is longer than 64 characters")
+        label = net.check_label(nid, text)
         if label == n.label:
             return
         self._push(cmd.SetLabelCommand(self, nid, n.label, label, f"Rename {n.label} to {label}"))
@@ -546,7 +544,7 @@ class Document(QObject):
         old = {}
         for i in nids:
             n = net.neuron(i)
-            trial_check_role(net, i, role)
+            net.check_role(i, role)
             if n.role != role:
                 old[i] = n.to_dict()
         if not old:
@@ -664,28 +662,6 @@ def _set_positions(net: Network, positions: dict) -> None:
     for nid, (x, y) in positions.items():
         n = net.neurons[nid]
         n.x, n.y = x, y
-
-
-def trial_check_role(net: Network, nid: str, role: str) -> None:
-    """Raise NetworkError if ``set_role(nid, role)`` would be refused; change nothing."""
-    if role not in ROLES:
-        raise NetworkError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if role == "input" and net.incoming(nid):
-        raise NetworkError(f"{net.name(nid)} has incoming connections; an input neuron cannot")
-    if role == "output" and net.outgoing(nid):
-        raise NetworkError(f"{net.name(nid)} has outgoing connections; an output neuron cannot")
-
-
-def _finite(value, what: str) -> float:
-    if isinstance(value, bool):
-        raise NetworkError(f"{what} must be a number, not {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise NetworkError(f"{what} must be a number, not {value!r}") from None
-    if not math.isfinite(v):
-        raise NetworkError(f"{what} must be a finite number, not {value!r}")
-    return v
 
 
 def _pname(net: Network, pid: str) -> str:

@@ -246,16 +246,7 @@ def test_add_dense_layer_equals_one_at_a_time(sizes, after, count):
 
 
 def connect_fully_one_at_a_time(net, sources, targets, seed):
-    rng = np.random.default_rng(seed)
-    made = []
-    for s in sources:
-        for t in targets:
-            try:
-                net.check_connect(s, t)
-            except NetworkError:
-                continue
-            made.append(net.connect(s, t, float(rng.uniform(-1.0, 1.0))).id)
-    return made
+    return net._connect_one_by_one(sources, targets, np.random.default_rng(seed))
 
 
 @pytest.mark.parametrize("pick", ["layers", "overlap", "with_cycle_risk", "unknown_ids"])
