@@ -45,6 +45,7 @@ def _icon(name: str, fallback: QStyle.StandardPixmap | None, style: QStyle) -> Q
 
 class MainWindow(QMainWindow):
     MAX_DOCK_MIN_HEIGHT = 260
+    MAX_DOCK_MIN_WIDTH = 420
     def __init__(self, document: Document | None = None, settings: Settings | None = None,
                  parent: QWidget | None = None, defer_parts: bool = False):
         """With ``defer_parts`` (the app's start-up), the training and backprop parts are
@@ -139,13 +140,18 @@ class MainWindow(QMainWindow):
 
     def _set_dock_widget(self, dock: QDockWidget, name: str, widget: QWidget) -> None:
         hint = widget.minimumSizeHint()
-        if hint.height() > self.MAX_DOCK_MIN_HEIGHT and not isinstance(widget, QScrollArea):
-            # a tall panel scrolls instead of forcing its height on the whole dock area
+        tall = hint.height() > self.MAX_DOCK_MIN_HEIGHT
+        wide = hint.width() > self.MAX_DOCK_MIN_WIDTH
+        if (tall or wide) and not isinstance(widget, QScrollArea):
+            # a tall or wide panel scrolls instead of forcing its size on the whole dock area
+            # (and so on the window, which must fit a 1280 x 720 projector or a small laptop)
             scroll = QScrollArea(self)
             scroll.setObjectName(f"scroll_{name}")
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QFrame.Shape.NoFrame)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            # a tall panel scrolls only vertically; a wide one either way (never clipped)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if wide
+                                                else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             scroll.setWidget(widget)
             dock.setWidget(scroll)
         else:
@@ -402,6 +408,17 @@ class MainWindow(QMainWindow):
             # the real panels have other size hints than the placeholders: size them again
             self._default_sizes()
             QTimer.singleShot(0, self, self._default_sizes)
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """Installing the parts can push the window past the screen for a moment (and without
+        a window manager nothing pulls it back): keep it on the screen."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None or self.isFullScreen():
+            return
+        r = screen.availableGeometry()
+        if self.width() > r.width() or self.height() > r.height():
+            self.resize(min(self.width(), r.width()), min(self.height(), r.height()))
 
     def _install_parts(self) -> None:
         # The training and backprop parts: one install(window) call each.
@@ -868,8 +885,8 @@ class MainWindow(QMainWindow):
         "bottom": [["dataset", "backprop", "activation", "landscape"]],
     }
     # share of the window: left and right column widths, bottom height; right column split
-    DEFAULT_SIZES = {"left": 0.165, "right": 0.255, "bottom": 0.30,
-                     "right_split": (0.40, 0.33, 0.27), "left_split": (0.36, 0.64)}
+    DEFAULT_SIZES = {"left": 0.165, "right": 0.22, "bottom": 0.32,
+                     "right_split": (0.40, 0.33, 0.27), "left_split": (0.30, 0.70)}
     MIN_BOTTOM = 240   # the backprop formula and the dataset table stay readable
 
     def _default_layout(self) -> None:
@@ -915,17 +932,36 @@ class MainWindow(QMainWindow):
             self.resizeDocks([heads["left"][0]], [max(230, int(w * S["left"]))],
                              Qt.Orientation.Horizontal)
         if heads["right"]:
-            self.resizeDocks([heads["right"][0]], [max(340, int(w * S["right"]))],
+            self.resizeDocks([heads["right"][0]], [max(300, int(w * S["right"]))],
                              Qt.Orientation.Horizontal)
         if heads["bottom"]:
             self.resizeDocks([heads["bottom"][0]], [max(self.MIN_BOTTOM, int(h * S["bottom"]))],
                              Qt.Orientation.Vertical)
-        for area, split in (("right", S["right_split"]), ("left", S["left_split"])):
-            col = heads[area]
-            if len(col) > 1:
-                shares = list(split[:len(col)])
-                total = sum(shares)
-                self.resizeDocks(col, [int(h * s / total) for s in shares], Qt.Orientation.Vertical)
+        # split each column's current height (never more: the window must not grow past the
+        # screen); at least each dock's minimum
+        col = heads["right"]
+        if len(col) > 1:
+            avail = sum(d.height() for d in col)
+            shares = list(S["right_split"][:len(col)])
+            total = sum(shares)
+            self.resizeDocks(col, [max(d.minimumSizeHint().height(), int(avail * s / total))
+                                   for d, s in zip(col, shares)], Qt.Orientation.Vertical)
+        col = heads["left"][:2]
+        if len(col) > 1:  # the palette as tall as it needs (never cut off), the lesson the rest
+            avail = sum(d.height() for d in col)
+            first = max(self._needed_height(col[0]), int(avail * S["left_split"][0]))
+            self.resizeDocks(col, [first, max(avail - first, col[1].minimumSizeHint().height())],
+                             Qt.Orientation.Vertical)
+
+    @staticmethod
+    def _needed_height(dock: QDockWidget) -> int:
+        """The height ``dock`` needs at its width to show all of its (word-wrapped) content."""
+        w = dock.widget()
+        if w is None:
+            return dock.sizeHint().height()
+        title = max(dock.height() - w.height(), 0) if dock.isVisible() else 24
+        hfw = w.heightForWidth(dock.width()) if w.hasHeightForWidth() else -1
+        return max(hfw, w.sizeHint().height()) + title
 
     def restore_layout(self) -> None:
         geo = self.settings.value("window/geometry")

@@ -233,3 +233,27 @@ def test_typed_bad_number_is_refused_with_a_message_naming_the_field(qtbot, wind
     QTest.keyClick(edit, Qt.Key.Key_Return)
     assert doc.network.get_param(cid) == 0.25
     assert insp.error.isHidden()
+
+
+# ---------------------------------------------------------------------- small screens
+def test_window_fits_a_1280x720_projector_and_the_palette_is_not_cut(qtbot, window):
+    window.backprop.mode_action.trigger()          # the widest state of the backprop panel
+    QApplication.processEvents()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 720, hint
+    window.backprop.mode_action.trigger()
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.width() == 1280 and window.height() == 720, timeout=2000)
+    window.reset_layout()
+    QApplication.processEvents()
+    window._default_sizes()
+    QApplication.processEvents()
+    pal = window.docks["palette"]
+    assert pal.height() >= window._needed_height(pal) - 1
+
+
+def test_window_is_pulled_back_onto_the_screen_after_the_parts_arrive(qtbot, window):
+    r = window.screen().availableGeometry()
+    window.resize(r.width() + 50, r.height() + 40)
+    window._fit_screen()
+    assert window.width() <= r.width() and window.height() <= r.height()
