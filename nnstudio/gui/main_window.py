@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer
@@ -162,7 +163,7 @@ class MainWindow(QMainWindow):
         return self._toolbar
 
     def status(self, text: str, timeout: int = 5000) -> None:
-        self.statusBar().showMessage(text, timeout)
+        self.statusBar().showMessage(_sentence(text), timeout)
 
     # ------------------------------------------------------------------ central widget
     def _build_central(self) -> None:
@@ -1009,6 +1010,17 @@ class MainWindow(QMainWindow):
         self.files.remove_recovery()
         self.settings.sync()
         event.accept()
+
+
+_LOWER_WORD = re.compile(r"[a-z]+(?=[\s:,])")
+
+
+def _sentence(text: str) -> str:
+    """A status line starts with a capital: the core's messages ("cannot connect ...") are
+    written to follow a prefix. A leading id or label ("x1 ...", quoted names) is kept."""
+    if text and _LOWER_WORD.match(text):
+        return text[0].upper() + text[1:]
+    return text
 
 
 _SUN_KEYS = {"Undo", "Redo", "Copy", "Cut", "Paste", "Find", "Open", "Help", "Menu", "Stop",

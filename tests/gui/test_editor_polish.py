@@ -257,3 +257,20 @@ def test_window_is_pulled_back_onto_the_screen_after_the_parts_arrive(qtbot, win
     window.resize(r.width() + 50, r.height() + 40)
     window._fit_screen()
     assert window.width() <= r.width() and window.height() <= r.height()
+
+
+# ---------------------------------------------------------------------- status line
+def test_refused_connection_status_starts_with_a_capital(qtbot, window):
+    doc = window.document
+    out = next(n.id for n in doc.network.neurons.values() if n.role == "output")
+    hid = next(n.id for n in doc.network.neurons.values() if n.role == "hidden")
+    before = len(doc.network.connections)
+    with pytest.raises(ValueError) as e:
+        doc.connect(out, hid)
+    assert str(e.value)[0].islower()      # the core's wording, written to follow a prefix
+    window.status(str(e.value))
+    msg = window.statusBar().currentMessage()
+    assert msg[0].isupper() and msg[1:] == str(e.value)[1:]
+    assert len(doc.network.connections) == before
+    window.status("x1 is an input")     # an id stays as written
+    assert window.statusBar().currentMessage() == "x1 is an input"
