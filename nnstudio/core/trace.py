@@ -689,10 +689,18 @@ class _Builder:
                      for c in out]
             more = max(0, len(parts) - MAX_TERMS)
             return f"dL/da = {_join_sum(parts[:MAX_TERMS], more)} = {self.n(vals[s])}"
-        expl = (f"{self.lbl(nid)} feeds {len(out)} later neuron(s). Each of them asks for a change "
-                f"in its weighted sum (its dL/dz); through the connection's weight that becomes a "
-                f"change asked of {self.lbl(nid)}'s activation. Add up what every later neuron "
-                f"asks: that is dL/da, the proportional change flowing backwards.")
+        if len(out) == 1:
+            feeds = (f"{self.lbl(nid)} feeds 1 later neuron. It asks for a change in its weighted "
+                     f"sum (its dL/dz); through the connection's weight that becomes a change "
+                     f"asked of {self.lbl(nid)}'s activation: that is dL/da, the proportional "
+                     f"change flowing backwards.")
+        else:
+            feeds = (f"{self.lbl(nid)} feeds {len(out)} later neurons. Each of them asks for a "
+                     f"change in its weighted sum (its dL/dz); through the connection's weight "
+                     f"that becomes a change asked of {self.lbl(nid)}'s activation. Add up what "
+                     f"every later neuron asks: that is dL/da, the proportional change flowing "
+                     f"backwards.")
+        expl = feeds
         if not out:
             sym = "dL/da = 0"
             expl = f"{self.lbl(nid)} feeds nothing, so the loss does not depend on it."

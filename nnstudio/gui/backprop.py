@@ -471,6 +471,10 @@ class BackpropPanel(QWidget):
                                    "(the canvas shows each step; leaving keeps the updates as "
                                    "one undo step)", self._toggle_mode, checkable=True)
         self.mode_button.setFont(style.ui_font(11.0, bold=True))
+        # wide enough for either label, so the buttons after it do not jump when the mode
+        # toggles (a second click on "Next" must not land on "Play")
+        longest = QFontMetrics(self.mode_button.font()).horizontalAdvance("Leave step-through")
+        self.mode_button.setMinimumWidth(longest + 36)   # + the style's frame and padding
         row.addWidget(self.mode_button)
         row.addSpacing(6)
         self.restart_button = _button("", "Back to the first step", self.player.restart)

@@ -99,3 +99,15 @@ def test_the_formula_box_shows_only_with_a_formula(setup, qtbot):
     assert panel.formula_label.text() and panel.formula_scroll.isVisible()
     p.go_to(-1)
     assert not panel.formula_scroll.isVisible()
+
+
+def test_the_buttons_do_not_move_when_the_mode_toggles(setup, qtbot):
+    doc, panel, p, ctl, counts = setup
+    panel.resize(900, 320)
+    panel.show()
+    qtbot.waitExposed(panel)
+    x = panel.next_button.mapTo(panel, panel.next_button.rect().topLeft()).x()
+    p.next()                                   # "Step through" becomes "Leave step-through"
+    assert panel.mode_button.text() == "Leave step-through"
+    qtbot.waitUntil(lambda: panel.next_button.mapTo(panel, panel.next_button.rect().topLeft()).x()
+                    == x, timeout=1000)
