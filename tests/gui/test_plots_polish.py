@@ -82,7 +82,8 @@ def test_output_header_is_compact_and_on_its_own_line(setup):
     pane.set_neuron(hid.id)
     pane.refresh_now()
     text, tip = pane.info.text(), pane.info.toolTip()
-    assert text.startswith(f"{hid.label} (Tanh)") and "accuracy" in text
+    # the score first (it is what changes while training), then the neuron
+    assert text.startswith("accuracy") and f"{hid.label} (Tanh)" in text
     assert "heat map" not in text and len(text) < 50
     assert "hidden neuron" in tip and "heat map" in tip    # the long version is the tooltip
     assert pane.info.width() > 250                         # it has the pane's width
@@ -119,3 +120,19 @@ def test_activation_second_plot_comes_back_for_one_input(setup):
     doc.set_selection(["b1"])
     pane.refresh_now()
     assert pane.wx_plot in pane.layout_widget.ci.items
+
+
+@pytest.mark.parametrize("cls", [LossPane, OutputPane, ActivationPane])
+def test_a_real_right_click_opens_the_export_menu(setup, qtbot, cls):
+    """pyqtgraph ignores right clicks on a ViewBox whose own menu is disabled: the pane's
+    export menu must still open from a real mouse click on the plot."""
+    from PySide6.QtCore import QPoint, Qt
+    doc, ctl, pane = setup("xor.nnproj", cls)
+    vb = pane.plot.getViewBox()
+    view = pane.layout_widget
+    centre = view.mapFromScene(vb.sceneBoundingRect().center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.RightButton, pos=QPoint(centre))
+    qtbot.waitUntil(lambda: getattr(pane, "last_menu", None) is not None, timeout=1000)
+    texts = [a.text() for a in pane.last_menu.actions()]
+    assert "Export as PNG…" in texts and "Export data as CSV…" in texts
+    pane.last_menu.close()

@@ -351,9 +351,18 @@ class PlotPane(QWidget):
 
     # ------------------------------------------------------------------ export
     def _install_menu(self, plot: pg.PlotItem) -> None:
+        """Right-click opens our menu (export, reset zoom). pyqtgraph's own menu is disabled,
+        and a disabled ViewBox menu also ignores the right click, so the click is taken here."""
         vb = plot.getViewBox()
         vb.menu = None
         vb.raiseContextMenu = lambda ev, _p=plot: self._context_menu(ev)
+
+        def click(ev, _vb=vb):
+            if ev.button() == Qt.MouseButton.RightButton:
+                ev.accept()
+                self._context_menu(ev)
+
+        vb.mouseClickEvent = click
 
     def extra_menu_actions(self, menu: QMenu) -> None:
         """Subclasses add their own actions (e.g. the log-scale toggle)."""
@@ -373,6 +382,7 @@ class PlotPane(QWidget):
         act.triggered.connect(self.autorange)
         menu.addAction(act)
         pos = ev.screenPos().toPoint()
+        self.last_menu = menu
         menu.popup(pos)
         ev.accept()
 

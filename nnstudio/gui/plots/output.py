@@ -301,7 +301,7 @@ class OutputPane(PlotPane):
         self.table = (header, cols)
         title = acts.ACTIVATIONS[neuron.activation].title
         score = self._score(ds, ev)
-        self.set_info(f"{neuron.label} ({title}) · line at {centre:g} · {score}",
+        self.set_info(f"{score} · {neuron.label} ({title}), line at {centre:g}",
                       f"The heat map is {neuron.label}'s activation ({neuron.role} neuron, "
                       f"{title}) over the input plane; the line is where it equals {centre:g}. "
                       f"{score[:1].upper() + score[1:]} on the data.")
