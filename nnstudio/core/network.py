@@ -233,41 +233,43 @@ def find_cycle_ids(ids: Sequence[str], sources: Sequence[str],
     return None  # pragma: no cover  (the vectorised pass found a cycle; the search finds it)
 
 
-_CONNECTION_KEYS = frozenset(("id", "source", "target", "weight"))
 _ID_LINES_RE = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_.\-]{0,63}\n)*")
 
 
-def connection_columns(conns, roles: dict[str, str], allowed: frozenset[str] | None = None):
+def connection_columns(conns, roles: dict[str, str]):
     """Connection dicts (as from to_dict) as columns ``(ids, sources, targets, weights,
-    trainable)`` if they are all valid, checked with set-based and vectorised passes: each a
-    dict with id, source, target and weight (and, if ``allowed`` is given, no other keys), ids
-    valid and unique and none a neuron id, endpoints among ``roles`` (neuron id -> role), no
-    self-connection, none into an input or out of an output, no pair twice, weights finite
-    numbers (not true/false), trainable true/false in all of them or in none (then None).
+    trainable, pairs)`` if they are all valid, checked with set-based and vectorised passes:
+    each a dict with the keys id, source, target, weight and trainable (in all of them, or in
+    none: then ``trainable`` is None) and no others, ids valid and unique and none a neuron
+    id, endpoints among ``roles`` (neuron id -> role), no self-connection, none into an input
+    or out of an output, no pair twice (``pairs``: (source, target) -> id), weights finite
+    numbers (not true/false), trainable true or false.
 
     Returns None if anything is wrong or unusual; checking one connection at a time then gives
     the same result as ever, or the precise message for the first problem. Cycles are not
     checked here (see :func:`find_cycle_ids`)."""
     if type(conns) is not list or not conns or any(type(c) is not dict for c in conns):
         return None
-    keysets = {frozenset(k) for k in set(map(tuple, conns))}
-    has_trainable = {"trainable" in k for k in keysets}
-    if len(has_trainable) != 1 or any(not _CONNECTION_KEYS <= k for k in keysets):
+    sizes = set(map(len, conns))
+    if sizes != {4} and sizes != {5}:
         return None
-    if allowed is not None and any(not k <= allowed for k in keysets):
+    try:  # 4 keys, all of these: exactly these; 5 keys: these and trainable
+        ids = list(map(operator.itemgetter("id"), conns))
+        sources = list(map(operator.itemgetter("source"), conns))
+        targets = list(map(operator.itemgetter("target"), conns))
+        weights = list(map(operator.itemgetter("weight"), conns))
+        flags = list(map(operator.itemgetter("trainable"), conns)) if sizes == {5} else None
+    except KeyError:
         return None
-    ids = list(map(operator.itemgetter("id"), conns))
-    sources = list(map(operator.itemgetter("source"), conns))
-    targets = list(map(operator.itemgetter("target"), conns))
-    weights = list(map(operator.itemgetter("weight"), conns))
-    if not all(set(map(type, col)) == {str} for col in (ids, sources, targets)):
+    try:  # (not text: join raises TypeError; an endpoint that is no neuron id fails the subset)
+        lines = "\n".join(ids) + "\n"
+        if not (roles.keys() >= set(sources) and roles.keys() >= set(targets)):
+            return None
+    except TypeError:
         return None
-    lines = "\n".join(ids) + "\n"
     if lines.count("\n") != len(ids) or not _ID_LINES_RE.fullmatch(lines):
         return None
     if len(set(ids)) != len(ids) or not roles.keys().isdisjoint(ids):
-        return None
-    if not (roles.keys() >= set(sources) and roles.keys() >= set(targets)):
         return None
     if any(map(operator.eq, sources, targets)):
         return None
@@ -275,7 +277,8 @@ def connection_columns(conns, roles: dict[str, str], allowed: frozenset[str] | N
     outputs = {nid for nid, role in roles.items() if role == "output"}
     if not (inputs.isdisjoint(targets) and outputs.isdisjoint(sources)):
         return None
-    if len(set(zip(sources, targets))) != len(ids):
+    pairs = dict(zip(zip(sources, targets), ids))
+    if len(pairs) != len(ids):
         return None
     if not set(map(type, weights)) <= {float, int}:
         return None
@@ -286,12 +289,11 @@ def connection_columns(conns, roles: dict[str, str], allowed: frozenset[str] | N
     if not np.isfinite(w).all():
         return None
     trainable = None
-    if True in has_trainable:
-        flags = list(map(operator.itemgetter("trainable"), conns))
+    if flags is not None:
         if set(map(type, flags)) != {bool}:
             return None
         trainable = np.array(flags, dtype=bool)
-    return ids, sources, targets, w, trainable
+    return ids, sources, targets, w, trainable, pairs
 
 
 @contextmanager
@@ -488,7 +490,10 @@ class Network:
         return out
 
     def _forget_id(self, item_id: str) -> None:
-        self._forget_ids((item_id,))
+        for prefix, hint in self._id_hint.items():
+            rest = item_id[len(prefix):]
+            if item_id.startswith(prefix) and rest.isdigit():
+                self._id_hint[prefix] = min(hint, max(1, int(rest)))
 
     def _forget_ids(self, item_ids: Sequence[str]) -> None:
         """Lower the new_id hints below the numbers of removed ids ``<prefix><digits>``."""
@@ -659,8 +664,9 @@ class Network:
                             trainable=d.get("trainable", True), check_cycle=check_cycle)
 
     def _insert_connections(self, ids: list[str], sources: list[str], targets: list[str],
-                            weights, trainable=None) -> None:
-        """Add connections known to be valid (checked by the caller), with one notice."""
+                            weights, trainable=None, pairs=None) -> None:
+        """Add connections known to be valid (checked by the caller), with one notice.
+        ``pairs``: (source, target) -> id for them, if the caller has it already."""
         if not ids:
             return
         store = self.store
@@ -671,7 +677,10 @@ class Network:
         for cid, s, t in zip(ids, sources, targets):
             outs[s].append(cid)
             ins[t].append(cid)
-        self._pair.update(zip(zip(sources, targets), ids))
+        if pairs is not None and not self._pair:
+            self._pair = pairs
+        else:
+            self._pair.update(zip(zip(sources, targets), ids) if pairs is None else pairs)
         self._emit("connection_added", ids)
 
     def _remove_connections(self, cids: list[str]) -> None:
@@ -976,12 +985,11 @@ class Network:
                     net._add_connection_dict(cd, check_cycle=False)
                 cycle = net.find_cycle()
             else:
-                ids, sources, targets, weights, trainable = cols
-                cycle = find_cycle_ids(list(net.neurons), sources, targets)
+                cycle = find_cycle_ids(list(net.neurons), cols[1], cols[2])
                 if cycle:
                     cycle = [net.neurons[c].label for c in cycle]
                 else:
-                    net._insert_connections(ids, sources, targets, weights, trainable)
+                    net._insert_connections(*cols)
         if cycle:
             raise NetworkError("the connections form a cycle: " + " → ".join(cycle))
         return net
@@ -996,7 +1004,9 @@ class Network:
         with gc_paused():
             for nd in neurons:
                 net._add_neuron_dict(nd)
-            net._insert_connections(*columns)
+            ids, sources, targets, weights, trainable, pairs = columns
+            # (a copy of pairs: the network must not share its index with the caller)
+            net._insert_connections(ids, sources, targets, weights, trainable, dict(pairs))
         return net
 
     def find_cycle(self) -> list[str] | None:

@@ -170,11 +170,12 @@ def _true_depth(text: str | bytes) -> int:
     if b"\\" in data:
         data = _ESCAPE.sub(b"", data)
     a = np.frombuffer(data.translate(None, _NOT_STRUCTURAL), dtype=np.uint8)
-    quote = a == ord('"')
-    outside = np.cumsum(quote, dtype=np.int64) % 2 == 0   # (a closing quote counts as outside)
+    # 1 from an opening quote up to (not including) its closing quote
+    inside = np.bitwise_xor.accumulate((a == ord('"')).view(np.uint8))
     step = (a == ord("[")).view(np.int8) + (a == ord("{")).view(np.int8) \
         - (a == ord("]")).view(np.int8) - (a == ord("}")).view(np.int8)
-    return int(np.cumsum(step[outside], dtype=np.int64).max(initial=0))
+    step[inside.view(bool)] = 0
+    return int(np.cumsum(step, dtype=np.int64).max(initial=0))
 
 
 # ---------------------------------------------------------------------- validation helpers
@@ -319,7 +320,6 @@ NEURON_REQUIRED = ("id", "role", "activation")
 NEURON_OPTIONAL = ("label", "bias", "bias_trainable", "x", "y", "slope")
 CONNECTION_REQUIRED = ("id", "source", "target", "weight")
 CONNECTION_OPTIONAL = ("trainable",)
-_CONNECTION_KEYS = frozenset(CONNECTION_REQUIRED + CONNECTION_OPTIONAL)
 SETTINGS_KEYS = tuple(f.name for f in fields(TrainSettings))
 
 
@@ -388,7 +388,7 @@ def _validate_network(net: Any, path: str) -> tuple[dict, tuple | None]:
         if "slope" in nd:
             d["slope"] = nd["slope"]
         out_n.append(d)
-    cols = connection_columns(conns, roles, _CONNECTION_KEYS)
+    cols = connection_columns(conns, roles)
     if cols is not None:  # all fine (checked in bulk): keep them as they are
         sources, targets = cols[1], cols[2]
         out_c = conns if cols[4] is not None else [dict(cd, trainable=True) for cd in conns]
@@ -585,14 +585,15 @@ def to_dict(proj: Project) -> dict:
     }
 
 
-def _j(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, allow_nan=False)
+# json.dumps with options builds a new encoder on every call; one shared encoder is the same
+# text, several times faster for the 100,000 rows of a big network
+_j: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
 def _rows(rows: list, indent: str) -> str:
     if not rows:
         return "[]"
-    inner = ",\n".join(indent + "  " + _j(r) for r in rows)
+    inner = ",\n".join(map((indent + "  ").__add__, map(_j, rows)))
     return "[\n" + inner + "\n" + indent + "]"
 
 
