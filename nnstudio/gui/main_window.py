@@ -14,7 +14,7 @@ import random
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFormLayout,
@@ -143,17 +143,20 @@ class MainWindow(QMainWindow):
         hint = widget.minimumSizeHint()
         tall = hint.height() > self.MAX_DOCK_MIN_HEIGHT
         wide = hint.width() > self.MAX_DOCK_MIN_WIDTH
-        if (tall or wide) and not isinstance(widget, QScrollArea):
-            # a tall or wide panel scrolls instead of forcing its size on the whole dock area
-            # (and so on the window, which must fit a 1280 x 720 projector or a small laptop)
+        if tall and not isinstance(widget, QScrollArea):
+            # a tall panel scrolls instead of forcing its height on the whole dock area
             scroll = QScrollArea(self)
             scroll.setObjectName(f"scroll_{name}")
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QFrame.Shape.NoFrame)
-            # a tall panel scrolls only vertically; a wide one either way (never clipped)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if wide
-                                                else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             scroll.setWidget(widget)
+            dock.setWidget(scroll)
+        elif wide and not isinstance(widget, QScrollArea):
+            # a wide panel scrolls sideways instead of forcing its width on the window (which
+            # must fit a 1280 x 720 projector); its height is kept as it asks
+            scroll = WideScroll(widget, self)
+            scroll.setObjectName(f"scroll_{name}")
             dock.setWidget(scroll)
         else:
             dock.setWidget(widget)
@@ -886,7 +889,7 @@ class MainWindow(QMainWindow):
         "bottom": [["dataset", "backprop", "activation", "landscape"]],
     }
     # share of the window: left and right column widths, bottom height; right column split
-    DEFAULT_SIZES = {"left": 0.165, "right": 0.22, "bottom": 0.32,
+    DEFAULT_SIZES = {"left": 0.165, "right": 0.215, "bottom": 0.32,
                      "right_split": (0.40, 0.33, 0.27), "left_split": (0.30, 0.70)}
     MIN_BOTTOM = 240   # the backprop formula and the dataset table stay readable
 
@@ -1045,6 +1048,50 @@ def _walk_actions(menu: QMenu):
             yield from _walk_actions(a.menu())
         elif not a.isSeparator():
             yield a
+
+
+class WideScroll(QScrollArea):
+    """Holds a wide panel: scrolls sideways only when the dock is narrower than the panel's
+    minimum width; the panel always gets the dock's full height, and the dock area keeps the
+    panel's minimum height (so nothing is clipped and no vertical scroll bar appears)."""
+
+    def __init__(self, widget: QWidget, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(False)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setWidget(widget)
+        widget.installEventFilter(self)
+        self.viewport().installEventFilter(self)
+
+    def _panel_min(self) -> QSize:
+        w = self.widget()
+        return w.minimumSizeHint().expandedTo(w.minimumSize()) if w is not None else QSize()
+
+    def fit(self) -> None:
+        w = self.widget()
+        if w is None:
+            return
+        vp = self.viewport().size()
+        w.resize(max(vp.width(), self._panel_min().width()), vp.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        bar = self.horizontalScrollBar().sizeHint().height()
+        return QSize(120, self._panel_min().height() + bar)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        w = self.widget()
+        return w.sizeHint() if w is not None else super().sizeHint()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        t = event.type()
+        if obj is self.viewport() and t == QEvent.Type.Resize:
+            self.fit()
+        elif obj is self.widget() and t == QEvent.Type.LayoutRequest:
+            self.updateGeometry()
+            QTimer.singleShot(0, self, self.fit)
+        return super().eventFilter(obj, event)
 
 
 class DenseLayerDialog(QDialog):

@@ -274,3 +274,23 @@ def test_refused_connection_status_starts_with_a_capital(qtbot, window):
     assert len(doc.network.connections) == before
     window.status("x1 is an input")     # an id stays as written
     assert window.statusBar().currentMessage() == "x1 is an input"
+
+
+def test_wide_panels_get_their_full_height_and_scroll_only_sideways(qtbot, window):
+    from PySide6.QtWidgets import QScrollArea, QWidget
+    _at_1400x900(qtbot, window)
+    window.backprop.mode_action.trigger()
+    window.backprop.player.next()
+    for _ in range(3):
+        QApplication.processEvents()
+    for name in ("dataset", "backprop"):
+        sa = window.docks[name].widget()
+        assert isinstance(sa, mw_mod.WideScroll), name
+        panel = QScrollArea.widget(sa)
+        size = QWidget.size(panel)
+        assert size.height() == sa.viewport().height(), name          # no vertical scrolling
+        assert size.height() >= panel.minimumSizeHint().height(), name  # nothing clipped
+        assert size.width() >= panel.minimumSizeHint().width(), name
+    sa = window.docks["backprop"].widget()
+    assert not sa.horizontalScrollBar().isVisible()   # at 1400 x 900 it fits
+    window.backprop.mode_action.trigger()
