@@ -278,3 +278,60 @@ def test_bulk_edits_keep_the_param_store_consistent():
     assert len(set(slots)) == len(slots)
     assert not set(slots) & set(net.store._free)
     assert isinstance(N.Network.from_dict(net.to_dict()), Network)
+
+
+# ---------------------------------------------------------------------- the loader
+def test_project_load_builds_what_one_at_a_time_builds():
+    p = project.new_project()
+    p.network = dense([2, 5, 4, 1], hidden="tanh", output="sigmoid", seed=4)
+    p.network.set_trainable(list(p.network.connections)[2], False)
+    text = project.dumps(p)
+    doc = json.loads(text)
+    same(project.loads(text).network, one_at_a_time(doc["network"]))
+    # connections without "trainable", and a mix of both, normalise the same way
+    for c in doc["network"]["connections"]:
+        del c["trainable"]
+    same(project.from_dict(json.loads(json.dumps(doc))).network, one_at_a_time(doc["network"]))
+    doc["network"]["connections"][0]["trainable"] = False
+    net = project.from_dict(doc).network
+    same(net, one_at_a_time(doc["network"]))
+    assert not net.connections[doc["network"]["connections"][0]["id"]].trainable
+
+
+def test_building_twice_from_one_checked_document_gives_independent_networks():
+    text = project.dumps(project.new_project())
+    doc = project.validate_document(project.migrate(json.loads(text)))
+    a, b = project.build(doc).network, project.build(doc).network
+    cid = next(iter(a.connections))
+    a.disconnect(cid)
+    assert cid in b.connections and b.connection_between(*_ends(b, cid)) is not None
+
+
+def _ends(net, cid):
+    c = net.connections[cid]
+    return c.source, c.target
+
+
+def test_size_limited_read_names_folders_and_missing_files(tmp_path):
+    from nnstudio.core import datasets
+    with pytest.raises(datasets.DatasetError, match="is a folder, not a CSV file"):
+        datasets.read_csv(tmp_path)
+    with pytest.raises(project.ProjectError, match="is a folder, not a project file"):
+        project.load(tmp_path)
+    with pytest.raises(project.ProjectError, match="cannot read .*No such file"):
+        project.load(tmp_path / "none.nnproj")
+
+
+def test_check_label_and_check_role_change_nothing():
+    net = dense([2, 2, 1], seed=0)
+    before = net.to_dict()
+    assert net.check_label("h1", "  hidden one ") == "hidden one"
+    for nid, role, msg in [("h1", "input", "has incoming connections"),
+                           ("h1", "output", "has outgoing connections"),
+                           ("h1", "boss", "is not one of"), ("zz", "input", "no neuron")]:
+        with pytest.raises(NetworkError, match=msg):
+            net.check_role(nid, role)
+    for bad, msg in [("  ", "cannot be empty"), ("x" * 65, "longer than 64")]:
+        with pytest.raises(NetworkError, match=msg):
+            net.check_label("h1", bad)
+    assert net.to_dict() == before
