@@ -105,9 +105,11 @@ def test_from_dict_refuses_like_one_at_a_time(fault):
 
 def test_finite_number_is_the_one_check():
     assert finite_number("2.5", "w") == 2.5 and finite_number(3, "w") == 3.0
-    for bad, msg in [(True, "w must be a number, not True"), ("abc", "w must be a number, not 'abc'"),
+    for bad, msg in [(True, "w must be a number, not True"),
+                     ("abc", "w must be a number, not 'abc'"),
                      (math.nan, "w must be a finite number, not nan"),
-                     ("inf", "w must be a finite number, not 'inf'"), (10 ** 400, "w must be a number")]:
+                     ("inf", "w must be a finite number, not 'inf'"),
+                     (10 ** 400, "w must be a number")]:
         with pytest.raises(NetworkError, match="^" + msg.replace("(", r"\(")):
             finite_number(bad, "w")
 
