@@ -651,6 +651,50 @@ class Network:
         for cd in connections:
             self._add_connection_dict(cd)
 
+    def add_connection_dicts(self, connections: list[dict], check_cycle: bool = True) -> None:
+        """Add connections given as dicts (as made by to_dict) with one notice: all or
+        nothing, with the checks and messages of adding them one at a time (``check_cycle``
+        False skips the cycle search, as in ``connect``). Checked in bulk: sets and one cycle
+        search over the whole network instead of one per connection."""
+        roles = {nid: n.role for nid, n in self.neurons.items()}
+        with gc_paused():
+            cols = connection_columns(connections, roles)
+            ok = cols is not None and self.connections.keys().isdisjoint(cols[0]) \
+                and self._pair.keys().isdisjoint(cols[5])
+            if ok and check_cycle:
+                old = self.connections.values()
+                ok = find_cycle_ids(list(self.neurons), [c.source for c in old] + cols[1],
+                                    [c.target for c in old] + cols[2]) is None
+            if ok:
+                self._insert_connections(*cols)
+                return
+        # a problem (or unusual input): on a copy first, for the first problem's message
+        trial = self.copy()
+        for cd in connections:
+            trial._add_connection_dict(cd, check_cycle)
+        for cd in connections:
+            self._add_connection_dict(cd, check_cycle)
+
+    def disconnect_many(self, cids: Iterable[str]) -> list[dict]:
+        """Remove several connections with one notice; returns their dicts (in the given
+        order) so that they can be restored. An unknown or repeated id is refused before
+        anything changes."""
+        cids = list(cids)
+        seen: set[str] = set()
+        for cid in cids:
+            if cid in seen:
+                raise NetworkError(f"the connection {cid!r} is named twice")
+            self.connection(cid)
+            seen.add(cid)
+        conns = [self.connections[c] for c in cids]
+        slots = [c.slot for c in conns]
+        weights = self.store.values[slots].tolist()
+        flags = self.store.trainable[slots].tolist()
+        dicts = [{"id": c.id, "source": c.source, "target": c.target, "weight": w, "trainable": t}
+                 for c, w, t in zip(conns, weights, flags)]
+        self._remove_connections(cids)
+        return dicts
+
     def _add_neuron_dict(self, d: dict) -> Neuron:
         return self.add_neuron(
             d.get("role", "hidden"), id=d["id"], label=d.get("label"),

@@ -337,3 +337,62 @@ def test_check_label_and_check_role_change_nothing():
         with pytest.raises(NetworkError, match=msg):
             net.check_label("h1", bad)
     assert net.to_dict() == before
+
+
+# ---------------------------------------------------------------------- bulk add / remove
+def test_disconnect_many_then_add_connection_dicts_restores_with_one_notice_each():
+    net = dense([3, 4, 4, 2], seed=1)
+    ref = net.copy()
+    events = []
+    net.subscribe(lambda e, ids: events.append((e, ids)))
+    cids = list(net.connections)[5:17]
+    dicts = net.disconnect_many(cids)
+    assert dicts == [ref.connections[c].to_dict() for c in cids]
+    assert not set(cids) & set(net.connections)
+    net.add_connection_dicts(dicts)
+    assert events == [("connection_removed", tuple(cids)), ("connection_added", tuple(cids))]
+    assert sorted(map(str, net.to_dict()["connections"])) == \
+        sorted(map(str, ref.to_dict()["connections"]))
+    assert net.find_cycle() is None and net.new_id("c") == ref.new_id("c")
+
+
+def test_disconnect_many_refuses_unknown_or_repeated_ids_and_changes_nothing():
+    net = dense([2, 2, 1], seed=0)
+    before = net.to_dict()
+    first = next(iter(net.connections))
+    for cids, msg in [([first, "nope"], "there is no connection 'nope'"),
+                      ([first, first], "named twice")]:
+        with pytest.raises(NetworkError, match=msg):
+            net.disconnect_many(cids)
+        assert net.to_dict() == before
+
+
+ADD_FAULTS = {
+    "existing id": lambda net, d: d[1].update(id=next(iter(net.connections))),
+    "existing pair": lambda net, d: d[1].update(source="x1", target="h1"),
+    "into an input": lambda net, d: d[1].update(target="x2"),
+    "NaN": lambda net, d: d[2].update(weight=math.nan),
+    "cycle through new ones": lambda net, d: d.extend([
+        {"id": "n1", "source": "h1", "target": "h9", "weight": 1.0},
+        {"id": "n2", "source": "h9", "target": "h1", "weight": 1.0}]),
+    "cycle through old ones": lambda net, d: d.append(
+        {"id": "n3", "source": "h3", "target": "h1", "weight": 1.0}),
+}
+
+
+@pytest.mark.parametrize("fault", list(ADD_FAULTS))
+def test_add_connection_dicts_refuses_like_one_at_a_time_and_changes_nothing(fault):
+    net = dense([2, 2, 2, 1], seed=0)           # x1 x2 -> h1 h2 -> h3 h4 -> y1
+    net.add_neuron("hidden", id="h9")
+    new = [{"id": f"k{i}", "source": s, "target": t, "weight": 0.5}
+           for i, (s, t) in enumerate([("x1", "h9"), ("h9", "y1"), ("x2", "h9")])]
+    ADD_FAULTS[fault](net, new)
+    ref = net.copy()
+    with pytest.raises(NetworkError) as expected:
+        for cd in new:
+            ref._add_connection_dict(cd)
+    before = net.to_dict()
+    with pytest.raises(NetworkError) as got:
+        net.add_connection_dicts(new)
+    assert str(got.value) == str(expected.value)
+    assert net.to_dict() == before
