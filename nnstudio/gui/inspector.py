@@ -12,6 +12,8 @@ Values are set into widgets with signals blocked, so following the model never w
 
 from __future__ import annotations
 
+import html
+
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -185,8 +187,11 @@ def _share(doc, cid):
 
 def _formula_text(name: str) -> str:
     act = activations.ACTIVATIONS[name]
-    return f"<code>{act.formula}</code> &nbsp; <code>{act.derivative_formula}</code><br>" \
-           f"<span style='color:#555'>{act.note}</span>"
+    # the formula and its derivative each on a line of their own, never broken mid-formula
+    nowrap = "<code style='white-space:pre'>{}</code>"
+    return f"{nowrap.format(html.escape(act.formula))}<br>" \
+           f"{nowrap.format(html.escape(act.derivative_formula))}<br>" \
+           f"<span style='color:#555'>{html.escape(act.note)}</span>"
 
 
 # ---------------------------------------------------------------------- editors

@@ -294,3 +294,20 @@ def test_wide_panels_get_their_full_height_and_scroll_only_sideways(qtbot, windo
     sa = window.docks["backprop"].widget()
     assert not sa.horizontalScrollBar().isVisible()   # at 1400 x 900 it fits
     window.backprop.mode_action.trigger()
+
+
+def test_activation_formula_and_derivative_are_never_broken_mid_formula(qtbot, window):
+    from PySide6.QtGui import QTextDocument
+    doc = window.document
+    hid = next(n.id for n in doc.network.neurons.values() if n.role == "hidden")
+    doc.set_activation([hid], "leaky_relu")
+    doc.set_selection([hid])
+    QApplication.processEvents()
+    label = window.inspector.neurons.editors["formula"].widget
+    td = QTextDocument()
+    td.setHtml(label.text())
+    lines = td.toPlainText().split("\n")
+    from nnstudio.core import activations
+    act = activations.ACTIVATIONS["leaky_relu"]
+    assert lines[0] == act.formula and lines[1] == act.derivative_formula
+    assert label.text().count("white-space:pre") == 2
