@@ -12,6 +12,12 @@ the layer before). Prints the median and best of several rounds for
 Goal: loading well under 0.5 s, so the canvas benchmark's "open + first paint" (< 2 s) is spent
 on the window, not the file.
 
+Then big edits on a dense 100-300-300-10 network (123,000 connections): ``Network.copy`` (what
+every undoable whole-network edit starts with), ``add_dense_layer(1, 100)`` (replaces the
+90,000 connections between the hidden layers by 60,000 through 100 new neurons),
+``disconnect_many`` / ``add_connection_dicts`` of those 60,000 (the bulk undo/redo primitives)
+and ``connect_fully`` of 100 inputs to 100 new neurons.
+
 Run: python benchmarks/load.py [--neurons-per-layer 200] [--fan-in 125] [--rounds 7]
 """
 
@@ -39,6 +45,42 @@ def timed(fn, rounds: int) -> tuple[float, float, float, object]:
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     return statistics.median(times), min(times), min(cpu), result
+
+
+def edit_rows(rounds: int) -> list[tuple]:
+    from nnstudio.core.network import dense
+
+    base = dense([100, 300, 300, 10], seed=0)
+    rows = []
+    *t, _ = timed(base.copy, rounds)
+    rows.append((f"copy ({len(base.connections):,} connections)", *t))
+
+    def fresh(fn):
+        def run():
+            return fn(nets.pop())
+        nets = [base.copy() for _ in range(rounds)]
+        return run
+    *t, _ = timed(fresh(lambda n: n.add_dense_layer(1, 100, seed=0)), rounds)
+    rows.append(("add_dense_layer(1, 100)", *t))
+    grown = base.copy()
+    new = grown.add_dense_layer(1, 100, seed=0)
+    cids = [c.id for n in new for c in grown.incoming(n) + grown.outgoing(n)]
+    nets = [grown.copy() for _ in range(rounds)]
+    *t, dicts = timed(lambda: nets.pop().disconnect_many(cids), rounds)
+    rows.append((f"disconnect_many ({len(cids):,})", *t))
+    nets = [grown.copy() for _ in range(rounds)]
+    for n in nets:
+        n.disconnect_many(cids)
+    *t, _ = timed(lambda: nets.pop().add_connection_dicts(dicts), rounds)
+    rows.append((f"add_connection_dicts ({len(cids):,})", *t))
+
+    def hundred_new(n):
+        hs = [n.add_neuron("hidden").id for _ in range(100)]
+        return lambda: n.connect_fully([x.id for x in n.inputs], hs, seed=0)
+    runs = [hundred_new(base.copy()) for _ in range(rounds)]
+    *t, made = timed(lambda: runs.pop()(), rounds)
+    rows.append((f"connect_fully ({len(made):,} new)", *t))
+    return rows
 
 
 def main(argv=None) -> int:
@@ -79,6 +121,7 @@ def main(argv=None) -> int:
         with open(out, "rb") as f:
             assert f.read() == data, "save after load must give the same bytes"
 
+    rows += edit_rows(args.rounds)
     width = max(len(r[0]) for r in rows)
     print(f"{'':{width}}  {'median':>9}  {'best':>9}  {'best CPU':>9}")
     for name, med, best, cpu in rows:

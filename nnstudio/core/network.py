@@ -912,22 +912,23 @@ class Network:
             return self._connect_one_by_one(sources, targets, rng)
         # No target reaches a source, so no new connection can close a cycle (a cycle would
         # need a path from a target back to a source): only the cheap checks, pair by pair.
-        neurons, pairs = self.neurons, set(self._pair)
+        neurons, pairs, added = self.neurons, self._pair, set()
         new_s, new_t = [], []
+        ok_targets = [t for t in targets if t in neurons and neurons[t].role != "input"]
         for s in sources:
             ns = neurons.get(s)
             if ns is None or ns.role == "output":
                 continue
-            for t in targets:
-                nt = neurons.get(t)
-                if nt is None or nt.role == "input" or s == t or (s, t) in pairs:
+            for t in ok_targets:
+                if s == t or (s, t) in pairs or (s, t) in added:
                     continue
-                pairs.add((s, t))
+                added.add((s, t))
                 new_s.append(s)
                 new_t.append(t)
         weights = rng.uniform(-1.0, 1.0, len(new_s))
         made = self._fresh_ids("c", len(new_s))
-        self._insert_connections(made, new_s, new_t, weights)
+        with gc_paused():
+            self._insert_connections(made, new_s, new_t, weights)
         return made
 
     def _connect_one_by_one(self, sources: list[str], targets: list[str],
@@ -1061,7 +1062,9 @@ class Network:
         return None if cyc is None else [self.neurons[c].label for c in cyc]
 
     def copy(self) -> "Network":
-        return Network.from_dict(self.to_dict())
+        net = Network.from_dict(self.to_dict())
+        net._id_hint = dict(self._id_hint)   # the same ids are taken: the hints hold
+        return net
 
     def __repr__(self) -> str:
         return f"Network({len(self.neurons)} neurons, {len(self.connections)} connections)"
