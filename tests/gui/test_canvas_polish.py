@@ -58,3 +58,25 @@ def test_arrows_never_touch_their_connection_lines(view, mag):
             # even the arrow's head stays clear of the thickest line's edge
             assert d >= MAX_WIDTH / 2 + ARROW_GAP - 1e-6, (c.id, p, d)
     view.grab()
+
+
+def test_view_refits_on_resize_until_the_user_zooms_or_pans(view, qtbot):
+    from PySide6.QtWidgets import QApplication
+    view.fit()
+    assert view.auto_fit
+    s0 = view.scale_factor()
+    view.resize(700, 260)            # e.g. the backprop dock grew under the canvas
+    qtbot.waitUntil(lambda: view.scale_factor() < s0 - 1e-6, timeout=2000)
+    rect = view.scene().content_rect()
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.contains(rect)      # the whole network is still in view
+    view.zoom_in()                   # the user takes over: resizes keep their view
+    assert not view.auto_fit
+    s1 = view.scale_factor()
+    view.resize(700, 500)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert view.scale_factor() == s1
+    view.fit()
+    view.horizontalScrollBar().setValue(view.horizontalScrollBar().value() + 30)   # a pan
+    assert not view.auto_fit

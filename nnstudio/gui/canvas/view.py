@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (QAction, QActionGroup, QColor, QImage, QKeySequence, QLinearGradient, QPixmap,
                            QPainter, QPen)
 from PySide6.QtWidgets import QGraphicsView, QInputDialog, QLineEdit, QMenu
@@ -109,7 +109,14 @@ class CanvasView(QGraphicsView):
         self.show_legend = True
         self._legend_pixmap = None
         self._fitted_once = False
+        # while the user has not zoomed or panned since the last fit, a resize of the view
+        # (a dock growing, the window maximised) fits the network again
+        self.auto_fit = True
+        self._quiet_scroll = 0
+        self._refit_pending = False
         document.projectReplaced.connect(self._on_project_replaced)
+        for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
+            bar.valueChanged.connect(self._scrolled)
 
     # ------------------------------------------------------------------ zoom / fit
     def scale_factor(self) -> float:
@@ -122,6 +129,7 @@ class CanvasView(QGraphicsView):
         f = new / cur
         if abs(f - 1.0) < 1e-9:
             return
+        self.auto_fit = False
         if anchor is None:
             anchor = self.viewport().rect().center()
         old = self.transformationAnchor()
@@ -146,6 +154,33 @@ class CanvasView(QGraphicsView):
 
     def fit(self) -> None:
         """Show the whole network (never magnified beyond a comfortable size)."""
+        self._quiet_scroll += 1
+        try:
+            self._fit()
+        finally:
+            self._quiet_scroll -= 1
+        self.auto_fit = True
+
+    def _scrolled(self, _value: int) -> None:
+        if not self._quiet_scroll:
+            self.auto_fit = False   # the user panned: keep their view on resizes
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        self._quiet_scroll += 1
+        try:
+            super().resizeEvent(event)
+        finally:
+            self._quiet_scroll -= 1
+        if self.auto_fit and self._fitted_once and not self._refit_pending:
+            self._refit_pending = True
+            QTimer.singleShot(0, self, self._refit)
+
+    def _refit(self) -> None:
+        self._refit_pending = False
+        if self.auto_fit and self.mode is None:
+            self.fit()
+
+    def _fit(self) -> None:
         rect = self._scene.content_rect()
         if rect.isNull() or rect.isEmpty():
             self.resetTransform()
