@@ -771,7 +771,9 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         dlg = QDialog(self)
         dlg.setWindowTitle("Keyboard Shortcuts")
-        dlg.resize(640, 600)
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        avail_h = screen.availableGeometry().height() if screen is not None else 800
+        dlg.resize(660, max(360, min(760, avail_h - 80)))   # most rows without scrolling
         lay = QVBoxLayout(dlg)
         rows = self.shortcut_rows()
         table = QTableWidget(len(rows), 3, dlg)

@@ -48,7 +48,14 @@ def parse_number(text: str, lo: float | None = None, hi: float | None = None,
     try:
         v = float(t)
     except ValueError:
-        raise ValueError(f"{t!r} is not a number") from None
+        hint = ""
+        if t.count(",") == 1 and "." not in t:
+            try:
+                float(t.replace(",", "."))
+                hint = f"; write decimals with a point: {t.replace(',', '.')}"
+            except ValueError:
+                pass
+        raise ValueError(f"{t!r} is not a number{hint}") from None
     if math.isnan(v):
         raise ValueError("NaN (not a number) is not allowed")
     if math.isinf(v):

@@ -311,3 +311,13 @@ def test_activation_formula_and_derivative_are_never_broken_mid_formula(qtbot, w
     act = activations.ACTIVATIONS["leaky_relu"]
     assert lines[0] == act.formula and lines[1] == act.derivative_formula
     assert label.text().count("white-space:pre") == 2
+
+
+def test_a_decimal_comma_is_refused_with_a_hint():
+    from nnstudio.gui.widgets import parse_number
+    with pytest.raises(ValueError, match=r"write decimals with a point: 1\.5"):
+        parse_number("1,5", what="weight")
+    with pytest.raises(ValueError) as e:
+        parse_number("1,5,6", what="weight")
+    assert "point" not in str(e.value)
+    assert parse_number(" 2 ") == 2.0
