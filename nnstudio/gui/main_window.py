@@ -402,9 +402,10 @@ class MainWindow(QMainWindow):
         parts = {n: d.windowTitle() for n, d in self.docks.items() if n not in own}
         self.settings.set_value("window/part_docks", json.dumps(parts))
         state = self.settings.value("window/state")
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state, STATE_VERSION)  # toolbars added by the parts
-        else:
+        if isinstance(state, QByteArray) and not state.isEmpty() \
+                and self.restoreState(state, STATE_VERSION):  # toolbars added by the parts
+            pass
+        else:  # no saved layout, or one saved by an older version: the default one
             for groups in self.DEFAULT_LAYOUT.values():  # the first tab of each group in front
                 for g in groups:
                     if g[0] in self.docks:

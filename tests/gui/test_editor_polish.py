@@ -321,3 +321,21 @@ def test_a_decimal_comma_is_refused_with_a_hint():
         parse_number("1,5,6", what="weight")
     assert "point" not in str(e.value)
     assert parse_number(" 2 ") == 2.0
+
+
+def test_deferred_start_with_an_old_saved_layout_gets_the_new_default(qtbot, settings_dir,
+                                                                      dialogs, xor_path):
+    win, _ = create_window(str(xor_path))
+    _show(qtbot, win)
+    win.tabifyDockWidget(win.docks["loss"], win.docks["output"])
+    old = win.saveState(mw_mod.STATE_VERSION - 1)
+    win.close()
+    Settings().set_value("window/state", QByteArray(old))
+    Settings().sync()
+    win2, _ = create_window(str(xor_path), defer_parts=True)   # as the app starts
+    _show(qtbot, win2)
+    win2.install_parts()
+    QApplication.processEvents()
+    assert win2.tabifiedDockWidgets(win2.docks["output"]) == []
+    assert win2.docks["output"].isVisible() and win2.docks["loss"].isVisible()
+    win2.close()
