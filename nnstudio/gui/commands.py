@@ -51,8 +51,8 @@ def add_items(net, neurons: list[dict], connections: list[dict]) -> None:
     the network's own checks of each neuron and connection still run."""
     for nd in neurons:
         net._add_neuron_dict(nd)
-    for cd in connections:
-        net._add_connection_dict(cd, check_cycle=False)
+    if connections:
+        net.add_connection_dicts(connections, check_cycle=False)
 
 
 class AddItemsCommand(_Command):
@@ -71,9 +71,8 @@ class AddItemsCommand(_Command):
 
     def undo(self):
         self._about()
-        for c in self.connections:
-            if c["id"] in self.net.connections:
-                self.net.disconnect(c["id"])
+        self.net.disconnect_many([c["id"] for c in self.connections
+                                  if c["id"] in self.net.connections])
         for n in self.neurons:
             if n["id"] in self.net.neurons:
                 self.net.remove_neuron(n["id"])
@@ -97,18 +96,15 @@ class RemoveCommand(_Command):
         net = self.net
         self.neuron_order = list(net.neurons)
         self.connection_order = list(net.connections)
-        neurons, conns = [], {}
-        for i in self.ids:
-            if i in net.connections:
-                d = net.disconnect(i)
-                conns[d["id"]] = d
+        # every connection named or touching a removed neuron goes in one bulk removal
+        cids = dict.fromkeys(i for i in self.ids if i in net.connections)
         for i in self.ids:
             if i in net.neurons:
-                nd, cds = net.remove_neuron(i)
-                neurons.append(nd)
-                for d in cds:
-                    conns[d["id"]] = d
-        self.neurons, self.connections = neurons, list(conns.values())
+                cids.update(dict.fromkeys(c.id for c in net.incoming(i)))
+                cids.update(dict.fromkeys(c.id for c in net.outgoing(i)))
+        conns = net.disconnect_many(list(cids)) if cids else []
+        neurons = [net.remove_neuron(i)[0] for i in self.ids if i in net.neurons]
+        self.neurons, self.connections = neurons, conns
         self.doc._prune_selection()
 
     def undo(self):
@@ -142,10 +138,10 @@ def apply_state(net, state: dict) -> None:
     every change), touching only what differs."""
     want_n = {d["id"]: d for d in state["neurons"]}
     want_c = {d["id"]: d for d in state["connections"]}
-    for cid, c in list(net.connections.items()):
-        w = want_c.get(cid)
-        if w is None or w["source"] != c.source or w["target"] != c.target:
-            net.disconnect(cid)
+    gone = [cid for cid, c in net.connections.items()
+            if (w := want_c.get(cid)) is None or w["source"] != c.source or w["target"] != c.target]
+    if gone:
+        net.disconnect_many(gone)
     for nid, n in list(net.neurons.items()):
         w = want_n.get(nid)
         if w is None:
