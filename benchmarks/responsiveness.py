@@ -7,7 +7,8 @@ and prints:
   p50, p99 and max. Goal: p99 < 20 ms, max < 50 ms;
 * epochs per second with the UI, against the same training headless (no Qt at all). Goal: at
   least 50 %;
-* the loss pane's redraw time with 1,000,000 points.
+* the loss pane's redraw time with 1,000,000 points;
+* a Step click while paused with the Backprop dock showing (step, then one event-loop turn).
 
 Run:  python benchmarks/responsiveness.py [--seconds 8] [--sample spiral.nnproj]
 (offscreen by default; under a real or virtual X server: QT_QPA_PLATFORM=xcb xvfb-run ...)
@@ -141,11 +142,31 @@ def with_ui(sample: Path, seconds: float) -> dict:
         pane.refresh_now()
         pane.layout_widget.viewport().repaint()
     redraw_ms = (time.perf_counter() - t) / 10 * 1000
+
+    # Step clicks while paused, with the Backprop dock showing (its preview walkthrough is
+    # rebuilt once the clicks stop, not per click)
+    step_ms, rebuild_ms = [], float("nan")
+    bp = getattr(win, "backprop", None)
+    if bp is not None:
+        bp.dock.show()
+        bp.dock.raise_()
+        for _ in range(20):
+            app.processEvents()
+        for _ in range(15):
+            t = time.perf_counter()
+            ctl.step()
+            app.processEvents()
+            step_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        bp.player._rebuild()
+        app.processEvents()
+        rebuild_ms = (time.perf_counter() - t) * 1000
     win.close()
     lat = np.array(late) if late else np.zeros(1)
     return {"epochs_per_s": epochs / elapsed, "ticks": len(late), "p50": float(np.percentile(lat, 50)),
             "p99": float(np.percentile(lat, 99)), "max": float(lat.max()),
-            "snapshots_per_s": snaps / elapsed, "redraw_1m_ms": redraw_ms}
+            "snapshots_per_s": snaps / elapsed, "redraw_1m_ms": redraw_ms,
+            "step_ms": step_ms, "bp_rebuild_ms": rebuild_ms}
 
 
 def main() -> int:
@@ -170,6 +191,11 @@ def main() -> int:
           f"({100 * ratio:.0f}% of headless; goal >= 50%: {'met' if ratio >= 0.5 else 'NOT met'})")
     print(f"snapshots applied to the window: {ui['snapshots_per_s']:.1f} per second")
     print(f"loss pane redraw with 1,000,000 points: {ui['redraw_1m_ms']:.1f} ms")
+    if ui["step_ms"]:
+        st = np.array(ui["step_ms"])
+        print(f"Step click while paused, Backprop dock showing: median {np.median(st):.1f} ms   "
+              f"max {st.max():.1f} ms   (the walkthrough preview is rebuilt once, "
+              f"{ui['bp_rebuild_ms']:.0f} ms, after the clicks stop)")
     return 0
 
 
