@@ -65,7 +65,8 @@ def test_loss_axis_starts_at_zero_before_training(setup):
     loss = doc.loss()
     lo, hi = y_range(pane)
     assert lo == pytest.approx(0.0, abs=1e-12) and loss < hi <= 1.5 * loss
-    assert "press Play" in pane.info.text() and "epoch 0" in pane.info.toolTip()
+    assert "before training" in pane.info.text() and "press Play" in pane.info.toolTip()
+    assert "epoch 0" in pane.info.toolTip()
     pane.set_log(True)
     pane.refresh_now()
     lo, hi = y_range(pane)                                 # log10 units: a decade below
@@ -136,3 +137,24 @@ def test_a_real_right_click_opens_the_export_menu(setup, qtbot, cls):
     texts = [a.text() for a in pane.last_menu.actions()]
     assert "Export as PNG…" in texts and "Export data as CSV…" in texts
     pane.last_menu.close()
+
+
+def test_gradients_axis_spans_decades_before_training(setup):
+    doc, ctl, pane = setup("spiral.nnproj", GradientsPane)
+    lo, hi = y_range(pane)                      # log10 units
+    means = np.log10(pane.current[pane.current > 0])
+    assert lo <= means.min() - 0.9 and hi >= means.max() + 0.4
+    for _ in range(3):
+        ctl.step_epoch()
+    pane.refresh_now()
+    assert pane.plot.getViewBox().autoRangeEnabled()[1]
+
+
+def test_gradient_axis_labels_whole_decades_only(qtbot):
+    from nnstudio.gui.plots.gradients import DecadeAxis
+    ax = DecadeAxis("left")
+    # 0.0005 .. 0.03: the decades 0.001 and 0.01 (log10 -3 and -2), no 0.004, 0.005, ...
+    assert ax.logTickValues(np.log10(5e-4), np.log10(3e-2), 200, []) == [(1.0, [-3.0, -2.0])]
+    # a short axis over many decades: every other decade
+    (step, vals), = ax.logTickValues(-8.0, 0.0, 100, [])
+    assert step >= 2 and vals[0] == -8.0 and len(vals) <= 5

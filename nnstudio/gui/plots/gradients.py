@@ -33,12 +33,25 @@ def _positive(a: np.ndarray) -> np.ndarray:
     return np.where(a > 0, a, np.nan)
 
 
+class DecadeAxis(pg.AxisItem):
+    """A log axis labelled at whole decades only (1e-4, 0.001, 0.01 …) whenever at least one
+    is in view: pyqtgraph otherwise labels every minor tick (0.004, 0.005, …), which piles
+    up in a short pane."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802 (pyqtgraph API)
+        decades = [float(v) for v in range(int(np.ceil(minVal)), int(np.floor(maxVal)) + 1)]
+        if decades:
+            step = max(1, int(np.ceil(len(decades) / max(size / 28.0, 1.0))))
+            return [(float(step), decades[::step])]
+        return super().logTickValues(minVal, maxVal, size, stdTicks)
+
+
 class GradientsPane(PlotPane):
     title = "Gradients"
     object_name = "gradients"
 
     def _build(self) -> None:
-        p = self.plot = self.add_plot()
+        p = self.plot = self.add_plot(axisItems={"left": DecadeAxis("left")})
         p.setLabel("bottom", "epoch")
         p.setLabel("left", "mean |dL/dp|")
         p.setLogMode(x=False, y=True)
@@ -97,6 +110,17 @@ class GradientsPane(PlotPane):
         self.fit_epochs(self.plot, float(x_now))
         y = _positive(self.current)
         ok = np.isfinite(y)
+        if not n_hist and ok.any():
+            # before training: a fixed range a decade around the current means (a range that
+            # hugs the points labels every minor tick of the log axis: 0.004, 0.005, ...)
+            lo, hi = np.log10(np.min(y[ok])), np.log10(np.max(y[ok]))
+            key = (round(lo, 1), round(hi, 1))
+            if getattr(self, "_y_fixed", None) != key:
+                self.plot.setYRange(lo - 1.0, hi + 0.5, padding=0)
+                self._y_fixed = key
+        elif getattr(self, "_y_fixed", None) is not None:
+            self.plot.enableAutoRange(axis="y")
+            self._y_fixed = None
         self.now.setData(np.full(int(ok.sum()), x_now), y[ok],
                          symbolBrush=[pg.mkBrush(series_color(k)) for k in np.flatnonzero(ok)],
                          symbolPen=[pg.mkPen("w") for _ in range(int(ok.sum()))])

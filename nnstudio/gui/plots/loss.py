@@ -83,7 +83,7 @@ class LossPane(PlotPane):
             if loss is not None:
                 self.current.setData([0.0], [self._y(loss)])
                 self._initial_y_range(float(loss))
-                self.set_info(f"loss {loss:.6g} · press Play to train",
+                self.set_info(f"loss {loss:.6g} before training",
                               f"loss {loss:.6g} at the current parameters (epoch 0): "
                               "press Play to train")
             else:
