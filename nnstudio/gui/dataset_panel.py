@@ -207,6 +207,7 @@ class DatasetPanel(QWidget):
         gen = QGridLayout()
         gen.setHorizontalSpacing(6)
         self.generator = QComboBox()
+        self.generator.setPlaceholderText("Choose a generator…")
         for name, g in datasets.GENERATORS.items():
             self.generator.addItem(g.title, name)
             self.generator.setItemData(self.generator.count() - 1, g.note, Qt.ToolTipRole)
@@ -385,6 +386,9 @@ class DatasetPanel(QWidget):
             if (tuple(g.input_names), tuple(g.target_names), tuple(g.class_names or ())) == key:
                 matches.append(name)
         if not matches:
+            # data no generator makes (imported, hand-made): show no generator rather than one
+            # that seems to describe it ("AND gate, size 4" over 8 rows of 3 inputs)
+            self.generator.setCurrentIndex(-1)
             return
 
         def same(name):   # the very data this generator makes at this size (seed 0)?
@@ -400,6 +404,8 @@ class DatasetPanel(QWidget):
         self.size.setValue(len(ds))
 
     def _generator_defaults(self) -> None:
+        if self.generator.currentData() is None:
+            return
         g = datasets.GENERATORS[self.generator.currentData()]
         self.size.setValue(int(g.size))
         self.noise.setValue(float(g.noise))
@@ -407,6 +413,9 @@ class DatasetPanel(QWidget):
     # ------------------------------------------------------------------ actions
     def generate(self) -> bool:
         name = self.generator.currentData()
+        if name is None:
+            self._show_error("Choose a generator in the list first, then press Generate.")
+            return False
         try:
             ds = datasets.generate(name, seed=int(self.seed.value()), size=int(self.size.value()),
                                    noise=float(self.noise.value()))

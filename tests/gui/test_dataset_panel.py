@@ -150,3 +150,19 @@ def test_mismatched_data_is_explained(panel):
     doc = panel.document
     doc.set_dataset(datasets.generate("sine"))
     assert "the network has 2 input" in panel.info.text()
+
+
+def test_data_no_generator_makes_shows_no_generator(qtbot):
+    """The 3-input majority/any data of three-layer.nnproj: the generator list shows a
+    placeholder, not "AND gate, size 4" as if it described the 8 rows; Generate then says
+    what to do and changes nothing."""
+    doc = Document.open(paths.SAMPLES / "three-layer.nnproj")
+    p = DatasetPanel(doc)
+    qtbot.addWidget(p)
+    assert p.generator.currentIndex() == -1 and p.generator.currentData() is None
+    before = doc.dataset
+    assert not p.generate()
+    assert doc.dataset is before and "Choose a generator" in p.last_error
+    p.generator.setCurrentIndex(p.generator.findData("xor"))
+    assert p.size.value() == datasets.GENERATORS["xor"].size
+    assert p.generate() and len(doc.dataset) == datasets.GENERATORS["xor"].size
