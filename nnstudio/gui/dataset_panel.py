@@ -389,6 +389,7 @@ class DatasetPanel(QWidget):
             # data no generator makes (imported, hand-made): show no generator rather than one
             # that seems to describe it ("AND gate, size 4" over 8 rows of 3 inputs)
             self.generator.setCurrentIndex(-1)
+            self.size.setValue(len(ds))
             return
 
         def same(name):   # the very data this generator makes at this size (seed 0)?

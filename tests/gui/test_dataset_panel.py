@@ -160,6 +160,7 @@ def test_data_no_generator_makes_shows_no_generator(qtbot):
     p = DatasetPanel(doc)
     qtbot.addWidget(p)
     assert p.generator.currentIndex() == -1 and p.generator.currentData() is None
+    assert p.size.value() == 8                  # the data's own size, not the spin box's minimum
     before = doc.dataset
     assert not p.generate()
     assert doc.dataset is before and "Choose a generator" in p.last_error
