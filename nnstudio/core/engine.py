@@ -142,7 +142,6 @@ class Engine:
             raise EngineError("the network has no input neuron")
         if not outputs:
             raise EngineError("the network has no output neuron")
-        depth = net.depths()
         layers = net.layers()
         block_ids: list[list[str]] = [inputs]
         depth_of_block = [0]

@@ -624,7 +624,7 @@ class Document(QObject):
         self._extra_dirty = False
         if not clean:
             self._extra_dirty = True
-        old_path, self.path = self.path, Path(path) if path is not None else None
+        self.path = Path(path) if path is not None else None
         self.projectReplaced.emit()
         self.selectionChanged.emit(())
         self.sampleChanged.emit(0)

@@ -3,47 +3,18 @@ combo boxes and lesson titles, the shortcut list, and the window title of lesson
 
 from __future__ import annotations
 
-import shutil
-from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from nnstudio import paths
 from nnstudio.core import losses
-from nnstudio.gui import files, main_window as mw_mod
+from nnstudio.gui import main_window as mw_mod
 from nnstudio.gui.app import create_window
 from nnstudio.gui.settings import Settings
 
 
-@pytest.fixture
-def settings_dir(tmp_path, monkeypatch):
-    d = tmp_path / "settings"
-    monkeypatch.setenv("NNSTUDIO_SETTINGS_DIR", str(d))
-    return d
-
-
-@pytest.fixture
-def dialogs(monkeypatch):
-    rec = SimpleNamespace(errors=[], save_path=None)
-    monkeypatch.setattr(files, "show_error", lambda parent, title, text: rec.errors.append(text))
-    monkeypatch.setattr(files, "ask_unsaved", lambda parent, name: "discard")
-    monkeypatch.setattr(files, "ask_recover", lambda parent, info: False)
-    monkeypatch.setattr(files, "ask_save_path", lambda parent, suggested: rec.save_path)
-
-    def no_modal(*a, **k):
-        raise AssertionError(f"a modal message box would block: {a[1:3]}")
-    for name in ("critical", "warning", "question", "information"):
-        monkeypatch.setattr(QMessageBox, name, no_modal)
-    return rec
-
-
-@pytest.fixture
-def xor_path(tmp_path):
-    p = tmp_path / "xor.nnproj"
-    shutil.copy(paths.DEFAULT_SAMPLE, p)
-    return p
 
 
 def _show(qtbot, win):
