@@ -110,6 +110,7 @@ class Trainer:
         self._stop = False
         self._grad = np.zeros_like(self.engine.params)
         self._prev = np.empty_like(self.engine.params)
+        self._prev_valid = False  # does _prev hold the parameters before the last update?
         self._grad_means: Array | None = None
         self._batch_bufs: dict[int, tuple[Array, Array]] = {}
 
@@ -124,6 +125,7 @@ class Trainer:
     def set_params(self, values: Array, trainable: Array | None = None) -> None:
         """Apply parameter edits made elsewhere; they take effect at the next step."""
         self.engine.set_params(values)
+        self._prev_valid = False  # never step back past the user's edit
         if trainable is not None:
             self.engine.trainable[:] = trainable
 
@@ -206,6 +208,7 @@ class Trainer:
         loss, grad = self.engine.gradient(Xb, Yb, self.settings.loss, self._grad)
         where = f"in epoch {st.epoch + 1}, step {st.step + 1}"
         if not math.isfinite(loss):
+            self._undo_last_update()
             return loss, f"the loss became {loss} {where}; the last finite parameters are kept"
         # a sum is non-finite whenever one term is: one cheap reduction per step, and the exact
         # elementwise test only when it fires (it may also fire on a finite overflow)
@@ -213,10 +216,12 @@ class Trainer:
             bad = ~np.isfinite(grad)
             if bad.any():
                 i = int(np.argmax(bad))
+                self._undo_last_update()
                 return loss, (f"the gradient of {self.engine.describe_param(self.net, i)} "
                               f"became {grad[i]} {where}; the last finite parameters are kept")
         params = self.engine.params
         self._prev[:] = params
+        self._prev_valid = True
         self.opt.step(params, grad, self.engine.trainable)
         if not math.isfinite(params.sum()):
             bad = ~np.isfinite(params)
@@ -226,12 +231,23 @@ class Trainer:
                 return loss, (f"{self.engine.describe_param(self.net, i)} overflowed to "
                               f"infinity {where}; the last finite parameters are kept")
         self._grad_means = None
+        self._prev_counters = (st.epoch, st.step, st.batch_in_epoch)
         st.step += 1
         st.batch_in_epoch += 1
         if st.batch_in_epoch >= self.batches_per_epoch():
             st.batch_in_epoch = 0
             st.epoch += 1
         return loss, None
+
+    def _undo_last_update(self) -> None:
+        """The loss or a gradient blew up at the current parameters, which the previous update
+        made: go back to the parameters before it, where the loss was still finite (the
+        parameters are finite either way, but a loss of inf is no place to continue from)."""
+        if self._prev_valid:
+            self.engine.params[:] = self._prev
+            st = self.state
+            st.epoch, st.step, st.batch_in_epoch = self._prev_counters
+            self._prev_valid = False
 
     def run(self, every: str = "epoch", epochs: int | None = None) -> Iterator[Snapshot]:
         """Train until ``epochs`` (default: the settings') are complete, yielding a snapshot

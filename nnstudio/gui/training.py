@@ -389,13 +389,16 @@ class TrainWorker(QThread):
 
     def _publish(self, snap: Snapshot, gen: int) -> None:
         box = self.box
-        x = self.x_of(self.trainer)
-        rec = Record(x, snap.loss, snap.val_loss, snap.grad_means, snap.params)
+        rec = None
+        if not snap.diverged:  # a diverged run's kept parameters are already in the history
+            x = self.x_of(self.trainer)
+            rec = Record(x, snap.loss, snap.val_loss, snap.grad_means, snap.params)
         with box.lock:
             box.latest = snap
             box.latest_gen = gen
-            box.records.append(rec)
-            box.epochs_done += 1
+            if rec is not None:
+                box.records.append(rec)
+                box.epochs_done += 1
 
 
 # ---------------------------------------------------------------------- controller
@@ -643,9 +646,10 @@ class TrainingController(QObject):
         before = self._param_dict()
         start = self.epoch
         snap = tr.run_step() if kind == "step" else tr.run_epoch()
-        self.history.extend([Record(self._x_of(tr), snap.loss, snap.val_loss, snap.grad_means,
-                                    snap.params)])
-        self.historyChanged.emit()
+        if not snap.diverged:  # after a blow-up the kept parameters are already in the history
+            self.history.extend([Record(self._x_of(tr), snap.loss, snap.val_loss,
+                                        snap.grad_means, snap.params)])
+            self.historyChanged.emit()
         self._apply(snap)
         if snap.diverged:
             self._on_diverged(snap.diverged)

@@ -179,6 +179,11 @@ def test_divergence_stops_names_the_value_and_keeps_finite_parameters():
     assert np.array_equal(last.params, tr.params)
     # the previous snapshot's parameters were finite too, and training really grew them
     assert np.all(np.isfinite(snaps[-2].params)) and np.abs(last.params).max() > 1e100
+    # the kept parameters are the last ones whose loss was finite: a place to continue from
+    # (the update before the blow-up is undone, with the step and epoch it counted)
+    assert np.isfinite(last.loss) and not np.isfinite(snaps[-2].loss)
+    assert np.array_equal(last.params, snaps[-3].params)
+    assert (last.epoch, last.step) == (snaps[-3].epoch, snaps[-3].step)
 
 
 def test_gradient_divergence_names_the_parameter(recwarn):
