@@ -509,7 +509,21 @@ class TrainingController(QObject):
         if tr.settings.learning_rate != s.learning_rate:
             tr.set_learning_rate(s.learning_rate)
         self._sync_params_to(tr)
+        if self.history.n == 0 and self._x_of(tr) == 0:
+            self._record_start(tr)
         return tr
+
+    def _record_start(self, tr: Trainer) -> None:
+        """Epoch 0 in the history: the loss and gradients before the first step, so the loss
+        curve starts where the lesson does (405 for the intercept, 20.4 for the dosage)."""
+        with np.errstate(all="ignore"):
+            _, grad = tr.engine.gradient(tr.X, tr.Y, tr.settings.loss)
+            loss = tr.full_loss()
+        if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
+            return
+        self.history.extend([Record(0.0, loss, tr.val_loss(), tr.engine.layer_grad_means(grad),
+                                    tr.params.copy())])
+        self.historyChanged.emit()
 
     def _sync_params_to(self, tr: Trainer) -> None:
         net = self.document.network

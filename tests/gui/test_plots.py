@@ -46,12 +46,15 @@ def test_loss_pane_shows_the_history_and_the_engine_loss(setup):
     doc, ctl, (pane,) = setup("xor.nnproj", LossPane)
     pane.refresh_now()
     # before training: one marker at the engine's loss
-    assert data(pane.current)[1][0] == pytest.approx(doc.evaluation().loss, rel=1e-12)
+    loss0 = doc.evaluation().loss
+    assert data(pane.current)[1][0] == pytest.approx(loss0, rel=1e-12)
     for _ in range(12):
         ctl.step_epoch()
     pane.refresh_now()
     x, y = pane.train_curve.getOriginalDataset()
-    assert np.array_equal(x, np.arange(1, 13)) and np.array_equal(y, ctl.history.loss)
+    # epoch 0 is the loss before the first step
+    assert np.array_equal(x, np.arange(0, 13)) and np.array_equal(y, ctl.history.loss)
+    assert y[0] == pytest.approx(loss0, rel=1e-12)
     assert y[-1] == pytest.approx(doc.evaluation().loss, rel=1e-12)
     assert not pane.val_curve.isVisible()
     pane.set_log(True)
@@ -248,7 +251,7 @@ def test_parameter_history_follows_the_selection(setup):
     pane.refresh_now()
     assert pane.pids == [cid, out]
     x, y = pane.curves[cid].getOriginalDataset()
-    assert np.array_equal(x, np.arange(1, 7))
+    assert np.array_equal(x, np.arange(0, 7))
     assert y[-1] == doc.network.get_param(cid)
     assert pane.curves[out].getOriginalDataset()[1][-1] == doc.network.get_param(out)
 

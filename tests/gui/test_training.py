@@ -51,7 +51,8 @@ def test_training_starts_and_the_loss_decreases(qtbot, make):
     qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1 and ctl.history.n >= 2, timeout=10000)
     wait_idle(qtbot, ctl)
     h = ctl.history
-    assert h.n == 300 and h.x[-1] == 300
+    assert h.n == 301 and h.x[0] == 0 and h.x[-1] == 300
+    assert h.loss[0] == pytest.approx(loss0, rel=1e-12)  # epoch 0: before the first step
     assert h.loss[-1] < 0.5 * loss0
     # the network holds the final snapshot: the engine's loss there is the last history point
     assert doc.loss() == pytest.approx(h.loss[-1], rel=1e-12)
@@ -88,7 +89,8 @@ def test_step_and_step_epoch_are_undo_steps(qtbot, make):
     before = params(doc.network)
     snap = ctl.step()
     assert snap is not None and not snap.diverged
-    assert ctl.history.n == 1 and ctl.history.x[0] == pytest.approx(1 / 3)
+    assert ctl.history.n == 2 and ctl.history.x[0] == 0
+    assert ctl.history.x[1] == pytest.approx(1 / 3)
     assert doc.undo_stack.text(doc.undo_stack.count() - 1) == "Train 1 step"
     after_step = params(doc.network)
     assert after_step != before
@@ -114,7 +116,7 @@ def test_reset_restores_the_initial_parameters(qtbot, make):
     assert initial == params(expected)
     for _ in range(5):
         ctl.step_epoch()
-    assert params(doc.network) != initial and ctl.history.n == 5
+    assert params(doc.network) != initial and ctl.history.n == 6  # epochs 0..5
     ctl.play()
     qtbot.waitUntil(lambda: ctl.history.n > 10, timeout=10000)
     ctl.reset()                       # pauses first, then re-initialises
