@@ -167,6 +167,15 @@ class BackpropPlayer(QObject):
             self.stepChanged.emit(self.index)
 
     # ------------------------------------------------------------------ the mode
+    def start(self) -> bool:
+        """Enter step-through mode and show the first step (if not already further on)."""
+        if not self.activate():
+            return False
+        self.ensure_trace()
+        if self.index < 0 and self.trace is not None:
+            self.go_to(0)
+        return True
+
     def activate(self) -> bool:
         if self.active:
             return True
@@ -710,10 +719,7 @@ class BackpropPanel(QWidget):
 
     def _toggle_mode(self, checked: bool) -> None:
         if checked:
-            if self.player.activate():
-                self.player.ensure_trace()
-                if self.player.index < 0 and self.player.trace is not None:
-                    self.player.go_to(0)
+            self.player.start()
         else:
             self.player.deactivate()
         self._on_active(self.player.active)
@@ -1021,10 +1027,7 @@ class BackpropUI(QObject):
         if on:
             self.dock.show()
             self.dock.raise_()
-            if self.player.activate():
-                self.player.ensure_trace()
-                if self.player.index < 0 and self.player.trace is not None:
-                    self.player.go_to(0)
+            self.player.start()
         else:
             self.player.deactivate()
         with QSignalBlocker(self.mode_action):
