@@ -241,25 +241,43 @@ class MoveCommand(_Command):
 
 
 # ---------------------------------------------------------------------- parameters
-class SetParamsCommand(_Command):
-    """Set weights/biases. With ``mergeable`` (a slider drag or a spin-box scrub), consecutive
-    edits of the same parameters merge into one undo step."""
+class _OldNewCommand(_Command):
+    """An edit from ``old`` to ``new``. With ``mergeable`` (False, or a key such as one slider
+    drag), consecutive edits with the same key that ``_same_target`` accepts merge into one
+    undo step keeping the first ``old`` and the last ``new``."""
 
-    def __init__(self, doc, old: dict, new: dict, text: str, mergeable: bool = False):
+    ID = -1
+
+    def __init__(self, doc, old, new, text: str, mergeable=False):
         super().__init__(doc, text)
-        self.old, self.new, self.mergeable = dict(old), dict(new), mergeable
+        self.old, self.new, self.mergeable = old, new, mergeable
 
     def id(self):
-        return ID_SET_PARAMS
+        return self.ID
+
+    def _same_target(self, other) -> bool:
+        return True
 
     def mergeWith(self, other) -> bool:
-        # ``mergeable`` is False or a key (e.g. one slider drag); equal keys merge
         if not self.mergeable or getattr(other, "mergeable", False) != self.mergeable:
             return False
-        if set(other.new) != set(self.new):
+        if not self._same_target(other):
             return False
-        self.new = dict(other.new)
+        self.new = other.new
         return True
+
+
+class SetParamsCommand(_OldNewCommand):
+    """Set weights/biases; a slider drag or a spin-box scrub of the same parameters merges
+    into one undo step."""
+
+    ID = ID_SET_PARAMS
+
+    def __init__(self, doc, old: dict, new: dict, text: str, mergeable: bool = False):
+        super().__init__(doc, dict(old), dict(new), text, mergeable)
+
+    def _same_target(self, other) -> bool:
+        return set(other.new) == set(self.new)
 
     def redo(self):
         self.net.set_params(self.new)
@@ -368,21 +386,11 @@ class SetRoleCommand(_Command):
 
 
 # ---------------------------------------------------------------------- project-level
-class SetSettingsCommand(_Command):
-    def __init__(self, doc, old, new, text: str, mergeable: bool = False):
-        super().__init__(doc, text)
-        self.old, self.new, self.mergeable = old, new, mergeable
+class SetSettingsCommand(_OldNewCommand):
+    ID = ID_SETTINGS
 
-    def id(self):
-        return ID_SETTINGS
-
-    def mergeWith(self, other) -> bool:
-        if not self.mergeable or getattr(other, "mergeable", False) != self.mergeable:
-            return False
-        if other.text() != self.text():
-            return False
-        self.new = other.new
-        return True
+    def _same_target(self, other) -> bool:
+        return other.text() == self.text()
 
     def redo(self):
         self.doc._set_settings_now(self.new)
