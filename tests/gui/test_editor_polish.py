@@ -72,16 +72,20 @@ def test_canvas_gets_most_space_and_bottom_docks_are_tall_enough(qtbot, window):
     assert window.docks["backprop"].height() >= 230
 
 
-def test_old_saved_layouts_are_replaced_once_by_the_new_default(qtbot, settings_dir, dialogs,
-                                                               xor_path):
+def _save_old_version_layout(qtbot, xor_path) -> None:
+    """Leave a layout saved by the previous version (every plot tabbed with the output)."""
     win, _ = create_window(str(xor_path))
     _show(qtbot, win)
-    # a layout saved by the previous version (every plot tabbed with the output)
     win.tabifyDockWidget(win.docks["loss"], win.docks["output"])
     old = win.saveState(mw_mod.STATE_VERSION - 1)
     win.close()
     Settings().set_value("window/state", QByteArray(old))
     Settings().sync()
+
+
+def test_old_saved_layouts_are_replaced_once_by_the_new_default(qtbot, settings_dir, dialogs,
+                                                               xor_path):
+    _save_old_version_layout(qtbot, xor_path)
     win2, _ = create_window(str(xor_path))
     _show(qtbot, win2)
     assert win2.tabifiedDockWidgets(win2.docks["output"]) == []
@@ -296,13 +300,7 @@ def test_a_decimal_comma_is_refused_with_a_hint():
 
 def test_deferred_start_with_an_old_saved_layout_gets_the_new_default(qtbot, settings_dir,
                                                                       dialogs, xor_path):
-    win, _ = create_window(str(xor_path))
-    _show(qtbot, win)
-    win.tabifyDockWidget(win.docks["loss"], win.docks["output"])
-    old = win.saveState(mw_mod.STATE_VERSION - 1)
-    win.close()
-    Settings().set_value("window/state", QByteArray(old))
-    Settings().sync()
+    _save_old_version_layout(qtbot, xor_path)
     win2, _ = create_window(str(xor_path), defer_parts=True)   # as the app starts
     _show(qtbot, win2)
     win2.install_parts()
