@@ -1,0 +1,41 @@
+"""The wheel ships every package: each folder under nnstudio/ with an __init__.py is listed in
+pyproject.toml, and every shipped file in resources/ and samples/ matches the package data."""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _setuptools() -> dict:
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["tool"]["setuptools"]
+
+
+def test_every_package_is_listed():
+    listed = set(_setuptools()["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "nnstudio").rglob("__init__.py")
+    }
+    missing = sorted(found - listed)
+    assert not missing, f"packages missing from pyproject.toml [tool.setuptools] packages: {missing}"
+    stale = sorted(p for p in listed - found
+                   if p not in _setuptools().get("package-dir", {}))
+    assert not stale, f"pyproject.toml lists packages that do not exist: {stale}"
+
+
+def test_every_shipped_file_is_package_data():
+    cfg = _setuptools()
+    for package, folder in cfg["package-dir"].items():
+        patterns = cfg["package-data"][package]
+        base = ROOT / folder
+        for f in base.rglob("*"):
+            if f.is_dir() or "__pycache__" in f.parts or f.suffix == ".py":
+                continue
+            rel = f.relative_to(base).as_posix()
+            assert any(fnmatch.fnmatch(rel, pat) for pat in patterns), \
+                f"{folder}/{rel} would be left out of the wheel: add a pattern to {package}"
