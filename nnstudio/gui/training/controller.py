@@ -1,0 +1,498 @@
+"""The training controller: Play/Pause, Step, Step Epoch and Reset for a document.
+
+* It owns the worker thread (:mod:`.worker`) and the :class:`~.history.TrainingHistory` that
+  the plot panes read. It polls the worker's mailbox with a ``QTimer`` about 12 times a second,
+  applies the latest snapshot to the document (canvas, inspector and plots follow) and appends
+  the drained records to the history. The GUI never reads an array the worker is writing.
+* Parameter edits made while training (inspector, undo) are sent to the worker as an "edit"
+  tagged with a generation number; the worker applies it before its next step, and the
+  controller ignores snapshots taken before the edit, so nothing is lost or torn. A structural
+  edit (``document.structureAboutToChange``) pauses training first.
+* A run (Play until Pause / the target / divergence) becomes ONE undo step "Train N epochs"
+  (``document.push_training_result``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from nnstudio.core.trainer import Snapshot, Trainer, split
+
+from .history import Record, TrainingHistory
+from .worker import Mailbox, TrainWorker, Turns
+
+POLL_MS = 80            # GUI takes the latest snapshot about 12 times a second (at most ~30)
+
+
+class TrainingController(QObject):
+    """Play/Pause, Step, Step Epoch and Reset for a document; owns the worker thread and the
+    training history that the plot panes read."""
+
+    runningChanged = Signal(bool)
+    historyChanged = Signal()
+    progressChanged = Signal()       # epoch / loss / rate changed (status bar)
+    stopped = Signal(str)            # why a run ended ("paused", "done", "diverged", ...)
+    diverged = Signal(str)           # the divergence message
+
+    def __init__(self, document, parent: QObject | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.history = TrainingHistory()
+        self.trainer: Trainer | None = None
+        self._trainer_key = None
+        self._worker: TrainWorker | None = None
+        self._box: Mailbox | None = None
+        self._turns: Turns | None = None
+        self._pump = QTimer(self)
+        self._pump.setInterval(0)
+        self._pump.timeout.connect(self._give_turn)
+        self._gen = 0
+        self._epoch_base = 0.0          # history x of the current trainer's epoch 0
+        self._run_before: dict | None = None
+        self._run_start_epoch = 0.0
+        self._run_target = 0
+        self._applied_version = -1
+        self._applying = False
+        self._shutting_down = False
+        self.last_message = ""
+        self.last_snapshot: Snapshot | None = None
+        self.rate = 0.0                 # epochs per second (recent)
+        self._rate_samples: deque = deque(maxlen=90)
+        self.snapshots_applied = 0
+        self.turn_stats = (0, 0)
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.setTimerType(Qt.PreciseTimer)
+        self._timer.timeout.connect(self._poll)
+        self._last_settings = document.settings
+
+        document.structureAboutToChange.connect(self._on_structure_about_to_change)
+        document.projectReplaced.connect(self._on_project_replaced)
+        document.datasetChanged.connect(self._invalidate_trainer)
+        document.settingsChanged.connect(self._on_settings_changed)
+        document.networkChanged.connect(self._on_network_changed)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    # ------------------------------------------------------------------ state
+    def is_running(self) -> bool:
+        return self._worker is not None
+
+    @property
+    def epoch(self) -> float:
+        """The history x of the current parameters (epochs trained since the last reset)."""
+        if self.trainer is None:
+            return self.history.last_epoch
+        return self._x_of(self.trainer)
+
+    @property
+    def target_epochs(self) -> int:
+        return int(self.document.settings.epochs)
+
+    def _x_of(self, tr: Trainer) -> float:
+        bpe = max(1, tr.batches_per_epoch())
+        return self._epoch_base + tr.state.epoch + tr.state.batch_in_epoch / bpe
+
+    # ------------------------------------------------------------------ trainer
+    def _data(self):
+        ds = self.document.dataset
+        if ds is None or len(ds) == 0:
+            raise ValueError("the dataset is empty: add rows or generate data in the Dataset panel")
+        return np.asarray(ds.X, dtype=np.float64), np.asarray(ds.Y, dtype=np.float64)
+
+    def _key(self):
+        s = self.document.settings
+        net = self.document.network
+        return (id(net), net.structure_version, id(self.document.dataset), s.loss, s.optimizer,
+                s.batch_size, s.seed, s.validation_split)
+
+    def ensure_trainer(self) -> Trainer:
+        """The trainer for the current network, data and settings (rebuilt when they change),
+        with the network's current parameter values and locks."""
+        key = self._key()
+        if self.trainer is None or key != self._trainer_key:
+            if self.trainer is not None:
+                self._epoch_base = self._x_of(self.trainer)
+            doc = self.document
+            s = doc.settings
+            X, Y = self._data()
+            Xt, Yt, Xv, Yv = split(X, Y, s.validation_split, s.seed)
+            tr = Trainer(doc.network, Xt, Yt, s, X_val=Xv if len(Xv) else None,
+                         Y_val=Yv if len(Yv) else None)
+            if tr.engine.param_ids != doc.engine().param_ids:  # both compile the same network
+                raise RuntimeError("the training engine and the document disagree on the "
+                                   "parameter order")
+            self.trainer = tr
+            self._trainer_key = key
+            self.history.set_structure(tr.engine.param_ids, len(tr.engine.blocks) - 1)
+        tr = self.trainer
+        s = self.document.settings
+        if tr.settings.learning_rate != s.learning_rate:
+            tr.set_learning_rate(s.learning_rate)
+        self._sync_params_to(tr)
+        if self.history.n == 0 and self._x_of(tr) == 0:
+            self._record_start(tr)
+        return tr
+
+    def _record_start(self, tr: Trainer) -> None:
+        """Epoch 0 in the history: the loss and gradients before the first step, so the loss
+        curve starts where the lesson does (405 for the intercept, 20.4 for the dosage)."""
+        with np.errstate(all="ignore"):
+            _, grad = tr.engine.gradient(tr.X, tr.Y, tr.settings.loss)
+            loss = tr.full_loss()
+        if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
+            return
+        self.history.extend([Record(0.0, loss, tr.val_loss(), tr.engine.layer_grad_means(grad),
+                                    tr.params.copy())])
+        self.historyChanged.emit()
+
+    def _sync_params_to(self, tr: Trainer) -> None:
+        net = self.document.network
+        slots = tr.engine.slots
+        tr.set_params(net.store.values[slots], net.store.trainable[slots])
+
+    def _invalidate_trainer(self, *_a) -> None:
+        if self.trainer is not None and not self.is_running():
+            self._epoch_base = self._x_of(self.trainer)
+            self.trainer = None
+            self._trainer_key = None
+
+    def _param_dict(self) -> dict:
+        net = self.document.network
+        return {pid: net.get_param(pid) for pid in net.param_ids()
+                if pid in net.connections or net.neurons[pid].role != "input"}
+
+    # ------------------------------------------------------------------ commands
+    def toggle(self) -> None:
+        if self.is_running():
+            self.pause()
+        else:
+            self.play()
+
+    def play(self) -> bool:
+        """Start training in the worker thread until the target epochs. If the target is
+        already reached, train ``settings.epochs`` more."""
+        if self.is_running():
+            return True
+        try:
+            tr = self.ensure_trainer()
+        except (ValueError, RuntimeError) as e:
+            self._say(f"Cannot train: {e}")
+            return False
+        epochs = self.target_epochs
+        if epochs <= 0:
+            self._say("Cannot train: set the target epochs above 0")
+            return False
+        done = self.epoch
+        self.last_message = ""
+        self._run_target_total = epochs if done < epochs else math.floor(done) + epochs
+        self._run_before = self._param_dict()
+        self._run_start_epoch = done
+        self._start_worker(tr)
+        return True
+
+    def _trainer_target(self) -> int:
+        """The trainer-local epoch count at which the run stops."""
+        return max(0, int(math.ceil(self._run_target_total - self._epoch_base)))
+
+    def _start_worker(self, tr: Trainer) -> None:
+        box = Mailbox()
+        self._box = box
+        self._gen += 1
+        self._applied_version = self.document.network.param_version
+        self._turns = Turns()
+        w = TrainWorker(tr, self._trainer_target(), box, self._x_of, self._gen, self._turns)
+        self._worker = w
+        self.document.training_active = True
+        self._rate_samples.clear()
+        self._rate_samples.append((time.perf_counter(), self.epoch))
+        w.start()
+        self._timer.start()
+        self._pump.start()
+        self.runningChanged.emit(True)
+        self.progressChanged.emit()
+
+    def _stop_worker(self) -> tuple[Snapshot | None, int, list]:
+        """Stop and join the worker; return what it published last (not yet applied)."""
+        w, box = self._worker, self._box
+        if w is None:
+            return None, 0, []
+        with box.lock:
+            box.stop = True
+        w.trainer.stop()
+        self._pump.stop()
+        turns, self._turns = self._turns, None
+        if turns is not None:
+            turns.stop()         # wake a worker waiting for its turn so it sees the stop flag
+            self.turn_stats = (turns.turns, turns.overruns)
+        w.wait()
+        self._timer.stop()
+        snap, gen, recs, _fin, _err = box.take()
+        self._worker = None
+        self._box = None
+        w.deleteLater()
+        return snap, gen, recs
+
+    def pause(self, reason: str = "paused") -> None:
+        """Stop the worker, apply its last snapshot and record the run as one undo step."""
+        if not self.is_running():
+            return
+        snap, gen, recs = self._stop_worker()
+        self._absorb(snap, gen, recs)
+        self._finish_run(reason)
+
+    def _finish_run(self, reason: str, push: bool = True) -> None:
+        self.document.training_active = False
+        before = self._run_before
+        self._run_before = None
+        if push and before is not None:
+            self._push_result(before, self._param_dict(), self.epoch - self._run_start_epoch)
+        self.runningChanged.emit(False)
+        self.progressChanged.emit()
+        self.stopped.emit(reason)
+
+    def _push_result(self, before: dict, after: dict, epochs: float) -> None:
+        after = {p: v for p, v in after.items() if p in before}
+        if not after or all(before[p] == v for p, v in after.items()):
+            return
+        if epochs >= 1 or epochs == 0:
+            n = int(round(epochs))
+            text = f"Train {n} epoch{'s' if n != 1 else ''}"
+        else:
+            text = "Train 1 step"
+        self.document.push_training_result(before, after, text=text)
+
+    def step(self) -> Snapshot | None:
+        """One batch (one optimizer step), as one undo step."""
+        return self._single("step")
+
+    def step_epoch(self) -> Snapshot | None:
+        """One whole epoch (or the rest of the current one), as one undo step."""
+        return self._single("epoch")
+
+    def _single(self, kind: str) -> Snapshot | None:
+        if self.is_running():
+            self.pause()
+        try:
+            tr = self.ensure_trainer()
+        except (ValueError, RuntimeError) as e:
+            self._say(f"Cannot train: {e}")
+            return None
+        before = self._param_dict()
+        start = self.epoch
+        snap = tr.run_step() if kind == "step" else tr.run_epoch()
+        if not snap.diverged:  # after a blow-up the kept parameters are already in the history
+            self.history.extend([Record(self._x_of(tr), snap.loss, snap.val_loss,
+                                        snap.grad_means, snap.params)])
+            self.historyChanged.emit()
+        self._apply(snap)
+        if snap.diverged:
+            self._on_diverged(snap.diverged)
+        done = self.epoch - start
+        if kind == "step" and tr.batches_per_epoch() > 1:
+            done = 0.5  # a single batch of a multi-batch epoch
+        self._push_result(before, self._param_dict(), done)
+        self.progressChanged.emit()
+        return snap
+
+    def reset(self) -> None:
+        """Re-initialise every trainable parameter with the seed (one undo step) and clear the
+        history."""
+        if self.is_running():
+            self.pause()
+        s = self.document.settings
+        stack = self.document.undo_stack
+        stack.beginMacro(f"Reset training (seed {s.seed}, {s.init})")
+        try:
+            self.document.randomize(seed=s.seed, init=s.init)
+        finally:
+            stack.endMacro()
+        self.trainer = None
+        self._trainer_key = None
+        self._epoch_base = 0.0
+        self.history.clear()
+        self.last_snapshot = None
+        self.last_message = ""
+        self.rate = 0.0
+        self.historyChanged.emit()
+        self.progressChanged.emit()
+        self._say(f"Reset: parameters re-initialised ({s.init}, seed {s.seed}); history cleared")
+
+    def shutdown(self) -> None:
+        """Stop the worker cleanly (window closing, application quitting)."""
+        if self._shutting_down:
+            return
+        if self.is_running():
+            self._shutting_down = True
+            try:
+                self.pause("closed")
+            finally:
+                self._shutting_down = False
+
+    # ------------------------------------------------------------------ polling
+    def _give_turn(self) -> None:
+        if self._turns is not None:
+            self._turns.give_turn()
+
+    def _poll(self) -> None:
+        box = self._box
+        if box is None:
+            return
+        snap, gen, recs, finished, error = box.take()
+        self._absorb(snap, gen, recs)
+        if error:
+            self._stop_worker()
+            self._finish_run("error")
+            self._say(f"Training stopped: {error}")
+            return
+        if snap is not None and snap.diverged:
+            self._stop_worker()
+            self._finish_run("diverged")
+            self._on_diverged(snap.diverged)
+            return
+        if finished:
+            snap, gen, recs = self._stop_worker()
+            self._absorb(snap, gen, recs)
+            self._finish_run("done")
+            self._say(f"Training finished: {self.epoch:g} epochs, loss "
+                      f"{self.history.loss[-1]:.6g}" if self.history.n else "Training finished")
+
+    def _absorb(self, snap: Snapshot | None, gen: int, recs: list) -> None:
+        if recs:
+            self.history.extend(recs)
+            now = time.perf_counter()
+            self._rate_samples.append((now, recs[-1].x))
+            t0, e0 = self._rate_samples[0]
+            while len(self._rate_samples) > 2 and now - self._rate_samples[0][0] > 2.0:
+                self._rate_samples.popleft()
+                t0, e0 = self._rate_samples[0]
+            if now - t0 > 0.05:
+                self.rate = (recs[-1].x - e0) / (now - t0)
+            self.historyChanged.emit()
+        if snap is not None and gen == self._gen:
+            self._apply(snap)
+        if recs or snap is not None:
+            self.progressChanged.emit()
+
+    def _apply(self, snap: Snapshot) -> None:
+        self.last_snapshot = snap
+        self._applying = True
+        try:
+            self.document.apply_params_from_training(snap.params)
+        finally:
+            self._applying = False
+        if self.is_running():
+            from nnstudio.gui.plots.base import quiet_for
+            quiet_for(0.025)   # the canvas repaints in the next frame; the plots wait a frame
+        self._applied_version = self.document.network.param_version
+        self.snapshots_applied += 1
+
+    def _on_diverged(self, message: str) -> None:
+        text = f"Training paused: {message}. Try a smaller learning rate."
+        self.last_message = text
+        self.diverged.emit(text)
+        self.document.statusMessage.emit(text, 15000)
+
+    def _say(self, text: str) -> None:
+        self.last_message = text
+        self.document.statusMessage.emit(text, 8000)
+
+    # ------------------------------------------------------------------ document events
+    def _on_network_changed(self, event: str, ids) -> None:
+        if not self.is_running() or self._applying:
+            return
+        if event != "params_changed":
+            return
+        net = self.document.network
+        if net.param_version == self._applied_version:
+            return
+        # a parameter edit (inspector, undo) while training: the worker applies it next step
+        tr = self._worker.trainer
+        slots = tr.engine.slots
+        self._gen += 1
+        with self._box.lock:
+            self._box.edit = (self._gen, net.store.values[slots].copy(),
+                              net.store.trainable[slots].copy())
+        self._applied_version = net.param_version
+
+    def _on_structure_about_to_change(self) -> None:
+        if not self.is_running():
+            self._invalidate_trainer()
+            return
+        # pause first; the unapplied last snapshot is dropped so the network stays exactly as
+        # the structural command captured it
+        self._stop_worker()
+        before, after = self._run_before, self._param_dict()
+        epochs = self.epoch - self._run_start_epoch
+        self._finish_run("structure", push=False)
+        self._invalidate_trainer()
+        stack = self.document.undo_stack
+        index0 = stack.index()
+        net0 = self.document.network
+
+        def record():
+            if self.document.network is not net0:
+                return   # another project was opened meanwhile: nothing to record
+            if stack.index() < index0:
+                # the structural change was an undo: recording now would drop its redo
+                self._say("Training paused for the undo")
+                return
+            self._push_result(before, after, epochs)
+        if before is not None:
+            QTimer.singleShot(0, record)
+        self._say("Training paused: the network's structure is changing")
+
+    def _on_project_replaced(self) -> None:
+        if self.is_running():
+            self._stop_worker()
+            self._run_before = None
+            self._finish_run("replaced", push=False)
+        self.trainer = None
+        self._trainer_key = None
+        self._epoch_base = 0.0
+        self.history.clear()
+        self.last_snapshot = None
+        self.rate = 0.0
+        self._last_settings = self.document.settings
+        self.historyChanged.emit()
+        self.progressChanged.emit()
+
+    def _on_settings_changed(self) -> None:
+        old, new = self._last_settings, self.document.settings
+        self._last_settings = new
+        if not self.is_running():
+            self._invalidate_trainer()
+            self.progressChanged.emit()
+            return
+        changed = {f for f in ("loss", "optimizer", "learning_rate", "batch_size", "epochs",
+                               "seed", "init", "validation_split")
+                   if getattr(old, f) != getattr(new, f)}
+        if changed <= {"learning_rate", "epochs", "init"}:
+            with self._box.lock:
+                if "learning_rate" in changed:
+                    self._box.lr = new.learning_rate
+                if "epochs" in changed:
+                    start = self._run_start_epoch
+                    self._run_target_total = (new.epochs if start < new.epochs
+                                              else math.floor(start) + new.epochs)
+                    self._box.target = self._trainer_target()
+            self.progressChanged.emit()
+            return
+        # optimizer, loss, batch size, split or seed: restart the run with a new trainer,
+        # continuing the same logical run (one undo step in the end)
+        snap, gen, recs = self._stop_worker()
+        self._absorb(snap, gen, recs)
+        try:
+            tr = self.ensure_trainer()
+        except (ValueError, RuntimeError) as e:
+            self._finish_run("error")
+            self._say(f"Training stopped: {e}")
+            return
+        self._start_worker(tr)

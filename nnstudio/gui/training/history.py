@@ -1,0 +1,190 @@
+"""The training history: every recorded point of a run (loss, validation loss, gradient means,
+sampled parameter values) in preallocated, growing float64 arrays. No Qt: the controller appends
+to it and the plot panes read its views; nothing else writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class TrainingHistory:
+    """Per-epoch training history in preallocated, growing float64 arrays.
+
+    * ``x`` (epoch, possibly fractional after single steps), ``loss``, ``val_loss`` (NaN when
+      there is no validation split) — every recorded point, up to millions;
+    * ``grad`` — mean |dL/dp| per depth level for each point (reset when the depth changes);
+    * parameter rows — every parameter's value, sampled: when the row budget is full every other
+      row is dropped and the sampling stride doubles, so the whole run stays visible in bounded
+      memory (``param_stride`` says how many epochs one row stands for).
+    """
+
+    PARAM_CELLS = 4_000_000
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.n = 0
+        self._cap = 1024
+        self._x = np.empty(self._cap)
+        self._loss = np.empty(self._cap)
+        self._val = np.empty(self._cap)
+        self.n_depth = 0
+        self.g_n = 0
+        self._g_cap = 1024
+        self._gx = np.empty(self._g_cap)
+        self._g = np.empty((self._g_cap, 0))
+        self.param_ids: list[str] = []
+        self._reset_params([])
+        self.version = 0
+
+    # ---- views (no copies)
+    @property
+    def x(self) -> np.ndarray:
+        return self._x[:self.n]
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self._loss[:self.n]
+
+    @property
+    def val_loss(self) -> np.ndarray:
+        return self._val[:self.n]
+
+    @property
+    def grad_x(self) -> np.ndarray:
+        return self._gx[:self.g_n]
+
+    @property
+    def grad(self) -> np.ndarray:
+        return self._g[:self.g_n]
+
+    @property
+    def param_x(self) -> np.ndarray:
+        return self._px[:self.p_n]
+
+    @property
+    def params(self) -> np.ndarray:
+        return self._p[:self.p_n]
+
+    @property
+    def last_epoch(self) -> float:
+        return float(self._x[self.n - 1]) if self.n else 0.0
+
+    def has_validation(self) -> bool:
+        return self.n > 0 and bool(np.isfinite(self.val_loss).any())
+
+    # ---- structure
+    def _reset_params(self, param_ids: list[str]) -> None:
+        self.param_ids = list(param_ids)
+        k = max(1, len(self.param_ids))
+        self._p_cap = int(min(4096, max(64, self.PARAM_CELLS // k)))
+        self._p_cap -= self._p_cap % 2
+        self._px = np.empty(self._p_cap)
+        self._p = np.empty((self._p_cap, len(self.param_ids)))
+        self.p_n = 0
+        self.param_stride = 1
+        self._p_count = 0
+
+    def set_structure(self, param_ids: list[str], n_depth: int) -> None:
+        """Gradient and parameter histories restart when the network's layout changes."""
+        if list(param_ids) != self.param_ids:
+            self._reset_params(param_ids)
+        if n_depth != self.n_depth:
+            self.n_depth = n_depth
+            self.g_n = 0
+            self._g = np.empty((self._g_cap, n_depth))
+        self.version += 1
+
+    def param_index(self, pid: str) -> int | None:
+        try:
+            return self.param_ids.index(pid)
+        except ValueError:
+            return None
+
+    # ---- appending
+    def _grow(self, need: int) -> None:
+        if need <= self._cap:
+            return
+        cap = self._cap
+        while cap < need:
+            cap *= 2
+        for name in ("_x", "_loss", "_val"):
+            old = getattr(self, name)
+            new = np.empty(cap)
+            new[:self.n] = old[:self.n]
+            setattr(self, name, new)
+        self._cap = cap
+
+    def _grow_g(self, need: int) -> None:
+        if need <= self._g_cap:
+            return
+        cap = self._g_cap
+        while cap < need:
+            cap *= 2
+        gx = np.empty(cap)
+        gx[:self.g_n] = self._gx[:self.g_n]
+        g = np.empty((cap, self.n_depth))
+        g[:self.g_n] = self._g[:self.g_n]
+        self._gx, self._g, self._g_cap = gx, g, cap
+
+    def extend_loss(self, x, loss, val_loss=None) -> None:
+        """Append loss points only (vectorised; e.g. a history imported or generated)."""
+        x = np.asarray(x, dtype=np.float64)
+        k = len(x)
+        self._grow(self.n + k)
+        self._x[self.n:self.n + k] = x
+        self._loss[self.n:self.n + k] = loss
+        self._val[self.n:self.n + k] = np.nan if val_loss is None else val_loss
+        self.n += k
+        self.version += 1
+
+    def extend(self, records: list[Record]) -> None:
+        if not records:
+            return
+        k = len(records)
+        self._grow(self.n + k)
+        xs = np.fromiter((r.x for r in records), float, k)
+        self._x[self.n:self.n + k] = xs
+        self._loss[self.n:self.n + k] = [r.loss for r in records]
+        self._val[self.n:self.n + k] = [np.nan if r.val_loss is None else r.val_loss
+                                        for r in records]
+        self.n += k
+        gs = [r for r in records if r.grad_means is not None and len(r.grad_means) == self.n_depth]
+        if gs and self.n_depth:
+            self._grow_g(self.g_n + len(gs))
+            self._gx[self.g_n:self.g_n + len(gs)] = [r.x for r in gs]
+            self._g[self.g_n:self.g_n + len(gs)] = np.stack([r.grad_means for r in gs])
+            self.g_n += len(gs)
+        npar = len(self.param_ids)
+        for r in records:
+            if r.params is None or r.params.shape[0] != npar:
+                continue
+            c = self._p_count
+            self._p_count += 1
+            if c % self.param_stride:
+                continue
+            if self.p_n == self._p_cap:
+                half = self._p_cap // 2
+                self._px[:half] = self._px[0:self._p_cap:2]
+                self._p[:half] = self._p[0:self._p_cap:2]
+                self.p_n = half
+                self.param_stride *= 2
+                if c % self.param_stride:
+                    continue
+            self._px[self.p_n] = r.x
+            self._p[self.p_n] = r.params
+            self.p_n += 1
+        self.version += 1
+
+
+@dataclass
+class Record:
+    x: float
+    loss: float
+    val_loss: float | None
+    grad_means: np.ndarray | None
+    params: np.ndarray | None
