@@ -32,6 +32,8 @@ from typing import Callable
 
 import numpy as np
 
+from .files import atomic_write, read_limited
+
 Array = np.ndarray
 
 # Limits (also enforced for datasets inside project files; see docs/file-format.md).
@@ -490,22 +492,6 @@ def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
     return Dataset(names[:n_in], names[n_in:], X, Y)
 
 
-def read_limited(path, limit: int, error: type[ValueError], what: str) -> bytes:
-    """The bytes of the file ``path`` (``what``, e.g. "a CSV file"), refused with ``error``
-    if it is larger than ``limit`` bytes, a folder or unreadable."""
-    p = os.fspath(path)
-    try:
-        size = os.path.getsize(p)
-        if size > limit:
-            raise error(f"the file is {size} bytes, more than the limit of {limit} bytes")
-        with open(p, "rb") as f:
-            return f.read(limit + 1)
-    except IsADirectoryError:
-        raise error(f"{p!r} is a folder, not {what}") from None
-    except OSError as e:
-        raise error(f"cannot read {p!r}: {e.strerror or e}") from None
-
-
 def read_csv(path, n_targets: int = 1, labels: bool = False) -> Dataset:
     """Read a CSV file; raises DatasetError naming the line and column of a bad cell."""
     data = read_limited(path, MAX_CSV_BYTES, DatasetError, "a CSV file")
@@ -543,8 +529,6 @@ def format_csv(ds: Dataset, labels: bool | None = None) -> str:
 def write_csv(ds: Dataset, path, labels: bool | None = None) -> None:
     """Write a CSV file atomically (temp file in the same folder, fsync, replace); a disk
     problem raises DatasetError and leaves any existing file as it was."""
-    from .project import atomic_write  # the one atomic writer
-
     data = format_csv(ds, labels).encode("utf-8")
     try:
         atomic_write(path, data)

@@ -16,9 +16,8 @@ The format is JSON, described in docs/file-format.md and by the JSON Schema ship
 * **build**: the :class:`~nnstudio.core.network.Network`, :class:`~nnstudio.core.datasets.Dataset`
   and :class:`~nnstudio.core.trainer.TrainSettings`.
 
-Saving is atomic: the text goes to a temporary file in the target's folder, which is flushed,
-fsynced and then moved over the target with ``os.replace``; on any failure the temporary file is
-removed and the target is untouched. Floats are written with ``repr``, so save then load gives
+Saving is atomic (:func:`~nnstudio.core.files.atomic_write`): on any failure the target is
+untouched. Floats are written with ``repr``, so save then load gives
 back every number bit for bit.
 """
 
@@ -28,7 +27,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
@@ -36,6 +34,7 @@ import numpy as np
 
 from . import activations, datasets
 from .datasets import Dataset, DatasetError
+from .files import atomic_write, read_limited
 from .network import (_ID_RE, ROLES, Network, NetworkError, connection_columns, find_cycle_ids,
                       gc_paused)
 from .trainer import SettingsError, TrainSettings
@@ -568,7 +567,7 @@ def loads(text: str | bytes) -> Project:
 
 def load(path) -> Project:
     """Load a ``.nnproj`` file. Raises ProjectError (one line) for any problem."""
-    return loads(datasets.read_limited(path, MAX_FILE_BYTES, ProjectError, "a project file"))
+    return loads(read_limited(path, MAX_FILE_BYTES, ProjectError, "a project file"))
 
 
 # ---------------------------------------------------------------------- save
@@ -631,42 +630,6 @@ def dumps(proj: Project) -> str:
     return text
 
 
-def atomic_write(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, flushed and
-    fsynced, then ``os.replace``. On failure the temporary file is removed and ``path`` is left
-    as it was. Raises OSError."""
-    path = os.path.abspath(os.fspath(path))
-    folder, base = os.path.split(path)
-    try:
-        mode = os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
-
-
 def save(proj: Project, path) -> None:
     """Save atomically. Raises ProjectError (the project is invalid, or the disk refused)."""
     text = dumps(proj)
@@ -701,5 +664,5 @@ def new_project() -> Project:
 __all__ = [
     "Project", "ProjectError", "FORMAT", "FORMAT_VERSION", "SUFFIX", "MIGRATIONS", "load",
     "loads", "save", "dumps", "parse", "migrate", "validate_document", "build", "from_dict",
-    "to_dict", "atomic_write", "new_project", "MAX_FILE_BYTES", "MAX_NEURONS", "MAX_CONNECTIONS",
+    "to_dict", "new_project", "MAX_FILE_BYTES", "MAX_NEURONS", "MAX_CONNECTIONS",
 ]

@@ -959,12 +959,12 @@ def walkthrough_markdown(document, sample: int | None) -> str:
 
 def export_walkthrough(document, path, sample: int | None) -> Path:
     """Write the walkthrough as Markdown (atomically)."""
-    from nnstudio.core import project as project_mod
+    from nnstudio.core.files import atomic_write
 
     text = walkthrough_markdown(document, sample)
     path = Path(path)
     data = text if text.endswith("\n") else text + "\n"
-    project_mod.atomic_write(path, data.encode("utf-8"))
+    atomic_write(path, data.encode("utf-8"))
     return path
 
 

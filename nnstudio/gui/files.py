@@ -278,7 +278,8 @@ class FileController(QObject):
         if not doc.is_modified():
             self.remove_recovery()
             return False
-        from nnstudio.core.project import Project, ProjectError, atomic_write, dumps
+        from nnstudio.core.files import atomic_write
+        from nnstudio.core.project import Project, ProjectError, dumps
         try:
             proj = doc.project
             if dataset_mismatch(proj) is not None:  # keep the network; fit a copy of the data
