@@ -297,7 +297,7 @@ def test_main_window_installs_dock_menu_canvas_mode_and_export(qtbot, tmp_path, 
     ui.mode_action.trigger()
     assert not ui.player.active and scene.overlay is None
     target = tmp_path / "w.md"
-    monkeypatch.setattr("nnstudio.gui.backprop.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("nnstudio.gui.backprop.installer.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(target), ""))
     assert ui.export_dialog() == target
     assert "1.57" in target.read_text(encoding="utf-8")
