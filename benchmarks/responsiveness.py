@@ -69,7 +69,7 @@ def with_ui(sample: Path, seconds: float) -> dict:
         win.install_parts()
     win.resize(1600, 1000)
     # every pane visible: take the training docks out of their tab groups
-    docks = win.training_docks
+    docks = {k: win.docks[k] for k in (*win.plot_panes, "dataset")}
     R, B = Qt.RightDockWidgetArea, Qt.BottomDockWidgetArea
     for key in ("output", "loss", "gradients", "params"):
         win.addDockWidget(R, docks[key])
@@ -90,7 +90,7 @@ def with_ui(sample: Path, seconds: float) -> dict:
     hid = next(n.id for n in net.neurons.values() if n.role == "hidden")
     win.document.set_selection([hid])
 
-    ctl = win.training
+    ctl = win.training.controller
     win.document.set_settings(epochs=10**8)
     period = 1000.0 / 60.0
     late: list[float] = []

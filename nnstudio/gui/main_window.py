@@ -2,7 +2,8 @@
 
 The window owns no model state: it holds the :class:`~nnstudio.gui.document.Document` and wires
 actions to document edits, file operations (:mod:`nnstudio.gui.files`) and canvas view commands.
-Other parts install themselves with one call each: ``nnstudio.gui.training.install(window)`` and
+Other parts install themselves with one call each: ``nnstudio.gui.training.install(window)`` (its
+:class:`~nnstudio.gui.training.TrainingUI` is kept as ``window.training``) and
 ``nnstudio.gui.backprop.install(window)``; they use :meth:`MainWindow.menu`,
 :meth:`MainWindow.add_dock`, :attr:`MainWindow.toolbar` and the status bar.
 """
@@ -63,6 +64,9 @@ class MainWindow(QMainWindow):
         self._paste_count = 0
         self._placeholders: set[str] = set()
         self.parts_installed = False
+        self.training = None   # the TrainingUI, once the parts are installed
+        self.plot_panes: dict[str, QWidget] = {}
+        self.dataset_panel: QWidget | None = None
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -426,17 +430,27 @@ class MainWindow(QMainWindow):
             self.resize(min(self.width(), r.width()), min(self.height(), r.height()))
 
     def _install_parts(self) -> None:
-        # The training and backprop parts: one install(window) call each.
+        # The training and backprop parts (one install(window) call each), and the docks of
+        # the plot panes and the dataset panel, which show the training they are given.
         from nnstudio.gui import backprop, training
-        training.install(self)
+        from nnstudio.gui.dataset_panel import DatasetPanel
+        from nnstudio.gui.plots import PANES
+        self.training = training.install(self)
+        for key, (cls, area) in PANES.items():
+            self.plot_panes[key] = cls(self.document, self.training.controller)
+            self.add_dock(key, self.plot_panes[key], area, cls.title)
+        self.dataset_panel = DatasetPanel(self.document)
+        self.add_dock("dataset", self.dataset_panel, Qt.DockWidgetArea.BottomDockWidgetArea,
+                      "Dataset")
         backprop.install(self)
         self._dress_backprop_action()
-        if getattr(self, "training_status", None) is not None:
-            self.loss_label.hide()  # the training status shows the loss (and more)
-        for name in ("training_toolbar",):
-            tb = getattr(self, name, None)
-            if isinstance(tb, QToolBar):
-                self._toolbars_menu.addAction(tb.toggleViewAction())
+        self.loss_label.hide()  # the training status shows the loss (and more)
+        self._toolbars_menu.addAction(self.training.toolbar.toggleViewAction())
+
+    def pause_training(self) -> None:
+        """Pause training if it runs (the editor does before asking "save changes?")."""
+        if self.training is not None:
+            self.training.controller.pause()
 
     def _dress_backprop_action(self) -> None:
         """The backprop part's "Step Through Backprop" toolbar action gets the app's icon and

@@ -249,13 +249,13 @@ def test_window_has_controls_and_closing_stops_training(qtbot, tmp_path, monkeyp
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
-    ctl = win.training
+    ctl = win.training.controller
     titles = [a.text() for a in win.menu("Train").actions() if not a.isSeparator()]
     assert titles[:4] == ["Play", "Step", "Step Epoch", "Reset"]
     for key in ("output", "loss", "gradients", "params", "activation", "landscape", "dataset"):
         assert key in win.docks
     # settings widgets edit the document (undoably)
-    bar = win.training_settings
+    bar = win.training.settings_bar
     bar.batch.setValue(50)
     assert win.document.settings.batch_size == 50
     win.document.undo_stack.undo()
@@ -267,10 +267,10 @@ def test_window_has_controls_and_closing_stops_training(qtbot, tmp_path, monkeyp
     bar.lr.editingFinished.emit()
     assert win.document.settings.learning_rate == 0.02
     win.document.set_settings(epochs=1_000_000)
-    win.train_actions["play"].trigger()
-    assert ctl.is_running() and win.train_actions["play"].text() == "Pause"
+    win.training.actions["play"].trigger()
+    assert ctl.is_running() and win.training.actions["play"].text() == "Pause"
     qtbot.waitUntil(lambda: ctl.snapshots_applied >= 2, timeout=10000)
-    status = win.training_status
+    status = win.training.status
     qtbot.waitUntil(lambda: "epochs/s" in status.text.text(), timeout=5000)
     assert status.bar.value() >= 1
     win.close()

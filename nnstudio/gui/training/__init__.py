@@ -12,10 +12,10 @@ throttled, latest-wins delivery of snapshots to the GUI.
 
 from .controller import POLL_MS, TrainingController
 from .history import Record, TrainingHistory
-from .installer import install
+from .installer import TrainingUI, install
 from .toolbar import TrainingSettingsBar, TrainingStatus
 from .worker import Mailbox, TrainWorker, Turns, running_workers
 
 __all__ = ["POLL_MS", "Mailbox", "Record", "TrainWorker", "TrainingController",
-           "TrainingHistory", "TrainingSettingsBar", "TrainingStatus", "Turns", "install",
-           "running_workers"]
+           "TrainingHistory", "TrainingSettingsBar", "TrainingStatus", "TrainingUI", "Turns",
+           "install", "running_workers"]

@@ -56,7 +56,7 @@ class TrainingController(QObject):
         self._epoch_base = 0.0          # history x of the current trainer's epoch 0
         self._run_before: dict | None = None
         self._run_start_epoch = 0.0
-        self._run_target = 0
+        self.run_target = 0              # the epoch (history x) the current run stops at
         self._applied_version = -1
         self._applying = False
         self._shutting_down = False
@@ -192,7 +192,7 @@ class TrainingController(QObject):
             return False
         done = self.epoch
         self.last_message = ""
-        self._run_target_total = epochs if done < epochs else math.floor(done) + epochs
+        self.run_target = epochs if done < epochs else math.floor(done) + epochs
         self._run_before = self._param_dict()
         self._run_start_epoch = done
         self._start_worker(tr)
@@ -200,7 +200,7 @@ class TrainingController(QObject):
 
     def _trainer_target(self) -> int:
         """The trainer-local epoch count at which the run stops."""
-        return max(0, int(math.ceil(self._run_target_total - self._epoch_base)))
+        return max(0, int(math.ceil(self.run_target - self._epoch_base)))
 
     def _start_worker(self, tr: Trainer) -> None:
         box = Mailbox()
@@ -480,7 +480,7 @@ class TrainingController(QObject):
                     self._box.lr = new.learning_rate
                 if "epochs" in changed:
                     start = self._run_start_epoch
-                    self._run_target_total = (new.epochs if start < new.epochs
+                    self.run_target = (new.epochs if start < new.epochs
                                               else math.floor(start) + new.epochs)
                     self._box.target = self._trainer_target()
             self.progressChanged.emit()

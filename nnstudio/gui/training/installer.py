@@ -1,13 +1,16 @@
 """Training in the main window: the Train menu and toolbar actions, the settings bar, the
-status-bar progress, the plot docks and the dataset dock, and a clean stop when the window
-closes. ``install(window)`` is the one entry point.
+status-bar progress, and a clean stop when the window closes.
+
+``install(window)`` is the one entry point; it returns the :class:`TrainingUI` that holds all
+of it and sets nothing on the window (the window keeps the object, and installs the plot and
+dataset docks itself).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QStyle, QToolBar
 
 from .controller import TrainingController
 from .toolbar import TrainingSettingsBar, TrainingStatus
@@ -40,90 +43,63 @@ def _action(parent, text, tip, shortcut=None, slot=None, checkable=False) -> QAc
     return a
 
 
-def install(window) -> TrainingController:
-    """Add training to the main window: Train menu and toolbar actions, the settings bar, the
-    status-bar progress, the plot docks and the dataset dock."""
-    from PySide6.QtWidgets import QStyle
+class TrainingUI(QObject):
+    """What ``install`` creates: the controller, the Train actions (``actions``: play, step,
+    epoch, reset) in the Train menu and the training toolbar, the settings bar on that toolbar
+    and the status-bar progress."""
 
-    from nnstudio.gui.dataset_panel import DatasetPanel
-    from nnstudio.gui.plots import PANES
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        doc = window.document
+        ctl = self.controller = TrainingController(doc, window)
+        st = window.style()
+        a_play = _action(window, "Play", "Train in the background until the target epochs; "
+                         "press again to pause", "F5", ctl.toggle)
+        a_play.setIcon(st.standardIcon(QStyle.SP_MediaPlay))
+        a_step = _action(window, "Step", "Train one batch (one optimizer step)", "F10", ctl.step)
+        a_step.setIcon(st.standardIcon(QStyle.SP_MediaSeekForward))
+        a_epoch = _action(window, "Step Epoch", "Train one whole epoch", "Shift+F10",
+                          ctl.step_epoch)
+        a_epoch.setIcon(st.standardIcon(QStyle.SP_MediaSkipForward))
+        a_reset = _action(window, "Reset", "Re-initialise every weight and bias with the seed "
+                          "and clear the training history (undoable)", "Ctrl+Shift+R", ctl.reset)
+        a_reset.setIcon(st.standardIcon(QStyle.SP_BrowserReload))
+        self.actions = {"play": a_play, "step": a_step, "epoch": a_epoch, "reset": a_reset}
+        for a in self.actions.values():
+            a.setObjectName("train" + a.text().replace(" ", ""))
 
-    doc = window.document
-    ctl = TrainingController(doc, window)
-    window.training = ctl
-    window.pause_training = ctl.pause   # the editor pauses training before "save changes?"
-    st = window.style()
+        def on_running(running: bool) -> None:
+            a_play.setText("Pause" if running else "Play")
+            a_play.setIcon(st.standardIcon(QStyle.SP_MediaPause if running
+                                           else QStyle.SP_MediaPlay))
+            tip = ("Pause training (the run becomes one undo step)" if running
+                   else "Train in the background until the target epochs")
+            a_play.setToolTip(f"{tip} (F5)")
+        ctl.runningChanged.connect(on_running)
 
-    a_play = _action(window, "Play", "Train in the background until the target epochs; "
-                     "press again to pause", "F5", ctl.toggle)
-    a_play.setIcon(st.standardIcon(QStyle.SP_MediaPlay))
-    a_step = _action(window, "Step", "Train one batch (one optimizer step)", "F10", ctl.step)
-    a_step.setIcon(st.standardIcon(QStyle.SP_MediaSeekForward))
-    a_epoch = _action(window, "Step Epoch", "Train one whole epoch", "Shift+F10",
-                      ctl.step_epoch)
-    a_epoch.setIcon(st.standardIcon(QStyle.SP_MediaSkipForward))
-    a_reset = _action(window, "Reset", "Re-initialise every weight and bias with the seed and "
-                      "clear the training history (undoable)", "Ctrl+Shift+R", ctl.reset)
-    a_reset.setIcon(st.standardIcon(QStyle.SP_BrowserReload))
-    for a in (a_play, a_step, a_epoch, a_reset):
-        a.setObjectName("train" + a.text().replace(" ", ""))
+        menu = window.menu("Train")
+        for a in (a_play, a_step, a_epoch):
+            menu.addAction(a)
+        menu.addSeparator()
+        menu.addAction(a_reset)
 
-    def on_running(running: bool) -> None:
-        a_play.setText("Pause" if running else "Play")
-        a_play.setIcon(st.standardIcon(QStyle.SP_MediaPause if running else QStyle.SP_MediaPlay))
-        tip = ("Pause training (the run becomes one undo step)" if running
-               else "Train in the background until the target epochs")
-        a_play.setToolTip(f"{tip} (F5)")
-    ctl.runningChanged.connect(on_running)
+        bar = self.toolbar = QToolBar("Training", window)
+        bar.setObjectName("trainingToolbar")
+        for a in (a_play, a_step, a_epoch, a_reset):
+            bar.addAction(a)
+        bar.addSeparator()
+        self.settings_bar = TrainingSettingsBar(doc, bar)
+        bar.addWidget(self.settings_bar)
+        window.addToolBarBreak(Qt.TopToolBarArea)
+        window.addToolBar(Qt.TopToolBarArea, bar)
 
-    menu = window.menu("Train")
-    for a in (a_play, a_step, a_epoch):
-        menu.addAction(a)
-    menu.addSeparator()
-    menu.addAction(a_reset)
-    window.train_actions = {"play": a_play, "step": a_step, "epoch": a_epoch, "reset": a_reset}
+        self.status = TrainingStatus(ctl)
+        window.statusBar().addPermanentWidget(self.status)
 
-    bar = QToolBar("Training", window)
-    bar.setObjectName("trainingToolbar")
-    for a in (a_play, a_step, a_epoch, a_reset):
-        bar.addAction(a)
-    bar.addSeparator()
-    settings = TrainingSettingsBar(doc, bar)
-    bar.addWidget(settings)
-    window.addToolBarBreak(Qt.TopToolBarArea)
-    window.addToolBar(Qt.TopToolBarArea, bar)
-    window.training_toolbar = bar
-    window.training_settings = settings
+        self.close_watcher = _CloseWatcher(ctl, window)
+        window.installEventFilter(self.close_watcher)
 
-    status = TrainingStatus(ctl)
-    window.statusBar().addPermanentWidget(status)
-    window.training_status = status
 
-    # plot docks and the dataset dock
-    window.plot_panes = {}
-    docks = {}
-    for key, (cls, area) in PANES.items():
-        pane = cls(doc, ctl)
-        window.plot_panes[key] = pane
-        docks[key] = window.add_dock(key, pane, area, cls.title)
-    panel = DatasetPanel(doc, window.plot_panes.get("output"))
-    window.dataset_panel = panel
-    docks["dataset"] = window.add_dock("dataset", panel, Qt.BottomDockWidgetArea, "Dataset")
-    # default layout: the output map on the right with loss / gradients / parameter history
-    # tabbed below it; at the bottom the dataset beside activation / landscape (tabbed)
-    try:
-        window.splitDockWidget(docks["output"], docks["loss"], Qt.Vertical)
-        window.tabifyDockWidget(docks["loss"], docks["gradients"])
-        window.tabifyDockWidget(docks["gradients"], docks["params"])
-        docks["loss"].raise_()
-        window.splitDockWidget(docks["dataset"], docks["activation"], Qt.Horizontal)
-        window.tabifyDockWidget(docks["activation"], docks["landscape"])
-        docks["activation"].raise_()
-    except KeyError:  # a pane set without one of these
-        pass
-    window.training_docks = docks
-
-    watcher = _CloseWatcher(ctl, window)
-    window.installEventFilter(watcher)
-    window._training_close_watcher = watcher
-    return ctl
+def install(window) -> TrainingUI:
+    """Add training to the main window (see :class:`TrainingUI`) and return what it added."""
+    return TrainingUI(window)

@@ -154,7 +154,7 @@ class TrainingStatus(QWidget):
     def refresh(self) -> None:
         c = self.controller
         epoch = c.epoch
-        target = getattr(c, "_run_target_total", None) if c.is_running() else None
+        target = c.run_target if c.is_running() else None
         if target is None:
             target = max(c.target_epochs, math.ceil(epoch))
         target = max(1, int(math.ceil(target)))
