@@ -158,7 +158,7 @@ def with_ui(sample: Path, seconds: float) -> dict:
             app.processEvents()
             step_ms.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        bp.player._rebuild()
+        bp.player.rebuild()
         app.processEvents()
         rebuild_ms = (time.perf_counter() - t) * 1000
     win.close()

@@ -9,7 +9,7 @@ from PySide6.QtCore import QCoreApplication, Qt
 
 from nnstudio import paths
 from nnstudio.core import project
-from nnstudio.gui.backprop import BackpropPanel, export_walkthrough, UNDO_TEXT
+from nnstudio.gui.backprop import UNDO_TEXT, BackpropPanel, export_walkthrough
 from nnstudio.gui.canvas.scene import CanvasScene
 from nnstudio.gui.document import Document
 
@@ -75,7 +75,7 @@ def test_navigation_forward_and_back_restores_exactly(setup):
     assert params(doc) == before
     # clicking a step in the list jumps there
     k = step_index(p, "update", pid="b3")
-    item = panel._item_for(k)
+    item = panel.item_for_step(k)
     panel.step_list.itemClicked.emit(item)
     assert p.index == k and shown(panel, doc, scene) == seen[k]
 
@@ -168,7 +168,7 @@ def test_an_external_edit_restarts_the_walkthrough(setup, qtbot):
     n = doc.network.neurons["b1"]
     doc.move_neurons({"b1": (n.x + 40.0, n.y + 10.0)})
     QCoreApplication.processEvents()      # a pending rebuild (0 ms timer) would run here
-    assert p.index == 5 and not p._stale
+    assert p.index == 5 and not p.stale
     # renaming a neuron restarts it (its name is in the formulas)
     doc.set_label("b1", "upper")
     qtbot.waitUntil(lambda: p.index == -1)
@@ -178,6 +178,31 @@ def test_an_external_edit_restarts_the_walkthrough(setup, qtbot):
     qtbot.waitUntil(lambda: p.index == -1)
     assert p.trace.params_before["b3"] == 0.5
     assert doc.undo_stack.text(doc.undo_stack.index() - 1) != UNDO_TEXT
+
+
+def test_own_update_steps_keep_the_walkthrough_other_parameter_edits_restart_it(setup, qtbot):
+    doc, scene, panel, p = setup
+    p.next()
+    k = step_index(p, "update", pid="b3")
+    p.go_to(k)                            # the player writes the new b3 (one undo step)
+    QCoreApplication.processEvents()      # a pending rebuild (0 ms timer) would run here
+    assert p.index == k and not p.stale and doc.network.get_param("b3") != 0.0
+    p.go_to(k - 1)                        # ... and takes it back (undoing its own step)
+    QCoreApplication.processEvents()
+    assert p.index == k - 1 and not p.stale and doc.network.get_param("b3") == 0.0
+    # a lock changes no value, but the update the walkthrough shows: it starts again
+    doc.set_trainable(["b3"], False)
+    qtbot.waitUntil(lambda: p.index == -1)
+    assert not p.trace.trainable["b3"]
+    # undoing the player's step from the Edit menu is not the player's own write either
+    doc.set_trainable(["b3"], True)
+    qtbot.waitUntil(lambda: p.index == -1 and p.trace.trainable["b3"])
+    p.go_to(k)
+    QCoreApplication.processEvents()
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1) == UNDO_TEXT
+    doc.undo_stack.undo()
+    qtbot.waitUntil(lambda: p.index == -1)
+    assert doc.network.get_param("b3") == 0.0
 
 
 def test_export_writes_the_cli_markdown(setup, tmp_path, capsys):

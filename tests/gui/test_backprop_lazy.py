@@ -39,10 +39,10 @@ def test_stepping_while_previewing_coalesces_into_one_rebuild(setup, qtbot):
         ctl.step()
         QCoreApplication.processEvents()
     # no rebuild per click: the walkthrough is only marked stale
-    assert counts["trace"] == 0 and p._stale
+    assert counts["trace"] == 0 and p.stale
     with qtbot.waitSignal(p.traceChanged, timeout=PREVIEW_DELAY_MS * 10):
         pass
-    assert counts["trace"] == 1 and not p._stale
+    assert counts["trace"] == 1 and not p.stale
     # the walkthrough now starts from the stepped parameters
     net = doc.network
     assert all(p.trace.params_after(-1)[pid] == net.get_param(pid) for pid in net.param_ids())
@@ -62,7 +62,7 @@ def test_a_hidden_panel_does_no_work_until_shown(setup, qtbot):
     assert counts["trace"] == 0
     panel.show()
     qtbot.waitExposed(panel)
-    assert counts["trace"] == 1 and not p._stale
+    assert counts["trace"] == 1 and not p.stale
 
 
 def test_the_gradient_check_runs_only_on_its_tab(setup, qtbot):

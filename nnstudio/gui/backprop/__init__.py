@@ -10,7 +10,10 @@ iteration of the current document, one operation at a time, with the real number
 """
 
 from nnstudio.gui.backprop.installer import (
-    BackpropUI, export_walkthrough, install, walkthrough_markdown,
+    BackpropUI,
+    export_walkthrough,
+    install,
+    walkthrough_markdown,
 )
 from nnstudio.gui.backprop.keys import install_shortcuts
 from nnstudio.gui.backprop.panel import BackpropPanel

@@ -11,9 +11,25 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
-    QAbstractItemView, QButtonGroup, QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel,
-    QListWidget, QListWidgetItem, QPushButton, QScrollArea, QSlider, QSplitter, QStyle,
-    QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSplitter,
+    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from nnstudio.core import trace as tr_mod
@@ -231,7 +247,7 @@ class BackpropPanel(QWidget):
         scroll.viewport().installEventFilter(self)
         self._speed_changed(self.speed_slider.value())
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt API)
+    def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.Resize and obj is self.formula_scroll.viewport():
             self._fit_formula()
         return False
@@ -262,7 +278,7 @@ class BackpropPanel(QWidget):
         if self.formula_label.font().pointSizeF() != size:
             self.formula_label.setFont(style.mono_font(size))
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._arrange()
         QTimer.singleShot(0, self._fit_formula)
@@ -285,13 +301,13 @@ class BackpropPanel(QWidget):
             self.main_split.setSizes([int(w * 0.6), int(w * 0.4)])
 
     # ------------------------------------------------------------------ reactions
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.player.wants_preview = True
-        if not self.player.training and (self.player.trace is None or self.player._stale):
+        if not self.player.training:
             self.player.ensure_trace()
 
-    def hideEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def hideEvent(self, event) -> None:
         super().hideEvent(event)
         self.player.wants_preview = False
 
@@ -302,7 +318,8 @@ class BackpropPanel(QWidget):
         n = len(ds) if ds is not None else 0
         self.sample_combo.addItem(f"Whole batch ({n} samples)", None)
         for k in range(min(n, MAX_SAMPLE_CHOICES)):
-            ins = ", ".join(f"{name} = {tr_mod.num(v)}" for name, v in zip(ds.input_names, ds.X[k]))
+            ins = ", ".join(f"{name} = {tr_mod.num(v)}"
+                            for name, v in zip(ds.input_names, ds.X[k], strict=True))
             outs = ", ".join(tr_mod.num(v) for v in ds.Y[k])
             self.sample_combo.addItem(f"Sample {k}: {ins} \u2192 {outs}", k)
         want = self.player.sample
@@ -419,7 +436,7 @@ class BackpropPanel(QWidget):
             item.setToolTip(s.formula)
             self.step_list.addItem(item)
 
-    def _item_for(self, k: int) -> QListWidgetItem | None:
+    def item_for_step(self, k: int) -> QListWidgetItem | None:
         for i in range(self.step_list.count()):
             it = self.step_list.item(i)
             if it.data(Qt.ItemDataRole.UserRole) == k:
@@ -469,7 +486,7 @@ class BackpropPanel(QWidget):
         self.explanation_label.setText(step.explanation)
         self._set_formula(step.formula)
         self._fit_formula()
-        item = self._item_for(step.index)
+        item = self.item_for_step(step.index)
         if item is not None:
             with QSignalBlocker(self.step_list):
                 self.step_list.setCurrentItem(item)
@@ -492,7 +509,8 @@ class BackpropPanel(QWidget):
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text.replace("-", "\u2212") if col in (1, 2, 3) else text)
                 if col in (1, 2, 3):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
                 if not c.ok:
                     item.setBackground(bad_brush)
                     item.setForeground(QBrush(QColor(style.REFUSED_HEX)))
@@ -502,9 +520,9 @@ class BackpropPanel(QWidget):
         bad = sum(1 for c in rows if not c.ok)
         which = (f"sample {p.trace.sample}" if p.trace.sample is not None else "the whole batch")
         self.check_summary.setText(
-            (f"All {len(rows)} gradients agree with the finite-difference estimate "
+            f"All {len(rows)} gradients agree with the finite-difference estimate "
              f"({which})." if not bad else
-             f"{bad} of {len(rows)} gradients disagree with the finite-difference estimate!"))
+             f"{bad} of {len(rows)} gradients disagree with the finite-difference estimate!")
         self.check_summary.setStyleSheet("" if not bad else f"color: {style.REFUSED_HEX};")
         self.check_rows = rows
         return rows

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from nnstudio.core import trace as tr_mod
@@ -56,7 +57,6 @@ class BackpropPlayer(QObject):
         self.speed = 2.0          # steps per second while playing
         self._key = None
         self.wants_preview = False   # set while the panel is visible: rebuild even when inactive
-        self._applying = False
         self._stale = True
         self._training = bool(getattr(document, "training_active", False))
         self._play = QTimer(self)
@@ -93,6 +93,12 @@ class BackpropPlayer(QObject):
     def last(self) -> int:
         return len(self.trace.steps) - 1 if self.trace is not None else -1
 
+    @property
+    def stale(self) -> bool:
+        """True when the walkthrough no longer matches the document (or was never built): it
+        is rebuilt before it is shown again."""
+        return self._stale
+
     def state(self) -> tr_mod.TraceState | None:
         if self.trace is None:
             return None
@@ -110,9 +116,11 @@ class BackpropPlayer(QObject):
         document's network cannot be traced."""
         if self.trace is not None and not self._stale:
             return True
-        return self._rebuild()
+        return self.rebuild()
 
-    def _rebuild(self) -> bool:
+    def rebuild(self) -> bool:
+        """Build the walkthrough from the document as it is now and go back to before its first
+        step; False (with ``error``) if the network cannot be traced."""
         doc = self.document
         self._stale = False
         try:
@@ -142,7 +150,7 @@ class BackpropPlayer(QObject):
                 self.document.set_sample(sample)
             except ValueError:
                 pass
-        self._rebuild()
+        self.rebuild()
         if was_active:
             self._show()
             self.stepChanged.emit(self.index)
@@ -163,7 +171,7 @@ class BackpropPlayer(QObject):
         if self.training:
             self.message.emit("Training is running: pause it to step through backprop.")
             return False
-        if (self._stale or self.trace is None) and not self._rebuild():
+        if (self._stale or self.trace is None) and not self.rebuild():
             self.message.emit(f"Cannot step through this network: {self.error}")
             return False
         self._key = ("backprop", next(_sessions))
@@ -241,7 +249,7 @@ class BackpropPlayer(QObject):
         self.index = self.last
         self._apply_params()
         self.iteration += 1
-        self._rebuild()
+        self.rebuild()
         self.go_to(0)
         self.message.emit(f"Iteration {self.iteration}: the forward pass with the new parameters.")
 
@@ -306,15 +314,13 @@ class BackpropPlayer(QObject):
             return
         if current == want:
             return
-        self._applying = True
-        try:
-            top = self._my_top_command()
-            if top is not None and dict(top.old) == want:
-                self.document.undo_stack.undo()        # back where the session started
-            else:
-                self.document.set_params(want, text=UNDO_TEXT, merge=self._key)
-        finally:
-            self._applying = False
+        # the network's change notice comes back to _on_network, which finds the network as
+        # the walkthrough shows it and keeps the walkthrough
+        top = self._my_top_command()
+        if top is not None and dict(top.old) == want:
+            self.document.undo_stack.undo()        # back where the session started
+        else:
+            self.document.set_params(want, text=UNDO_TEXT, merge=self._key)
 
     def _restore_iteration_start(self) -> None:
         """Before tracing something else: undo the update steps of an unfinished walkthrough
@@ -332,15 +338,33 @@ class BackpropPlayer(QObject):
         return (id(net), net.structure_version,
                 tuple((n.id, n.role, n.label, n.activation, n.slope) for n in net.neurons.values()))
 
+    def _parameters_as_walked(self) -> bool:
+        """While the mode is on: does every parameter hold the value (and the lock) that the
+        walkthrough shows after the current step? True after the player's own update writes;
+        False after any other parameter edit, or one that undoes the player's."""
+        tr = self.trace
+        if not self.active or tr is None or self._stale:
+            return False
+        net = self.document.network
+        pids = tr.engine.param_ids
+        try:
+            slots = [net.param_slot(p) for p in pids]
+        except ValueError:
+            return False
+        want = tr.param_vector(tr.params_after(self.index))
+        locks = np.array([tr.trainable[p] for p in pids], dtype=bool)
+        return bool(np.array_equal(net.store.values[slots], want)
+                    and np.array_equal(net.store.trainable[slots], locks))
+
     def _on_network(self, event: str, ids) -> None:
-        if event == "neuron_changed" and not self._applying and self._sig is not None \
+        if event == "neuron_changed" and self._sig is not None \
                 and self._signature() == self._sig:
             return          # neurons moved on the canvas: the walkthrough still holds
+        if event == "params_changed" and self._parameters_as_walked():
+            return          # the player's own update steps: the walkthrough still holds
         self._on_model_changed()
 
     def _on_model_changed(self, *args) -> None:
-        if self._applying:
-            return
         if self.training:
             self._stale = True
             self._check_training()
@@ -358,11 +382,11 @@ class BackpropPlayer(QObject):
             return
         if not self.active:
             if self.wants_preview:   # keep the panel's step list current
-                self._rebuild()
+                self.rebuild()
                 self.stepChanged.emit(self.index)
             return
         self.pause()
-        self._rebuild()
+        self.rebuild()
         self._show()
         self.stepChanged.emit(self.index)
         self.message.emit("The network or its data changed: the walkthrough starts again.")
