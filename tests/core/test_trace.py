@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnstudio import paths
 from nnstudio.core import trace
@@ -196,11 +197,13 @@ def test_state_reveals_values_step_by_step():
     kb = step_of(tr, "dl_dz", neuron="out").index
     assert tr.state_at(kb - 1).arrows() == {}
     arrows = tr.state_at(kb).arrows()
-    assert set(arrows) == {"out"} and arrows["out"] == -tr.evaluation.dl_dz[0, tr.engine.index["out"]]
+    assert set(arrows) == {"out"}
+    assert arrows["out"] == -tr.evaluation.dl_dz[0, tr.engine.index["out"]]
     ku = step_of(tr, "update", pid="out").index
     assert tr.state_at(ku).updated_params()["out"] == tr.new_params["out"]
     assert "out" not in tr.state_at(ku - 1).updated_params()
-    assert tr.state_at(ku).neuron_text()["out"].endswith(f"b: 0 \u2192 {trace.num(tr.new_params['out'])}")
+    new_out = trace.num(tr.new_params["out"])
+    assert tr.state_at(ku).neuron_text()["out"].endswith(f"b: 0 \u2192 {new_out}")
     # going back and forth gives the same state
     assert tr.state_at(k).values == tr.state_at(k).values
     assert tr.phase_start("backward") == step_of(tr, "dl_da", neuron="out").index

@@ -16,8 +16,10 @@ exception is da/dz, which is the activation's own derivative at the evaluated z.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import losses as losses_mod
 from .. import optimizers
@@ -28,10 +30,13 @@ from .formatting import DIGITS, LOSS_LABELS, MAX_ROWS, MAX_TERMS, MINUS, TIMES, 
 from .steps import Step, Trace, TraceError
 from .writer import StepWriter
 
+if TYPE_CHECKING:
+    from ..project import Project
+
 MAX_PARAMS = 5000     # larger networks are too big to step through by hand
 
 
-def from_project(project, sample: int | None = None, digits: int = DIGITS) -> Trace:
+def from_project(project: Project, sample: int | None = None, digits: int = DIGITS) -> Trace:
     """The walkthrough for a :class:`~nnstudio.core.project.Project`."""
     ds, st = project.dataset, project.settings
     return build(project.network, ds.X, ds.Y, loss=st.loss, learning_rate=st.learning_rate,
@@ -39,7 +44,7 @@ def from_project(project, sample: int | None = None, digits: int = DIGITS) -> Tr
                  target_names=list(ds.target_names), digits=digits)
 
 
-def check_sample(sample, n_rows: int) -> int | None:
+def check_sample(sample: object, n_rows: int) -> int | None:
     """Validate a sample choice: None (the whole batch) or a row index 0..n-1."""
     if sample is None:
         return None
@@ -53,8 +58,8 @@ def check_sample(sample, n_rows: int) -> int | None:
     return int(sample)
 
 
-def build(network: Network, X, Y, *, loss: str = "ssr", learning_rate: float = 0.1,
-          optimizer: str = "gd", sample: int | None = None,
+def build(network: Network, X: ArrayLike, Y: ArrayLike, *, loss: str = "ssr",
+          learning_rate: float = 0.1, optimizer: str = "gd", sample: int | None = None,
           input_names: list[str] | None = None, target_names: list[str] | None = None,
           digits: int = DIGITS) -> Trace:
     """Build the walkthrough of one iteration over row ``sample`` of (X, Y), or over all rows
@@ -87,12 +92,12 @@ def build(network: Network, X, Y, *, loss: str = "ssr", learning_rate: float = 0
     except (EngineError, ValueError) as e:
         raise TraceError(f"the network cannot be evaluated on this data: {e}") from None
     pids = list(engine.param_ids)
-    before = {p: float(v) for p, v in zip(pids, engine.params)}
-    grads = {p: float(g) for p, g in zip(pids, ev.grad)}
-    trainable = {p: bool(t) for p, t in zip(pids, engine.trainable)}
+    before = {p: float(v) for p, v in zip(pids, engine.params, strict=True)}
+    grads = {p: float(g) for p, g in zip(pids, ev.grad, strict=True)}
+    trainable = {p: bool(t) for p, t in zip(pids, engine.trainable, strict=True)}
     # one plain gradient-descent step, exactly as optimizers.GradientDescent computes it
     new_vec = engine.params - lr * np.where(engine.trainable, ev.grad, 0.0)
-    new_params = {p: float(v) for p, v, t in zip(pids, new_vec, engine.trainable) if t}
+    new_params = {p: float(v) for p, v, t in zip(pids, new_vec, engine.trainable, strict=True) if t}
     after = Engine.compile(network)
     after.set_params(new_vec)
     loss_after = float(after.loss(Xb, Yb, loss))

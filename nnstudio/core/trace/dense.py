@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations as acts
+from ..network import Connection
 from .formatting import MAX_TERMS, MINUS, SIGMA, TIMES, join_sum, nice
 from .writer import StepWriter
 
@@ -52,7 +53,7 @@ class DenseSteps(StepWriter):
                 sym += " + \u2026"
             sym = f"z = {sym} + b"
 
-            def line(s):
+            def line(s: int) -> str:
                 parts = [f"{self.t(self.w(c.id))} {TIMES} {self.t(ev.a[s, self.col[c.source]])}"
                          for c in inc]
                 more = max(0, len(parts) - MAX_TERMS)
@@ -64,9 +65,10 @@ class DenseSteps(StepWriter):
         else:
             sym = "z = b"
 
-            def line(s):
+            def line(s: int) -> str:
                 return f"z = b = {self.n(z[s])}"
-            expl = f"{self.lbl(nid)} has no incoming connections, so its weighted sum is just its bias."
+            expl = (f"{self.lbl(nid)} has no incoming connections, so its weighted sum is just "
+                    f"its bias.")
         self.add("forward", "weighted_sum", f"{self.lbl(nid)}: weighted sum", expl,
                  sym + "\n" + self.per_sample(line), neurons=[nid],
                  connections=[c.id for c in inc], reveals=[(nid, "z", z)],
@@ -79,7 +81,7 @@ class DenseSteps(StepWriter):
         fname = neuron.activation.replace("binary_step", "step")
         extra = f" (slope {self.n(neuron.slope)})" if act.has_slope else ""
 
-        def line(s):
+        def line(s: int) -> str:
             if neuron.activation == "identity":
                 return f"a = z = {self.n(a[s])}"
             return f"a = {fname}({self.n(z[s])}) = {self.n(a[s])}{extra}"
@@ -93,7 +95,7 @@ class DenseSteps(StepWriter):
         ids = self.softmax_ids
         ev = self.ev
 
-        def line(s):
+        def line(s: int) -> str:
             zs = [self.col_of(ev.z, o)[s] for o in ids]
             exps = " + ".join(f"e^{self.t(v)}" for v in zs[:MAX_TERMS])
             outs = ", ".join(f"a({self.lbl(o)}) = e^{self.t(zs[k])} / ({exps}) = "
@@ -110,50 +112,60 @@ class DenseSteps(StepWriter):
 
     # backward ----------------------------------------------------------------------
     def dl_da(self, nid: str) -> None:
-        ev, tr = self.ev, self.tr
-        neuron = self.net.neurons[nid]
-        vals = self.col_of(ev.dl_da, nid)
-        if neuron.role == "output":
-            k = self.out_pos[nid]
-            A, Y = ev.outputs, ev.targets
-            name = tr.loss
-            size = A.size
-            nrows = A.shape[0]
+        """dL/da: read off the loss formula at an output, else gathered from the neurons
+        ``nid`` feeds."""
+        if self.net.neurons[nid].role == "output":
+            self._dl_da_from_loss(nid)
+        else:
+            self._dl_da_from_outgoing(nid)
 
-            def line(s):
-                y, a, g = Y[s, k], A[s, k], vals[s]
-                if name == "ssr":
-                    return f"dL/da = {MINUS}2 {TIMES} ({self.t(y)} {MINUS} {self.t(a)}) = {self.n(g)}"
-                if name == "mse":
-                    return (f"dL/da = {MINUS}2 {TIMES} ({self.t(y)} {MINUS} {self.t(a)}) / {size}"
-                            f" = {self.n(g)}")
-                if name == "mae":
-                    return (f"dL/da = {MINUS}sign({self.t(y)} {MINUS} {self.t(a)}) / {size} = "
-                            f"{self.n(g)}")
-                if name == "bce":
-                    return (f"dL/da = ({self.t(a)} {MINUS} {self.t(y)}) / ({self.t(a)} {TIMES} "
-                            f"(1 {MINUS} {self.t(a)})) / {size} = {self.n(g)}")
-                return f"dL/da = {MINUS}{self.t(y)} / {self.t(a)} / {nrows} = {self.n(g)}"
-            sym = {"ssr": f"dL/da = {MINUS}2 (y {MINUS} a)",
-                   "mse": f"dL/da = {MINUS}2 (y {MINUS} a) / n",
-                   "mae": f"dL/da = {MINUS}sign(y {MINUS} a) / n",
-                   "bce": f"dL/da = (a {MINUS} y) / (a (1 {MINUS} a)) / n",
-                   "cross_entropy": f"dL/da = {MINUS}y / a / (number of samples)"}[name]
-            expl = (f"Start at the output: how much would the loss change if {self.lbl(nid)}'s "
-                    f"activation rose a little? That rate is dL/da, read off the loss formula. A "
-                    f"positive value means the output should go down, a negative one that it "
-                    f"should go up, and its size says how strongly.")
-            self.add("backward", "dl_da", f"{self.lbl(nid)}: dL/da (from the loss)", expl,
-                     sym + "\n" + self.per_sample(line), neurons=[nid],
-                     reveals=[(nid, "dl_da", vals)], value=vals[0] if tr.n == 1 else None)
-            return
+    def _dl_da_from_loss(self, nid: str) -> None:
+        ev, tr = self.ev, self.tr
+        vals = self.col_of(ev.dl_da, nid)
+        k = self.out_pos[nid]
+        A, Y = ev.outputs, ev.targets
+        name = tr.loss
+        size = A.size
+        nrows = A.shape[0]
+
+        def line(s: int) -> str:
+            y, a, g = Y[s, k], A[s, k], vals[s]
+            if name == "ssr":
+                return (f"dL/da = {MINUS}2 {TIMES} ({self.t(y)} {MINUS} {self.t(a)}) = "
+                        f"{self.n(g)}")
+            if name == "mse":
+                return (f"dL/da = {MINUS}2 {TIMES} ({self.t(y)} {MINUS} {self.t(a)}) / {size}"
+                        f" = {self.n(g)}")
+            if name == "mae":
+                return (f"dL/da = {MINUS}sign({self.t(y)} {MINUS} {self.t(a)}) / {size} = "
+                        f"{self.n(g)}")
+            if name == "bce":
+                return (f"dL/da = ({self.t(a)} {MINUS} {self.t(y)}) / ({self.t(a)} {TIMES} "
+                        f"(1 {MINUS} {self.t(a)})) / {size} = {self.n(g)}")
+            return f"dL/da = {MINUS}{self.t(y)} / {self.t(a)} / {nrows} = {self.n(g)}"
+        sym = {"ssr": f"dL/da = {MINUS}2 (y {MINUS} a)",
+               "mse": f"dL/da = {MINUS}2 (y {MINUS} a) / n",
+               "mae": f"dL/da = {MINUS}sign(y {MINUS} a) / n",
+               "bce": f"dL/da = (a {MINUS} y) / (a (1 {MINUS} a)) / n",
+               "cross_entropy": f"dL/da = {MINUS}y / a / (number of samples)"}[name]
+        expl = (f"Start at the output: how much would the loss change if {self.lbl(nid)}'s "
+                f"activation rose a little? That rate is dL/da, read off the loss formula. A "
+                f"positive value means the output should go down, a negative one that it "
+                f"should go up, and its size says how strongly.")
+        self.add("backward", "dl_da", f"{self.lbl(nid)}: dL/da (from the loss)", expl,
+                 sym + "\n" + self.per_sample(line), neurons=[nid],
+                 reveals=[(nid, "dl_da", vals)], value=vals[0] if tr.n == 1 else None)
+
+    def _dl_da_from_outgoing(self, nid: str) -> None:
+        ev, tr = self.ev, self.tr
+        vals = self.col_of(ev.dl_da, nid)
         out = self.net.outgoing(nid)
         sym = " + ".join(f"w({self.lbl(nid)}\u2192{self.lbl(c.target)}) {TIMES} "
                          f"dL/dz({self.lbl(c.target)})" for c in out[:MAX_TERMS])
         if len(out) > MAX_TERMS:
             sym += " + \u2026"
 
-        def line(s):
+        def line(s: int) -> str:
             parts = [f"{self.t(self.w(c.id))} {TIMES} {self.t(ev.dl_dz[s, self.col[c.target]])}"
                      for c in out]
             more = max(0, len(parts) - MAX_TERMS)
@@ -192,7 +204,7 @@ class DenseSteps(StepWriter):
         d = self._da_dz_values(nid)
         name = neuron.activation
 
-        def line(s):
+        def line(s: int) -> str:
             if name == "identity":
                 return "da/dz = 1"
             if name == "sigmoid":
@@ -204,7 +216,8 @@ class DenseSteps(StepWriter):
             if name in ("relu", "leaky_relu", "binary_step"):
                 return f"z = {self.n(z[s])}, so da/dz = {self.n(d[s])}"
             if name == "softmax":
-                return f"da/dz (own) = {self.t(a[s])} {TIMES} (1 {MINUS} {self.t(a[s])}) = {self.n(d[s])}"
+                return (f"da/dz (own) = {self.t(a[s])} {TIMES} (1 {MINUS} {self.t(a[s])}) = "
+                        f"{self.n(d[s])}")
             return f"da/dz = {self.n(d[s])}"
         expl = (f"How fast does {self.lbl(nid)}'s activation change when its weighted sum z "
                 f"changes? That is the slope of {act.title.lower()} at this z: da/dz.")
@@ -238,18 +251,20 @@ class DenseSteps(StepWriter):
                 size = A.size
                 sym = f"dL/dz = (a {MINUS} y) / n   (sigmoid and cross-entropy together)"
 
-                def line(s):
+                def line(s: int) -> str:
                     return (f"dL/dz = ({self.t(A[s, k])} {MINUS} {self.t(Y[s, k])}) / {size} = "
                             f"{self.n(dz[s])}")
             else:
                 rows = A.shape[0]
-                sym = f"dL/dz = (a {MINUS} y) / (number of samples)   (softmax and cross-entropy together)"
+                sym = (f"dL/dz = (a {MINUS} y) / (number of samples)   (softmax and "
+                       f"cross-entropy together)")
 
-                def line(s):
+                def line(s: int) -> str:
                     return (f"dL/dz = ({self.t(A[s, k])} {MINUS} {self.t(Y[s, k])}) / {rows} = "
                             f"{self.n(dz[s])}")
-            expl = (f"Chain rule: dL/dz = dL/da {TIMES} da/dz. With "
-                    f"{'a sigmoid output and binary' if self.fused == 'sigmoid' else 'softmax outputs and categorical'}"
+            pair = ("a sigmoid output and binary" if self.fused == "sigmoid"
+                    else "softmax outputs and categorical")
+            expl = (f"Chain rule: dL/dz = dL/da {TIMES} da/dz. With {pair}"
                     f" cross-entropy the product simplifies to prediction minus target: the "
                     f"change {self.lbl(nid)} asks of its weighted sum.")
             if self.fused == "softmax":
@@ -260,10 +275,10 @@ class DenseSteps(StepWriter):
             sym = (f"dL/dz_i = {SIGMA}_j dL/da_j {TIMES} a_j (\u03b4_ij {MINUS} a_i) = "
                    f"a_i {TIMES} (dL/da_i {MINUS} {SIGMA}_j dL/da_j {TIMES} a_j)")
 
-            def line(s):
+            def line(s: int) -> str:
                 a_i = ev.a[s, self.col[nid]]
-                parts = [f"{self.t(ev.dl_da[s, self.col[o]])} {TIMES} {self.t(ev.a[s, self.col[o]])}"
-                         for o in sm]
+                parts = [f"{self.t(ev.dl_da[s, self.col[o]])} {TIMES} "
+                         f"{self.t(ev.a[s, self.col[o]])}" for o in sm]
                 return (f"dL/dz = {self.t(a_i)} {TIMES} ({self.t(da[s])} {MINUS} "
                         f"({self.sum_terms(parts)})) = {self.n(dz[s])}")
             expl = (f"Chain rule through softmax: {self.lbl(nid)}'s z moves every output's "
@@ -273,7 +288,7 @@ class DenseSteps(StepWriter):
         else:
             sym = f"dL/dz = dL/da {TIMES} da/dz"
 
-            def line(s):
+            def line(s: int) -> str:
                 return f"dL/dz = {self.t(da[s])} {TIMES} {self.t(d[s])} = {self.n(dz[s])}"
             expl = (f"The chain rule links the two: how much the loss changes per change in z "
                     f"equals (loss change per change in a) {TIMES} (change in a per change in z). "
@@ -285,7 +300,7 @@ class DenseSteps(StepWriter):
                  connections=[c.id for c in self.net.incoming(nid)],
                  reveals=[(nid, "dl_dz", dz)], value=dz[0] if tr.n == 1 else None)
 
-    def weight_grad(self, c) -> None:
+    def weight_grad(self, c: Connection) -> None:
         ev, tr = self.ev, self.tr
         g = tr.grads[c.id]
         dz = ev.dl_dz[:, self.col[c.target]]

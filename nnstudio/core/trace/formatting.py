@@ -72,8 +72,9 @@ def join_sum(parts: list[str], more: int = 0) -> str:
 
 def nice(text: str) -> str:
     """ASCII formulas from the core tables with true minus signs and multiplication dots."""
-    return (text.replace(" - ", f" {MINUS} ").replace("(-", f"({MINUS}").replace("-(", f"{MINUS}(")
-            .replace("-y", f"{MINUS}y").replace(" * ", f" {TIMES} ").replace("delta_ij", "\u03b4_ij")
+    return (text.replace(" - ", f" {MINUS} ").replace("(-", f"({MINUS}")
+            .replace("-(", f"{MINUS}(").replace("-y", f"{MINUS}y").replace(" * ", f" {TIMES} ")
+            .replace("delta_ij", "\u03b4_ij")
             .replace(" -", f" {MINUS}").replace("sum_j", f"{SIGMA}_j")
             .replace("^(-z)", f"^({MINUS}z)").replace("^2", "\u00b2")
             .replace("sum ", SIGMA + " "))

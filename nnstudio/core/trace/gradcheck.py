@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import activations as acts
 from .. import losses as losses_mod
-from ..engine import Engine, EngineError
+from ..engine import Engine, EngineError, Evaluation
 from ..network import Network
 from .formatting import param_name
 from .steps import Trace, TraceError
@@ -36,8 +37,7 @@ class GradCheck:
                 "rel_error": self.rel_error, "ok": self.ok, "note": self.note}
 
 
-
-def gradient_check(network: Network, X, Y, loss: str, *, h: float = 1e-5,
+def gradient_check(network: Network, X: ArrayLike, Y: ArrayLike, loss: str, *, h: float = 1e-5,
                    tolerance: float = 1e-5) -> list[GradCheck]:
     """Each parameter's backprop gradient against a central finite difference
     (L(p + h) − L(p − h)) / 2h, with ``h`` scaled by max(1, |p|). A row is flagged (``ok``
@@ -57,14 +57,14 @@ def gradient_check(network: Network, X, Y, loss: str, *, h: float = 1e-5,
               and network.neurons[nid].role != "input"]
     kink_loss = losses_mod.get(loss).kinks
 
-    def pattern(e):
+    def pattern(e: Evaluation) -> list[np.ndarray]:
         sig = [np.sign(e.z[:, kinked])] if kinked else []
         if kink_loss:
             sig.append(np.sign(e.targets - e.outputs))
         return sig
 
     ref = pattern(ev)
-    rows = []
+    rows: list[GradCheck] = []
     for i, pid in enumerate(eng.param_ids):
         step = h * max(1.0, abs(base[i]))
         vals = []
@@ -74,9 +74,10 @@ def gradient_check(network: Network, X, Y, loss: str, *, h: float = 1e-5,
             p[i] += sgn * step
             eng.set_params(p)
             if kinked or kink_loss:
-                e = eng.evaluate(X, Y, loss)
-                vals.append(e.loss)
-                crossed |= any(not np.array_equal(a, b) for a, b in zip(pattern(e), ref))
+                moved = eng.evaluate(X, Y, loss)
+                vals.append(moved.loss)
+                crossed |= any(not np.array_equal(a, b)
+                               for a, b in zip(pattern(moved), ref, strict=True))
             else:
                 vals.append(eng.loss(X, Y, loss))
         eng.set_params(base)
@@ -91,11 +92,13 @@ def gradient_check(network: Network, X, Y, loss: str, *, h: float = 1e-5,
             ok, note = True, "a kink lies within the finite-difference step; not comparable"
         elif not ok:
             note = "MISMATCH"
-        rows.append(GradCheck(pid, param_name(network, pid), g, float(fd), float(abs_err), float(rel), ok, note))
+        rows.append(GradCheck(pid, param_name(network, pid), g, float(fd), float(abs_err),
+                              float(rel), ok, note))
     return rows
 
 
-def gradient_check_trace(tr: Trace, **kw) -> list[GradCheck]:
+def gradient_check_trace(tr: Trace, *, h: float = 1e-5,
+                         tolerance: float = 1e-5) -> list[GradCheck]:
     """The gradient check on the same batch as a trace."""
-    return gradient_check(tr.network, tr.X, tr.Y, tr.loss, **kw)
+    return gradient_check(tr.network, tr.X, tr.Y, tr.loss, h=h, tolerance=tolerance)
 

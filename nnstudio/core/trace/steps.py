@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine import Engine
+from ..engine import Engine, Evaluation
 from ..network import Network
 from .formatting import DIGITS, SIGMA, num, param_name
 
 Array = np.ndarray
+
+#: A value a step reveals: one float per traced sample, or one float for a batch total.
+Revealed = tuple[float, ...] | float
 
 PHASES = ("forward", "loss", "backward", "update")
 PHASE_TITLES = {"forward": "Forward pass", "loss": "Loss", "backward": "Backward pass",
@@ -29,7 +32,6 @@ PHASE_TITLES = {"forward": "Forward pass", "loss": "Loss", "backward": "Backward
 
 class TraceError(ValueError):
     """The walkthrough cannot be built (bad sample index, network cannot be evaluated...)."""
-
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Step:
     neurons: tuple[str, ...] = ()
     connections: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
-    reveals: tuple[tuple[str, str, object], ...] = ()
+    reveals: tuple[tuple[str, str, Revealed], ...] = ()
     value: float | None = None
 
 
@@ -61,11 +63,18 @@ class TraceState:
     """Everything known after a step: ``values[(id, key)]`` plus the step itself."""
 
     step: Step | None
-    values: dict[tuple[str, str], object]
+    values: dict[tuple[str, str], Revealed]
     trace: Trace
 
-    def get(self, target: str, key: str):
+    def get(self, target: str, key: str) -> Revealed | None:
         return self.values.get((target, key))
+
+    def total(self, target: str, key: str) -> float | None:
+        """A revealed batch total (a gradient ``grad``, a new value ``new``: never per
+        sample), or None before the step that reveals it."""
+        v = self.values.get((target, key))
+        assert not isinstance(v, tuple), f"{key} of {target} is per sample"
+        return v
 
     # what a canvas overlay shows -------------------------------------------------
     def neuron_text(self) -> dict[str, str]:
@@ -81,7 +90,7 @@ class TraceState:
                 v = self.values.get((nid, key))
                 if v is not None:
                     lines.append(f"{label} = {tr.fmt_values(v, key)}")
-            new = self.values.get((nid, "new"))
+            new = self.total(nid, "new")
             if new is not None:
                 lines.append(f"b: {num(tr.params_before[nid])} \u2192 {num(new)}")
             if lines:
@@ -95,8 +104,8 @@ class TraceState:
         out: dict[str, str] = {}
         step = self.step
         for cid in tr.network.connections:
-            new = self.values.get((cid, "new"))
-            g = self.values.get((cid, "grad"))
+            new = self.total(cid, "new")
+            g = self.total(cid, "grad")
             if new is not None:
                 out[cid] = f"w: {num(tr.params_before[cid])} \u2192 {num(new)}"
             elif g is not None:
@@ -109,7 +118,7 @@ class TraceState:
         """Per neuron whose dL/dz is known: the change it asks for (−dL/dz, summed over the
         batch). The sign says which way z should move, the size how strongly (seed 000's
         "proportional changes")."""
-        out = {}
+        out: dict[str, float] = {}
         for nid in self.trace.engine.neuron_ids:
             v = self.values.get((nid, "dl_dz"))
             if v is not None and self.trace.network.neurons[nid].role != "input":
@@ -118,15 +127,15 @@ class TraceState:
 
     def updated_params(self) -> dict[str, float]:
         """The new value of every parameter whose update step has been reached."""
-        return {t: float(v) for (t, k), v in self.values.items() if k == "new"}
-
+        return {t: float(v) for (t, k), v in self.values.items()
+                if k == "new" and not isinstance(v, tuple)}
 
 
 @dataclass
 class Trace:
     network: Network
     engine: Engine
-    evaluation: object         # engine Evaluation of the traced batch
+    evaluation: Evaluation     # the engine's evaluation of the traced batch
     X: Array
     Y: Array
     samples: list[int]         # dataset row of each traced sample
@@ -163,7 +172,7 @@ class Trace:
         """What is known after step ``k`` (``k = -1``: before the first step)."""
         if k >= len(self.steps):
             raise TraceError(f"step {k} does not exist (there are {len(self.steps)})")
-        values: dict[tuple[str, str], object] = {}
+        values: dict[tuple[str, str], Revealed] = {}
         for s in self.steps[:k + 1]:
             for t, key, v in s.reveals:
                 values[(t, key)] = v
@@ -178,7 +187,7 @@ class Trace:
     def param_vector(self, values: dict[str, float]) -> Array:
         return np.array([values[p] for p in self.engine.param_ids])
 
-    def fmt_values(self, v, key: str = "") -> str:
+    def fmt_values(self, v: Revealed, key: str = "") -> str:
         """Per-sample values for a badge: all of them for up to 3 samples, else the sum
         (gradients) or the mean (values)."""
         if isinstance(v, tuple):

@@ -8,6 +8,7 @@ and the update, a summary of gradients and new values, and the gradient check.
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 from .. import activations as acts
 from .. import losses as losses_mod
@@ -17,8 +18,11 @@ from .formatting import MAX_ROWS, MINUS, TIMES, nice, num
 from .gradcheck import gradient_check_trace
 from .steps import PHASES, Trace, TraceError
 
+if TYPE_CHECKING:
+    from ..project import Project
 
-def worksheet(project, sample: int | None = None, fmt: str = "markdown") -> str:
+
+def worksheet(project: Project, sample: int | None = None, fmt: str = "markdown") -> str:
     """The walkthrough as a teacher's hand-out: title, network summary, the data row(s), the
     forward table, the loss, the backward chain rule, the update and the gradient check."""
     if fmt not in ("text", "markdown"):
@@ -39,9 +43,9 @@ def _table(headers: list[str], rows: list[list[str]], md: bool) -> list[str]:
         return out
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return out
 
 
@@ -50,10 +54,10 @@ def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
     net, eng = tr.network, tr.engine
     out: list[str] = []
 
-    def h1(text):
+    def h1(text: str) -> None:
         out.extend([f"# {text}", ""] if md else [text, "=" * len(text), ""])
 
-    def h2(text):
+    def h2(text: str) -> None:
         out.extend([f"## {text}", ""] if md else [text, "-" * len(text), ""])
 
     h1(f"Backpropagation worksheet: {title}")
@@ -144,7 +148,8 @@ def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
     checks = gradient_check_trace(tr)
     for c in checks:
         rows.append([c.name, f"{c.backprop:.6g}".replace("-", MINUS),
-                     f"{c.numeric:.6g}".replace("-", MINUS), f"{c.rel_error:.1e}".replace("-", MINUS),
+                     f"{c.numeric:.6g}".replace("-", MINUS),
+                     f"{c.rel_error:.1e}".replace("-", MINUS),
                      "ok" if c.ok and not c.note else (c.note or "ok")])
     out += _table(["Parameter", "Backprop", "Finite difference", "Relative error", "Check"],
                   rows, md)

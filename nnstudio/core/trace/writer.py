@@ -8,13 +8,13 @@ asks for them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from .. import losses as losses_mod
 from .formatting import MAX_ROWS, MAX_TERMS, join_sum, num, term
-from .steps import Step, Trace
+from .steps import Revealed, Step, Trace
 
 Array = np.ndarray
 
@@ -28,7 +28,6 @@ class StepWriter:
         self.eng = tr.engine
         self.ev = tr.evaluation
         self.d = tr.digits
-        self.pidx = {p: i for i, p in enumerate(self.eng.param_ids)}
         self.col = self.eng.index
         self.out_pos = {o: k for k, o in enumerate(self.eng.output_ids)}
         self.steps = steps
@@ -40,10 +39,10 @@ class StepWriter:
                             if self.net.neurons[o].activation == "softmax"]
 
     # helpers ---------------------------------------------------------------------
-    def n(self, v) -> str:
+    def n(self, v: float) -> str:
         return num(v, self.d)
 
-    def t(self, v) -> str:
+    def t(self, v: float) -> str:
         return term(v, self.d)
 
     def lbl(self, nid: str) -> str:
@@ -58,7 +57,7 @@ class StepWriter:
     def sample_name(self, s: int) -> str:
         return f"sample {self.tr.samples[s]}"
 
-    def per_sample(self, line) -> str:
+    def per_sample(self, line: Callable[[int], str]) -> str:
         """One formula line per traced sample (the first MAX_ROWS), prefixed by the sample
         when there are several."""
         tr = self.tr
@@ -69,8 +68,10 @@ class StepWriter:
             lines.append(f"\u2026 and {tr.n - MAX_ROWS} more samples")
         return "\n".join(lines)
 
-    def add(self, phase, kind, title, explanation, formula, *, neurons=(), connections=(),
-            params=(), reveals=(), value=None) -> None:
+    def add(self, phase: str, kind: str, title: str, explanation: str, formula: str, *,
+            neurons: Iterable[str] = (), connections: Iterable[str] = (),
+            params: Iterable[str] = (), reveals: Iterable[tuple[str, str, Revealed]] = (),
+            value: float | None = None) -> None:
         self.steps.append(Step(len(self.steps), phase, kind, title, explanation, formula,
                                tuple(neurons), tuple(connections), tuple(params), tuple(reveals),
                                None if value is None else float(value)))
@@ -80,7 +81,7 @@ class StepWriter:
         more = max(0, len(vals) - MAX_TERMS)
         return join_sum(vals[:MAX_TERMS], more)
 
-    def sum_of(self, count: int, term_of) -> str:
+    def sum_of(self, count: int, term_of: Callable[[int], str]) -> str:
         """A written-out sum of ``count`` terms; only the first MAX_TERMS are formatted."""
         parts = [term_of(i) for i in range(min(count, MAX_TERMS))]
         return join_sum(parts, max(0, count - MAX_TERMS))
