@@ -127,7 +127,7 @@ def main(argv=None) -> int:
         for r in range(args.rounds):
             values = base + rng.normal(0, 0.3, base.size)
             t0 = time.perf_counter()
-            doc.apply_params_from_training(values)   # store write + change notices
+            doc.apply_params_from_training(eng.slots, values)   # store write + change notices
             t1 = time.perf_counter()
             doc.evaluation()                          # engine: forward + backward, all samples
             t2 = time.perf_counter()

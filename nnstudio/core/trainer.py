@@ -1,27 +1,31 @@
-"""Training as a generator: it yields a :class:`Snapshot` after every step or every epoch.
+"""Training as a generator: :meth:`Trainer.run` yields a :class:`Snapshot` after every step or
+every epoch. It is the one training loop: the headless ``nnstudio train`` and the GUI's worker
+thread both drive it.
 
 The consumer pauses by not asking for the next snapshot and stops by calling :meth:`Trainer.stop`
-(checked between steps) or by dropping the generator. If the loss or a gradient becomes NaN or
-infinite, training stops with a final snapshot whose ``diverged`` says which value it was and
-when; the parameters stay at their last finite values.
+(checked between steps) or by dropping the generator. A driver that must act between two steps
+(the GUI worker: take its turn with the GUI thread, apply parameter edits, a new learning rate or
+a new target epoch count) passes ``between``, which :meth:`Trainer.run` calls before every step.
+If the loss or a gradient becomes NaN or infinite, training stops with a final snapshot whose
+``diverged`` says which value it was and when; the parameters stay at their last finite values.
 
 The trainer works on its own compiled :class:`~nnstudio.core.engine.Engine` and its parameter
-vector, never on the network: the caller applies a snapshot's ``params`` to the network
-(``engine.store_params(net, snap.params)``), so that a GUI thread can own the network while a
-worker thread trains.
+vector, never on the network: the caller applies a snapshot to the network as
+``net.set_param_vector(snap.slots, snap.params)``, so that a GUI thread can own the network
+while a worker thread trains.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Iterator
 
 import numpy as np
 
 from . import losses, optimizers
 from .engine import Engine
-from .network import Network, INITS
+from .network import INITS, Network
 
 Array = np.ndarray
 
@@ -41,7 +45,7 @@ class TrainSettings:
     init: str = "xavier"
     validation_split: float = 0.0
 
-    def validate(self) -> "TrainSettings":
+    def validate(self) -> TrainSettings:
         """Raise SettingsError naming the first bad setting."""
         if self.loss not in losses.LOSSES:
             raise SettingsError(f"unknown loss {self.loss!r} (known: {', '.join(losses.NAMES)})")
@@ -65,7 +69,7 @@ class TrainSettings:
             raise SettingsError(f"validation split must be a fraction in [0, 1), not {vs!r}")
         return self
 
-    def with_(self, **changes) -> "TrainSettings":
+    def with_(self, **changes) -> TrainSettings:
         return replace(self, **changes).validate()
 
 
@@ -76,6 +80,7 @@ class Snapshot:
     loss: float                  # training loss over the whole training set at ``params``
     params: Array                # a copy, in engine.param_ids order
     grad_means: Array            # mean |dL/dp| per depth level (last step)
+    slots: Array                 # where params[i] goes in the network's ParamStore (read-only)
     val_loss: float | None = None
     epoch_end: bool = True
     done: bool = False
@@ -108,6 +113,7 @@ class Trainer:
         self.rng = np.random.default_rng(settings.seed)
         self.state = _State()
         self._stop = False
+        self._target = settings.epochs   # where run() stops (set by run, moved by set_target)
         self._grad = np.zeros_like(self.engine.params)
         self._prev = np.empty_like(self.engine.params)
         self._prev_valid = False  # does _prev hold the parameters before the last update?
@@ -116,7 +122,12 @@ class Trainer:
 
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
+        """End :meth:`run` before its next step (from ``between`` or another thread)."""
         self._stop = True
+
+    def set_target(self, epochs: int) -> None:
+        """Move where the running :meth:`run` stops: after ``epochs`` completed epochs."""
+        self._target = int(epochs)
 
     @property
     def params(self) -> Array:
@@ -160,6 +171,7 @@ class Trainer:
         return Snapshot(
             epoch=self.state.epoch, step=self.state.step, loss=loss,
             params=self.engine.params.copy(), grad_means=self.last_grad_means.copy(),
+            slots=self.engine.slots,
             val_loss=val_loss, epoch_end=epoch_end, done=done, diverged=diverged,
             batch_loss=batch_loss,
         )
@@ -249,21 +261,30 @@ class Trainer:
             st.epoch, st.step, st.batch_in_epoch = self._prev_counters
             self._prev_valid = False
 
-    def run(self, every: str = "epoch", epochs: int | None = None) -> Iterator[Snapshot]:
+    def run(self, every: str = "epoch", epochs: int | None = None,
+            between: Callable[[Trainer], None] | None = None) -> Iterator[Snapshot]:
         """Train until ``epochs`` (default: the settings') are complete, yielding a snapshot
-        after every ``"step"`` or every ``"epoch"``. The last snapshot has ``done`` set."""
+        after every ``"step"`` or every ``"epoch"``. The last snapshot has ``done`` set.
+
+        ``between(trainer)``, if given, is called before every step; it may change the trainer
+        through :meth:`set_params`, :meth:`set_learning_rate`, :meth:`set_target` and
+        :meth:`stop`, which take effect at once (the step that follows uses them)."""
         if every not in ("step", "epoch"):
             raise ValueError("every must be 'step' or 'epoch'")
-        target = self.settings.epochs if epochs is None else epochs
+        self._target = self.settings.epochs if epochs is None else epochs
         self._stop = False
-        while self.state.epoch < target and not self._stop:
+        while True:
+            if between is not None:
+                between(self)
+            if self._stop or self.state.epoch >= self._target:
+                return
             loss, diverged = self.step()
             if diverged:
-                yield self.snapshot(done=True, diverged=diverged)
+                yield self.snapshot(done=True, diverged=diverged, batch_loss=loss)
                 return
             epoch_end = self.state.batch_in_epoch == 0
             if every == "step" or epoch_end:
-                done = epoch_end and self.state.epoch >= target
+                done = epoch_end and self.state.epoch >= self._target
                 yield self.snapshot(epoch_end=epoch_end, done=done, batch_loss=loss)
 
     def train(self, epochs: int | None = None) -> list[Snapshot]:

@@ -488,10 +488,10 @@ class Document(QObject):
         self._push(cmd.SetTrainableCommand(
             self, old, flag, f"{'Unlock' if flag else 'Lock'} {what}"))
 
-    def apply_params_from_training(self, values) -> None:
-        """Apply a training snapshot (engine.param_ids order); not an undo step by itself."""
-        eng = self.engine()
-        eng.store_params(self.network, np.asarray(values, dtype=np.float64))
+    def apply_params_from_training(self, slots, values) -> None:
+        """Apply a training snapshot: ``values[i]`` to the network's parameter slot
+        ``slots[i]`` (``Snapshot.slots``, the trainer's own order); not an undo step by itself."""
+        self.network.set_param_vector(slots, values)
         if not self._extra_dirty:
             self._extra_dirty = True
             self.modifiedChanged.emit(True)

@@ -228,6 +228,47 @@ def test_set_params_between_steps_takes_effect():
         tr.set_learning_rate(-1)
 
 
+def test_a_driver_acts_between_steps_of_one_run():
+    """``run(between=...)`` is how the GUI worker drives the one loop: before every step it may
+    edit the parameters, the learning rate or the target, or stop; the run is then exactly the
+    one a caller stepping by hand with the same edits gets."""
+    X, Y = xor()
+    settings = TrainSettings(optimizer="sgd", learning_rate=0.1, batch_size=2, epochs=1000,
+                             seed=3)
+    net = dense([2, 3, 1], hidden="tanh", seed=0)
+    tr = Trainer(net, X, Y, settings)
+    before_step = []
+
+    def between(t: Trainer) -> None:
+        before_step.append(t.state.step)
+        if t.state.step == 3:
+            t.set_learning_rate(0.5)
+        if t.state.step == 4:
+            t.set_params(np.full_like(t.params, 0.25))
+        if t.state.epoch == 5:
+            t.set_target(7)                    # nearer than the 1000 asked for
+
+    snaps = list(tr.run("epoch", between=between))
+    assert [s.epoch for s in snaps] == list(range(1, 8)) and snaps[-1].done
+    assert not any(s.done for s in snaps[:-1])
+    assert before_step == list(range(15))      # before each of the 14 steps, and at the end
+    ref = Trainer(dense([2, 3, 1], hidden="tanh", seed=0), X, Y, settings)
+    for i in range(14):
+        if i == 3:
+            ref.set_learning_rate(0.5)
+        if i == 4:
+            ref.set_params(np.full_like(ref.params, 0.25))
+        ref.step()
+    assert np.array_equal(snaps[-1].params, ref.params)
+    # a snapshot says where its values go in the network's parameter store
+    net.set_param_vector(snaps[-1].slots, snaps[-1].params)
+    assert [net.get_param(p) for p in tr.engine.param_ids] == list(snaps[-1].params)
+    # stop() from between ends the run before the next step, with no further snapshot
+    tr2 = Trainer(dense([2, 3, 1], seed=0), X, Y, settings)
+    stopped = list(tr2.run("epoch", between=lambda t: t.stop() if t.state.step == 5 else None))
+    assert [s.epoch for s in stopped] == [1, 2] and tr2.state.step == 5
+
+
 def test_validation_loss_with_a_split():
     X, Y = regression(40)
     Xt, Yt, Xv, Yv = split(X, Y, 0.25, seed=2)

@@ -564,7 +564,7 @@ def test_every_neuron_shows_its_own_activation_after_a_training_update(view, doc
     eng = doc.engine()
     values = eng.params + np.linspace(-1.0, 1.0, eng.params.size)
     with qtbot.waitSignal(doc.evaluationChanged):
-        doc.apply_params_from_training(values)
+        doc.apply_params_from_training(eng.slots, values)
     with qtbot.waitSignal(doc.evaluationChanged):
         doc.set_sample(2)
     sc = view.scene()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from nnstudio import paths
 from nnstudio.core.network import Network
+from nnstudio.core.trainer import Trainer, split
 from nnstudio.gui import files
 from nnstudio.gui.document import Document
 from nnstudio.gui.training import POLL_MS, Record, TrainingController, TrainingHistory
@@ -62,6 +63,22 @@ def test_training_starts_and_the_loss_decreases(qtbot, make):
     stack.undo()
     assert params(doc.network) == before
     assert not doc.training_active
+
+
+def test_the_worker_runs_the_cores_training_loop(qtbot, make):
+    """Play in the window and ``Trainer.run`` headless (what ``nnstudio train`` runs) give the
+    same parameters and losses, bit for bit: there is one training loop."""
+    doc, ctl = make("spiral.nnproj", epochs=40, batch_size=50)
+    s = doc.settings
+    X, Y = np.asarray(doc.dataset.X, float), np.asarray(doc.dataset.Y, float)
+    Xt, Yt, Xv, Yv = split(X, Y, s.validation_split, s.seed)
+    headless = Trainer(doc.network.copy(), Xt, Yt, s, X_val=Xv if len(Xv) else None,
+                       Y_val=Yv if len(Yv) else None)
+    snaps = list(headless.run("epoch"))
+    ctl.play()
+    wait_idle(qtbot, ctl)
+    assert [params(doc.network)[p] for p in headless.engine.param_ids] == list(snaps[-1].params)
+    assert list(ctl.history.loss[1:]) == [snap.loss for snap in snaps]
 
 
 def test_pause_stops_the_updates(qtbot, make):

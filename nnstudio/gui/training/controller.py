@@ -126,9 +126,6 @@ class TrainingController(QObject):
             Xt, Yt, Xv, Yv = split(X, Y, s.validation_split, s.seed)
             tr = Trainer(doc.network, Xt, Yt, s, X_val=Xv if len(Xv) else None,
                          Y_val=Yv if len(Yv) else None)
-            if tr.engine.param_ids != doc.engine().param_ids:  # both compile the same network
-                raise RuntimeError("the training engine and the document disagree on the "
-                                   "parameter order")
             self.trainer = tr
             self._trainer_key = key
             self.history.set_structure(tr.engine.param_ids, len(tr.engine.blocks) - 1)
@@ -208,7 +205,7 @@ class TrainingController(QObject):
         self._gen += 1
         self._applied_version = self.document.network.param_version
         self._turns = Turns()
-        w = TrainWorker(tr, self._trainer_target(), box, self._x_of, self._gen, self._turns)
+        w = TrainWorker(tr, self._trainer_target(), box, self._epoch_base, self._gen, self._turns)
         self._worker = w
         self.document.training_active = True
         self._rate_samples.clear()
@@ -385,7 +382,7 @@ class TrainingController(QObject):
         self.last_snapshot = snap
         self._applying = True
         try:
-            self.document.apply_params_from_training(snap.params)
+            self.document.apply_params_from_training(snap.slots, snap.params)
         finally:
             self._applying = False
         if self.is_running():

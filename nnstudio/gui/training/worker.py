@@ -1,10 +1,12 @@
 """The training worker thread and what it shares with the GUI thread.
 
-* :class:`TrainWorker` (a ``QThread``) owns the trainer while it runs: it steps it, and after
-  every epoch it takes a :class:`~nnstudio.core.trainer.Snapshot` (whose ``params`` is already a
-  copy) and drops it into the :class:`Mailbox` under its lock. The mailbox holds ONE latest
-  snapshot (a newer one replaces it: latest wins) plus the compact per-epoch history records
-  that the GUI drains on every tick, and the edits the GUI sends the other way.
+* :class:`TrainWorker` (a ``QThread``) drives the core trainer's one training loop,
+  :meth:`~nnstudio.core.trainer.Trainer.run`: after every epoch it drops the
+  :class:`~nnstudio.core.trainer.Snapshot` (whose ``params`` is already a copy) into the
+  :class:`Mailbox` under its lock. The mailbox holds ONE latest snapshot (a newer one replaces
+  it: latest wins) plus the compact per-epoch history records that the GUI drains on every
+  tick, and the edits the GUI sends the other way (parameters, learning rate, target, stop),
+  which the worker hands to the trainer between two steps.
 * Tiny networks train in Python-heavy loops that hold the GIL. The worker and the GUI thread
   take :class:`Turns`: the worker trains for a few milliseconds whenever the event loop has
   nothing else to do, and never while the GUI is painting, so the two never fight over the GIL.
@@ -26,7 +28,6 @@ from nnstudio.core.trainer import Snapshot, Trainer
 
 from .history import Record
 
-YIELD_EVERY_S = 0.002   # the worker gives up the GIL at least this often
 SLICE_S = 0.004         # the worker trains in turns this long ...
 TURN_MARGIN_S = 0.03    # ... and the GUI waits at most this much longer for a turn to end
 
@@ -81,8 +82,8 @@ class Turns:
 
 class Mailbox:
     """What the worker and the GUI share, always under ``lock``: one latest snapshot (latest
-    wins), the history records since the last GUI tick, a pending parameter edit and a pending
-    learning-rate change, and the stop flag."""
+    wins), the history records since the last GUI tick, a pending parameter edit, learning-rate
+    change and target, and the stop flag."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -95,7 +96,6 @@ class Mailbox:
         self.stop = False
         self.finished = False
         self.error: str | None = None
-        self.epochs_done = 0
 
     def take(self):
         with self.lock:
@@ -121,80 +121,70 @@ def running_workers() -> list[TrainWorker]:
 
 class TrainWorker(QThread):
     """Runs ``trainer`` until its epoch count reaches ``target`` (or stop / divergence),
-    publishing a snapshot after every epoch. Never touches widgets or the network."""
+    publishing a snapshot after every epoch. Never touches widgets or the network.
 
-    def __init__(self, trainer: Trainer, target: int, box: Mailbox, x_of, gen: int,
-                 turns: Turns | None = None, parent: QObject | None = None):
+    ``epoch_base`` is the history x of the trainer's epoch 0 (the records' x is
+    ``epoch_base + snapshot.epoch``); ``gen`` tags the snapshots until an edit brings a newer
+    generation."""
+
+    def __init__(self, trainer: Trainer, target: int, box: Mailbox, epoch_base: float, gen: int,
+                 turns: Turns, parent: QObject | None = None):
         super().__init__(parent)
         _LIVE_WORKERS.add(self)
-        self.turns = turns
         self.setObjectName("nnstudio-train-worker")
         self.trainer = trainer
         self.target = target
         self.box = box
-        self.x_of = x_of          # (trainer) -> history x of the trainer's current state
+        self.epoch_base = epoch_base
         self.gen = gen
+        self.turns = turns
+        self._turn_end = 0.0
 
     def run(self) -> None:
-        tr, box = self.trainer, self.box
-        gen = self.gen
-        sleep = time.sleep
-        clock = time.perf_counter
-        turns = self.turns
-        turn_end = 0.0
-        last_yield = clock()
+        box = self.box
         try:
-            while not box.stop:
-                if turns is not None and clock() >= turn_end:
-                    turns.end_turn()
-                    turn_end = turns.wait_turn()     # the GUI's turn (see Turns)
-                    if box.stop:
-                        break
-                if box.edit is not None or box.lr is not None or box.target is not None:
-                    with box.lock:
-                        edit, lr, target = box.edit, box.lr, box.target
-                        box.edit = box.lr = box.target = None
-                    if edit is not None:
-                        gen, values, trainable = edit
-                        tr.set_params(values, trainable)
-                    if lr is not None:
-                        tr.set_learning_rate(lr)
-                    if target is not None:
-                        self.target = target
-                if tr.state.epoch >= self.target:
-                    break
-                loss, diverged = tr.step()
-                if diverged:
-                    snap = tr.snapshot(done=True, diverged=diverged, batch_loss=loss)
-                    self._publish(snap, gen)
-                    break
-                if tr.state.batch_in_epoch == 0:
-                    snap = tr.snapshot(batch_loss=loss, done=tr.state.epoch >= self.target)
-                    self._publish(snap, gen)
-                if turns is None:
-                    now = clock()
-                    if now - last_yield >= YIELD_EVERY_S:
-                        sleep(0)  # let the GUI thread take the GIL
-                        last_yield = clock()
+            for snap in self.trainer.run("epoch", self.target, between=self._between_steps):
+                self._publish(snap)
         except Exception as e:  # reported to the GUI; never lost silently
             with box.lock:
                 box.error = f"{type(e).__name__}: {e}"
         finally:
             with box.lock:
                 box.finished = True
-            if turns is not None:
-                turns.stopped = True
-                turns.end_turn()
+            self.turns.stopped = True
+            self.turns.end_turn()
 
-    def _publish(self, snap: Snapshot, gen: int) -> None:
+    def _between_steps(self, tr: Trainer) -> None:
+        """Before every step: wait for a turn once this one is over (see :class:`Turns`), then
+        hand the trainer what the GUI sent meanwhile, or stop it."""
+        box = self.box
+        if time.perf_counter() >= self._turn_end:
+            self.turns.end_turn()
+            self._turn_end = self.turns.wait_turn()     # the GUI's turn
+        if box.stop:
+            tr.stop()
+            return
+        if box.edit is not None or box.lr is not None or box.target is not None:
+            with box.lock:
+                edit, lr, target = box.edit, box.lr, box.target
+                box.edit = box.lr = box.target = None
+            if edit is not None:
+                self.gen, values, trainable = edit
+                tr.set_params(values, trainable)
+            if lr is not None:
+                tr.set_learning_rate(lr)
+            if target is not None:
+                self.target = target
+                tr.set_target(target)
+
+    def _publish(self, snap: Snapshot) -> None:
         box = self.box
         rec = None
         if not snap.diverged:  # a diverged run's kept parameters are already in the history
-            x = self.x_of(self.trainer)
-            rec = Record(x, snap.loss, snap.val_loss, snap.grad_means, snap.params)
+            rec = Record(self.epoch_base + snap.epoch, snap.loss, snap.val_loss, snap.grad_means,
+                         snap.params)
         with box.lock:
             box.latest = snap
-            box.latest_gen = gen
+            box.latest_gen = self.gen
             if rec is not None:
                 box.records.append(rec)
-                box.epochs_done += 1
