@@ -13,6 +13,7 @@ from nnstudio.gui.document import Document
 from nnstudio.gui.plots import (ActivationPane, GradientsPane, LandscapePane, LossPane,
                                 OutputPane, ParamHistoryPane)
 from nnstudio.gui.plots import output as output_mod
+from nnstudio.gui.plots.base import scheduler
 from nnstudio.gui.training import TrainingController
 
 
@@ -321,3 +322,20 @@ def test_export_refuses_unknown_format(setup, tmp_path):
 
 def test_grid_resolution_constant():
     assert output_mod.GRID >= 64
+
+
+def test_a_live_snapshot_gives_the_canvas_a_frame_before_the_panes(qtbot, setup):
+    """During a run the panes wait a moment after each snapshot (the canvas repaints first);
+    after a single Step they do not."""
+    doc, ctl, (pane,) = setup("spiral.nnproj", LossPane)
+    sched = scheduler()
+    sched.quiet_until = 0.0
+    with qtbot.waitSignal(ctl.snapshotApplied) as step:
+        ctl.step()
+    assert step.args == [False] and sched.quiet_until == 0.0
+    doc.set_settings(epochs=1_000_000)
+    with qtbot.waitSignal(ctl.snapshotApplied, timeout=10000) as live:
+        ctl.play()
+    assert live.args == [True] and sched.quiet_until > 0.0
+    ctl.pause()
+    assert not pane.busy

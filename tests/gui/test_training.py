@@ -68,7 +68,7 @@ def test_training_starts_and_the_loss_decreases(qtbot, make):
 def test_the_worker_runs_the_cores_training_loop(qtbot, make):
     """Play in the window and ``Trainer.run`` headless (what ``nnstudio train`` runs) give the
     same parameters and losses, bit for bit: there is one training loop."""
-    doc, ctl = make("spiral.nnproj", epochs=40, batch_size=50)
+    doc, ctl = make("spiral.nnproj", epochs=400, batch_size=50)
     s = doc.settings
     X, Y = np.asarray(doc.dataset.X, float), np.asarray(doc.dataset.Y, float)
     Xt, Yt, Xv, Yv = split(X, Y, s.validation_split, s.seed)
@@ -77,6 +77,8 @@ def test_the_worker_runs_the_cores_training_loop(qtbot, make):
     snaps = list(headless.run("epoch"))
     ctl.play()
     wait_idle(qtbot, ctl)
+    # snapshots reached the network during the run, and none was taken for an edit
+    assert ctl.snapshots_applied >= 2
     assert [params(doc.network)[p] for p in headless.engine.param_ids] == list(snaps[-1].params)
     assert list(ctl.history.loss[1:]) == [snap.loss for snap in snaps]
 
@@ -177,6 +179,19 @@ def test_parameter_edits_while_training_apply_at_the_next_step(qtbot, make):
     assert ctl._worker.trainer.engine.params[ctl._worker.trainer.engine.param_index(pid)] == 2.5
     ctl.pause()
     assert doc.network.get_param(pid) == 2.5
+
+
+def test_an_edit_right_before_pause_is_kept(qtbot, make):
+    """An edit the worker has not seen yet outdates its last snapshot: pausing at once keeps
+    the edit instead of the snapshot's older value."""
+    doc, ctl = make("spiral.nnproj", epochs=1_000_000)
+    pid = next(iter(doc.network.connections))
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1, timeout=10000)
+    doc.set_param(pid, 2.5)
+    ctl.pause()
+    assert doc.network.get_param(pid) == 2.5
+    assert doc.undo_stack.text(doc.undo_stack.count() - 1).startswith("Train ")
 
 
 def test_a_structural_edit_pauses_training_first(qtbot, make):

@@ -1,22 +1,27 @@
 """The shared frame of every plot pane: a header with a title, a status line and options, a
-pyqtgraph plot area, and right-click export as PNG, SVG or CSV.
+pyqtgraph plot area, and right-click export as PNG, SVG or CSV; and the scheduler that decides
+which dirty pane redraws when.
 
 Panes never keep a second copy of a weight: they read the document (``document.evaluation()``,
 ``document.engine()``, the network) or the training history when they redraw, and they redraw
 lazily: a change marks the pane dirty and the redraw happens once, on the next event-loop turn,
-and only while the pane is visible.
+and only while the pane is visible. What a pane shows of training it is given as a
+:class:`TrainingFeed` (the training controller is one): the panes never import the training
+package (an import-linter contract checks it).
 """
 
 from __future__ import annotations
 
 import csv
 import time
+import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QColor, QPainter
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QVBoxLayout,
                                QWidget)
@@ -39,58 +44,92 @@ WARN_FG = "#8A4B00"
 
 MIN_EPOCHS = 10      # epoch axes show at least 0..10: a lone first point sits at the left
 BUSY_FRAME_MS = 16   # while training, at most one pane redraws per frame (about 60 per second)
+SNAPSHOT_QUIET_S = 0.025  # after a live training snapshot the canvas repaint has a frame alone
+
+
+class TrainingFeed(Protocol):
+    """What a pane is given of the training it shows.
+
+    ``history`` is the per-epoch record the panes draw (views ``x``, ``loss``, ``val_loss``,
+    ``grad_x``, ``grad``, ``param_x``, ``params``; ``n``, ``n_depth``, ``param_index(pid)``,
+    ``has_validation()``); ``epoch`` is the history x of the network's current parameters.
+    ``historyChanged`` fires when the history grew or was cleared, ``runningChanged(bool)`` when
+    a run starts or ends, ``diverged(message)`` when a run blew up, and
+    ``snapshotApplied(live)`` after a snapshot reached the network (``live``: during a run)."""
+
+    history: Any
+    historyChanged: SignalInstance
+    runningChanged: SignalInstance
+    diverged: SignalInstance
+    snapshotApplied: SignalInstance
+
+    @property
+    def epoch(self) -> float: ...
+
+    def is_running(self) -> bool: ...
 
 
 class _Scheduler(QObject):
     """Redraws dirty panes ONE per event-loop turn — while training, one per frame — so a
     window full of plots never paints them all in the same frame (every dock belongs to the
     same window, so their paints would add up in one backing-store flush and stall the GUI).
-    The least recently drawn pane goes first."""
+    The least recently drawn pane goes first. Right after a live training snapshot no pane
+    redraws for ``SNAPSHOT_QUIET_S``: the canvas repaints in that frame."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.queue: list = []
+        self.queue: list[PlotPane] = []
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self._run)
+        self.quiet_until = 0.0
+        self._fed_by: weakref.WeakSet = weakref.WeakSet()
 
-    def request(self, pane: "PlotPane") -> None:
+    def follow(self, training: TrainingFeed) -> None:
+        """Keep quiet for a moment after each live snapshot of ``training`` (once per feed)."""
+        if training not in self._fed_by:
+            self._fed_by.add(training)
+            training.snapshotApplied.connect(self._after_snapshot)
+
+    def _after_snapshot(self, live: bool) -> None:
+        if live:
+            self.quiet_until = max(self.quiet_until, time.perf_counter() + SNAPSHOT_QUIET_S)
+
+    def request(self, pane: PlotPane) -> None:
         if pane not in self.queue:
             self.queue.append(pane)
         if not self.timer.isActive():
             self.timer.start(self._interval(pane))
 
     @staticmethod
-    def _interval(pane) -> int:
+    def _interval(pane: PlotPane) -> int:
         try:
-            return BUSY_FRAME_MS if getattr(pane.document, "training_active", False) else 0
+            return BUSY_FRAME_MS if pane.busy else 0
         except RuntimeError:
             return 0
 
-    def discard(self, pane) -> None:
+    def discard(self, pane: PlotPane) -> None:
         if pane in self.queue:
             self.queue.remove(pane)
 
     def _run(self) -> None:
         now = time.perf_counter()
-        if now < _quiet_until and self.queue:
-            self.timer.start(int((_quiet_until - now) * 1000) + 1)
+        if now < self.quiet_until and self.queue:
+            self.timer.start(int((self.quiet_until - now) * 1000) + 1)
             return
         wait = None
         for pane in list(self.queue):
             try:
-                if not (pane._dirty and (pane.isVisible() or pane.force_refresh)):
-                    self.queue.remove(pane)
-                    continue
-                busy = bool(getattr(pane.document, "training_active", False))
-                due = pane._last_refresh + (pane.busy_interval if busy else 0.0)
+                due = pane.redraw_due()
             except RuntimeError:  # a pane whose widget is gone
+                self.queue.remove(pane)
+                continue
+            if due is None:
                 self.queue.remove(pane)
                 continue
             if due <= now:
                 self.queue.remove(pane)
-                pane._last_refresh = now
-                pane._do_refresh()
+                pane.redraw()
                 break
             wait = due - now if wait is None else min(wait, due - now)
         if self.queue:
@@ -101,14 +140,6 @@ class _Scheduler(QObject):
 
 
 _scheduler: _Scheduler | None = None
-_quiet_until = 0.0
-
-
-def quiet_for(seconds: float) -> None:
-    """Ask the panes not to redraw for a moment (the training controller calls it right after
-    applying a snapshot, whose canvas repaint then has its frame to itself)."""
-    global _quiet_until
-    _quiet_until = max(_quiet_until, time.perf_counter() + seconds)
 
 
 def scheduler() -> _Scheduler:
@@ -175,10 +206,11 @@ class PlotPane(QWidget):
     info_below = False    # a pane with wide options shows its status line under them
     exported = Signal(str)
 
-    def __init__(self, document, controller=None, parent: QWidget | None = None):
+    def __init__(self, document, training: TrainingFeed | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.document = document
-        self.controller = controller
+        self.training = training
         self.setObjectName(f"{self.object_name}Pane")
         self._dirty = True
         self.force_refresh = False
@@ -216,8 +248,9 @@ class PlotPane(QWidget):
             lay.insertWidget(1, self.info)
         for p in self.plots:
             self._install_menu(p)
-        if controller is not None and hasattr(controller, "runningChanged"):
-            controller.runningChanged.connect(self._on_running)
+        if training is not None:
+            training.runningChanged.connect(self._on_running)
+            scheduler().follow(training)
         doc = document
         doc.evaluationChanged.connect(self.mark_dirty)
         doc.projectReplaced.connect(self.mark_dirty)
@@ -323,17 +356,31 @@ class PlotPane(QWidget):
             self.warning.hide()
             self.warning.setText("")
 
+    @property
+    def busy(self) -> bool:
+        """Training is running: the pane redraws at capped rates, in plain drawing."""
+        return self.training is not None and self.training.is_running()
+
     def mark_dirty(self, *_args) -> None:
         self._dirty = True
         if self.isVisible() or self.force_refresh:
             scheduler().request(self)
         # a hidden pane redraws when it is shown (showEvent)
 
-    def _do_refresh(self) -> None:
-        if not self._dirty:
-            return
-        self._dirty = False
-        self.refresh()
+    def redraw_due(self) -> float | None:
+        """When (``time.perf_counter()``) the scheduler may redraw the pane: at once, or while
+        training ``busy_interval`` after its last redraw; None if it has nothing to redraw or
+        is not shown."""
+        if not (self._dirty and (self.isVisible() or self.force_refresh)):
+            return None
+        return self._last_refresh + (self.busy_interval if self.busy else 0.0)
+
+    def redraw(self) -> None:
+        """Redraw if dirty (the scheduler's call)."""
+        self._last_refresh = time.perf_counter()
+        if self._dirty:
+            self._dirty = False
+            self.refresh()
 
     def refresh_now(self) -> None:
         """Redraw at once (tests and exports call this)."""

@@ -64,8 +64,8 @@ class GradientsPane(PlotPane):
                                            label="1e-6", labelOpts={"position": 0.04,
                                                                     "color": "#888888"})
         p.addItem(self.vanish_line, ignoreBounds=True)
-        if self.controller is not None:
-            self.controller.historyChanged.connect(self.mark_dirty)
+        if self.training is not None:
+            self.training.historyChanged.connect(self.mark_dirty)
         self.names: list[str] = []
         self.current: np.ndarray = np.zeros(0)
 
@@ -95,7 +95,7 @@ class GradientsPane(PlotPane):
         eng = doc.engine()
         names = layer_names(eng)
         self._ensure_curves(names)
-        h = self.controller.history if self.controller is not None else None
+        h = self.training.history if self.training is not None else None
         n_hist = 0
         if h is not None and h.n_depth == len(names) and h.g_n:
             gx, g = h.grad_x, h.grad
@@ -106,7 +106,7 @@ class GradientsPane(PlotPane):
             for c in self.curves:
                 c.setData([], [])
         self.current = eng.layer_grad_means(ev.grad)
-        x_now = self.controller.epoch if self.controller is not None else 0.0
+        x_now = self.training.epoch if self.training is not None else 0.0
         self.fit_epochs(self.plot, float(x_now))
         y = _positive(self.current)
         ok = np.isfinite(y)
@@ -158,7 +158,7 @@ class GradientsPane(PlotPane):
         return out
 
     def csv_table(self):
-        h = self.controller.history
+        h = self.training.history
         header = ["epoch"] + [f"mean_abs_grad {n}" for n in self.names]
         if h.n_depth != len(self.names) or not h.g_n:
             return header, []

@@ -48,8 +48,8 @@ class ParamHistoryPane(PlotPane):
         self.now = p.plot([], [], pen=None, symbol="o", symbolSize=8)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.pids: list[str] = []
-        if self.controller is not None:
-            self.controller.historyChanged.connect(self.mark_dirty)
+        if self.training is not None:
+            self.training.historyChanged.connect(self.mark_dirty)
 
     def shown_params(self) -> tuple[list[str], bool]:
         net = self.document.network
@@ -81,7 +81,7 @@ class ParamHistoryPane(PlotPane):
         net = self.document.network
         pids, chosen = self.shown_params()
         self._ensure(pids)
-        h = self.controller.history if self.controller is not None else None
+        h = self.training.history if self.training is not None else None
         n = 0
         for pid, c in self.curves.items():
             j = h.param_index(pid) if h is not None and h.p_n else None
@@ -90,7 +90,7 @@ class ParamHistoryPane(PlotPane):
             else:
                 c.setData(h.param_x, h.params[:, j])
                 n = h.p_n
-        x_now = self.controller.epoch if self.controller is not None else 0.0
+        x_now = self.training.epoch if self.training is not None else 0.0
         self.fit_epochs(self.plot, float(x_now))
         vals = [net.get_param(p) for p in pids]
         self.now.setData([x_now] * len(vals), vals,
@@ -107,7 +107,7 @@ class ParamHistoryPane(PlotPane):
             self.set_info(self.info.text() + f"   (1 point per {h.param_stride} epochs)")
 
     def csv_table(self):
-        h = self.controller.history
+        h = self.training.history
         net = self.document.network
         header = ["epoch"] + [param_name(net, p) for p in self.pids]
         idx = [h.param_index(p) for p in self.pids]

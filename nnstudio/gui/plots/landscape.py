@@ -176,7 +176,7 @@ class LandscapePane(PlotPane):
             self._hide("Select a weight or a neuron (its bias) to see the loss landscape")
             return
         if not self._sync and pids == self.pids and self.mode == ("1d" if len(pids) == 1 else "2d"):
-            busy = bool(self.controller is not None and self.controller.is_running())
+            busy = self.busy
             interval = BUSY_INTERVAL_1D if len(pids) == 1 else BUSY_INTERVAL_2D
             wait = interval - (time.perf_counter() - self._last_grid)
             if busy and wait > 0:
@@ -221,10 +221,9 @@ class LandscapePane(PlotPane):
             self._job.close()
             self._job = None
         self._again = False
-        self._dirty = False
         self._sync = True
         try:
-            self.refresh()
+            super().refresh_now()
         finally:
             self._sync = False
 
@@ -278,7 +277,7 @@ class LandscapePane(PlotPane):
         eng = self._engine_copy()
         X, Y = np.asarray(doc.dataset.X, float), np.asarray(doc.dataset.Y, float)
         lo, hi = self._span(pid, v, g)
-        n = N_1D_BUSY if getattr(doc, "training_active", False) else N_1D
+        n = N_1D_BUSY if self.busy else N_1D
         xs = np.linspace(lo, hi, n)
         loss = doc.settings.loss
         ys = np.empty(n)
@@ -327,7 +326,7 @@ class LandscapePane(PlotPane):
         X, Y = np.asarray(doc.dataset.X, float), np.asarray(doc.dataset.Y, float)
         lo_i, hi_i = self._span(pids[0], vi, gi)
         lo_j, hi_j = self._span(pids[1], vj, gj)
-        busy = bool(getattr(doc, "training_active", False))
+        busy = self.busy
         n = N_2D_BUSY if busy else N_2D
         ai = np.linspace(lo_i, hi_i, n)
         aj = np.linspace(lo_j, hi_j, n)

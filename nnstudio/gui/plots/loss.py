@@ -42,10 +42,10 @@ class LossPane(PlotPane):
         self.legend = p.legend
         self.diverged_text = ""
         self._y_fixed = False
-        if self.controller is not None:
-            self.controller.historyChanged.connect(self.mark_dirty)
-            self.controller.diverged.connect(self._on_diverged)
-            self.controller.runningChanged.connect(
+        if self.training is not None:
+            self.training.historyChanged.connect(self.mark_dirty)
+            self.training.diverged.connect(self._on_diverged)
+            self.training.runningChanged.connect(
                 lambda running: self._on_diverged("") if running else None)
 
     def _on_diverged(self, text: str) -> None:
@@ -72,7 +72,7 @@ class LossPane(PlotPane):
         menu.addAction(a)
 
     def refresh(self) -> None:
-        h = self.controller.history if self.controller is not None else None
+        h = self.training.history if self.training is not None else None
         if h is None or h.n == 0:
             self.diverged_text = ""
             self.set_warning("")
@@ -138,7 +138,7 @@ class LossPane(PlotPane):
             lg.removeItem(self.val_curve)
 
     def csv_table(self):
-        h = self.controller.history
+        h = self.training.history
         header = ["epoch", "training_loss"]
         cols = [h.x, h.loss]
         if h.has_validation():

@@ -262,7 +262,7 @@ class OutputPane(PlotPane):
         self.diag.setData([], [])
         nid = self.shown_neuron = self._heat_neuron()
         x0, x1, y0, y1 = self._bounds(ds)
-        busy = bool(getattr(self.document, "training_active", False))
+        busy = self.busy
         n = GRID_BUSY if busy else GRID
         gx = np.linspace(x0, x1, n)
         gy = np.linspace(y0, y1, n)

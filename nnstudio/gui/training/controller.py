@@ -1,13 +1,18 @@
 """The training controller: Play/Pause, Step, Step Epoch and Reset for a document.
 
-* It owns the worker thread (:mod:`.worker`) and the :class:`~.history.TrainingHistory` that
-  the plot panes read. It polls the worker's mailbox with a ``QTimer`` about 12 times a second,
-  applies the latest snapshot to the document (canvas, inspector and plots follow) and appends
-  the drained records to the history. The GUI never reads an array the worker is writing.
-* Parameter edits made while training (inspector, undo) are sent to the worker as an "edit"
-  tagged with a generation number; the worker applies it before its next step, and the
-  controller ignores snapshots taken before the edit, so nothing is lost or torn. A structural
-  edit (``document.structureAboutToChange``) pauses training first.
+* It owns the worker thread (:mod:`.worker`) and the :class:`~.history.TrainingHistory`. It
+  polls the worker's mailbox with a ``QTimer`` about 12 times a second, applies the latest
+  snapshot to the document as (slots, values) straight from the trainer (canvas, inspector and
+  plots follow), says so with ``snapshotApplied``, and appends the drained records to the
+  history. The GUI never reads an array the worker is writing.
+* It is what the plot panes are given to draw (``nnstudio.gui.plots.base.TrainingFeed``:
+  ``history``, ``epoch``, ``is_running()`` and its signals).
+* A parameter edit made while training (inspector, undo) shows as the network's
+  ``param_version`` moving past the controller's own last write. On every poll, and before the
+  worker stops, such an edit is sent to the worker tagged with a new generation number; the
+  worker applies it before its next step and the controller drops the snapshots taken before
+  it, so nothing is lost or torn. A structural edit (``document.structureAboutToChange``)
+  pauses training first.
 * A run (Play until Pause / the target / divergence) becomes ONE undo step "Train N epochs"
   (``document.push_training_result``).
 """
@@ -39,6 +44,7 @@ class TrainingController(QObject):
     progressChanged = Signal()       # epoch / loss / rate changed (status bar)
     stopped = Signal(str)            # why a run ended ("paused", "done", "diverged", ...)
     diverged = Signal(str)           # the divergence message
+    snapshotApplied = Signal(bool)   # a snapshot reached the network (True: during a run)
 
     def __init__(self, document, parent: QObject | None = None):
         super().__init__(parent)
@@ -57,8 +63,7 @@ class TrainingController(QObject):
         self._run_before: dict | None = None
         self._run_start_epoch = 0.0
         self.run_target = 0              # the epoch (history x) the current run stops at
-        self._applied_version = -1
-        self._applying = False
+        self._applied_version = -1      # the network's param_version after our last write
         self._shutting_down = False
         self.last_message = ""
         self.last_snapshot: Snapshot | None = None
@@ -76,7 +81,6 @@ class TrainingController(QObject):
         document.projectReplaced.connect(self._on_project_replaced)
         document.datasetChanged.connect(self._invalidate_trainer)
         document.settingsChanged.connect(self._on_settings_changed)
-        document.networkChanged.connect(self._on_network_changed)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -221,6 +225,7 @@ class TrainingController(QObject):
         w, box = self._worker, self._box
         if w is None:
             return None, 0, []
+        self._send_edits()    # an edit not sent yet outdates what the worker published
         with box.lock:
             box.stop = True
         w.trainer.stop()
@@ -342,6 +347,7 @@ class TrainingController(QObject):
         box = self._box
         if box is None:
             return
+        self._send_edits()    # first: a snapshot taken before an edit must not undo it
         snap, gen, recs, finished, error = box.take()
         self._absorb(snap, gen, recs)
         if error:
@@ -380,16 +386,10 @@ class TrainingController(QObject):
 
     def _apply(self, snap: Snapshot) -> None:
         self.last_snapshot = snap
-        self._applying = True
-        try:
-            self.document.apply_params_from_training(snap.slots, snap.params)
-        finally:
-            self._applying = False
-        if self.is_running():
-            from nnstudio.gui.plots.base import quiet_for
-            quiet_for(0.025)   # the canvas repaints in the next frame; the plots wait a frame
+        self.document.apply_params_from_training(snap.slots, snap.params)
         self._applied_version = self.document.network.param_version
         self.snapshots_applied += 1
+        self.snapshotApplied.emit(self.is_running())
 
     def _on_diverged(self, message: str) -> None:
         text = f"Training paused: {message}. Try a smaller learning rate."
@@ -402,17 +402,14 @@ class TrainingController(QObject):
         self.document.statusMessage.emit(text, 8000)
 
     # ------------------------------------------------------------------ document events
-    def _on_network_changed(self, event: str, ids) -> None:
-        if not self.is_running() or self._applying:
-            return
-        if event != "params_changed":
-            return
+    def _send_edits(self) -> None:
+        """Parameter edits made while training (inspector, undo): the network's param_version
+        has moved past our own last write. The worker takes the values and locks before its
+        next step, under a new generation, so the snapshots it took before are dropped."""
         net = self.document.network
-        if net.param_version == self._applied_version:
+        if self._box is None or net.param_version == self._applied_version:
             return
-        # a parameter edit (inspector, undo) while training: the worker applies it next step
-        tr = self._worker.trainer
-        slots = tr.engine.slots
+        slots = self._worker.trainer.engine.slots
         self._gen += 1
         with self._box.lock:
             self._box.edit = (self._gen, net.store.values[slots].copy(),
