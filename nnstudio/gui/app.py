@@ -31,7 +31,7 @@ class _FirstPaint(QObject):
         self._cb = callback
         widget.installEventFilter(self)
 
-    def eventFilter(self, obj, event):  # noqa: N802
+    def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint and self._cb is not None:
             cb, self._cb = self._cb, None
             obj.removeEventFilter(self)
@@ -118,7 +118,7 @@ def _after_show(window, error: str | None, offer_recovery: bool) -> None:
     if offer_recovery:
         window.files.offer_recovery()
     window.settings.mark_started()
-    window._view_call("fit", quiet=True)
+    window.canvas_view.fit()
 
 
 def run_app(path: str | None = None) -> int:
@@ -143,7 +143,7 @@ def run_app(path: str | None = None) -> int:
         app.exit(0)
 
     _FirstPaint(window, first_paint)
-    if window.restored_geometry:
+    if window.dock_layout.restored_geometry:
         window.show()
     else:
         window.showMaximized()

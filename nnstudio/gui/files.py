@@ -1,4 +1,5 @@
-"""Files: new, open, save, save as, samples, recent files, and autosave with crash recovery.
+"""Files: new, open, save, save as, samples, recent files, exporting the canvas as a picture,
+and autosave with crash recovery.
 
 A file that fails to load shows the loader's one-line message and leaves the open document as
 it was. Unsaved work is written every 30 s to a recovery file in the settings folder
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from nnstudio import paths
 
@@ -40,9 +41,9 @@ def ask_unsaved(parent: QWidget | None, name: str) -> str:
                       | QMessageBox.StandardButton.Cancel, parent)
     box.setInformativeText("Your changes are lost if you don't save them.")
     box.setDefaultButton(QMessageBox.StandardButton.Save)
-    r = box.exec()
+    answer = QMessageBox.StandardButton(box.exec())
     return {QMessageBox.StandardButton.Save: "save",
-            QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(r), "cancel")
+            QMessageBox.StandardButton.Discard: "discard"}.get(answer, "cancel")
 
 
 def ask_recover(parent: QWidget | None, info: dict) -> bool:
@@ -107,6 +108,7 @@ def fit_dataset(ds, net):
     names are kept only while the target columns do not change. Raises ValueError (e.g. a
     network with no inputs or outputs)."""
     import numpy as np
+
     from nnstudio.core.datasets import Dataset
 
     ins, outs = net.inputs, net.outputs
@@ -269,6 +271,77 @@ class FileController(QObject):
         self.settings.set_value("files/last_dir", str(path.parent))
         self.remove_recovery()
         self.doc.message(f"Saved {path}", 4000)
+        return True
+
+    # ------------------------------------------------------------------ samples, recent files
+    def fill_samples_menu(self, menu: QMenu) -> None:
+        """File ▸ Open Sample: one entry per shipped lesson (each opens as an untitled copy)."""
+        menu.clear()
+        for p in paths.samples():
+            a = menu.addAction(p.stem.replace("-", " ").capitalize())
+            a.setToolTip(f"Open the sample {p.name} as a new, untitled copy")
+            a.setData(str(p))
+            a.triggered.connect(lambda _=False, p=p: self.open_path(p))
+        if menu.isEmpty():
+            a = menu.addAction("(no samples found)")
+            a.setEnabled(False)
+
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        """File ▸ Open Recent: the recent files, newest first (the first nine numbered), and
+        Clear Recent Files."""
+        menu.clear()
+        recent = self.settings.recent_files()
+        for i, p in enumerate(recent):
+            label = f"&{i + 1}  {Path(p).name}" if i < 9 else Path(p).name
+            a = menu.addAction(label)
+            a.setToolTip(p)
+            a.setStatusTip(p)
+            a.setData(p)
+            a.triggered.connect(lambda _=False, p=p: self.open_recent(p))
+        if not recent:
+            a = menu.addAction("(no recent files)")
+            a.setEnabled(False)
+        else:
+            menu.addSeparator()
+            menu.addAction("Clear Recent Files", lambda: self._clear_recent(menu))
+
+    def _clear_recent(self, menu: QMenu) -> None:
+        self.settings.clear_recent()
+        self.fill_recent_menu(menu)
+
+    def open_recent(self, path: str) -> bool:
+        """Open a recent file; one that no longer exists is said so and leaves the list."""
+        if not Path(path).exists():
+            self._error("Cannot open project",
+                        f"{path} no longer exists; it was removed from the recent files.")
+            self.settings.remove_recent(path)
+            return False
+        return self.open_path(path)
+
+    # ------------------------------------------------------------------ canvas pictures
+    def export_canvas(self, fmt: str) -> bool:
+        """File ▸ Export Canvas as PNG/SVG: ask for a file name, then :meth:`export_canvas_to`."""
+        doc = self.doc
+        stem = doc.path.stem if doc.path else (getattr(doc.project, "name", "") or "network")
+        base = Path(self.settings.value("files/last_export_dir", str(Path.home())))
+        filt = "PNG image (*.png)" if fmt == "png" else "SVG image (*.svg)"
+        path, _ = QFileDialog.getSaveFileName(self.window, f"Export Canvas as {fmt.upper()}",
+                                              str(base / f"{stem}.{fmt}"), filt)
+        if not path:
+            return False
+        if Path(path).suffix.lower() != f".{fmt}":
+            path += f".{fmt}"
+        return self.export_canvas_to(path)
+
+    def export_canvas_to(self, path) -> bool:
+        """Write the canvas to ``path`` (PNG at 2x, or SVG, by the suffix)."""
+        try:
+            self.window.canvas_view.export_image(str(path))
+        except (OSError, ValueError) as e:
+            self._error("Cannot export", f"Cannot export the canvas:\n\n{e}")
+            return False
+        self.settings.set_value("files/last_export_dir", str(Path(path).parent))
+        self.doc.message(f"Exported the canvas to {path}", 5000)
         return True
 
     # ------------------------------------------------------------------ autosave / recovery

@@ -20,7 +20,8 @@ def settings_dir() -> Path:
     if env:
         d = Path(env)
     else:
-        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+        base = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.GenericConfigLocation)
         d = Path(base or Path.home() / ".config") / "nnstudio"
     try:
         d.mkdir(parents=True, exist_ok=True)

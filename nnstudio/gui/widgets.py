@@ -1,4 +1,5 @@
-"""Small shared widgets: a validated number editor, a number editor + slider pair, and helpers.
+"""Small shared widgets: a validated number editor, a number editor + slider pair, and helpers;
+and the holders that fit a tall or wide panel into a dock (:func:`dock_content`).
 
 Widgets never apply anything themselves: they emit what the user asked for and the panel passes
 it to the document. Setting a value from code never emits (signals are blocked), so a view that
@@ -10,10 +11,18 @@ from __future__ import annotations
 import itertools
 import math
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider, QSpinBox, QWidget,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QWidget,
 )
 
 MIXED = object()   # "the selected items disagree"
@@ -61,8 +70,9 @@ def parse_number(text: str, lo: float | None = None, hi: float | None = None,
     if math.isinf(v):
         raise ValueError("infinity is not allowed; enter a finite number")
     if lo is not None and (v < lo or (lo_open and v == lo)):
+        upper = f" and at most {format_number(hi)}" if hi is not None else ""
         raise ValueError(f"the {what} must be {'greater than' if lo_open else 'at least'} "
-                         f"{format_number(lo)}" + (f" and at most {format_number(hi)}" if hi is not None else ""))
+                         f"{format_number(lo)}{upper}")
     if hi is not None and v > hi:
         raise ValueError(f"the {what} must be at most {format_number(hi)}")
     return v
@@ -129,7 +139,8 @@ class FloatEdit(QLineEdit):
         self.error = message
         if message:
             self.setStyleSheet(_ERROR_STYLE)
-            self.setToolTip(f"<b>Not applied:</b> {message}" + (f"<br>{self._tip}" if self._tip else ""))
+            more = f"<br>{self._tip}" if self._tip else ""
+            self.setToolTip(f"<b>Not applied:</b> {message}{more}")
         else:
             self.setStyleSheet("")
             self.setToolTip(self._tip)
@@ -237,7 +248,7 @@ class NumberSlider(QWidget):
         self.edit.set_value(v)
         self.slider.set_value(v)
 
-    def setEnabled(self, on: bool) -> None:  # noqa: N802 (Qt naming)
+    def setEnabled(self, on: bool) -> None:
         super().setEnabled(on)
 
 
@@ -326,3 +337,76 @@ class ValueLabel(QLabel):
             self.setText(format_number(v, 8))
         else:
             self.setText(str(v))
+
+
+# ---------------------------------------------------------------------- panels in docks
+MAX_DOCK_MIN_HEIGHT = 260   # a panel asking for more scrolls instead of forcing the dock area
+MAX_DOCK_MIN_WIDTH = 420    # the window must fit a 1280 x 720 projector
+
+
+def dock_content(widget: QWidget, name: str, parent: QWidget | None = None) -> QWidget:
+    """What a dock holds for the panel ``widget``: a panel taller than
+    :data:`MAX_DOCK_MIN_HEIGHT` scrolls (instead of forcing its height on the whole dock area),
+    one wider than :data:`MAX_DOCK_MIN_WIDTH` scrolls sideways in a :class:`WideScroll` (instead
+    of forcing its width on the window); any other panel (or a scroll area) as it is. A holder
+    is named ``scroll_<name>``."""
+    if isinstance(widget, QScrollArea):
+        return widget
+    hint = widget.minimumSizeHint()
+    if hint.height() > MAX_DOCK_MIN_HEIGHT:
+        scroll = QScrollArea(parent)
+        scroll.setObjectName(f"scroll_{name}")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(widget)
+        return scroll
+    if hint.width() > MAX_DOCK_MIN_WIDTH:
+        wide = WideScroll(widget, parent)
+        wide.setObjectName(f"scroll_{name}")
+        return wide
+    return widget
+
+
+class WideScroll(QScrollArea):
+    """Holds a wide panel: scrolls sideways only when the dock is narrower than the panel's
+    minimum width; the panel always gets the dock's full height, and the dock area keeps the
+    panel's minimum height (so nothing is clipped and no vertical scroll bar appears)."""
+
+    def __init__(self, widget: QWidget, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(False)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setWidget(widget)
+        widget.installEventFilter(self)
+        self.viewport().installEventFilter(self)
+
+    def _panel_min(self) -> QSize:
+        w = self.widget()
+        return w.minimumSizeHint().expandedTo(w.minimumSize()) if w is not None else QSize()
+
+    def fit(self) -> None:
+        w = self.widget()
+        if w is None:
+            return
+        vp = self.viewport().size()
+        w.resize(max(vp.width(), self._panel_min().width()), vp.height())
+
+    def minimumSizeHint(self) -> QSize:
+        bar = self.horizontalScrollBar().sizeHint().height()
+        return QSize(120, self._panel_min().height() + bar)
+
+    def sizeHint(self) -> QSize:
+        w = self.widget()
+        return w.sizeHint() if w is not None else super().sizeHint()
+
+    def eventFilter(self, obj, event) -> bool:
+        t = event.type()
+        if obj is self.viewport() and t == QEvent.Type.Resize:
+            self.fit()
+        elif obj is self.widget() and t == QEvent.Type.LayoutRequest:
+            self.updateGeometry()
+            QTimer.singleShot(0, self, self.fit)
+        return super().eventFilter(obj, event)

@@ -18,8 +18,6 @@ from nnstudio.gui.app import create_window
 from nnstudio.gui.settings import Settings
 
 
-
-
 @pytest.fixture
 def window(qtbot, settings_dir, dialogs, xor_path):
     win, err = create_window(str(xor_path))
@@ -29,7 +27,6 @@ def window(qtbot, settings_dir, dialogs, xor_path):
     qtbot.waitExposed(win)
     yield win
     win.document.undo_stack.setClean()
-    win.document._extra_dirty = False
     win.close()
 
 
@@ -208,7 +205,7 @@ def test_copy_paste_keeps_internal_connections(qtbot, window):
     frag = json.loads(md.text())
     assert len(frag["neurons"]) == 3 and len(frag["connections"]) == 2
     n0, c0 = len(net.neurons), len(net.connections)
-    new = window.paste()
+    new = window.clipboard.paste()
     assert len(net.neurons) == n0 + 3 and len(net.connections) == c0 + 2
     assert set(doc.selection) == set(new)
     new_n = [i for i in new if i in net.neurons]
@@ -358,7 +355,6 @@ def test_autosave_recovery_after_simulated_crash(qtbot, settings_dir, dialogs, x
     assert d2.is_modified() and d2.path == xor_path
     assert not settings.recovery_path.exists()  # removed once handled
     assert not win2.files.offer_recovery()       # offered only once
-    d2._extra_dirty = False
     win2.close()
 
 
@@ -422,7 +418,7 @@ def test_layout_is_saved_and_restored(qtbot, settings_dir, dialogs, xor_path):
     assert not win2.docks["lesson"].isVisible()
     assert win2.docks["inspector"].isVisible()
     # (the offscreen screen is smaller than the window, so Qt clamps the restored size)
-    assert win2.restored_geometry
+    assert win2.dock_layout.restored_geometry
     win2.close()
 
 
@@ -434,14 +430,15 @@ def test_menus_have_the_issue_actions(qtbot, window):
                  "Export Canvas as PNG…", "Export Canvas as SVG…", "Quit"],
         "Edit": ["Undo", "Redo", "Cut", "Copy", "Paste", "Duplicate", "Delete", "Select All"],
         "View": ["Zoom In", "Zoom Out", "Fit to Window", "Show Values", "Show Grid"],
-        "Network": ["Add Dense Layer…", "Connect Selected Fully", "Auto-Layout", "Randomize Weights"],
+        "Network": ["Add Dense Layer…", "Connect Selected Fully", "Auto-Layout",
+                    "Randomize Weights"],
         "Help": ["Keyboard Shortcuts", "About NN Studio"],
     }.items():
         for w in want:
             assert any(t.startswith(w) for t in texts[m]), (m, w, texts[m])
     for a in window.actions.values():
         assert a.toolTip(), a.objectName()
-    assert len(window._samples_menu.actions()) == len(paths.samples())
+    assert len(window.samples_menu.actions()) == len(paths.samples())
 
 
 def test_network_menu_actions_are_undoable(qtbot, window):
@@ -478,11 +475,11 @@ def test_deferred_parts_fill_their_placeholders(qtbot, settings_dir, dialogs, xo
     win, _ = create_window(str(xor_path), defer_parts=True)
     qtbot.addWidget(win)
     assert not win.parts_installed
-    waiting = set(win._placeholders)
+    waiting = set(win.dock_layout.placeholders)
     assert {"dataset", "backprop", "output"} <= waiting
     placeholder_docks = {n: win.docks[n] for n in waiting}
     win.install_parts()
-    assert win.parts_installed and not win._placeholders
+    assert win.parts_installed and not win.dock_layout.placeholders
     for name, dock in placeholder_docks.items():
         if name in win.docks:  # a part claimed it: the same dock, now with the real panel
             assert win.docks[name] is dock
@@ -514,15 +511,15 @@ def test_connect_selected_fully_connects_adjacent_columns(qtbot, window):
 
 
 def test_add_dense_layer_dialog(qtbot, window, monkeypatch):
-    from nnstudio.gui import main_window as mw
+    from nnstudio.gui import dialogs
     doc = window.document
     n0 = len(doc.network.neurons)
 
     def fake_exec(self):
         self.count.setValue(5)
         self.activation.setCurrentIndex(self.activation.findData("sigmoid"))
-        return mw.QDialog.DialogCode.Accepted
-    monkeypatch.setattr(mw.DenseLayerDialog, "exec", fake_exec)
+        return dialogs.QDialog.DialogCode.Accepted
+    monkeypatch.setattr(dialogs.DenseLayerDialog, "exec", fake_exec)
     window.actions["add_dense"].trigger()
     net = doc.network
     assert len(net.neurons) == n0 + 5
@@ -535,7 +532,7 @@ def test_add_dense_layer_dialog(qtbot, window, monkeypatch):
 def test_export_canvas_png_and_svg(qtbot, window, tmp_path):
     for suffix in ("png", "svg"):
         out = tmp_path / f"canvas.{suffix}"
-        assert window.export_canvas_to(out)
+        assert window.files.export_canvas_to(out)
         assert out.exists() and out.stat().st_size > 500
 
 
@@ -567,7 +564,6 @@ def test_recovery_from_another_dead_process_and_not_from_a_live_one(qtbot, setti
     assert not settings.recovery_paths(dead)[0].exists()
     assert settings.recovery_paths(live)[0].exists()  # the live session keeps its file
     assert win.files.pending_recovery() is None
-    win.document._extra_dirty = False
 
 
 def test_edit_keys_act_on_the_canvas_not_on_other_panels(qtbot, window):
@@ -626,11 +622,11 @@ def test_recent_files_menu(qtbot, window, xor_path, tmp_path, dialogs):
     other = tmp_path / "other.nnproj"
     shutil.copy(paths.SAMPLES / "perceptron-and.nnproj", other)
     assert window.files.open_path(other)
-    window._fill_recent()
-    data = [a.data() for a in window._recent_menu.actions() if a.data()]
+    window.files.fill_recent_menu(window.recent_menu)
+    data = [a.data() for a in window.recent_menu.actions() if a.data()]
     assert data[:2] == [str(other.resolve()), str(xor_path.resolve())]
     other.unlink()
-    assert not window.open_recent(str(other.resolve()))
+    assert not window.files.open_recent(str(other.resolve()))
     assert dialogs.errors and "no longer exists" in dialogs.errors[-1]
     assert str(other.resolve()) not in Settings().recent_files()
 
@@ -638,8 +634,8 @@ def test_recent_files_menu(qtbot, window, xor_path, tmp_path, dialogs):
 def test_sample_opens_as_untitled_copy_and_save_asks_for_a_name(qtbot, window, dialogs, tmp_path):
     sample = paths.SAMPLES / "perceptron-and.nnproj"
     before = sample.read_bytes()
-    window._fill_samples()
-    act = next(a for a in window._samples_menu.actions() if a.data() == str(sample))
+    window.files.fill_samples_menu(window.samples_menu)
+    act = next(a for a in window.samples_menu.actions() if a.data() == str(sample))
     act.trigger()
     doc = window.document
     assert doc.path is None and window.windowTitle().startswith(doc.project.name)
@@ -663,7 +659,7 @@ def test_a_sample_named_on_the_command_line_opens_as_a_copy(qtbot, settings_dir,
 def test_reset_layout_and_panel_toggles(qtbot, window):
     lesson = window.docks["lesson"]
     toggle = lesson.toggleViewAction()
-    assert toggle in window._panels_menu.actions()
+    assert toggle in window.panels_menu.actions()
     toggle.trigger()
     assert not lesson.isVisible()
     window.docks["dataset"].setFloating(True)
@@ -679,7 +675,8 @@ def test_saving_a_network_whose_dataset_no_longer_fits(qtbot, window, dialogs, t
     x3 = doc.add_neuron("input", -100.0, 200.0)
     doc.connect(x3, hidden(doc)[0], 0.5)
     asked = []
-    monkeypatch.setattr(files, "ask_fit_dataset", lambda parent, problem: asked.append(problem) or False)
+    monkeypatch.setattr(files, "ask_fit_dataset",
+                        lambda parent, problem: asked.append(problem) or False)
     dialogs.save_path = str(tmp_path / "grown.nnproj")
     window.actions["save_as"].trigger()
     assert asked and "3 input neuron" in asked[0]
@@ -729,11 +726,11 @@ def test_recovery_after_a_real_process_crash(qtbot, settings_dir, dialogs, xor_p
     assert doc.network.neurons[hidden(doc)[0]].bias == 0.3125
     assert doc.path == xor_path
     assert not list(settings_dir.glob("recovery-*"))
-    doc._extra_dirty = False
 
 
 def test_autosave_timer_writes_unsaved_work(qtbot, window):
-    assert window.files.autosave_timer.interval() == 30_000 and window.files.autosave_timer.isActive()
+    timer = window.files.autosave_timer
+    assert timer.interval() == 30_000 and timer.isActive()
     window.document.set_param(hidden(window.document)[0], 0.77)
     window.files.autosave_timer.setInterval(20)   # don't wait 30 s in a test
     qtbot.waitUntil(lambda: Settings().recovery_path.exists(), timeout=3000)
@@ -761,7 +758,7 @@ def test_bad_clipboard_fragments_are_refused_and_change_nothing(qtbot, window, f
     md = QMimeData()
     md.setText(json.dumps({"format": "nnstudio-fragment", "version": 1, **fragment}))
     QGuiApplication.clipboard().setMimeData(md)
-    assert window.paste() == []
+    assert window.clipboard.paste() == []
     assert core_project.dumps(doc.project) == before and doc.undo_stack.count() == 0
     assert window.statusBar().currentMessage().startswith("Cannot paste")
 
@@ -773,7 +770,7 @@ def test_pasted_neuron_keeps_a_real_label(qtbot, window):
         {"id": "q", "role": "hidden", "label": "my neuron", "bias": 0.25, "x": 5, "y": 6},
         {"id": "r", "role": "hidden", "label": "r"}], "connections": []}))
     QGuiApplication.clipboard().setMimeData(md)
-    new = window.paste()
+    new = window.clipboard.paste()
     n0, n1 = (doc.network.neurons[i] for i in new)
     assert n0.label == "my neuron" and n0.bias == 0.25 and n1.label == n1.id
 
@@ -810,7 +807,8 @@ def test_summary_shows_counts_and_the_engine_loss(qtbot, window):
     assert labels["neurons"].text().startswith(str(len(doc.network.neurons)))
     assert labels["connections"].text() == str(len(doc.network.connections))
     doc.set_trainable([next(iter(doc.network.connections))], False)
-    qtbot.waitUntil(lambda: f"({doc.network.param_count() - 1} trainable)" in labels["parameters"].text())
+    trainable = f"({doc.network.param_count() - 1} trainable)"
+    qtbot.waitUntil(lambda: trainable in labels["parameters"].text())
     # a network that cannot be evaluated says why
     doc.add_neuron("input", -200.0, 0.0)
     qtbot.waitUntil(lambda: "input" in labels["loss"].text() and "—" in labels["loss"].text())

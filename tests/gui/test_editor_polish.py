@@ -3,18 +3,15 @@ combo boxes and lesson titles, the shortcut list, and the window title of lesson
 
 from __future__ import annotations
 
-
 import pytest
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication
 
 from nnstudio import paths
 from nnstudio.core import losses
-from nnstudio.gui import main_window as mw_mod
+from nnstudio.gui import dock_layout, widgets
 from nnstudio.gui.app import create_window
 from nnstudio.gui.settings import Settings
-
-
 
 
 def _show(qtbot, win):
@@ -37,9 +34,9 @@ def window(qtbot, settings_dir, dialogs, xor_path):
 def _at_1400x900(qtbot, win):
     win.resize(1400, 900)
     qtbot.waitUntil(lambda: win.width() == 1400 and win.height() == 900, timeout=2000)
-    win.reset_layout()
+    win.dock_layout.reset()
     QApplication.processEvents()
-    win._default_sizes()
+    win.dock_layout.default_sizes()
     QApplication.processEvents()
 
 
@@ -77,7 +74,7 @@ def _save_old_version_layout(qtbot, xor_path) -> None:
     win, _ = create_window(str(xor_path))
     _show(qtbot, win)
     win.tabifyDockWidget(win.docks["loss"], win.docks["output"])
-    old = win.saveState(mw_mod.STATE_VERSION - 1)
+    old = win.saveState(dock_layout.STATE_VERSION - 1)
     win.close()
     Settings().set_value("window/state", QByteArray(old))
     Settings().sync()
@@ -185,6 +182,7 @@ def test_sample_named_at_start_up_is_titled_as_a_lesson_copy(qtbot, settings_dir
 # ---------------------------------------------------------------------- refused typing
 def test_typed_bad_number_is_refused_with_a_message_naming_the_field(qtbot, window):
     from PySide6.QtTest import QTest
+
     from nnstudio.gui.widgets import FloatEdit
     doc = window.document
     cid = next(iter(doc.network.connections))
@@ -219,18 +217,18 @@ def test_window_fits_a_1280x720_projector_and_the_palette_is_not_cut(qtbot, wind
     window.backprop.mode_action.trigger()
     window.resize(1280, 720)
     qtbot.waitUntil(lambda: window.width() == 1280 and window.height() == 720, timeout=2000)
-    window.reset_layout()
+    window.dock_layout.reset()
     QApplication.processEvents()
-    window._default_sizes()
+    window.dock_layout.default_sizes()
     QApplication.processEvents()
     pal = window.docks["palette"]
-    assert pal.height() >= window._needed_height(pal) - 1
+    assert pal.height() >= window.dock_layout.needed_height(pal) - 1
 
 
 def test_window_is_pulled_back_onto_the_screen_after_the_parts_arrive(qtbot, window):
     r = window.screen().availableGeometry()
     window.resize(r.width() + 50, r.height() + 40)
-    window._fit_screen()
+    window.dock_layout.fit_screen()
     assert window.width() <= r.width() and window.height() <= r.height()
 
 
@@ -260,7 +258,7 @@ def test_wide_panels_get_their_full_height_and_scroll_only_sideways(qtbot, windo
         QApplication.processEvents()
     for name in ("dataset", "backprop"):
         sa = window.docks[name].widget()
-        assert isinstance(sa, mw_mod.WideScroll), name
+        assert isinstance(sa, widgets.WideScroll), name
         panel = QScrollArea.widget(sa)
         size = QWidget.size(panel)
         assert size.height() == sa.viewport().height(), name          # no vertical scrolling

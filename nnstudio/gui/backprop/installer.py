@@ -2,8 +2,9 @@
 "Step Through Backprop" action (Ctrl+B, also on the toolbar), "Export Walkthrough…" in the File
 menu, and the → ← Space keys on the canvas while the mode is on.
 
-:func:`install` returns the :class:`BackpropUI` holding all of these (also stored as
-``window.backprop``); the window needs nothing else from this package.
+:func:`install` returns the :class:`BackpropUI` holding all of these (the window keeps it as
+``window.backprop``); the window needs nothing else from this package. It uses the window's
+``menu``, ``add_dock``, ``add_export_action``, ``toolbar`` and ``canvas_view``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSignalBlocker, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QStyle
 
 from nnstudio.core import trace as tr_mod
+from nnstudio.gui.actions import app_icon, make_action
 from nnstudio.gui.backprop.keys import CanvasSpaceTap, install_shortcuts
 from nnstudio.gui.backprop.panel import BackpropPanel
 from nnstudio.gui.backprop.player import BackpropPlayer
@@ -43,9 +44,8 @@ class BackpropUI(QObject):
         super().__init__(window)
         self.window = window
         doc = window.document
-        view = getattr(window, "canvas_view", None)
-        scene = view.scene() if view is not None else None
-        self.player = BackpropPlayer(doc, scene, parent=self)
+        view = window.canvas_view
+        self.player = BackpropPlayer(doc, view.scene(), parent=self)
         self.panel = BackpropPanel(doc, self.player)
         self.dock = window.add_dock("backprop", self.panel,
                                     Qt.DockWidgetArea.BottomDockWidgetArea, "Backprop")
@@ -53,43 +53,38 @@ class BackpropUI(QObject):
         self.player.message.connect(lambda text: doc.message(text, 5000))
         # keyboard on the canvas while the mode is on: → and ← as shortcuts; Space through an
         # event filter, because holding Space and dragging pans the canvas
-        self.canvas_shortcuts = install_shortcuts(view, self.player, space=False) \
-            if view is not None else []
+        self.canvas_shortcuts = install_shortcuts(view, self.player, space=False)
         for sc in self.canvas_shortcuts:
             sc.setEnabled(False)
-        self.canvas_keys = CanvasSpaceTap(view, self.player) if view is not None else None
+        self.canvas_keys = CanvasSpaceTap(view, self.player)
         self.player.activeChanged.connect(self._mode_changed)
-        # actions
-        self.mode_action = QAction("Step Through Backprop", self)
-        self.mode_action.setCheckable(True)
-        self.mode_action.setShortcut(QKeySequence("Ctrl+B"))
-        self.mode_action.setToolTip("Step through one training iteration on the canvas "
-                                    "(forward, loss, backward, update)")
-        self.mode_action.toggled.connect(self._mode_toggled)
-        self.export_action = QAction("Export Walkthrough\u2026", self)
-        self.export_action.setToolTip("Save the step-through walkthrough as a Markdown "
-                                       "worksheet (the same as `nnstudio trace --format markdown`)")
-        self.export_action.triggered.connect(self.export_dialog)
-        menu = _menu(window, "Backprop")
-        if menu is not None:
-            menu.addAction(self.mode_action)
-            menu.addAction(self.dock.toggleViewAction())
-            menu.addSeparator()
-            for text, slot, key in (("Next Step", self.player.next, None),
-                                    ("Previous Step", self.player.previous, None),
-                                    ("Run to End of Iteration", self.player.run_to_end, None),
-                                    ("Next Iteration", self.player.next_iteration, None)):
-                a = QAction(text, self)
-                a.triggered.connect(slot)
-                menu.addAction(a)
-            menu.addSeparator()
-            menu.addAction(self.export_action)
-        file_menu = _menu(window, "File")
-        if file_menu is not None:
-            _insert_before_quit(file_menu, self.export_action)
-        toolbar = getattr(window, "toolbar", None)
-        if toolbar is not None:
-            toolbar.addAction(self.mode_action)
+        # actions: the mode (also on the main toolbar, which shows icons only), the menu's
+        # transport, the export
+        p = self.player
+        self.mode_action = make_action(
+            self, "Step Through Backprop", "Step through one training iteration on the canvas "
+            "(forward, loss, backward, update)", self._mode_toggled, shortcut="Ctrl+B",
+            icon=app_icon("backprop-step", QStyle.StandardPixmap.SP_MediaSeekBackward,
+                          window.style()),
+            checkable=True, name="action_backprop_mode")
+        self.export_action = make_action(
+            self, "Export Walkthrough\u2026", "Save the step-through walkthrough as a Markdown "
+            "worksheet (the same as `nnstudio trace --format markdown`)", self.export_dialog)
+        steps = [make_action(self, "Next Step", "Next step (\u2192)", p.next),
+                 make_action(self, "Previous Step", "Previous step (\u2190)", p.previous),
+                 make_action(self, "Run to End of Iteration", "Run to the end of this iteration "
+                             "(all updates applied)", p.run_to_end),
+                 make_action(self, "Next Iteration", "Apply the update and start again with "
+                             "the new parameters", p.next_iteration)]
+        menu = window.menu("Backprop")
+        menu.addAction(self.mode_action)
+        menu.addAction(self.dock.toggleViewAction())
+        menu.addSeparator()
+        menu.addActions(steps)
+        menu.addSeparator()
+        menu.addAction(self.export_action)
+        window.add_export_action(self.export_action)
+        window.toolbar.addAction(self.mode_action)
 
     def _mode_toggled(self, on: bool) -> None:
         if on:
@@ -117,8 +112,10 @@ class BackpropUI(QObject):
             self.player.deactivate()
 
     def export_dialog(self) -> Path | None:
+        """File ▸ Export Walkthrough…: ask for a file name and write the Markdown worksheet of
+        the player's sample (or the whole batch)."""
         doc = self.window.document
-        base = doc.path.with_suffix("") if getattr(doc, "path", None) else Path.home() / "walkthrough"
+        base = doc.path.with_suffix("") if doc.path is not None else Path.home() / "walkthrough"
         default = str(base) + "-walkthrough.md"
         path, _ = QFileDialog.getSaveFileName(self.window, "Export Walkthrough", default,
                                               "Markdown (*.md);;All files (*)")
@@ -134,31 +131,7 @@ class BackpropUI(QObject):
         return out
 
 
-def _menu(window, name: str):
-    fn = getattr(window, "menu", None)
-    if fn is None:
-        return None
-    try:
-        return fn(name)
-    except (KeyError, ValueError):
-        mb = window.menuBar()
-        return mb.addMenu(f"&{name}")
-
-
-def _insert_before_quit(menu, action: QAction) -> None:
-    acts = menu.actions()
-    quit_ = next((a for a in acts if a.text().replace("&", "").lower().startswith(("quit", "exit"))), None)
-    if quit_ is not None:
-        idx = acts.index(quit_)
-        before = acts[idx - 1] if idx > 0 and acts[idx - 1].isSeparator() else quit_
-        menu.insertAction(before, action)
-    else:
-        menu.addAction(action)
-
-
 def install(window) -> BackpropUI:
     """Add the Backprop dock, menu, "Export Walkthrough…" action and shortcuts to the main
-    window. Returns the object holding them (also stored as ``window.backprop``)."""
-    ui = BackpropUI(window)
-    window.backprop = ui
-    return ui
+    window; returns the :class:`BackpropUI` holding them (the window keeps it)."""
+    return BackpropUI(window)

@@ -9,8 +9,9 @@ dataset docks itself).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolBar
+
+from nnstudio.gui.actions import make_action
 
 from .controller import TrainingController
 from .toolbar import TrainingSettingsBar, TrainingStatus
@@ -29,20 +30,6 @@ class _CloseWatcher(QObject):
         return False
 
 
-def _action(parent, text, tip, shortcut=None, slot=None, checkable=False) -> QAction:
-    a = QAction(text, parent)
-    a.setToolTip(tip)
-    a.setStatusTip(tip)
-    if shortcut:
-        a.setShortcut(QKeySequence(shortcut))
-        a.setToolTip(f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.NativeText)})")
-    if checkable:
-        a.setCheckable(True)
-    if slot is not None:
-        a.triggered.connect(slot)
-    return a
-
-
 class TrainingUI(QObject):
     """What ``install`` creates: the controller, the Train actions (``actions``: play, step,
     epoch, reset) in the Train menu and the training toolbar, the settings bar on that toolbar
@@ -53,16 +40,18 @@ class TrainingUI(QObject):
         doc = window.document
         ctl = self.controller = TrainingController(doc, window)
         st = window.style()
-        a_play = _action(window, "Play", "Train in the background until the target epochs; "
-                         "press again to pause", "F5", ctl.toggle)
+        a_play = make_action(window, "Play", "Train in the background until the target epochs; "
+                             "press again to pause", ctl.toggle, shortcut="F5")
         a_play.setIcon(st.standardIcon(QStyle.SP_MediaPlay))
-        a_step = _action(window, "Step", "Train one batch (one optimizer step)", "F10", ctl.step)
+        a_step = make_action(window, "Step", "Train one batch (one optimizer step)", ctl.step,
+                             shortcut="F10")
         a_step.setIcon(st.standardIcon(QStyle.SP_MediaSeekForward))
-        a_epoch = _action(window, "Step Epoch", "Train one whole epoch", "Shift+F10",
-                          ctl.step_epoch)
+        a_epoch = make_action(window, "Step Epoch", "Train one whole epoch", ctl.step_epoch,
+                              shortcut="Shift+F10")
         a_epoch.setIcon(st.standardIcon(QStyle.SP_MediaSkipForward))
-        a_reset = _action(window, "Reset", "Re-initialise every weight and bias with the seed "
-                          "and clear the training history (undoable)", "Ctrl+Shift+R", ctl.reset)
+        a_reset = make_action(window, "Reset", "Re-initialise every weight and bias with the "
+                              "seed and clear the training history (undoable)", ctl.reset,
+                              shortcut="Ctrl+Shift+R")
         a_reset.setIcon(st.standardIcon(QStyle.SP_BrowserReload))
         self.actions = {"play": a_play, "step": a_step, "epoch": a_epoch, "reset": a_reset}
         for a in self.actions.values():
