@@ -7,9 +7,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("NNSTUDIO_SETTINGS_DIR", os.path.join(
     os.environ.get("TMPDIR", "/tmp"), f"nnstudio-test-settings-{os.getpid()}"))
 
-import sys  # noqa: E402
+import sys
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,10 +34,10 @@ def _no_thread_left_running():
         t.join(timeout=2.0)
     left = [t for t in left if t.is_alive()]
     assert not left, f"test left threads running: {left}"
-    training = sys.modules.get("nnstudio.gui.training")
-    if training is not None:
-        workers = training.running_workers()
+    worker = sys.modules.get("nnstudio.gui.training.worker")
+    if worker is not None:
+        workers = worker.running_workers()
         for w in workers:
             w.wait(2000)
-        workers = training.running_workers()
+        workers = worker.running_workers()
         assert not workers, f"test left training threads (QThread) running: {workers}"

@@ -10,8 +10,14 @@ import pytest
 from nnstudio import paths
 from nnstudio.core import activations as acts
 from nnstudio.gui.document import Document
-from nnstudio.gui.plots import (ActivationPane, GradientsPane, LandscapePane, LossPane,
-                                OutputPane, ParamHistoryPane)
+from nnstudio.gui.plots import (
+    ActivationPane,
+    GradientsPane,
+    LandscapePane,
+    LossPane,
+    OutputPane,
+    ParamHistoryPane,
+)
 from nnstudio.gui.plots import output as output_mod
 from nnstudio.gui.plots.base import scheduler
 from nnstudio.gui.training import TrainingController
@@ -40,7 +46,8 @@ def setup(qtbot):
 
 def data(item):
     x, y = item.getData()
-    return (np.zeros(0) if x is None else np.asarray(x)), (np.zeros(0) if y is None else np.asarray(y))
+    return ((np.zeros(0) if x is None else np.asarray(x)),
+            (np.zeros(0) if y is None else np.asarray(y)))
 
 
 def test_loss_pane_shows_the_history_and_the_engine_loss(setup):
@@ -161,7 +168,7 @@ def test_gradients_pane_vanishing_warning(setup):
     net = doc.network
     hidden = [n.id for n in net.neurons.values() if n.role == "hidden"]
     doc.set_activation(hidden, "sigmoid")
-    doc.set_params({h: 60.0 for h in hidden})            # saturated: da/dz ~ e^-60
+    doc.set_params(dict.fromkeys(hidden, 60.0))            # saturated: da/dz ~ e^-60
     pane.refresh_now()
     assert "below 1e-6" in pane.warning.text()
 

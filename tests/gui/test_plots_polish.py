@@ -9,8 +9,7 @@ import pytest
 
 from nnstudio import paths
 from nnstudio.gui.document import Document
-from nnstudio.gui.plots import (ActivationPane, GradientsPane, LossPane, OutputPane,
-                                ParamHistoryPane)
+from nnstudio.gui.plots import ActivationPane, GradientsPane, LossPane, OutputPane, ParamHistoryPane
 from nnstudio.gui.plots.base import MIN_EPOCHS, ElidedLabel
 from nnstudio.gui.training import TrainingController
 

@@ -90,11 +90,12 @@ def test_pause_stops_the_updates(qtbot, make):
     with qtbot.waitSignal(ctl.stopped, timeout=5000) as blocker:
         ctl.pause()
     assert blocker.args == ["paused"]
-    assert not ctl.is_running() and ctl._worker is None and not ctl._timer.isActive()
+    assert not ctl.is_running() and not ctl.polling
     version, n, applied = doc.network.param_version, ctl.history.n, ctl.snapshots_applied
     # no worker, no poll timer: nothing can arrive any more; let several poll intervals pass
     qtbot.wait(6 * POLL_MS)
-    assert (doc.network.param_version, ctl.history.n, ctl.snapshots_applied) == (version, n, applied)
+    now = doc.network.param_version, ctl.history.n, ctl.snapshots_applied
+    assert now == (version, n, applied)
     assert doc.undo_stack.text(doc.undo_stack.count() - 1).startswith("Train ")
     # Play continues from where it stopped (the history goes on, no reset)
     ctl.play()
@@ -176,7 +177,7 @@ def test_parameter_edits_while_training_apply_at_the_next_step(qtbot, make):
     applied = ctl.snapshots_applied
     qtbot.waitUntil(lambda: ctl.snapshots_applied >= applied + 3, timeout=10000)
     assert doc.network.get_param(pid) == 2.5          # not overwritten by a stale snapshot
-    assert ctl._worker.trainer.engine.params[ctl._worker.trainer.engine.param_index(pid)] == 2.5
+    assert ctl.trainer.engine.params[ctl.trainer.engine.param_index(pid)] == 2.5
     ctl.pause()
     assert doc.network.get_param(pid) == 2.5
 
@@ -243,7 +244,7 @@ def test_settings_edits_while_training(qtbot, make):
     ctl.play()
     qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1, timeout=10000)
     doc.set_settings(learning_rate=0.01)         # applied in place
-    qtbot.waitUntil(lambda: ctl._worker.trainer.opt.lr == 0.01, timeout=5000)
+    qtbot.waitUntil(lambda: ctl.trainer.opt.lr == 0.01, timeout=5000)
     doc.set_settings(optimizer="momentum")        # restarts the worker, same logical run
     assert ctl.is_running() and ctl.trainer.settings.optimizer == "momentum"
     n = ctl.history.n
@@ -265,7 +266,7 @@ def test_history_growth_and_parameter_sampling():
     assert h.loss[-1] == 1 / 20000 and not h.has_validation()
     assert h.g_n == 20000
     # the parameter rows stay within budget and evenly sampled over the whole run
-    assert h.p_n <= h._p_cap and h.param_stride > 1
+    assert h.p_n <= h.param_capacity and h.param_stride > 1
     xs = h.param_x
     assert xs[0] == 1 and np.all(np.diff(xs) == h.param_stride)
     assert np.array_equal(h.params[:, 0], xs - 1)

@@ -14,7 +14,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from nnstudio.core import activations as acts
-from .base import DERIV_COLOR, MARK_COLOR, PlotPane, TRAIN_COLOR, MUTED, pen
+
+from .base import DERIV_COLOR, MARK_COLOR, MUTED, TRAIN_COLOR, PlotPane, pen
 
 SATURATION_SLOPE = 0.02   # da/dz below this counts as saturated
 
@@ -202,4 +203,4 @@ class ActivationPane(PlotPane):
         t = self.table
         header = [k for k in ("sample", "x", "z", "a", "da_dz") if k in t]
         cols = [t[k] for k in header]
-        return header, [list(r) for r in zip(*cols)]
+        return header, [list(r) for r in zip(*cols, strict=True)]

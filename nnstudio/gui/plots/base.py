@@ -23,8 +23,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QColor, QPainter
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnstudio.gui import style
 
@@ -165,7 +172,7 @@ def sequential_colormap() -> pg.ColorMap:
                        [QColor("#08306B"), QColor("#2171B5"), QColor("#9ECAE1"), QColor("#FFF7BC")])
 
 
-def pen(color: str, width: float = 2.0, style=Qt.SolidLine) -> "pg.QtGui.QPen":
+def pen(color: str, width: float = 2.0, style=Qt.SolidLine) -> pg.QtGui.QPen:
     p = pg.mkPen(color=color, width=width, style=style)
     p.setCosmetic(True)
     return p
@@ -184,7 +191,7 @@ class ElidedLabel(QLabel):
     def is_elided(self) -> bool:
         return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setPen(self._color)
         r = self.contentsRect()
@@ -387,12 +394,12 @@ class PlotPane(QWidget):
         self._dirty = False
         self.refresh()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._dirty:
             self.mark_dirty()
 
-    def hideEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def hideEvent(self, event) -> None:
         super().hideEvent(event)
         scheduler().discard(self)
 

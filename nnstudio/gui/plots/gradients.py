@@ -21,7 +21,7 @@ EXPLODING = 1e3
 def layer_names(engine) -> list[str]:
     names = []
     depths = engine.block_depths()
-    for blk, d in zip(engine.blocks[1:], depths):
+    for blk, d in zip(engine.blocks[1:], depths, strict=True):
         kind = "output" if all(i in engine.output_ids for i in blk.ids) else f"depth {d}"
         names.append(f"{kind} ({len(blk.ids)} neuron{'s' if len(blk.ids) != 1 else ''})")
     return names
@@ -38,7 +38,7 @@ class DecadeAxis(pg.AxisItem):
     is in view: pyqtgraph otherwise labels every minor tick (0.004, 0.005, …), which piles
     up in a short pane."""
 
-    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802 (pyqtgraph API)
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
         decades = [float(v) for v in range(int(np.ceil(minVal)), int(np.floor(maxVal)) + 1)]
         if decades:
             step = max(1, int(np.ceil(len(decades) / max(size / 28.0, 1.0))))
@@ -124,7 +124,7 @@ class GradientsPane(PlotPane):
         self.now.setData(np.full(int(ok.sum()), x_now), y[ok],
                          symbolBrush=[pg.mkBrush(series_color(k)) for k in np.flatnonzero(ok)],
                          symbolPen=[pg.mkPen("w") for _ in range(int(ok.sum()))])
-        parts = [f"{nm.split(' (')[0]}: {v:.3g}" for nm, v in zip(names, self.current)]
+        parts = [f"{nm.split(' (')[0]}: {v:.3g}" for nm, v in zip(names, self.current, strict=True)]
         self.set_info("now  " + "   ".join(parts) + ("" if n_hist else "   — press Play to train"))
         self.set_warning("\n".join(self.warnings(ev, eng, names)))
 
@@ -132,7 +132,7 @@ class GradientsPane(PlotPane):
         out = []
         net = self.document.network
         small_loss = abs(float(ev.loss)) < 1e-8
-        for name, v in zip(names, self.current):
+        for name, v in zip(names, self.current, strict=True):
             layer = name.split(" (")[0]
             if v < VANISHING:
                 why = ("the loss is already near 0, so training has converged" if small_loss
@@ -163,4 +163,4 @@ class GradientsPane(PlotPane):
         if h.n_depth != len(self.names) or not h.g_n:
             return header, []
         cols = [h.grad_x] + [h.grad[:, k] for k in range(h.n_depth)]
-        return header, [list(r) for r in zip(*cols)]
+        return header, [list(r) for r in zip(*cols, strict=True)]

@@ -63,7 +63,7 @@ class ParamHistoryPane(PlotPane):
     def _ensure(self, pids: list[str]) -> None:
         net = self.document.network
         names = [param_name(net, p) for p in pids]
-        key = list(zip(pids, names))
+        key = list(zip(pids, names, strict=True))
         if key == getattr(self, "_key", None):
             return
         for c in self.curves.values():
@@ -99,7 +99,8 @@ class ParamHistoryPane(PlotPane):
         if not pids:
             self.set_info("The network has no weights or biases yet")
         elif chosen:
-            self.set_info("   ".join(f"{param_name(net, p)} = {v:.4g}" for p, v in zip(pids, vals)))
+            self.set_info("   ".join(f"{param_name(net, p)} = {v:.4g}"
+                                     for p, v in zip(pids, vals, strict=True)))
         else:
             self.set_info("Select connections or neurons on the canvas to follow their weights "
                           "and biases")
@@ -114,4 +115,4 @@ class ParamHistoryPane(PlotPane):
         if not h.p_n or any(j is None for j in idx):
             return header, []
         cols = [h.param_x] + [h.params[:, j] for j in idx]
-        return header, [list(r) for r in zip(*cols)]
+        return header, [list(r) for r in zip(*cols, strict=True)]

@@ -22,7 +22,8 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 
 from nnstudio.core.engine import Engine
 from nnstudio.gui import style
-from .base import MARK_COLOR, MUTED, PlotPane, TRAIN_COLOR, pen, sequential_colormap
+
+from .base import MARK_COLOR, MUTED, TRAIN_COLOR, PlotPane, pen, sequential_colormap
 from .history import param_name, selected_params
 
 N_1D = 161
@@ -371,7 +372,7 @@ class LandscapePane(PlotPane):
         net = self.document.network
         if self.mode == "1d":
             return [param_name(net, self.pids[0]), "loss"], \
-                [[a, b] for a, b in zip(self.values, self.losses)]
+                [[a, b] for a, b in zip(self.values, self.losses, strict=True)]
         if self.mode == "2d":
             g = self.grid
             rows = [[a, b, g["loss"][ia, ib]] for ia, a in enumerate(g["p1"])

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox
 
-from .base import PlotPane, TRAIN_COLOR, VAL_COLOR, pen
+from .base import TRAIN_COLOR, VAL_COLOR, PlotPane, pen
 
 
 class LossPane(PlotPane):
@@ -31,8 +31,8 @@ class LossPane(PlotPane):
         p.setLabel("bottom", "epoch")
         p.setLabel("left", "loss")
         p.addLegend(offset=(-8, 8), labelTextColor="#333333", brush=pg.mkBrush(255, 255, 255, 200))
-        kw = dict(clipToView=True, autoDownsample=True, downsampleMethod="peak",
-                  skipFiniteCheck=False)
+        kw = {"clipToView": True, "autoDownsample": True, "downsampleMethod": "peak",
+              "skipFiniteCheck": False}
         self.train_curve = p.plot([], [], pen=pen(TRAIN_COLOR, 2), name="training", **kw)
         self.val_curve = p.plot([], [], pen=pen(VAL_COLOR, 2, Qt.DashLine), name="validation",
                                 **kw)
@@ -144,4 +144,4 @@ class LossPane(PlotPane):
         if h.has_validation():
             header.append("validation_loss")
             cols.append(h.val_loss)
-        return header, [list(r) for r in zip(*cols)]
+        return header, [list(r) for r in zip(*cols, strict=True)]

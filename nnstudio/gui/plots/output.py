@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox
 
 from nnstudio.core import activations as acts
 from nnstudio.gui import style
+
 from .base import MARK_COLOR, MUTED, NEGATIVE, POSITIVE, PlotPane, pen, series_color
 
 GRID = 96            # heat-map resolution (GRID x GRID evaluations, one vectorised call)
@@ -242,7 +243,8 @@ class OutputPane(PlotPane):
         self.set_label(self.plot, "left", ds.target_names[0])
         self.grid = {"x": xs, "prediction": ys}
         self.table = (["x", "target", "prediction"], [x, ds.Y[:, 0], ev.outputs[:, 0]])
-        self.set_info(f"{len(x)} samples · the line is the network's output · {self._score(ds, ev)}")
+        self.set_info(f"{len(x)} samples · the line is the network's output · "
+                      f"{self._score(ds, ev)}")
 
     def _bounds(self, ds) -> tuple[float, float, float, float]:
         key = (id(ds), len(ds))
@@ -406,4 +408,4 @@ class OutputPane(PlotPane):
 
     def csv_table(self):
         header, cols = self.table
-        return header, [list(r) for r in zip(*cols)] if cols else []
+        return header, [list(r) for r in zip(*cols, strict=True)] if cols else []

@@ -90,6 +90,11 @@ class TrainingController(QObject):
         return self._worker is not None
 
     @property
+    def polling(self) -> bool:
+        """The worker's mailbox is being polled (only while a worker runs)."""
+        return self._timer.isActive()
+
+    @property
     def epoch(self) -> float:
         """The history x of the current parameters (epochs trained since the last reset)."""
         if self.trainer is None:

@@ -71,6 +71,11 @@ class TrainingHistory:
         return self._p[:self.p_n]
 
     @property
+    def param_capacity(self) -> int:
+        """Parameter rows kept before every other one is dropped (and the stride doubles)."""
+        return self._p_cap
+
+    @property
     def last_epoch(self) -> float:
         return float(self._x[self.n - 1]) if self.n else 0.0
 
