@@ -18,6 +18,7 @@ from PySide6.QtCore import QByteArray, QMimeData, QObject
 from PySide6.QtGui import QGuiApplication
 
 from nnstudio.gui.actions import attempt
+from nnstudio.gui.widgets import count_phrase
 
 FRAGMENT_MIME = "application/x-nnstudio-fragment"
 PASTE_STEP = 40.0   # how far each paste of the same copy is moved (scene units, x and y)
@@ -64,9 +65,8 @@ class ClipboardController(QObject):
         md.setText(text)
         QGuiApplication.clipboard().setMimeData(md)
         self._pastes = 0
-        n = len(frag["neurons"])
-        self.document.message(f"Copied {n} neuron{'s' if n != 1 else ''} and "
-                              f"{len(frag['connections'])} connection(s)", 3000)
+        self.document.message("Copied " + count_phrase(len(frag["neurons"]),
+                                                      len(frag["connections"])), 3000)
         return True
 
     def cut(self) -> None:

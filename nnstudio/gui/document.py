@@ -20,6 +20,7 @@ from PySide6.QtGui import QUndoStack
 from nnstudio.core.engine import Engine
 from nnstudio.core.network import Network, NetworkError, ROLES, finite_number
 from nnstudio.gui import commands as cmd
+from nnstudio.gui.widgets import count_phrase
 
 COLUMN_TOLERANCE = 40.0   # neurons closer than this in x count as one column (connect_fully)
 
@@ -266,13 +267,7 @@ class Document(QObject):
         if not ids:
             return
         nn = sum(1 for i in ids if i in net.neurons)
-        nc = len(ids) - nn
-        parts = []
-        if nn:
-            parts.append(f"{nn} neuron{'s' if nn != 1 else ''}")
-        if nc:
-            parts.append(f"{nc} connection{'s' if nc != 1 else ''}")
-        self._push(cmd.RemoveCommand(self, ids, "Delete " + " and ".join(parts)))
+        self._push(cmd.RemoveCommand(self, ids, "Delete " + count_phrase(nn, len(ids) - nn)))
 
     def move_neurons(self, positions: dict) -> None:
         net = self.network

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from nnstudio.core import activations, losses, optimizers
 from nnstudio.core.network import INITS, ROLES
 from nnstudio.gui.widgets import (
-    MIXED, ChoiceBox, FloatEdit, IntSpin, NumberSlider, ValueLabel, format_number,
+    MIXED, ChoiceBox, FloatEdit, IntSpin, NumberSlider, ValueLabel, count_phrase, format_number,
 )
 
 PARAM_LIMIT = 1e6   # typed weights and biases: larger values only overflow the activations
@@ -494,12 +494,7 @@ class Inspector(QScrollArea):
         elif len(cids) == 1 and not nids:
             self.title.setText("Connection")
         else:
-            parts = []
-            if nids:
-                parts.append(f"{len(nids)} neuron{'s' if len(nids) != 1 else ''}")
-            if cids:
-                parts.append(f"{len(cids)} connection{'s' if len(cids) != 1 else ''}")
-            self.title.setText(" and ".join(parts) + " selected")
+            self.title.setText(count_phrase(len(nids), len(cids)) + " selected")
 
 
 class SummaryGroup(QGroupBox):

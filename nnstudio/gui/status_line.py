@@ -14,6 +14,8 @@ import re
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from nnstudio.gui.widgets import count_phrase
+
 _LOWER_WORD = re.compile(r"[a-z]+(?=[\s:,])")
 _LOSS_TIP = "The loss over the whole dataset at the current parameters"
 
@@ -76,15 +78,10 @@ class StatusLine(QObject):
         n, c = len(doc.selected_neurons()), len(doc.selected_connections())
         net = doc.network
         if not n and not c:
-            self.selection_label.setText(f"{len(net.neurons)} neurons · "
-                                         f"{len(net.connections)} connections")
+            self.selection_label.setText(count_phrase(len(net.neurons), len(net.connections),
+                                                      " · ", keep_zero=True))
         else:
-            parts = []
-            if n:
-                parts.append(f"{n} neuron{'s' if n != 1 else ''}")
-            if c:
-                parts.append(f"{c} connection{'s' if c != 1 else ''}")
-            self.selection_label.setText(" + ".join(parts) + " selected")
+            self.selection_label.setText(count_phrase(n, c, " + ") + " selected")
 
     def _on_network(self, event: str, ids) -> None:
         if event != "params_changed" and event != "neuron_changed":

@@ -39,6 +39,16 @@ def new_merge_key() -> tuple:
     return ("drag", next(_drag_keys))
 
 
+def count_phrase(neurons: int, connections: int, joiner: str = " and ",
+                 keep_zero: bool = False) -> str:
+    """How many neurons and connections, in words: ``count_phrase(3, 1)`` is "3 neurons and 1
+    connection"; a zero count is left out unless ``keep_zero`` ("" when both are left out)."""
+    parts = [f"{n} {word}{'s' if n != 1 else ''}"
+             for n, word in ((neurons, "neuron"), (connections, "connection"))
+             if n or keep_zero]
+    return joiner.join(parts)
+
+
 def format_number(v: float, digits: int = 6) -> str:
     if v is None:
         return ""
