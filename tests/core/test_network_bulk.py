@@ -186,8 +186,8 @@ json_values = st.recursive(
 @given(json_values, st.booleans())
 def test_nesting_depth_ignores_brackets_in_strings(value, ascii_only):
     text = json.dumps(value, ensure_ascii=ascii_only)
-    assert project._true_depth(text) == reference_depth(text)
-    assert project._true_depth(text.encode("utf-8")) == reference_depth(text)
+    assert project.parsing.nesting_depth(text) == reference_depth(text)
+    assert project.parsing.nesting_depth(text.encode("utf-8")) == reference_depth(text)
 
 
 def test_nesting_limit_counts_real_brackets_only():
@@ -196,7 +196,7 @@ def test_nesting_limit_counts_real_brackets_only():
         project.parse(deep)
     # escaped quotes and backslashes do not end a string early
     hidden = json.dumps({"a": '\\"' + "[" * 100 + '\\\\', "b": ["x"]})
-    assert project._true_depth(hidden) == 2
+    assert project.parsing.nesting_depth(hidden) == 2
     project.parse(hidden)
 
 

@@ -1,0 +1,160 @@
+"""The ``network`` section of a project file: its neurons and connections, checked and built.
+
+Every neuron is checked (id, role, activation, label, bias, position, leaky slope) and every
+connection (id, endpoints, no self-connection, none into an input or out of an output, no pair
+twice, a finite weight); then the whole for a cycle. Ids are unique across neurons and
+connections, and a duplicate names where the id was first used.
+
+The connections of a big network are checked in bulk first
+(:func:`~nnstudio.core.network.connection_columns`); only when that finds a problem (or unusual
+input) are they checked one by one, to name the first problem. The bulk result is kept on the
+checked section (:class:`CheckedNetwork`), so building does not check them again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import activations
+from ..network import _ID_RE, ROLES, Network, NetworkError, connection_columns, find_cycle_ids
+from .checks import ProjectError, check_list, check_object, describe, fail, flag, number, text
+
+MAX_NEURONS = 10_000
+MAX_CONNECTIONS = 500_000
+MAX_LABEL_LENGTH = 64
+MAX_POSITION = 1e7           # |x|, |y| of a neuron on the canvas
+
+NEURON_REQUIRED = ("id", "role", "activation")
+NEURON_OPTIONAL = ("label", "bias", "bias_trainable", "x", "y", "slope")
+CONNECTION_REQUIRED = ("id", "source", "target", "weight")
+CONNECTION_OPTIONAL = ("trainable",)
+
+
+class CheckedNetwork(dict[str, Any]):
+    """The network section as :func:`validate_network` returns it: normalised neuron and
+    connection dicts, and the connections as checked columns when the bulk check passed."""
+
+    columns: tuple[Any, ...] | None = None  # as connection_columns returns them
+
+
+def _check_id(v: Any, path: str) -> str:
+    if not isinstance(v, str):
+        fail(path, f"must be text, got {describe(v)}")
+    if not _ID_RE.match(v):
+        fail(path, f"{v[:70]!r} is not a valid id: use 1 to 64 letters, digits, '_', '.' or "
+             "'-', starting with a letter or '_'")
+    return v
+
+
+def _item(v: Any, path: str, required: tuple[str, ...], optional: tuple[str, ...],
+          where: dict[str, str]) -> str:
+    """A neuron or connection object: its keys and its id, which no earlier item used
+    (``where``: id -> the JSON path of its definition, updated); returns the id."""
+    check_object(v, path, required, optional)
+    item_id = _check_id(v["id"], f"{path}.id")
+    if item_id in where:
+        fail(f"{path}.id", f"duplicate id {item_id!r} (already used at {where[item_id]})")
+    where[item_id] = f"{path}.id"
+    return item_id
+
+
+def validate_network(net: Any, path: str) -> CheckedNetwork:
+    """Check every neuron and connection; return the normalised network section."""
+    check_object(net, path, ("neurons", "connections"))
+    neurons = check_list(net["neurons"], f"{path}.neurons", MAX_NEURONS, "neurons")
+    conns = check_list(net["connections"], f"{path}.connections", MAX_CONNECTIONS,
+                       "connections")
+    where: dict[str, str] = {}   # id -> JSON path where it was defined
+    roles: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    out_n = []
+    for i, nd in enumerate(neurons):
+        p = f"{path}.neurons[{i}]"
+        nid = _item(nd, p, NEURON_REQUIRED, NEURON_OPTIONAL, where)
+        role = nd["role"]
+        if role not in ROLES:
+            fail(f"{p}.role", f"must be one of {', '.join(ROLES)}, got {describe(role)}")
+        act = nd["activation"]
+        if not isinstance(act, str) or act not in activations.ACTIVATIONS:
+            shown = repr(act) if isinstance(act, str) else describe(act)
+            fail(f"{p}.activation", f"unknown activation {shown} (known: "
+                 f"{', '.join(activations.NAMES)})")
+        if role == "input" and act != "identity":
+            fail(f"{p}.activation", f"an input neuron passes its value through, so its "
+                 f"activation must be 'identity', got {act!r}")
+        if act == "softmax" and role != "output":
+            fail(f"{p}.activation", f"softmax works on the output neurons as a group; this is "
+                 f"a {role} neuron")
+        label = text(nd.get("label", nid), f"{p}.label", MAX_LABEL_LENGTH)
+        bias = number(nd.get("bias", 0.0), f"{p}.bias")
+        bias_tr = flag(nd.get("bias_trainable", role != "input"), f"{p}.bias_trainable")
+        if role == "input" and (bias != 0.0 or bias_tr):
+            fail(f"{p}.bias" if bias != 0.0 else f"{p}.bias_trainable",
+                 "an input neuron has no bias (bias 0, bias_trainable false)")
+        number(nd.get("x", 0.0), f"{p}.x", -MAX_POSITION, MAX_POSITION)
+        number(nd.get("y", 0.0), f"{p}.y", -MAX_POSITION, MAX_POSITION)
+        number(nd.get("slope", activations.DEFAULT_LEAKY_SLOPE), f"{p}.slope")
+        roles[nid] = role
+        labels[nid] = label
+        d = {"id": nid, "role": role, "label": label, "activation": act,
+             "bias": nd.get("bias", 0.0), "bias_trainable": bias_tr, "x": nd.get("x", 0.0),
+             "y": nd.get("y", 0.0)}
+        if "slope" in nd:
+            d["slope"] = nd["slope"]
+        out_n.append(d)
+    cols = connection_columns(conns, roles)
+    if cols is not None:  # all fine (checked in bulk): keep them as they are
+        sources, targets = cols[1], cols[2]
+        out_c = conns if cols[4] is not None else [dict(cd, trainable=True) for cd in conns]
+    else:  # one at a time, to name the first problem (or normalise unusual input)
+        out_c = _validate_connections(conns, path, where, roles)
+        sources = [c["source"] for c in out_c]
+        targets = [c["target"] for c in out_c]
+    cycle = find_cycle_ids(list(roles), sources, targets)
+    if cycle:
+        fail(f"{path}.connections", "the connections form a cycle: "
+             + " → ".join(labels[n] for n in cycle) + "; a network must be feed-forward")
+    checked = CheckedNetwork(neurons=out_n, connections=out_c)
+    checked.columns = cols
+    return checked
+
+
+def _validate_connections(conns: list[Any], path: str, where: dict[str, str],
+                          roles: dict[str, str]) -> list[dict[str, Any]]:
+    """Check connections one by one (the first problem raises); return normalised dicts."""
+    pairs: dict[tuple[str, str], str] = {}
+    out_c = []
+    for i, cd in enumerate(conns):
+        p = f"{path}.connections[{i}]"
+        cid = _item(cd, p, CONNECTION_REQUIRED, CONNECTION_OPTIONAL, where)
+        src, tgt = cd["source"], cd["target"]
+        for key, nid in (("source", src), ("target", tgt)):
+            if not isinstance(nid, str):
+                fail(f"{p}.{key}", f"must be a neuron id, got {describe(nid)}")
+            if nid not in roles:
+                fail(f"{p}.{key}", f"there is no neuron {nid[:70]!r} (a dangling connection)")
+        if src == tgt:
+            fail(p, f"connects neuron {src!r} to itself")
+        if roles[tgt] == "input":
+            fail(f"{p}.target", f"{tgt!r} is an input neuron and takes no incoming connections")
+        if roles[src] == "output":
+            fail(f"{p}.source", f"{src!r} is an output neuron and feeds nothing")
+        if (src, tgt) in pairs:
+            fail(p, f"a second connection from {src!r} to {tgt!r} (the first is "
+                 f"{pairs[(src, tgt)]})")
+        pairs[(src, tgt)] = p
+        number(cd["weight"], f"{p}.weight")
+        tr = flag(cd.get("trainable", True), f"{p}.trainable")
+        out_c.append({"id": cid, "source": src, "target": tgt, "weight": cd["weight"],
+                      "trainable": tr})
+    return out_c
+
+
+def build_network(section: dict[str, Any]) -> Network:
+    """The :class:`Network` of a checked section (from its checked columns when it has them)."""
+    try:
+        if isinstance(section, CheckedNetwork) and section.columns is not None:
+            return Network.from_columns(section["neurons"], section.columns)
+        return Network.from_dict(section)
+    except NetworkError as e:  # validation should have caught it; keep the promise anyway
+        raise ProjectError(f"$.network: {e}") from None

@@ -1,0 +1,123 @@
+"""The sections of a project file, in one table: how each is checked, built and saved.
+
+A project file is an envelope (``format``, ``format_version``: :mod:`.versions`) and the
+sections in :data:`SECTIONS`, in the order they are checked and written. Each
+:class:`Section` says, for its top-level key (which is also the :class:`~.contents.Project`
+attribute it becomes): how its JSON value is checked (with the JSON path in any message), how
+the checked value is built into the object the program uses, how that object is turned back
+into JSON, what an absent optional section means, and how its text is laid out.
+
+Then :data:`CROSS_CHECKS` check what one section alone cannot (the dataset's columns match the
+network's input and output neurons).
+
+To add a section: write its checks and build (a module like :mod:`.network_section`), add one
+``Section`` to :data:`SECTIONS`, a field to :class:`~.contents.Project`, and the key to the
+JSON Schema (resources/nnproj.schema.json) and docs/file-format.md; a new field in an existing
+file also needs a format version and a migration (:mod:`.versions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ..trainer import SettingsError, TrainSettings
+from .checks import BadNumber, ProjectError, check_object, describe, fail, text
+from .dataset_section import build_dataset, validate_dataset
+from .network_section import build_network, validate_network
+
+MAX_NAME_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 200_000
+
+
+@dataclass(frozen=True)
+class Section:
+    """One top-level section of a project file and everything the pipeline does with it."""
+
+    key: str                                    # the JSON key, and the Project attribute
+    validate: Callable[[Any, str], Any]         # (JSON value, its path) -> the checked value
+    build: Callable[[Any], Any]                 # checked value -> the Project attribute
+    to_json: Callable[[Any], Any]               # the Project attribute -> its JSON value
+    default: Callable[[], Any] | None = None    # an absent optional section's value; None:
+                                                # the section is required
+    spread: bool = False                        # written one member per line (lists of rows
+                                                # one row per line), else on one line
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _validate_name(v: Any, path: str) -> str:
+    return text(v, path, MAX_NAME_LENGTH)
+
+
+def _validate_description(v: Any, path: str) -> str:
+    return text(v, path, MAX_DESCRIPTION_LENGTH, empty_ok=True, one_line=False)
+
+
+SETTINGS_KEYS = tuple(f.name for f in fields(TrainSettings))
+
+
+def _validate_settings(st: Any, path: str) -> dict[str, Any]:
+    """Every setting present is one TrainSettings knows, and valid on its own."""
+    check_object(st, path, (), SETTINGS_KEYS)
+    for key, value in st.items():
+        if isinstance(value, BadNumber):
+            fail(f"{path}.{key}", f"must be a finite number, got {value.text}")
+        if key in ("loss", "optimizer", "init") and not isinstance(value, str):
+            fail(f"{path}.{key}", f"must be text, got {describe(value)}")
+        try:
+            TrainSettings(**{key: value}).validate()
+        except SettingsError as e:
+            fail(f"{path}.{key}", str(e))
+    return st
+
+
+def _build_settings(st: dict[str, Any]) -> TrainSettings:
+    try:
+        return TrainSettings(**st).validate()
+    except SettingsError as e:
+        raise ProjectError(f"$.settings: {e}") from None
+
+
+def _settings_json(s: TrainSettings) -> dict[str, Any]:
+    return {key: getattr(s, key) for key in SETTINGS_KEYS}
+
+
+def _to_dict(part: Any) -> Any:
+    return part.to_dict()
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("name", _validate_name, _same, _same, default=lambda: "Untitled"),
+    Section("description", _validate_description, _same, _same, default=str),
+    Section("settings", _validate_settings, _build_settings, _settings_json, default=dict),
+    Section("network", validate_network, build_network, _to_dict, spread=True),
+    Section("dataset", validate_dataset, build_dataset, _to_dict, spread=True),
+)
+
+#: every top-level key a project file may have
+TOP_KEYS = ("format", "format_version", *(s.key for s in SECTIONS))
+
+
+def _data_fits_network(doc: dict[str, Any]) -> None:
+    """One dataset input column per input neuron, one target column per output neuron."""
+    net, ds = doc["network"], doc["dataset"]
+    n_in = sum(1 for n in net["neurons"] if n["role"] == "input")
+    n_out = sum(1 for n in net["neurons"] if n["role"] == "output")
+    if len(ds["inputs"]) != n_in:
+        fail("$.dataset.inputs", f"the dataset has {len(ds['inputs'])} input column(s) but the "
+             f"network has {n_in} input neuron(s); they must match one to one")
+    if len(ds["targets"]) != n_out:
+        fail("$.dataset.targets", f"the dataset has {len(ds['targets'])} target column(s) but "
+             f"the network has {n_out} output neuron(s); they must match one to one")
+
+
+#: checks across sections, run in order once every section passed its own checks
+CROSS_CHECKS: tuple[Callable[[dict[str, Any]], None], ...] = (_data_fits_network,)
