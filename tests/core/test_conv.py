@@ -134,10 +134,14 @@ def test_same_padding_follows_the_usual_rule():
 def test_seed_001_dot_product_is_exactly_3():
     """Seed 001: the filter overlaid on the first 3 x 3 patch gives
     (0×0)+(0×0)+(1×1)+(0×0)+(1×1)+(0×0)+(1×1)+(0×0)+(0×0) = 3; the map value is 3 + b."""
+    ring = np.array([[0, 0, 1, 1, 0, 0],      # a 6 x 6 "O" (docs/design/cnn.md, the sample)
+                     [0, 1, 0, 0, 1, 0],
+                     [1, 0, 0, 0, 0, 1],
+                     [1, 0, 0, 0, 0, 1],
+                     [0, 1, 0, 0, 1, 0],
+                     [0, 0, 1, 1, 0, 0]], dtype=float)
     diagonal = np.array([[0, 0, 1], [0, 1, 0], [1, 0, 0]], dtype=float)
-    image = np.zeros((1, 6, 6))
-    image[0, :3, :3] = diagonal
-    image[0, 3:, 3:] = diagonal
+    image = ring[None]
     layer = Conv2D((1, 6, 6), 1, 3)
     bias = 0.25
     params = layer.pack(diagonal[None, None], np.array([bias]))
