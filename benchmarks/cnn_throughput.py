@@ -27,10 +27,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-import time
 from collections.abc import Callable
+
+from harness import (
+    limit_threads,
+    optional_torch,
+    samples_per_second,
+    torch_training_step,
+    versions_line,
+)
 
 N_IMAGES = 5_000
 BATCH = 64
@@ -184,23 +190,9 @@ def torch_setup(torch, model: KernelsCNN, X, Y):
                               torch.nn.Flatten(), dense)
     Xt = torch.from_numpy(X.reshape(-1, 1, side, side).copy())
     Yt = torch.from_numpy(Y.copy())
-    n = Xt.shape[0]
     loss_fn = torch.nn.MSELoss()
     opt = torch.optim.Adam(net.parameters(), lr=LR)
-    gen = torch.Generator().manual_seed(0)
-    state = {"order": None, "k": 0}
-    nb = -(-n // BATCH)
-
-    def step():
-        if state["k"] == 0:
-            state["order"] = torch.randperm(n, generator=gen)
-        idx = state["order"][state["k"] * BATCH:(state["k"] + 1) * BATCH]
-        state["k"] = (state["k"] + 1) % nb
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(net(Xt[idx]), Yt[idx])
-        loss.backward()
-        opt.step()
-        return loss
+    step = torch_training_step(torch, net, loss_fn, opt, Xt, Yt, BATCH)
 
     def gradient(xb, yb):
         """(loss, conv weight, conv bias, dense weight, dense bias gradients) of one batch."""
@@ -230,46 +222,16 @@ def agreement(np, model: KernelsCNN, torch_gradient) -> float:
 # ---------------------------------------------------------------------- main
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.threads:
-        # must be set before NumPy (and its BLAS) is loaded
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(args.threads)
+    limit_threads(args.threads)
     import numpy as np
 
-    torch = None
-    if not args.no_torch:
-        try:
-            import torch
-        except ImportError:
-            print("PyTorch is not installed: timing NN Studio only "
-                  "(pip install torch==2.13.0 to compare)", file=sys.stderr)
-    if torch is not None and args.threads:
-        torch.set_num_threads(args.threads)
-
+    torch = optional_torch(args.no_torch, args.threads)
     print(f"# CNN throughput: conv {FILTERS} filters {KERNEL}x{KERNEL}, ReLU, {POOL}x{POOL} max "
           f"pool, dense to {CLASSES}; {N_IMAGES:,} images, batch {BATCH}, Adam lr {LR}, MSE, "
           f"float64, best of {args.rounds} runs of >= {args.seconds} s")
     print("# NN Studio side: the image kernels of nnstudio.core.conv + a NumPy dense head + the "
           "core's Adam (the engine does not compile image layers yet)")
-    print(f"# python {sys.version.split()[0]}, numpy {np.__version__}"
-          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else "")
-          + f", BLAS threads {args.threads or 'default'}"
-          + "".join(f", {v}={os.environ[v]}" for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-                    if v in os.environ))
-
-    def timed(step):
-        """samples/s of ``step`` over a run of at least args.seconds."""
-        step()
-        step()  # warm up (buffers, BLAS threads)
-        n = 0
-        t0 = time.perf_counter()
-        while True:
-            for _ in range(8):
-                step()
-            n += 8
-            dt = time.perf_counter() - t0
-            if dt >= args.seconds:
-                return n * BATCH / dt
+    print(versions_line(np, torch, args.threads))
 
     rows = []
     for side in args.sizes:
@@ -286,7 +248,7 @@ def main(argv=None) -> int:
         best = dict.fromkeys(runners, 0.0)
         for _ in range(args.rounds):
             for key, fn in runners.items():
-                best[key] = max(best[key], timed(fn))
+                best[key] = max(best[key], samples_per_second(fn, BATCH, args.seconds))
         rows.append({"side": side, "diff": diff, **best})
         print(f"#   {side}x{side}: " + ", ".join(f"{k} {v:,.0f}/s" for k, v in best.items())
               + ("" if diff is None else f"; loss and gradients agree with PyTorch to "

@@ -32,9 +32,10 @@ Max pooling 2 x 2 (forward with the winners, then backward):
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
+
+from harness import limit_threads
 
 SHAPES = {  # name: (batch, channels, side, filters, kernel)
     "1x12x12, 8 filters": (64, 1, 12, 8, 3),
@@ -182,9 +183,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1, help="BLAS threads (0: library default)")
     p.add_argument("--repeats", type=int, default=200, help="calls per timing (best of 5)")
     args = p.parse_args(argv)
-    if args.threads:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(args.threads)
+    limit_threads(args.threads)
     import numpy as np
 
     def best_us(fn) -> float:

@@ -125,6 +125,12 @@ def _fit(layer: str, what: str, k: int, stride: int, h: int, w: int,
     return out[0], out[1], pads[0], pads[1], pads[2], pads[3]
 
 
+def _settle(layer: object, **values: object) -> None:
+    """Set the validated (normalised or derived) fields of a frozen layer shape."""
+    for key, value in values.items():
+        object.__setattr__(layer, key, value)
+
+
 def _check_batch(x: Array, shape: tuple[int, ...], layer: str, what: str) -> Array:
     """``x`` as a float64 array of shape (N, *shape), or LayerShapeError."""
     x = np.asarray(x, dtype=np.float64)
@@ -241,10 +247,8 @@ class Conv2D:
                                   f"not {self.padding!r}")
         oh, ow, pt, pb, pl, pr = _fit(layer, "kernel", kernel, stride, shape[1], shape[2],
                                       self.padding)
-        for key, value in (("in_shape", shape), ("filters", filters), ("kernel", kernel),
-                           ("stride", stride), ("out_height", oh), ("out_width", ow),
-                           ("pads", (pt, pb, pl, pr))):
-            object.__setattr__(self, key, value)
+        _settle(self, in_shape=shape, filters=filters, kernel=kernel, stride=stride,
+                out_height=oh, out_width=ow, pads=(pt, pb, pl, pr))
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -492,9 +496,8 @@ class Pool2D:
             _whole(self.stride, "stride", *POOL_STRIDES, layer)
         oh, ow, *_ = _fit(layer, "pooling window", window, stride, shape[1], shape[2],
                           "valid")
-        for key, value in (("in_shape", shape), ("window", window), ("stride", stride),
-                           ("out_height", oh), ("out_width", ow)):
-            object.__setattr__(self, key, value)
+        _settle(self, in_shape=shape, window=window, stride=stride, out_height=oh,
+                out_width=ow)
 
     @property
     def label(self) -> str:
@@ -622,7 +625,7 @@ class Flatten:
     name: str = "flatten"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "in_shape", _image_shape(self.in_shape, self.label))
+        _settle(self, in_shape=_image_shape(self.in_shape, self.label))
 
     @property
     def label(self) -> str:

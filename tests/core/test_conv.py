@@ -59,6 +59,12 @@ def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def _conv_data(layer: Conv2D, n: int, seed: int):
+    """(rng, a batch of n random inputs, random packed parameters) for a convolution."""
+    rng = _rng(seed)
+    return rng, rng.standard_normal((n, *layer.in_shape)), rng.standard_normal(layer.param_shape)
+
+
 def _numeric_grad(f, x: np.ndarray, h: float = H_STEP) -> np.ndarray:
     """Central differences of the scalar f at x, element by element (x is restored)."""
     g = np.empty_like(x)
@@ -83,9 +89,7 @@ def _loss(z: np.ndarray, r: np.ndarray) -> float:
 @SETTINGS
 @given(conv_layers(), st.integers(1, 3), st.integers(0, 2**32 - 1))
 def test_convolution_gradients_match_finite_differences(layer, n, seed):
-    rng = _rng(seed)
-    x = rng.standard_normal((n, *layer.in_shape))
-    params = rng.standard_normal(layer.param_shape)
+    rng, x, params = _conv_data(layer, n, seed)
     z, state = layer.forward(x, params)
     assert z.shape == (n, *layer.out_shape)
     r = rng.standard_normal(z.shape)
@@ -156,10 +160,8 @@ def test_seed_001_dot_product_is_exactly_3():
 
 
 def test_dot_product_terms_and_receptive_fields_agree_with_the_forward_pass():
-    rng = _rng(11)
     layer = Conv2D((2, 7, 7), 3, 3, 2, "same")
-    x = rng.standard_normal((1, *layer.in_shape))
-    params = rng.standard_normal(layer.param_shape)
+    _, x, params = _conv_data(layer, 1, 11)
     z, _ = layer.forward(x, params)
     idx = layer.receptive_field_indices()
     assert idx.shape == (layer.out_height * layer.out_width, 9)
@@ -185,10 +187,8 @@ def test_dot_product_terms_and_receptive_fields_agree_with_the_forward_pass():
 
 def test_weight_gradient_terms_sum_to_the_weight_gradient():
     """dL/dfilter[i][j] is the sum over positions (and samples) of dL/dz × input."""
-    rng = _rng(3)
     layer = Conv2D((2, 6, 6), 2, 3, 1, "same")
-    x = rng.standard_normal((3, *layer.in_shape))
-    params = rng.standard_normal(layer.param_shape)
+    rng, x, params = _conv_data(layer, 3, 3)
     z, state = layer.forward(x, params)
     dz = rng.standard_normal(z.shape)
     _, grad = layer.backward(dz, params, state, input_grad=False)
@@ -440,9 +440,7 @@ def _close(ours: np.ndarray, theirs, what: str) -> None:
 def test_convolution_matches_pytorch_conv2d(layer, n, seed):
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
-    rng = _rng(seed)
-    x = rng.standard_normal((n, *layer.in_shape))
-    params = rng.standard_normal(layer.param_shape)
+    rng, x, params = _conv_data(layer, n, seed)
     z, state = layer.forward(x, params)
     dz = rng.standard_normal(z.shape)
     dx, grad = layer.backward(dz, params, state)
