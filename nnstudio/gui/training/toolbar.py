@@ -38,52 +38,51 @@ class TrainingSettingsBar(QWidget):
         lay.setContentsMargins(4, 0, 4, 0)
         lay.setSpacing(4)
 
-        def label(text, tip):
+        def add(text: str, widget: QWidget) -> None:
+            """``widget`` after a label that shares its tooltip."""
             lb = QLabel(text)
-            lb.setToolTip(tip)
+            lb.setToolTip(widget.toolTip())
             lay.addWidget(lb)
+            lay.addWidget(widget)
+
+        def choice(table: dict, tip: str, item_tip: str) -> QComboBox:
+            """A box of the table's entries: each shows its title, its ``item_tip`` attribute
+            as tooltip, and holds its name."""
+            box = QComboBox()
+            for name, entry in table.items():
+                box.addItem(entry.title, name)
+                box.setItemData(box.count() - 1, getattr(entry, item_tip), Qt.ToolTipRole)
+            box.setToolTip(tip)
+            return box
 
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 100_000_000)
         self.epochs.setToolTip("Target epochs: Play trains until this many epochs are done "
                                "(then, pressed again, this many more)")
         self.epochs.setKeyboardTracking(False)
-        label("Epochs", self.epochs.toolTip())
-        lay.addWidget(self.epochs)
+        add("Epochs", self.epochs)
 
         self.lr = FloatEdit(lo=0.0, lo_open=True, hi=1000.0, what="learning rate",
                             tip="Learning rate: how big a step the optimizer takes against the "
                                 "gradient. Too large and the loss explodes.")
         self.lr.setFixedWidth(84)
         self.lr.setObjectName("learningRate")
-        label("Learning rate", self.lr.toolTip())
-        lay.addWidget(self.lr)
+        add("Learning rate", self.lr)
 
-        self.optimizer = QComboBox()
-        for name, info in optimizers.INFO.items():
-            self.optimizer.addItem(getattr(info, "title", name), name)
-            self.optimizer.setItemData(self.optimizer.count() - 1,
-                                       getattr(info, "note", "") or name, Qt.ToolTipRole)
-        self.optimizer.setToolTip("Optimizer: how the gradient turns into a parameter update")
-        label("Optimizer", self.optimizer.toolTip())
-        lay.addWidget(self.optimizer)
+        self.optimizer = choice(optimizers.INFO, "Optimizer: how the gradient turns into a "
+                                "parameter update", "note")
+        add("Optimizer", self.optimizer)
 
         self.batch = QSpinBox()
         self.batch.setRange(0, 10_000_000)
         self.batch.setSpecialValueText("full")
         self.batch.setKeyboardTracking(False)
         self.batch.setToolTip("Batch size: rows per optimizer step (full = the whole dataset)")
-        label("Batch", self.batch.toolTip())
-        lay.addWidget(self.batch)
+        add("Batch", self.batch)
 
-        self.loss = QComboBox()
-        for name, lf in losses.LOSSES.items():
-            self.loss.addItem(getattr(lf, "title", name), name)
-            self.loss.setItemData(self.loss.count() - 1, getattr(lf, "formula", name),
-                                  Qt.ToolTipRole)
-        self.loss.setToolTip("Loss: how the error between outputs and targets is measured")
-        label("Loss", self.loss.toolTip())
-        lay.addWidget(self.loss)
+        self.loss = choice(losses.LOSSES, "Loss: how the error between outputs and targets is "
+                           "measured", "formula")
+        add("Loss", self.loss)
 
         self.epochs.valueChanged.connect(lambda v: self._set(epochs=int(v)))
         self.lr.valueCommitted.connect(lambda v: self._set(learning_rate=float(v)))
