@@ -12,12 +12,16 @@ changes nothing, and its reason goes to the status bar.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QStyle
 
 from nnstudio import paths
+
+if TYPE_CHECKING:
+    from nnstudio.gui.document import Document
 
 Shortcut = str | QKeySequence | QKeySequence.StandardKey
 
@@ -65,7 +69,7 @@ def make_action(parent: QObject, text: str, tip: str, slot: Callable | None = No
     return a
 
 
-def attempt(document, edit: Callable[[], object], what: str = "") -> bool:
+def attempt(document: Document, edit: Callable[[], object], what: str = "") -> bool:
     """Run ``edit``; if the document refuses it (ValueError), show "what: reason" in the status
     bar (through ``document.message``) and return False."""
     try:

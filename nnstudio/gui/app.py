@@ -17,21 +17,28 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
+
+if TYPE_CHECKING:
+    from nnstudio.core.project import Project
+    from nnstudio.gui.main_window import MainWindow
+    from nnstudio.gui.settings import Settings
 
 
 class _FirstPaint(QObject):
     """Calls ``callback`` once, on the watched widget's first paint event."""
 
-    def __init__(self, widget, callback):
+    def __init__(self, widget: QWidget, callback: Callable[[], None]):
         super().__init__(widget)
         self._cb = callback
         widget.installEventFilter(self)
 
-    def eventFilter(self, obj, event):
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and self._cb is not None:
             cb, self._cb = self._cb, None
             obj.removeEventFilter(self)
@@ -39,7 +46,8 @@ class _FirstPaint(QObject):
         return False
 
 
-def _startup_project(path: str | None, settings):
+def _startup_project(path: str | None, settings: Settings
+                     ) -> tuple[Project, Path | None, str | None, Path | None]:
     """(project, path-or-None, error message or None, the sample it copies or None) for the
     start-up file."""
     from nnstudio import paths
@@ -90,7 +98,8 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def create_window(path: str | None = None, *, settings=None, defer_parts: bool = False):
+def create_window(path: str | None = None, *, settings: Settings | None = None,
+                  defer_parts: bool = False) -> tuple[MainWindow, str | None]:
     """Build the document and main window for ``path`` (see the module docstring). Returns
     (window, startup error message or None). The caller shows the window."""
     from nnstudio.gui.document import Document
@@ -108,7 +117,7 @@ def create_window(path: str | None = None, *, settings=None, defer_parts: bool =
     return window, error
 
 
-def _after_show(window, error: str | None, offer_recovery: bool) -> None:
+def _after_show(window: MainWindow, error: str | None, offer_recovery: bool) -> None:
     from nnstudio.gui import files as files_mod
     if error:
         files_mod.show_error(window, "Cannot open project",
@@ -127,17 +136,17 @@ def run_app(path: str | None = None) -> int:
     window, error = create_window(path, defer_parts=True)
     times: list[float] = []
 
-    def first_paint():
+    def first_paint() -> None:
         times.append(time.time())
         window.install_parts()       # training, plots, backprop: right after the first paint
         if probe:
-            _FirstPaint(window.centralWidget().viewport(), ready)
+            _FirstPaint(window.canvas_view.viewport(), ready)
             window.update()
-            window.centralWidget().viewport().update()
+            window.canvas_view.viewport().update()
         else:
             _after_show(window, error, True)
 
-    def ready():
+    def ready() -> None:
         times.append(time.time())
         Path(probe).write_text("".join(f"{t:.6f}\n" for t in times))
         app.exit(0)

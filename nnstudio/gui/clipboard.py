@@ -13,12 +13,17 @@ starts again from one step.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QMimeData, QObject
 from PySide6.QtGui import QGuiApplication
 
 from nnstudio.gui.actions import attempt
 from nnstudio.gui.widgets import count_phrase
+
+if TYPE_CHECKING:
+    from nnstudio.gui.document import Document
 
 FRAGMENT_MIME = "application/x-nnstudio-fragment"
 PASTE_STEP = 40.0   # how far each paste of the same copy is moved (scene units, x and y)
@@ -27,7 +32,7 @@ PASTE_STEP = 40.0   # how far each paste of the same copy is moved (scene units,
 class ClipboardController(QObject):
     """Cut, Copy, Paste and Duplicate for one document; its messages go to the status bar."""
 
-    def __init__(self, document, parent: QObject | None = None):
+    def __init__(self, document: Document, parent: QObject | None = None):
         super().__init__(parent)
         self.document = document
         self._pastes = 0    # pastes since the last copy (or the last project change)
@@ -36,10 +41,10 @@ class ClipboardController(QObject):
     def _forget_pastes(self) -> None:
         self._pastes = 0
 
-    def fragment(self, ids=None) -> dict:
+    def fragment(self, ids: Iterable[str] | None = None) -> dict:
         """The neurons ``ids`` (default: the selected ones) and the connections among them."""
         net = self.document.network
-        ids = self.document.selected_neurons() if ids is None else ids
+        ids = self.document.selected_neurons() if ids is None else list(ids)
         keep = set(ids)
         return {
             "format": "nnstudio-fragment", "version": 1,
@@ -100,7 +105,7 @@ class ClipboardController(QObject):
         doc = self.document
         new: list[str] = []
 
-        def run():
+        def run() -> None:
             new.extend(doc.paste(frag["neurons"], frag.get("connections", []),
                                  offset=(offset, offset)))
         if attempt(doc, run, "Cannot paste") and new:

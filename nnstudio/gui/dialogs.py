@@ -9,6 +9,7 @@ bar (so the list never disagrees with the menus) plus the mouse gestures, and
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -30,12 +31,16 @@ from PySide6.QtWidgets import (
 
 from nnstudio.core import activations
 
+if TYPE_CHECKING:
+    from nnstudio.core.network import Network
+
 
 # ---------------------------------------------------------------------- Add Dense Layer
 class DenseLayerDialog(QDialog):
     """After which layer, how many neurons, which activation."""
 
-    def __init__(self, parent, feeding: list[int], default: int, n_layers: int):
+    def __init__(self, parent: QWidget | None, feeding: list[int], default: int,
+                 n_layers: int):
         super().__init__(parent)
         self.setWindowTitle("Add Dense Layer")
         form = QFormLayout(self)
@@ -68,7 +73,8 @@ class DenseLayerDialog(QDialog):
         return self.after.currentData(), self.count.value(), self.activation.currentData()
 
 
-def ask_dense_layer(parent: QWidget, network, selected: list[str]) -> tuple[int, int, str] | None:
+def ask_dense_layer(parent: QWidget, network: Network,
+                    selected: list[str]) -> tuple[int, int, str] | None:
     """Ask where a dense layer goes, its size and activation: (after layer, count, activation),
     or None if cancelled. The choices are the layers that feed on (no output neuron in them);
     the default is the selected neuron's layer, else the last one. Raises ValueError, saying

@@ -14,10 +14,14 @@ stick once the window has its real size: they are set again when it is first sho
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel
+
+if TYPE_CHECKING:
+    from nnstudio.gui.settings import Settings
 
 STATE_VERSION = 4   # bumped when the default layout changes: old saved layouts are replaced once
 
@@ -43,7 +47,7 @@ class DockLayout:
                      "right_split": (0.40, 0.33, 0.27), "left_split": (0.30, 0.70)}
     MIN_BOTTOM = 240   # the backprop formula and the dataset table stay readable
 
-    def __init__(self, window, settings):
+    def __init__(self, window, settings: Settings):
         self.window = window
         self.settings = settings
         self.placeholders: set[str] = set()   # docks still showing "Loading…"

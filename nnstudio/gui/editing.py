@@ -8,6 +8,7 @@ refused edit changes nothing and says why in the status bar; a done one says wha
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
@@ -15,12 +16,16 @@ from PySide6.QtWidgets import QWidget
 from nnstudio.gui import dialogs
 from nnstudio.gui.actions import attempt
 
+if TYPE_CHECKING:
+    from nnstudio.gui.canvas.view import CanvasView
+    from nnstudio.gui.document import Document
+
 
 class EditController(QObject):
     """The edits of one document, asked from the window ``parent`` (the dialogs' owner);
     ``view`` is the canvas view, refitted after an auto-layout."""
 
-    def __init__(self, document, view, parent: QWidget):
+    def __init__(self, document: Document, view: CanvasView, parent: QWidget):
         super().__init__(parent)
         self.document = document
         self.view = view

@@ -18,11 +18,19 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from nnstudio import paths
+
+if TYPE_CHECKING:
+    from nnstudio.core.datasets import Dataset
+    from nnstudio.core.network import Network
+    from nnstudio.core.project import Project
+    from nnstudio.gui.document import Document
+    from nnstudio.gui.settings import Settings
 
 FILTER = "NN Studio projects (*.nnproj);;All files (*)"
 AUTOSAVE_MS = 30_000
@@ -88,7 +96,7 @@ def ask_fit_dataset(parent: QWidget | None, problem: str) -> bool:
     return box.clickedButton() is fit
 
 
-def dataset_mismatch(project) -> str | None:
+def dataset_mismatch(project: Project) -> str | None:
     """Why the dataset's columns do not fit the network's inputs/outputs, or None."""
     net, ds = project.network, project.dataset
     n_in, n_out = len(net.inputs), len(net.outputs)
@@ -101,7 +109,7 @@ def dataset_mismatch(project) -> str | None:
     return None
 
 
-def fit_dataset(ds, net):
+def fit_dataset(ds: Dataset, net: Network) -> Dataset:
     """A copy of ``ds`` with one input column per input neuron and one target column per
     output neuron (in the network's order): existing columns are kept by position, missing
     ones are added filled with 0 and named after their neuron, extra ones are dropped. Class
@@ -118,7 +126,8 @@ def fit_dataset(ds, net):
     n = len(ds)
     used: set[str] = set()
 
-    def columns(old_names, old, neurons, suffix):
+    def columns(old_names: list[str], old: np.ndarray, neurons: list,
+                suffix: str) -> tuple[list[str], np.ndarray]:
         names, cols = [], []
         for k, neuron in enumerate(neurons):
             if k < len(old_names):
@@ -163,7 +172,7 @@ def _pid_alive(pid: int) -> bool:
 class FileController(QObject):
     """File actions for one main window and its document."""
 
-    def __init__(self, window, settings):
+    def __init__(self, window, settings: Settings):
         super().__init__(window)
         self.window = window
         self.settings = settings
@@ -173,7 +182,7 @@ class FileController(QObject):
         self.autosave_timer.start()
 
     @property
-    def doc(self):
+    def doc(self) -> Document:
         return self.window.document
 
     def _error(self, title: str, text: str) -> None:
@@ -209,7 +218,7 @@ class FileController(QObject):
             return False
         return self.open_path(path, ask=False)
 
-    def open_path(self, path, ask: bool = True, as_copy: bool | None = None) -> bool:
+    def open_path(self, path: str | Path, ask: bool = True, as_copy: bool | None = None) -> bool:
         """Open ``path``; on failure show the loader's message and keep the current document.
         Samples open as untitled copies (so a lesson is never overwritten by accident)."""
         path = Path(path)
@@ -333,7 +342,7 @@ class FileController(QObject):
             path += f".{fmt}"
         return self.export_canvas_to(path)
 
-    def export_canvas_to(self, path) -> bool:
+    def export_canvas_to(self, path: str | Path) -> bool:
         """Write the canvas to ``path`` (PNG at 2x, or SVG, by the suffix)."""
         try:
             self.window.canvas_view.export_image(str(path))

@@ -18,10 +18,21 @@ which show the training they are given.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
@@ -34,7 +45,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.gui import dialogs
 from nnstudio.gui import files as files_mod
-from nnstudio.gui.actions import app_icon, make_action
+from nnstudio.gui.actions import Shortcut, app_icon, make_action
 from nnstudio.gui.clipboard import ClipboardController
 from nnstudio.gui.dock_layout import DockLayout
 from nnstudio.gui.document import Document
@@ -125,7 +136,8 @@ class MainWindow(QMainWindow):
         """Add ``action`` to the File menu's export group (after Export Canvas, before Quit)."""
         self.menu("File").insertAction(self._quit_separator, action)
 
-    def add_dock(self, name: str, widget: QWidget, area=Qt.DockWidgetArea.RightDockWidgetArea,
+    def add_dock(self, name: str, widget: QWidget,
+                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
                  title: str | None = None) -> QDockWidget:
         """Add ``widget`` as a dock with the stable object name ``dock_<name>`` (so that the
         saved layout comes back) and a toggle in View ▸ Panels; a placeholder of that name
@@ -176,7 +188,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas_view)
 
     # ------------------------------------------------------------------ actions
-    def _act(self, key: str, text: str, tip: str, slot=None, shortcut=None, icon=None,
+    def _act(self, key: str, text: str, tip: str, slot: Callable | None = None,
+             shortcut: Shortcut | list[Shortcut] | None = None, icon: QIcon | None = None,
              checkable: bool = False, checked: bool = False) -> QAction:
         """Make the action ``key`` (object name ``action_<key>``) and keep it in ``actions``."""
         a = make_action(self, text, tip, slot, shortcut=shortcut, icon=icon,
@@ -400,7 +413,7 @@ class MainWindow(QMainWindow):
         d.undo_stack.indexChanged.connect(self._update_title)
         QGuiApplication.clipboard().dataChanged.connect(self._update_actions)
 
-    def _on_network(self, event: str, ids) -> None:
+    def _on_network(self, event: str, ids: tuple) -> None:
         if event != "params_changed" and event != "neuron_changed":
             self._update_actions()
 
@@ -409,7 +422,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         QTimer.singleShot(0, self.canvas_view.fit)
 
-    def _update_title(self, *_) -> None:
+    def _update_title(self, *_: object) -> None:
         doc = self.document
         self.setWindowTitle(f"{self.title_name()}[*] — NN Studio")
         self.setWindowModified(doc.is_modified())
@@ -426,7 +439,7 @@ class MainWindow(QMainWindow):
             return f"{name} (lesson copy)"
         return name
 
-    def _update_actions(self, *_) -> None:
+    def _update_actions(self, *_: object) -> None:
         doc = self.document
         A = self.actions
         nsel = len(doc.selected_neurons())
@@ -452,25 +465,25 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ drag and drop
     @staticmethod
-    def _project_paths(mime: QMimeData) -> list[Path]:
+    def _project_paths(mime: QMimeData | None) -> list[Path]:
         if mime is None or not mime.hasUrls():
             return []
         return [Path(u.toLocalFile()) for u in mime.urls()
                 if u.isLocalFile() and u.toLocalFile().lower().endswith(".nnproj")]
 
-    def dragEnterEvent(self, event) -> None:
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._project_paths(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if self._project_paths(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dropEvent(self, event) -> None:
+    def dropEvent(self, event: QDropEvent) -> None:
         ps = self._project_paths(event.mimeData())
         if not ps:
             event.ignore()
@@ -479,11 +492,11 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: self.files.open_path(ps[0]))
 
     # ------------------------------------------------------------------ showing, closing
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.dock_layout.shown()
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.maybe_save():
             event.ignore()
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, QStandardPaths
 
@@ -46,10 +47,10 @@ class Settings:
         self.q = QSettings(str(self.dir / "nnstudio.ini"), QSettings.Format.IniFormat)
 
     # generic
-    def value(self, key: str, default=None):
+    def value(self, key: str, default: object = None) -> Any:
         return self.q.value(key, default)
 
-    def set_value(self, key: str, value) -> None:
+    def set_value(self, key: str, value: object) -> None:
         self.q.setValue(key, value)
 
     def bool(self, key: str, default: bool = False) -> bool:

@@ -10,11 +10,15 @@ status shows the loss and more (:meth:`StatusLine.hide_loss`).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from nnstudio.gui.widgets import count_phrase
+
+if TYPE_CHECKING:
+    from nnstudio.gui.document import Document
 
 _LOWER_WORD = re.compile(r"[a-z]+(?=[\s:,])")
 _LOSS_TIP = "The loss over the whole dataset at the current parameters"
@@ -31,7 +35,7 @@ def sentence(text: str) -> str:
 class StatusLine(QObject):
     """The status bar of one window and its document (see the module docstring)."""
 
-    def __init__(self, bar: QStatusBar, document, parent: QObject | None = None):
+    def __init__(self, bar: QStatusBar, document: Document, parent: QObject | None = None):
         super().__init__(parent)
         self.bar = bar
         self.document = document
@@ -73,7 +77,7 @@ class StatusLine(QObject):
             self.loss_label.setText(f"{self.document.settings.loss} loss {loss:.6g}")
             self.loss_label.setToolTip(_LOSS_TIP)
 
-    def update_selection(self, *_) -> None:
+    def update_selection(self, *_: object) -> None:
         doc = self.document
         n, c = len(doc.selected_neurons()), len(doc.selected_connections())
         net = doc.network
@@ -83,7 +87,7 @@ class StatusLine(QObject):
         else:
             self.selection_label.setText(count_phrase(n, c, " + ") + " selected")
 
-    def _on_network(self, event: str, ids) -> None:
+    def _on_network(self, event: str, ids: tuple) -> None:
         if event != "params_changed" and event != "neuron_changed":
             self.update_selection()
 

@@ -10,6 +10,7 @@ deficiency. Other panels import from here instead of hard-coding colours.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
@@ -85,20 +86,20 @@ DIVERGING_QCOLORS = [QColor(int(r), int(g), int(b)) for r, g, b in DIVERGING_LUT
 _DIVERGING_QCOLORS = DIVERGING_QCOLORS
 
 
-def squash(values, scale: float = 1.0) -> np.ndarray:
+def squash(values: ArrayLike, scale: float = 1.0) -> np.ndarray:
     """Map any real values into [-1, 1] for colouring: tanh(v / scale). 0 stays white, +-1 is
     about three quarters saturated, and large values saturate instead of overflowing."""
     v = np.asarray(values, dtype=np.float64)
     return np.tanh(np.nan_to_num(v, nan=0.0, posinf=50.0, neginf=-50.0) / scale)
 
 
-def diverging_index(values, scale: float = 1.0) -> np.ndarray:
+def diverging_index(values: ArrayLike, scale: float = 1.0) -> np.ndarray:
     """Indices into DIVERGING_LUT for the values (vectorised)."""
     t = squash(values, scale)
     return np.rint((t + 1.0) * 0.5 * (len(DIVERGING_LUT) - 1)).astype(np.intp)
 
 
-def diverging_colors(values, scale: float = 1.0) -> list[QColor]:
+def diverging_colors(values: ArrayLike, scale: float = 1.0) -> list[QColor]:
     """A QColor per value from the blue–white–orange map (shared QColor objects: don't mutate)."""
     return [_DIVERGING_QCOLORS[i] for i in diverging_index(values, scale).tolist()]
 
@@ -107,7 +108,7 @@ def diverging_color(value: float, scale: float = 1.0) -> QColor:
     return QColor(_DIVERGING_QCOLORS[int(diverging_index([value], scale)[0])])
 
 
-def diverging_rgba(values, scale: float = 1.0) -> np.ndarray:
+def diverging_rgba(values: ArrayLike, scale: float = 1.0) -> np.ndarray:
     """n x 4 uint8 RGBA for the values (for pyqtgraph image items / colour maps)."""
     rgb = DIVERGING_LUT[diverging_index(values, scale)]
     return np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), 255, np.uint8)], axis=-1)
@@ -133,7 +134,7 @@ def blend(color: QColor, onto: QColor, amount: float) -> QColor:
     )
 
 
-def weight_strength(abs_w) -> np.ndarray:
+def weight_strength(abs_w: ArrayLike) -> np.ndarray:
     """|w| -> [0, 1): 1 - e^-|w|. 0.5 -> 0.39, 1 -> 0.63, 2 -> 0.86, 3 -> 0.95."""
     return 1.0 - np.exp(-np.abs(np.asarray(abs_w, dtype=np.float64)))
 

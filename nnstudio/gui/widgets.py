@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 
-from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFocusEvent, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -96,7 +97,8 @@ class FloatEdit(QLineEdit):
     valueCommitted = Signal(float)
     refused = Signal(str)   # Enter or leaving the field with invalid text: the reason
 
-    def __init__(self, parent=None, lo: float | None = None, hi: float | None = None,
+    def __init__(self, parent: QWidget | None = None, lo: float | None = None,
+                 hi: float | None = None,
                  lo_open: bool = False, what: str = "value", tip: str = ""):
         super().__init__(parent)
         self.lo, self.hi, self.lo_open, self.what = lo, hi, lo_open, what
@@ -117,7 +119,7 @@ class FloatEdit(QLineEdit):
     def value(self) -> float | None:
         return self._value
 
-    def set_value(self, v) -> None:
+    def set_value(self, v: object) -> None:
         """Show a value from the model (or MIXED); never emits."""
         with QSignalBlocker(self):
             if v is MIXED:
@@ -172,7 +174,7 @@ class FloatEdit(QLineEdit):
         self._value, self._mixed = v, False
         self.valueCommitted.emit(v)
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.setModified(False)
             self._set_error(None)
@@ -180,7 +182,7 @@ class FloatEdit(QLineEdit):
             return
         super().keyPressEvent(event)
 
-    def focusOutEvent(self, event) -> None:
+    def focusOutEvent(self, event: QFocusEvent) -> None:
         # refused text stays visible, red, with its reason, until it is fixed, Escape is
         # pressed, or the model shows a new value
         super().focusOutEvent(event)
@@ -194,7 +196,8 @@ class FloatSlider(QSlider):
     dragged = Signal(float, object)
     STEPS = 1000
 
-    def __init__(self, parent=None, span: float = 5.0, symmetric: bool = True):
+    def __init__(self, parent: QWidget | None = None, span: float = 5.0,
+                 symmetric: bool = True):
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.span = span
         self.symmetric = symmetric
@@ -210,7 +213,7 @@ class FloatSlider(QSlider):
             span *= 2 if str(span)[0] in "15" else 2.5
         return span
 
-    def set_value(self, v) -> None:
+    def set_value(self, v: object) -> None:
         with QSignalBlocker(self):
             if v is MIXED or v is None:
                 self.setValue(0)
@@ -222,13 +225,13 @@ class FloatSlider(QSlider):
     def to_value(self, pos: int) -> float:
         return float(pos) / self.STEPS * self.span
 
-    def _pressed(self):
+    def _pressed(self) -> None:
         self._key = new_merge_key()
 
-    def _released(self):
+    def _released(self) -> None:
         self._key = None
 
-    def _moved(self, pos: int):
+    def _moved(self, pos: int) -> None:
         key = self._key if self._key is not None else new_merge_key()
         self.dragged.emit(round(self.to_value(pos), 6), key)
 
@@ -239,7 +242,8 @@ class NumberSlider(QWidget):
 
     edited = Signal(float, object)
 
-    def __init__(self, parent=None, what: str = "value", tip: str = "", span: float = 5.0,
+    def __init__(self, parent: QWidget | None = None, what: str = "value", tip: str = "",
+                 span: float = 5.0,
                  lo: float | None = None, hi: float | None = None):
         super().__init__(parent)
         lay = QHBoxLayout(self)
@@ -254,7 +258,7 @@ class NumberSlider(QWidget):
         self.edit.valueCommitted.connect(lambda v: self.edited.emit(v, False))
         self.slider.dragged.connect(self.edited.emit)
 
-    def set_value(self, v) -> None:
+    def set_value(self, v: object) -> None:
         self.edit.set_value(v)
         self.slider.set_value(v)
 
@@ -267,7 +271,8 @@ class IntSpin(QSpinBox):
 
     valueCommitted = Signal(int)
 
-    def __init__(self, parent=None, lo: int = 0, hi: int = 2**31 - 1, tip: str = ""):
+    def __init__(self, parent: QWidget | None = None, lo: int = 0, hi: int = 2**31 - 1,
+                 tip: str = ""):
         super().__init__(parent)
         self.setRange(lo, hi)
         self.setToolTip(tip)
@@ -275,7 +280,7 @@ class IntSpin(QSpinBox):
         self.setAccelerated(True)
         self.valueChanged.connect(self.valueCommitted.emit)
 
-    def set_value(self, v) -> None:
+    def set_value(self, v: object) -> None:
         with QSignalBlocker(self):
             if v is MIXED:
                 self.setSpecialValueText(MIXED_TEXT)
@@ -290,7 +295,8 @@ class ChoiceBox(QComboBox):
 
     chosen = Signal(object)
 
-    def __init__(self, parent=None, choices=(), tip: str = ""):
+    def __init__(self, parent: QWidget | None = None, choices: Iterable[tuple] = (),
+                 tip: str = ""):
         super().__init__(parent)
         self.setToolTip(tip)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -298,7 +304,7 @@ class ChoiceBox(QComboBox):
         self.set_choices(choices)
         self.activated.connect(self._activated)
 
-    def set_choices(self, choices) -> None:
+    def set_choices(self, choices: Iterable[tuple]) -> None:
         with QSignalBlocker(self):
             self.clear()
             for choice in choices:   # (value, text) or (value, text, tooltip)
@@ -307,7 +313,7 @@ class ChoiceBox(QComboBox):
                 if len(choice) > 2 and choice[2]:
                     self.setItemData(self.count() - 1, choice[2], Qt.ItemDataRole.ToolTipRole)
 
-    def set_value(self, v) -> None:
+    def set_value(self, v: object) -> None:
         with QSignalBlocker(self):
             mixed_idx = self.findText(MIXED_TEXT)
             if v is MIXED:
@@ -330,7 +336,7 @@ class ChoiceBox(QComboBox):
 class ValueLabel(QLabel):
     """A read-only, selectable number."""
 
-    def __init__(self, parent=None, tip: str = ""):
+    def __init__(self, parent: QWidget | None = None, tip: str = ""):
         super().__init__(parent)
         self.setToolTip(tip)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -338,7 +344,7 @@ class ValueLabel(QLabel):
         f.setStyleHint(QFont.StyleHint.TypeWriter)
         self.setFont(f)
 
-    def set_value(self, v) -> None:
+    def set_value(self, v: object) -> None:
         if v is MIXED:
             self.setText(MIXED_TEXT)
         elif v is None:
@@ -412,7 +418,7 @@ class WideScroll(QScrollArea):
         w = self.widget()
         return w.sizeHint() if w is not None else super().sizeHint()
 
-    def eventFilter(self, obj, event) -> bool:
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         t = event.type()
         if obj is self.viewport() and t == QEvent.Type.Resize:
             self.fit()

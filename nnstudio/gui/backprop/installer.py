@@ -10,6 +10,7 @@ menu, and the → ← Space keys on the canvas while the mode is on.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSignalBlocker, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStyle
@@ -20,13 +21,16 @@ from nnstudio.gui.backprop.keys import CanvasSpaceTap, install_shortcuts
 from nnstudio.gui.backprop.panel import BackpropPanel
 from nnstudio.gui.backprop.player import BackpropPlayer
 
+if TYPE_CHECKING:
+    from nnstudio.gui.document import Document
 
-def walkthrough_markdown(document, sample: int | None) -> str:
+
+def walkthrough_markdown(document: Document, sample: int | None) -> str:
     """Exactly what ``nnstudio trace FILE --format markdown [--sample K]`` prints."""
     return tr_mod.worksheet(document.project, sample, "markdown")
 
 
-def export_walkthrough(document, path, sample: int | None) -> Path:
+def export_walkthrough(document: Document, path: str | Path, sample: int | None) -> Path:
     """Write the walkthrough as Markdown (atomically)."""
     from nnstudio.core.files import atomic_write
 

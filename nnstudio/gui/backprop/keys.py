@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from nnstudio.gui.backprop.player import BackpropPlayer
 
@@ -33,14 +33,14 @@ class CanvasSpaceTap(QObject):
     """Space on the canvas while the mode is on: a tap (press and release with no mouse
     press in between) plays or pauses; Space + drag still pans."""
 
-    def __init__(self, view, player: BackpropPlayer):
+    def __init__(self, view: QGraphicsView, player: BackpropPlayer):
         super().__init__(view)
         self.view, self.player = view, player
         self._clean = False
         view.installEventFilter(self)
         view.viewport().installEventFilter(self)
 
-    def eventFilter(self, obj, event) -> bool:
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         t = event.type()
         if t == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Space \
                 and not event.isAutoRepeat():

@@ -8,8 +8,11 @@ the user's clicks to it; it never edits the document itself.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -37,13 +40,16 @@ from nnstudio.gui import style
 from nnstudio.gui.backprop.keys import install_shortcuts
 from nnstudio.gui.backprop.player import BackpropPlayer
 
+if TYPE_CHECKING:
+    from nnstudio.gui.document import Document
+
 PHASE_COLORS = {  # Okabe–Ito, one per phase (text markers in the step list and phase bar)
     "forward": "#0072B2", "loss": "#CC79A7", "backward": "#D55E00", "update": "#009E73",
 }
 MAX_SAMPLE_CHOICES = 2000
 
 
-def _button(text: str, tip: str, slot, *, checkable: bool = False) -> QPushButton:
+def _button(text: str, tip: str, slot: Callable, *, checkable: bool = False) -> QPushButton:
     b = QPushButton(text)
     b.setToolTip(tip)
     b.setCheckable(checkable)
@@ -56,7 +62,8 @@ class BackpropPanel(QWidget):
     """The Backprop dock's contents: controls, the current step, the step list and the
     gradient check."""
 
-    def __init__(self, document, player: BackpropPlayer | None = None, parent=None):
+    def __init__(self, document: Document, player: BackpropPlayer | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.document = document
         self.player = player or BackpropPlayer(document, parent=self)
@@ -247,7 +254,7 @@ class BackpropPanel(QWidget):
         scroll.viewport().installEventFilter(self)
         self._speed_changed(self.speed_slider.value())
 
-    def eventFilter(self, obj, event) -> bool:
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize and obj is self.formula_scroll.viewport():
             self._fit_formula()
         return False
@@ -278,7 +285,7 @@ class BackpropPanel(QWidget):
         if self.formula_label.font().pointSizeF() != size:
             self.formula_label.setFont(style.mono_font(size))
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._arrange()
         QTimer.singleShot(0, self._fit_formula)
@@ -301,13 +308,13 @@ class BackpropPanel(QWidget):
             self.main_split.setSizes([int(w * 0.6), int(w * 0.4)])
 
     # ------------------------------------------------------------------ reactions
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.player.wants_preview = True
         if not self.player.training:
             self.player.ensure_trace()
 
-    def hideEvent(self, event) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self.player.wants_preview = False
 
@@ -366,7 +373,7 @@ class BackpropPanel(QWidget):
         self.play_button.setText("Pause" if on else "Play")
         self.play_button.setIcon(self._icons["pause" if on else "play"])
 
-    def _update_enabled(self, *args) -> None:
+    def _update_enabled(self, *args: object) -> None:
         training = self.player.training
         ok = not training
         for w in (self.mode_button, self.restart_button, self.prev_button, self.play_button,
@@ -404,7 +411,7 @@ class BackpropPanel(QWidget):
             self.run_gradient_check()
         self._on_step(p.index)
 
-    def _fill_step_list(self, trace) -> None:
+    def _fill_step_list(self, trace: tr_mod.Trace) -> None:
         """One row per step under its phase heading. The titles depend on the network's
         structure only, so after a parameter change the rows are kept and only their
         tooltips (the formulas with numbers) are renewed."""

@@ -16,11 +16,19 @@ one go. The player owns no widget: the panel (:mod:`.panel`) and the installer
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from nnstudio.core import trace as tr_mod
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QUndoCommand
+
+    from nnstudio.gui.canvas.overlay import Overlay
+    from nnstudio.gui.canvas.scene import CanvasScene
+    from nnstudio.gui.document import Document
 
 UNDO_TEXT = "Backprop step"
 PREVIEW_DELAY_MS = 350      # an inactive (preview) walkthrough is rebuilt this long after the
@@ -29,7 +37,7 @@ PREVIEW_DELAY_MS = 350      # an inactive (preview) walkthrough is rebuilt this 
 _sessions = itertools.count(1)
 
 
-def _overlay_class():
+def _overlay_class() -> type[Overlay]:
     from nnstudio.gui.canvas.overlay import Overlay
     return Overlay
 
@@ -44,7 +52,8 @@ class BackpropPlayer(QObject):
     trainingChanged = Signal(bool)
     message = Signal(str)
 
-    def __init__(self, document, scene=None, parent: QObject | None = None):
+    def __init__(self, document: Document, scene: CanvasScene | None = None,
+                 parent: QObject | None = None):
         super().__init__(parent if parent is not None else document)
         self.document = document
         self.scene = scene
@@ -104,7 +113,7 @@ class BackpropPlayer(QObject):
             return None
         return self.trace.state_at(self.index)
 
-    def set_scene(self, scene) -> None:
+    def set_scene(self, scene: CanvasScene | None) -> None:
         if self.scene is not None and self.scene is not scene:
             self.scene.set_overlay(None)
         self.scene = scene
@@ -292,7 +301,7 @@ class BackpropPlayer(QObject):
         vals = tr.params_after(self.index)
         return {p: vals[p] for p in tr.engine.param_ids if tr.trainable[p]}
 
-    def _my_top_command(self):
+    def _my_top_command(self) -> QUndoCommand | None:
         stack = self.document.undo_stack
         i = stack.index()
         if self._key is None or i == 0 or i != stack.count():
@@ -332,7 +341,7 @@ class BackpropPlayer(QObject):
             self.index = k
 
     # ------------------------------------------------------------------ model changes
-    def _signature(self):
+    def _signature(self) -> tuple:
         """What a walkthrough depends on besides parameter values (positions excluded)."""
         net = self.document.network
         return (id(net), net.structure_version,
@@ -356,7 +365,7 @@ class BackpropPlayer(QObject):
         return bool(np.array_equal(net.store.values[slots], want)
                     and np.array_equal(net.store.trainable[slots], locks))
 
-    def _on_network(self, event: str, ids) -> None:
+    def _on_network(self, event: str, ids: tuple) -> None:
         if event == "neuron_changed" and self._sig is not None \
                 and self._signature() == self._sig:
             return          # neurons moved on the canvas: the walkthrough still holds
@@ -364,7 +373,7 @@ class BackpropPlayer(QObject):
             return          # the player's own update steps: the walkthrough still holds
         self._on_model_changed()
 
-    def _on_model_changed(self, *args) -> None:
+    def _on_model_changed(self, *args: object) -> None:
         if self.training:
             self._stale = True
             self._check_training()
@@ -410,7 +419,7 @@ class BackpropPlayer(QObject):
                 self._rebuild_timer.start(PREVIEW_DELAY_MS)
 
     # ------------------------------------------------------------------ the canvas
-    def overlay(self):
+    def overlay(self) -> Overlay | None:
         """The Overlay for the current step (None when the mode is off)."""
         if not self.active or self.trace is None:
             return None
