@@ -1,0 +1,47 @@
+"""Taking a network further: export to PyTorch, NumPy and ONNX, open an ONNX model, predict.
+
+* :mod:`.plan`: the network as layers, the one description every writer shares;
+  :mod:`.source` writes Python source from it safely.
+* :mod:`.pytorch`: a standalone ``torch.nn.Module`` script with the weights, a data loader for
+  the dataset CSV written beside it, and NN Studio's training loop.
+* :mod:`.numpy_script`: a NumPy-only ``predict(X)``.
+* :mod:`.onnx_export` / :mod:`.onnx_import`: ONNX models both ways (the optional ``onnx``
+  package; the import treats the file as untrusted).
+* :mod:`.predict`: the outputs for every row of a dataset or a CSV file (``nnstudio predict``).
+
+Pure Python and NumPy: torch is never imported (the scripts are text), and onnx only inside the
+functions that build or read a model. Every failure is an :class:`ExportError`,
+:class:`~.onnx_import.OnnxImportError` or :class:`~.predict.PredictError`, all ValueErrors
+with one line saying what is wrong; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..project import Project
+from . import numpy_script, onnx_export, pytorch
+from .onnx_import import OnnxImportError
+from .plan import ExportError
+from .predict import PredictError, Prediction
+
+FORMATS = ("pytorch", "numpy", "onnx")
+SUFFIXES = {"pytorch": ".py", "numpy": ".py", "onnx": ".onnx"}
+
+
+def export(project: Project, fmt: str, path: str | os.PathLike[str]) -> list[str]:
+    """Write ``project`` as ``fmt`` (one of :data:`FORMATS`) to ``path``; returns the files
+    written (the PyTorch script also writes its dataset CSV beside it)."""
+    if fmt == "pytorch":
+        return [os.fspath(p) for p in pytorch.write(project, path)]
+    if fmt == "numpy":
+        numpy_script.write(project, path)
+    elif fmt == "onnx":
+        onnx_export.write(project, path)
+    else:
+        raise ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
+    return [os.fspath(path)]
+
+
+__all__ = ["export", "FORMATS", "SUFFIXES", "ExportError", "OnnxImportError", "PredictError",
+           "Prediction"]

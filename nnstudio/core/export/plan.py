@@ -1,0 +1,329 @@
+"""The export plan: a network seen as a sequence of layers that every exporter writes out.
+
+An :class:`ExportPlan` is built from the network's public API only (neurons, connections,
+depths); it is the one description the PyTorch, NumPy and ONNX writers share, so they cannot
+disagree about what the network computes.
+
+Rules
+-----
+* Layer 0 is the inputs, in the network's input order (the dataset's column order).
+* Every other layer is a set of neurons at one depth that share an activation (and, for leaky
+  ReLU, a slope): a depth whose neurons differ in activation becomes several layers. Within a
+  layer the neurons keep the canvas order (top to bottom).
+* A layer's input is the concatenation of its *sources*: earlier layers, whole or a subset of
+  their columns, in layer order. Its weight matrix is ``(inputs, neurons)``; where a source
+  neuron has no connection to a neuron, the weight is 0 and ``present`` is False, so every
+  exporter holds it at 0 (a layered, fully connected network has no such gap).
+* Softmax neurons are outputs and act as one group: a softmax layer's values are its raw sums;
+  the output stage applies one softmax across every softmax output, as the engine does.
+* ``fused`` names the stable loss form the engine uses when every output pairs with the loss:
+  ``"sigmoid"`` (binary cross-entropy from the raw sums) or ``"softmax"`` (categorical
+  cross-entropy from the raw sums); None otherwise.
+
+Adding a layer kind (convolution, pooling) means: a new layer class here built by
+:func:`build`, and one renderer for it in each writer's table (``pytorch.LAYER_WRITERS``,
+``numpy_script.LAYER_WRITERS``, ``onnx_export.LAYER_WRITERS``). A writer meeting a kind it has
+no renderer for refuses with a message naming the layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import activations, losses
+from ..network import Network
+
+Array = np.ndarray
+
+
+class ExportError(ValueError):
+    """The project cannot be exported as it is (or a needed package is missing); one line."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Columns of an earlier layer feeding a layer: ``columns`` None means all of them."""
+
+    layer: int
+    columns: tuple[int, ...] | None
+
+    def width(self, plan: ExportPlan) -> int:
+        return plan.layers[self.layer].size if self.columns is None else len(self.columns)
+
+
+@dataclass
+class InputLayer:
+    """The input neurons, in the dataset's column order."""
+
+    index: int
+    neuron_ids: list[str]
+    labels: list[str]
+    kind: str = "input"
+
+    @property
+    def size(self) -> int:
+        return len(self.neuron_ids)
+
+
+@dataclass
+class DenseLayer:
+    """Neurons of one depth and one activation: ``a = f(concat(sources) @ weight + bias)``."""
+
+    index: int
+    depth: int
+    neuron_ids: list[str]
+    labels: list[str]
+    activation: str
+    slope: float                      # leaky ReLU's slope (the default for other activations)
+    sources: list[Source]
+    weight: Array                     # (inputs, neurons); 0 where no connection is present
+    present: Array                    # (inputs, neurons) bool: is there a connection?
+    weight_trainable: Array           # (inputs, neurons) bool; False where none is present
+    connection_ids: list[list[str | None]]  # [input][neuron], None where none is present
+    bias: Array                       # (neurons,)
+    bias_trainable: Array             # (neurons,) bool
+    kind: str = "dense"
+
+    @property
+    def size(self) -> int:
+        return len(self.neuron_ids)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.weight.shape[0]
+
+    @property
+    def fully_connected(self) -> bool:
+        return bool(self.present.all())
+
+    @property
+    def locked_weights(self) -> Array:
+        """(inputs, neurons) bool: connections that are present and locked."""
+        return self.present & ~self.weight_trainable
+
+
+Layer = InputLayer | DenseLayer
+
+
+@dataclass
+class ExportPlan:
+    layers: list[Layer]
+    outputs: list[tuple[int, int]]    # (layer, column) of each output neuron, in target order
+    output_ids: list[str]
+    output_labels: list[str]
+    softmax: list[int]                # positions among the outputs of the softmax group
+    output_activations: list[str]
+    fused: str | None = None          # the loss's stable form from raw sums (see the docstring)
+    loss: str = "mse"
+    where: dict[str, tuple[int, int]] = field(default_factory=dict)  # neuron -> (layer, col)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].size
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.outputs)
+
+    def dense_layers(self) -> list[DenseLayer]:
+        return [layer for layer in self.layers if isinstance(layer, DenseLayer)]
+
+    def is_sequential(self) -> bool:
+        """True for a layered chain: every layer fed by the whole layer before it, the last
+        layer holding exactly the outputs in order (a plain ``nn.Sequential`` shape)."""
+        for layer in self.layers[1:]:
+            if not (isinstance(layer, DenseLayer) and len(layer.sources) == 1
+                    and layer.sources[0] == Source(layer.index - 1, None)):
+                return False
+        last = len(self.layers) - 1
+        return last > 0 and self.outputs == [(last, j) for j in range(self.layers[last].size)]
+
+    def parameter_ids(self) -> list[str]:
+        """Every parameter the plan holds: connection ids and non-input neuron ids."""
+        ids: list[str] = []
+        for layer in self.dense_layers():
+            ids += [cid for row in layer.connection_ids for cid in row if cid is not None]
+            ids += layer.neuron_ids
+        return ids
+
+
+@dataclass
+class LayerStep:
+    """One layer's line(s) in a forward pass: what it reads and which names it binds."""
+
+    layer: DenseLayer
+    inputs: list[tuple[str, list[int]]]  # runs of (tensor, columns) concatenated as its input
+    z: str | None                        # the name of its raw sums, when they are read by name
+    a: str | None                        # the name of its activations (== z for identity)
+
+
+@dataclass
+class Forward:
+    """A forward pass in steps, the same for every writer. ``shared`` is the activation (and
+    slope) that every output has, when they share one: ``outputs`` then reads raw sums and the
+    writer applies ``shared`` last (a model's ``logits``, which the fused losses need).
+    Otherwise ``outputs`` reads activations and, for softmax outputs, the columns of ``p``:
+    the one softmax over the raw sums ``softmax_group`` of every softmax output."""
+
+    steps: list[LayerStep]
+    outputs: list[tuple[str, list[int]]]
+    softmax_group: list[tuple[str, list[int]]]
+    shared: tuple[str, float] | None
+    width: dict[str, int]                # columns of every named tensor
+
+    INPUT = "x"
+    SOFTMAX = "p"
+
+
+def forward(plan: ExportPlan) -> Forward:
+    """The steps of ``plan``'s forward pass: only the layers an output depends on, each binding
+    ``z<i>`` and/or ``a<i>`` as later steps and the outputs need them."""
+    layers = plan.layers
+    kinds = {(layer.activation, layer.slope) for layer in
+             (layers[li] for li, _ in plan.outputs) if isinstance(layer, DenseLayer)}
+    shared = kinds.pop() if len(kinds) == 1 else None
+    if shared is not None and shared[0] == "identity":
+        shared = None  # the outputs are their raw sums: nothing to apply last
+    need_a: set[int] = set()
+    need_z: set[int] = set()
+    for k, (li, _) in enumerate(plan.outputs):
+        if shared is not None or k in plan.softmax:
+            need_z.add(li)
+        else:
+            need_a.add(li)
+    for layer in reversed(plan.dense_layers()):
+        if layer.index in need_a or layer.index in need_z:
+            need_a.update(s.layer for s in layer.sources)
+    width = {Forward.INPUT: plan.n_inputs, Forward.SOFTMAX: len(plan.softmax)}
+
+    def a_name(li: int) -> str:
+        if li == 0:
+            return Forward.INPUT
+        layer = layers[li]
+        assert isinstance(layer, DenseLayer)
+        return f"z{li}" if layer.activation == "identity" and li in need_z else f"a{li}"
+
+    steps = []
+    for layer in plan.dense_layers():
+        li = layer.index
+        if li not in need_a and li not in need_z:
+            continue
+        z = f"z{li}" if li in need_z else None
+        a = a_name(li) if li in need_a else None
+        for name in (z, a):
+            if name is not None:
+                width[name] = layer.size
+        inputs = [(a_name(s.layer), list(s.columns) if s.columns is not None
+                   else list(range(layers[s.layer].size))) for s in layer.sources]
+        steps.append(LayerStep(layer, inputs, z, a))
+    group = [(f"z{plan.outputs[k][0]}", plan.outputs[k][1]) for k in plan.softmax]
+    picks: list[tuple[str, int]] = []
+    for k, (li, col) in enumerate(plan.outputs):
+        if shared is not None:
+            picks.append((f"z{li}", col))
+        elif k in plan.softmax:
+            picks.append((Forward.SOFTMAX, plan.softmax.index(k)))
+        else:
+            picks.append((a_name(li), col))
+    return Forward(steps, runs(picks), runs(group) if shared is None else [], shared, width)
+
+
+def runs(columns_of: Sequence[tuple[str, int]]) -> list[tuple[str, list[int]]]:
+    """Group consecutive ``(tensor, column)`` pairs taken from one tensor with consecutive
+    columns: ``[("a2", [0, 1]), ("p", [0])]``."""
+    out: list[tuple[str, list[int]]] = []
+    for name, col in columns_of:
+        if out and out[-1][0] == name and out[-1][1][-1] + 1 == col:
+            out[-1][1].append(col)
+        else:
+            out.append((name, [col]))
+    return out
+
+
+def fused_form(loss: str, output_activations: list[str]) -> str | None:
+    """The activation a loss is computed together with from the raw sums (the engine's rule:
+    the loss pairs with one, and every output neuron has it), or None."""
+    partner = losses.get(loss).fused_with
+    if partner and output_activations and all(a == partner for a in output_activations):
+        return partner
+    return None
+
+
+def build(net: Network, loss: str = "mse") -> ExportPlan:
+    """The export plan of ``net``; ``loss`` (a loss name) decides the fused loss form.
+    Raises ExportError if the network has no input or no output neuron."""
+    if loss not in losses.LOSSES:
+        raise ExportError(f"unknown loss {loss!r} (known: {', '.join(losses.NAMES)})")
+    inputs = [n.id for n in net.inputs]
+    outputs = [n.id for n in net.outputs]
+    if not inputs:
+        raise ExportError("the network has no input neuron")
+    if not outputs:
+        raise ExportError("the network has no output neuron")
+    neurons = net.neurons
+    layers: list[Layer] = [InputLayer(0, inputs, [neurons[i].label for i in inputs])]
+    where: dict[str, tuple[int, int]] = {nid: (0, j) for j, nid in enumerate(inputs)}
+    for depth, ids in enumerate(net.layers()):
+        groups: dict[tuple[str, float], list[str]] = {}
+        for nid in ids:
+            n = neurons[nid]
+            if n.role == "input":
+                continue
+            slope = n.slope if n.activation == "leaky_relu" else activations.DEFAULT_LEAKY_SLOPE
+            groups.setdefault((n.activation, slope), []).append(nid)
+        for (act, slope), members in groups.items():
+            layer = _dense_layer(net, len(layers), depth, members, act, slope, layers, where)
+            for j, nid in enumerate(members):
+                where[nid] = (layer.index, j)
+            layers.append(layer)
+    out_acts = [neurons[o].activation for o in outputs]
+    return ExportPlan(
+        layers=layers, outputs=[where[o] for o in outputs], output_ids=outputs,
+        output_labels=[neurons[o].label for o in outputs],
+        softmax=[k for k, a in enumerate(out_acts) if a == "softmax"],
+        output_activations=out_acts, fused=fused_form(loss, out_acts), loss=loss, where=where,
+    )
+
+
+def _dense_layer(net: Network, index: int, depth: int, ids: list[str], activation: str,
+                 slope: float, layers: list[Layer],
+                 where: dict[str, tuple[int, int]]) -> DenseLayer:
+    incoming = [net.incoming(nid) for nid in ids]
+    by_layer: dict[int, set[int]] = {}
+    for conns in incoming:
+        for c in conns:
+            src_layer, col = where[c.source]
+            by_layer.setdefault(src_layer, set()).add(col)
+    sources: list[Source] = []
+    row_of: dict[str, int] = {}
+    for src_layer in sorted(by_layer):
+        cols = sorted(by_layer[src_layer])
+        whole = len(cols) == layers[src_layer].size
+        sources.append(Source(src_layer, None if whole else tuple(cols)))
+        for col in cols:
+            row_of[layers[src_layer].neuron_ids[col]] = len(row_of)
+    n_in, n = len(row_of), len(ids)
+    weight = np.zeros((n_in, n))
+    present = np.zeros((n_in, n), dtype=bool)
+    trainable = np.zeros((n_in, n), dtype=bool)
+    conn_ids: list[list[str | None]] = [[None] * n for _ in range(n_in)]
+    for j, conns in enumerate(incoming):
+        for c in conns:
+            i = row_of[c.source]
+            weight[i, j], present[i, j], trainable[i, j] = c.weight, True, c.trainable
+            conn_ids[i][j] = c.id
+    neurons = net.neurons
+    return DenseLayer(
+        index=index, depth=depth, neuron_ids=list(ids), labels=[neurons[i].label for i in ids],
+        activation=activation, slope=float(slope), sources=sources, weight=weight,
+        present=present, weight_trainable=trainable, connection_ids=conn_ids,
+        bias=np.array([neurons[i].bias for i in ids], dtype=np.float64),
+        bias_trainable=np.array([neurons[i].bias_trainable for i in ids], dtype=bool),
+    )
+
+
+__all__ = ["ExportPlan", "ExportError", "DenseLayer", "InputLayer", "Source", "Forward",
+           "LayerStep", "build", "forward", "fused_form", "runs"]

@@ -1,0 +1,150 @@
+"""Headless predictions: the network's outputs for every row of its dataset or of a CSV file.
+
+This is the core of ``nnstudio predict FILE [--csv IN] [--json]``; the subcommand only loads the
+project, calls :func:`predict` (with :func:`read_inputs` for ``--csv``) and prints
+:meth:`Prediction.lines` or :meth:`Prediction.to_json`.
+
+A CSV file has a header row. When it names every input column of the project's dataset, those
+columns are taken by name (in any order; other columns, such as targets, are ignored);
+otherwise it must have as many columns as the network has inputs, or inputs and targets (the
+layout of the project's own dataset CSV), and the first columns are the inputs. A bad cell is
+reported by line and column, as the dataset import does. Bad input raises
+:class:`PredictError`, one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import datasets, files
+from ..engine import Engine
+from ..project import Project
+
+Array = np.ndarray
+
+
+class PredictError(ValueError):
+    """Input that cannot be predicted on; one line saying what is wrong and where."""
+
+
+@dataclass
+class Prediction:
+    """The outputs for each row: ``outputs`` is rows x outputs, in ``output_names`` order;
+    ``classes`` the predicted class of each row for classification data (else None)."""
+
+    input_names: list[str]
+    output_names: list[str]
+    X: Array
+    outputs: Array
+    classes: list[str] | None = None
+
+    def lines(self) -> list[str]:
+        """One line per row: the outputs, comma-separated, each written exactly (``repr``),
+        then the predicted class when there is one."""
+        rows = [", ".join(repr(v) for v in row) for row in self.outputs.tolist()]
+        if self.classes is not None:
+            rows = [f"{r}, {c}" for r, c in zip(rows, self.classes, strict=True)]
+        return rows
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict: the column names, the row count, the outputs row by row (and
+        the predicted classes)."""
+        d: dict = {"inputs": list(self.input_names), "outputs": list(self.output_names),
+                   "rows": int(self.outputs.shape[0]), "predictions": self.outputs.tolist()}
+        if self.classes is not None:
+            d["classes"] = list(self.classes)
+        return d
+
+
+def _names(project: Project) -> tuple[list[str], list[str]]:
+    """The input and output column names: the dataset's when they fit the network, else the
+    neurons' labels."""
+    net, ds = project.network, project.dataset
+    ins = [n.label for n in net.inputs]
+    outs = [n.label for n in net.outputs]
+    if ds.n_inputs == len(ins):
+        ins = list(ds.input_names)
+    if ds.n_targets == len(outs):
+        outs = list(ds.target_names)
+    return ins, outs
+
+
+def predict(project: Project, X: Array | None = None) -> Prediction:
+    """The network's outputs for each row of ``X`` (default: the project's dataset)."""
+    net, ds = project.network, project.dataset
+    engine = Engine.compile(net)  # (EngineError, a ValueError, names what is missing)
+    rows = ds.X if X is None else np.asarray(X, dtype=np.float64)
+    if rows.ndim != 2 or rows.shape[1] != len(net.inputs):
+        raise PredictError(f"the rows have {rows.shape[-1] if rows.ndim == 2 else '?'} "
+                           f"column(s) but the network has {len(net.inputs)} input(s)")
+    out = engine.predict(rows) if len(rows) else np.zeros((0, len(net.outputs)))
+    classes = None
+    if ds.is_classification and ds.n_targets == out.shape[1] and len(out):
+        classes = ds.class_names_of(out)
+    ins, outs = _names(project)
+    return Prediction(ins, outs, rows, out, classes)
+
+
+def parse_inputs(project: Project, text: str) -> Array:
+    """The input rows of CSV text (see the module docstring for which columns are taken)."""
+    ins, _ = _names(project)
+    n_in = len(ins)
+    n_targets = project.dataset.n_targets
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        while header is not None and not any(c.strip() for c in header):
+            header = next(reader, None)
+        if header is None:
+            raise PredictError("the CSV file is empty; expected a header row naming the columns")
+        names = [h.strip() for h in header]
+        if set(ins) <= set(names):
+            cols = [names.index(name) for name in ins]
+        elif len(names) in (n_in, n_in + n_targets):
+            cols = list(range(n_in))
+        else:
+            raise PredictError(
+                f"line {reader.line_num}: the header names {len(names)} column(s) but not the "
+                f"network's {n_in} input(s) ({', '.join(ins)}); give those columns, or "
+                f"{n_in} (or {n_in + n_targets}, with the targets) columns in that order")
+        rows: list[list[float]] = []
+        for row in reader:
+            if not any(c.strip() for c in row):
+                continue
+            line = reader.line_num
+            if len(row) != len(names):
+                raise PredictError(f"line {line}: expected {len(names)} cells (as in the "
+                                   f"header), found {len(row)}")
+            if len(rows) >= datasets.MAX_ROWS:
+                raise PredictError(f"line {line}: more than the limit of {datasets.MAX_ROWS} "
+                                   "rows")
+            try:
+                rows.append([datasets._cell_number(row[c], line, c + 1, names[c])
+                             for c in cols])
+            except datasets.DatasetError as e:
+                raise PredictError(str(e)) from None
+    except csv.Error as e:
+        raise PredictError(f"line {reader.line_num}: {e}") from None
+    return np.array(rows, dtype=np.float64).reshape(len(rows), n_in)
+
+
+def read_inputs(project: Project, path: str | os.PathLike[str]) -> Array:
+    """The input rows of the CSV file ``path``; PredictError names the line and column of a
+    bad cell."""
+    data = files.read_limited(path, datasets.MAX_CSV_BYTES, PredictError, "a CSV file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise PredictError(f"line {line}: the file is not UTF-8 text") from None
+    return parse_inputs(project, text)
+
+
+__all__ = ["Prediction", "PredictError", "predict", "parse_inputs", "read_inputs"]

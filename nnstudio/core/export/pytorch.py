@@ -1,0 +1,589 @@
+"""Export a project as a readable, standalone PyTorch script (``torch.nn.Module``).
+
+The script holds the network as a ``Net`` class with one ``nn.Linear`` per layer of the
+:mod:`~nnstudio.core.export.plan` (a layered dense network is a chain of them), the weights
+written in full, a data loader reading the dataset CSV written beside it, and a training loop
+with the project's loss, optimizer, learning rate, batch size, seed and epochs under
+``if __name__ == "__main__":``. It reproduces NN Studio exactly, in float64:
+
+* the forward pass: per-neuron activations (one layer per activation within a depth), skip
+  connections (a layer's input concatenates earlier layers), absent connections (a masked
+  linear layer keeps them at 0), and softmax outputs as one group;
+* the loss with NN Studio's reduction, including the stable forms from raw sums and the
+  clipping of probabilities (a straight-through clamp: the value is clipped, the gradient is
+  the formula's at the clipped value, as in :mod:`~nnstudio.core.losses`);
+* the optimizer with NN Studio's constants (``torch.optim`` implements the same formulas);
+* the batches: NumPy's ``default_rng(seed)``, one permutation per epoch, as the trainer draws
+  them; the same seeded validation split;
+* locked parameters: never moved (``requires_grad`` off, or a gradient mask per entry).
+
+This module only writes text; torch is never imported here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .. import datasets, files, losses, optimizers
+from ..project import Project
+from . import plan as plans
+from .plan import DenseLayer, ExportError, ExportPlan, Forward, LayerStep
+from .source import (
+    array_literal,
+    comment_lines,
+    comment_text,
+    count,
+    docstring,
+    flag,
+    forward_body,
+    names_list,
+    number,
+)
+
+# activation name -> an expression of ``z`` (PyTorch), exactly NN Studio's function
+TORCH_ACTIVATIONS: dict[str, str] = {
+    "identity": "{z}",
+    "relu": "torch.relu({z})",
+    "leaky_relu": "F.leaky_relu({z}, {slope})",
+    "sigmoid": "torch.sigmoid({z})",
+    "tanh": "torch.tanh({z})",
+    "softplus": "softplus({z})",
+    "binary_step": "binary_step({z})",
+    "softmax": "torch.softmax({z}, dim=1)",
+}
+
+HELPERS = {
+    "binary_step": '''
+def binary_step(z):
+    """1 where z > 0, else 0. Its gradient is 0 everywhere, as in NN Studio (gradient descent
+    cannot train through it); the ``0.0 * z`` keeps z in the graph so that backward() runs."""
+    return (z > 0).to(z.dtype) + 0.0 * z
+''',
+    "softplus": '''
+def softplus(z):
+    """log(1 + e^z). PyTorch's own switches to z above z = 20, a step float64 shows (NN
+    Studio's softplus(20) is 20 + 2.1e-9); this one only above 40, past float64's last digit."""
+    return F.softplus(z, threshold=40.0)
+''',
+    "masked": '''
+class MaskedLinear(nn.Linear):
+    """nn.Linear for a layer whose neurons are not connected to every input: ``connected``
+    (neurons x inputs, 1 or 0) multiplies the weights, so an absent connection stays 0."""
+
+    def __init__(self, connected, dtype=DTYPE):
+        mask = torch.tensor(connected, dtype=dtype)
+        super().__init__(mask.shape[1], mask.shape[0], dtype=dtype)
+        self.register_buffer("connected", mask)
+
+    def forward(self, x):
+        return F.linear(x, self.weight * self.connected, self.bias)
+''',
+    "bias_only": '''
+class BiasOnly(nn.Module):
+    """Neurons without incoming connections: their raw sum is their bias, on every row."""
+
+    def __init__(self, n, dtype=DTYPE):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(n, dtype=dtype))
+
+    def forward(self, x):
+        return self.bias.expand(len(x), -1)
+''',
+    "locked": '''
+def keep_fixed(parameter, locked):
+    """Zero the gradient of the entries where ``locked`` is 1, so that no optimizer moves them
+    (their running averages stay 0, and an update of 0 leaves them where they are)."""
+    free = 1.0 - torch.tensor(locked, dtype=parameter.dtype)
+    parameter.register_hook(lambda grad: grad * free)
+''',
+}
+
+# NN Studio loss name -> (docstring, body lines computing ``loss`` from model, x, y)
+_LOSS_CODE: dict[str, tuple[str, str]] = {
+    "ssr": ("the sum over every\n    row and output of (y - a)^2.",
+            "return F.mse_loss(model(x), y, reduction=\"sum\")"),
+    "mse": ("the mean over every\n    row and output of (y - a)^2.",
+            "return F.mse_loss(model(x), y)"),
+    "mae": ("the mean over every\n    row and output of |y - a|.",
+            "return F.l1_loss(model(x), y)"),
+    "bce": ("the mean over every\n"
+            "    row and output of -(y log a + (1 - y) log(1 - a)), with a clipped to\n"
+            "    [1e-12, 1 - 1e-12] (the gradient is the formula's at the clipped a).",
+            "a = clipped(model(x), EPS, 1.0 - EPS)\n"
+            "    return torch.mean(-(y * torch.log(a) + (1.0 - y) * torch.log1p(-a)))"),
+    "cross_entropy": ("-sum y log a over\n"
+                      "    the outputs, averaged over the rows, with a clipped to at least 1e-12\n"
+                      "    (the gradient is the formula's at the clipped a).",
+                      "a = clipped(model(x), EPS, None)\n"
+                      "    return torch.sum(-y * torch.log(a)) / len(x)"),
+}
+_FUSED_CODE = {
+    "sigmoid": ("from the raw sums z, as NN Studio\n"
+                "    computes it after sigmoid outputs: the mean over every row and output of\n"
+                "    softplus(z) - y z.",
+                "return F.binary_cross_entropy_with_logits(model.logits(x), y)"),
+    "softmax": ("from the raw sums z, as\n"
+                "    NN Studio computes it after softmax outputs: -sum y log softmax(z) over the\n"
+                "    outputs, averaged over the rows.",
+                "return torch.sum(-y * torch.log_softmax(model.logits(x), dim=1)) / len(x)"),
+}
+_CLIPPED = '''
+EPS = 1e-12
+
+
+def clipped(a, low, high):
+    """``a`` clamped to [low, high] with the gradient of the unclamped value (straight through),
+    as NN Studio clips probabilities before the logarithm."""
+    return a + (torch.clamp(a, low, high) - a).detach()
+'''
+
+
+def _optimizer_code(name: str, lr: float) -> tuple[str, str]:
+    """(description, expression) of ``torch.optim`` doing NN Studio's optimizer ``name``."""
+    opt = optimizers.make(name, lr)
+    if isinstance(opt, optimizers.Adam):
+        return (f"Adam with NN Studio's constants: betas {opt.beta1!r} and {opt.beta2!r}, "
+                f"eps {opt.eps!r}",
+                f"torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, "
+                f"betas=({opt.beta1!r}, {opt.beta2!r}), eps={opt.eps!r})")
+    if isinstance(opt, optimizers.RMSprop):
+        return (f"RMSprop with NN Studio's constants: rho (PyTorch's alpha) {opt.rho!r}, "
+                f"eps {opt.eps!r}",
+                f"torch.optim.RMSprop(model.parameters(), lr=LEARNING_RATE, "
+                f"alpha={opt.rho!r}, eps={opt.eps!r})")
+    if isinstance(opt, optimizers.Momentum):
+        return (f"SGD with momentum {opt.beta!r}: v = {opt.beta!r} v + g, p -= lr v",
+                f"torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum={opt.beta!r})")
+    title = optimizers.INFO[name].title
+    return (f"{title}: p -= lr g",
+            "torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)")
+
+
+def parameter_names(plan: ExportPlan) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Where each NN Studio parameter lives in the exported model: parameter id ->
+    (``state_dict`` name, index), e.g. ``"c3" -> ("layer1.weight", (0, 2))``."""
+    out: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for layer in plan.dense_layers():
+        name = f"layer{layer.index}"
+        for i, row in enumerate(layer.connection_ids):
+            for j, cid in enumerate(row):
+                if cid is not None:
+                    out[cid] = (f"{name}.weight", (j, i))
+        for j, nid in enumerate(layer.neuron_ids):
+            out[nid] = (f"{name}.bias", (j,))
+    return out
+
+
+def _act(activation: str, z: str, slope: float) -> str:
+    try:
+        template = TORCH_ACTIVATIONS[activation]
+    except KeyError:
+        raise ExportError(f"the PyTorch export cannot write the activation {activation!r} "
+                          "yet") from None
+    return template.format(z=z, slope=number(slope))
+
+
+def _cat(pieces: list[str]) -> str:
+    return pieces[0] if len(pieces) == 1 else f"torch.cat([{', '.join(pieces)}], dim=1)"
+
+
+def _describe_sources(plan: ExportPlan, layer: DenseLayer) -> str:
+    parts = []
+    for s in layer.sources:
+        src = plan.layers[s.layer]
+        what = "x" if s.layer == 0 else f"layer{s.layer}"
+        cols = src.labels if s.columns is None else [src.labels[c] for c in s.columns]
+        parts.append(f"{what} ({names_list(cols)})")
+    return ", ".join(parts) if parts else "nothing (biases only)"
+
+
+# ---------------------------------------------------------------------- layer writers
+# kind -> (the line(s) in __init__, the expression computing the raw sums from the input)
+def _dense_init(plan: ExportPlan, layer: DenseLayer, needs: set[str]) -> list[str]:
+    name = f"self.layer{layer.index}"
+    act = layer.activation if layer.activation != "leaky_relu" else \
+        f"leaky_relu, slope {number(layer.slope)}"
+    lines = comment_lines(
+        f"layer{layer.index} (depth {layer.depth}): {count(layer.size, 'neuron')} "
+        f"{names_list(layer.labels)}, {act}, from {_describe_sources(plan, layer)}", "        ")
+    if layer.n_inputs == 0:
+        needs.add("bias_only")
+        lines.append(f"{name} = BiasOnly({layer.size})")
+    elif layer.fully_connected:
+        lines.append(f"{name} = nn.Linear({layer.n_inputs}, {layer.size}, dtype=DTYPE)")
+    else:
+        needs.add("masked")
+        lines.append(f"{name} = MaskedLinear(CONNECTED[\"layer{layer.index}\"])")
+    return lines
+
+
+def _dense_input(inputs: str | None) -> str:
+    return Forward.INPUT if inputs is None else inputs  # (a BiasOnly layer reads only len(x))
+
+
+LAYER_WRITERS: dict[str, tuple[Callable, Callable]] = {
+    "dense": (_dense_init, _dense_input),
+}
+
+
+def _writer(layer: DenseLayer) -> tuple[Callable, Callable]:
+    try:
+        return LAYER_WRITERS[layer.kind]
+    except KeyError:
+        raise ExportError(f"the PyTorch export cannot write layer{layer.index}, a "
+                          f"{layer.kind} layer, yet") from None
+
+
+# ---------------------------------------------------------------------- the script
+def script(project: Project, data_file: str = "data.csv") -> str:
+    """The PyTorch script of ``project`` as text; it reads its dataset from ``data_file``
+    (a name resolved beside the script). Raises ExportError if it cannot be written."""
+    net, ds, st = project.network, project.dataset, project.settings
+    plan = plans.build(net, st.loss)
+    _check_dataset(plan, ds)
+    fwd = plans.forward(plan)
+    needs: set[str] = set()
+
+    init: list[str] = []
+    for layer in plan.dense_layers():
+        init += _writer(layer)[0](plan, layer, needs)
+    locks = _lock_lines(plan)
+    if any(line.startswith("keep_fixed") for line in locks):
+        needs.add("locked")
+
+    def linear(step: LayerStep, inputs: str | None) -> str:
+        return f"self.layer{step.layer.index}({_writer(step.layer)[1](inputs)})"
+
+    body = forward_body(fwd, linear, _act, _cat)
+    for act in {s.layer.activation for s in fwd.steps} | set(plan.output_activations):
+        if act in HELPERS:
+            needs.add(act)
+
+    doc = (f'        """The outputs {names_list(plan.output_labels)} for each row of x '
+           f'(rows x {plan.n_inputs})."""')
+    if fwd.shared is not None:
+        shared_act, slope = fwd.shared
+        methods = [
+            "    def logits(self, x):",
+            f'        """The output neurons\' raw sums z (rows x {plan.n_outputs}), before '
+            f'their {shared_act}."""',
+            *("        " + line for line in body),
+            "",
+            "    def forward(self, x):",
+            doc,
+            f"        return {_act(shared_act, 'self.logits(x)', slope)}",
+        ]
+    else:
+        methods = ["    def forward(self, x):", doc, *("        " + line for line in body)]
+
+    if plan.fused is not None:
+        loss_doc, loss_code = _FUSED_CODE[plan.fused]
+    else:
+        loss_doc, loss_code = _LOSS_CODE[st.loss]
+        if st.loss in ("bce", "cross_entropy"):
+            needs.add("clipped")
+    opt_doc, opt_expr = _optimizer_code(st.optimizer, st.learning_rate)
+    title = losses.get(st.loss).title
+
+    out: list[str] = [
+        '"""A neural network exported from NN Studio as a standalone PyTorch script.',
+        "",
+        "    python THIS_FILE [--epochs N] [--save FILE]",
+        "        trains it as NN Studio does and prints the loss after every epoch",
+        "    import it as a module",
+        "        gives Net, load_data, split, data_loader, loss_fn, make_optimizer and train;",
+        "        nothing runs",
+        "",
+        f"The network: {_summary(plan)} (see Net). Its weights and biases",
+        "are NN Studio's, every digit, in PARAMETERS at the end of this file; the dataset is read",
+        "from DATA_FILE beside it. Everything computes in float64 as NN Studio does, and the",
+        "batches come in NN Studio's order, so the loss per epoch is NN Studio's own (`nnstudio",
+        "train --json`), up to rounding in the last digits.",
+        '"""',
+        "",
+        "import argparse",
+        "import csv",
+        "from pathlib import Path",
+        "",
+        "import numpy as np",
+        "import torch",
+        "import torch.nn.functional as F",
+        "from torch import nn",
+        "",
+        f"PROJECT = {project.name!r}",
+        f"DATA_FILE = Path(__file__).with_name({data_file!r})",
+        f"INPUTS = {list(ds.input_names)!r}  # the dataset's input columns, in order",
+        f"TARGETS = {list(ds.target_names)!r}  # its target columns, one per output neuron",
+        f"LOSS = {st.loss!r}  # {title}",
+        f"OPTIMIZER = {st.optimizer!r}  # {optimizers.INFO[st.optimizer].title}",
+        f"LEARNING_RATE = {number(st.learning_rate)}",
+        f"BATCH_SIZE = {st.batch_size!r}  # rows per step; 0: the whole dataset",
+        f"EPOCHS = {st.epochs!r}",
+        f"SEED = {st.seed!r}  # decides the shuffling order and the validation split",
+        f"VALIDATION_SPLIT = {number(st.validation_split)}",
+        "DTYPE = torch.float64",
+    ]
+    for key in ("binary_step", "softplus", "bias_only", "masked", "locked"):
+        if key in needs:
+            out += ["", HELPERS[key].rstrip()]
+    out += [
+        "",
+        "",
+        "class Net(nn.Module):",
+        *docstring(f"The network of the NN Studio project '{comment_text(project.name)}': "
+                   f"inputs {names_list(plan.layers[0].labels)}; outputs "
+                   f"{names_list(plan.output_labels)}. __init__ describes each layer.", "    "),
+        "",
+        "    def __init__(self):",
+        "        super().__init__()",
+        *("        " + line for line in init),
+        "        load_parameters(self, PARAMETERS)",
+        *("        " + line for line in locks),
+        "",
+        *methods,
+        "",
+        "",
+        "def load_parameters(model, parameters):",
+        '    """Copy values (state_dict name -> nested lists) into the model\'s parameters."""',
+        "    with torch.no_grad():",
+        "        for name, value in parameters.items():",
+        "            model.get_parameter(name).copy_(torch.tensor(value, dtype=DTYPE))",
+    ]
+    if "clipped" in needs:
+        out += ["", _CLIPPED.rstrip()]
+    out += [
+        "",
+        "",
+        "def loss_fn(model, x, y):",
+        f'    """NN Studio\'s loss, {title.lower()} ({st.loss}): {loss_doc}"""',
+        f"    {loss_code}",
+        "",
+        "",
+        "def make_optimizer(model):",
+        f'    """{opt_doc}."""',
+        f"    return {opt_expr}",
+        "",
+        "",
+        _DATA_AND_TRAINING.strip("\n"),
+        "",
+        "",
+        "# ------------------------------------------------------------------ NN Studio's values",
+        "# state_dict name -> value; a weight matrix is neurons x inputs, as nn.Linear holds it",
+        "PARAMETERS = {",
+    ]
+    for layer in plan.dense_layers():
+        name = f"layer{layer.index}"
+        if layer.n_inputs:
+            out.append(f'    "{name}.weight": {array_literal(layer.weight.T, "    ")},')
+        out.append(f'    "{name}.bias": {array_literal(layer.bias, "    ")},')
+    out.append("}")
+    masked = [layer for layer in plan.dense_layers()
+              if layer.n_inputs and not layer.fully_connected]
+    if masked:
+        out += ["# 1 where NN Studio has a connection, 0 where it has none (held at 0)",
+                "CONNECTED = {"]
+        for layer in masked:
+            lit = array_literal(layer.present.T, "    ", fmt=flag)
+            out.append(f'    "layer{layer.index}": {lit},')
+        out.append("}")
+    lock_tables = _lock_tables(plan)
+    if lock_tables:
+        out += ["# 1 where the parameter is locked in NN Studio (training never moves it)",
+                "LOCKED = {"]
+        for key, mask in lock_tables:
+            out.append(f'    "{key}": {array_literal(mask, "    ", fmt=flag)},')
+        out.append("}")
+    out += [
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    main()",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _summary(plan: ExportPlan) -> str:
+    """``2 inputs -> 16 tanh -> 1 sigmoid`` for a chain; a count of layers otherwise."""
+    if plan.is_sequential():
+        parts = [count(plan.n_inputs, "input")]
+        parts += [f"{layer.size} {layer.activation}" for layer in plan.dense_layers()]
+        return " → ".join(parts)
+    n = len(plan.dense_layers())
+    return f"{plan.n_inputs} inputs, {n} layers (with skip connections), {plan.n_outputs} outputs"
+
+
+def _lock_tables(plan: ExportPlan) -> list[tuple[str, np.ndarray]]:
+    """(state_dict name, locked mask) for every parameter with some but not all entries locked."""
+    out = []
+    for layer in plan.dense_layers():
+        name = f"layer{layer.index}"
+        if layer.n_inputs:
+            locked = layer.locked_weights.T
+            if locked.any() and not (locked | ~layer.present.T).all():
+                out.append((f"{name}.weight", locked))
+        bias_locked = ~layer.bias_trainable
+        if bias_locked.any() and not bias_locked.all():
+            out.append((f"{name}.bias", bias_locked))
+    return out
+
+
+def _lock_lines(plan: ExportPlan) -> list[str]:
+    """__init__ lines keeping locked parameters fixed: ``requires_grad_(False)`` for a wholly
+    locked tensor (absent connections count as locked), a gradient mask otherwise."""
+    lines: list[str] = []
+    partial = {key for key, _ in _lock_tables(plan)}
+    for layer in plan.dense_layers():
+        name = f"layer{layer.index}"
+        tensors = [("bias", ~layer.bias_trainable)]
+        if layer.n_inputs:
+            tensors.insert(0, ("weight", layer.locked_weights.T | ~layer.present.T))
+        for what, locked in tensors:
+            key = f"{name}.{what}"
+            if key in partial:
+                lines.append(f'keep_fixed(self.{key}, LOCKED["{key}"])')
+            elif locked.size and locked.all() and (what == "bias" or layer.locked_weights.any()):
+                lines.append(f"self.{key}.requires_grad_(False)")
+    if lines:
+        lines.insert(0, "# parameters locked in NN Studio: training never moves them")
+    return lines
+
+
+_DATA_AND_TRAINING = '''
+def load_data(path=DATA_FILE):
+    """The dataset as float64 tensors: X (rows x inputs) and Y (rows x targets)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = [row for row in csv.reader(f) if any(cell.strip() for cell in row)]
+    header = [cell.strip() for cell in rows[0]] if rows else []
+    if header != INPUTS + TARGETS:
+        raise SystemExit(f"{path}: expected the columns {INPUTS + TARGETS}, found {header}")
+    data = torch.tensor([[float(cell) for cell in row] for row in rows[1:]], dtype=DTYPE)
+    data = data.reshape(len(rows) - 1, len(header))
+    return data[:, :len(INPUTS)], data[:, len(INPUTS):]
+
+
+def split(X, Y, fraction=VALIDATION_SPLIT, seed=SEED):
+    """NN Studio's seeded split: (X_train, Y_train, X_val, Y_val). A permutation drawn with the
+    seed puts round(rows x fraction) rows first; they are the validation rows."""
+    n = len(X)
+    n_val = int(round(n * fraction))
+    if fraction <= 0 or n_val == 0 or n_val >= n:
+        return X, Y, X[:0], Y[:0]
+    order = torch.from_numpy(np.random.default_rng(seed).permutation(n))
+    val, train = order[:n_val], order[n_val:]
+    return X[train], Y[train], X[val], Y[val]
+
+
+class ShuffledBatches(torch.utils.data.Sampler):
+    """NN Studio's batches. With gradient descent, or a batch size of 0 or of at least the
+    number of rows, every step takes all rows in their order. Otherwise every epoch draws one
+    permutation of the rows from a generator seeded once with SEED and cuts it into batches of
+    BATCH_SIZE rows (the last one may be shorter)."""
+
+    def __init__(self, n, batch_size=BATCH_SIZE, seed=SEED, optimizer=OPTIMIZER):
+        self.n = n
+        full = optimizer == "gd" or batch_size <= 0 or batch_size >= n
+        self.batch_size = n if full else batch_size
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        if self.batch_size >= self.n:
+            yield torch.arange(self.n)
+            return
+        order = torch.from_numpy(self.rng.permutation(self.n))
+        for lo in range(0, self.n, self.batch_size):
+            yield order[lo:lo + self.batch_size]
+
+
+def data_loader(X, Y):
+    """A DataLoader giving (x, y) batches in NN Studio's order (see ShuffledBatches)."""
+    data = torch.utils.data.TensorDataset(X, Y)
+    return torch.utils.data.DataLoader(data, sampler=ShuffledBatches(len(X)), batch_size=None)
+
+
+def evaluate(model, X, Y):
+    """The loss over all of X, Y (NN Studio's loss per epoch), without gradients."""
+    with torch.no_grad():
+        return loss_fn(model, X, Y).item()
+
+
+def train(model, epochs=EPOCHS, path=DATA_FILE):
+    """Train as NN Studio does, printing the loss before training and after every epoch."""
+    X, Y = load_data(path)
+    if len(X) == 0:
+        raise SystemExit(f"{path}: the dataset has no rows to train on")
+    X, Y, X_val, Y_val = split(X, Y)
+    loader = data_loader(X, Y)
+    optimizer = make_optimizer(model)
+
+    def report(epoch):
+        line = f"epoch {epoch}  loss {evaluate(model, X, Y):.12g}"
+        if len(X_val):
+            line += f"  validation loss {evaluate(model, X_val, Y_val):.12g}"
+        print(line, flush=True)
+
+    report(0)
+    for epoch in range(1, epochs + 1):
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model, x, y)
+            if not torch.isfinite(loss):
+                raise SystemExit(f"training diverged: the loss became {loss.item()} in epoch "
+                                 f"{epoch}")
+            loss.backward()
+            optimizer.step()
+        report(epoch)
+    return model
+
+
+def main():
+    parser = argparse.ArgumentParser(description=f"Train {PROJECT!r} as NN Studio does.")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"default {EPOCHS}")
+    parser.add_argument("--save", metavar="FILE", help="write the trained state_dict to FILE")
+    args = parser.parse_args()
+    model = train(Net(), args.epochs)
+    if args.save:
+        torch.save(model.state_dict(), args.save)
+'''
+
+
+def _check_dataset(plan: ExportPlan, ds: datasets.Dataset) -> None:
+    if ds.n_inputs != plan.n_inputs or ds.n_targets != plan.n_outputs:
+        raise ExportError(
+            f"the dataset has {ds.n_inputs} input and {ds.n_targets} target column(s) but the "
+            f"network has {plan.n_inputs} input and {plan.n_outputs} output neuron(s)")
+
+
+def data_path(path: str | os.PathLike[str]) -> Path:
+    """Where the script at ``path`` finds its dataset: the same name with ``.csv``."""
+    p = Path(path)
+    if p.suffix.lower() == ".csv":
+        raise ExportError(f"{os.fspath(path)!r}: the script needs a name other than .csv "
+                          "(its dataset is written beside it as a .csv file)")
+    return p.with_suffix(".csv")
+
+
+def write(project: Project, path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write the script to ``path`` and its dataset CSV beside it (each atomically); returns
+    both paths. Raises ExportError, with nothing written, if the project cannot be exported."""
+    csv_path = data_path(path)
+    text = script(project, csv_path.name)
+    data = datasets.format_csv(project.dataset, labels=False)
+    try:
+        files.atomic_write(csv_path, data.encode("utf-8"))
+        files.atomic_write(path, text.encode("utf-8"))
+    except OSError as e:
+        raise ExportError(f"cannot write {os.fspath(e.filename or path)!r}: "
+                          f"{e.strerror or e}") from None
+    return Path(path), csv_path
+
+
+__all__ = ["script", "write", "data_path", "parameter_names", "TORCH_ACTIVATIONS",
+           "LAYER_WRITERS"]

@@ -1,0 +1,189 @@
+"""The PyTorch export: the script's model gives NN Studio's outputs to 1e-9 (float64) on every
+shipped sample and on random DAGs, and its training (loss, optimizer, batches, seed, split,
+locked parameters) gives the same parameters as NN Studio's trainer to 1e-9. Skipped without
+torch."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+
+from nnstudio.core import optimizers
+from nnstudio.core.engine import Engine
+from nnstudio.core.export import plan, pytorch
+from nnstudio.core.export.plan import ExportError
+from nnstudio.core.trainer import Trainer, split
+from tests.core.export_cases import SAMPLES, import_script, random_project, sample
+
+torch = pytest.importorskip("torch")
+
+
+def _module(tmp_path, proj, name="exported"):
+    path = tmp_path / f"{name}.py"
+    pytorch.write(proj, path)
+    return import_script(path, name)
+
+
+def _outputs(module, X):
+    with torch.no_grad():
+        return module.Net()(torch.tensor(X, dtype=torch.float64)).numpy()
+
+
+def _torch_params(proj, model) -> dict[str, float]:
+    """Every NN Studio parameter's value in the torch model, by parameter id."""
+    state = model.state_dict()
+    names = pytorch.parameter_names(plan.build(proj.network, proj.settings.loss))
+    return {pid: float(state[name][idx]) for pid, (name, idx) in names.items()}
+
+
+def _trainer(proj) -> Trainer:
+    ds, st = proj.dataset, proj.settings
+    X, Y, Xv, Yv = split(ds.X, ds.Y, st.validation_split, st.seed)
+    return Trainer(proj.network, X, Y, st, X_val=Xv, Y_val=Yv)
+
+
+def _assert_same_params(proj, trainer, model):
+    eng = trainer.engine
+    expected = dict(zip(eng.param_ids, eng.params.tolist(), strict=True))
+    got = _torch_params(proj, model)
+    assert got.keys() == expected.keys()
+    for pid, v in expected.items():
+        assert got[pid] == pytest.approx(v, rel=1e-9, abs=1e-9), pid
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_outputs_match_on_every_sample(tmp_path, path):
+    proj = sample(path)
+    expected = Engine.compile(proj.network).predict(proj.dataset.X)
+    got = _outputs(_module(tmp_path, proj), proj.dataset.X)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_outputs_match_on_random_dags(tmp_path, seed):
+    proj = random_project(seed, step_hidden=True)
+    X = np.random.default_rng(seed).normal(size=(23, len(proj.network.inputs))) * 3
+    expected = Engine.compile(proj.network).predict(X)
+    np.testing.assert_allclose(_outputs(_module(tmp_path, proj), X), expected, rtol=1e-9,
+                               atol=1e-9)
+
+
+def _one_step(module):
+    model = module.Net()
+    X, Y = module.load_data()
+    X, Y, _, _ = module.split(X, Y)
+    optimizer = module.make_optimizer(model)
+    x, y = next(iter(module.data_loader(X, Y)))
+    optimizer.zero_grad()
+    module.loss_fn(model, x, y).backward()
+    optimizer.step()
+    return model
+
+
+@pytest.mark.parametrize("optimizer", optimizers.NAMES)
+@pytest.mark.parametrize("seed", range(8))
+def test_one_training_step_gives_the_same_parameters(tmp_path, optimizer, seed):
+    """Every loss, mini-batches (shuffled with the seed) and a validation split, locked
+    weights and biases: one step of the exported script is one step of NN Studio's trainer."""
+    proj = random_project(100 + seed, optimizer=optimizer, batch_size=4,
+                          validation_split=0.25 if seed % 2 else 0.0)
+    trainer = _trainer(proj)
+    trainer.step()
+    _assert_same_params(proj, trainer, _one_step(_module(tmp_path, proj)))
+
+
+@pytest.mark.parametrize("optimizer", optimizers.NAMES)
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_one_training_step_on_every_sample(tmp_path, optimizer, path):
+    proj = sample(path)
+    proj.settings = proj.settings.with_(optimizer=optimizer)
+    trainer = _trainer(proj)
+    trainer.step()
+    _assert_same_params(proj, trainer, _one_step(_module(tmp_path, proj)))
+
+
+@pytest.mark.parametrize("optimizer", optimizers.NAMES)
+def test_three_epochs_print_nn_studios_losses_and_end_at_its_parameters(tmp_path, optimizer):
+    proj = random_project(7, loss="mse", optimizer=optimizer, batch_size=3,
+                          validation_split=0.2)
+    trainer = _trainer(proj)
+    snaps = trainer.train(3)
+    module = _module(tmp_path, proj)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        model = module.train(module.Net(), 3)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4
+    printed = [[float(v) for v in re.findall(r"loss (\S+)", line)] for line in lines]
+    initial = _trainer(random_project(7, loss="mse", optimizer=optimizer, batch_size=3,
+                                      validation_split=0.2))
+    expected = [[initial.full_loss(), initial.val_loss()]] + \
+        [[s.loss, s.val_loss] for s in snaps]
+    np.testing.assert_allclose(np.array(printed), np.array(expected), rtol=1e-10)
+    _assert_same_params(proj, trainer, model)
+
+
+def test_locked_parameters_stay_where_they_are(tmp_path):
+    proj = random_project(11, loss="mse", optimizer="adam", batch_size=2, lock=0.5)
+    net = proj.network
+    locked = {pid: net.get_param(pid) for pid in net.param_ids()
+              if not net.store.trainable[net.param_slot(pid)]}
+    assert locked
+    module = _module(tmp_path, proj)
+    with redirect_stdout(io.StringIO()):
+        model = module.train(module.Net(), 5)
+    got = _torch_params(proj, model)
+    assert {pid: got[pid] for pid in locked} == locked
+
+
+def test_importing_the_script_trains_nothing(tmp_path, capsys):
+    proj = sample(next(p for p in SAMPLES if p.stem == "xor"))
+    module = _module(tmp_path, proj)
+    assert capsys.readouterr().out == ""
+    assert isinstance(module.Net(), torch.nn.Module)
+    X, Y = module.load_data()
+    assert X.shape == (4, 2) and Y.shape == (4, 1) and X.dtype == torch.float64
+    assert sum(1 for _ in module.data_loader(X, Y)) == 1
+
+
+def test_a_layered_network_becomes_linear_layers(tmp_path):
+    proj = sample(next(p for p in SAMPLES if p.stem == "spiral"))
+    model = _module(tmp_path, proj).Net()
+    kinds = [type(m).__name__ for m in model.children()]
+    assert kinds == ["Linear", "Linear", "Linear"]
+    assert [m.weight.shape for m in model.children()] == [(16, 2), (16, 16), (1, 16)]
+
+
+def test_running_the_script_prints_the_loss_curve(tmp_path):
+    """`python OUT.py` trains (here for 3 epochs) and prints NN Studio's loss per epoch."""
+    proj = sample(next(p for p in SAMPLES if p.stem == "spiral"))
+    path = tmp_path / "spiral.py"
+    script, csv = pytorch.write(proj, path)
+    assert csv.name == "spiral.csv" and csv.exists()
+    out = subprocess.run([sys.executable, str(script), "--epochs", "3"], capture_output=True,
+                         text=True, timeout=300, cwd=tmp_path.parent)
+    assert out.returncode == 0, out.stderr
+    printed = [float(m) for m in re.findall(r"loss (\S+)", out.stdout)]
+    trainer = _trainer(proj)
+    expected = [trainer.full_loss()] + [s.loss for s in trainer.train(3)]
+    np.testing.assert_allclose(printed, expected, rtol=1e-10)
+
+
+def test_a_dataset_that_does_not_fit_is_refused(tmp_path):
+    proj = sample(next(p for p in SAMPLES if p.stem == "xor"))
+    proj.network.add_neuron("input", id="extra")
+    with pytest.raises(ExportError, match="3 input and 1 output"):
+        pytorch.write(proj, tmp_path / "x.py")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_script_named_csv_is_refused(tmp_path):
+    proj = sample(next(p for p in SAMPLES if p.stem == "xor"))
+    with pytest.raises(ExportError, match=r"\.csv"):
+        pytorch.write(proj, tmp_path / "x.csv")
