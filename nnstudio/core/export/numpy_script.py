@@ -14,8 +14,9 @@ from collections.abc import Callable
 from .. import files
 from ..project import Project
 from . import plan as plans
-from .plan import DenseLayer, ExportError, ExportPlan, LayerStep
+from .plan import DenseLayer, ExportError, ExportPlan, LayerStep, layer_writer
 from .source import (
+    activation_expr,
     array_literal,
     comment_lines,
     comment_text,
@@ -65,12 +66,7 @@ def softmax(z):
 
 
 def _act(activation: str, z: str, slope: float) -> str:
-    try:
-        template = NUMPY_ACTIVATIONS[activation]
-    except KeyError:
-        raise ExportError(f"the NumPy export cannot write the activation {activation!r} "
-                          "yet") from None
-    return template.format(z=z, slope=number(slope))
+    return activation_expr(NUMPY_ACTIVATIONS, "NumPy", activation, z, slope)
 
 
 def _cat(pieces: list[str]) -> str:
@@ -104,11 +100,7 @@ LAYER_WRITERS: dict[str, tuple[Callable, Callable]] = {
 
 
 def _writer(layer: DenseLayer) -> tuple[Callable, Callable]:
-    try:
-        return LAYER_WRITERS[layer.kind]
-    except KeyError:
-        raise ExportError(f"the NumPy export cannot write layer{layer.index}, a "
-                          f"{layer.kind} layer, yet") from None
+    return layer_writer(LAYER_WRITERS, layer, "NumPy")
 
 
 def script(project: Project) -> str:

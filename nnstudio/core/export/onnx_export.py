@@ -31,7 +31,7 @@ import numpy as np
 from .. import files
 from ..project import Project
 from . import plan as plans
-from .plan import ExportError, ExportPlan, Forward, LayerStep
+from .plan import ExportError, ExportPlan, Forward, LayerStep, layer_writer, lookup
 
 OPSET = 17
 IR_VERSION = 8          # the IR version of opset 17: readable by older runtimes too
@@ -90,11 +90,7 @@ class _Graph:
         return self.node("Concat", parts, f"{where}.concat", f"{where}/Concat", axis=1)
 
     def activate(self, activation: str, slope: float, z: str, out: str, where: str) -> str:
-        try:
-            op = ONNX_ACTIVATIONS[activation]
-        except KeyError:
-            raise ExportError(f"the ONNX export cannot write the activation {activation!r} "
-                              "yet") from None
+        op = lookup(ONNX_ACTIVATIONS, activation, "ONNX", f"the activation {activation!r}")
         if op is None:
             return z
         if op == "Sign":  # the binary step: 1 for z > 0, 0 for z <= 0
@@ -157,12 +153,7 @@ def model(project: Project, dtype: str = "float64") -> Any:
     fwd = plans.forward(plan)
     g = _Graph(onnx, dtype)
     for step in fwd.steps:
-        try:
-            write = LAYER_WRITERS[step.layer.kind]
-        except KeyError:
-            raise ExportError(f"the ONNX export cannot write layer{step.layer.index}, a "
-                              f"{step.layer.kind} layer, yet") from None
-        write(g, plan, fwd, step)
+        layer_writer(LAYER_WRITERS, step.layer, "ONNX")(g, plan, fwd, step)
     if fwd.shared is not None:
         act, slope = fwd.shared
         z = g.read(fwd, fwd.outputs, "outputs")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from .. import activations, losses
 from ..network import Network
 
 Array = np.ndarray
+T = TypeVar("T")
 
 
 class ExportError(ValueError):
@@ -243,6 +245,20 @@ def runs(columns_of: Sequence[tuple[str, int]]) -> list[tuple[str, list[int]]]:
     return out
 
 
+def lookup(table: dict[str, T], key: str, writer: str, what: str) -> T:
+    """``table[key]``, or ExportError saying that the ``writer`` export cannot write ``what``
+    yet (a layer kind or an activation added to NN Studio before its writers know it)."""
+    try:
+        return table[key]
+    except KeyError:
+        raise ExportError(f"the {writer} export cannot write {what} yet") from None
+
+
+def layer_writer(table: dict[str, T], layer: Layer, writer: str) -> T:
+    """A writer's entry for ``layer``'s kind (see :func:`lookup`)."""
+    return lookup(table, layer.kind, writer, f"layer{layer.index}, a {layer.kind} layer,")
+
+
 def fused_form(loss: str, output_activations: list[str]) -> str | None:
     """The activation a loss is computed together with from the raw sums (the engine's rule:
     the loss pairs with one, and every output neuron has it), or None."""
@@ -326,4 +342,4 @@ def _dense_layer(net: Network, index: int, depth: int, ids: list[str], activatio
 
 
 __all__ = ["ExportPlan", "ExportError", "DenseLayer", "InputLayer", "Source", "Forward",
-           "LayerStep", "build", "forward", "fused_form", "runs"]
+           "LayerStep", "build", "forward", "fused_form", "layer_writer", "lookup", "runs"]

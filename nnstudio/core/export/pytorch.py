@@ -31,8 +31,9 @@ import numpy as np
 from .. import datasets, files, losses, optimizers
 from ..project import Project
 from . import plan as plans
-from .plan import DenseLayer, ExportError, ExportPlan, Forward, LayerStep
+from .plan import DenseLayer, ExportError, ExportPlan, Forward, LayerStep, layer_writer
 from .source import (
+    activation_expr,
     array_literal,
     comment_lines,
     comment_text,
@@ -179,12 +180,7 @@ def parameter_names(plan: ExportPlan) -> dict[str, tuple[str, tuple[int, ...]]]:
 
 
 def _act(activation: str, z: str, slope: float) -> str:
-    try:
-        template = TORCH_ACTIVATIONS[activation]
-    except KeyError:
-        raise ExportError(f"the PyTorch export cannot write the activation {activation!r} "
-                          "yet") from None
-    return template.format(z=z, slope=number(slope))
+    return activation_expr(TORCH_ACTIVATIONS, "PyTorch", activation, z, slope)
 
 
 def _cat(pieces: list[str]) -> str:
@@ -231,11 +227,7 @@ LAYER_WRITERS: dict[str, tuple[Callable, Callable]] = {
 
 
 def _writer(layer: DenseLayer) -> tuple[Callable, Callable]:
-    try:
-        return LAYER_WRITERS[layer.kind]
-    except KeyError:
-        raise ExportError(f"the PyTorch export cannot write layer{layer.index}, a "
-                          f"{layer.kind} layer, yet") from None
+    return layer_writer(LAYER_WRITERS, layer, "PyTorch")
 
 
 # ---------------------------------------------------------------------- the script

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .plan import Forward, LayerStep
+from .plan import Forward, LayerStep, lookup
 
 WIDTH = 100  # the generated scripts' line length
 
@@ -146,6 +146,14 @@ def columns(name: str, cols: Sequence[int], total: int) -> str:
     return f"{name}[:, {cols!r}]"
 
 
+def activation_expr(table: dict[str, str], writer: str, activation: str, z: str,
+                    slope: float) -> str:
+    """The expression applying ``activation`` to ``z``, from a writer's table of templates
+    (``{z}`` and ``{slope}``); ExportError for an activation the table lacks."""
+    template = lookup(table, activation, writer, f"the activation {activation!r}")
+    return template.format(z=z, slope=number(slope))
+
+
 def forward_body(fwd: Forward, linear: Callable[[LayerStep, str | None], str],
                  act: Callable[[str, str, float], str], cat: Callable[[list[str]], str],
                  result: Callable[[str], str] = lambda e: e) -> list[str]:
@@ -172,6 +180,6 @@ def forward_body(fwd: Forward, linear: Callable[[LayerStep, str | None], str],
     return inline_return(lines, result(read(fwd.outputs)))
 
 
-__all__ = ["forward_body", "comment_text", "comment_lines", "docstring", "wrap", "count",
-           "inline_return", "names_list", "number", "array_literal", "flag", "columns",
-           "WIDTH"]
+__all__ = ["activation_expr", "forward_body", "comment_text", "comment_lines", "docstring",
+           "wrap", "count", "inline_return", "names_list", "number", "array_literal", "flag",
+           "columns", "WIDTH"]
