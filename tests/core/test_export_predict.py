@@ -34,6 +34,14 @@ def test_the_dataset_rows_by_default():
     assert d["classes"] == proj.dataset.class_names_of(expected)
 
 
+def test_json_has_no_nan():
+    proj = _sample("linear-regression")
+    proj.network.set_param(next(iter(proj.network.connections)), 10.0)
+    d = predict(proj, np.array([[1e308]])).to_json()  # 10 x 1e308 overflows
+    assert d["predictions"] == [[None]]
+    json.dumps(d, allow_nan=False)
+
+
 def test_regression_has_no_classes():
     result = predict(_sample("linear-regression"))
     assert result.classes is None and "classes" not in result.to_json()

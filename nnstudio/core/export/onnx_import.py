@@ -548,31 +548,47 @@ def _network(b: _Builder, outputs: list[_Column], model: Any) -> Network:
     rename.update({s.id: f"h{k + 1}" for k, s in enumerate(hidden)})
     out_labels = _labels(model, "nnstudio.output_labels", len(out_ids),
                          [rename[o] for o in out_ids])
-    neurons = [{"id": nid, "role": "input", "label": lab, "activation": "identity",
-                "y": float(k)} for k, (nid, lab) in enumerate(zip(b.inputs, in_labels,
-                                                                  strict=True))]
+    neurons: list[dict[str, Any]] = [
+        {"id": nid, "role": "input", "label": lab, "activation": "identity"}
+        for nid, lab in zip(b.inputs, in_labels, strict=True)]
     conns: list[dict[str, Any]] = []
     outs_last = {o: k for k, o in enumerate(out_ids)}  # outputs in the model's column order
-    for s in sorted((b.specs[i] for i in keep),
-                    key=lambda s: (s.id in outs_last, outs_last.get(s.id, s.order))):
+    depth = dict.fromkeys(b.inputs, 0)
+    ordered = sorted((b.specs[i] for i in keep),
+                     key=lambda s: (s.id in outs_last, outs_last.get(s.id, s.order)))
+    for s in ordered:
         nid = rename[s.id]
+        depth[s.id] = 1 + max((depth[src] for src in s.weights), default=-1)
         d = {"id": nid, "role": "hidden", "label": nid, "activation": s.activation,
-             "bias": s.bias, "y": float(s.order)}
+             "bias": s.bias}
         if s.id in out_ids:
             d["role"], d["label"] = "output", out_labels[out_ids.index(s.id)]
-            d["y"] = float(out_ids.index(s.id))
         if s.activation == "leaky_relu":
             d["slope"] = s.slope
         neurons.append(d)
         for src, w in s.weights.items():
             conns.append({"id": f"c{len(conns) + 1}", "source": rename.get(src, src),
                           "target": nid, "weight": w, "trainable": True})
+    _place(neurons, [depth[i] for i in b.inputs] + [depth[s.id] for s in ordered])
     try:
         net = Network.from_dict({"neurons": neurons, "connections": conns})
     except NetworkError as e:  # (cannot happen for a graph read in order; said plainly if so)
         raise OnnxImportError(f"the model does not form a feed-forward network: {e}") from None
-    net.auto_layout()
     return net
+
+
+def _place(neurons: list[dict[str, Any]], depths: list[int], dx: float = 180.0,
+           dy: float = 90.0) -> None:
+    """Columns by depth, each centred, in the model's order (as ``Network.auto_layout``
+    places them, without a second pass over the built network)."""
+    count: dict[int, int] = {}
+    for d in depths:
+        count[d] = count.get(d, 0) + 1
+    seen: dict[int, int] = {}
+    for nd, d in zip(neurons, depths, strict=True):
+        i = seen.get(d, 0)
+        seen[d] = i + 1
+        nd["x"], nd["y"] = d * dx, (i - (count[d] - 1) / 2) * dy
 
 
 def _needed(b: _Builder, out_ids: list[str]) -> set[str]:

@@ -326,11 +326,18 @@ def _dense_layer(net: Network, index: int, depth: int, ids: list[str], activatio
     present = np.zeros((n_in, n), dtype=bool)
     trainable = np.zeros((n_in, n), dtype=bool)
     conn_ids: list[list[str | None]] = [[None] * n for _ in range(n_in)]
+    rows, cols_, slots = [], [], []
     for j, conns in enumerate(incoming):
         for c in conns:
             i = row_of[c.source]
-            weight[i, j], present[i, j], trainable[i, j] = c.weight, True, c.trainable
+            rows.append(i)
+            cols_.append(j)
+            slots.append(c.slot)
             conn_ids[i][j] = c.id
+    # the values straight from the parameter store, one vectorised read per layer
+    weight[rows, cols_] = net.store.values[slots]
+    trainable[rows, cols_] = net.store.trainable[slots]
+    present[rows, cols_] = True
     neurons = net.neurons
     return DenseLayer(
         index=index, depth=depth, neuron_ids=list(ids), labels=[neurons[i].label for i in ids],

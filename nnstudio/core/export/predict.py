@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from dataclasses import dataclass
 
@@ -53,9 +54,11 @@ class Prediction:
 
     def to_json(self) -> dict:
         """A JSON-ready dict: the column names, the row count, the outputs row by row (and
-        the predicted classes)."""
+        the predicted classes). JSON has no NaN or infinity: an output that overflowed is
+        null."""
+        rows = [[v if math.isfinite(v) else None for v in row] for row in self.outputs.tolist()]
         d: dict = {"inputs": list(self.input_names), "outputs": list(self.output_names),
-                   "rows": int(self.outputs.shape[0]), "predictions": self.outputs.tolist()}
+                   "rows": len(rows), "predictions": rows}
         if self.classes is not None:
             d["classes"] = list(self.classes)
         return d
@@ -82,7 +85,8 @@ def predict(project: Project, X: Array | None = None) -> Prediction:
     if rows.ndim != 2 or rows.shape[1] != len(net.inputs):
         raise PredictError(f"the rows have {rows.shape[-1] if rows.ndim == 2 else '?'} "
                            f"column(s) but the network has {len(net.inputs)} input(s)")
-    out = engine.predict(rows) if len(rows) else np.zeros((0, len(net.outputs)))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow shows as inf (JSON null)
+        out = engine.predict(rows) if len(rows) else np.zeros((0, len(net.outputs)))
     classes = None
     if ds.is_classification and ds.n_targets == out.shape[1] and len(out):
         classes = ds.class_names_of(out)
