@@ -1,0 +1,109 @@
+"""The output stage: from the output neurons' z and a to the loss, its gradient, and the
+figures the views show.
+
+:func:`output_stage` gathers the output neurons (in output order, which is the dataset's
+target column order) and applies softmax across them; :func:`loss_value` and
+:func:`output_grads` evaluate the loss and dL/da, dL/dz of the outputs, using the fused,
+numerically stable forms when every output pairs with its loss (sigmoid with binary
+cross-entropy, softmax with categorical cross-entropy, computed from the logits z).
+:func:`layer_grad_means` summarises a gradient per block for the Gradients pane.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations as acts
+from .. import losses
+from .layout import Layout
+from .passes import Cache
+
+Array = np.ndarray
+
+
+def _gather(layout: Layout, arrs: list[Array]) -> Array:
+    if layout.out_direct is not None:
+        return arrs[layout.out_direct]
+    return np.stack([arrs[b][:, i] for b, i in layout.out_loc], axis=1)
+
+
+def output_stage(layout: Layout, cache: Cache) -> tuple[Array, Array]:
+    """(z_out, a_out) of the output neurons in output order, with softmax applied."""
+    z_out = _gather(layout, cache.zs)
+    sm = layout.softmax_out
+    if sm.size == 0:
+        return z_out, _gather(layout, cache.as_)
+    a_out = _gather(layout, cache.as_)
+    if a_out is z_out or layout.out_direct is not None:
+        a_out = a_out.copy()
+    a_out[:, sm] = acts.softmax(z_out[:, sm])
+    # write the softmax activations back into the per-block arrays
+    if layout.out_direct is not None:
+        cache.as_[layout.out_direct] = a_out
+    else:
+        for k in sm:
+            b, i = layout.out_loc[k]
+            if cache.as_[b] is cache.zs[b]:
+                cache.as_[b] = cache.as_[b].copy()
+            cache.as_[b][:, i] = a_out[:, k]
+    return z_out, a_out
+
+
+def fused(layout: Layout, loss: str) -> str | None:
+    """The output activation the loss is computed together with, if every output has it."""
+    lf = losses.get(loss)
+    if lf.fused_with and all(a == lf.fused_with for a in layout.out_acts):
+        return lf.fused_with
+    return None
+
+
+def loss_value(layout: Layout, loss: str, z_out: Array, a_out: Array, Y: Array) -> float:
+    with_act = fused(layout, loss)
+    if with_act == "sigmoid":
+        return losses.bce_from_logits(z_out, Y)[0]
+    if with_act == "softmax":
+        return losses.cross_entropy_from_logits(z_out, Y)[0]
+    return losses.get(loss).value(a_out, Y)
+
+
+def output_grads(layout: Layout, loss: str, z_out: Array, a_out: Array,
+                 Y: Array) -> tuple[float, Array, Array]:
+    """(loss, dL/da_out, dL/dz_out) in output order."""
+    lf = losses.get(loss)
+    with_act = fused(layout, loss)
+    dl_da = lf.grad(a_out, Y)
+    if with_act == "sigmoid":
+        value, _, dz = losses.bce_from_logits(z_out, Y)
+        return value, dl_da, dz
+    if with_act == "softmax":
+        value, _, dz = losses.cross_entropy_from_logits(z_out, Y)
+        return value, dl_da, dz
+    value = lf.value(a_out, Y)
+    dz = np.empty_like(dl_da)
+    el = layout.out_elementwise
+    out_acts = layout.out_acts
+    if el.size:
+        if el.size == len(out_acts) and len(set(out_acts)) == 1:
+            act = acts.ACTIVATIONS[out_acts[0]]
+            slope = layout.out_slopes if act.has_slope else 0.0
+            dz = dl_da * act.df(z_out, a_out, slope)
+        else:
+            for k in el:
+                act = acts.ACTIVATIONS[out_acts[k]]
+                dz[:, k] = dl_da[:, k] * act.df(z_out[:, k], a_out[:, k], layout.out_slopes[k])
+    sm = layout.softmax_out
+    if sm.size:
+        g, a = dl_da[:, sm], a_out[:, sm]
+        dz[:, sm] = a * (g - np.sum(g * a, axis=1, keepdims=True))
+    return value, dl_da, dz
+
+
+def layer_grad_means(layout: Layout, grad: Array) -> Array:
+    """Mean |dL/dp| of each parameter block (one entry per depth >= 1)."""
+    if grad.size == 0:
+        return np.zeros(0)
+    blocks = layout.blocks[1:]
+    starts = [blk.w_off for blk in blocks]
+    counts = np.array([blk.nnz + blk.n for blk in blocks], dtype=np.float64)
+    sums = np.add.reduceat(np.abs(grad), starts) if starts else np.zeros(0)
+    return sums / np.maximum(counts, 1)
