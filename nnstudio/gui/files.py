@@ -193,8 +193,7 @@ class FileController(QObject):
         """Ask about unsaved changes; True if it is fine to go on (saved or discarded)."""
         if not self.doc.is_modified():
             return True
-        if hasattr(self.window, "pause_training"):
-            self.window.pause_training()
+        self.window.pause_training()
         answer = ask_unsaved(self.window, self.doc.name)
         if answer == "save":
             return self.save()
@@ -252,7 +251,7 @@ class FileController(QObject):
             suggested = str(doc.path)
         else:
             base = Path(self.settings.value("files/last_dir", str(Path.home())))
-            stem = (getattr(doc.project, "name", "") or "Untitled").replace("/", "-")
+            stem = (doc.project.name or "Untitled").replace("/", "-")
             suggested = str(base / f"{stem}.nnproj")
         path = ask_save_path(self.window, suggested)
         if not path:
@@ -331,7 +330,7 @@ class FileController(QObject):
     def export_canvas(self, fmt: str) -> bool:
         """File ▸ Export Canvas as PNG/SVG: ask for a file name, then :meth:`export_canvas_to`."""
         doc = self.doc
-        stem = doc.path.stem if doc.path else (getattr(doc.project, "name", "") or "network")
+        stem = doc.path.stem if doc.path else (doc.project.name or "network")
         base = Path(self.settings.value("files/last_export_dir", str(Path.home())))
         filt = "PNG image (*.png)" if fmt == "png" else "SVG image (*.svg)"
         path, _ = QFileDialog.getSaveFileName(self.window, f"Export Canvas as {fmt.upper()}",

@@ -433,9 +433,8 @@ class MainWindow(QMainWindow):
         doc = self.document
         if doc.path is not None:
             return doc.path.name
-        name = getattr(doc.project, "name", "") or "Untitled"
-        sample = getattr(doc, "source_sample", None)
-        if sample is not None:
+        name = doc.project.name or "Untitled"
+        if doc.source_sample is not None:
             return f"{name} (lesson copy)"
         return name
 

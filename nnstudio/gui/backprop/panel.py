@@ -69,6 +69,7 @@ class BackpropPanel(QWidget):
         self.player = player or BackpropPlayer(document, parent=self)
         self.setObjectName("BackpropPanel")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._list_key: tuple | None = None   # the step list's (phase, title) rows
         self._build()
         p = self.player
         p.stepChanged.connect(self._on_step)
@@ -416,7 +417,7 @@ class BackpropPanel(QWidget):
         structure only, so after a parameter change the rows are kept and only their
         tooltips (the formulas with numbers) are renewed."""
         key = tuple((s.phase, s.title) for s in trace.steps)
-        if key == getattr(self, "_list_key", None) and self.step_list.count():
+        if key == self._list_key and self.step_list.count():
             lst = self.step_list
             steps = trace.steps
             for i in range(lst.count()):

@@ -67,7 +67,7 @@ class BackpropPlayer(QObject):
         self._key = None
         self.wants_preview = False   # set while the panel is visible: rebuild even when inactive
         self._stale = True
-        self._training = bool(getattr(document, "training_active", False))
+        self._training = document.training_active
         self._play = QTimer(self)
         self._play.timeout.connect(self._tick)
         self._rebuild_timer = QTimer(self)
@@ -90,7 +90,7 @@ class BackpropPlayer(QObject):
 
     @property
     def training(self) -> bool:
-        return bool(getattr(self.document, "training_active", False))
+        return self.document.training_active
 
     @property
     def step(self) -> tr_mod.Step | None:
