@@ -9,6 +9,8 @@ it) and the activation applied to it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -17,10 +19,13 @@ from nnstudio.core import activations as acts
 
 from .base import DERIV_COLOR, MARK_COLOR, MUTED, TRAIN_COLOR, PlotPane, pen
 
+if TYPE_CHECKING:
+    from nnstudio.gui.document import Document
+
 SATURATION_SLOPE = 0.02   # da/dz below this counts as saturated
 
 
-def chosen_neuron(document) -> str | None:
+def chosen_neuron(document: Document) -> str | None:
     """The neuron the activation pane shows: the first selected non-input neuron (or the
     target of a selected connection), else the first output neuron."""
     net = document.network
@@ -199,7 +204,7 @@ class ActivationPane(PlotPane):
                               size="9pt", color=MUTED)
         self._show_wx(True)
 
-    def csv_table(self):
+    def csv_table(self) -> tuple[list[str], list[list[float]]]:
         t = self.table
         header = [k for k in ("sample", "x", "z", "a", "da_dz") if k in t]
         cols = [t[k] for k in header]

@@ -17,12 +17,12 @@ import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
-from PySide6.QtGui import QAction, QColor, QPainter
+from PySide6.QtGui import QAction, QColor, QHideEvent, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -34,6 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.gui import style
+
+if TYPE_CHECKING:
+    from nnstudio.gui.document import Document
 
 pg.setConfigOptions(antialias=True, background=style.PANEL_HEX, foreground=style.TEXT_HEX)
 
@@ -172,7 +175,7 @@ def sequential_colormap() -> pg.ColorMap:
                        [QColor("#08306B"), QColor("#2171B5"), QColor("#9ECAE1"), QColor("#FFF7BC")])
 
 
-def pen(color: str, width: float = 2.0, style=Qt.SolidLine) -> pg.QtGui.QPen:
+def pen(color: str, width: float = 2.0, style: Qt.PenStyle = Qt.SolidLine) -> pg.QtGui.QPen:
     p = pg.mkPen(color=color, width=width, style=style)
     p.setCosmetic(True)
     return p
@@ -182,7 +185,7 @@ class ElidedLabel(QLabel):
     """A one-line label that ends in "…" when it does not fit (the full text is its tooltip),
     instead of being cut off mid-word at the edge of a narrow dock."""
 
-    def __init__(self, text: str = "", color: str = MUTED):
+    def __init__(self, text: str = "", color: str = MUTED) -> None:
         super().__init__(text)
         self._color = QColor(color)
         self.setTextFormat(Qt.PlainText)
@@ -191,7 +194,7 @@ class ElidedLabel(QLabel):
     def is_elided(self) -> bool:
         return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setPen(self._color)
         r = self.contentsRect()
@@ -213,8 +216,8 @@ class PlotPane(QWidget):
     info_below = False    # a pane with wide options shows its status line under them
     exported = Signal(str)
 
-    def __init__(self, document, training: TrainingFeed | None = None,
-                 parent: QWidget | None = None):
+    def __init__(self, document: Document, training: TrainingFeed | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.training = training
@@ -368,7 +371,7 @@ class PlotPane(QWidget):
         """Training is running: the pane redraws at capped rates, in plain drawing."""
         return self.training is not None and self.training.is_running()
 
-    def mark_dirty(self, *_args) -> None:
+    def mark_dirty(self, *_args: object) -> None:
         self._dirty = True
         if self.isVisible() or self.force_refresh:
             scheduler().request(self)
@@ -394,12 +397,12 @@ class PlotPane(QWidget):
         self._dirty = False
         self.refresh()
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._dirty:
             self.mark_dirty()
 
-    def hideEvent(self, event) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         scheduler().discard(self)
 
@@ -527,5 +530,5 @@ def columns_to_rows(cols: list[np.ndarray]) -> list[list[float]]:
     return rows
 
 
-def connect_lazy(signal, fn: Callable) -> None:
+def connect_lazy(signal: SignalInstance, fn: Callable) -> None:
     signal.connect(lambda *a: fn())

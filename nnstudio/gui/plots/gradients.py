@@ -9,16 +9,21 @@ the right end are the full-dataset gradient at the current parameters (``documen
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 
 from .base import PlotPane, pen, series_color
 
+if TYPE_CHECKING:
+    from nnstudio.core.engine import Engine, Evaluation
+
 VANISHING = 1e-6
 EXPLODING = 1e3
 
 
-def layer_names(engine) -> list[str]:
+def layer_names(engine: Engine) -> list[str]:
     names = []
     depths = engine.block_depths()
     for blk, d in zip(engine.blocks[1:], depths, strict=True):
@@ -38,7 +43,8 @@ class DecadeAxis(pg.AxisItem):
     is in view: pyqtgraph otherwise labels every minor tick (0.004, 0.005, …), which piles
     up in a short pane."""
 
-    def logTickValues(self, minVal, maxVal, size, stdTicks):
+    def logTickValues(self, minVal: float, maxVal: float, size: float,
+                      stdTicks: list) -> list[tuple[float, list[float]]]:
         decades = [float(v) for v in range(int(np.ceil(minVal)), int(np.floor(maxVal)) + 1)]
         if decades:
             step = max(1, int(np.ceil(len(decades) / max(size / 28.0, 1.0))))
@@ -128,7 +134,7 @@ class GradientsPane(PlotPane):
         self.set_info("now  " + "   ".join(parts) + ("" if n_hist else "   — press Play to train"))
         self.set_warning("\n".join(self.warnings(ev, eng, names)))
 
-    def warnings(self, ev, eng, names) -> list[str]:
+    def warnings(self, ev: Evaluation, eng: Engine, names: list[str]) -> list[str]:
         out = []
         net = self.document.network
         small_loss = abs(float(ev.loss)) < 1e-8
@@ -157,7 +163,7 @@ class GradientsPane(PlotPane):
                        "and get no gradient.")
         return out
 
-    def csv_table(self):
+    def csv_table(self) -> tuple[list[str], list[list[float]]]:
         h = self.training.history
         header = ["epoch"] + [f"mean_abs_grad {n}" for n in self.names]
         if h.n_depth != len(self.names) or not h.g_n:

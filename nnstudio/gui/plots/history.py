@@ -7,22 +7,28 @@ budget is full, then every other row (the stride doubles), so a long run stays v
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyqtgraph as pg
 
 from .base import PlotPane, pen, series_color
+
+if TYPE_CHECKING:
+    from nnstudio.core.network import Network
+    from nnstudio.gui.document import Document
 
 MAX_DEFAULT = 6
 MAX_CURVES = 24
 
 
-def param_name(net, pid: str) -> str:
+def param_name(net: Network, pid: str) -> str:
     if pid in net.connections:
         c = net.connections[pid]
         return f"w {net.neurons[c.source].label}→{net.neurons[c.target].label}"
     return f"b {net.neurons[pid].label}"
 
 
-def selected_params(document) -> list[str]:
+def selected_params(document: Document) -> list[str]:
     """Weights of the selected connections and biases of the selected non-input neurons."""
     net = document.network
     out = []
@@ -107,7 +113,7 @@ class ParamHistoryPane(PlotPane):
         if h is not None and h.param_stride > 1 and n:
             self.set_info(self.info.text() + f"   (1 point per {h.param_stride} epochs)")
 
-    def csv_table(self):
+    def csv_table(self) -> tuple[list[str], list[list[float]]]:
         h = self.training.history
         net = self.document.network
         header = ["epoch"] + [param_name(net, p) for p in self.pids]

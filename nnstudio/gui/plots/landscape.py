@@ -37,7 +37,8 @@ ARROW_PX = 38            # length of the downhill arrow on the contour map
 CHUNK = 8                # loss evaluations between two checks of the clock
 
 
-def loss_curve(engine: Engine, X, Y, loss: str, index: int, values: np.ndarray) -> np.ndarray:
+def loss_curve(engine: Engine, X: np.ndarray, Y: np.ndarray, loss: str, index: int,
+               values: np.ndarray) -> np.ndarray:
     """Loss with parameter ``index`` set to each of ``values`` (others as in ``engine``).
     The engine's parameter is restored afterwards."""
     p = engine.params
@@ -52,8 +53,8 @@ def loss_curve(engine: Engine, X, Y, loss: str, index: int, values: np.ndarray) 
     return out
 
 
-def loss_grid(engine: Engine, X, Y, loss: str, i: int, j: int, vi: np.ndarray,
-              vj: np.ndarray) -> np.ndarray:
+def loss_grid(engine: Engine, X: np.ndarray, Y: np.ndarray, loss: str, i: int, j: int,
+              vi: np.ndarray, vj: np.ndarray) -> np.ndarray:
     """Loss over the grid vi x vj of parameters i and j; result[a, b] = L(vi[a], vj[b])."""
     p = engine.params
     ki, kj = p[i], p[j]
@@ -368,7 +369,7 @@ class LandscapePane(PlotPane):
         self.set_info(f"{scale} over {n1} × {n2}; dot = now (loss {ev.loss:.5g}), arrow = "
                       f"downhill (−gradient {gi:.3g}, {gj:.3g})")
 
-    def csv_table(self):
+    def csv_table(self) -> tuple[list[str], list[list[float]]]:
         net = self.document.network
         if self.mode == "1d":
             return [param_name(net, self.pids[0]), "loss"], \

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtWidgets import QCheckBox, QMenu
 
 from .base import TRAIN_COLOR, VAL_COLOR, PlotPane, pen
 
@@ -64,7 +64,7 @@ class LossPane(PlotPane):
     def log_scale(self) -> bool:
         return self.log_box.isChecked()
 
-    def extra_menu_actions(self, menu) -> None:
+    def extra_menu_actions(self, menu: QMenu) -> None:
         a = QAction("Log scale", menu)
         a.setCheckable(True)
         a.setChecked(self.log_scale)
@@ -137,7 +137,7 @@ class LossPane(PlotPane):
         elif not show and has:
             lg.removeItem(self.val_curve)
 
-    def csv_table(self):
+    def csv_table(self) -> tuple[list[str], list[list[float]]]:
         h = self.training.history
         header = ["epoch", "training_loss"]
         cols = [h.x, h.loss]

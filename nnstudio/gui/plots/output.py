@@ -14,6 +14,8 @@ Every number comes from the engine: ``document.evaluation()`` for the data point
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
@@ -24,18 +26,22 @@ from nnstudio.gui import style
 
 from .base import MARK_COLOR, MUTED, NEGATIVE, POSITIVE, PlotPane, pen, series_color
 
+if TYPE_CHECKING:
+    from nnstudio.core.datasets import Dataset
+    from nnstudio.core.engine import Engine
+
 GRID = 96            # heat-map resolution (GRID x GRID evaluations, one vectorised call)
 GRID_BUSY = 64       # ... while training (redrawn several times a second)
 PICK_PIXELS = 12     # right-click removes the nearest point within this many pixels
 
 
-def neuron_activations(engine, X, nid: str) -> np.ndarray:
+def neuron_activations(engine: Engine, X: np.ndarray, nid: str) -> np.ndarray:
     """Activation of neuron ``nid`` for each row of X: a forward pass only
     (:meth:`Engine.activations`, softmax applied for softmax outputs)."""
     return engine.activations(X)[1][:, engine.index[nid]]
 
 
-def class_colors(ds, n: int) -> list[str]:
+def class_colors(ds: Dataset, n: int) -> list[str]:
     if ds.class_names is None:
         return [POSITIVE] * n
     labels = ds.labels()
@@ -44,7 +50,7 @@ def class_colors(ds, n: int) -> list[str]:
     return [series_color(int(c)) for c in labels]
 
 
-def class_color(ds, k: int) -> str:
+def class_color(ds: Dataset, k: int) -> str:
     if ds.n_targets == 1:
         return POSITIVE if k else NEGATIVE
     return series_color(k)
@@ -406,6 +412,6 @@ class OutputPane(PlotPane):
         self.document.set_dataset(ds.rows(keep), text=f"Remove point {i + 1}")
         return True
 
-    def csv_table(self):
+    def csv_table(self) -> tuple[list[str], list[list[float]]]:
         header, cols = self.table
         return header, [list(r) for r in zip(*cols, strict=True)] if cols else []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -31,6 +32,9 @@ from nnstudio.core.trainer import Snapshot, Trainer, split
 
 from .history import Record, TrainingHistory
 from .worker import Mailbox, TrainWorker, Turns
+
+if TYPE_CHECKING:
+    from nnstudio.gui.document import Document
 
 POLL_MS = 80            # GUI takes the latest snapshot about 12 times a second (at most ~30)
 
@@ -46,7 +50,7 @@ class TrainingController(QObject):
     diverged = Signal(str)           # the divergence message
     snapshotApplied = Signal(bool)   # a snapshot reached the network (True: during a run)
 
-    def __init__(self, document, parent: QObject | None = None):
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.history = TrainingHistory()
@@ -436,7 +440,7 @@ class TrainingController(QObject):
         index0 = stack.index()
         net0 = self.document.network
 
-        def record():
+        def record() -> None:
             if self.document.network is not net0:
                 return   # another project was opened meanwhile: nothing to record
             if stack.index() < index0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 class TrainingHistory:
@@ -136,7 +137,7 @@ class TrainingHistory:
         g[:self.g_n] = self._g[:self.g_n]
         self._gx, self._g, self._g_cap = gx, g, cap
 
-    def extend_loss(self, x, loss, val_loss=None) -> None:
+    def extend_loss(self, x: ArrayLike, loss: ArrayLike, val_loss: ArrayLike | None = None) -> None:
         """Append loss points only (vectorised; e.g. a history imported or generated)."""
         x = np.asarray(x, dtype=np.float64)
         k = len(x)

@@ -9,7 +9,7 @@ dataset docks itself).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QStyle, QToolBar
+from PySide6.QtWidgets import QMainWindow, QStyle, QToolBar
 
 from nnstudio.gui.actions import make_action
 
@@ -20,11 +20,11 @@ from .toolbar import TrainingSettingsBar, TrainingStatus
 class _CloseWatcher(QObject):
     """Stops the worker when the main window is about to close."""
 
-    def __init__(self, controller: TrainingController, parent: QObject):
+    def __init__(self, controller: TrainingController, parent: QObject) -> None:
         super().__init__(parent)
         self.controller = controller
 
-    def eventFilter(self, obj, event) -> bool:
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Close:
             self.controller.shutdown()
         return False
@@ -33,9 +33,10 @@ class _CloseWatcher(QObject):
 class TrainingUI(QObject):
     """What ``install`` creates: the controller, the Train actions (``actions``: play, step,
     epoch, reset) in the Train menu and the training toolbar, the settings bar on that toolbar
-    and the status-bar progress."""
+    and the status-bar progress. ``window`` is NN Studio's main window (it uses its
+    ``document``, ``menu()``, toolbars and status bar)."""
 
-    def __init__(self, window) -> None:
+    def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         doc = window.document
         ctl = self.controller = TrainingController(doc, window)
@@ -89,6 +90,6 @@ class TrainingUI(QObject):
         window.installEventFilter(self.close_watcher)
 
 
-def install(window) -> TrainingUI:
+def install(window: QMainWindow) -> TrainingUI:
     """Add training to the main window (see :class:`TrainingUI`) and return what it added."""
     return TrainingUI(window)

@@ -8,6 +8,7 @@ follows it with signals blocked while it sets its widgets; the status only reads
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -26,12 +27,15 @@ from nnstudio.gui.widgets import FloatEdit
 
 from .controller import TrainingController
 
+if TYPE_CHECKING:
+    from nnstudio.gui.document import Document
+
 
 class TrainingSettingsBar(QWidget):
     """Target epochs, learning rate, optimizer, batch size and loss: each edit is an undoable
     document settings change; the widgets follow the document (signals blocked while set)."""
 
-    def __init__(self, document, parent: QWidget | None = None):
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         lay = QHBoxLayout(self)
@@ -123,7 +127,7 @@ class TrainingSettingsBar(QWidget):
 class TrainingStatus(QWidget):
     """Status bar: a progress bar with the epoch, the loss and epochs per second."""
 
-    def __init__(self, controller: TrainingController, parent: QWidget | None = None):
+    def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         lay = QHBoxLayout(self)

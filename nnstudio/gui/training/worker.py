@@ -97,7 +97,9 @@ class Mailbox:
         self.finished = False
         self.error: str | None = None
 
-    def take(self):
+    def take(self) -> tuple[Snapshot | None, int, list[Record], bool, str | None]:
+        """Empty the mailbox: (latest snapshot, its generation, the records since the last
+        take, finished, error)."""
         with self.lock:
             snap, gen, recs = self.latest, self.latest_gen, self.records
             self.latest, self.records = None, []
@@ -128,7 +130,7 @@ class TrainWorker(QThread):
     generation."""
 
     def __init__(self, trainer: Trainer, target: int, box: Mailbox, epoch_base: float, gen: int,
-                 turns: Turns, parent: QObject | None = None):
+                 turns: Turns, parent: QObject | None = None) -> None:
         super().__init__(parent)
         _LIVE_WORKERS.add(self)
         self.setObjectName("nnstudio-train-worker")
