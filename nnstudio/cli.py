@@ -16,15 +16,15 @@ from __future__ import annotations
 import os
 import sys
 
-SUBCOMMANDS = ("validate", "train", "gradients", "trace")
+from nnstudio.headless import SUBCOMMANDS  # the names only: the subcommands load on use
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
-        from nnstudio import commands  # headless: never imports Qt
+        from nnstudio.headless.runner import run  # headless: never imports Qt
 
-        return commands.run(argv)
+        return run(argv)
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0

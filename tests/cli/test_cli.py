@@ -12,10 +12,11 @@ import sys
 import numpy as np
 import pytest
 
-from nnstudio import commands, paths
+from nnstudio import paths
 from nnstudio.core import project
 from nnstudio.core.engine import Engine
-from nnstudio.core.trainer import Trainer
+from nnstudio.core.trainer import SettingsError, Trainer, TrainSettings
+from nnstudio.headless.train import Progress
 
 XOR = str(paths.SAMPLES / "xor.nnproj")
 DOSAGE = str(paths.SAMPLES / "dosage-backprop.nnproj")
@@ -57,7 +58,8 @@ def test_bad_files_give_exit_2_and_one_line(tmp_path):
     broken = tmp_path / "broken.nnproj"
     broken.write_text('{"format": "nnstudio-project",\n"format_version": 1,,}')
     line = one_line_error(cli("train", str(broken)))
-    assert line.startswith(f"nnstudio train: {broken}: line 2, column 21: malformed JSON: Expecting property name")
+    assert line.startswith(f"nnstudio train: {broken}: line 2, column 21: malformed JSON: "
+                           "Expecting property name")
     line = one_line_error(cli("gradients", str(tmp_path / "missing.nnproj")))
     assert "No such file or directory" in line
     newer = tmp_path / "newer.nnproj"
@@ -66,12 +68,18 @@ def test_bad_files_give_exit_2_and_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["train", XOR, "--epochs", "many"], "argument --epochs: epochs must be a whole number"),
-    (["train", XOR, "--epochs", "-3"], "epochs must be at least 0"),
-    (["train", XOR, "--lr", "nan"], "the learning rate must be in (0, 1000]"),
-    (["train", XOR, "--lr", "0"], "the learning rate must be in (0, 1000]"),
+    # training settings: the core's own check (TrainSettings.validate) and its message
+    (["train", XOR, "--epochs", "many"], "epochs must be a whole number from 0 to 100000000, "
+                                         "not 'many'"),
+    (["train", XOR, "--epochs", "-3"], "epochs must be a whole number from 0 to 100000000, "
+                                       "not -3"),
+    (["train", XOR, "--lr", "nan"], "learning rate must be a number in (0, 1000], not nan"),
+    (["train", XOR, "--lr", "0"], "learning rate must be a number in (0, 1000], not 0.0"),
+    (["train", XOR, "--lr", "fast"], "learning rate must be a number in (0, 1000], not 'fast'"),
     (["train", XOR, "--optimizer", "lbfgs"], "unknown optimizer 'lbfgs'"),
-    (["train", XOR, "--batch-size", "2.5"], "batch size must be a whole number"),
+    (["train", XOR, "--batch-size", "2.5"], "batch size must be a whole number from 0 to "
+                                            "10000000, not 2.5"),
+    (["train", XOR, "--seed", "-1"], "seed must be a whole number from 0 to"),
     (["train", XOR, "--wat"], "unrecognized arguments: --wat"),
     (["train"], "the following arguments are required: file"),
     (["gradients", XOR, "extra"], "unrecognized arguments: extra"),
@@ -81,6 +89,18 @@ def test_bad_files_give_exit_2_and_one_line(tmp_path):
 def test_bad_arguments_give_exit_2_and_one_line(args, fragment):
     line = one_line_error(cli(*args))
     assert line.startswith(f"nnstudio {args[0]}: ") and fragment in line
+
+
+def test_settings_arguments_report_the_cores_own_message():
+    """The command line does not check training settings itself: TrainSettings.validate does,
+    and its message is the one line."""
+    for args, changes in ((["--epochs", "-3"], {"epochs": -3}),
+                          (["--lr", "2000"], {"learning_rate": 2000.0}),
+                          (["--optimizer", "lbfgs"], {"optimizer": "lbfgs"})):
+        with pytest.raises(SettingsError) as e:
+            TrainSettings(**changes).validate()
+        line = one_line_error(cli("train", XOR, *args))
+        assert line == f"nnstudio train: {e.value} (see 'nnstudio train --help')"
 
 
 def test_help_still_works():
@@ -102,7 +122,7 @@ def test_train_json_matches_the_engine():
     assert out["initial_loss"] == initial
     assert out["losses"] == [s.loss for s in snaps] and len(out["losses"]) == 25
     assert out["final_loss"] == snaps[-1].loss
-    assert out["params"] == dict(zip(tr.engine.param_ids, snaps[-1].params.tolist()))
+    assert out["params"] == dict(zip(tr.engine.param_ids, snaps[-1].params.tolist(), strict=True))
     assert list(out["params"]) == p.network.param_ids()
     assert out["epochs"] == 25 and out["optimizer"] == "adam" and out["learning_rate"] == 0.1
     assert out["seed"] == 3 and out["loss_function"] == "mse" and out["diverged"] is None
@@ -149,12 +169,12 @@ def test_progress_bar_only_on_a_terminal():
         def isatty(self):
             return True
     tty = Tty()
-    bar = commands._Progress(10, tty)
+    bar = Progress(10, tty)
     bar.update(5, 0.25, force=True)
     bar.close()
     assert "50%" in tty.getvalue() and "epoch 5/10" in tty.getvalue()
     plain = io.StringIO()
-    bar = commands._Progress(10, plain)
+    bar = Progress(10, plain)
     bar.update(5, 0.25, force=True)
     bar.close()
     assert plain.getvalue() == ""
@@ -169,7 +189,7 @@ def test_gradients_json_matches_the_engine():
     eng = Engine.compile(p.network)
     loss, grad = eng.gradient(p.dataset.X, p.dataset.Y, "ssr")
     assert out["loss"] == loss and out["loss_function"] == "ssr" and out["rows"] == 3
-    assert out["gradients"] == dict(zip(eng.param_ids, grad.tolist()))
+    assert out["gradients"] == dict(zip(eng.param_ids, grad.tolist(), strict=True))
     assert round(out["gradients"]["b3"], 1) == -15.7
     assert out["params"]["w1"] == 3.34 and out["trainable"]["b3"] is True
     assert out["trainable"]["w1"] is False
@@ -187,7 +207,8 @@ def test_gradients_human_table():
 
 
 def test_commands_never_import_qt():
-    code = ("import sys, nnstudio.commands, nnstudio.core.project, nnstudio.core.datasets; "
+    code = ("import sys, nnstudio.headless.runner, nnstudio.core.project, nnstudio.core.datasets; "
+            "[nnstudio.headless.runner.subcommand(n) for n in nnstudio.headless.SUBCOMMANDS]; "
             "bad = [m for m in sys.modules if m.split('.')[0] in "
             "('PySide6', 'shiboken6', 'pyqtgraph')]; print(bad)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -1,0 +1,29 @@
+"""``nnstudio validate FILE``: check a project file and summarise it on one line."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import checked_engine, load_project
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    v = sub.add_parser("validate", help="check a project file and summarise it",
+                       exit_on_error=False)
+    v.add_argument("file", help="a .nnproj project file")
+
+
+def run(args: argparse.Namespace) -> int:
+    proj = load_project(args.file)
+    eng = checked_engine(proj)
+    net, ds, st = proj.network, proj.dataset, proj.settings
+    n_hidden = len(net.by_role("hidden"))
+    n_train = int(eng.trainable.sum())
+    loss = eng.loss(ds.X, ds.Y, st.loss) if len(ds) else float("nan")
+    kind = f", {len(ds.class_names)} classes" if ds.class_names is not None else ""
+    print(f"{args.file}: OK: {proj.name!r}: {len(net.neurons)} neurons ({len(net.inputs)} input, "
+          f"{n_hidden} hidden, {len(net.outputs)} output), {len(net.connections)} connections, "
+          f"{eng.n_params} parameters ({n_train} trainable), {len(ds)} rows{kind}; "
+          f"{st.loss} loss {loss:.6g}; {st.optimizer}, learning rate {st.learning_rate:g}, "
+          f"{st.epochs} epochs")
+    return 0
