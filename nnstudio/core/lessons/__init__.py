@@ -1,0 +1,18 @@
+"""Lessons that teach and check: quizzes in the lesson text, and challenges in the project.
+
+* :mod:`.quiz` — the quiz block syntax inside lesson Markdown, and its parser, which splits a
+  lesson into text, questions and problems (a malformed block never loses the rest).
+* :mod:`.goals` — the challenge language: goals made of a closed set of requirement kinds,
+  validated from the project file's JSON, written back as JSON. Data, never code.
+* :mod:`.checker` — every goal checked against a project with the engine: pass or fail, with
+  a one-line reason each; fast enough to re-check on every edit.
+* :mod:`.numbers` — reading numbers as people write them, and the one "within ± tolerance" rule.
+
+Pure Python + NumPy: no Qt (the lesson panel and ``nnstudio check`` sit on top of this).
+"""
+
+from .quiz import Choice, Lesson, Problem, Question, Text, Verdict, parse_lesson
+
+__all__ = [
+    "parse_lesson", "Lesson", "Text", "Question", "Choice", "Problem", "Verdict",
+]
