@@ -11,8 +11,12 @@
 Pure Python + NumPy: no Qt (the lesson panel and ``nnstudio check`` sit on top of this).
 """
 
+from .checker import Checker, GoalResult, Outcome, check
+from .goals import KINDS, ChallengeError, Challenges, Goal, Original
 from .quiz import Choice, Lesson, Problem, Question, Text, Verdict, parse_lesson
 
 __all__ = [
     "parse_lesson", "Lesson", "Text", "Question", "Choice", "Problem", "Verdict",
+    "Challenges", "Goal", "Original", "KINDS", "ChallengeError",
+    "Checker", "GoalResult", "Outcome", "check",
 ]
