@@ -274,6 +274,25 @@ def test_checker_keeps_its_engine_until_the_structure_changes(monkeypatch):
     assert len(compiles) == 2 and third != second
 
 
+def test_checker_uses_an_engine_it_is_given(monkeypatch):
+    p = load("xor")
+    mine = Engine.compile(p.network)
+    p.network.set_param("h1", 0.3)
+    expected = one(p, {"kind": "loss", "loss": "mse", "below": 0.01})[1]
+    compiles = []
+    real = Engine.compile
+    monkeypatch.setattr(Engine, "compile", classmethod(
+        lambda cls, net: compiles.append(net) or real(net)))
+    checker = Checker(Challenges.from_json({"goals": [
+        {"id": "a", "require": [{"kind": "loss", "loss": "mse", "below": 0.01}]}]}))
+    (r,) = checker.check(p, mine)
+    assert compiles == [] and r.reason == expected
+    assert mine.params[mine.param_index("h1")] == 0.3   # its values were brought up to date
+    p.network.set_activation("h1", "relu")   # the offered engine is out of date: not used
+    checker.check(p, mine)
+    assert len(compiles) == 1
+
+
 def test_checker_comparison_follows_structure_edits():
     p = load("perceptron-and")
     ch = Challenges.from_json({"original": Original.of(p.network).to_dict(), "goals": [

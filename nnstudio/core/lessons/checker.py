@@ -25,10 +25,9 @@ import numpy as np
 from ..datasets import Dataset
 from ..engine import Engine, EngineError
 from ..network import Network, NetworkError
-from ..trace import num
+from ..trace.formatting import LOSS_LABELS, num
 from .goals import (
     COUNT_NAMES,
-    LOSS_NAMES,
     Accuracy,
     Activation,
     Bounds,
@@ -99,15 +98,24 @@ class Checker:
         self._tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._compare_key: tuple[int, int] | None = None
         self._compare: _Comparison | None = None
+        # losses some goal also needs a gradient of: computed with it, in one pass
+        self.gradient_losses = {r.loss for g in challenges.goals for r in g.require
+                                if isinstance(r, Gradient)}
 
-    def check(self, project: ProjectLike) -> list[GoalResult]:
-        m = _Measures(self, project)
+    def check(self, project: ProjectLike, engine: Engine | None = None) -> list[GoalResult]:
+        """Every goal against the project as it is now. ``engine``: one already compiled for
+        this network (the window's own), used instead of compiling a second one when its
+        structure is current."""
+        m = _Measures(self, project, engine)
         return [GoalResult(g, tuple(_outcome(r, m) for r in g.require))
                 for g in self.challenges.goals]
 
     # ------------------------------------------------------------------ cached per structure
-    def engine_for(self, net: Network) -> Engine:
-        self._engine = Engine.for_network(net, self._engine)
+    def engine_for(self, net: Network, offered: Engine | None = None) -> Engine:
+        if offered is not None and offered.structure_version == net.structure_version:
+            self._engine = Engine.for_network(net, offered)
+        else:
+            self._engine = Engine.for_network(net, self._engine)
         return self._engine
 
     def table(self, req: Outputs) -> tuple[np.ndarray, np.ndarray]:
@@ -125,18 +133,20 @@ class Checker:
         return self._compare
 
 
-def check(project: ProjectLike, challenges: Challenges) -> list[GoalResult]:
+def check(project: ProjectLike, challenges: Challenges,
+          engine: Engine | None = None) -> list[GoalResult]:
     """Check every goal once (a :class:`Checker` keeps its caches for repeated checks)."""
-    return Checker(challenges).check(project)
+    return Checker(challenges).check(project, engine)
 
 
 # ---------------------------------------------------------------------- measurements
 class _Measures:
     """What one check measures, each computed once and only when a requirement asks."""
 
-    def __init__(self, checker: Checker, project: ProjectLike):
+    def __init__(self, checker: Checker, project: ProjectLike, engine: Engine | None):
         self.checker = checker
         self.net, self.ds = project.network, project.dataset
+        self._offered = engine
         self._engine: Engine | str | None = None
         self._losses: dict[str, float] = {}
         self._grads: dict[str, np.ndarray] = {}
@@ -145,7 +155,7 @@ class _Measures:
     def engine(self) -> Engine:
         if self._engine is None:
             try:
-                self._engine = self.checker.engine_for(self.net)
+                self._engine = self.checker.engine_for(self.net, self._offered)
             except (EngineError, NetworkError) as e:
                 self._engine = f"the network cannot be evaluated: {e}"
         if isinstance(self._engine, str):
@@ -165,8 +175,11 @@ class _Measures:
 
     def loss(self, name: str) -> float:
         if name not in self._losses:
-            X, Y = self._data()
-            self._losses[name] = self.engine().loss(X, Y, name)
+            if name in self.checker.gradient_losses:
+                self.gradient(name)   # the loss comes with it
+            else:
+                X, Y = self._data()
+                self._losses[name] = self.engine().loss(X, Y, name)
         return self._losses[name]
 
     def gradient(self, name: str) -> np.ndarray:
@@ -230,7 +243,7 @@ def _against(what: Callable[[str], str], v: float, bounds: Bounds,
 
 # ---------------------------------------------------------------------- one function per kind
 def _loss(req: Loss, m: _Measures) -> tuple[bool, str]:
-    name = LOSS_NAMES[req.loss]
+    name = LOSS_LABELS[req.loss]
     return _against(lambda s: f"{name} {s}", m.loss(req.loss), req.bounds)
 
 
@@ -265,7 +278,7 @@ def _gradient(req: Gradient, m: _Measures) -> tuple[bool, str]:
         i = m.engine().param_index(req.id)
     except EngineError:
         raise _Unmeasurable(f"there is no parameter {req.id!r} in the network") from None
-    name = LOSS_NAMES[req.loss]
+    name = LOSS_LABELS[req.loss]
     return _against(lambda s: f"|d{name}/d{req.id}| = {s}", abs(float(grad[i])), req.bounds)
 
 

@@ -39,9 +39,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .. import activations, losses
 from ..network import _ID_RE, ROLES, Network
-from ..trace import num
+from ..trace.formatting import LOSS_LABELS, num
 
 MAX_GOALS = 100
 MAX_REQUIREMENTS = 20       # per goal
@@ -502,48 +504,73 @@ class Original:
         _obj(v, path, ("neurons", "connections", "parameters"))
         nd = _mapping(v["neurons"], f"{path}.neurons", MAX_ORIGINAL_NEURONS, "neurons")
         neurons: dict[str, NeuronShape] = {}
-        for nid, s in nd.items():
+        for nid, shape in nd.items():
             p = _key(f"{path}.neurons", nid)
-            _id(nid, p)
-            _obj(s, p, ("role", "activation"), ("slope",))
-            role = _choice(s["role"], f"{p}.role", ROLES, "role")
-            act = _choice(s["activation"], f"{p}.activation", activations.NAMES, "activation")
-            has_slope = activations.ACTIVATIONS[act].has_slope
-            if "slope" in s and not has_slope:
-                _fail(f"{p}.slope", f"only an activation with a slope has one, not {act!r}")
-            slope = _num(s.get("slope", activations.DEFAULT_LEAKY_SLOPE), f"{p}.slope") \
-                if has_slope else None
-            neurons[nid] = NeuronShape(role, act, slope)
+            neurons[_id(nid, p)] = _shape(shape, p)
         cd = _mapping(v["connections"], f"{path}.connections", MAX_ORIGINAL_CONNECTIONS,
                       "connections")
-        conns: dict[str, tuple[str, str]] = {}
-        for cid, c in cd.items():
-            p = _key(f"{path}.connections", cid)
-            _id(cid, p)
-            if cid in neurons:
-                _fail(p, f"{cid!r} is also a neuron id; every id is unique")
-            _obj(c, p, ("source", "target"))
-            for end in ("source", "target"):
-                if c[end] not in neurons:
-                    _fail(f"{p}.{end}", f"there is no neuron {_describe(c[end])} among the "
-                          "original neurons")
-            conns[cid] = (c["source"], c["target"])
+        conns = _connections(cd, f"{path}.connections", neurons)
         pd = _mapping(v["parameters"], f"{path}.parameters",
                       MAX_ORIGINAL_NEURONS + MAX_ORIGINAL_CONNECTIONS, "parameters")
-        shape = cls(neurons, conns, {})
-        expected = shape.param_ids()
-        params: dict[str, float] = {}
-        for pid, value in pd.items():
-            p = _key(f"{path}.parameters", pid)
-            if pid not in expected:
-                _fail(p, f"{pid[:70]!r} is neither an original connection nor a non-input "
-                      "neuron")
-            params[pid] = _num(value, p)
-        missing = sorted(expected - params.keys())
-        if missing:
-            _fail(f"{path}.parameters", f"the value of {missing[0]!r} is missing (every "
-                  "original weight and bias has one)")
-        return cls(neurons, conns, params)
+        expected = cls(neurons, conns, {}).param_ids()
+        return cls(neurons, conns, _parameters(pd, f"{path}.parameters", expected))
+
+
+def _shape(s: Any, p: str) -> NeuronShape:
+    _obj(s, p, ("role", "activation"), ("slope",))
+    role = _choice(s["role"], f"{p}.role", ROLES, "role")
+    act = _choice(s["activation"], f"{p}.activation", activations.NAMES, "activation")
+    has_slope = activations.ACTIVATIONS[act].has_slope
+    if "slope" in s and not has_slope:
+        _fail(f"{p}.slope", f"only an activation with a slope has one, not {act!r}")
+    slope = _num(s.get("slope", activations.DEFAULT_LEAKY_SLOPE), f"{p}.slope") \
+        if has_slope else None
+    return NeuronShape(role, act, slope)
+
+
+def _connections(cd: dict, path: str,
+                 neurons: dict[str, NeuronShape]) -> dict[str, tuple[str, str]]:
+    """The original connections: checked in bulk, else one by one to name the first problem."""
+    if (all(type(k) is str for k in cd) and all(map(_ID_RE.match, cd))
+            and neurons.keys().isdisjoint(cd)
+            and all(type(c) is dict and len(c) == 2 and type(c.get("source")) is str
+                    and type(c.get("target")) is str for c in cd.values())):
+        conns = {cid: (c["source"], c["target"]) for cid, c in cd.items()}
+        if {e for ends in conns.values() for e in ends} <= neurons.keys():
+            return conns
+    conns = {}
+    for cid, c in cd.items():
+        p = _key(path, cid)
+        _id(cid, p)
+        if cid in neurons:
+            _fail(p, f"{cid!r} is also a neuron id; every id is unique")
+        _obj(c, p, ("source", "target"))
+        for end in ("source", "target"):
+            if not isinstance(c[end], str) or c[end] not in neurons:
+                _fail(f"{p}.{end}", f"there is no neuron {_describe(c[end])} among the "
+                      "original neurons")
+        conns[cid] = (c["source"], c["target"])
+    return conns
+
+
+def _parameters(pd: dict, path: str, expected: set[str]) -> dict[str, float]:
+    """Every original parameter's value (in bulk when all is well, as for connections)."""
+    values = list(pd.values())
+    if pd.keys() == expected and all(type(x) is float or type(x) is int for x in values) \
+            and bool(np.isfinite(np.array(values, dtype=np.float64)).all()):
+        return {pid: float(x) for pid, x in pd.items()}
+    params: dict[str, float] = {}
+    for pid, value in pd.items():
+        p = _key(path, pid)
+        if pid not in expected:
+            _fail(p, f"{str(pid)[:70]!r} is neither an original connection nor a non-input "
+                  "neuron")
+        params[pid] = _num(value, p)
+    missing = sorted(expected - params.keys())
+    if missing:
+        _fail(path, f"the value of {missing[0]!r} is missing (every original weight and bias "
+              "has one)")
+    return params
 
 
 # ---------------------------------------------------------------------- goals
@@ -641,8 +668,6 @@ def _against_original(req: Requirement, q: str, original: Original | None, top: 
 
 
 # ---------------------------------------------------------------------- descriptions
-LOSS_NAMES = {"ssr": "SSR", "mse": "MSE", "mae": "MAE", "bce": "BCE",
-              "cross_entropy": "cross-entropy"}
 COUNT_NAMES = {"neurons": "neurons", "hidden_neurons": "hidden neurons",
                "connections": "connections", "parameters": "parameters",
                "trainable_parameters": "trainable parameters", "hidden_layers": "hidden layers",
@@ -664,7 +689,7 @@ def percent(v: float) -> str:
 def describe(req: Requirement) -> str:
     """What a requirement asks, in words: 'MSE < 0.01', 'hidden neurons ≤ 2'."""
     if isinstance(req, Loss):
-        return f"{LOSS_NAMES[req.loss]} {bounds_text(req.bounds)}"
+        return f"{LOSS_LABELS[req.loss]} {bounds_text(req.bounds)}"
     if isinstance(req, Accuracy):
         return f"accuracy {bounds_text(req.bounds, percent)}"
     if isinstance(req, Parameter):
@@ -672,7 +697,7 @@ def describe(req: Requirement) -> str:
             return f"{req.id} {bounds_text(req.bounds or Bounds())}"
         return f"{req.id} = {num(req.value, 6)} ± {num(req.tolerance, 6)}"
     if isinstance(req, Gradient):
-        return f"|d{LOSS_NAMES[req.loss]}/d{req.id}| {bounds_text(req.bounds)}"
+        return f"|d{LOSS_LABELS[req.loss]}/d{req.id}| {bounds_text(req.bounds)}"
     if isinstance(req, Count):
         return f"{COUNT_NAMES[req.of]} {bounds_text(req.bounds)}"
     if isinstance(req, Activation):
@@ -698,5 +723,5 @@ __all__ = [
     "Challenges", "Goal", "Requirement", "KINDS", "Bounds", "Original", "NeuronShape",
     "ChallengeError", "Loss", "Accuracy", "Parameter", "Gradient", "Count", "Activation",
     "Outputs", "ChangedOnly", "COUNTS", "describe", "describe_all", "bounds_text", "percent",
-    "LOSS_NAMES", "MAX_GOALS", "MAX_REQUIREMENTS",
+    "MAX_GOALS", "MAX_REQUIREMENTS",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 
-from ..trace import MINUS
+from ..trace.formatting import MINUS
 
 _DECIMAL = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 

@@ -43,7 +43,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..trace import num
+from ..trace.formatting import num
 from .numbers import parse_number, precision, within
 
 MAX_QUESTIONS = 100       # per lesson; later blocks become problems
