@@ -37,7 +37,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -228,7 +228,9 @@ class Bounds:
 class Loss:
     """The loss ``loss`` over every row of the project's dataset lies in ``bounds``."""
 
-    KIND = "loss"
+    KIND: ClassVar[str] = "loss"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("kind", "loss")
+    OPTIONAL: ClassVar[tuple[str, ...]] = BOUND_KEYS
     loss: str
     bounds: Bounds
 
@@ -237,7 +239,7 @@ class Loss:
 
     @classmethod
     def from_json(cls, d: dict, path: str) -> Loss:
-        _obj(d, path, ("kind", "loss"), BOUND_KEYS)
+        _obj(d, path, cls.REQUIRED, cls.OPTIONAL)
         return cls(_choice(d["loss"], f"{path}.loss", losses.NAMES, "loss"),
                    Bounds.from_json(d, path, lo=0.0))
 
@@ -246,7 +248,9 @@ class Loss:
 class Accuracy:
     """The fraction of dataset rows whose predicted class is right lies in ``bounds``."""
 
-    KIND = "accuracy"
+    KIND: ClassVar[str] = "accuracy"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("kind",)
+    OPTIONAL: ClassVar[tuple[str, ...]] = BOUND_KEYS
     bounds: Bounds
 
     def to_dict(self) -> dict:
@@ -254,7 +258,7 @@ class Accuracy:
 
     @classmethod
     def from_json(cls, d: dict, path: str) -> Accuracy:
-        _obj(d, path, ("kind",), BOUND_KEYS)
+        _obj(d, path, cls.REQUIRED, cls.OPTIONAL)
         return cls(Bounds.from_json(d, path, lo=0.0, hi=1.0))
 
 
@@ -262,7 +266,9 @@ class Accuracy:
 class Parameter:
     """The weight or bias ``id`` is ``value`` ± ``tolerance``, or lies in ``bounds``."""
 
-    KIND = "parameter"
+    KIND: ClassVar[str] = "parameter"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("kind", "id")
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("value", "tolerance") + BOUND_KEYS
     id: str
     value: float | None = None
     tolerance: float = 0.0
@@ -276,7 +282,7 @@ class Parameter:
 
     @classmethod
     def from_json(cls, d: dict, path: str) -> Parameter:
-        _obj(d, path, ("kind", "id"), ("value", "tolerance") + BOUND_KEYS)
+        _obj(d, path, cls.REQUIRED, cls.OPTIONAL)
         pid = _id(d["id"], f"{path}.id")
         has_bounds = any(k in d for k in BOUND_KEYS)
         if "value" in d:
@@ -301,7 +307,9 @@ class Gradient:
     """\\|dL/dp\\| of the weight or bias ``id`` under loss ``loss`` (over every dataset row)
     lies in ``bounds``: "the bottom of the U", where the slope is almost flat."""
 
-    KIND = "gradient"
+    KIND: ClassVar[str] = "gradient"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("kind", "id", "loss")
+    OPTIONAL: ClassVar[tuple[str, ...]] = BOUND_KEYS
     id: str
     loss: str
     bounds: Bounds
@@ -311,7 +319,7 @@ class Gradient:
 
     @classmethod
     def from_json(cls, d: dict, path: str) -> Gradient:
-        _obj(d, path, ("kind", "id", "loss"), BOUND_KEYS)
+        _obj(d, path, cls.REQUIRED, cls.OPTIONAL)
         return cls(_id(d["id"], f"{path}.id"),
                    _choice(d["loss"], f"{path}.loss", losses.NAMES, "loss"),
                    Bounds.from_json(d, path, lo=0.0))
@@ -321,7 +329,9 @@ class Gradient:
 class Count:
     """How many of ``of`` (one of :data:`COUNTS`) the project has lies in ``bounds``."""
 
-    KIND = "count"
+    KIND: ClassVar[str] = "count"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("kind", "of")
+    OPTIONAL: ClassVar[tuple[str, ...]] = BOUND_KEYS
     of: str
     bounds: Bounds
 
@@ -330,7 +340,7 @@ class Count:
 
     @classmethod
     def from_json(cls, d: dict, path: str) -> Count:
-        _obj(d, path, ("kind", "of"), BOUND_KEYS)
+        _obj(d, path, cls.REQUIRED, cls.OPTIONAL)
         return cls(_choice(d["of"], f"{path}.of", COUNTS, "thing to count"),
                    Bounds.from_json(d, path, lo=0.0))
 
@@ -340,7 +350,9 @@ class Activation:
     """Every neuron named in ``neurons`` (or every neuron of ``role``) has an activation in
     ``one_of`` (when given) and none in ``none_of`` (when given)."""
 
-    KIND = "activation"
+    KIND: ClassVar[str] = "activation"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("kind",)
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("neurons", "role", "one_of", "none_of")
     neurons: tuple[str, ...] = ()
     role: str | None = None
     one_of: tuple[str, ...] = ()
@@ -360,7 +372,7 @@ class Activation:
 
     @classmethod
     def from_json(cls, d: dict, path: str) -> Activation:
-        _obj(d, path, ("kind",), ("neurons", "role", "one_of", "none_of"))
+        _obj(d, path, cls.REQUIRED, cls.OPTIONAL)
         if ("neurons" in d) == ("role" in d):
             _fail(path, "name the neurons: give 'neurons' (a list of ids) or 'role', one of them")
         neurons = _ids(d["neurons"], f"{path}.neurons", 1, "neuron ids") if "neurons" in d \
@@ -382,7 +394,9 @@ class Outputs:
     """For each row of ``X`` the outputs are within ``tolerance`` of that row of ``Y``: a truth
     table the network must compute, which need not be the dataset's."""
 
-    KIND = "outputs"
+    KIND: ClassVar[str] = "outputs"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("kind", "X", "Y", "tolerance")
+    OPTIONAL: ClassVar[tuple[str, ...]] = ()
     X: tuple[tuple[float, ...], ...]
     Y: tuple[tuple[float, ...], ...]
     tolerance: float
@@ -393,7 +407,7 @@ class Outputs:
 
     @classmethod
     def from_json(cls, d: dict, path: str) -> Outputs:
-        _obj(d, path, ("kind", "X", "Y", "tolerance"))
+        _obj(d, path, cls.REQUIRED, cls.OPTIONAL)
         X = _table(d["X"], f"{path}.X", None)
         Y = _table(d["Y"], f"{path}.Y", len(X))
         tol = _num(d["tolerance"], f"{path}.tolerance")
@@ -423,7 +437,9 @@ class ChangedOnly:
     ``parameters``: the same neurons, roles, activations and connections, and every other
     weight and bias within ``tolerance`` (default 0: exactly) of its original value."""
 
-    KIND = "changed_only"
+    KIND: ClassVar[str] = "changed_only"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("kind", "parameters")
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("tolerance",)
     parameters: tuple[str, ...]
     tolerance: float = 0.0
 
@@ -435,7 +451,7 @@ class ChangedOnly:
 
     @classmethod
     def from_json(cls, d: dict, path: str) -> ChangedOnly:
-        _obj(d, path, ("kind", "parameters"), ("tolerance",))
+        _obj(d, path, cls.REQUIRED, cls.OPTIONAL)
         params = _ids(d["parameters"], f"{path}.parameters", 0, "parameter ids")
         tol = _num(d.get("tolerance", 0.0), f"{path}.tolerance")
         if tol < 0:
