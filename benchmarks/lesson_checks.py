@@ -1,9 +1,11 @@
 """How fast a lesson's challenges are checked: can the checklist re-check on every edit?
 
-Prints, per shipped lesson with its challenges (samples/lesson_checks.py), the time of one
-``Checker.check`` of all its goals right after a parameter edit (a slider step: the engine
-keeps its compilation and reloads the values) and right after a structural edit (a neuron's
-activation switched: the engine recompiles and the comparison with the original is rebuilt).
+Prints how long parsing a lesson's quizzes takes (all shipped lessons, and a lesson at the
+format's 200,000-character limit); then, per shipped lesson with its challenges
+(samples/lesson_checks.py), the time of one ``Checker.check`` of all its goals right after a
+parameter edit (a slider step: the engine keeps its compilation and reloads the values) and
+right after a structural edit (a neuron's activation switched: the engine recompiles and the
+comparison with the original is rebuilt).
 Then the same at 1,000 neurons / 100,000 connections (the canvas benchmark's network), with
 goals of the kinds whose cost grows with the network: loss, count, parameter, gradient and
 changed_only against an original of all 100,800 parameters.
@@ -140,11 +142,28 @@ def big_rows(rounds: int) -> list[tuple[str, float, float]]:
             ("(the engine compile alone)", cm, cb)]
 
 
+def parse_rows(rounds: int) -> list[tuple[str, float, float]]:
+    from nnstudio.core.lessons import parse_lesson
+    from nnstudio.samples import build_samples, lesson_checks
+
+    text = "".join(make().description + "\n" + lesson_checks.QUIZZES[name]
+                   for name, make in build_samples.BUILDERS.items())
+    big = (text * (200_000 // len(text) + 1))[:200_000]
+    return [(f"parse_lesson: the {len(build_samples.BUILDERS)} shipped lessons ({len(text):,} "
+             "characters)", *timed(lambda _: parse_lesson(text), rounds)),
+            ("parse_lesson: a 200,000-character lesson (the format's limit)",
+             *timed(lambda _: parse_lesson(big), max(10, rounds // 10)))]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=200)
     args = ap.parse_args(argv)
-    print(f"Checker.check of every goal, {args.rounds} rounds (ms: median / best)\n")
+    print("| what | median ms | best ms |")
+    print("|---|---|---|")
+    for what, m, b in parse_rows(args.rounds):
+        print(f"| {what} | {m:.2f} | {b:.2f} |")
+    print(f"\nChecker.check of every goal, {args.rounds} rounds (ms: median / best)\n")
     print("| lesson | requirements | after a parameter edit | after a structural edit |")
     print("|---|---|---|---|")
     for name, n, pm, pb, sm, sb in lesson_rows(args.rounds):
