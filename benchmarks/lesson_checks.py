@@ -80,13 +80,14 @@ def edits(proj, checker, pid: str, base: float):
 def lesson_rows(rounds: int) -> list[tuple[str, int, float, float, float, float]]:
     from nnstudio import paths
     from nnstudio.core import project
-    from nnstudio.core.lessons import Challenges, Checker
+    from nnstudio.core.lessons import Checker
+    from nnstudio.core.project.challenges_section import validate_challenges
     from nnstudio.samples import build_samples, lesson_checks
 
     rows = []
     for name in build_samples.BUILDERS:
         p = project.load(paths.SAMPLES / f"{name}.nnproj")
-        ch = Challenges.from_json(json.loads(json.dumps(lesson_checks.challenges(name, p))))
+        ch = validate_challenges(json.loads(json.dumps(lesson_checks.challenges(name, p))))
         checker = Checker(ch)
         checker.check(p)
         pid = p.network.param_ids()[-1]
@@ -101,8 +102,9 @@ def big_rows(rounds: int) -> list[tuple[str, float, float]]:
     from canvas import build_project
 
     from nnstudio.core.engine import Engine
-    from nnstudio.core.lessons import Challenges, Checker
+    from nnstudio.core.lessons import Checker
     from nnstudio.core.lessons.goals import Original
+    from nnstudio.core.project.challenges_section import validate_challenges
 
     proj = build_project(200, 5, 125, 64)
     net = proj.network
@@ -122,7 +124,7 @@ def big_rows(rounds: int) -> list[tuple[str, float, float]]:
     }
     text = json.dumps(doc)
     t0 = time.perf_counter()
-    ch = Challenges.from_json(json.loads(text))
+    ch = validate_challenges(json.loads(text))
     validate_ms = (time.perf_counter() - t0) * 1e3
     checker = Checker(ch)
     t0 = time.perf_counter()

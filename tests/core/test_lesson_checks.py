@@ -15,6 +15,7 @@ from nnstudio.core import activations, project
 from nnstudio.core.engine import Engine
 from nnstudio.core.lessons import Challenges, Checker, parse_lesson
 from nnstudio.core.lessons.quiz import Question
+from nnstudio.core.project.challenges_section import validate_challenges
 from nnstudio.core.trainer import Trainer
 from nnstudio.samples import build_samples, lesson_checks
 
@@ -214,7 +215,7 @@ SOLUTIONS: dict[str, dict[str, Callable[[project.Project], project.Project]]] = 
 def lesson_challenges(name: str) -> Challenges:
     doc = lesson_checks.challenges(name, load(name))
     # as the project file holds them: through JSON and the loader's parser
-    return Challenges.from_json(project.parse(json.dumps(doc)))
+    return validate_challenges(project.parse(json.dumps(doc)))
 
 
 @pytest.mark.parametrize("name", NAMES)

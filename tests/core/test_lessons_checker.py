@@ -11,7 +11,8 @@ from nnstudio.core import project
 from nnstudio.core.datasets import Dataset
 from nnstudio.core.engine import Engine
 from nnstudio.core.lessons.checker import Checker, check
-from nnstudio.core.lessons.goals import Challenges, Original
+from nnstudio.core.lessons.goals import Original
+from nnstudio.core.project.challenges_section import validate_challenges
 
 
 def load(name: str) -> project.Project:
@@ -23,7 +24,7 @@ def one(p, *require: dict, original=None) -> tuple[bool, str]:
     doc: dict = {"goals": [{"id": "g", "text": "The goal", "require": list(require)}]}
     if original is not None:
         doc["original"] = original
-    (result,) = check(p, Challenges.from_json(doc))
+    (result,) = check(p, validate_challenges(doc))
     return result.passed, result.reason
 
 
@@ -217,7 +218,7 @@ def test_changed_only_sees_a_new_connection_and_a_leaky_slope():
 # ---------------------------------------------------------------------- goals and reports
 def test_a_goal_passes_only_when_every_requirement_does():
     p = load("xor")
-    ch = Challenges.from_json({"goals": [{
+    ch = validate_challenges({"goals": [{
         "id": "two-hidden", "text": "Reach MSE below 0.01 with at most 2 hidden neurons",
         "require": [{"kind": "loss", "loss": "mse", "below": 0.01},
                     {"kind": "count", "of": "hidden_neurons", "at_most": 2}]}]})
@@ -235,7 +236,7 @@ def test_a_goal_passes_only_when_every_requirement_does():
 def test_a_network_that_cannot_be_evaluated_fails_every_measured_goal():
     p = load("perceptron-and")
     p.network.remove_neuron("b")
-    ch = Challenges.from_json({"goals": [
+    ch = validate_challenges({"goals": [
         {"id": "a", "require": [{"kind": "loss", "loss": "mse", "below": 1}]},
         {"id": "b", "require": [{"kind": "count", "of": "neurons", "at_most": 2}]}]})
     a, b = check(p, ch)
@@ -258,7 +259,7 @@ def test_checker_keeps_its_engine_until_the_structure_changes(monkeypatch):
     monkeypatch.setattr(Engine, "compile", classmethod(
         lambda cls, net: compiles.append(net) or real(net)))
     p = load("xor")
-    checker = Checker(Challenges.from_json({"goals": [
+    checker = Checker(validate_challenges({"goals": [
         {"id": "a", "require": [{"kind": "loss", "loss": "mse", "below": 0.01}]}]}))
     first = checker.check(p)[0].reason
     assert len(compiles) == 1
@@ -283,7 +284,7 @@ def test_checker_uses_an_engine_it_is_given(monkeypatch):
     real = Engine.compile
     monkeypatch.setattr(Engine, "compile", classmethod(
         lambda cls, net: compiles.append(net) or real(net)))
-    checker = Checker(Challenges.from_json({"goals": [
+    checker = Checker(validate_challenges({"goals": [
         {"id": "a", "require": [{"kind": "loss", "loss": "mse", "below": 0.01}]}]}))
     (r,) = checker.check(p, mine)
     assert compiles == [] and r.reason == expected
@@ -295,7 +296,7 @@ def test_checker_uses_an_engine_it_is_given(monkeypatch):
 
 def test_checker_comparison_follows_structure_edits():
     p = load("perceptron-and")
-    ch = Challenges.from_json({"original": Original.of(p.network).to_dict(), "goals": [
+    ch = validate_challenges({"original": Original.of(p.network).to_dict(), "goals": [
         {"id": "a", "require": [{"kind": "changed_only", "parameters": ["b"]}]}]})
     checker = Checker(ch)
     assert checker.check(p)[0].passed

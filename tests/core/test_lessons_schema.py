@@ -18,12 +18,12 @@ from nnstudio.core.lessons.goals import (
     MAX_GOALS,
     MAX_REQUIREMENTS,
     MAX_TEXT,
-    Challenges,
     Original,
 )
 from nnstudio.core.network import ROLES
+from nnstudio.core.project.challenges_section import validate_challenges
 from nnstudio.samples import build_samples, lesson_checks
-from tests.core.test_lessons_goals import EVERY_KIND, _perceptron
+from tests.core.test_challenges_section import EVERY_KIND, _perceptron
 from tests.core.test_project import check_schema
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "design"
@@ -87,7 +87,7 @@ def test_the_shipped_lessons_challenges_fit_the_schema(name):
 def test_every_kind_example_fits_and_the_schema_can_fail():
     doc = copy.deepcopy(EVERY_KIND)
     doc["original"] = Original.of(_perceptron()).to_dict()
-    Challenges.from_json(doc)   # the validator accepts it, and so does the schema
+    validate_challenges(doc)   # the validator accepts it, and so does the schema
     assert schema_errors(json.loads(json.dumps(doc))) == []
     bad = copy.deepcopy(doc)
     bad["goals"][0]["require"][0]["loss"] = "hinge"

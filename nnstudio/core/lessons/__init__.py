@@ -3,7 +3,8 @@
 * :mod:`.quiz` — the quiz block syntax inside lesson Markdown, and its parser, which splits a
   lesson into text, questions and problems (a malformed block never loses the rest).
 * :mod:`.goals` — the challenge language: goals made of a closed set of requirement kinds,
-  validated from the project file's JSON, written back as JSON. Data, never code.
+  written as JSON (the project file's ``challenges`` section, read and checked by
+  :mod:`nnstudio.core.project.challenges_section`). Data, never code.
 * :mod:`.checker` — every goal checked against a project with the engine: pass or fail, with
   a one-line reason each; fast enough to re-check on every edit.
 * :mod:`.numbers` — reading numbers as people write them, and the one "within ± tolerance" rule.
@@ -12,11 +13,11 @@ Pure Python + NumPy: no Qt (the lesson panel and ``nnstudio check`` sit on top o
 """
 
 from .checker import Checker, GoalResult, Outcome, check
-from .goals import KINDS, ChallengeError, Challenges, Goal, Original
+from .goals import KINDS, Challenges, Goal, Original
 from .quiz import Choice, Lesson, Problem, Question, Text, Verdict, parse_lesson
 
 __all__ = [
     "parse_lesson", "Lesson", "Text", "Question", "Choice", "Problem", "Verdict",
-    "Challenges", "Goal", "Original", "KINDS", "ChallengeError",
+    "Challenges", "Goal", "Original", "KINDS",
     "Checker", "GoalResult", "Outcome", "check",
 ]

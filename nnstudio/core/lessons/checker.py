@@ -18,13 +18,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
-from ..datasets import Dataset
 from ..engine import Engine, EngineError
 from ..network import Network, NetworkError
+from ..trace.builder import ProjectLike
 from ..trace.formatting import LOSS_LABELS, num
 from .goals import (
     COUNT_NAMES,
@@ -47,13 +46,6 @@ from .goals import (
 from .numbers import within
 
 DASH = " \u2014 "
-
-
-class ProjectLike(Protocol):
-    """What the checker reads of a project."""
-
-    network: Network
-    dataset: Dataset
 
 
 @dataclass(frozen=True)

@@ -16,27 +16,37 @@ exception is da/dz, which is the activation's own derivative at the evaluated z.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import losses as losses_mod
 from .. import optimizers
+from ..datasets import Dataset
 from ..engine import Engine, EngineError
 from ..network import Network
+from ..trainer import TrainSettings
 from .dense import DenseSteps
 from .formatting import DIGITS, LOSS_LABELS, MAX_ROWS, MAX_TERMS, MINUS, TIMES, join_sum, nice
 from .steps import Step, Trace, TraceError
 from .writer import StepWriter
 
-if TYPE_CHECKING:
-    from ..project import Project
+
+class ProjectLike(Protocol):
+    """What a walkthrough reads of a :class:`~nnstudio.core.project.Project`. Typed by its
+    shape, so that the trace does not depend on the project format (which depends on the
+    lessons, which write their numbers with this package's formatting)."""
+
+    network: Network
+    dataset: Dataset
+    settings: TrainSettings
+
 
 MAX_PARAMS = 5000     # larger networks are too big to step through by hand
 
 
-def from_project(project: Project, sample: int | None = None, digits: int = DIGITS) -> Trace:
+def from_project(project: ProjectLike, sample: int | None = None, digits: int = DIGITS) -> Trace:
     """The walkthrough for a :class:`~nnstudio.core.project.Project`."""
     ds, st = project.dataset, project.settings
     return build(project.network, ds.X, ds.Y, loss=st.loss, learning_rate=st.learning_rate,

@@ -8,21 +8,17 @@ and the update, a summary of gradients and new values, and the gradient check.
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
 
 from .. import activations as acts
 from .. import losses as losses_mod
 from .. import optimizers
-from .builder import from_project
+from .builder import ProjectLike, from_project
 from .formatting import MAX_ROWS, MINUS, TIMES, nice, num
 from .gradcheck import gradient_check_trace
 from .steps import PHASES, Trace, TraceError
 
-if TYPE_CHECKING:
-    from ..project import Project
 
-
-def worksheet(project: Project, sample: int | None = None, fmt: str = "markdown") -> str:
+def worksheet(project: ProjectLike, sample: int | None = None, fmt: str = "markdown") -> str:
     """The walkthrough as a teacher's hand-out: title, network summary, the data row(s), the
     forward table, the loss, the backward chain rule, the update and the gradient check."""
     if fmt not in ("text", "markdown"):

@@ -1,5 +1,5 @@
-"""The challenge language: validation of its JSON form, refusals that name the place, and the
-round trip through to_dict."""
+"""The challenges section of the project format: validation of its JSON form, refusals that
+name the place and the goal, and the round trip through to_dict."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from nnstudio.core import project
 from nnstudio.core.lessons.goals import (
     KINDS,
     Bounds,
-    ChallengeError,
-    Challenges,
     ChangedOnly,
     Count,
     Original,
@@ -23,6 +21,8 @@ from nnstudio.core.lessons.goals import (
     describe,
 )
 from nnstudio.core.network import Network
+from nnstudio.core.project import ProjectError
+from nnstudio.core.project.challenges_section import READERS, validate_challenges
 
 EVERY_KIND = {
     "goals": [
@@ -56,31 +56,31 @@ def doc() -> dict:
 
 
 def refused(doc: dict, message: str) -> str:
-    with pytest.raises(ChallengeError) as e:
-        Challenges.from_json(doc)
+    with pytest.raises(ProjectError) as e:
+        validate_challenges(doc)
     assert str(e.value) == message, str(e.value)
     return str(e.value)
 
 
 # ---------------------------------------------------------------------- good input
 def test_every_kind_reads_and_round_trips(doc):
-    ch = Challenges.from_json(doc)
+    ch = validate_challenges(doc)
     kinds = [r.KIND for r in ch.goals[0].require]
     assert set(kinds) == set(KINDS)
     back = ch.to_dict()
-    assert Challenges.from_json(json.loads(json.dumps(back))) == ch
+    assert validate_challenges(json.loads(json.dumps(back))) == ch
     assert back["goals"][0] == doc["goals"][0]
     assert back["original"] == doc["original"]
 
 
 def test_text_defaults_to_a_description(doc):
-    ch = Challenges.from_json(doc)
+    ch = validate_challenges(doc)
     assert ch.goals[1].text == "dataset rows ≥ 4"
     assert ch.goals[1].to_dict()["text"] == "dataset rows ≥ 4"
 
 
 def test_descriptions_say_what_is_asked(doc):
-    reqs = Challenges.from_json(doc).goals[0].require
+    reqs = validate_challenges(doc).goals[0].require
     assert [describe(r) for r in reqs] == [
         "MSE < 0.01", "accuracy ≥ 100%", "b = −0.25 ± 0.01", "w1 > 0 and ≤ 1",
         "|dSSR/db| < 0.1", "hidden neurons ≤ 2", "the output neurons: binary_step or sigmoid",
@@ -96,7 +96,9 @@ def test_original_snapshot_of_a_network():
     assert o.neurons["b"].slope == 0.2 and o.neurons["x1"].slope is None
     assert o.connections == {"w1": ("x1", "b"), "w2": ("x2", "b")}
     assert o.parameters == {"w1": 0.5, "w2": 0.5, "b": -0.75}
-    assert Original.from_json(o.to_dict(), "$") == o
+    back = validate_challenges({"goals": [{"id": "g", "require": [
+        {"kind": "changed_only", "parameters": []}]}], "original": o.to_dict()})
+    assert back.original == o
 
 
 def test_bounds():
@@ -109,7 +111,7 @@ def test_what_the_loader_parses_is_accepted():
     """The project parser's output (its own dict and number types) goes straight in."""
     text = json.dumps({"goals": [{"id": "a", "require": [{"kind": "loss", "loss": "ssr",
                                                           "at_most": 2.41}]}]})
-    ch = Challenges.from_json(project.parse(text))
+    ch = validate_challenges(project.parse(text))
     assert ch.goals[0].require[0].bounds == Bounds(at_most=2.41)
 
 
@@ -275,14 +277,20 @@ def test_limits():
 def test_without_original_ids_are_not_checked_against_a_network():
     """The learner's network is theirs to change: a goal naming a neuron they deleted fails
     when checked; it never makes the file unreadable."""
-    ch = Challenges.from_json({"goals": [{"id": "a", "require": [
+    ch = validate_challenges({"goals": [{"id": "a", "require": [
         {"kind": "parameter", "id": "anything", "value": 1, "tolerance": 0},
         {"kind": "outputs", "X": [[1, 2, 3]], "Y": [[1]], "tolerance": 0}]}]})
     assert isinstance(ch.goals[0].require[0], Parameter)
     assert isinstance(ch.goals[0].require[1], Outputs)
 
 
+def test_one_reader_per_kind_of_the_language():
+    assert set(READERS) == set(KINDS)
+
+
 def test_requirement_classes_round_trip_alone():
     for r in (Count("rows", Bounds(at_least=1.0)), ChangedOnly(("b",), 0.5),
               Parameter("b", bounds=Bounds(below=0.0))):
-        assert KINDS[r.KIND].from_json(r.to_dict(), "$") == r
+        doc = {"goals": [{"id": "g", "require": [r.to_dict()]}],
+               "original": Original.of(_perceptron()).to_dict()}
+        assert validate_challenges(doc).goals[0].require[0] == r
