@@ -13,6 +13,7 @@ and that each reproduces its numbers.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -302,7 +303,7 @@ def three_layer() -> Project:
             ("y", "output", "sigmoid")]
     sizes = [3, 3, 3, 2]
     layers = []
-    for li, ((p, role, act), n) in enumerate(zip(cols, sizes)):
+    for li, ((p, role, act), n) in enumerate(zip(cols, sizes, strict=True)):
         ids = []
         for i in range(n):
             nid = f"{p}{i + 1}"
@@ -312,7 +313,7 @@ def three_layer() -> Project:
         layers.append(ids)
     net.set_label("y1", "y1 (majority)")
     net.set_label("y2", "y2 (any on)")
-    for a, b in zip(layers, layers[1:]):
+    for a, b in itertools.pairwise(layers):
         for t in b:
             for s in a:
                 net.connect(s, t, id=f"w_{s}_{t}")

@@ -8,8 +8,8 @@ elementwise form here and the engine applies it (see :func:`softmax`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -59,23 +59,23 @@ class Activation:
     note: str = ""
 
 
-def _identity(z, s):
+def _identity(z: Array, s: Array | float) -> Array:
     return z.copy() if isinstance(z, np.ndarray) else np.float64(z)
 
 
-def _step(z, s):
+def _step(z: Array, s: Array | float) -> Array:
     return (np.asarray(z) > 0).astype(np.float64)
 
 
-def _relu(z, s):
+def _relu(z: Array, s: Array | float) -> Array:
     return np.maximum(z, 0.0)
 
 
-def _leaky(z, s):
+def _leaky(z: Array, s: Array | float) -> Array:
     return np.where(z > 0, z, z * s)
 
 
-def _leaky_d(z, a, s):
+def _leaky_d(z: Array, a: Array, s: Array | float) -> Array:
     return np.where(z > 0, 1.0, 1.0 * s * np.ones_like(z))
 
 

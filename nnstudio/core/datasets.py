@@ -27,12 +27,14 @@ import csv
 import io
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .files import atomic_write, read_limited
+from .files import PathLike, atomic_write, read_limited
 
 Array = np.ndarray
 
@@ -48,7 +50,7 @@ class DatasetError(ValueError):
     """Bad dataset content; the message says what is wrong and where."""
 
 
-def _check_names(names, what: str) -> list[str]:
+def _check_names(names: object, what: str) -> list[str]:
     if not isinstance(names, (list, tuple)):
         raise DatasetError(f"{what} must be a list of names, not {type(names).__name__}")
     out = []
@@ -67,7 +69,7 @@ def _check_names(names, what: str) -> list[str]:
     return out
 
 
-def _matrix(values, rows: int | None, cols: int, what: str) -> Array:
+def _matrix(values: ArrayLike, rows: int | None, cols: int, what: str) -> Array:
     try:
         a = np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -83,14 +85,16 @@ def _matrix(values, rows: int | None, cols: int, what: str) -> Array:
     bad = ~np.isfinite(a)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise DatasetError(f"{what} row {r + 1}, column {c + 1} is {a[r, c]}; values must be finite")
+        raise DatasetError(f"{what} row {r + 1}, column {c + 1} is {a[r, c]}; values must be "
+                           "finite")
     return a
 
 
 class Dataset:
     """Named input and target columns with rows of floats (see the module docstring)."""
 
-    def __init__(self, input_names: list[str], target_names: list[str], X, Y,
+    def __init__(self, input_names: list[str], target_names: list[str], X: ArrayLike,
+                 Y: ArrayLike,
                  class_names: list[str] | None = None):
         self.input_names = _check_names(input_names, "input names")
         self.target_names = _check_names(target_names, "target names")
@@ -117,7 +121,7 @@ class Dataset:
                                f"than the limit of {MAX_CELLS} values")
         self.class_names = None if class_names is None else self._check_classes(class_names)
 
-    def _check_classes(self, class_names) -> list[str]:
+    def _check_classes(self, class_names: object) -> list[str]:
         names = _check_names(class_names, "class names")
         if len(set(names)) != len(names):
             raise DatasetError("class names must be unique")
@@ -132,7 +136,8 @@ class Dataset:
             if bad.any():
                 r = int(np.argmax(bad))
                 raise DatasetError(
-                    f"target row {r + 1} is {float(self.Y[r, 0])!r}; a two-class target must be 0 or 1"
+                    f"target row {r + 1} is {float(self.Y[r, 0])!r}; a two-class target must be "
+                    "0 or 1"
                 )
         else:
             if len(names) != k:
@@ -157,7 +162,7 @@ class Dataset:
         return (f"Dataset({len(self)} rows, inputs {self.input_names}, "
                 f"targets {self.target_names}{kind})")
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Dataset):
             return NotImplemented
         return (self.input_names == other.input_names and self.target_names == other.target_names
@@ -177,11 +182,11 @@ class Dataset:
     def is_classification(self) -> bool:
         return self.class_names is not None
 
-    def copy(self) -> "Dataset":
+    def copy(self) -> Dataset:
         return Dataset(list(self.input_names), list(self.target_names), self.X.copy(),
                        self.Y.copy(), None if self.class_names is None else list(self.class_names))
 
-    def rows(self, index) -> "Dataset":
+    def rows(self, index: Array | slice) -> Dataset:
         """A new dataset with the selected rows (an index array, a slice or a boolean mask)."""
         return Dataset(list(self.input_names), list(self.target_names), self.X[index],
                        self.Y[index], self.class_names and list(self.class_names))
@@ -197,7 +202,7 @@ class Dataset:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Dataset":
+    def from_dict(cls, d: dict) -> Dataset:
         if not isinstance(d, dict):
             raise DatasetError("a dataset must be an object with inputs, targets, X and Y")
         missing = [k for k in ("inputs", "targets", "X", "Y") if k not in d]
@@ -206,10 +211,14 @@ class Dataset:
         return cls(d["inputs"], d["targets"], d["X"], d["Y"], d.get("class_names"))
 
     # ------------------------------------------------------------------ classes
-    def classes_of(self, outputs) -> Array:
-        """The class index of each row of network outputs (argmax, or >= 0.5 for one output)."""
+    def _class_names(self) -> list[str]:
         if self.class_names is None:
             raise DatasetError("this dataset has no classes (it is regression data)")
+        return self.class_names
+
+    def classes_of(self, outputs: ArrayLike) -> Array:
+        """The class index of each row of network outputs (argmax, or >= 0.5 for one output)."""
+        self._class_names()
         out = np.asarray(outputs, dtype=np.float64)
         if out.ndim == 1:
             out = out[:, None]
@@ -224,10 +233,11 @@ class Dataset:
         """The true class index of every row."""
         return self.classes_of(self.Y)
 
-    def class_names_of(self, outputs) -> list[str]:
-        return [self.class_names[i] for i in self.classes_of(outputs)]
+    def class_names_of(self, outputs: ArrayLike) -> list[str]:
+        names = self._class_names()
+        return [names[i] for i in self.classes_of(outputs)]
 
-    def accuracy(self, outputs) -> float:
+    def accuracy(self, outputs: ArrayLike) -> float:
         """The fraction of rows whose predicted class (from ``outputs``) is the true class."""
         if len(self) == 0:
             return float("nan")
@@ -235,20 +245,20 @@ class Dataset:
 
 
 # ---------------------------------------------------------------------- generators
-def _rng(seed) -> np.random.Generator:
+def _rng(seed: object) -> np.random.Generator:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise DatasetError(f"seed must be a whole number >= 0, not {seed!r}")
     return np.random.default_rng(int(seed))
 
 
-def _check_size(size, lo: int) -> int:
+def _check_size(size: object, lo: int) -> int:
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) \
             or not lo <= size <= MAX_ROWS:
         raise DatasetError(f"size must be a whole number from {lo} to {MAX_ROWS}, not {size!r}")
     return int(size)
 
 
-def _check_noise(noise) -> float:
+def _check_noise(noise: Any) -> float:  # anything: refused unless a number from 0 to 10
     try:
         v = float(noise)
     except (TypeError, ValueError):
@@ -258,7 +268,7 @@ def _check_noise(noise) -> float:
     return v
 
 
-def _gate(op: Callable[[Array, Array], Array], name: str):
+def _gate(op: Callable[[Array, Array], Array], name: str) -> Callable[..., Dataset]:
     def gen(seed: int = 0, size: int = 4, noise: float = 0.0) -> Dataset:
         rng = _rng(seed)
         size, noise = _check_size(size, 1), _check_noise(noise)
@@ -492,7 +502,7 @@ def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
     return Dataset(names[:n_in], names[n_in:], X, Y)
 
 
-def read_csv(path, n_targets: int = 1, labels: bool = False) -> Dataset:
+def read_csv(path: PathLike, n_targets: int = 1, labels: bool = False) -> Dataset:
     """Read a CSV file; raises DatasetError naming the line and column of a bad cell."""
     data = read_limited(path, MAX_CSV_BYTES, DatasetError, "a CSV file")
     try:
@@ -516,17 +526,16 @@ def format_csv(ds: Dataset, labels: bool | None = None) -> str:
     w = csv.writer(buf, lineterminator="\n")
     if labels:
         w.writerow([*ds.input_names, "class"])
-        names = ds.labels()
-        for x, k in zip(ds.X.tolist(), names):
-            w.writerow([*map(repr, x), ds.class_names[k]])
+        for x, name in zip(ds.X.tolist(), ds.class_names_of(ds.Y), strict=True):
+            w.writerow([*map(repr, x), name])
     else:
         w.writerow([*ds.input_names, *ds.target_names])
-        for x, y in zip(ds.X.tolist(), ds.Y.tolist()):
+        for x, y in zip(ds.X.tolist(), ds.Y.tolist(), strict=True):
             w.writerow([*map(repr, x), *map(repr, y)])
     return buf.getvalue()
 
 
-def write_csv(ds: Dataset, path, labels: bool | None = None) -> None:
+def write_csv(ds: Dataset, path: PathLike, labels: bool | None = None) -> None:
     """Write a CSV file atomically (temp file in the same folder, fsync, replace); a disk
     problem raises DatasetError and leaves any existing file as it was."""
     data = format_csv(ds, labels).encode("utf-8")

@@ -8,8 +8,8 @@ which is how the engine evaluates them: stable for any z, with the simple gradie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -19,37 +19,37 @@ Array = np.ndarray
 EPS = 1e-12
 
 
-def _ssr(p, y):
+def _ssr(p: Array, y: Array) -> float:
     r = y - p
     return float(np.sum(r * r))
 
 
-def _mse(p, y):
+def _mse(p: Array, y: Array) -> float:
     r = y - p
     return float(np.mean(r * r))
 
 
-def _mae(p, y):
+def _mae(p: Array, y: Array) -> float:
     return float(np.mean(np.abs(y - p)))
 
 
-def _bce(p, y):
+def _bce(p: Array, y: Array) -> float:
     q = np.clip(p, EPS, 1.0 - EPS)
     return float(np.mean(-(y * np.log(q) + (1.0 - y) * np.log1p(-q))))
 
 
-def _bce_grad(p, y):
+def _bce_grad(p: Array, y: Array) -> Array:
     q = np.clip(p, EPS, 1.0 - EPS)
     g = (q - y) / (q * (1.0 - q))
     return g / p.size
 
 
-def _cce(p, y):
+def _cce(p: Array, y: Array) -> float:
     q = np.clip(p, EPS, None)
     return float(np.sum(-y * np.log(q)) / p.shape[0])
 
 
-def _cce_grad(p, y):
+def _cce_grad(p: Array, y: Array) -> Array:
     q = np.clip(p, EPS, None)
     return -y / q / p.shape[0]
 
@@ -71,8 +71,8 @@ class Loss:
 
 
 LOSSES: dict[str, Loss] = {
-    l.name: l
-    for l in (
+    loss.name: loss
+    for loss in (
         Loss(
             "ssr", "Sum of squared residuals", "SSR = sum (y - a)^2", _ssr,
             lambda p, y: -2.0 * (y - p),

@@ -93,7 +93,7 @@ class Momentum(Optimizer):
     def reset(self) -> None:
         self.v = None
 
-    def step(self, params, grads, mask=None):
+    def step(self, params: Array, grads: Array, mask: Array | None = None) -> None:
         if self.v is None or self.v.shape != params.shape:
             self.v = np.zeros_like(params)
         self.v *= self.beta
@@ -116,7 +116,7 @@ class RMSprop(Optimizer):
     def reset(self) -> None:
         self.s = None
 
-    def step(self, params, grads, mask=None):
+    def step(self, params: Array, grads: Array, mask: Array | None = None) -> None:
         if self.s is None or self.s.shape != params.shape:
             self.s = np.zeros_like(params)
             self._tmp2 = np.empty_like(params)
@@ -149,8 +149,8 @@ class Adam(Optimizer):
         self.v: Array | None = None
         self.t = 0
 
-    def step(self, params, grads, mask=None):
-        if self.m is None or self.m.shape != params.shape:
+    def step(self, params: Array, grads: Array, mask: Array | None = None) -> None:
+        if self.m is None or self.v is None or self.m.shape != params.shape:
             self.m = np.zeros_like(params)
             self.v = np.zeros_like(params)
             self.t = 0

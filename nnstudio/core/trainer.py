@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class TrainSettings:
             raise SettingsError(f"validation split must be a fraction in [0, 1), not {vs!r}")
         return self
 
-    def with_(self, **changes) -> TrainSettings:
+    def with_(self, **changes: Any) -> TrainSettings:
         return replace(self, **changes).validate()
 
 
@@ -162,7 +163,8 @@ class Trainer:
     def val_loss(self) -> float | None:
         if self.X_val is None:
             return None
-        return self.engine.loss(self.X_val, self.Y_val, self.settings.loss)
+        return self.engine.loss(self.X_val, cast(Array, self.Y_val),  # set with X_val
+                                self.settings.loss)
 
     def snapshot(self, *, epoch_end: bool = True, done: bool = False,
                  diverged: str | None = None, batch_loss: float | None = None) -> Snapshot:

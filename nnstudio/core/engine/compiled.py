@@ -17,8 +17,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import losses
 from ..network import Network
@@ -117,26 +119,31 @@ class Engine:
         return self.params.size
 
     # ------------------------------------------------------------------ data checks
-    def check_data(self, X: Array, Y: Array | None = None) -> tuple[Array, Array | None]:
+    @overload
+    def check_data(self, X: ArrayLike, Y: None = None) -> tuple[Array, None]: ...
+    @overload
+    def check_data(self, X: ArrayLike, Y: ArrayLike) -> tuple[Array, Array]: ...
+    @overload
+    def check_data(self, X: ArrayLike, Y: ArrayLike | None) -> tuple[Array, Array | None]: ...
+
+    def check_data(self, X: ArrayLike, Y: ArrayLike | None = None) -> tuple[Array, Array | None]:
+        """X (and Y) as float64 tables whose columns fit the input (and output) neurons;
+        raises EngineError saying what does not fit."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.input_ids):
             raise EngineError(
                 f"the data has {X.shape[-1] if X.ndim == 2 else '?'} input column(s) but the "
                 f"network has {len(self.input_ids)} input neuron(s)"
             )
-        if Y is not None:
-            Y = np.asarray(Y, dtype=np.float64)
-            if Y.ndim != 2 or Y.shape[1] != len(self.output_ids) or Y.shape[0] != X.shape[0]:
-                raise EngineError(
-                    f"the data has {Y.shape[-1] if Y.ndim == 2 else '?'} target column(s) but "
-                    f"the network has {len(self.output_ids)} output neuron(s)"
-                )
+        if Y is None:
+            return X, None
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.ndim != 2 or Y.shape[1] != len(self.output_ids) or Y.shape[0] != X.shape[0]:
+            raise EngineError(
+                f"the data has {Y.shape[-1] if Y.ndim == 2 else '?'} target column(s) but "
+                f"the network has {len(self.output_ids)} output neuron(s)"
+            )
         return X, Y
-
-    def _check_data_and_targets(self, X: Array, Y: Array) -> tuple[Array, Array]:
-        X, Yc = self.check_data(X, Y)
-        assert Yc is not None
-        return X, Yc
 
     # ------------------------------------------------------------------ forward
     def _work(self, n: int) -> Work:
@@ -176,7 +183,7 @@ class Engine:
         ``LOSS_CHUNK`` rows through reused arrays that stay in the processor's cache; every loss
         is a sum over samples (divided by their number for the mean losses), so the chunks'
         values combine exactly, up to rounding."""
-        X, Y = self._check_data_and_targets(X, Y)
+        X, Y = self.check_data(X, Y)
         layout = self.layout
         n, c = X.shape[0], self.LOSS_CHUNK
         if n <= c:
@@ -216,7 +223,7 @@ class Engine:
     def evaluate(self, X: Array, Y: Array, loss: str) -> Evaluation:
         """Everything about one batch, for display: z, a, dL/da, dL/dz per neuron and sample
         (engine neuron order), the loss, and every parameter's gradient."""
-        X, Y = self._check_data_and_targets(X, Y)
+        X, Y = self.check_data(X, Y)
         layout = self.layout
         cache = Cache()
         forward(layout, self.params, self._W, X, cache)
