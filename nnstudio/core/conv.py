@@ -38,9 +38,8 @@ bias rides along as a row of ones) and does one batched matrix product; the back
 two more matrix products and, for dL/dx, a scatter of the columns back onto the image with one
 whole-batch addition per kernel offset (at most 7 × 7). Pooling copies each window offset into
 a block of its own (one copy) and reduces across the blocks; its backward pass writes one
-whole-batch array per window offset. The
-reusable arrays of one batch size live in a state object (:class:`ConvState`,
-:class:`PoolState`), so the training hot path allocates nothing per step.
+whole-batch array per window offset. The reusable arrays of one batch size live in a state
+object (:class:`ConvState`, :class:`PoolState`), so the kernels allocate nothing per step.
 ``benchmarks/conv_kernels.py`` compares this with the alternatives.
 
 Pure NumPy: no Qt, no network model.
@@ -139,6 +138,19 @@ def _check_batch(x: Array, shape: tuple[int, ...], layer: str, what: str) -> Arr
         raise LayerShapeError(f"{layer}: expects {what} of shape (samples, {want}), "
                               f"got {tuple(x.shape)}")
     return x
+
+
+def _check_backward(layer: Conv2D | Pool2D, state: ConvState | PoolState, d: Array) -> Array:
+    """The output gradients ``d`` of a backward pass as float64, checked against the layer's
+    output shape and the state of its forward pass."""
+    if state.layer is not layer:
+        raise LayerShapeError(f"{layer.label}: the state passed to backward() is not from "
+                              "this layer's forward pass")
+    d = _check_batch(d, layer.out_shape, layer.label, "output gradients")
+    if d.shape[0] != state.n:
+        raise LayerShapeError(f"{layer.label}: the output gradients are for {d.shape[0]} "
+                              f"samples, the forward pass was for {state.n}")
+    return d
 
 
 @dataclass(frozen=True)
@@ -341,11 +353,8 @@ class Conv2D:
         when ``input_grad`` is false, dL/dparams packed like the parameters). ``grad``: an
         array of the packed shape to write dL/dparams into (e.g. a view of the engine's flat
         gradient). dL/dx is an array of the state, overwritten by the next backward pass."""
+        dz = _check_backward(self, state, dz)
         n = state.n
-        dz = _check_batch(dz, self.out_shape, self.label, "output gradients")
-        if dz.shape[0] != n:
-            raise LayerShapeError(f"{self.label}: the output gradients are for {dz.shape[0]} "
-                                  f"samples, the forward pass was for {n}")
         p = self.check_params(params)
         dz3 = dz.reshape(n, self.filters, -1)
         if grad is None:
@@ -552,10 +561,7 @@ class Pool2D:
         """dL/dx (N, C, H, W) from dL/dy of the pooled maps: each window's gradient to its
         winner (max) or shared equally (average). An array of the state, overwritten by the
         next backward pass."""
-        dy = _check_batch(dy, self.out_shape, self.label, "output gradients")
-        if dy.shape[0] != state.n:
-            raise LayerShapeError(f"{self.label}: the output gradients are for {dy.shape[0]} "
-                                  f"samples, the forward pass was for {state.n}")
+        dy = _check_backward(self, state, dy)
         w, s = self.window, self.step
         oh, ow = self.out_height, self.out_width
         dx, tmp, tiles = state.dx, state.tmp, self.tiles

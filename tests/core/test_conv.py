@@ -410,6 +410,10 @@ def test_data_of_the_wrong_shape_is_refused():
     with pytest.raises(LayerShapeError, match="the output gradients are for 3 samples, the "
                        "forward pass was for 2"):
         layer.backward(np.zeros((3, 2, 4, 4)), params, state)
+    other = Conv2D((1, 6, 6), 2, 3, name="c2")
+    with pytest.raises(LayerShapeError, match="convolution 'c2': the state passed to "
+                       "backward.. is not from this layer's forward pass"):
+        other.backward(np.zeros((2, 2, 4, 4)), params, state)
     with pytest.raises(LayerShapeError, match="expects weights of shape"):
         layer.pack(np.zeros((2, 1, 2, 2)), np.zeros(2))
     with pytest.raises(LayerShapeError, match="the output row must be from 0 to 3, not 4"):
