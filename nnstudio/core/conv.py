@@ -114,10 +114,11 @@ def _fit(layer: str, what: str, k: int, stride: int, h: int, w: int,
                 advice = (f"choose a stride that divides {size} \u2212 {k} = {size - k}, "
                           "or another input size"
                           + (", or 'same' padding" if k >= stride else ""))
+            unread = f"{axis} {end}" if end == size - 1 else f"{axis}s {end} to {size - 1}"
             raise LayerShapeError(
                 f"{layer}: stride {stride} does not fit its {h} {TIMES} {w} input with a "
                 f"{k} {TIMES} {k} {what}: the windows end at {axis} {end - 1} and leave "
-                f"{axis}s {end} to {size - 1} unread; {advice}")
+                f"{unread} unread; {advice}")
         total = end - size if padding == "same" else 0
         out.append(n)
         pads += [total // 2, total - total // 2]

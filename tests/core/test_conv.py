@@ -367,10 +367,10 @@ def test_a_small_cnn_chain_matches_finite_differences():
      "convolution 'c1': its 5 × 5 kernel is larger than its 4 × 4 input"),
     (lambda: Conv2D((1, 6, 6), 1, 3, 2, name="c1"),
      "convolution 'c1': stride 2 does not fit its 6 × 6 input with a 3 × 3 kernel: the "
-     "windows end at row 4 and leave rows 5 to 5 unread; choose a stride that divides "
+     "windows end at row 4 and leave row 5 unread; choose a stride that divides "
      "6 − 3 = 3, or another input size, or 'same' padding"),
     (lambda: Conv2D((1, 7, 6), 1, 3, 2, name="c1"),
-     "the windows end at column 4 and leave columns 5 to 5 unread"),
+     "the windows end at column 4 and leave column 5 unread"),
     (lambda: Conv2D((1, 6, 6), 1, 1, 3, "same", name="c1"),
      "stride 3 does not fit its 6 × 6 input with a 1 × 1 kernel: the windows end at row 3 and "
      "leave rows 4 to 5 unread; use a kernel at least as large as the stride"),
@@ -385,7 +385,7 @@ def test_a_small_cnn_chain_matches_finite_differences():
     (lambda: Conv2D((1, 0, 6), 1, 1), "the input height must be from 1 to 1024, not 0"),
     (lambda: Pool2D((2, 5, 5), 2, name="p1"),
      "max pooling 'p1': stride 2 does not fit its 5 × 5 input with a 2 × 2 pooling window: "
-     "the windows end at row 3 and leave rows 4 to 4 unread"),
+     "the windows end at row 3 and leave row 4 unread"),
     (lambda: Pool2D((2, 3, 3), 4, name="p1"),
      "max pooling 'p1': its 4 × 4 pooling window is larger than its 3 × 3 input"),
     (lambda: Pool2D((2, 4, 4), 2, mode="min", name="p1"),
