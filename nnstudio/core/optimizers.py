@@ -185,8 +185,10 @@ class Adam(Optimizer):
 _CLASSES = {c.name: c for c in (GradientDescent, SGD, Momentum, RMSprop, Adam)}
 
 
-def make(name: str, lr: float) -> Optimizer:
+def make(name: str, lr: float, **options: float) -> Optimizer:
+    """The optimizer ``name`` with learning rate ``lr`` (and, say, ``beta=0.5`` for momentum:
+    the keyword arguments of its class)."""
     try:
-        return _CLASSES[name](lr)
+        return _CLASSES[name](lr, **options)
     except KeyError:
         raise KeyError(f"unknown optimizer {name!r} (known: {', '.join(NAMES)})") from None

@@ -25,11 +25,11 @@ def test_dataset_basics_and_copy_is_independent():
 
 
 @pytest.mark.parametrize("bad, fragment", [
-    (dict(X=[[1.0, float("nan")]], Y=[[0.0]]), "row 1, column 2 is nan"),
-    (dict(X=[[1.0, 2.0]], Y=[[float("inf")]]), "row 1, column 1 is inf"),
-    (dict(X=[[1.0, 2.0], [3.0, 4.0]], Y=[[0.0]]), "1 row(s), expected 2"),
-    (dict(X=[[1.0]], Y=[[0.0]]), "1 column(s) but 2 name(s)"),
-    (dict(X=[["a", 2.0]], Y=[[0.0]]), "table of numbers"),
+    ({"X": [[1.0, float("nan")]], "Y": [[0.0]]}, "row 1, column 2 is nan"),
+    ({"X": [[1.0, 2.0]], "Y": [[float("inf")]]}, "row 1, column 1 is inf"),
+    ({"X": [[1.0, 2.0], [3.0, 4.0]], "Y": [[0.0]]}, "1 row(s), expected 2"),
+    ({"X": [[1.0]], "Y": [[0.0]]}, "1 column(s) but 2 name(s)"),
+    ({"X": [["a", 2.0]], "Y": [[0.0]]}, "table of numbers"),
 ])
 def test_dataset_refuses_bad_tables(bad, fragment):
     with pytest.raises(DatasetError) as e:
@@ -141,8 +141,8 @@ def test_geometry_of_circles_gaussians_spiral_sine():
 
 
 @pytest.mark.parametrize("kw, fragment", [
-    (dict(seed=-1), "seed"), (dict(size=0), "size"), (dict(size=10**9), "size"),
-    (dict(noise=float("nan")), "noise"), (dict(noise=-1), "noise"),
+    ({"seed": -1}, "seed"), ({"size": 0}, "size"), ({"size": 10**9}, "size"),
+    ({"noise": float("nan")}, "noise"), ({"noise": -1}, "noise"),
 ])
 def test_generator_arguments_are_checked(kw, fragment):
     with pytest.raises(DatasetError, match=fragment):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from nnstudio.core import activations as acts
 from nnstudio.core.engine import Engine, EngineError
@@ -48,7 +49,7 @@ def problems(draw, loss: str | None = None):
     else:
         mode = draw(st.sampled_from(["any", "softmax", "softmax+any"]))
     out_acts = []
-    for k in range(n_out):
+    for _ in range(n_out):
         if mode == "sigmoid":
             out_acts.append("sigmoid")
         elif mode == "softplus":
@@ -69,10 +70,10 @@ def problems(draw, loss: str | None = None):
     later = draw(st.permutations(hidden + outs))
     inputs = [f"i{i}" for i in range(n_in)]
     order = inputs + list(later)
-    roles = {**{i: "input" for i in inputs}, **{h: "hidden" for h in hidden},
-             **{o: "output" for o in outs}}
-    act_of = {**{i: "identity" for i in inputs}, **dict(zip(hidden, hid_acts)),
-              **dict(zip(outs, out_acts))}
+    roles = {**dict.fromkeys(inputs, "input"), **dict.fromkeys(hidden, "hidden"),
+             **dict.fromkeys(outs, "output")}
+    act_of = {**dict.fromkeys(inputs, "identity"), **dict(zip(hidden, hid_acts, strict=True)),
+              **dict(zip(outs, out_acts, strict=True))}
 
     net = Network()
     # insertion order is shuffled too, so that engine order != network order
@@ -132,9 +133,10 @@ def _assert_close(analytic, numeric, what):
     # relative error per component, with a floor far below any gradient that matters
     tol = RTOL * np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), 1e-3 * scale) + 1e-10
     bad = np.abs(analytic - numeric) > tol
+    rel = np.abs(analytic - numeric)[bad] / np.maximum(np.abs(numeric[bad]), 1e-300)
     assert not bad.any(), (
         f"{what}: analytic {analytic[bad]} vs finite differences {numeric[bad]} "
-        f"(relative error {np.abs(analytic - numeric)[bad] / np.maximum(np.abs(numeric[bad]), 1e-300)})"
+        f"(relative error {rel})"
     )
 
 
@@ -248,7 +250,7 @@ def test_evaluation_dl_dz_and_dl_da_match_finite_differences(data):
         j = eng.index[nid]
         if neuron.role == "input":
             # an input's a is the data value: perturb it directly
-            def f(v):
+            def f(v, nid=nid):
                 x = xs.copy()
                 x[0, eng.input_ids.index(nid)] = v
                 return eng.loss(x, ys, loss)

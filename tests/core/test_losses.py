@@ -23,9 +23,9 @@ def _fd_grad(name, p, y, h=1e-7):
 
 def test_the_table_has_every_loss_with_a_formula():
     assert set(losses.NAMES) == {"ssr", "mse", "mae", "bce", "cross_entropy"}
-    for name, l in losses.LOSSES.items():
-        assert l.name == name and l.title and l.note
-        assert "=" in l.formula
+    for name, loss in losses.LOSSES.items():
+        assert loss.name == name and loss.title and loss.note
+        assert "=" in loss.formula
     assert losses.LOSSES["bce"].fused_with == "sigmoid"
     assert losses.LOSSES["cross_entropy"].fused_with == "softmax"
     assert losses.LOSSES["mae"].kinks
@@ -37,7 +37,8 @@ def test_closed_form_values():
     assert losses.get("ssr").value(P, Y) == pytest.approx(float(np.sum(r ** 2)), rel=1e-15)
     assert losses.get("mse").value(P, Y) == pytest.approx(float(np.sum(r ** 2)) / 6, rel=1e-15)
     assert losses.get("mae").value(P, Y) == pytest.approx(float(np.sum(np.abs(r))) / 6, rel=1e-15)
-    bce = -sum(y * math.log(p) + (1 - y) * math.log(1 - p) for p, y in zip(P.flat, Y.flat)) / 6
+    bce = -sum(y * math.log(p) + (1 - y) * math.log(1 - p)
+               for p, y in zip(P.flat, Y.flat, strict=True)) / 6
     assert losses.get("bce").value(P, Y) == pytest.approx(bce, rel=1e-14)
     q = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
     t = np.array([[0, 0, 1.0], [1.0, 0, 0]])

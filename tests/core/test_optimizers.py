@@ -14,7 +14,7 @@ P0 = np.array([1.0, -1.0, 0.5, 2.0])
 
 
 def run(name, grads, mask=None, lr=0.1, **kw):
-    opt = optimizers.make(name, lr) if not kw else optimizers._CLASSES[name](lr, **kw)
+    opt = optimizers.make(name, lr, **kw)
     p = P0.copy()
     for g in grads:
         opt.step(p, g.copy(), mask)

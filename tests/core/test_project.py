@@ -80,7 +80,7 @@ finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 def test_floats_round_trip_bit_for_bit(params, xs, pos, lr):
     p = project.new_project()
     ids = p.network.param_ids()
-    p.network.set_params(dict(zip(ids, params)))
+    p.network.set_params(dict(zip(ids, params, strict=True)))
     p.network.move_neuron("h1", *pos)
     p.dataset = datasets.Dataset(["a", "b"], ["y"], np.array(xs).reshape(4, 2),
                                  p.dataset.Y.copy(), ["0", "1"])
@@ -172,7 +172,8 @@ N, C = ("network", "neurons"), ("network", "connections")
 
 CASES = [
     # wrong types
-    (((*C, 3, "weight"), "abc"), "$.network.connections[3].weight: must be a number, got the text 'abc'"),
+    (((*C, 3, "weight"), "abc"), "$.network.connections[3].weight: must be a number, got the text "
+     "'abc'"),
     (((*C, 3, "weight"), True), "$.network.connections[3].weight: must be a number, got true"),
     (((*C, 3, "trainable"), 1), "$.network.connections[3].trainable: must be true or false, got 1"),
     (((*N, 2, "label"), 7), "$.network.neurons[2].label: must be text, got 7"),
@@ -180,7 +181,8 @@ CASES = [
     (((*N, 2, "label"), "two\nlines"), "$.network.neurons[2].label: must be one line of text"),
     ((("name",), "x" * 201), "$.name: is 201 characters long, more than the limit of 200"),
     (((*N, 2, "id"), "2bad"), "$.network.neurons[2].id: '2bad' is not a valid id"),
-    (((*N, 2, "role"), "middle"), "$.network.neurons[2].role: must be one of input, hidden, output"),
+    (((*N, 2, "role"), "middle"), "$.network.neurons[2].role: must be one of input, hidden, "
+     "output"),
     (((*N,), {}), "$.network.neurons: must be a list, got an object"),
     (((*N, 0), []), "$.network.neurons[0]: must be an object, got a list"),
     ((("name",), None), "$.name: must be text, got null"),
@@ -192,19 +194,23 @@ CASES = [
     ((("settings", "init"), "zeros"), "$.settings.init: unknown initialisation 'zeros'"),
     ((("settings", "loss"), 3), "$.settings.loss: must be text, got 3"),
     # unknown names
-    (((*N, 2, "activation"), "swish"), "$.network.neurons[2].activation: unknown activation 'swish'"),
+    (((*N, 2, "activation"), "swish"), "$.network.neurons[2].activation: unknown activation "
+     "'swish'"),
     ((("settings", "loss"), "hinge"), "$.settings.loss: unknown loss 'hinge'"),
     ((("settings", "optimizer"), "lbfgs"), "$.settings.optimizer: unknown optimizer 'lbfgs'"),
     (((*N, 0, "activation"), "sigmoid"), "$.network.neurons[0].activation: an input neuron passes"),
-    (((*N, 2, "activation"), "softmax"), "$.network.neurons[2].activation: softmax works on the output"),
+    (((*N, 2, "activation"), "softmax"), "$.network.neurons[2].activation: softmax works on the "
+     "output"),
     (((*N, 0, "bias"), 1.0), "$.network.neurons[0].bias: an input neuron has no bias"),
     (((*N, 0, "bias_trainable"), True), "$.network.neurons[0].bias_trainable: an input neuron"),
     (((*N, 2, "x"), 1e9), "$.network.neurons[2].x: must be from -1e+07 to 1e+07"),
     # graph problems
     (((*C, 0, "target"), "h9"), "$.network.connections[0].target: there is no neuron 'h9'"),
     (((*C, 0, "source"), 5), "$.network.connections[0].source: must be a neuron id, got 5"),
-    (((*N, 3, "id"), "h1"), "$.network.neurons[3].id: duplicate id 'h1' (already used at $.network.neurons[2].id)"),
-    (((*C, 1, "id"), "h1"), "$.network.connections[1].id: duplicate id 'h1' (already used at $.network.neurons[2].id)"),
+    (((*N, 3, "id"), "h1"), "$.network.neurons[3].id: duplicate id 'h1' (already used at "
+     "$.network.neurons[2].id)"),
+    (((*C, 1, "id"), "h1"), "$.network.connections[1].id: duplicate id 'h1' (already used at "
+     "$.network.neurons[2].id)"),
     (((*C, 1, "id"), "c1"), "$.network.connections[1].id: duplicate id 'c1'"),
     (((*C, 0, "target"), "x2"), "$.network.connections[0].target: 'x2' is an input neuron"),
     # structure keys
@@ -225,7 +231,8 @@ CASES = [
     ((("dataset", "inputs"), ["a"]), "$.dataset.X[0]: has 2 value(s), expected 1"),
     ((("dataset", "inputs"), ["a", "a"]), "$.dataset.inputs[1]: the column name 'a' is used twice"),
     ((("dataset", "targets"), []), "$.dataset.targets: needs at least one column name"),
-    ((("dataset", "class_names"), ["no", "yes", "maybe"]), "$.dataset.class_names: one target column"),
+    ((("dataset", "class_names"), ["no", "yes", "maybe"]), "$.dataset.class_names: one target "
+     "column"),
     ((("dataset", "Y", 0, 0), 0.5), "$.dataset.class_names: target row 1 is 0.5"),
 ]
 

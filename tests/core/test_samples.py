@@ -31,7 +31,7 @@ def trained(p: project.Project, epochs: int | None = None) -> tuple[Trainer, lis
 
 def params(tr: Trainer, values=None) -> dict[str, float]:
     vals = tr.engine.params if values is None else values
-    return dict(zip(tr.engine.param_ids, vals.tolist()))
+    return dict(zip(tr.engine.param_ids, vals.tolist(), strict=True))
 
 
 # ---------------------------------------------------------------------- files and lessons
@@ -131,9 +131,9 @@ def test_dosage_backprop_reproduces_seed_001():
     assert net.neurons["b1"].label == "upper softplus"
     assert net.neurons["b2"].label == "lower softplus"
     eng = Engine.compile(net)
-    assert [pid for pid, t in zip(eng.param_ids, eng.trainable) if t] == ["b3"]
+    assert [pid for pid, t in zip(eng.param_ids, eng.trainable, strict=True) if t] == ["b3"]
     loss, grad = eng.gradient(p.dataset.X, p.dataset.Y, "ssr")
-    g = dict(zip(eng.param_ids, grad))
+    g = dict(zip(eng.param_ids, grad, strict=True))
     assert round(g["b3"], 1) == -15.7
     assert round(p.settings.learning_rate * g["b3"], 2) == -1.57  # the step size
     tr = Trainer(net, p.dataset.X, p.dataset.Y, p.settings)

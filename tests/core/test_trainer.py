@@ -38,12 +38,12 @@ def intercept_net() -> Network:
 
 def test_settings_are_validated_with_a_clear_message():
     TrainSettings().validate()
-    for bad, words in ((dict(loss="hinge"), "unknown loss"), (dict(optimizer="lbfgs"), "optimizer"),
-                       (dict(learning_rate=0), "learning rate"),
-                       (dict(learning_rate=float("nan")), "learning rate"),
-                       (dict(batch_size=-1), "batch size"), (dict(epochs=1.5), "epochs"),
-                       (dict(seed=-3), "seed"), (dict(init="lecun"), "initialisation"),
-                       (dict(validation_split=1.0), "validation split")):
+    for bad, words in (({"loss": "hinge"}, "unknown loss"), ({"optimizer": "lbfgs"}, "optimizer"),
+                       ({"learning_rate": 0}, "learning rate"),
+                       ({"learning_rate": float("nan")}, "learning rate"),
+                       ({"batch_size": -1}, "batch size"), ({"epochs": 1.5}, "epochs"),
+                       ({"seed": -3}, "seed"), ({"init": "lecun"}, "initialisation"),
+                       ({"validation_split": 1.0}, "validation split")):
         with pytest.raises(SettingsError, match=words):
             TrainSettings(**bad).validate()
     with pytest.raises(SettingsError, match="no rows"):
@@ -104,7 +104,7 @@ def test_seeded_runs_are_reproducible_and_seeds_matter():
         return [(s.loss, s.params) for s in tr.run("step")]
     a, b, c = run(3), run(3), run(4)
     assert len(a) == 5 * 8  # ceil(50 / 7) steps per epoch
-    assert all(la == lb and np.array_equal(pa, pb) for (la, pa), (lb, pb) in zip(a, b))
+    assert all(la == lb and np.array_equal(pa, pb) for (la, pa), (lb, pb) in zip(a, b, strict=True))
     assert not np.array_equal(a[-1][1], c[-1][1])
 
 
