@@ -416,7 +416,8 @@ class TrainingController(QObject):
         has moved past our own last write. The worker takes the values and locks before its
         next step, under a new generation, so the snapshots it took before are dropped."""
         net = self.document.network
-        if self._box is None or net.param_version == self._applied_version:
+        if self._box is None or net.param_version == self._applied_version \
+                or self._worker.trainer.net is not net:   # (another project: nothing to send)
             return
         slots = self._worker.trainer.engine.slots
         self._gen += 1
