@@ -186,25 +186,8 @@ def apply_state(net, state: dict) -> None:
 
 def restore_order(net, neuron_order: list[str], connection_order: list[str]) -> None:
     """Put neurons and connections back in their earlier order (the order of the input and
-    output neurons decides which data column feeds which neuron). Ids not named keep their
-    relative order at the end. Emits ``structure_changed`` if anything moved."""
-    changed = False
-    for table, order in ((net.neurons, neuron_order), (net.connections, connection_order)):
-        rank = {k: i for i, k in enumerate(order)}
-        now = list(table)
-        want = sorted(now, key=lambda k: rank.get(k, len(rank)))
-        if want != now:
-            items = dict(table)
-            table.clear()
-            for k in want:
-                table[k] = items[k]
-            changed = True
-    if changed:
-        crank = {k: i for i, k in enumerate(net.connections)}
-        for nid in net.neurons:  # keep per-neuron connection lists in the same order
-            net._in[nid].sort(key=crank.__getitem__)
-            net._out[nid].sort(key=crank.__getitem__)
-        net._emit("structure_changed", ())
+    output neurons decides which data column feeds which neuron): the model's reorder."""
+    net.reorder(neuron_order, connection_order)
 
 
 def _force_role(net, nid: str, role: str) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFi
 
 from nnstudio.core import datasets
 from nnstudio.core.datasets import Dataset, DatasetError
+from nnstudio.core.network import NetworkEvent
 from nnstudio.gui import style
 
 TARGET_TINT = QColor("#F3F7FB")
@@ -308,8 +309,8 @@ class DatasetPanel(QWidget):
         document.datasetChanged.connect(self.refresh)
         document.projectReplaced.connect(self.refresh)
         document.settingsChanged.connect(self.refresh)
-        document.networkChanged.connect(lambda e, ids: self.refresh() if e != "params_changed"
-                                        else None)
+        document.networkChanged.connect(
+            lambda e, ids: None if e is NetworkEvent.PARAMS_CHANGED else self.refresh())
         document.sampleChanged.connect(self._sample_changed)
         self._generator_defaults()
         self.refresh()

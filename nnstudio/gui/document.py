@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from nnstudio.core.engine import Engine
-from nnstudio.core.network import Network, NetworkError, ROLES, finite_number
+from nnstudio.core.network import Network, NetworkError, NetworkEvent, ROLES, finite_number
 from nnstudio.gui import commands as cmd
 from nnstudio.gui.widgets import count_phrase
 
@@ -31,7 +31,7 @@ def _project_module():
 
 
 class Document(QObject):
-    networkChanged = Signal(str, object)
+    networkChanged = Signal(object, object)   # (NetworkEvent, tuple of ids)
     projectReplaced = Signal()
     selectionChanged = Signal(object)
     sampleChanged = Signal(int)
@@ -110,7 +110,7 @@ class Document(QObject):
     def _on_network(self, event: str, ids: tuple) -> None:
         if self._muted:
             return
-        if not (self._quiet_move and event == "neuron_changed"):
+        if not (self._quiet_move and event is NetworkEvent.NEURON_MOVED):
             self._invalidate()
         self.networkChanged.emit(event, ids)
 
@@ -513,7 +513,7 @@ class Document(QObject):
         old = {}
         for nid in nids:
             n = net.neuron(nid)
-            net._check_activation(nid, n.role, name)
+            net.check_activation(nid, name)
             old[nid] = (n.activation, n.slope)
         if slope is not None:
             slope = finite_number(slope, "leaky slope")

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core import activations, losses, optimizers
-from nnstudio.core.network import INITS, ROLES
+from nnstudio.core.network import INITS, ROLES, NetworkEvent
 from nnstudio.gui.widgets import (
     MIXED, ChoiceBox, FloatEdit, IntSpin, NumberSlider, ValueLabel, count_phrase, format_number,
 )
@@ -448,8 +448,8 @@ class Inspector(QScrollArea):
         self.doc.message(f"Not applied: {where}: {msg}", 6000)
 
     # following the model -------------------------------------------------------------
-    def _on_network(self, event: str, ids) -> None:
-        if event in ("neuron_removed", "connection_removed"):
+    def _on_network(self, event: NetworkEvent, ids) -> None:
+        if event in (NetworkEvent.NEURON_REMOVED, NetworkEvent.CONNECTION_REMOVED):
             return  # the selection prunes itself and rebuilds
         self.schedule()
 

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.core.network import STRUCTURAL, NetworkEvent
 from nnstudio.gui import dialogs
 from nnstudio.gui import files as files_mod
 from nnstudio.gui.actions import Shortcut, app_icon, make_action
@@ -413,8 +414,8 @@ class MainWindow(QMainWindow):
         d.undo_stack.indexChanged.connect(self._update_title)
         QGuiApplication.clipboard().dataChanged.connect(self._update_actions)
 
-    def _on_network(self, event: str, ids: tuple) -> None:
-        if event != "params_changed" and event != "neuron_changed":
+    def _on_network(self, event: NetworkEvent, ids: tuple) -> None:
+        if event in STRUCTURAL:
             self._update_actions()
 
     def _on_project_replaced(self) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from nnstudio.core.network import STRUCTURAL, NetworkEvent
 from nnstudio.gui.widgets import count_phrase
 
 if TYPE_CHECKING:
@@ -87,8 +88,8 @@ class StatusLine(QObject):
         else:
             self.selection_label.setText(count_phrase(n, c, " + ") + " selected")
 
-    def _on_network(self, event: str, ids: tuple) -> None:
-        if event != "params_changed" and event != "neuron_changed":
+    def _on_network(self, event: NetworkEvent, ids: tuple) -> None:
+        if event in STRUCTURAL:
             self.update_selection()
 
     def _on_project_replaced(self) -> None:

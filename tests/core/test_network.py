@@ -89,7 +89,8 @@ REFUSALS = {
     "trainable of unknown": (lambda n: n.set_trainable("c99", False), "no parameter"),
     "restore clashes": (lambda n: n.add_from_dicts(
         [{"id": "h7", "role": "hidden"}],
-        [{"id": "c50", "source": "h7", "target": "y"}, {"id": "c51", "source": "y", "target": "h7"}]),
+        [{"id": "c50", "source": "h7", "target": "y"},
+         {"id": "c51", "source": "y", "target": "h7"}]),
         "output neuron"),
 }
 
@@ -163,7 +164,8 @@ def test_add_connect_set_and_query(net, events):
     net.set_label("h3", "Smooth")
     net.move_neuron("h3", 10, 20)
     assert net.neurons["h3"].activation == "softplus" and net.neurons["h3"].label == "Smooth"
-    assert events[-3:] == [("neuron_changed", ("h3",))] * 3
+    assert events[-3:] == [("activation_changed", ("h3",)), ("neuron_renamed", ("h3",)),
+                           ("neuron_moved", ("h3",))]
     assert net.name("h3") == "'Smooth' (h3)" and net.name("h1") == "'h1'"
     # inputs have no bias parameter and never train one
     x = net.add_neuron("input", bias=5.0, bias_trainable=True)
@@ -348,7 +350,8 @@ def test_initialisation_statistics():
     assert abs(w.mean()) < 0.03 and w.var() == pytest.approx(1 / 3, rel=0.05)
     assert bias.min() >= -1 and bias.max() <= 1 and np.ptp(bias) > 1  # biases drawn too
     x = dense(sizes, seed=1, init="xavier")
-    for layer, (fi, fo) in ((1, (60, 80)), (2, (80, 40))):  # fan-in of the target, fan-out of the source
+    # fan-in of the target, fan-out of the source
+    for layer, (fi, fo) in ((1, (60, 80)), (2, (80, 40))):
         ws = _weights_into(x, layer)
         lim = math.sqrt(6 / (fi + fo))
         assert np.abs(ws).max() <= lim
@@ -370,7 +373,7 @@ def test_auto_layout_columns_by_depth(net, events):
     assert pos["h2"][1] < pos["h1"][1]  # vertical order kept
     assert pos["h2"][1] == -25 and pos["h1"][1] == 25  # centred
     assert (net.neurons["h1"].x, net.neurons["h1"].y) == pos["h1"]
-    assert events[-1][0] == "neuron_changed"
+    assert events[-1][0] == "neuron_moved"
 
 
 def test_copy_and_dict_round_trip(net):
@@ -405,3 +408,84 @@ def test_unsubscribe_stops_notices(net):
     before = net.structure_version
     net.add_neuron("hidden")
     assert net.structure_version == before + 1
+
+
+# ------------------------------------------------------------------------------ the order
+def test_ordered_insert_puts_removed_items_back_in_place(net, events):
+    before = net.to_dict()
+    lists = {nid: ([c.id for c in net.incoming(nid)], [c.id for c in net.outgoing(nid)])
+             for nid in net.neurons}
+    order_n, order_c = list(net.neurons), list(net.connections)
+    conns = net.disconnect_many([c.id for c in net.incoming("h1") + net.outgoing("h1")])
+    nd, _ = net.remove_neuron("h1")
+    del events[:]
+    net.add_from_dicts([nd], conns, neuron_order=order_n, connection_order=order_c)
+    assert net.to_dict() == before
+    assert {nid: ([c.id for c in net.incoming(nid)], [c.id for c in net.outgoing(nid)])
+            for nid in net.neurons} == lists
+    # one notice per kind, and no separate order notice: the items went in at their places
+    assert events == [("neuron_added", ("h1",)), ("connection_added", ("c1", "c2", "c5"))]
+
+
+def test_reorder_sends_one_notice_and_only_when_something_moves(net, events):
+    version = net.structure_version
+    net.reorder(list(net.neurons), list(net.connections))
+    assert events == [] and net.structure_version == version
+    net.reorder(["x2", "x1"], ["c7"])
+    assert [n.id for n in net.inputs] == ["x2", "x1"]
+    assert list(net.connections)[0] == "c7"
+    assert [c.id for c in net.outgoing("x1")] == ["c7", "c1", "c3"]
+    assert events == [("order_changed", ())] and net.structure_version == version + 1
+
+
+def test_every_kind_of_change_has_its_own_event(net, events):
+    version = net.structure_version
+    net.move_neurons({"h1": (5, 6), "h2": (7, 8)})
+    net.set_label("h1", "First")
+    assert net.structure_version == version   # positions and labels compute nothing
+    net.set_activation("h1", "sigmoid")
+    assert net.structure_version == version + 1   # the engine groups neurons by activation
+    net.add_neuron("hidden", id="lone")
+    net.set_role("lone", "output")
+    assert [e for e, _ in events] == ["neuron_moved", "neuron_renamed", "activation_changed",
+                                      "neuron_added", "role_changed"]
+    assert events[0] == ("neuron_moved", ("h1", "h2"))
+
+
+# ------------------------------------------------------------------------------ pure answers
+def test_pure_computations_change_nothing_and_are_what_the_edits_do(net):
+    net.set_trainable("c2", False)
+    before = state(net)
+    heard = []
+    net.subscribe(lambda e, ids: heard.append(e))
+    values = net.initial_values(4, "uniform")
+    positions = net.layout_positions(dx=100, dy=50)
+    plan = net.plan_full_connections([(["x1", "x2"], ["h1", "h2", "y"]), (["h1"], ["h2"])], 3)
+    assert net.columns_by_x(["y", "h1", "x2", "nobody"]) == [["y", "h1", "x2"]]  # all at x 0
+    assert same(state(net), before) and heard == []
+    assert values[net.param_ids().index("c2")] == net.get_param("c2")   # locked: kept
+    net.randomize(4, "uniform")
+    assert np.array_equal(net.store.values[net.param_slots()], values)
+    assert net.auto_layout(dx=100, dy=50) == positions
+    # x1, x2 already feed h1, h2 and y (c1..c4, c7): only x2 -> y and then h1 -> h2 are new
+    assert list(zip(plan.sources, plan.targets, strict=True)) == [("x2", "y"), ("h1", "h2")]
+    assert plan.ids == ["c8", "c9"]
+    made = net.connect_fully(["x1", "x2"], ["h1", "h2", "y"], seed=3)
+    assert made == ["c8"] and net.get_param("c8") == plan.weights[0]
+    assert abs(plan.weights[0]) <= math.sqrt(6 / 5)   # Xavier for 2 sources and 3 targets
+
+
+def test_columns_by_x_groups_neurons_within_the_tolerance():
+    n = Network()
+    for nid, x in (("a", 0), ("b", 30), ("c", 45), ("d", 300), ("e", 310)):
+        n.add_neuron("hidden", id=nid, x=x)
+    assert n.columns_by_x(["e", "c", "a", "d", "b"]) == [["a", "b"], ["c"], ["d", "e"]]
+    assert n.columns_by_x(["a", "b"], tolerance=10) == [["a"], ["b"]]
+
+
+def test_the_part_rules_stand_alone():
+    from nnstudio.core.network import activation_allowed, is_valid_id
+    assert is_valid_id("h_1.a-b") and not is_valid_id("h1\n") and not is_valid_id("1h")
+    assert not is_valid_id(7) and not is_valid_id("x" * 65)
+    assert activation_allowed("output", "softmax") and not activation_allowed("hidden", "softmax")
+    assert activation_allowed("input", "identity") and not activation_allowed("input", "relu")

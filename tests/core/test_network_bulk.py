@@ -248,7 +248,22 @@ def test_add_dense_layer_equals_one_at_a_time(sizes, after, count):
 
 
 def connect_fully_one_at_a_time(net, sources, targets, seed):
-    return net._connect_one_by_one(sources, targets, np.random.default_rng(seed))
+    """connect_fully the plain way: every pair (target by target, source by source) checked,
+    cycle search included, and added in turn, its weight drawn from U(-l, l) with
+    l = sqrt(6 / (n_sources + n_targets)) as it is made."""
+    rng = np.random.default_rng(seed)
+    fan = len({s for s in sources if s in net.neurons}) \
+        + len({t for t in targets if t in net.neurons})
+    made = []
+    for t in targets:
+        for s in sources:
+            try:
+                net.check_connect(s, t)
+            except NetworkError:
+                continue
+            lim = math.sqrt(6.0 / fan)
+            made.append(net.connect(s, t, float(rng.uniform(-lim, lim))).id)
+    return made
 
 
 @pytest.mark.parametrize("pick", ["layers", "overlap", "with_cycle_risk", "unknown_ids"])

@@ -51,7 +51,7 @@ from ..lessons.goals import (
     Requirement,
     describe_all,
 )
-from ..network import _ID_RE, ROLES
+from ..network import ROLES, is_valid_id
 from .checks import ProjectError, check_list, check_object, describe, fail, member_path, number
 from .checks import text as check_text
 from .network_section import MAX_CONNECTIONS, MAX_NEURONS, _check_id
@@ -259,7 +259,7 @@ def _shape(s: Any, p: str) -> NeuronShape:
 def _connections(cd: dict[str, Any], path: str,
                  neurons: dict[str, NeuronShape]) -> dict[str, tuple[str, str]]:
     """The original connections: checked in bulk, else one by one to name the first problem."""
-    if (all(type(k) is str for k in cd) and all(map(_ID_RE.match, cd))
+    if (all(type(k) is str for k in cd) and all(map(is_valid_id, cd))
             and neurons.keys().isdisjoint(cd)
             and all(type(c) is dict and len(c) == 2 and type(c.get("source")) is str
                     and type(c.get("target")) is str for c in cd.values())):

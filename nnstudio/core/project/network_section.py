@@ -16,7 +16,15 @@ from __future__ import annotations
 from typing import Any
 
 from .. import activations
-from ..network import _ID_RE, ROLES, Network, NetworkError, connection_columns, find_cycle_ids
+from ..network import (
+    ID_RULE,
+    ROLES,
+    Network,
+    NetworkError,
+    connection_columns,
+    find_cycle_ids,
+    is_valid_id,
+)
 from .checks import ProjectError, check_list, check_object, describe, fail, flag, number, text
 
 MAX_NEURONS = 10_000
@@ -40,9 +48,8 @@ class CheckedNetwork(dict[str, Any]):
 def _check_id(v: Any, path: str) -> str:
     if not isinstance(v, str):
         fail(path, f"must be text, got {describe(v)}")
-    if not _ID_RE.match(v):
-        fail(path, f"{v[:70]!r} is not a valid id: use 1 to 64 letters, digits, '_', '.' or "
-             "'-', starting with a letter or '_'")
+    if not is_valid_id(v):
+        fail(path, f"{v[:70]!r} is not a valid id: {ID_RULE}")
     return v
 
 

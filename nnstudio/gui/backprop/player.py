@@ -22,6 +22,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from nnstudio.core import trace as tr_mod
+from nnstudio.core.network import NetworkEvent
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QUndoCommand
@@ -365,11 +366,10 @@ class BackpropPlayer(QObject):
         return bool(np.array_equal(net.store.values[slots], want)
                     and np.array_equal(net.store.trainable[slots], locks))
 
-    def _on_network(self, event: str, ids: tuple) -> None:
-        if event == "neuron_changed" and self._sig is not None \
-                and self._signature() == self._sig:
+    def _on_network(self, event: NetworkEvent, ids: tuple) -> None:
+        if event is NetworkEvent.NEURON_MOVED and self._sig is not None:
             return          # neurons moved on the canvas: the walkthrough still holds
-        if event == "params_changed" and self._parameters_as_walked():
+        if event is NetworkEvent.PARAMS_CHANGED and self._parameters_as_walked():
             return          # the player's own update steps: the walkthrough still holds
         self._on_model_changed()
 

@@ -18,6 +18,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, QTimer
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
 from nnstudio.core import activations
+from nnstudio.core.network import NEURON_LOOKS, STRUCTURAL, NetworkEvent
 from nnstudio.gui import style
 
 from . import items as items_mod
@@ -25,8 +26,6 @@ from .connections import ConnectionLayer
 from .items import DOT_SHADES, NeuronDots, NeuronItem
 from .overlay import Overlay, OverlayItem
 
-_STRUCTURAL = {"neuron_added", "neuron_removed", "connection_added", "connection_removed",
-               "structure_changed"}
 SCENE_MARGIN = 4000.0
 
 
@@ -173,11 +172,11 @@ class CanvasScene(QGraphicsScene):
         self.flush()   # (and recolours on the next event-loop turn)
         self._apply_selection(self.document.selection)
 
-    def _on_network(self, event: str, ids) -> None:
-        if event in _STRUCTURAL:
+    def _on_network(self, event: NetworkEvent, ids) -> None:
+        if event in STRUCTURAL:
             self._pending_structure = True
             self._schedule()
-        elif event == "neuron_changed":
+        elif event in NEURON_LOOKS:
             net = self.document.network
             targets = ids if ids else tuple(self.item_for_node)
             for nid in targets:
@@ -187,7 +186,7 @@ class CanvasScene(QGraphicsScene):
                     item.sync(n)
             self._pending_geometry = True
             self._schedule()
-        elif event == "params_changed":
+        elif event is NetworkEvent.PARAMS_CHANGED:
             self.connections.update()   # buckets rebuild lazily from net.param_version
 
     def _schedule(self) -> None:

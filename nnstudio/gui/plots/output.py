@@ -22,6 +22,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox
 
 from nnstudio.core import activations as acts
+from nnstudio.core.network import NetworkEvent
 from nnstudio.gui import style
 
 from .base import MARK_COLOR, MUTED, NEGATIVE, POSITIVE, PlotPane, pen, series_color
@@ -107,7 +108,7 @@ class OutputPane(PlotPane):
 
     # ------------------------------------------------------------------ options
     def _on_network(self, event, ids) -> None:
-        if event != "params_changed":
+        if event is not NetworkEvent.PARAMS_CHANGED:
             self._fill_neurons()
 
     def _on_dataset(self) -> None:

@@ -1,0 +1,57 @@
+"""The network model: neurons and directed connections forming a feed-forward DAG of any shape.
+
+The package, from the bottom up (each module imports only the ones above it):
+
+- :mod:`.events`: the change-notice contract (``NetworkEvent``, the structural events);
+- :mod:`.parts`: ``ParamStore``, ``Neuron``, ``Connection``, ``NetworkError`` and the rules a
+  part obeys on its own (ids, activations per role, numbers);
+- :mod:`.graph`: ``NetworkGraph``, the state of a network (items in their order, the store,
+  the listeners, the versions) and every query (lookups, depths and layers, paths, free ids);
+- :mod:`.model`: ``NetworkModel``, the validated edits one item at a time, and the order;
+- :mod:`.bulk`: the checks over whole columns and the bulk edits (``add_from_dicts``,
+  ``add_connection_dicts``, ``disconnect_many``, ``from_dict``, ``from_columns``, ``copy``);
+- :mod:`.shaping`: initialisation and layout (``INITS``, ``randomize``, ``auto_layout``, dense
+  networks and layers, ``connect_fully``), with the pure computations behind them.
+
+:class:`Network` is the model with both sets of operations; import everything from here.
+"""
+
+from __future__ import annotations
+
+from .bulk import BulkEdits, ConnectionColumns, connection_columns, find_cycle_ids, gc_paused
+from .events import NEURON_LOOKS, RECOMPILES, STRUCTURAL, Listener, NetworkEvent
+from .model import NetworkModel
+from .parts import (
+    CONNECTION_ID_PREFIX,
+    ID_PREFIX,
+    ID_RULE,
+    ROLES,
+    Connection,
+    NetworkError,
+    Neuron,
+    ParamStore,
+    activation_allowed,
+    check_activation,
+    finite_number,
+    is_valid_id,
+)
+from .shaping import COLUMN_TOLERANCE, INITS, ConnectionPlan, Shaping
+
+
+class Network(Shaping, BulkEdits):
+    """A feed-forward DAG of neurons: the model (:class:`~.model.NetworkModel`) with its bulk
+    edits (:class:`~.bulk.BulkEdits`) and its initialisation and layout
+    (:class:`~.shaping.Shaping`). Every edit validates first and refuses with
+    :class:`NetworkError`, changing nothing; listeners hear every change as
+    ``(NetworkEvent, ids)``."""
+
+
+dense = Network.dense
+
+__all__ = [
+    "COLUMN_TOLERANCE", "CONNECTION_ID_PREFIX", "ID_PREFIX", "ID_RULE", "INITS", "NEURON_LOOKS",
+    "RECOMPILES", "ROLES", "STRUCTURAL", "Connection", "ConnectionColumns", "ConnectionPlan",
+    "Listener", "Network", "NetworkError", "NetworkEvent", "NetworkModel", "Neuron",
+    "ParamStore", "activation_allowed", "check_activation", "connection_columns",
+    "dense", "find_cycle_ids", "finite_number", "gc_paused", "is_valid_id",
+]
