@@ -2,15 +2,19 @@
 
 It is the ONE edit API of the GUI. Panels call its edit methods; each validates the edit first
 (a refusal raises ``NetworkError``/``ValueError`` with a message and changes nothing), then
-pushes exactly one undo command, which changes the core model. Views follow the signals below,
-which relay the network's own change notices. Nothing here keeps a second copy of a weight.
+pushes exactly one undo command (:mod:`nnstudio.gui.undo`), which changes the core model.
+What an edit will do is computed by the network's pure operations (layout positions,
+re-initialised values, planned connections) or on a copy, never by changing the network and
+putting it back. Views follow the signals below; ``networkChanged(event, ids)`` relays the
+network's own change notices (a :class:`~nnstudio.core.network.NetworkEvent` and the ids).
+Nothing here keeps a second copy of a weight.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import shiboken6
@@ -18,11 +22,17 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from nnstudio.core.engine import Engine
-from nnstudio.core.network import Network, NetworkError, NetworkEvent, ROLES, finite_number
-from nnstudio.gui import commands as cmd
+from nnstudio.core.network import (
+    CONNECTION_ID_PREFIX,
+    ID_PREFIX,
+    ROLES,
+    Network,
+    NetworkError,
+    NetworkEvent,
+    finite_number,
+)
+from nnstudio.gui import undo
 from nnstudio.gui.widgets import count_phrase
-
-COLUMN_TOLERANCE = 40.0   # neurons closer than this in x count as one column (connect_fully)
 
 
 def _project_module():
@@ -63,8 +73,6 @@ class Document(QObject):
         self._evaluation_error: str | None = None
         self._eval_valid = False
         self._eval_pending = False
-        self._quiet_move = False
-        self._muted = 0   # > 0 while an edit is computed in place and reverted (no notices)
         self._extra_dirty = False   # changes outside the undo stack (training snapshots)
         self._subscribed: Network | None = None
         self._subscribe()
@@ -107,10 +115,8 @@ class Document(QObject):
         self._subscribed = self.network
         self.network.subscribe(self._on_network)
 
-    def _on_network(self, event: str, ids: tuple) -> None:
-        if self._muted:
-            return
-        if not (self._quiet_move and event is NetworkEvent.NEURON_MOVED):
+    def _on_network(self, event: NetworkEvent, ids: tuple) -> None:
+        if event is not NetworkEvent.NEURON_MOVED:   # positions change no value
             self._invalidate()
         self.networkChanged.emit(event, ids)
 
@@ -214,7 +220,8 @@ class Document(QObject):
             self.selection = sel
             self.selectionChanged.emit(sel)
 
-    def _prune_selection(self) -> None:
+    def prune_selection(self) -> None:
+        """Drop the ids of items that no longer exist from the selection."""
         self.set_selection(self.selection)
 
     def selected_neurons(self) -> list[str]:
@@ -247,29 +254,25 @@ class Document(QObject):
 
     def add_neuron(self, role: str, x: float, y: float, activation: str | None = None) -> str:
         net = self.network
-        if role not in ROLES:
-            raise NetworkError(f"role {role!r} is not one of {', '.join(ROLES)}")
-        nid = net.new_id({"input": "x", "hidden": "h", "output": "y"}[role])
-        trial = Network()
-        n = trial.add_neuron(role, id=nid, activation=activation, x=x, y=y)  # validates
-        d = n.to_dict()
-        if role != "input":
-            d["bias"] = 0.0
-        self._push(cmd.AddItemsCommand(self, [d], [], f"Add {role} neuron {nid}"))
+        nid = net.new_neuron_id(role)
+        d = net.neuron_dict(role, id=nid, activation=activation, x=x, y=y)  # validates
+        self._push(undo.AddItemsCommand(self, [d], [], f"Add {role} neuron {nid}"))
         return nid
 
     def remove(self, ids: Iterable[str]) -> None:
         net = self.network
-        ids = [i for i in dict.fromkeys(ids)]
+        ids = list(dict.fromkeys(ids))
         missing = [i for i in ids if i not in net]
         if missing:
             raise NetworkError(f"cannot delete {', '.join(map(repr, missing))}: no such item")
         if not ids:
             return
         nn = sum(1 for i in ids if i in net.neurons)
-        self._push(cmd.RemoveCommand(self, ids, "Delete " + count_phrase(nn, len(ids) - nn)))
+        self._push(undo.RemoveCommand(self, ids, "Delete " + count_phrase(nn, len(ids) - nn)))
 
-    def move_neurons(self, positions: dict) -> None:
+    def move_neurons(self, positions: dict, text: str | None = None) -> None:
+        """Move neurons to ``positions`` (nid -> (x, y)) as one undo step (named ``text``,
+        or "Move ..." after the neurons)."""
         net = self.network
         new, old = {}, {}
         for nid, (x, y) in positions.items():
@@ -281,8 +284,10 @@ class Document(QObject):
                 old[nid], new[nid] = (n.x, n.y), (x, y)
         if not new:
             return
-        text = f"Move {net.neurons[next(iter(new))].label}" if len(new) == 1 else f"Move {len(new)} neurons"
-        self._push(cmd.MoveCommand(self, old, new, text))
+        if text is None:
+            text = f"Move {net.neurons[next(iter(new))].label}" if len(new) == 1 \
+                else f"Move {len(new)} neurons"
+        self._push(undo.MoveCommand(self, old, new, text))
 
     def connect(self, src: str, tgt: str, weight: float | None = None) -> str:
         net = self.network
@@ -293,9 +298,9 @@ class Document(QObject):
         weight = float(weight)
         if not math.isfinite(weight):
             raise NetworkError(f"weight of {src} → {tgt} must be a finite number")
-        cid = net.new_id("c")
+        cid = net.new_id(CONNECTION_ID_PREFIX)
         d = {"id": cid, "source": src, "target": tgt, "weight": weight, "trainable": True}
-        self._push(cmd.ConnectCommand(
+        self._push(undo.ConnectCommand(
             self, d, f"Connect {net.neurons[src].label} → {net.neurons[tgt].label}"))
         return cid
 
@@ -305,11 +310,14 @@ class Document(QObject):
         ids (neurons then connections). Connections to neurons outside the set are dropped."""
         net = self.network
         trial = Network()   # the pasted items alone: connections stay inside the set
+        counters: dict[str, int] = {}
 
         def fresh(prefix: str) -> str:
-            i = 1
+            """The smallest id prefix<i> neither the network nor the paste uses yet."""
+            i = counters.get(prefix, 1)
             while f"{prefix}{i}" in net or f"{prefix}{i}" in trial:
                 i += 1
+            counters[prefix] = i + 1
             return f"{prefix}{i}"
 
         id_map: dict[str, str] = {}
@@ -320,7 +328,7 @@ class Document(QObject):
             role = d.get("role", "hidden")
             if not isinstance(role, str) or role not in ROLES:
                 raise NetworkError(f"pasted neuron {d['id']!r} has an unknown role {role!r}")
-            nid = fresh({"input": "x", "hidden": "h", "output": "y"}[role])
+            nid = fresh(ID_PREFIX[role])
             nd = {k: d[k] for k in ("role", "activation", "bias", "bias_trainable", "slope")
                   if k in d}
             nd["id"] = nid
@@ -332,21 +340,21 @@ class Document(QObject):
                                      f"x position of pasted neuron {d['id']!r}") + offset[0]
             nd["y"] = finite_number(d.get("y", 0.0),
                                      f"y position of pasted neuron {d['id']!r}") + offset[1]
-            trial._add_neuron_dict(nd)
+            trial.add_from_dicts([nd], [])   # validates, with the network's messages
             id_map[d["id"]] = nid
             new_n.append(nd)
         for d in connection_dicts:
             if not isinstance(d, dict) or d.get("source") not in id_map \
                     or d.get("target") not in id_map:
                 continue
-            cid = fresh("c")
             cd = {k: d[k] for k in ("weight", "trainable") if k in d}
-            cd.update(id=cid, source=id_map[d["source"]], target=id_map[d["target"]])
-            trial._add_connection_dict(cd)
+            cd.update(id=fresh(CONNECTION_ID_PREFIX), source=id_map[d["source"]],
+                      target=id_map[d["target"]])
             new_c.append(cd)
+        trial.add_connection_dicts(new_c)   # validates them all (the first problem raises)
         if not new_n:
             return []
-        self._push(cmd.AddItemsCommand(self, new_n, new_c, f"Paste {len(new_n)} neuron"
+        self._push(undo.AddItemsCommand(self, new_n, new_c, f"Paste {len(new_n)} neuron"
                                        + ("s" if len(new_n) != 1 else "")))
         return [d["id"] for d in new_n] + [d["id"] for d in new_c]
 
@@ -359,7 +367,7 @@ class Document(QObject):
         after = trial.to_dict()
         if after == before:
             return result
-        self._push(cmd.NetworkStateCommand(self, before, after, text))
+        self._push(undo.NetworkStateCommand(self, before, after, text))
         return result
 
     def add_dense_layer(self, after_layer: int, count: int, activation: str = "relu",
@@ -371,83 +379,41 @@ class Document(QObject):
 
     def connect_fully(self, ids: Iterable[str] | None = None, seed: int | None = None) -> list[str]:
         """Connect the selected neurons column by column, like a dense network: neurons are
-        grouped into columns by their x position (left to right) and every neuron of a column
-        feeds every neuron of the next column. Pairs that are already connected or would be
-        refused (into an input, out of an output, a cycle) are skipped. One undo step."""
+        grouped into columns by their x position (left to right, ``Network.columns_by_x``) and
+        every neuron of a column feeds every neuron of the next column, with the weights of
+        ``Network.plan_full_connections`` (Xavier for each pair of columns). Pairs that are
+        already connected or would be refused (into an input, out of an output, a cycle) are
+        skipped. One undo step."""
         net = self.network
         ids = [i for i in (self.selection if ids is None else ids) if i in net.neurons]
         if len(ids) < 2:
             raise NetworkError("select at least two neurons to connect fully")
-        columns: list[list[str]] = []
-        for nid in sorted(ids, key=lambda i: net.neurons[i].x):
-            if columns and net.neurons[nid].x - net.neurons[columns[-1][0]].x <= COLUMN_TOLERANCE:
-                columns[-1].append(nid)
-            else:
-                columns.append([nid])
+        columns = net.columns_by_x(ids)
         if len(columns) < 2:
             raise NetworkError("the selected neurons stand in one column; connections run "
                                "left to right, so place the targets to the right of the sources")
         seed = self.settings.seed if seed is None else seed
-        rng = np.random.default_rng(seed)
-        trial = net.copy()
-        made = []
-        for a, b in zip(columns, columns[1:]):
-            for t in b:
-                for s in a:
-                    try:
-                        trial.check_connect(s, t)
-                    except NetworkError:
-                        continue
-                    fan = len(a) + len(b)
-                    lim = math.sqrt(6.0 / fan)
-                    made.append(trial.connect(s, t, float(rng.uniform(-lim, lim))).id)
-        if not made:
+        plan = net.plan_full_connections(zip(columns, columns[1:], strict=False), seed)
+        if not plan.ids:
             raise NetworkError("no new connections are possible among the selected neurons")
-        new_c = [trial.connections[c].to_dict() for c in made]
-        self._push(cmd.AddItemsCommand(self, [], new_c, f"Connect {len(made)} pairs fully"))
-        return made
+        self._push(undo.AddItemsCommand(self, [], plan.dicts(),
+                                        f"Connect {len(plan.ids)} pairs fully"))
+        return plan.ids
 
     def auto_layout(self) -> None:
-        """Columns by depth (Network.auto_layout), as one undo step."""
-        net = self.network
-        old = {nid: (n.x, n.y) for nid, n in net.neurons.items()}
-        new = self._in_place_then_revert(lambda: net.auto_layout(), lambda: _set_positions(net, old))
-        self.move_neurons(new)
-        top = self.undo_stack.command(self.undo_stack.index() - 1)
-        if top is not None and isinstance(top, cmd.MoveCommand):
-            top.setText("Auto-layout")
+        """Columns by depth (Network.layout_positions), as one undo step."""
+        self.move_neurons(self.network.layout_positions(), text="Auto-layout")
 
     def randomize(self, seed: int | None = None, init: str | None = None) -> None:
-        """New values for every trainable parameter (Network.randomize), as one undo step."""
+        """New values for every trainable parameter (Network.initial_values), as one undo
+        step."""
         net = self.network
         seed = self.settings.seed if seed is None else int(seed)
         init = self.settings.init if init is None else init
-        pids = net.param_ids()
-        slots = np.array([net.param_slot(p) for p in pids], dtype=np.intp)
-        before = net.store.values[slots].copy()
-
-        def run():
-            net.randomize(seed, init)
-            return net.store.values[slots].copy()
-
-        def revert():
-            net.store.values[slots] = before
-
-        after = self._in_place_then_revert(run, revert)
-        self._push(cmd.ParamVectorCommand(self, pids, before, after,
-                                          f"Randomize weights ({init}, seed {seed})"))
-
-    def _in_place_then_revert(self, run, revert):
-        """Compute an edit's result with the network's own operation, then quietly put the
-        old state back (no notice), so that the undo command that follows applies it. Cheaper
-        than working on a copy of a large network."""
-        self._muted += 1
-        try:
-            result = run()
-        finally:
-            revert()
-            self._muted -= 1
-        return result
+        after = net.initial_values(seed, init)
+        before = net.store.values[net.param_slots()]
+        self._push(undo.ParamVectorCommand(self, net.param_ids(), before, after,
+                                           f"Randomize weights ({init}, seed {seed})"))
 
     # ------------------------------------------------------------------ edits: parameters
     def set_param(self, pid: str, value: float, merge: bool = False) -> None:
@@ -469,7 +435,7 @@ class Document(QObject):
                 text = f"Set {_pname(net, pid)} = {new[pid]:.6g}"
             else:
                 text = f"Set {len(new)} parameters"
-        self._push(cmd.SetParamsCommand(self, old, new, text, mergeable=merge))
+        self._push(undo.SetParamsCommand(self, old, new, text, mergeable=merge))
 
     def set_trainable(self, pids: Iterable[str], flag: bool) -> None:
         net = self.network
@@ -480,7 +446,7 @@ class Document(QObject):
         if not old:
             return
         what = _pname(net, next(iter(old))) if len(old) == 1 else f"{len(old)} parameters"
-        self._push(cmd.SetTrainableCommand(
+        self._push(undo.SetTrainableCommand(
             self, old, flag, f"{'Unlock' if flag else 'Lock'} {what}"))
 
     def apply_params_from_training(self, slots, values) -> None:
@@ -503,7 +469,7 @@ class Document(QObject):
             b, a = np.asarray(before, dtype=np.float64), np.asarray(after, dtype=np.float64)
         if b.shape != a.shape or b.size != len(pids):
             raise ValueError("training result does not match the network's parameters")
-        self._push(cmd.ParamVectorCommand(self, pids, b, a, text))
+        self._push(undo.ParamVectorCommand(self, pids, b, a, text))
         self._extra_dirty = False
 
     # ------------------------------------------------------------------ edits: neurons
@@ -523,7 +489,7 @@ class Document(QObject):
         text = f"Set activation of {what} to {name}"
         if slope is not None and all(a == name for a, _ in old.values()):
             text = f"Set leaky slope of {what} to {slope:g}"
-        self._push(cmd.SetActivationCommand(self, old, name, slope, text))
+        self._push(undo.SetActivationCommand(self, old, name, slope, text))
 
     def set_label(self, nid: str, text: str) -> None:
         net = self.network
@@ -531,7 +497,7 @@ class Document(QObject):
         label = net.check_label(nid, text)
         if label == n.label:
             return
-        self._push(cmd.SetLabelCommand(self, nid, n.label, label, f"Rename {n.label} to {label}"))
+        self._push(undo.SetLabelCommand(self, nid, n.label, label, f"Rename {n.label} to {label}"))
 
     def set_role(self, nid, role: str) -> None:
         net = self.network
@@ -545,7 +511,7 @@ class Document(QObject):
         if not old:
             return
         what = net.neurons[nids[0]].label if len(nids) == 1 else f"{len(nids)} neurons"
-        self._push(cmd.SetRoleCommand(self, old, role, f"Make {what} {role}"))
+        self._push(undo.SetRoleCommand(self, old, role, f"Make {what} {role}"))
 
     # ------------------------------------------------------------------ edits: project
     def set_settings(self, _merge: bool = False, **changes) -> None:
@@ -554,7 +520,8 @@ class Document(QObject):
         if new == old:
             return
         names = ", ".join(k.replace("_", " ") for k in changes)
-        self._push(cmd.SetSettingsCommand(self, old, new, f"Set {names}", mergeable=_merge))
+        self._push(undo.SetProjectValueCommand(self, old, new, self._set_settings_now,
+                                               f"Set {names}", mergeable=_merge))
 
     def _set_settings_now(self, settings) -> None:
         loss_changed = settings.loss != self.project.settings.loss
@@ -564,7 +531,8 @@ class Document(QObject):
             self._invalidate()
 
     def set_dataset(self, dataset, text: str = "Edit dataset") -> None:
-        self._push(cmd.SetDatasetCommand(self, self.project.dataset, dataset, text))
+        self._push(undo.SetProjectValueCommand(self, self.project.dataset, dataset,
+                                               self._set_dataset_now, text, structural=True))
 
     def _set_dataset_now(self, dataset) -> None:
         self.project.dataset = dataset
@@ -579,10 +547,12 @@ class Document(QObject):
         text = str(text)
         limit = _project_module().MAX_DESCRIPTION_LENGTH
         if len(text) > limit:
-            raise ValueError(f"the lesson text is {len(text)} characters long; the limit is {limit}")
+            raise ValueError(
+                f"the lesson text is {len(text)} characters long; the limit is {limit}")
         if text == self.project.description:
             return
-        self._push(cmd.SetDescriptionCommand(self, self.project.description, text))
+        self._push(undo.SetProjectValueCommand(self, self.project.description, text,
+                                               self._set_description_now, "Edit lesson text"))
 
     def _set_description_now(self, text: str) -> None:
         self.project.description = text
@@ -598,7 +568,7 @@ class Document(QObject):
         self.replace_project(_project_module().new_project(), None)
 
     @classmethod
-    def open(cls, path: str | Path, parent: QObject | None = None) -> "Document":
+    def open(cls, path: str | Path, parent: QObject | None = None) -> Document:
         proj = _project_module().load(path)
         return cls(proj, Path(path), parent)
 
@@ -651,12 +621,6 @@ class Document(QObject):
 
     def dumps(self) -> str:
         return _project_module().dumps(self.project)
-
-
-def _set_positions(net: Network, positions: dict) -> None:
-    for nid, (x, y) in positions.items():
-        n = net.neurons[nid]
-        n.x, n.y = x, y
 
 
 def _pname(net: Network, pid: str) -> str:

@@ -251,8 +251,10 @@ class NetworkModel(NetworkGraph):
         for table, order in tables:
             if not order:
                 continue
-            rank = {k: i for i, k in enumerate(order)}
             now = list(table)
+            if len(order) == len(now) and list(order) == now:
+                continue   # (the usual case, checked at C speed)
+            rank = {k: i for i, k in enumerate(order)}
             want = sorted(now, key=lambda k: rank.get(k, len(rank)))
             if want != now:
                 items = dict(table)

@@ -1,40 +1,57 @@
-"""Undo commands. Each one changes the core model only; the views follow the model's notices.
+"""Undo commands. Each one changes the project only; the views follow the model's notices.
 
 Commands are built by :class:`nnstudio.gui.document.Document`, which validates an edit before
 pushing it, so ``redo()`` never meets a refusal in normal use. Ids (neuron, connection and
 parameter ids) are what the commands remember, never slots or Python objects, so that a command
 still applies after other commands have removed and restored the items it names.
 
-Compound structural edits (a dense layer, a paste) use :class:`NetworkStateCommand`, which
-stores the network's state before and after and moves between them with the network's own edit
-operations (so every notice still fires); the rest are small, specific commands.
+Rules: a command edits the network only through its public operations (the model owns the
+order of neurons and connections, and puts removed items back in place with
+``add_from_dicts(..., neuron_order=..., connection_order=...)``), and the rest of the project
+only through the setter the document hands it (:class:`SetProjectValueCommand`); it knows the
+document only as an :class:`UndoTarget`. Compound structural edits (a dense layer) use
+:class:`NetworkStateCommand`, which stores the network's state before and after and moves
+between them with the network's own edit operations (so every notice still fires); the rest
+are small, specific commands.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 import numpy as np
+from PySide6.QtCore import SignalInstance
 from PySide6.QtGui import QUndoCommand
 
-if TYPE_CHECKING:  # pragma: no cover
-    from nnstudio.gui.document import Document
+from nnstudio.core.network import Network
 
 # ids for QUndoCommand.mergeWith: only commands with the same id (and both mergeable) merge.
 ID_SET_PARAMS = 1001
-ID_SETTINGS = 1002
-ID_MOVE = 1003
+ID_PROJECT_VALUE = 1002
+
+
+class UndoTarget(Protocol):
+    """What a command works on: the document's network, the notice that a structural edit is
+    about to start (training pauses first), and the selection, which drops removed items."""
+
+    structureAboutToChange: SignalInstance
+
+    @property
+    def network(self) -> Network: ...
+
+    def prune_selection(self) -> None: ...
 
 
 class _Command(QUndoCommand):
     structural = False
 
-    def __init__(self, doc: "Document", text: str):
+    def __init__(self, doc: UndoTarget, text: str):
         super().__init__(text)
         self.doc = doc
 
     @property
-    def net(self):
+    def net(self) -> Network:
         return self.doc.network
 
     def _about(self) -> None:
@@ -43,55 +60,48 @@ class _Command(QUndoCommand):
 
 
 # ---------------------------------------------------------------------- structure
-def add_items(net, neurons: list[dict], connections: list[dict]) -> None:
-    """Add neurons and connections that are known to fit (validated by the document before
-    the command was first pushed, or removed earlier by a command being undone). Unlike
-    ``Network.add_from_dicts`` this does not copy the whole network to check first, and skips
-    the per-connection cycle search, so undo stays fast on networks with 100,000 connections;
-    the network's own checks of each neuron and connection still run."""
-    for nd in neurons:
-        net._add_neuron_dict(nd)
-    if connections:
-        net.add_connection_dicts(connections, check_cycle=False)
-
-
 class AddItemsCommand(_Command):
-    """Add neurons and connections (given as dicts with their ids); undo removes them."""
+    """Add neurons and connections (given as dicts with their ids); undo removes them. They
+    were validated by the document when the command was first pushed, so the (slow, and
+    here pointless) cycle search is skipped: undo stays fast at 100,000 connections."""
 
     structural = True
 
-    def __init__(self, doc, neurons: list[dict], connections: list[dict], text: str):
+    def __init__(self, doc: UndoTarget, neurons: list[dict], connections: list[dict],
+                 text: str):
         super().__init__(doc, text)
         self.neurons = [dict(n) for n in neurons]
         self.connections = [dict(c) for c in connections]
 
-    def redo(self):
+    def redo(self) -> None:
         self._about()
-        add_items(self.net, self.neurons, self.connections)
+        self.net.add_from_dicts(self.neurons, self.connections, check_cycle=False)
 
-    def undo(self):
+    def undo(self) -> None:
         self._about()
-        self.net.disconnect_many([c["id"] for c in self.connections
-                                  if c["id"] in self.net.connections])
+        net = self.net
+        net.disconnect_many([c["id"] for c in self.connections if c["id"] in net.connections])
         for n in self.neurons:
-            if n["id"] in self.net.neurons:
-                self.net.remove_neuron(n["id"])
-        self.doc._prune_selection()
+            if n["id"] in net.neurons:
+                net.remove_neuron(n["id"])
+        self.doc.prune_selection()
 
 
 class RemoveCommand(_Command):
-    """Remove neurons (with every connection they touch) and connections; undo restores all
-    of them with the same ids and values."""
+    """Remove neurons (with every connection they touch) and connections; undo puts all of
+    them back in their places with the same ids and values."""
 
     structural = True
 
-    def __init__(self, doc, ids: Iterable[str], text: str):
+    def __init__(self, doc: UndoTarget, ids: Iterable[str], text: str):
         super().__init__(doc, text)
         self.ids = list(ids)
         self.neurons: list[dict] = []
         self.connections: list[dict] = []
+        self.neuron_order: list[str] = []
+        self.connection_order: list[str] = []
 
-    def redo(self):
+    def redo(self) -> None:
         self._about()
         net = self.net
         self.neuron_order = list(net.neurons)
@@ -105,12 +115,13 @@ class RemoveCommand(_Command):
         conns = net.disconnect_many(list(cids)) if cids else []
         neurons = [net.remove_neuron(i)[0] for i in self.ids if i in net.neurons]
         self.neurons, self.connections = neurons, conns
-        self.doc._prune_selection()
+        self.doc.prune_selection()
 
-    def undo(self):
+    def undo(self) -> None:
         self._about()
-        add_items(self.net, self.neurons, self.connections)
-        restore_order(self.net, self.neuron_order, self.connection_order)
+        self.net.add_from_dicts(self.neurons, self.connections, check_cycle=False,
+                                neuron_order=self.neuron_order,
+                                connection_order=self.connection_order)
 
 
 class NetworkStateCommand(_Command):
@@ -118,22 +129,22 @@ class NetworkStateCommand(_Command):
 
     structural = True
 
-    def __init__(self, doc, before: dict, after: dict, text: str):
+    def __init__(self, doc: UndoTarget, before: dict, after: dict, text: str):
         super().__init__(doc, text)
         self.before, self.after = before, after
 
-    def redo(self):
+    def redo(self) -> None:
         self._about()
         apply_state(self.net, self.after)
-        self.doc._prune_selection()
+        self.doc.prune_selection()
 
-    def undo(self):
+    def undo(self) -> None:
         self._about()
         apply_state(self.net, self.before)
-        self.doc._prune_selection()
+        self.doc.prune_selection()
 
 
-def apply_state(net, state: dict) -> None:
+def apply_state(net: Network, state: dict) -> None:
     """Make ``net`` equal to ``state`` using the network's edit operations (so listeners hear
     every change), touching only what differs."""
     want_n = {d["id"]: d for d in state["neurons"]}
@@ -142,15 +153,14 @@ def apply_state(net, state: dict) -> None:
             if (w := want_c.get(cid)) is None or w["source"] != c.source or w["target"] != c.target]
     if gone:
         net.disconnect_many(gone)
-    for nid, n in list(net.neurons.items()):
-        w = want_n.get(nid)
-        if w is None:
-            net.remove_neuron(nid)
-    # neurons that stay: role first (it may reset activation and bias), then the rest
+    for nid in [nid for nid in net.neurons if nid not in want_n]:
+        net.remove_neuron(nid)
+    # neurons that stay: role first (it may reset activation and bias), then the rest; the
+    # connections that would forbid a role are already gone
     for nid, n in net.neurons.items():
         w = want_n[nid]
         if w["role"] != n.role:
-            _force_role(net, nid, w["role"])
+            net.set_role(nid, w["role"])
     moves = {}
     params = {}
     for nid, n in net.neurons.items():
@@ -179,48 +189,30 @@ def apply_state(net, state: dict) -> None:
         net.set_params(params)
     new_n = [d for i, d in want_n.items() if i not in net.neurons]
     new_c = [d for i, d in want_c.items() if i not in net.connections]
-    if new_n or new_c:
-        add_items(net, new_n, new_c)
-    restore_order(net, list(want_n), list(want_c))
-
-
-def restore_order(net, neuron_order: list[str], connection_order: list[str]) -> None:
-    """Put neurons and connections back in their earlier order (the order of the input and
-    output neurons decides which data column feeds which neuron): the model's reorder."""
-    net.reorder(neuron_order, connection_order)
-
-
-def _force_role(net, nid: str, role: str) -> None:
-    """Set a role during a state restore, where connections that would forbid it are
-    already gone."""
-    net.set_role(nid, role)
+    if new_n or new_c:   # (in their places: the order of every item is restored with them)
+        net.add_from_dicts(new_n, new_c, check_cycle=False, neuron_order=list(want_n),
+                           connection_order=list(want_c))
+    else:
+        net.reorder(list(want_n), list(want_c))
 
 
 class ConnectCommand(AddItemsCommand):
-    def __init__(self, doc, conn: dict, text: str):
+    def __init__(self, doc: UndoTarget, conn: dict, text: str):
         super().__init__(doc, [], [conn], text)
 
 
 class MoveCommand(_Command):
     """Neuron positions before/after a drag (the canvas pushes it once, on release)."""
 
-    def __init__(self, doc, old: dict, new: dict, text: str = "Move"):
+    def __init__(self, doc: UndoTarget, old: dict, new: dict, text: str = "Move"):
         super().__init__(doc, text)
         self.old, self.new = dict(old), dict(new)
 
-    def redo(self):
-        self.doc._quiet_move = True
-        try:
-            self.net.move_neurons({k: v for k, v in self.new.items() if k in self.net.neurons})
-        finally:
-            self.doc._quiet_move = False
+    def redo(self) -> None:
+        self.net.move_neurons({k: v for k, v in self.new.items() if k in self.net.neurons})
 
-    def undo(self):
-        self.doc._quiet_move = True
-        try:
-            self.net.move_neurons({k: v for k, v in self.old.items() if k in self.net.neurons})
-        finally:
-            self.doc._quiet_move = False
+    def undo(self) -> None:
+        self.net.move_neurons({k: v for k, v in self.old.items() if k in self.net.neurons})
 
 
 # ---------------------------------------------------------------------- parameters
@@ -231,22 +223,22 @@ class _OldNewCommand(_Command):
 
     ID = -1
 
-    def __init__(self, doc, old, new, text: str, mergeable=False):
+    def __init__(self, doc: UndoTarget, old: Any, new: Any, text: str, mergeable: Any = False):
         super().__init__(doc, text)
         self.old, self.new, self.mergeable = old, new, mergeable
 
-    def id(self):
+    def id(self) -> int:
         return self.ID
 
-    def _same_target(self, other) -> bool:
+    def _same_target(self, other: Any) -> bool:
         return True
 
-    def mergeWith(self, other) -> bool:
+    def mergeWith(self, other: QUndoCommand) -> bool:
         if not self.mergeable or getattr(other, "mergeable", False) != self.mergeable:
             return False
         if not self._same_target(other):
             return False
-        self.new = other.new
+        self.new = other.new  # (the same class: the ids matched)
         return True
 
 
@@ -256,16 +248,17 @@ class SetParamsCommand(_OldNewCommand):
 
     ID = ID_SET_PARAMS
 
-    def __init__(self, doc, old: dict, new: dict, text: str, mergeable: bool = False):
+    def __init__(self, doc: UndoTarget, old: dict, new: dict, text: str,
+                 mergeable: Any = False):
         super().__init__(doc, dict(old), dict(new), text, mergeable)
 
-    def _same_target(self, other) -> bool:
+    def _same_target(self, other: Any) -> bool:
         return set(other.new) == set(self.new)
 
-    def redo(self):
+    def redo(self) -> None:
         self.net.set_params(self.new)
 
-    def undo(self):
+    def undo(self) -> None:
         self.net.set_params(self.old)
 
 
@@ -273,36 +266,36 @@ class ParamVectorCommand(_Command):
     """Many parameter values at once (randomize, a training run): before/after arrays over
     ``pids``. Slots are looked up at apply time."""
 
-    def __init__(self, doc, pids: list[str], before, after, text: str):
+    def __init__(self, doc: UndoTarget, pids: list[str], before: Any, after: Any, text: str):
         super().__init__(doc, text)
         self.pids = list(pids)
         self.before = np.array(before, dtype=np.float64, copy=True)
         self.after = np.array(after, dtype=np.float64, copy=True)
 
-    def _apply(self, values):
+    def _apply(self, values: np.ndarray) -> None:
         net = self.net
         keep = [i for i, p in enumerate(self.pids) if p in net.connections
                 or (p in net.neurons and net.neurons[p].role != "input")]
         slots = np.array([net.param_slot(self.pids[i]) for i in keep], dtype=np.intp)
         net.set_param_vector(slots, values[keep])
 
-    def redo(self):
+    def redo(self) -> None:
         self._apply(self.after)
 
-    def undo(self):
+    def undo(self) -> None:
         self._apply(self.before)
 
 
 class SetTrainableCommand(_Command):
-    def __init__(self, doc, old: dict, flag: bool, text: str):
+    def __init__(self, doc: UndoTarget, old: dict, flag: bool, text: str):
         super().__init__(doc, text)
         self.old, self.flag = dict(old), bool(flag)
 
-    def redo(self):
+    def redo(self) -> None:
         for pid in self.old:
             self.net.set_trainable(pid, self.flag)
 
-    def undo(self):
+    def undo(self) -> None:
         for pid, f in self.old.items():
             self.net.set_trainable(pid, f)
 
@@ -311,31 +304,31 @@ class SetTrainableCommand(_Command):
 class SetActivationCommand(_Command):
     structural = True
 
-    def __init__(self, doc, old: dict, name: str, slope, text: str):
+    def __init__(self, doc: UndoTarget, old: dict, name: str, slope: float | None, text: str):
         """``old``: nid -> (activation, slope)."""
         super().__init__(doc, text)
         self.old, self.name, self.slope = dict(old), name, slope
 
-    def redo(self):
+    def redo(self) -> None:
         self._about()
         for nid in self.old:
             self.net.set_activation(nid, self.name, self.slope)
 
-    def undo(self):
+    def undo(self) -> None:
         self._about()
         for nid, (act, slope) in self.old.items():
             self.net.set_activation(nid, act, slope)
 
 
 class SetLabelCommand(_Command):
-    def __init__(self, doc, nid: str, old: str, new: str, text: str):
+    def __init__(self, doc: UndoTarget, nid: str, old: str, new: str, text: str):
         super().__init__(doc, text)
         self.nid, self.old, self.new = nid, old, new
 
-    def redo(self):
+    def redo(self) -> None:
         self.net.set_label(self.nid, self.new)
 
-    def undo(self):
+    def undo(self) -> None:
         self.net.set_label(self.nid, self.old)
 
 
@@ -345,19 +338,19 @@ class SetRoleCommand(_Command):
 
     structural = True
 
-    def __init__(self, doc, old: dict, role: str, text: str):
+    def __init__(self, doc: UndoTarget, old: dict, role: str, text: str):
         """``old``: nid -> the neuron's dict before."""
         super().__init__(doc, text)
         self.old, self.role = {k: dict(v) for k, v in old.items()}, role
 
-    def redo(self):
+    def redo(self) -> None:
         self._about()
         for nid, d in self.old.items():
             self.net.set_role(nid, self.role)
             if d["role"] == "input" and self.role != "input":
                 self.net.set_trainable(nid, True)   # an input's bias was locked at 0
 
-    def undo(self):
+    def undo(self) -> None:
         self._about()
         net = self.net
         for nid, d in self.old.items():
@@ -369,42 +362,27 @@ class SetRoleCommand(_Command):
 
 
 # ---------------------------------------------------------------------- project-level
-class SetSettingsCommand(_OldNewCommand):
-    ID = ID_SETTINGS
+class SetProjectValueCommand(_OldNewCommand):
+    """A value of the project beside the network (the training settings, the dataset, the
+    lesson text): ``apply(value)`` is the document's setter for it, which puts the value in
+    and sends the document's signal. With ``mergeable``, consecutive edits with the same text
+    (the same settings changed again, as while typing) merge into one undo step."""
 
-    def _same_target(self, other) -> bool:
-        return other.text() == self.text()
+    ID = ID_PROJECT_VALUE
 
-    def redo(self):
-        self.doc._set_settings_now(self.new)
+    def __init__(self, doc: UndoTarget, old: Any, new: Any, apply: Callable[[Any], None],
+                 text: str, *, mergeable: Any = False, structural: bool = False):
+        super().__init__(doc, old, new, text, mergeable)
+        self.apply = apply
+        self.structural = structural
 
-    def undo(self):
-        self.doc._set_settings_now(self.old)
+    def _same_target(self, other: Any) -> bool:
+        return other.apply == self.apply and other.text() == self.text()
 
-
-class SetDatasetCommand(_Command):
-    structural = True
-
-    def __init__(self, doc, old, new, text: str):
-        super().__init__(doc, text)
-        self.old, self.new = old, new
-
-    def redo(self):
+    def redo(self) -> None:
         self._about()
-        self.doc._set_dataset_now(self.new)
+        self.apply(self.new)
 
-    def undo(self):
+    def undo(self) -> None:
         self._about()
-        self.doc._set_dataset_now(self.old)
-
-
-class SetDescriptionCommand(_Command):
-    def __init__(self, doc, old: str, new: str, text: str = "Edit lesson text"):
-        super().__init__(doc, text)
-        self.old, self.new = old, new
-
-    def redo(self):
-        self.doc._set_description_now(self.new)
-
-    def undo(self):
-        self.doc._set_description_now(self.old)
+        self.apply(self.old)
