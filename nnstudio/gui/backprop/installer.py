@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QSignalBlocker, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStyle
 
 from nnstudio.core import trace as tr_mod
+from nnstudio.core.files import atomic_write
 from nnstudio.gui.actions import app_icon, make_action
 from nnstudio.gui.backprop.keys import CanvasSpaceTap, install_shortcuts
 from nnstudio.gui.backprop.panel import BackpropPanel
@@ -32,8 +33,6 @@ def walkthrough_markdown(document: Document, sample: int | None) -> str:
 
 def export_walkthrough(document: Document, path: str | Path, sample: int | None) -> Path:
     """Write the walkthrough as Markdown (atomically)."""
-    from nnstudio.core.files import atomic_write
-
     text = walkthrough_markdown(document, sample)
     path = Path(path)
     data = text if text.endswith("\n") else text + "\n"

@@ -11,6 +11,11 @@ session merge into ONE undo step, "Backprop step" (a ``set_params`` edit with a 
 leaving the mode leaves the network as the completed steps left it and Undo takes it back in
 one go. The player owns no widget: the panel (:mod:`.panel`) and the installer
 (:mod:`.installer`) follow its signals.
+
+The walkthrough is rebuilt when the document changes under it, and only then: a change notice
+that leaves the network as the walkthrough shows it (neurons moved; the parameters at the
+values and locks of the current step, as after the player's own writes) keeps it. No flag
+marks the player's own writes: the network's state decides.
 """
 
 from __future__ import annotations
