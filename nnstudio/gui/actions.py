@@ -1,9 +1,13 @@
-"""The one builder of menu and toolbar actions, and the icons they show.
+"""The one builder of menu and toolbar actions (and of the push buttons panels show for the
+same kind of command), and the icons they show.
 
 Every ``QAction`` in the window's menus and toolbars is made by :func:`make_action`, so they all
 follow the same rules: the tooltip names the shortcut ("Train one batch (F10)"), the status tip
 is the plain sentence, a checkable action calls its slot with the new state (``toggled``) and
-any other action calls it with no argument (``triggered``'s checked flag is dropped).
+any other action calls it with no argument (``triggered``'s checked flag is dropped). A panel's
+command button is made by :func:`make_button`: its slot runs on a click (a checkable one's with
+the new state; setting the state from code calls nothing), and it takes the keyboard focus only
+by Tab, so a click leaves the arrow and Space keys to the panel's shortcuts.
 :func:`app_icon` finds an icon in resources/icons, else in the desktop theme, else among Qt's
 standard pixmaps. :func:`attempt` runs an action's document edit: a refused edit (ValueError)
 changes nothing, and its reason goes to the status bar.
@@ -14,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QStyle
+from PySide6.QtWidgets import QPushButton, QStyle
 
 from nnstudio import paths
 
@@ -67,6 +71,16 @@ def make_action(parent: QObject, text: str, tip: str, slot: Callable | None = No
     elif slot is not None:
         a.triggered.connect(lambda _=False: slot())
     return a
+
+
+def make_button(text: str, tip: str, slot: Callable, *, checkable: bool = False) -> QPushButton:
+    """A panel's command button (see the module docstring)."""
+    b = QPushButton(text)
+    b.setToolTip(tip)
+    b.setCheckable(checkable)
+    b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+    b.clicked.connect(slot)
+    return b
 
 
 def attempt(document: Document, edit: Callable[[], object], what: str = "") -> bool:

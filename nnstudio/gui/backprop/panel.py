@@ -8,7 +8,6 @@ the user's clicks to it; it never edits the document itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.core import trace as tr_mod
 from nnstudio.gui import style
+from nnstudio.gui.actions import make_button
 from nnstudio.gui.backprop.keys import install_shortcuts
 from nnstudio.gui.backprop.player import BackpropPlayer
 
@@ -47,15 +47,6 @@ PHASE_COLORS = {  # Okabe–Ito, one per phase (text markers in the step list an
     "forward": "#0072B2", "loss": "#CC79A7", "backward": "#D55E00", "update": "#009E73",
 }
 MAX_SAMPLE_CHOICES = 2000
-
-
-def _button(text: str, tip: str, slot: Callable, *, checkable: bool = False) -> QPushButton:
-    b = QPushButton(text)
-    b.setToolTip(tip)
-    b.setCheckable(checkable)
-    b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-    b.clicked.connect(slot)
-    return b
 
 
 class BackpropPanel(QWidget):
@@ -100,9 +91,9 @@ class BackpropPanel(QWidget):
 
         # row 1: the mode, the transport, the speed
         row = QHBoxLayout()
-        self.mode_button = _button("Step through", "Start or leave the step-through mode "
-                                   "(the canvas shows each step; leaving keeps the updates as "
-                                   "one undo step)", self._toggle_mode, checkable=True)
+        self.mode_button = make_button("Step through", "Start or leave the step-through mode "
+                                       "(the canvas shows each step; leaving keeps the updates "
+                                       "as one undo step)", self._toggle_mode, checkable=True)
         self.mode_button.setFont(style.ui_font(11.0, bold=True))
         # wide enough for either label, so the buttons after it do not jump when the mode
         # toggles (a second click on "Next" must not land on "Play")
@@ -110,21 +101,21 @@ class BackpropPanel(QWidget):
         self.mode_button.setMinimumWidth(longest + 36)   # + the style's frame and padding
         row.addWidget(self.mode_button)
         row.addSpacing(6)
-        self.restart_button = _button("", "Back to the first step", self.player.restart)
+        self.restart_button = make_button("", "Back to the first step", self.player.restart)
         self.restart_button.setIcon(sp(P.SP_MediaSkipBackward))
-        self.prev_button = _button("Previous", "Previous step (\u2190)", self.player.previous)
+        self.prev_button = make_button("Previous", "Previous step (\u2190)", self.player.previous)
         self.prev_button.setIcon(sp(P.SP_MediaSeekBackward))
-        self.play_button = _button("Play", "Play / pause (Space)", self.player.toggle_play)
+        self.play_button = make_button("Play", "Play / pause (Space)", self.player.toggle_play)
         self.play_button.setIcon(self._icons["play"])
-        self.next_button = _button("Next", "Next step (\u2192)", self.player.next)
+        self.next_button = make_button("Next", "Next step (\u2192)", self.player.next)
         self.next_button.setIcon(sp(P.SP_MediaSeekForward))
         self.next_button.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-        self.end_button = _button("End", "Run to the end of this iteration (all updates "
-                                  "applied)", self.player.run_to_end)
+        self.end_button = make_button("End", "Run to the end of this iteration (all updates "
+                                      "applied)", self.player.run_to_end)
         self.end_button.setIcon(sp(P.SP_MediaSkipForward))
         self.end_button.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-        self.iter_button = _button("Next iteration", "Apply the update and start again with the "
-                                   "new parameters", self.player.next_iteration)
+        self.iter_button = make_button("Next iteration", "Apply the update and start again "
+                                       "with the new parameters", self.player.next_iteration)
         self.iter_button.setIcon(sp(P.SP_BrowserReload))
         for b in (self.restart_button, self.prev_button, self.play_button, self.next_button,
                   self.end_button, self.iter_button):
@@ -149,9 +140,9 @@ class BackpropPanel(QWidget):
         self.phase_group.setExclusive(True)
         self.phase_buttons: dict[str, QPushButton] = {}
         for phase in tr_mod.PHASES:
-            b = _button(tr_mod.PHASE_TITLES[phase], f"Jump to the start of the "
-                        f"{tr_mod.PHASE_TITLES[phase].lower()}",
-                        lambda _=False, ph=phase: self.player.jump(ph), checkable=True)
+            b = make_button(tr_mod.PHASE_TITLES[phase], f"Jump to the start of the "
+                            f"{tr_mod.PHASE_TITLES[phase].lower()}",
+                            lambda _=False, ph=phase: self.player.jump(ph), checkable=True)
             b.setStyleSheet(f"QPushButton {{ border-bottom: 4px solid {PHASE_COLORS[phase]}; }}")
             self.phase_group.addButton(b)
             self.phase_buttons[phase] = b
@@ -240,8 +231,9 @@ class BackpropPanel(QWidget):
         self.check_summary.setWordWrap(True)
         gh = QHBoxLayout()
         gh.addWidget(self.check_summary, 1)
-        self.check_button = _button("Check gradients", "Compare each backprop gradient with a "
-                                    "central finite-difference estimate", self.run_gradient_check)
+        self.check_button = make_button("Check gradients", "Compare each backprop gradient "
+                                        "with a central finite-difference estimate",
+                                        self.run_gradient_check)
         gh.addWidget(self.check_button)
         gv.addLayout(gh)
         gv.addWidget(self.check_table, 1)
