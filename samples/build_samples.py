@@ -7,8 +7,9 @@
 Every number in the samples comes from here: the seeds' worked examples (seed 000: the fruit
 sorter and softmax; seed 001: gradient descent on an intercept, the slope example and the dosage
 backpropagation example; seed 002: the AND perceptron and the 3-3-3-2 network) plus XOR and a
-spiral. tests/core/test_samples.py checks that the files on disk equal what this script builds
-and that each reproduces its numbers.
+spiral. Each lesson's quizzes and challenges come from samples/lesson_checks.py (:func:`build`).
+tests/core/test_samples.py checks that the files on disk equal what this script builds and that
+each reproduces its numbers.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from nnstudio.core import datasets
 from nnstudio.core.datasets import Dataset
 from nnstudio.core.network import Network, dense
 from nnstudio.core.project import Project, save
+from nnstudio.core.project.challenges_section import validate_challenges
 from nnstudio.core.trainer import TrainSettings
+from nnstudio.samples import lesson_checks
 
 HERE = Path(__file__).resolve().parent
 
@@ -393,8 +396,17 @@ BUILDERS = {
 }
 
 
+def build(name: str) -> Project:
+    """The shipped lesson ``name``: its builder's project, with the lesson's "Check yourself"
+    quizzes appended to its text and its challenges (``original`` is the fresh network)."""
+    proj = BUILDERS[name]()
+    proj.description += "\n" + lesson_checks.QUIZZES[name]
+    proj.challenges = validate_challenges(lesson_checks.challenges(name, proj))
+    return proj
+
+
 def build_all() -> dict[str, Project]:
-    return {name: make() for name, make in BUILDERS.items()}
+    return {name: build(name) for name in BUILDERS}
 
 
 def check(name: str, proj: Project) -> str:

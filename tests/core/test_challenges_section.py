@@ -294,3 +294,50 @@ def test_requirement_classes_round_trip_alone():
         doc = {"goals": [{"id": "g", "require": [r.to_dict()]}],
                "original": Original.of(_perceptron()).to_dict()}
         assert validate_challenges(doc).goals[0].require[0] == r
+
+
+# ---------------------------------------------------------------------- in the project file
+def _lesson_with_challenges(doc: dict) -> project.Project:
+    p = project.load(paths.SAMPLES / "perceptron-and.nnproj")
+    p.challenges = validate_challenges(doc)
+    return p
+
+
+def test_a_project_file_carries_its_challenges_through_save_and_load(doc, tmp_path):
+    p = _lesson_with_challenges(doc)
+    text = project.dumps(p)
+    assert '"challenges": {' in text
+    back = project.loads(text)
+    assert back.challenges == p.challenges
+    assert project.dumps(back) == text
+    assert p.copy().challenges is p.challenges     # immutable, so shared
+    project.save(p, tmp_path / "lesson.nnproj")
+    assert project.load(tmp_path / "lesson.nnproj").challenges == p.challenges
+
+
+def test_the_section_is_laid_out_one_goal_and_one_original_entry_per_line(doc):
+    lines = project.dumps(_lesson_with_challenges(doc)).splitlines()
+    goal_lines = [ln for ln in lines if ln.lstrip().startswith('{"id": "g')]
+    assert len(goal_lines) == len(doc["goals"])
+    assert '        "w1": 0.5,' in lines                      # original.parameters
+    assert any(ln.startswith('        "x1": {"role": "input"') for ln in lines)
+
+
+def test_no_challenges_means_no_section_in_the_file():
+    p = project.load(paths.SAMPLES / "xor.nnproj")
+    p.challenges = None
+    text = project.dumps(p)
+    assert '"challenges"' not in text
+    assert project.loads(text).challenges is None
+    assert "challenges" not in project.to_dict(p)
+
+
+def test_a_bad_section_in_a_file_is_refused_with_its_path(doc):
+    full = project.to_dict(_lesson_with_challenges(doc))
+    full["challenges"]["goals"][0]["require"][0]["below"] = "low"
+    with pytest.raises(ProjectError, match=r"^\$\.challenges\.goals\[0\]\.require\[0\]\.below: "
+                                           r"must be a number.*\(in goal 'g1'\)"):
+        project.from_dict(full)
+    full["challenges"] = None
+    with pytest.raises(ProjectError, match=r"^\$\.challenges: must be an object, got null"):
+        project.from_dict(full)

@@ -1,11 +1,10 @@
-"""The JSON Schema of the format's 'challenges' section (docs/design/lessons.schema.json, to be
-merged into the shipped schema with format version 2) says what the validator accepts."""
+"""The shipped JSON Schema's 'challenges' section ($defs.challenges of
+resources/nnproj.schema.json) says what the validator accepts."""
 
 from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
@@ -24,11 +23,11 @@ from nnstudio.core.network import ROLES
 from nnstudio.core.project.challenges_section import validate_challenges
 from nnstudio.samples import build_samples, lesson_checks
 from tests.core.test_challenges_section import EVERY_KIND, _perceptron
-from tests.core.test_project import check_schema
+from tests.core.test_project import check_schema, load_schema
 
-SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "design"
-                     / "lessons.schema.json").read_text(encoding="utf-8"))
-DEFS = SCHEMA["$defs"]
+ROOT = load_schema()
+DEFS = ROOT["$defs"]
+SCHEMA = {**DEFS["challenges"], "$defs": DEFS}
 
 
 def schema_errors(doc: dict) -> list[str]:
@@ -74,8 +73,7 @@ def test_enums_and_limits_match_the_code():
     assert DEFS["goal"]["properties"]["require"]["maxItems"] == MAX_REQUIREMENTS
     assert DEFS["goal"]["properties"]["text"]["maxLength"] == MAX_TEXT
     assert set(DEFS["require_loss"]["properties"]) - {"kind", "loss"} == set(BOUND_KEYS)
-    shipped = json.loads(paths.resource("nnproj.schema.json").read_text(encoding="utf-8"))
-    assert DEFS["id"]["pattern"] == shipped["$defs"]["id"]["pattern"]
+    assert ROOT["properties"]["challenges"] == {"$ref": "#/$defs/challenges"}
 
 
 @pytest.mark.parametrize("name", list(build_samples.BUILDERS))

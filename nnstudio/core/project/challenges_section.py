@@ -13,8 +13,7 @@ never against the project's own network, which the learner is free to change (a 
 neuron was deleted fails when checked; the file still loads). An ``original`` of a big network
 is checked in bulk first and one entry at a time only to name a problem.
 
-Until the format gains the section (docs/design/lessons.md), this module is used by the lesson
-tooling and tests on its own.
+The section is one entry of :data:`~.sections.SECTIONS` (optional: absent means no challenges).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""What a project holds: :class:`Project` (network, dataset, settings, lesson text, name), its
+"""What a project holds: :class:`Project` (network, dataset, settings, lesson text, name, the
+lesson's challenges), its
 document form (:func:`to_dict`), and the small project File ▸ New opens (:func:`new_project`).
 
 The fields of :class:`Project` are the sections of the file (:data:`~.sections.SECTIONS`), one
@@ -12,6 +13,7 @@ from typing import Any
 
 from .. import datasets
 from ..datasets import Dataset
+from ..lessons.goals import Challenges
 from ..network import Network, dense
 from ..trainer import TrainSettings
 from . import versions
@@ -26,6 +28,7 @@ class Project:
     settings: TrainSettings = field(default_factory=TrainSettings)
     description: str = ""
     name: str = "Untitled"
+    challenges: Challenges | None = None        # the lesson's goals; immutable, so shared
 
     def check(self) -> Project:
         """Raise ProjectError if the parts do not fit together (the checks a file gets)."""
@@ -34,7 +37,7 @@ class Project:
 
     def copy(self) -> Project:
         return Project(self.network.copy(), self.dataset.copy(), self.settings,
-                       self.description, self.name)
+                       self.description, self.name, self.challenges)
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
@@ -44,7 +47,9 @@ def to_dict(proj: Project) -> dict[str, Any]:
     """The project as a document (plain JSON values), in the current format version."""
     doc: dict[str, Any] = {"format": versions.FORMAT, "format_version": versions.FORMAT_VERSION}
     for s in SECTIONS:
-        doc[s.key] = s.to_json(getattr(proj, s.key))
+        value = getattr(proj, s.key)
+        if not s.absent(value):
+            doc[s.key] = s.to_json(value)
     return doc
 
 

@@ -2,7 +2,8 @@
 
 :func:`dumps` checks the project exactly as a load would (a project that could not be loaded
 back is never written) and lays the text out for people: every section on its own line, and
-for the sections that spread (:attr:`~.sections.Section.spread`: the network, the dataset) one
+for the sections that spread (:attr:`~.sections.Section.spread`: the network, the dataset,
+the challenges) one
 member per line and one neuron, connection or data row per line, so files stay readable and
 diff well. Floats are written with ``repr``, so save then load gives back every number bit for
 bit. :func:`save` writes through :func:`~nnstudio.core.files.atomic_write`: on any failure the
@@ -34,16 +35,19 @@ def _rows(rows: list[Any], indent: str) -> str:
     return "[\n" + inner + "\n" + indent + "]"
 
 
-def _member(value: Any, indent: str) -> str:
+def _member(value: Any, indent: str, depth: int) -> str:
     if isinstance(value, list) and value and isinstance(value[0], (list, dict)):
         return _rows(value, indent)
+    if isinstance(value, dict) and value and depth < 2:
+        return _spread(value, indent + "  ", depth + 1)
     return _j(value)
 
 
-def _spread(section: dict[str, Any]) -> str:
-    """An object one member per line, its lists of rows one row per line."""
-    lines = [f"    {_j(k)}: {_member(v, '    ')}" for k, v in section.items()]
-    return "{\n" + ",\n".join(lines) + "\n  }"
+def _spread(section: dict[str, Any], indent: str = "    ", depth: int = 0) -> str:
+    """An object one member per line, its lists of rows one row per line; an object member
+    (the challenges' ``original``) likewise, down to one neuron or parameter per line."""
+    lines = [f"{indent}{_j(k)}: {_member(v, indent, depth)}" for k, v in section.items()]
+    return "{\n" + ",\n".join(lines) + "\n" + indent[:-2] + "}"
 
 
 def dumps(proj: Project) -> str:
@@ -55,6 +59,8 @@ def dumps(proj: Project) -> str:
         raise ProjectError(f"cannot save: {e}") from None
     parts = [f'  "format": {_j(doc["format"])}', f'  "format_version": {doc["format_version"]}']
     for s in SECTIONS:
+        if s.key not in doc:  # an optional section that is "none"
+            continue
         value = doc[s.key]
         parts.append(f"  {_j(s.key)}: {_spread(value) if s.spread else _j(value)}")
     text = "{\n" + ",\n".join(parts) + "\n}\n"

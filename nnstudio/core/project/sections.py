@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..trainer import SettingsError, TrainSettings
+from .challenges_section import validate_challenges
 from .checks import BadNumber, ProjectError, check_object, describe, fail, text
 from .dataset_section import build_dataset, validate_dataset
 from .network_section import build_network, validate_network
@@ -43,10 +44,16 @@ class Section:
                                                 # the section is required
     spread: bool = False                        # written one member per line (lists of rows
                                                 # one row per line), else on one line
+    optional_value: bool = False                # the default is None, meaning "none": an
+                                                # absent key, never written, never validated
 
     @property
     def required(self) -> bool:
         return self.default is None
+
+    def absent(self, value: Any) -> bool:
+        """Whether ``value`` is this optional section's "none", left out of the file."""
+        return self.optional_value and value is None
 
 
 def _same(value: Any) -> Any:
@@ -94,12 +101,23 @@ def _to_dict(part: Any) -> Any:
     return part.to_dict()
 
 
+def _to_dict_or_none(part: Any) -> Any:
+    return None if part is None else part.to_dict()
+
+
+def _none() -> None:
+    return None
+
+
 SECTIONS: tuple[Section, ...] = (
     Section("name", _validate_name, _same, _same, default=lambda: "Untitled"),
     Section("description", _validate_description, _same, _same, default=str),
     Section("settings", _validate_settings, _build_settings, _settings_json, default=dict),
     Section("network", validate_network, build_network, _to_dict, spread=True),
     Section("dataset", validate_dataset, build_dataset, _to_dict, spread=True),
+    # the checked value is already the immutable Challenges; None (absent) is not written
+    Section("challenges", validate_challenges, _same, _to_dict_or_none, default=_none,
+            spread=True, optional_value=True),
 )
 
 #: every top-level key a project file may have

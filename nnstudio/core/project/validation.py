@@ -2,9 +2,9 @@
 
 Runs after migration (:mod:`.versions`), so it only ever sees the current format: the envelope
 again, the top-level keys, every section of :data:`~.sections.SECTIONS` in order (an absent
-optional section gets its default), then the :data:`~.sections.CROSS_CHECKS`. The first
-problem raises :class:`~.checks.ProjectError` naming its JSON path; a document that passes can
-be built without further checks.
+optional section gets its default; one whose default is "none" stays ``None``), then the
+:data:`~.sections.CROSS_CHECKS`. The first problem raises :class:`~.checks.ProjectError`
+naming its JSON path; a document that passes can be built without further checks.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ def validate_document(doc: Any) -> dict[str, Any]:
     checked: dict[str, Any] = {"format": versions.FORMAT,
                                "format_version": versions.FORMAT_VERSION}
     for s in SECTIONS:
+        if s.key not in doc and s.optional_value:
+            checked[s.key] = None
+            continue
         value = doc[s.key] if s.default is None or s.key in doc else s.default()
         checked[s.key] = s.validate(value, f"$.{s.key}")
     for check in CROSS_CHECKS:
