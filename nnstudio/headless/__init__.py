@@ -5,18 +5,21 @@
                         [--save OUT] [--json]
     nnstudio gradients FILE [--json]
     nnstudio trace FILE [--sample K] [--format text|markdown]
+    nnstudio check FILE... [--against LESSON] [--json]
 
 Each subcommand is the module of its name here (:mod:`.validate`, :mod:`.train`,
-:mod:`.gradients`, :mod:`.trace`), with ``add_parser(subparsers)`` and ``run(args) -> int``;
-:mod:`.runner` builds the parser from them and runs one, and :mod:`.common` holds what they
-share. To add a subcommand: write its module and add its name to :data:`SUBCOMMANDS`.
+:mod:`.gradients`, :mod:`.trace`, :mod:`.check`), with ``add_parser(subparsers)`` and
+``run(args) -> int``; :mod:`.runner` builds the parser from them and runs one, and
+:mod:`.common` holds what they share. To add a subcommand: write its module and add its name to
+:data:`SUBCOMMANDS`.
 
-Exit codes: 0 success; 1 training diverged (or an unexpected internal error); 2 bad input, a
-file or an argument, reported as ONE line on stderr (never a traceback, never a usage dump).
-The checks of a value belong to the core (a training setting is checked by
-``TrainSettings.validate``); a subcommand only turns text into numbers and reports the core's
-message.
+Exit codes: 0 success; 1 training diverged, or a goal that ``check`` grades is not met (or an
+unexpected internal error); 2 bad input, a file or an argument, reported as ONE line on stderr
+(never a traceback, never a usage dump). ``check`` grades the other projects after one that
+does not load, and still exits 2. The checks of a value belong to the core (a training setting
+is checked by ``TrainSettings.validate``); a subcommand only turns text into numbers and reports
+the core's message.
 """
 
 #: every subcommand, in the order ``nnstudio --help`` lists them; each is the module of that name
-SUBCOMMANDS = ("validate", "train", "gradients", "trace")
+SUBCOMMANDS = ("validate", "train", "gradients", "trace", "check")

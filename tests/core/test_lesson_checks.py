@@ -262,3 +262,20 @@ def test_the_issues_three_examples():
     assert reason("dosage-backprop", "b3-by-hand", set_params(b3=2.615)(load("dosage-backprop"))) \
         == ("pass  Set b3 to 2.61 ± 0.01 by hand with the slider, changing nothing else: "
             "b3 = 2.615 (2.61 ± 0.01); nothing but b3 changed")
+
+
+def solved(name: str) -> project.Project:
+    """The fresh lesson with every goal's solution applied in order: a copy meeting them all
+    (tests/cli/test_check.py grades it)."""
+    p = load(name)
+    for solve in SOLUTIONS[name].values():
+        p = solve(p)
+    return p
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_copy_with_every_solution_meets_every_goal(name):
+    p = solved(name)
+    assert p.challenges is not None     # the shipped file carries its challenges
+    for r in Checker(p.challenges).check(p):
+        assert r.passed, r.line()
