@@ -14,9 +14,22 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog,
-                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QSpinBox, QTableView, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnstudio.core import datasets
 from nnstudio.core.datasets import Dataset, DatasetError
@@ -49,13 +62,15 @@ class DatasetModel(QAbstractTableModel):
     def ds(self) -> Dataset | None:
         return self.document.dataset
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: QModelIndex | None = None) -> int:
         ds = self.ds
-        return 0 if parent.isValid() or ds is None else len(ds)
+        return 0 if (parent is not None and parent.isValid()) or ds is None else len(ds)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: QModelIndex | None = None) -> int:
         ds = self.ds
-        return 0 if parent.isValid() or ds is None else ds.n_inputs + ds.n_targets
+        if (parent is not None and parent.isValid()) or ds is None:
+            return 0
+        return ds.n_inputs + ds.n_targets
 
     def _cell(self, r: int, c: int) -> float:
         ds = self.ds
@@ -84,7 +99,7 @@ class DatasetModel(QAbstractTableModel):
         ds = self.ds
         return ds.input_names[c] if c < ds.n_inputs else ds.target_names[c - ds.n_inputs]
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
         ds = self.ds
         if ds is None:
             return None
@@ -107,7 +122,7 @@ class DatasetModel(QAbstractTableModel):
             return Qt.NoItemFlags
         return Qt.ItemIsSelectable | Qt.ItemIsEnabled | Qt.ItemIsEditable
 
-    def setData(self, index, value, role=Qt.EditRole) -> bool:  # noqa: N802
+    def setData(self, index, value, role=Qt.EditRole) -> bool:
         if role != Qt.EditRole or not index.isValid():
             return False
         r, c = index.row(), index.column()
@@ -260,7 +275,8 @@ class DatasetPanel(QWidget):
                               self._delete_clicked)
         row.addSpacing(4)
         self.import_btn = button("Import…", "Read a CSV file with a header row; the last "
-                                 "column(s) are the targets, or a text class label", self.import_dialog)
+                                 "column(s) are the targets, or a text class label",
+                                 self.import_dialog)
         self.export_btn = button("Export…", "Write the dataset as a CSV file", self.export_dialog)
         row.addStretch(1)
         lb = QLabel("Validation")
@@ -286,7 +302,8 @@ class DatasetPanel(QWidget):
         self.table.setModel(self.model)
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed
+        self.table.setEditTriggers(QAbstractItemView.DoubleClicked
+                                   | QAbstractItemView.EditKeyPressed
                                    | QAbstractItemView.AnyKeyPressed)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.table.verticalHeader().setDefaultSectionSize(22)
@@ -485,12 +502,14 @@ class DatasetPanel(QWidget):
         return True
 
     def import_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import CSV", "", "CSV files (*.csv);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Import CSV", "",
+                                              "CSV files (*.csv);;All files (*)")
         if path:
             self.import_csv(path)
 
     def export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export CSV", "dataset.csv", "CSV files (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(self, "Export CSV", "dataset.csv",
+                                              "CSV files (*.csv)")
         if path:
             if not path.lower().endswith(".csv"):
                 path += ".csv"

@@ -13,21 +13,35 @@ Values are set into widgets with signals blocked, so following the model never w
 from __future__ import annotations
 
 import html
-
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
-    QCheckBox, QFormLayout, QFrame, QGroupBox, QLabel, QLineEdit, QScrollArea, QVBoxLayout,
+    QCheckBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
     QWidget,
 )
 
 from nnstudio.core import activations, losses, optimizers
-from nnstudio.core.network import INITS, ROLES, NetworkEvent
+from nnstudio.core.network import INITS, ROLES, NetworkEvent, activation_allowed
 from nnstudio.gui.widgets import (
-    MIXED, ChoiceBox, FloatEdit, IntSpin, NumberSlider, ValueLabel, count_phrase, format_number,
+    MIXED,
+    ChoiceBox,
+    FloatEdit,
+    IntSpin,
+    NumberSlider,
+    ValueLabel,
+    count_phrase,
+    format_number,
 )
 
 PARAM_LIMIT = 1e6   # typed weights and biases: larger values only overflow the activations
@@ -66,12 +80,9 @@ def _not_input(doc, nid):
 
 def _activation_choices(doc, ids):
     roles = {_n(doc, i).role for i in ids}
-    out = []
-    for name, act in activations.ACTIVATIONS.items():
-        if name == "softmax" and roles != {"output"}:
-            continue
-        out.append((name, act.title, act.formula))  # the formula shows below and as a tip
-    return out
+    # (the formula shows below and as a tip)
+    return [(name, act.title, act.formula) for name, act in activations.ACTIVATIONS.items()
+            if all(activation_allowed(role, name) for role in roles)]
 
 
 def _values(doc, nid, k):
@@ -84,7 +95,7 @@ def _set_label(doc, ids, text, merge):
 
 
 def _set_params(doc, ids, value, merge):
-    doc.set_params({i: value for i in ids}, merge=merge)
+    doc.set_params(dict.fromkeys(ids, value), merge=merge)
 
 
 def _set_slope(doc, ids, value, merge):
@@ -123,7 +134,8 @@ NEURON_FIELDS: list[Field] = [
     Field("id", "Id", "value", lambda d, i: i, single_only=True,
           tip="The neuron's id in the project file (fixed)"),
     Field("label", "Label", "text", lambda d, i: _n(d, i).label, _set_label, single_only=True,
-          tip="The neuron's name on the canvas (Enter to apply; double-click a neuron to rename it there)"),
+          tip="The neuron's name on the canvas (Enter to apply; double-click a neuron to "
+              "rename it there)"),
     Field("role", "Role", "choice", lambda d, i: _n(d, i).role,
           lambda d, ids, v, m: d.set_role(ids, v),
           choices=lambda d, ids: [(r, ROLE_TEXT[r]) for r in ROLES],
@@ -299,7 +311,7 @@ EDITORS: dict[str, Callable] = {
 class FieldGroup(QGroupBox):
     """A group of fields (neurons or connections) for the current selection of that kind."""
 
-    def __init__(self, inspector: "Inspector", fields: list[Field], title: str):
+    def __init__(self, inspector: Inspector, fields: list[Field], title: str):
         super().__init__(title, inspector)
         self.inspector = inspector
         self.doc = inspector.doc
@@ -394,7 +406,8 @@ class Inspector(QScrollArea):
         self.error = QLabel(body)
         self.error.setObjectName("inspector_error")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #B33F00; background: #FFF1EA; padding: 4px; border-radius: 3px;")
+        self.error.setStyleSheet(
+            "color: #B33F00; background: #FFF1EA; padding: 4px; border-radius: 3px;")
         self.error.hide()
         lay.addWidget(self.error)
         self.neurons = FieldGroup(self, NEURON_FIELDS, "Neuron")
@@ -477,7 +490,8 @@ class Inspector(QScrollArea):
         self.summary.setVisible(none)
         self.settings_box.setVisible(none)
         if nids:
-            self.neurons.setTitle("Neuron" if len(nids) == 1 else f"{len(nids)} neurons (edited together)")
+            self.neurons.setTitle("Neuron" if len(nids) == 1
+                                  else f"{len(nids)} neurons (edited together)")
             self.neurons.show_ids(nids)
         if cids:
             self.connections.setTitle("Connection" if len(cids) == 1
@@ -543,7 +557,8 @@ class SummaryGroup(QGroupBox):
         if loss is None:
             L["loss"].set_value(f"— ({doc.evaluation_error()})")
         else:
-            L["loss"].set_value(f"{format_number(loss, 8)}  ({losses.LOSSES[doc.settings.loss].title})")
+            title = losses.LOSSES[doc.settings.loss].title
+            L["loss"].set_value(f"{format_number(loss, 8)}  ({title})")
 
 
 class SettingsGroup(QGroupBox):
@@ -568,7 +583,8 @@ class SettingsGroup(QGroupBox):
                             tip="The step size: p ← p − lr · dL/dp (greater than 0, at most 1000)")
         self.batch = IntSpin(self, 0, 10_000_000, "Samples per step; 0 = the whole dataset")
         self.batch.setSpecialValueText("full batch")
-        self.epochs = IntSpin(self, 0, 100_000_000, "How many passes over the data a training run makes")
+        self.epochs = IntSpin(self, 0, 100_000_000,
+                              "How many passes over the data a training run makes")
         self.seed = IntSpin(self, 0, 2**31 - 1, "Random seed for initialisation and shuffling")
         self.init = ChoiceBox(self, [(k, INIT_TEXT.get(k, k)) for k in INITS],
                               "How Randomize Weights and Reset initialise parameters")
@@ -577,7 +593,8 @@ class SettingsGroup(QGroupBox):
         self.note = QLabel(self)
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #555;")
-        rows = (("Loss", self.loss), ("", self.loss_formula), ("Optimizer", self.optimizer), ("Learning rate", self.lr),
+        rows = (("Loss", self.loss), ("", self.loss_formula), ("Optimizer", self.optimizer),
+                ("Learning rate", self.lr),
                 ("Batch size", self.batch), ("Epochs", self.epochs), ("Seed", self.seed),
                 ("Initialisation", self.init), ("Validation split", self.split), ("", self.note))
         for text, w in rows:

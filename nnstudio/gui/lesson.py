@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (
-    QFont, QKeySequence, QShortcut, QTextCharFormat, QTextCursor, QTextFormat,
+    QFont,
+    QKeySequence,
+    QShortcut,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
 )
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QStackedWidget, QStyle,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QStyle,
     QTextBrowser,
-    QVBoxLayout, QWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 LESSON_CSS = """
@@ -39,14 +51,14 @@ class LessonPanel(QWidget):
         self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.heading, 1)
         st = self.style()
-        self.edit_button = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView),
-                                       "Edit", self)
+        self.edit_button = QPushButton(
+            st.standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView), "Edit", self)
         self.edit_button.setToolTip("Edit the lesson text (Markdown); saving it is one undo step")
         self.apply_button = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton),
                                         "Apply", self)
         self.apply_button.setToolTip("Apply the edited text to the project (Ctrl+Enter)")
-        self.cancel_button = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogCancelButton),
-                                         "Cancel", self)
+        self.cancel_button = QPushButton(
+            st.standardIcon(QStyle.StandardPixmap.SP_DialogCancelButton), "Cancel", self)
         self.cancel_button.setToolTip("Throw away the edits (Escape)")
         for b in (self.edit_button, self.apply_button, self.cancel_button):
             bar.addWidget(b)
@@ -96,7 +108,8 @@ class LessonPanel(QWidget):
         name = getattr(self.doc.project, "name", "") or "Untitled"
         self.heading.setText(name)
         self.heading.setToolTip(f"The project's name: {name}")
-        text = self.doc.description or "*This project has no lesson text yet. Press Edit to write one.*"
+        text = self.doc.description \
+            or "*This project has no lesson text yet. Press Edit to write one.*"
         bar = self.browser.verticalScrollBar().value()
         self.browser.setMarkdown(text)
         self._tidy_headings()

@@ -613,9 +613,9 @@ def test_export_far_zoomed_out_draws_full_neurons(view, doc, tmp_path):
     view.resetTransform()
     view.scale(0.05, 0.05)
     view.grab()                       # paints in dot mode: neuron items declare no contents
-    assert view.scene()._dot_mode
+    assert view.scene().dot_mode
     b = QImage(str(view.export_image(tmp_path / "b.png")))
-    assert view.scene()._dot_mode     # restored after the export
+    assert view.scene().dot_mode     # restored after the export
     assert a.size() == b.size()
     assert a == b
 

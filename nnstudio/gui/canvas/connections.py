@@ -21,8 +21,6 @@ Hit-testing (hover, click, tooltips) is a vectorised point-to-segment distance.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPen
@@ -31,8 +29,7 @@ from shiboken6 import wrapInstance
 
 from nnstudio.gui import style
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .scene import CanvasScene
+from .host import ItemHost
 
 LEVELS = 8                 # width/colour strength levels
 MIN_WIDTH = 0.8            # scene units, |w| ~ 0
@@ -61,7 +58,7 @@ def _draw_lines(painter: QPainter, buf: np.ndarray, start: int, count: int) -> N
 
 
 class ConnectionLayer(QGraphicsItem):
-    def __init__(self, scene: "CanvasScene"):
+    def __init__(self, scene: ItemHost):
         super().__init__()
         self._scene = scene
         self.setZValue(-10)
@@ -346,7 +343,8 @@ class ConnectionLayer(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, aa)
         cosmetic = (lod < 0.35 or not aa) and not exporting
         ukeys, starts, counts = np.unique(ks, return_index=True, return_counts=True)
-        for key, start, count in zip(ukeys.tolist(), starts.tolist(), counts.tolist()):
+        for key, start, count in zip(ukeys.tolist(), starts.tolist(), counts.tolist(),
+                                     strict=True):
             painter.setPen(self._pen(key, lod, cosmetic))
             _draw_lines(painter, seg, start, count)
         if aa and n <= ARROW_LIMIT and lod >= ARROW_MIN_LOD:
@@ -405,7 +403,8 @@ class ConnectionLayer(QGraphicsItem):
         heads[1::2, 2:] = w2
         heads[np.repeat(~inside_end, 2)] = 0.0   # zero-length: nothing drawn
         heads = np.ascontiguousarray(heads)
-        for key, start, count in zip(ukeys.tolist(), starts.tolist(), counts.tolist()):
+        for key, start, count in zip(ukeys.tolist(), starts.tolist(), counts.tolist(),
+                                     strict=True):
             level, rest = divmod(key, 4)
             base = style.NEGATIVE if rest & 2 else style.POSITIVE
             u_ = (level + 0.5) / LEVELS
@@ -463,7 +462,7 @@ class ConnectionLayer(QGraphicsItem):
         bg = QColor(style.BACKGROUND)
         bg.setAlpha(235)
         th = fm.height() + 1
-        for (mx, my), v in zip(mid.tolist(), w.tolist()):
+        for (mx, my), v in zip(mid.tolist(), w.tolist(), strict=True):
             text = style.format_value(v)
             tw = fm.horizontalAdvance(text) + 6
             r = QRectF(mx - tw / 2, my - th / 2, tw, th)

@@ -5,23 +5,45 @@ forwards move and release events to it until it ends. A mode never edits the mod
 shows a preview in the scene and, on release, makes ONE document call (connect, move_neurons,
 set_selection), so every gesture is at most one undo step. Esc cancels the running mode and
 restores what it previewed.
+
+A mode knows its view as a :class:`ModeHost` (the view implements it), so the view can build
+the modes without an import cycle.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QApplication, QGraphicsLineItem, QGraphicsRectItem
+from PySide6.QtWidgets import (
+    QApplication,
+    QGraphicsLineItem,
+    QGraphicsRectItem,
+    QScrollBar,
+    QWidget,
+)
 
 from nnstudio.core.network import NetworkError
 from nnstudio.gui import style
 
 from .items import NeuronItem
+from .scene import CanvasScene
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .view import CanvasView
+
+class ModeHost(Protocol):
+    """What a mode uses of the canvas view."""
+
+    document: Any          # the Document: every edit goes through it
+    space_held: bool       # Space is down (Space + drag pans)
+
+    def scene(self) -> CanvasScene: ...
+
+    def viewport(self) -> QWidget: ...
+
+    def horizontalScrollBar(self) -> QScrollBar: ...
+
+    def verticalScrollBar(self) -> QScrollBar: ...
 
 
 class Mode:
@@ -30,7 +52,7 @@ class Mode:
 
     cursor = None
 
-    def __init__(self, view: "CanvasView"):
+    def __init__(self, view: ModeHost):
         self.view = view
         self.scene = view.scene()
         self.document = view.document
@@ -170,7 +192,7 @@ class MoveMode(Mode):
             self.nids = sel if self.item.nid in sel else [self.item.nid]
             self.view.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
         self.offset = self._offset_for(scene_pos)
-        self.scene.preview_move({nid: self.offset for nid in self.nids})
+        self.scene.preview_move(dict.fromkeys(self.nids, self.offset))
 
     def end(self, scene_pos, view_pos, modifiers) -> None:
         self.view.viewport().unsetCursor()

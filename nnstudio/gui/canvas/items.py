@@ -14,7 +14,7 @@ modes do that through the document.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -24,6 +24,8 @@ from shiboken6 import wrapInstance
 
 from nnstudio.core import activations
 from nnstudio.gui import style
+
+from .host import ItemHost
 
 RADIUS = 22.0
 PORT_RADIUS = 5.5
@@ -58,7 +60,7 @@ def value_font():
     return _VALUE_FONT
 
 
-@lru_cache(maxsize=None)
+@cache
 def glyph_path(name: str, width: float = 20.0, height: float = 12.0) -> QPainterPath:
     """A tiny curve of the activation function over z in [-3, 3], fitted into a
     width x height box centred on (0, 0). Shared and cached per activation."""
@@ -77,7 +79,7 @@ def glyph_path(name: str, width: float = 20.0, height: float = 12.0) -> QPainter
     xs = (z - z.min()) / (z.max() - z.min()) * width - width / 2
     ys = height / 2 - (a - lo) / span * height
     path = QPainterPath(QPointF(xs[0], ys[0]))
-    for x, y in zip(xs[1:].tolist(), ys[1:].tolist()):
+    for x, y in zip(xs[1:].tolist(), ys[1:].tolist(), strict=True):
         path.lineTo(x, y)
     return path
 
@@ -111,7 +113,8 @@ def _draw_glyph(p: QPainter, name: str, ink: QColor) -> None:
     faint.setAlpha(60)
     p.setPen(QPen(faint, 0.8))
     p.drawLine(QPointF(-11, 0), QPointF(11, 0))
-    p.setPen(QPen(ink, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+    p.setPen(QPen(ink, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                  Qt.PenJoinStyle.RoundJoin))
     p.setBrush(Qt.BrushStyle.NoBrush)
     p.drawPath(glyph_path(name))
 
@@ -143,7 +146,7 @@ class NeuronItem(QGraphicsItem):
 
     Type = QGraphicsItem.UserType + 1
 
-    def __init__(self, scene, nid: str):
+    def __init__(self, scene: ItemHost, nid: str):
         super().__init__()
         self._scene = scene
         self.nid = nid
@@ -160,7 +163,7 @@ class NeuronItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setZValue(10)
 
-    def type(self) -> int:  # noqa: A003 (Qt API)
+    def type(self) -> int:
         return self.Type
 
     # ------------------------------------------------------------------ model -> item
@@ -187,7 +190,7 @@ class NeuronItem(QGraphicsItem):
     @property
     def value(self) -> float | None:
         """The activation shown (chosen sample), read from the scene's value array."""
-        vals = self._scene._values
+        vals = self._scene.neuron_values
         if not 0 <= self.index < len(vals):
             return None
         v = float(vals[self.index])
@@ -196,7 +199,7 @@ class NeuronItem(QGraphicsItem):
     @property
     def fill(self) -> QColor:
         """The fill colour: the activation on the diverging map, or neutral grey."""
-        lut = self._scene._lut_index
+        lut = self._scene.colour_indices
         k = int(lut[self.index]) if 0 <= self.index < len(lut) else -1
         return style.NEUTRAL_FILL if k < 0 else style.DIVERGING_QCOLORS[k]
 
@@ -347,7 +350,8 @@ _VALUE_RECT = QRectF(-RADIUS, 1, 2 * RADIUS, 14)
 _BORDER_PEN = QPen(style.NEURON_BORDER, 1.6)
 _OUTPUT_PEN = QPen(style.ROLE_BORDER["output"], 3.2)
 _OUTPUT_INNER_PEN = QPen(style.ROLE_BORDER["output"], 1.0)
-_SEL_GLOW_PEN = QPen(QColor(style.POSITIVE.red(), style.POSITIVE.green(), style.POSITIVE.blue(), 55), 7.0)
+_SEL_GLOW_PEN = QPen(
+    QColor(style.POSITIVE.red(), style.POSITIVE.green(), style.POSITIVE.blue(), 55), 7.0)
 _SEL_PEN = QPen(style.POSITIVE, 1.8)
 _OK_PEN = QPen(style.ACCENT, 3.0)
 _REFUSED_PEN = QPen(style.REFUSED, 3.0)
@@ -363,7 +367,7 @@ class NeuronDots(QGraphicsItem):
     """All neurons as coloured dots when zoomed far out (1,000 neurons in a few draw calls,
     instead of 1,000 item paints). Positions and colours come from the scene's arrays."""
 
-    def __init__(self, scene):
+    def __init__(self, scene: ItemHost):
         super().__init__()
         self._scene = scene
         self.setZValue(11)
@@ -388,12 +392,12 @@ class NeuronDots(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         sc = self._scene
-        pos = sc._pos
+        pos = sc.positions
         if lod >= DOT_LOD or not len(pos) or sc.exporting:
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         size = max(2.0, 2 * RADIUS * lod)
-        shade = sc._fill_shade   # per neuron: 0..DOT_SHADES-1, or -1 for "no value"
+        shade = sc.dot_shades    # per neuron: 0..DOT_SHADES-1, or -1 for "no value"
         order = np.argsort(shade, kind="stable")
         pts = np.ascontiguousarray(pos[order])
         sh = shade[order]
@@ -403,7 +407,7 @@ class NeuronDots(QGraphicsItem):
         border.setCapStyle(Qt.PenCapStyle.SquareCap)
         painter.setPen(border)
         painter.drawPoints(wrapInstance(pts.ctypes.data, QPointF), len(pts))
-        for s, start, count in zip(uniq.tolist(), starts.tolist(), counts.tolist()):
+        for s, start, count in zip(uniq.tolist(), starts.tolist(), counts.tolist(), strict=True):
             pen = self._pens.get((s, size))
             if pen is None:
                 if s < 0:
@@ -419,7 +423,8 @@ class NeuronDots(QGraphicsItem):
                 self._pens[(s, size)] = pen
             painter.setPen(pen)
             painter.drawPoints(wrapInstance(pts.ctypes.data + start * 16, QPointF), count)
-        sel = [sc._nindex[i] for i in sc.document.selection if i in sc._nindex]
+        index = sc.neuron_index
+        sel = [index[i] for i in sc.document.selection if i in index]
         if sel:
             ring = QPen(style.POSITIVE, 2.0)
             ring.setCosmetic(True)

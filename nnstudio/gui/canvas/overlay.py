@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
@@ -28,8 +27,8 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from nnstudio.gui import style
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .scene import CanvasScene
+from .connections import MAX_WIDTH
+from .host import ItemHost
 
 
 @dataclass
@@ -66,7 +65,6 @@ def head_half_width(width: float) -> float:
 def arrow_offset(width: float) -> float:
     """How far an arrow's centre line sits from its connection's centre line: even its head
     stays ARROW_GAP clear of the thickest connection line."""
-    from .connections import MAX_WIDTH
     return MAX_WIDTH / 2 + ARROW_GAP + head_half_width(width)
 
 
@@ -74,7 +72,7 @@ class OverlayItem(QGraphicsItem):
     """Draws the current :class:`Overlay` above neurons and connections. Geometry (the bounding
     rectangle and all shapes) is computed in :meth:`rebuild`, never inside ``paint``."""
 
-    def __init__(self, scene: "CanvasScene"):
+    def __init__(self, scene: ItemHost):
         super().__init__()
         self._scene = scene
         self.overlay: Overlay | None = None
@@ -160,7 +158,8 @@ class OverlayItem(QGraphicsItem):
                 color = style.POSITIVE if mag > 0 else style.NEGATIVE
                 width = 1.5 + 4.0 * frac
                 origin = item.pos()
-                sources = [net.neurons[c.source] for c in net.incoming(nid)] if nid in net.neurons else []
+                sources = [net.neurons[c.source] for c in net.incoming(nid)] \
+                    if nid in net.neurons else []
                 dirs = []
                 for s in sources:
                     dx, dy = s.x - origin.x(), s.y - origin.y()
@@ -203,7 +202,8 @@ class OverlayItem(QGraphicsItem):
             pen = QPen(halo, HALO_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap)
             painter.setPen(pen)
             painter.drawLines(self._halo_lines)
-            painter.setPen(QPen(style.HIGHLIGHT, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+            painter.setPen(QPen(style.HIGHLIGHT, 1.6, Qt.PenStyle.SolidLine,
+                                Qt.PenCapStyle.FlatCap))
             painter.drawLines(self._halo_lines)
         for pos, _role in self._halo_neurons:
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -217,7 +217,7 @@ class OverlayItem(QGraphicsItem):
         casing.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         outline = QPen(style.TEXT, 1.3)
         outline.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-        for path, color, width in self._arrows:
+        for path, color, _width in self._arrows:
             painter.setPen(casing)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(path)

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QMimeData, QPoint, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QDrag, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QApplication, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnstudio.core import activations
 from nnstudio.gui import style
@@ -57,7 +65,8 @@ def neuron_icon(role: str, activation: str, size: int = 40, fill: QColor | None 
         p.setPen(QPen(border, 1.5))
         p.drawEllipse(c, r, r)
     ink = style.TEXT
-    p.setPen(QPen(ink, 1.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+    p.setPen(QPen(ink, 1.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                  Qt.PenJoinStyle.RoundJoin))
     p.setBrush(Qt.BrushStyle.NoBrush)
     if role == "input":
         p.drawLine(QPointF(c.x() - 8, c.y()), QPointF(c.x() + 7, c.y()))
@@ -82,7 +91,7 @@ class NeuronTile(QFrame):
         self.setToolTip(f"<b>{title} neuron</b><br>{text}<br><i>Drag onto the canvas.</i>")
         self.setStyleSheet(
             "NeuronTile { background: white; border: 1px solid #D9DCE1; border-radius: 8px; }"
-            "NeuronTile:hover { border: 1px solid %s; background: #F4F9FC; }" % style.POSITIVE_HEX)
+            f"NeuronTile:hover {{ border: 1px solid {style.POSITIVE_HEX}; background: #F4F9FC; }}")
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
         lay.setSpacing(10)
@@ -138,7 +147,8 @@ class NeuronTile(QFrame):
     def mouseMoveEvent(self, event) -> None:
         if self._press is None or not (event.buttons() & Qt.MouseButton.LeftButton):
             return
-        if (event.position().toPoint() - self._press).manhattanLength() < QApplication.startDragDistance():
+        moved = (event.position().toPoint() - self._press).manhattanLength()
+        if moved < QApplication.startDragDistance():
             return
         self._press = None
         drag = QDrag(self)

@@ -14,7 +14,7 @@ thousands of connections rebuilds the arrays once.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, QTimer
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSignalBlocker, QTimer
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
 from nnstudio.core import activations
@@ -33,7 +33,7 @@ class ConnectionRef:
     """What ``scene.item_for(connection_id)`` returns: connections are drawn by one shared
     item, so this is a light handle with the usual questions (line, selection, ends)."""
 
-    def __init__(self, scene: "CanvasScene", cid: str):
+    def __init__(self, scene: CanvasScene, cid: str):
         self._scene = scene
         self.id = cid
 
@@ -55,12 +55,12 @@ class ConnectionRef:
     def midpoint(self) -> QPointF:
         return self.line().center()
 
-    def isSelected(self) -> bool:  # noqa: N802 (mirrors QGraphicsItem)
+    def isSelected(self) -> bool:
         layer = self._scene.connections
         i = layer.index.get(self.id)
         return bool(i is not None and layer.selected[i])
 
-    def boundingRect(self) -> QRectF:  # noqa: N802
+    def boundingRect(self) -> QRectF:
         ln = self.line()
         return QRectF(ln.p1(), ln.p2()).normalized()
 
@@ -97,7 +97,6 @@ class CanvasScene(QGraphicsScene):
         self._pending_geometry = False
         self._flush_scheduled = False
         self._values_scheduled = False
-        self._applying_selection = False
         self._value_index_key = None
         self._value_index = np.zeros(0, np.intp)
         self.connections = ConnectionLayer(self)
@@ -144,6 +143,11 @@ class CanvasScene(QGraphicsScene):
             v.resetCachedContent()
             v.viewport().update()
 
+    @property
+    def dot_mode(self) -> bool:
+        """Whether the neurons are drawn as dots (zoomed far out); see :meth:`set_dot_mode`."""
+        return self._dot_mode
+
     def set_dot_mode(self, on: bool) -> None:
         """Far zoomed out, NeuronDots draws every neuron; the neuron items then declare no
         contents so Qt does not even call their paint(). Called by the view before painting."""
@@ -159,6 +163,32 @@ class CanvasScene(QGraphicsScene):
             return QPointF(p)
         g = self.GRID
         return QPointF(round(p.x() / g) * g, round(p.y() / g) * g)
+
+    # ------------------------------------------------------------------ what the items read
+    @property
+    def positions(self) -> np.ndarray:
+        """(n, 2) neuron centres, in the network's order (with a drag's preview applied)."""
+        return self._pos
+
+    @property
+    def neuron_values(self) -> np.ndarray:
+        """The activation shown per neuron (chosen sample); NaN where there is none."""
+        return self._values
+
+    @property
+    def colour_indices(self) -> np.ndarray:
+        """Per neuron, its fill's index into ``style.DIVERGING_QCOLORS``; -1 for neutral."""
+        return self._lut_index
+
+    @property
+    def dot_shades(self) -> np.ndarray:
+        """Per neuron, its shade bucket when drawn as a dot; -1 for none."""
+        return self._fill_shade
+
+    @property
+    def neuron_index(self) -> dict[str, int]:
+        """Neuron id -> its index into the per-neuron arrays."""
+        return self._nindex
 
     # ------------------------------------------------------------------ model -> scene
     def rebuild(self) -> None:
@@ -228,9 +258,12 @@ class CanvasScene(QGraphicsScene):
             take = np.array([old_index.get(nid, -1) for nid in self._nids], np.intp)
             keep = (take >= 0) & (take < len(self._values))
             src = np.where(keep, take, 0)
-            self._values = np.where(keep, self._values[src] if len(self._values) else np.nan, np.nan)
-            self._lut_index = np.where(keep, self._lut_index[src] if len(self._lut_index) else -1, -1)
-            self._fill_shade = np.where(keep, self._fill_shade[src] if len(self._fill_shade) else -1, -1)
+            self._values = np.where(
+                keep, self._values[src] if len(self._values) else np.nan, np.nan)
+            self._lut_index = np.where(
+                keep, self._lut_index[src] if len(self._lut_index) else -1, -1)
+            self._fill_shade = np.where(
+                keep, self._fill_shade[src] if len(self._fill_shade) else -1, -1)
         self._pos = np.array([(n.x, n.y) for n in net.neurons.values()],
                              dtype=np.float64).reshape(-1, 2)
         if structure:
@@ -295,7 +328,8 @@ class CanvasScene(QGraphicsScene):
         t = style.squash(vals)
         self._values = vals
         self._lut_index = np.where(known, style.diverging_index(vals), -1)
-        self._fill_shade = np.where(known, np.rint((t + 1) / 2 * (DOT_SHADES - 1)).astype(np.intp), -1)
+        shade = np.rint((t + 1) / 2 * (DOT_SHADES - 1)).astype(np.intp)
+        self._fill_shade = np.where(known, shade, -1)
         self.update()
 
     # ------------------------------------------------------------------ live move preview
@@ -319,24 +353,20 @@ class CanvasScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ selection mirror
     def _apply_selection(self, ids) -> None:
-        """Document -> scene (guarded so it does not echo back)."""
+        """Document -> scene. The scene's signals are blocked while the items follow, so the
+        selection does not echo back to the document (napari's rule for programmatic sets)."""
         if self._pending_structure:
             self.flush()
         wanted = set(ids or ())
-        self._applying_selection = True
-        try:
+        with QSignalBlocker(self):
             for nid, item in self.item_for_node.items():
                 on = nid in wanted
                 if item.isSelected() != on:
                     item.setSelected(on)
-            self.connections.set_selected([i for i in wanted if i in self.connections.index])
-        finally:
-            self._applying_selection = False
+        self.connections.set_selected([i for i in wanted if i in self.connections.index])
 
     def _push_selection(self) -> None:
         """Scene -> document, for selection changes made on the items directly."""
-        if self._applying_selection:
-            return
         ids = [self.node_for_item[i] for i in self.selectedItems() if i in self.node_for_item]
         self.document.set_selection(ids + self.connections.selected_ids())
 
@@ -425,7 +455,7 @@ class CanvasScene(QGraphicsScene):
         self.overlay_item.set_overlay(overlay)
 
     # ------------------------------------------------------------------ tooltips
-    def helpEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def helpEvent(self, event) -> None:
         pos = event.scenePos()
         text = None
         item = self.neuron_at(pos)

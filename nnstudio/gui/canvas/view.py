@@ -10,16 +10,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (QAction, QActionGroup, QColor, QImage, QKeySequence, QLinearGradient, QPixmap,
-                           QPainter, QPen)
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QImage,
+    QKeySequence,
+    QLinearGradient,
+    QPainter,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QGraphicsView, QInputDialog, QLineEdit, QMenu
 
 from nnstudio.core import activations
-from nnstudio.core.network import NetworkError
+from nnstudio.core.network import NetworkError, activation_allowed
 from nnstudio.gui import style
 
 from . import interactions as modes
-from .items import DOT_LOD, NeuronItem, RADIUS
+from .items import DOT_LOD, RADIUS, NeuronItem
 from .palette import ACTIVATION_MIME, ROLE_MIME
 from .scene import CanvasScene
 
@@ -31,7 +40,7 @@ FIT_MAX_SCALE = 1.6
 class RenameEditor(QLineEdit):
     """Inline label editor placed over a neuron's label; Enter commits, Esc cancels."""
 
-    def __init__(self, view: "CanvasView", nid: str):
+    def __init__(self, view: CanvasView, nid: str):
         super().__init__(view.viewport())
         self.view = view
         self.nid = nid
@@ -165,7 +174,7 @@ class CanvasView(QGraphicsView):
         if not self._quiet_scroll:
             self.auto_fit = False   # the user panned: keep their view on resizes
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         self._quiet_scroll += 1
         try:
             super().resizeEvent(event)
@@ -237,8 +246,10 @@ class CanvasView(QGraphicsView):
         sp = self.mapToScene(pos)
         button = event.button()
         mods = event.modifiers()
-        additive = bool(mods & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier))
-        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self.space_held):
+        additive = bool(mods & (Qt.KeyboardModifier.ShiftModifier
+                                | Qt.KeyboardModifier.ControlModifier))
+        if button == Qt.MouseButton.MiddleButton \
+                or (button == Qt.MouseButton.LeftButton and self.space_held):
             self._start(modes.PanMode(self), event)
             event.accept()
             return
@@ -435,7 +446,8 @@ class CanvasView(QGraphicsView):
             event.ignore()
             return
         role = bytes(mime.data(ROLE_MIME)).decode("utf-8").strip()
-        act = bytes(mime.data(ACTIVATION_MIME)).decode("utf-8").strip() if mime.hasFormat(ACTIVATION_MIME) else ""
+        act = bytes(mime.data(ACTIVATION_MIME)).decode("utf-8").strip() \
+            if mime.hasFormat(ACTIVATION_MIME) else ""
         p = self._scene.snap(self.mapToScene(event.position().toPoint()))
         nid = self.add_neuron_at(role, p, act or None)
         if nid is not None:
@@ -506,7 +518,7 @@ class CanvasView(QGraphicsView):
         sub.setToolTipsVisible(True)
         group = QActionGroup(sub)
         for name, act in activations.ACTIVATIONS.items():
-            ok = all(_activation_allowed(net.neurons[t].role, name) for t in targets)
+            ok = all(activation_allowed(net.neurons[t].role, name) for t in targets)
             a = self._act(sub, f"{act.title}    {act.formula}",
                           lambda name=name: self._try(doc.set_activation, targets, name),
                           act.note, checkable=True, checked=(n.activation == name), enabled=ok)
@@ -516,7 +528,8 @@ class CanvasView(QGraphicsView):
         roles = menu.addMenu("Role")
         roles.setObjectName("roleMenu")
         for role in ("input", "hidden", "output"):
-            self._act(roles, role.capitalize(), lambda role=role: self._try(doc.set_role, nid, role),
+            self._act(roles, role.capitalize(),
+                      lambda role=role: self._try(doc.set_role, nid, role),
                       f"Make {n.label} an {role} neuron" if role != "hidden" else
                       f"Make {n.label} a hidden neuron", checkable=True, checked=(n.role == role))
         biased = [t for t in targets if net.neurons[t].role != "input"]
@@ -634,7 +647,8 @@ class CanvasView(QGraphicsView):
             painter.setPen(style.MUTED_TEXT)
             painter.drawText(vp, style.ALIGN_CENTER,
                              "Drag an input, hidden or output neuron from the palette to start.\n"
-                             "Then drag from a neuron's right-hand port to another neuron to connect them.")
+                             "Then drag from a neuron's right-hand port to another neuron to "
+                             "connect them.")
         elif layer.shown_fraction < 0.999 and layer.visible_count:
             shown = round(layer.shown_fraction * layer.visible_count)
             text = (f"Zoomed out: drawing the {shown:,} strongest of {layer.visible_count:,} "
@@ -715,8 +729,8 @@ class CanvasView(QGraphicsView):
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".png", ".svg"):
-            raise ValueError(f"cannot export the canvas as {path.suffix or 'a file without a suffix'}: "
-                             "use .png or .svg")
+            what = path.suffix or "a file without a suffix"
+            raise ValueError(f"cannot export the canvas as {what}: use .png or .svg")
         scene = self._scene
         src = scene.content_rect()
         if src.isNull() or src.isEmpty():
@@ -724,7 +738,7 @@ class CanvasView(QGraphicsView):
         src = src.adjusted(-24, -24, 24, 24)
         w, h = max(1, int(round(src.width()))), max(1, int(round(src.height())))
         scene.exporting = True
-        dot_mode = scene._dot_mode
+        dot_mode = scene.dot_mode
         scene.set_dot_mode(False)   # every neuron paints itself in full in an export
         hover = scene.connections.hover
         scene.connections.hover = None
@@ -747,7 +761,8 @@ class CanvasView(QGraphicsView):
                 if not path.exists():
                     raise ValueError(f"cannot write {path}")
             else:
-                img = QImage(int(w * scale), int(h * scale), QImage.Format.Format_ARGB32_Premultiplied)
+                img = QImage(int(w * scale), int(h * scale),
+                             QImage.Format.Format_ARGB32_Premultiplied)
                 img.fill(style.BACKGROUND)
                 painter = QPainter(img)
                 painter.setRenderHints(QPainter.RenderHint.Antialiasing
@@ -762,14 +777,6 @@ class CanvasView(QGraphicsView):
             scene.set_dot_mode(dot_mode)
             scene.connections.hover = hover
         return path
-
-
-def _activation_allowed(role: str, name: str) -> bool:
-    if role == "input":
-        return name == "identity"
-    if name == "softmax":
-        return role == "output"
-    return True
 
 
 __all__ = ["CanvasView", "NeuronItem"]
