@@ -10,20 +10,34 @@ import random
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from nnstudio.core import activations, project
 from nnstudio.core import network as N
-from nnstudio.core import project
 from nnstudio.core.network import Network, NetworkError, dense, find_cycle_ids, finite_number
+
+
+def add_neuron_dict(net: Network, nd: dict) -> None:
+    net.add_neuron(nd.get("role", "hidden"), id=nd["id"], label=nd.get("label"),
+                   activation=nd.get("activation"), bias=nd.get("bias", 0.0),
+                   x=nd.get("x", 0.0), y=nd.get("y", 0.0),
+                   slope=nd.get("slope", activations.DEFAULT_LEAKY_SLOPE),
+                   bias_trainable=nd.get("bias_trainable", True))
+
+
+def connect_dict(net: Network, cd: dict, check_cycle: bool = True) -> None:
+    net.connect(cd["source"], cd["target"], cd.get("weight", 0.0), id=cd["id"],
+                trainable=cd.get("trainable", True), check_cycle=check_cycle)
 
 
 def one_at_a_time(d: dict) -> Network:
     """The reference: the edit API, one neuron and one connection after another."""
     net = Network()
     for nd in d["neurons"]:
-        net._add_neuron_dict(nd)
+        add_neuron_dict(net, nd)
     for cd in d["connections"]:
-        net._add_connection_dict(cd, check_cycle=False)
+        connect_dict(net, cd, check_cycle=False)
     cycle = net.find_cycle()
     if cycle:
         raise NetworkError("the connections form a cycle: " + " → ".join(cycle))
@@ -142,7 +156,7 @@ def test_find_cycle_ids_agrees_with_a_plain_search(case):
     if cyc is not None:  # a real cycle, closed, along existing edges
         assert cyc[0] == cyc[-1]
         names = {(ids[s], ids[t]) for s, t in edges}
-        assert all((a, b) in names for a, b in zip(cyc, cyc[1:]))
+        assert all((a, b) in names for a, b in zip(cyc, cyc[1:], strict=False))
 
 
 def test_a_long_chain_is_acyclic_and_closing_it_is_named():
@@ -293,7 +307,7 @@ def test_bulk_edits_keep_the_param_store_consistent():
     net.connect_fully([n.id for n in net.inputs], [n.id for n in net.outputs], seed=2)
     slots = [c.slot for c in net.connections.values()] + [n.slot for n in net.neurons.values()]
     assert len(set(slots)) == len(slots)
-    assert not set(slots) & set(net.store._free)
+    assert not set(slots) & set(net.store.free_slots)
     assert isinstance(N.Network.from_dict(net.to_dict()), Network)
 
 
@@ -405,7 +419,7 @@ def test_add_connection_dicts_refuses_like_one_at_a_time_and_changes_nothing(fau
     ref = net.copy()
     with pytest.raises(NetworkError) as expected:
         for cd in new:
-            ref._add_connection_dict(cd)
+            connect_dict(ref, cd)
     before = net.to_dict()
     with pytest.raises(NetworkError) as got:
         net.add_connection_dicts(new)

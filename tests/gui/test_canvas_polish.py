@@ -45,10 +45,10 @@ def test_arrows_never_touch_their_connection_lines(view, mag):
     sc = view.scene()
     sc.set_overlay(Overlay(arrows={"y": mag, "x0": 0.5 * mag}))
     item = sc.overlay_item
-    assert len(item._arrows) == 4   # one per incoming connection of y; x0 has none: to its left
+    assert len(item.arrows) == 4   # one per incoming connection of y; x0 has none: to its left
     net = view.scene().document.network
     incoming = net.incoming("y")   # the arrows of y, in this order
-    for (path, _color, _width), c in zip(item._arrows[:3], incoming):
+    for (path, _color, _width), c in zip(item.arrows[:3], incoming, strict=True):
         a, b = net.neurons[c.source], net.neurons[c.target]
         own = np.array([[a.x, a.y, b.x, b.y]], float)
         poly = path.toFillPolygon()

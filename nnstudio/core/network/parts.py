@@ -95,6 +95,11 @@ class ParamStore:
         self._free: list[int] = []
         self._next = 0
 
+    @property
+    def free_slots(self) -> tuple[int, ...]:
+        """The slots released and not yet taken again (the next allocations reuse them)."""
+        return tuple(self._free)
+
     def allocate(self, value: float = 0.0, trainable: bool = True) -> int:
         if self._free:
             slot = self._free.pop()

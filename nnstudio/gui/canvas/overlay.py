@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -81,11 +81,31 @@ class OverlayItem(QGraphicsItem):
         self.setAcceptHoverEvents(False)
         self._rect = QRectF()
         self._halo_neurons: list[tuple[QPointF, str]] = []
-        self._halo_lines: list = []
+        self._halo_lines: list[QLineF] = []
         self._badges: list[tuple[QRectF, str]] = []
         self._arrows: list[tuple[QPainterPath, QColor, float]] = []
         self._font = style.ui_font(8.0)
         self.setVisible(False)
+
+    # ------------------------------------------------------------------ what is drawn
+    @property
+    def halo_neurons(self) -> tuple[tuple[QPointF, str], ...]:
+        """(centre, role) of every haloed neuron."""
+        return tuple(self._halo_neurons)
+
+    @property
+    def halo_lines(self) -> tuple[QLineF, ...]:
+        return tuple(self._halo_lines)
+
+    @property
+    def badges(self) -> tuple[tuple[QRectF, str], ...]:
+        """(rectangle, text) of every badge."""
+        return tuple(self._badges)
+
+    @property
+    def arrows(self) -> tuple[tuple[QPainterPath, QColor, float], ...]:
+        """(outline, colour, shaft width) of every arrow."""
+        return tuple(self._arrows)
 
     # ------------------------------------------------------------------ building
     def set_overlay(self, overlay: Overlay | None) -> None:
