@@ -7,8 +7,12 @@
                         [--save OUT] [--json]
     nnstudio gradients FILE [--json]
     nnstudio trace FILE [--sample K] [--format text|markdown]
+    nnstudio check FILE... [--against LESSON] [--json]
+    nnstudio export FILE --to pytorch|numpy|onnx -o OUT [--dtype float64|float32]
+    nnstudio predict FILE [--csv IN] [--json]
 
-Bad input, whether a file or an argument, exits with code 2 and one line on stderr.
+FILE may also be an ONNX model (.onnx). Bad input, whether a file or an argument, exits with
+code 2 and one line on stderr.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """What the headless subcommands share: the errors that exit with code 2, loading the project
-named on the command line, and turning argument text into values for the core to check."""
+(or ONNX model) named on the command line, and turning argument text into values for the core
+to check."""
 
 from __future__ import annotations
 
 import math
 
 from nnstudio.core.engine import Engine
+from nnstudio.core.export import onnx_import
 from nnstudio.core.project import Project, ProjectError, load
 
 PROG = "nnstudio"
@@ -20,7 +22,14 @@ class InputError(Exception):
 
 
 def load_project(path: str) -> Project:
-    """The project in ``path``; a file that does not load is an InputError naming it."""
+    """The project in ``path``: a ``.nnproj`` project file, or an ONNX model (``.onnx``),
+    which opens as an untitled project with an empty dataset. A file that does not load is an
+    InputError naming it."""
+    if path.lower().endswith(onnx_import.SUFFIX):
+        try:
+            return onnx_import.load_project(path)
+        except onnx_import.OnnxImportError as e:
+            raise InputError(f"{path}: {e}") from None
     try:
         return load(path)
     except ProjectError as e:

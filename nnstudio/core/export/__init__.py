@@ -8,11 +8,13 @@
 * :mod:`.onnx_export` / :mod:`.onnx_import`: ONNX models both ways (the optional ``onnx``
   package; the import treats the file as untrusted).
 * :mod:`.predict`: the outputs for every row of a dataset or a CSV file (``nnstudio predict``).
+* :mod:`.output`: writing the exported files, atomically and all or nothing.
 
 Pure Python and NumPy: torch is never imported (the scripts are text), and onnx only inside the
 functions that build or read a model. Every failure is an :class:`ExportError`,
 :class:`~.onnx_import.OnnxImportError` or :class:`~.predict.PredictError`, all ValueErrors
-with one line saying what is wrong; nothing is written then.
+with one line saying what is wrong (an :class:`~.output.OutputError`, an ExportError, when a
+file cannot be written); nothing is written then.
 """
 
 from __future__ import annotations
@@ -20,28 +22,38 @@ from __future__ import annotations
 import os
 
 from ..project import Project
-from . import numpy_script, onnx_export, pytorch
+from . import numpy_script, onnx_export, onnx_import, pytorch
 from .onnx_import import OnnxImportError
+from .output import OutputError
 from .plan import ExportError
 from .predict import PredictError, Prediction
 
 FORMATS = ("pytorch", "numpy", "onnx")
-SUFFIXES = {"pytorch": ".py", "numpy": ".py", "onnx": ".onnx"}
+SUFFIXES = {"pytorch": ".py", "numpy": ".py", "onnx": onnx_import.SUFFIX}
 
 
-def export(project: Project, fmt: str, path: str | os.PathLike[str]) -> list[str]:
+def export(project: Project, fmt: str, path: str | os.PathLike[str],
+           dtype: str = "float64") -> list[str]:
     """Write ``project`` as ``fmt`` (one of :data:`FORMATS`) to ``path``; returns the files
-    written (the PyTorch script also writes its dataset CSV beside it)."""
+    written (the PyTorch script also writes its dataset CSV beside it). ``dtype`` is the ONNX
+    model's number type (:data:`~.onnx_export.DTYPES`); the scripts always compute in
+    float64."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
+    if dtype not in onnx_export.DTYPES:
+        raise ExportError(f"the number type must be one of {', '.join(onnx_export.DTYPES)}, "
+                          f"not {dtype!r}")
+    if fmt != "onnx" and dtype != "float64":
+        raise ExportError(f"the {fmt} script computes in float64; only an ONNX model can be "
+                          f"{dtype}")
     if fmt == "pytorch":
         return [os.fspath(p) for p in pytorch.write(project, path)]
     if fmt == "numpy":
         numpy_script.write(project, path)
-    elif fmt == "onnx":
-        onnx_export.write(project, path)
     else:
-        raise ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
+        onnx_export.write(project, path, dtype)
     return [os.fspath(path)]
 
 
-__all__ = ["export", "FORMATS", "SUFFIXES", "ExportError", "OnnxImportError", "PredictError",
-           "Prediction"]
+__all__ = ["export", "FORMATS", "SUFFIXES", "ExportError", "OnnxImportError", "OutputError",
+           "PredictError", "Prediction"]

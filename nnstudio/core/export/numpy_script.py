@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from .. import files
 from ..project import Project
 from . import plan as plans
-from .plan import DenseLayer, ExportError, ExportPlan, LayerStep, layer_writer
+from .output import write_files
+from .plan import DenseLayer, ExportPlan, LayerStep, layer_writer
 from .source import (
     activation_expr,
     array_literal,
@@ -209,12 +209,8 @@ def main(argv):
 
 def write(project: Project, path: str | os.PathLike[str]) -> None:
     """Write the NumPy script to ``path`` atomically. Raises ExportError, with nothing
-    written, if the project cannot be exported."""
-    text = script(project)
-    try:
-        files.atomic_write(path, text.encode("utf-8"))
-    except OSError as e:
-        raise ExportError(f"cannot write {os.fspath(path)!r}: {e.strerror or e}") from None
+    written, if the project cannot be exported (OutputError if the file cannot be written)."""
+    write_files([(path, script(project).encode("utf-8"))])
 
 
 __all__ = ["script", "write", "NUMPY_ACTIVATIONS", "LAYER_WRITERS"]

@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import files
 from ..project import Project
 from . import plan as plans
+from .output import write_files
 from .plan import ExportError, ExportPlan, Forward, LayerStep, layer_writer, lookup
 
 OPSET = 17
@@ -204,12 +204,8 @@ def _finish(onnx: Any, g: _Graph, plan: ExportPlan, project: Project) -> Any:
 
 def write(project: Project, path: str | os.PathLike[str], dtype: str = "float64") -> None:
     """Write the ONNX model to ``path`` atomically. Raises ExportError, with nothing written,
-    if it cannot be built or written."""
-    data = model(project, dtype).SerializeToString()
-    try:
-        files.atomic_write(path, data)
-    except OSError as e:
-        raise ExportError(f"cannot write {os.fspath(path)!r}: {e.strerror or e}") from None
+    if it cannot be built (OutputError if the file cannot be written)."""
+    write_files([(path, model(project, dtype).SerializeToString())])
 
 
 __all__ = ["model", "write", "require_onnx", "ONNX_ACTIVATIONS", "LAYER_WRITERS", "OPSET",

@@ -28,9 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import datasets, files, losses, optimizers
+from .. import datasets, losses, optimizers
 from ..project import Project
 from . import plan as plans
+from .output import write_files
 from .plan import DenseLayer, ExportError, ExportPlan, Forward, LayerStep, layer_writer
 from .source import (
     activation_expr,
@@ -564,16 +565,12 @@ def data_path(path: str | os.PathLike[str]) -> Path:
 
 def write(project: Project, path: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write the script to ``path`` and its dataset CSV beside it (each atomically); returns
-    both paths. Raises ExportError, with nothing written, if the project cannot be exported."""
+    both paths. Raises ExportError, with nothing written, if the project cannot be exported
+    (OutputError if a file cannot be written)."""
     csv_path = data_path(path)
     text = script(project, csv_path.name)
     data = datasets.format_csv(project.dataset, labels=False)
-    try:
-        files.atomic_write(csv_path, data.encode("utf-8"))
-        files.atomic_write(path, text.encode("utf-8"))
-    except OSError as e:
-        raise ExportError(f"cannot write {os.fspath(e.filename or path)!r}: "
-                          f"{e.strerror or e}") from None
+    write_files([(csv_path, data.encode("utf-8")), (path, text.encode("utf-8"))])
     return Path(path), csv_path
 
 
