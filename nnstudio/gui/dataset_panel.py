@@ -9,10 +9,12 @@ says why.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,6 +38,9 @@ from nnstudio.core.datasets import Dataset, DatasetError
 from nnstudio.core.network import NetworkEvent
 from nnstudio.gui import style
 
+if TYPE_CHECKING:  # pragma: no cover  (the document never imports the panel)
+    from nnstudio.gui.document import Document
+
 TARGET_TINT = QColor("#F3F7FB")
 
 
@@ -48,7 +53,7 @@ class DatasetModel(QAbstractTableModel):
 
     refused = Signal(str)
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
         document.datasetChanged.connect(self._reset)
@@ -76,7 +81,7 @@ class DatasetModel(QAbstractTableModel):
         ds = self.ds
         return float(ds.X[r, c]) if c < ds.n_inputs else float(ds.Y[r, c - ds.n_inputs])
 
-    def data(self, index, role=Qt.DisplayRole):
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> object:
         if not index.isValid():
             return None
         r, c = index.row(), index.column()
@@ -99,7 +104,8 @@ class DatasetModel(QAbstractTableModel):
         ds = self.ds
         return ds.input_names[c] if c < ds.n_inputs else ds.target_names[c - ds.n_inputs]
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.DisplayRole) -> object:
         ds = self.ds
         if ds is None:
             return None
@@ -117,12 +123,12 @@ class DatasetModel(QAbstractTableModel):
                 return str(section + 1)
         return None
 
-    def flags(self, index):
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.NoItemFlags
         return Qt.ItemIsSelectable | Qt.ItemIsEnabled | Qt.ItemIsEditable
 
-    def setData(self, index, value, role=Qt.EditRole) -> bool:
+    def setData(self, index: QModelIndex, value: object, role: int = Qt.EditRole) -> bool:
         if role != Qt.EditRole or not index.isValid():
             return False
         r, c = index.row(), index.column()
@@ -146,12 +152,12 @@ class DatasetModel(QAbstractTableModel):
         return True
 
 
-def _rebuild(ds: Dataset, X, Y) -> Dataset:
+def _rebuild(ds: Dataset, X: np.ndarray, Y: np.ndarray) -> Dataset:
     return Dataset(list(ds.input_names), list(ds.target_names), X, Y,
                    None if ds.class_names is None else list(ds.class_names))
 
 
-def set_cell(document, row: int, col: int, value: float) -> None:
+def set_cell(document: Document, row: int, col: int, value: float) -> None:
     """Set one cell (inputs first, then targets) as one undo step."""
     ds = document.dataset
     X, Y = ds.X.copy(), ds.Y.copy()
@@ -164,7 +170,7 @@ def set_cell(document, row: int, col: int, value: float) -> None:
     document.set_dataset(_rebuild(ds, X, Y), text=f"Set row {row + 1} {name} = {value:g}")
 
 
-def add_rows(document, after: int | None = None, count: int = 1) -> None:
+def add_rows(document: Document, after: int | None = None, count: int = 1) -> None:
     """Insert ``count`` rows (copies of row ``after``, or zeros / the first class) after
     ``after`` (default: at the end), as one undo step."""
     ds = document.dataset
@@ -192,7 +198,7 @@ def add_rows(document, after: int | None = None, count: int = 1) -> None:
                          text=f"Add {count} row{'s' if count != 1 else ''}")
 
 
-def delete_rows(document, rows) -> None:
+def delete_rows(document: Document, rows: Iterable[int]) -> None:
     """Delete the given rows (0-based) as one undo step; at least one row must remain."""
     ds = document.dataset
     rows = sorted({int(r) for r in rows if 0 <= int(r) < len(ds)})
@@ -209,7 +215,8 @@ def delete_rows(document, rows) -> None:
 class DatasetPanel(QWidget):
     """The dock: generator row, action row, the table and an info/warning line."""
 
-    def __init__(self, document, output_pane=None, parent: QWidget | None = None):
+    def __init__(self, document: Document, output_pane: QWidget | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("datasetPanel")
         self.document = document
@@ -261,7 +268,7 @@ class DatasetPanel(QWidget):
         row = QHBoxLayout()
         row.setSpacing(4)
 
-        def button(text, tip, slot):
+        def button(text: str, tip: str, slot: Callable[[], object]) -> QToolButton:
             b = QToolButton()
             b.setText(text)
             b.setToolTip(tip)
@@ -369,7 +376,7 @@ class DatasetPanel(QWidget):
         else:
             self.error.hide()
 
-    def _row_changed(self, current, _previous) -> None:
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
             try:
                 self.document.set_sample(current.row())
@@ -410,7 +417,7 @@ class DatasetPanel(QWidget):
             self.size.setValue(len(ds))
             return
 
-        def same(name):   # the very data this generator makes at this size (seed 0)?
+        def same(name: str) -> bool:   # the very data this generator makes at this size (seed 0)?
             try:
                 return datasets.generate(name, size=len(ds)) == ds
             except DatasetError:

@@ -13,13 +13,14 @@ Nothing here keeps a second copy of a weight.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from nnstudio.core.engine import Engine
 from nnstudio.core.network import (
@@ -34,8 +35,16 @@ from nnstudio.core.network import (
 from nnstudio.gui import undo
 from nnstudio.gui.widgets import count_phrase
 
+if TYPE_CHECKING:  # pragma: no cover  (types only: the project module is imported when used)
+    from types import ModuleType
 
-def _project_module():
+    from nnstudio.core.datasets import Dataset
+    from nnstudio.core.engine import Evaluation
+    from nnstudio.core.project import Project
+    from nnstudio.core.trainer import TrainSettings
+
+
+def _project_module() -> ModuleType:
     from nnstudio.core import project
     return project
 
@@ -54,7 +63,8 @@ class Document(QObject):
     statusMessage = Signal(str, int)
     structureAboutToChange = Signal()
 
-    def __init__(self, project=None, path: str | Path | None = None, parent: QObject | None = None):
+    def __init__(self, project: Project | None = None, path: str | Path | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         if project is None:
             project = _project_module().new_project()
@@ -83,11 +93,11 @@ class Document(QObject):
         return self.project.network
 
     @property
-    def dataset(self):
+    def dataset(self) -> Dataset | None:
         return self.project.dataset
 
     @property
-    def settings(self):
+    def settings(self) -> TrainSettings:
         return self.project.settings
 
     @property
@@ -137,13 +147,13 @@ class Document(QObject):
         self._engine = Engine.for_network(self.network, self._engine)
         return self._engine
 
-    def _data(self):
+    def _data(self) -> tuple[np.ndarray, np.ndarray] | None:
         ds = self.dataset
         if ds is None or len(ds) == 0:
             return None
         return np.asarray(ds.X, dtype=np.float64), np.asarray(ds.Y, dtype=np.float64)
 
-    def evaluation(self):
+    def evaluation(self) -> Evaluation | None:
         """Evaluation over the whole dataset at the current parameters, or None (see
         :meth:`evaluation_error`)."""
         if self._eval_valid:
@@ -175,7 +185,7 @@ class Document(QObject):
         ev = self.evaluation()
         return None if ev is None else float(ev.loss)
 
-    def neuron_values(self, nid: str):
+    def neuron_values(self, nid: str) -> tuple[float, float, float] | None:
         """(z, a, dL/dz) of neuron ``nid`` for the chosen sample, or None."""
         ev = self.evaluation()
         if ev is None or self._engine is None or nid not in self._engine.index:
@@ -200,7 +210,7 @@ class Document(QObject):
         i = self.param_positions().get(pid)
         return None if i is None else float(ev.grad[i])
 
-    def param_gradients(self, pids: list[str]):
+    def param_gradients(self, pids: list[str]) -> np.ndarray | None:
         """dL/dp for many parameters as an array (NaN where there is none), or None."""
         ev = self.evaluation()
         if ev is None or self._engine is None:
@@ -249,7 +259,7 @@ class Document(QObject):
         self.statusMessage.emit(text, timeout)
 
     # ------------------------------------------------------------------ edits: structure
-    def _push(self, command) -> None:
+    def _push(self, command: QUndoCommand) -> None:
         self.undo_stack.push(command)
 
     def add_neuron(self, role: str, x: float, y: float, activation: str | None = None) -> str:
@@ -358,7 +368,7 @@ class Document(QObject):
                                        + ("s" if len(new_n) != 1 else "")))
         return [d["id"] for d in new_n] + [d["id"] for d in new_c]
 
-    def _state_edit(self, text: str, fn):
+    def _state_edit(self, text: str, fn: Callable[[Network], list[str]]) -> list[str]:
         """Run ``fn(trial_network)`` on a copy; if it succeeds, push the state change."""
         net = self.network
         before = net.to_dict()
@@ -449,7 +459,7 @@ class Document(QObject):
         self._push(undo.SetTrainableCommand(
             self, old, flag, f"{'Unlock' if flag else 'Lock'} {what}"))
 
-    def apply_params_from_training(self, slots, values) -> None:
+    def apply_params_from_training(self, slots: np.ndarray, values: np.ndarray) -> None:
         """Apply a training snapshot: ``values[i]`` to the network's parameter slot
         ``slots[i]`` (``Snapshot.slots``, the trainer's own order); not an undo step by itself."""
         self.network.set_param_vector(slots, values)
@@ -457,7 +467,8 @@ class Document(QObject):
             self._extra_dirty = True
             self.modifiedChanged.emit(True)
 
-    def push_training_result(self, before, after, text: str = "Train") -> None:
+    def push_training_result(self, before: np.ndarray | dict[str, float],
+                             after: np.ndarray | dict[str, float], text: str = "Train") -> None:
         """Record a training run as one undo step. ``before``/``after``: parameter vectors in
         the engine's param_ids order (or dicts pid -> value)."""
         if isinstance(before, dict):
@@ -499,7 +510,7 @@ class Document(QObject):
             return
         self._push(undo.SetLabelCommand(self, nid, n.label, label, f"Rename {n.label} to {label}"))
 
-    def set_role(self, nid, role: str) -> None:
+    def set_role(self, nid: str | Iterable[str], role: str) -> None:
         net = self.network
         nids = [nid] if isinstance(nid, str) else list(nid)
         old = {}
@@ -523,18 +534,18 @@ class Document(QObject):
         self._push(undo.SetProjectValueCommand(self, old, new, self._set_settings_now,
                                                f"Set {names}", mergeable=_merge))
 
-    def _set_settings_now(self, settings) -> None:
+    def _set_settings_now(self, settings: TrainSettings) -> None:
         loss_changed = settings.loss != self.project.settings.loss
         self.project.settings = settings
         self.settingsChanged.emit()
         if loss_changed:
             self._invalidate()
 
-    def set_dataset(self, dataset, text: str = "Edit dataset") -> None:
+    def set_dataset(self, dataset: Dataset | None, text: str = "Edit dataset") -> None:
         self._push(undo.SetProjectValueCommand(self, self.project.dataset, dataset,
                                                self._set_dataset_now, text, structural=True))
 
-    def _set_dataset_now(self, dataset) -> None:
+    def _set_dataset_now(self, dataset: Dataset | None) -> None:
         self.project.dataset = dataset
         n = len(dataset) if dataset is not None else 0
         if n and self.sample_index >= n:
@@ -572,7 +583,7 @@ class Document(QObject):
         proj = _project_module().load(path)
         return cls(proj, Path(path), parent)
 
-    def replace_project(self, project, path: Path | None, clean: bool = True,
+    def replace_project(self, project: Project, path: Path | None, clean: bool = True,
                         source_sample: Path | None = None) -> None:
         """Views rebuild from ``project``; ``source_sample``: the shipped lesson an untitled
         copy came from."""

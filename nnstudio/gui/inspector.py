@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
@@ -32,7 +32,14 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core import activations, losses, optimizers
-from nnstudio.core.network import INITS, ROLES, NetworkEvent, activation_allowed
+from nnstudio.core.network import (
+    INITS,
+    ROLES,
+    Connection,
+    NetworkEvent,
+    Neuron,
+    activation_allowed,
+)
 from nnstudio.gui.widgets import (
     MIXED,
     ChoiceBox,
@@ -43,6 +50,11 @@ from nnstudio.gui.widgets import (
     count_phrase,
     format_number,
 )
+
+if TYPE_CHECKING:  # pragma: no cover  (the document never imports the inspector)
+    from nnstudio.gui.document import Document
+
+OnEdit = Callable[[Any, Any], None]   # an editor's callback: (value, merge key or False)
 
 PARAM_LIMIT = 1e6   # typed weights and biases: larger values only overflow the activations
 ROLE_TEXT = {"input": "Input", "hidden": "Hidden", "output": "Output"}
@@ -66,47 +78,47 @@ class Field:
     get_many: Callable[[Any, list, Any], Any] | None = None
 
 
-def _n(doc, nid):
+def _n(doc: Document, nid: str) -> Neuron:
     return doc.network.neurons[nid]
 
 
-def _c(doc, cid):
+def _c(doc: Document, cid: str) -> Connection:
     return doc.network.connections[cid]
 
 
-def _not_input(doc, nid):
+def _not_input(doc: Document, nid: str) -> bool:
     return _n(doc, nid).role != "input"
 
 
-def _activation_choices(doc, ids):
+def _activation_choices(doc: Document, ids: list[str]) -> list[tuple[str, str, str]]:
     roles = {_n(doc, i).role for i in ids}
     # (the formula shows below and as a tip)
     return [(name, act.title, act.formula) for name, act in activations.ACTIVATIONS.items()
             if all(activation_allowed(role, name) for role in roles)]
 
 
-def _values(doc, nid, k):
+def _values(doc: Document, nid: str, k: int) -> float | None:
     v = doc.neuron_values(nid)
     return None if v is None else v[k]
 
 
-def _set_label(doc, ids, text, merge):
+def _set_label(doc: Document, ids: list[str], text: str, merge: Any) -> None:
     doc.set_label(ids[0], text)
 
 
-def _set_params(doc, ids, value, merge):
+def _set_params(doc: Document, ids: list[str], value: float, merge: Any) -> None:
     doc.set_params(dict.fromkeys(ids, value), merge=merge)
 
 
-def _set_slope(doc, ids, value, merge):
+def _set_slope(doc: Document, ids: list[str], value: float, merge: Any) -> None:
     doc.set_activation(ids, "leaky_relu", value)
 
 
-def _set_locked(doc, ids, locked, merge):
+def _set_locked(doc: Document, ids: list[str], locked: bool, merge: Any) -> None:
     doc.set_trainable(ids, not locked)
 
 
-def _shared(values) -> Any:
+def _shared(values: Any) -> Any:
     """The one value all items share, or MIXED."""
     values = np.asarray(values)
     if values.size == 0:
@@ -117,15 +129,15 @@ def _shared(values) -> Any:
     return first.item() if np.all(values == first) else MIXED
 
 
-def _many_params(doc, ids, group):
+def _many_params(doc: Document, ids: list[str], group: FieldGroup) -> Any:
     return _shared(doc.network.store.values[group.slots()])
 
 
-def _many_locked(doc, ids, group):
+def _many_locked(doc: Document, ids: list[str], group: FieldGroup) -> Any:
     return _shared(~doc.network.store.trainable[group.slots()])
 
 
-def _many_grads(doc, ids, group):
+def _many_grads(doc: Document, ids: list[str], group: FieldGroup) -> Any:
     g = doc.param_gradients(list(ids))
     return None if g is None else _shared(g)
 
@@ -191,7 +203,7 @@ CONNECTION_FIELDS: list[Field] = [
 ]
 
 
-def _share(doc, cid):
+def _share(doc: Document, cid: str) -> float | None:
     c = doc.network.connections[cid]
     v = doc.neuron_values(c.source)
     return None if v is None else c.weight * v[1]
@@ -210,18 +222,19 @@ def _formula_text(name: str) -> str:
 class _Editor:
     """Adapter: widget + set_value + a callback for user edits ``on_edit(value, merge)``."""
 
-    def __init__(self, widget, set_value, wire):
+    def __init__(self, widget: QWidget, set_value: Callable[[Any], None],
+                 wire: Callable[[OnEdit], object]) -> None:
         self.widget, self.set_value, self._wire = widget, set_value, wire
 
-    def connect(self, on_edit):
+    def connect(self, on_edit: OnEdit) -> None:
         self._wire(on_edit)
 
 
-def _text_editor(f: Field, parent):
+def _text_editor(f: Field, parent: FieldGroup) -> _Editor:
     w = QLineEdit(parent)
     w.setToolTip(f.tip)
 
-    def set_value(v):
+    def set_value(v: Any) -> None:
         with QSignalBlocker(w):
             if v is MIXED:
                 w.setText("")
@@ -229,8 +242,8 @@ def _text_editor(f: Field, parent):
             elif not (w.hasFocus() and w.isModified()):
                 w.setText(str(v))
 
-    def wire(cb):
-        def commit():
+    def wire(cb: OnEdit) -> None:
+        def commit() -> None:
             if w.isModified():
                 w.setModified(False)
                 cb(w.text(), False)
@@ -238,29 +251,29 @@ def _text_editor(f: Field, parent):
     return _Editor(w, set_value, wire)
 
 
-def _choice_editor(f: Field, parent):
+def _choice_editor(f: Field, parent: FieldGroup) -> _Editor:
     w = ChoiceBox(parent, tip=f.tip)
     return _Editor(w, w.set_value, lambda cb: w.chosen.connect(lambda v: cb(v, False)))
 
 
-def _float_editor(f: Field, parent):
+def _float_editor(f: Field, parent: FieldGroup) -> _Editor:
     w = FloatEdit(parent, tip=f.tip, **f.options)
     w.setAccessibleName(f.label)
     return _Editor(w, w.set_value, lambda cb: w.valueCommitted.connect(lambda v: cb(v, False)))
 
 
-def _param_editor(f: Field, parent):
+def _param_editor(f: Field, parent: FieldGroup) -> _Editor:
     w = NumberSlider(parent, tip=f.tip, **f.options)
     w.edit.setAccessibleName(f.label)
     return _Editor(w, w.set_value, lambda cb: w.edited.connect(cb))
 
 
-def _bool_editor(f: Field, parent):
+def _bool_editor(f: Field, parent: FieldGroup) -> _Editor:
     w = QCheckBox(parent)
     w.setToolTip(f.tip)
     w.setText("locked (not trained)")
 
-    def set_value(v):
+    def set_value(v: Any) -> None:
         with QSignalBlocker(w):
             if v is MIXED:
                 w.setTristate(True)
@@ -272,25 +285,25 @@ def _bool_editor(f: Field, parent):
     return _Editor(w, set_value, lambda cb: w.clicked.connect(lambda on: cb(bool(on), False)))
 
 
-def _value_editor(f: Field, parent):
+def _value_editor(f: Field, parent: FieldGroup) -> _Editor:
     w = ValueLabel(parent, tip=f.tip)
     return _Editor(w, w.set_value, lambda cb: None)
 
 
-def _note_editor(f: Field, parent):
+def _note_editor(f: Field, parent: FieldGroup) -> _Editor:
     w = QLabel(parent)
     w.setWordWrap(True)
     w.setTextFormat(Qt.TextFormat.RichText)
 
-    def set_value(v):
+    def set_value(v: Any) -> None:
         w.setText("" if v is MIXED or v is None else str(v))
     return _Editor(w, set_value, lambda cb: None)
 
 
-def _sample_editor(f: Field, parent):
+def _sample_editor(f: Field, parent: FieldGroup) -> _Editor:
     w = IntSpin(parent, 0, 0, tip=f.tip)
 
-    def set_value(v):
+    def set_value(v: Any) -> None:
         doc = parent.doc
         n = len(doc.dataset) if doc.dataset is not None else 0
         with QSignalBlocker(w):
@@ -311,7 +324,7 @@ EDITORS: dict[str, Callable] = {
 class FieldGroup(QGroupBox):
     """A group of fields (neurons or connections) for the current selection of that kind."""
 
-    def __init__(self, inspector: Inspector, fields: list[Field], title: str):
+    def __init__(self, inspector: Inspector, fields: list[Field], title: str) -> None:
         super().__init__(title, inspector)
         self.inspector = inspector
         self.doc = inspector.doc
@@ -332,7 +345,7 @@ class FieldGroup(QGroupBox):
             self.form.addRow(lab, ed.widget)
             self.editors[f.key] = ed
 
-    def _edited(self, f: Field, value, merge) -> None:
+    def _edited(self, f: Field, value: Any, merge: Any) -> None:
         if f.key == "sample":
             self.inspector.apply(lambda: self.doc.set_sample(value))
             return
@@ -347,7 +360,7 @@ class FieldGroup(QGroupBox):
             self._slots = None
         self.refresh()
 
-    def slots(self):
+    def slots(self) -> np.ndarray:
         """Parameter slots of the shown items (cached until the structure changes)."""
         net = self.doc.network
         key = (id(net), net.structure_version)
@@ -386,7 +399,7 @@ class FieldGroup(QGroupBox):
 class Inspector(QScrollArea):
     """The inspector dock's widget."""
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.doc = document
         self.setObjectName("inspector")
@@ -438,7 +451,7 @@ class Inspector(QScrollArea):
         self.rebuild()
 
     # edits ----------------------------------------------------------------------------
-    def apply(self, fn) -> bool:
+    def apply(self, fn: Callable[[], object]) -> bool:
         """Run an edit; on refusal show the message (and the status bar) and restore the
         widgets from the model."""
         try:
@@ -461,7 +474,7 @@ class Inspector(QScrollArea):
         self.doc.message(f"Not applied: {where}: {msg}", 6000)
 
     # following the model -------------------------------------------------------------
-    def _on_network(self, event: NetworkEvent, ids) -> None:
+    def _on_network(self, event: NetworkEvent, ids: tuple[str, ...]) -> None:
         if event in (NetworkEvent.NEURON_REMOVED, NetworkEvent.CONNECTION_REMOVED):
             return  # the selection prunes itself and rebuilds
         self.schedule()
@@ -512,7 +525,7 @@ class Inspector(QScrollArea):
 
 
 class SummaryGroup(QGroupBox):
-    def __init__(self, inspector: Inspector):
+    def __init__(self, inspector: Inspector) -> None:
         super().__init__("Summary", inspector)
         self.doc = inspector.doc
         form = QFormLayout(self)
@@ -564,7 +577,7 @@ class SummaryGroup(QGroupBox):
 class SettingsGroup(QGroupBox):
     """Training settings; every edit is one undo step (doc.set_settings)."""
 
-    def __init__(self, inspector: Inspector):
+    def __init__(self, inspector: Inspector) -> None:
         super().__init__("Training settings", inspector)
         self.inspector = inspector
         self.doc = inspector.doc
@@ -611,7 +624,7 @@ class SettingsGroup(QGroupBox):
             w.setObjectName(f"settings_{name}")
             w.valueCommitted.connect(lambda v, n=name: self._set(n, int(v)))
 
-    def _set(self, name: str, value) -> None:
+    def _set(self, name: str, value: Any) -> None:
         self.inspector.apply(lambda: self.doc.set_settings(**{name: value}))
 
     def refresh(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (
     QFont,
@@ -24,6 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+if TYPE_CHECKING:  # pragma: no cover  (the document never imports the panel)
+    from nnstudio.gui.document import Document
+
 LESSON_CSS = """
 h1 { font-size: 14pt; margin-bottom: 6px; }
 h2 { font-size: 12pt; margin-top: 12px; }
@@ -33,7 +38,7 @@ code { background: #F2F2F2; }
 
 
 class LessonPanel(QWidget):
-    def __init__(self, document, parent=None):
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.doc = document
         self.setObjectName("lesson")

@@ -46,7 +46,7 @@ class UndoTarget(Protocol):
 class _Command(QUndoCommand):
     structural = False
 
-    def __init__(self, doc: UndoTarget, text: str):
+    def __init__(self, doc: UndoTarget, text: str) -> None:
         super().__init__(text)
         self.doc = doc
 
@@ -68,7 +68,7 @@ class AddItemsCommand(_Command):
     structural = True
 
     def __init__(self, doc: UndoTarget, neurons: list[dict], connections: list[dict],
-                 text: str):
+                 text: str) -> None:
         super().__init__(doc, text)
         self.neurons = [dict(n) for n in neurons]
         self.connections = [dict(c) for c in connections]
@@ -93,7 +93,7 @@ class RemoveCommand(_Command):
 
     structural = True
 
-    def __init__(self, doc: UndoTarget, ids: Iterable[str], text: str):
+    def __init__(self, doc: UndoTarget, ids: Iterable[str], text: str) -> None:
         super().__init__(doc, text)
         self.ids = list(ids)
         self.neurons: list[dict] = []
@@ -129,7 +129,7 @@ class NetworkStateCommand(_Command):
 
     structural = True
 
-    def __init__(self, doc: UndoTarget, before: dict, after: dict, text: str):
+    def __init__(self, doc: UndoTarget, before: dict, after: dict, text: str) -> None:
         super().__init__(doc, text)
         self.before, self.after = before, after
 
@@ -197,14 +197,14 @@ def apply_state(net: Network, state: dict) -> None:
 
 
 class ConnectCommand(AddItemsCommand):
-    def __init__(self, doc: UndoTarget, conn: dict, text: str):
+    def __init__(self, doc: UndoTarget, conn: dict, text: str) -> None:
         super().__init__(doc, [], [conn], text)
 
 
 class MoveCommand(_Command):
     """Neuron positions before/after a drag (the canvas pushes it once, on release)."""
 
-    def __init__(self, doc: UndoTarget, old: dict, new: dict, text: str = "Move"):
+    def __init__(self, doc: UndoTarget, old: dict, new: dict, text: str = "Move") -> None:
         super().__init__(doc, text)
         self.old, self.new = dict(old), dict(new)
 
@@ -223,7 +223,8 @@ class _OldNewCommand(_Command):
 
     ID = -1
 
-    def __init__(self, doc: UndoTarget, old: Any, new: Any, text: str, mergeable: Any = False):
+    def __init__(self, doc: UndoTarget, old: Any, new: Any, text: str,
+                 mergeable: Any = False) -> None:
         super().__init__(doc, text)
         self.old, self.new, self.mergeable = old, new, mergeable
 
@@ -249,7 +250,7 @@ class SetParamsCommand(_OldNewCommand):
     ID = ID_SET_PARAMS
 
     def __init__(self, doc: UndoTarget, old: dict, new: dict, text: str,
-                 mergeable: Any = False):
+                 mergeable: Any = False) -> None:
         super().__init__(doc, dict(old), dict(new), text, mergeable)
 
     def _same_target(self, other: Any) -> bool:
@@ -266,7 +267,8 @@ class ParamVectorCommand(_Command):
     """Many parameter values at once (randomize, a training run): before/after arrays over
     ``pids``. Slots are looked up at apply time."""
 
-    def __init__(self, doc: UndoTarget, pids: list[str], before: Any, after: Any, text: str):
+    def __init__(self, doc: UndoTarget, pids: list[str], before: Any, after: Any,
+                 text: str) -> None:
         super().__init__(doc, text)
         self.pids = list(pids)
         self.before = np.array(before, dtype=np.float64, copy=True)
@@ -287,7 +289,7 @@ class ParamVectorCommand(_Command):
 
 
 class SetTrainableCommand(_Command):
-    def __init__(self, doc: UndoTarget, old: dict, flag: bool, text: str):
+    def __init__(self, doc: UndoTarget, old: dict, flag: bool, text: str) -> None:
         super().__init__(doc, text)
         self.old, self.flag = dict(old), bool(flag)
 
@@ -304,7 +306,8 @@ class SetTrainableCommand(_Command):
 class SetActivationCommand(_Command):
     structural = True
 
-    def __init__(self, doc: UndoTarget, old: dict, name: str, slope: float | None, text: str):
+    def __init__(self, doc: UndoTarget, old: dict, name: str, slope: float | None,
+                 text: str) -> None:
         """``old``: nid -> (activation, slope)."""
         super().__init__(doc, text)
         self.old, self.name, self.slope = dict(old), name, slope
@@ -321,7 +324,7 @@ class SetActivationCommand(_Command):
 
 
 class SetLabelCommand(_Command):
-    def __init__(self, doc: UndoTarget, nid: str, old: str, new: str, text: str):
+    def __init__(self, doc: UndoTarget, nid: str, old: str, new: str, text: str) -> None:
         super().__init__(doc, text)
         self.nid, self.old, self.new = nid, old, new
 
@@ -338,7 +341,7 @@ class SetRoleCommand(_Command):
 
     structural = True
 
-    def __init__(self, doc: UndoTarget, old: dict, role: str, text: str):
+    def __init__(self, doc: UndoTarget, old: dict, role: str, text: str) -> None:
         """``old``: nid -> the neuron's dict before."""
         super().__init__(doc, text)
         self.old, self.role = {k: dict(v) for k, v in old.items()}, role
@@ -371,7 +374,7 @@ class SetProjectValueCommand(_OldNewCommand):
     ID = ID_PROJECT_VALUE
 
     def __init__(self, doc: UndoTarget, old: Any, new: Any, apply: Callable[[Any], None],
-                 text: str, *, mergeable: Any = False, structural: bool = False):
+                 text: str, *, mergeable: Any = False, structural: bool = False) -> None:
         super().__init__(doc, old, new, text, mergeable)
         self.apply = apply
         self.structural = structural

@@ -21,10 +21,12 @@ Hit-testing (hover, click, tooltips) is a vectorised point-to-segment distance.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from shiboken6 import wrapInstance
 
 from nnstudio.gui import style
@@ -58,7 +60,7 @@ def _draw_lines(painter: QPainter, buf: np.ndarray, start: int, count: int) -> N
 
 
 class ConnectionLayer(QGraphicsItem):
-    def __init__(self, scene: ItemHost):
+    def __init__(self, scene: ItemHost) -> None:
         super().__init__()
         self._scene = scene
         self.setZValue(-10)
@@ -128,7 +130,7 @@ class ConnectionLayer(QGraphicsItem):
             self._rect = rect
         self.update()
 
-    def set_selected(self, cids) -> None:
+    def set_selected(self, cids: Iterable[str]) -> None:
         sel = np.zeros(len(self.ids), bool)
         idx = [self.index[c] for c in cids if c in self.index]
         if idx:
@@ -230,7 +232,7 @@ class ConnectionLayer(QGraphicsItem):
     def bucket_key(self, cid: str) -> int:
         return int(self.keys()[self.index[cid]])
 
-    def _geometry(self, ex: QRectF, lod: float):
+    def _geometry(self, ex: QRectF, lod: float) -> tuple:
         """Lines intersecting the exposed rectangle, clipped to it, with their device lengths;
         cached until the geometry, the rectangle or the zoom changes."""
         key = (self._geom_version, round(ex.left(), 1), round(ex.top(), 1), round(ex.width(), 1),
@@ -298,7 +300,8 @@ class ConnectionLayer(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
         self.paint_count += 1
         if not len(self.ids):
             return
@@ -385,7 +388,9 @@ class ConnectionLayer(QGraphicsItem):
             conn = vis_conn[sel]
             self._paint_labels(painter, conn, np.ascontiguousarray(self.lines[conn]))
 
-    def _paint_arrowheads(self, painter, seg, inside_end, keys, ukeys, starts, counts) -> None:
+    def _paint_arrowheads(self, painter: QPainter, seg: np.ndarray, inside_end: np.ndarray,
+                          keys: np.ndarray, ukeys: np.ndarray, starts: np.ndarray,
+                          counts: np.ndarray) -> None:
         """Small chevrons at the target end of each line (skipped where the end was clipped)."""
         d = seg[:, 2:] - seg[:, :2]
         L = np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
@@ -483,7 +488,8 @@ def _group(keys: np.ndarray) -> list[np.ndarray]:
     return np.split(order, cuts)
 
 
-def clip_segments(lines: np.ndarray, xmin: float, ymin: float, xmax: float, ymax: float):
+def clip_segments(lines: np.ndarray, xmin: float, ymin: float, xmax: float,
+                  ymax: float) -> tuple[np.ndarray, np.ndarray]:
     """Liang–Barsky clipping of every segment row (x0, y0, x1, y1) to a rectangle, vectorised.
     Returns (clipped, end_inside): rows entirely outside become NaN; ``end_inside`` says the
     segment's end point was not cut off."""
@@ -511,7 +517,7 @@ def clip_segments(lines: np.ndarray, xmin: float, ymin: float, xmax: float, ymax
     return out, ok & (t1 >= 1.0)
 
 
-def distance_to_segments(point, lines: np.ndarray) -> np.ndarray:
+def distance_to_segments(point: QPointF, lines: np.ndarray) -> np.ndarray:
     """Distance from ``point`` (x, y) to each segment row (x0, y0, x1, y1); vectorised."""
     px, py = float(point[0]), float(point[1])
     ax, ay, bx, by = lines[:, 0], lines[:, 1], lines[:, 2], lines[:, 3]

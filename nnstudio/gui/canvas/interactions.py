@@ -12,6 +12,7 @@ the modes without an import cycle.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt
@@ -52,25 +53,28 @@ class Mode:
 
     cursor = None
 
-    def __init__(self, view: ModeHost):
+    def __init__(self, view: ModeHost) -> None:
         self.view = view
         self.scene = view.scene()
         self.document = view.document
 
-    def start(self, scene_pos: QPointF, view_pos: QPoint, modifiers) -> None:
+    def start(self, scene_pos: QPointF, view_pos: QPoint,
+              modifiers: Qt.KeyboardModifier) -> None:
         pass
 
-    def move(self, scene_pos: QPointF, view_pos: QPoint, modifiers) -> None:
+    def move(self, scene_pos: QPointF, view_pos: QPoint,
+             modifiers: Qt.KeyboardModifier) -> None:
         pass
 
-    def end(self, scene_pos: QPointF, view_pos: QPoint, modifiers) -> None:
+    def end(self, scene_pos: QPointF, view_pos: QPoint,
+            modifiers: Qt.KeyboardModifier) -> None:
         pass
 
     def cancel(self) -> None:
         pass
 
 
-def _status(document, text: str, timeout: int = 6000) -> None:
+def _status(document: Any, text: str, timeout: int = 6000) -> None:
     if hasattr(document, "message"):
         document.message(text, timeout)
     else:
@@ -82,14 +86,15 @@ class NewConnectionMode(Mode):
     is ringed green if the connection is allowed and red (with the reason in the status bar)
     if not; releasing over an allowed neuron calls ``document.connect``."""
 
-    def __init__(self, view, source: NeuronItem):
+    def __init__(self, view: ModeHost, source: NeuronItem) -> None:
         super().__init__(view)
         self.source = source
         self.line_item: QGraphicsLineItem | None = None
         self.target: NeuronItem | None = None
         self._reason: str | None = None
 
-    def start(self, scene_pos, view_pos, modifiers) -> None:
+    def start(self, scene_pos: QPointF, view_pos: QPoint,
+              modifiers: Qt.KeyboardModifier) -> None:
         pen = QPen(style.SELECTION, 2.0, Qt.PenStyle.DashLine, Qt.PenCapStyle.RoundCap)
         pen.setCosmetic(True)
         p0 = self.source.port_scene_pos()
@@ -114,7 +119,8 @@ class NewConnectionMode(Mode):
                 item.set_target_state("refused")
                 _status(self.document, self._reason)
 
-    def move(self, scene_pos, view_pos, modifiers) -> None:
+    def move(self, scene_pos: QPointF, view_pos: QPoint,
+             modifiers: Qt.KeyboardModifier) -> None:
         item = self.scene.neuron_at(scene_pos)
         if item is self.source:
             item = None
@@ -129,7 +135,8 @@ class NewConnectionMode(Mode):
             self.line_item.setPen(pen)
             self.line_item.setLine(QLineF(self.source.port_scene_pos(), end))
 
-    def end(self, scene_pos, view_pos, modifiers) -> None:
+    def end(self, scene_pos: QPointF, view_pos: QPoint,
+            modifiers: Qt.KeyboardModifier) -> None:
         self.move(scene_pos, view_pos, modifiers)
         target = self.target
         self._cleanup()
@@ -159,7 +166,8 @@ class MoveMode(Mode):
     touched); on release ONE ``document.move_neurons`` call records the move as one undo
     step. A press that does not move past the drag threshold is a click."""
 
-    def __init__(self, view, item: NeuronItem, click_action=None):
+    def __init__(self, view: ModeHost, item: NeuronItem,
+                 click_action: Callable[[], None] | None = None) -> None:
         super().__init__(view)
         self.item = item
         self.click_action = click_action   # run on release if the pointer did not move
@@ -169,7 +177,8 @@ class MoveMode(Mode):
         self.nids: list[str] = []
         self.offset = QPointF()
 
-    def start(self, scene_pos, view_pos, modifiers) -> None:
+    def start(self, scene_pos: QPointF, view_pos: QPoint,
+              modifiers: Qt.KeyboardModifier) -> None:
         self.origin_scene = QPointF(scene_pos)
         self.origin_view = QPoint(view_pos)
 
@@ -182,7 +191,8 @@ class MoveMode(Mode):
         target = self.scene.snap(QPointF(n.x, n.y) + d)
         return target - QPointF(n.x, n.y)
 
-    def move(self, scene_pos, view_pos, modifiers) -> None:
+    def move(self, scene_pos: QPointF, view_pos: QPoint,
+             modifiers: Qt.KeyboardModifier) -> None:
         if not self.moving:
             if (view_pos - self.origin_view).manhattanLength() < QApplication.startDragDistance():
                 return
@@ -194,7 +204,8 @@ class MoveMode(Mode):
         self.offset = self._offset_for(scene_pos)
         self.scene.preview_move(dict.fromkeys(self.nids, self.offset))
 
-    def end(self, scene_pos, view_pos, modifiers) -> None:
+    def end(self, scene_pos: QPointF, view_pos: QPoint,
+            modifiers: Qt.KeyboardModifier) -> None:
         self.view.viewport().unsetCursor()
         if not self.moving:
             if self.click_action is not None:
@@ -226,7 +237,7 @@ class RubberBandMode(Mode):
     connections with both ends inside become the selection (added to it with Shift/Ctrl). A
     click without dragging clears the selection (unless Shift/Ctrl is held)."""
 
-    def __init__(self, view, additive: bool):
+    def __init__(self, view: ModeHost, additive: bool) -> None:
         super().__init__(view)
         self.additive = additive
         self.base = tuple(self.document.selection) if additive else ()
@@ -234,14 +245,16 @@ class RubberBandMode(Mode):
         self.origin_view = QPoint()
         self.rect_item: QGraphicsRectItem | None = None
 
-    def start(self, scene_pos, view_pos, modifiers) -> None:
+    def start(self, scene_pos: QPointF, view_pos: QPoint,
+              modifiers: Qt.KeyboardModifier) -> None:
         self.origin = QPointF(scene_pos)
         self.origin_view = QPoint(view_pos)
 
-    def _rect(self, scene_pos) -> QRectF:
+    def _rect(self, scene_pos: QPointF) -> QRectF:
         return QRectF(self.origin, scene_pos).normalized()
 
-    def move(self, scene_pos, view_pos, modifiers) -> None:
+    def move(self, scene_pos: QPointF, view_pos: QPoint,
+             modifiers: Qt.KeyboardModifier) -> None:
         if self.rect_item is None:
             if (view_pos - self.origin_view).manhattanLength() < QApplication.startDragDistance():
                 return
@@ -256,7 +269,8 @@ class RubberBandMode(Mode):
             self.scene.addItem(self.rect_item)
         self.rect_item.setRect(self._rect(scene_pos))
 
-    def end(self, scene_pos, view_pos, modifiers) -> None:
+    def end(self, scene_pos: QPointF, view_pos: QPoint,
+            modifiers: Qt.KeyboardModifier) -> None:
         if self.rect_item is None:
             if not self.additive:
                 self.document.set_selection(())
@@ -277,22 +291,25 @@ class RubberBandMode(Mode):
 class PanMode(Mode):
     """Middle-drag, or Space + left-drag: the canvas follows the pointer."""
 
-    def __init__(self, view):
+    def __init__(self, view: ModeHost) -> None:
         super().__init__(view)
         self.last = QPoint()
 
-    def start(self, scene_pos, view_pos, modifiers) -> None:
+    def start(self, scene_pos: QPointF, view_pos: QPoint,
+              modifiers: Qt.KeyboardModifier) -> None:
         self.last = QPoint(view_pos)
         self.view.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
 
-    def move(self, scene_pos, view_pos, modifiers) -> None:
+    def move(self, scene_pos: QPointF, view_pos: QPoint,
+             modifiers: Qt.KeyboardModifier) -> None:
         d = view_pos - self.last
         self.last = QPoint(view_pos)
         h, v = self.view.horizontalScrollBar(), self.view.verticalScrollBar()
         h.setValue(h.value() - d.x())
         v.setValue(v.value() - d.y())
 
-    def end(self, scene_pos, view_pos, modifiers) -> None:
+    def end(self, scene_pos: QPointF, view_pos: QPoint,
+            modifiers: Qt.KeyboardModifier) -> None:
         self.cancel()
 
     def cancel(self) -> None:

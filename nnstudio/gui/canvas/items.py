@@ -14,15 +14,22 @@ modes do that through the document.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 from shiboken6 import wrapInstance
 
 from nnstudio.core import activations
+from nnstudio.core.network import Neuron
 from nnstudio.gui import style
 
 from .host import ItemHost
@@ -36,7 +43,7 @@ _LABEL_FONT = None
 _VALUE_FONT = None
 
 
-def label_font():
+def label_font() -> QFont:
     global _LABEL_FONT
     if _LABEL_FONT is None:
         _LABEL_FONT = style.ui_font(8.5)
@@ -53,7 +60,7 @@ def _label_metrics() -> QFontMetricsF:
     return _LABEL_METRICS
 
 
-def value_font():
+def value_font() -> QFont:
     global _VALUE_FONT
     if _VALUE_FONT is None:
         _VALUE_FONT = style.ui_font(7.0, bold=True)
@@ -88,7 +95,8 @@ _PIXMAPS: dict = {}
 GLYPH_BOX = (26.0, 18.0)
 
 
-def _pixmap(key, w: float, h: float, scale: float, draw) -> QPixmap:
+def _pixmap(key: tuple, w: float, h: float, scale: float,
+            draw: Callable[[QPainter], None]) -> QPixmap:
     """A cached transparent pixmap of w x h scene units rendered at ``scale`` device pixels per
     unit; ``draw(painter)`` paints it with (0, 0) at the centre. Stroking tiny antialiased
     curves costs ~50-250 us each in Qt's raster engine; blitting a cached pixmap ~1 us."""
@@ -146,7 +154,7 @@ class NeuronItem(QGraphicsItem):
 
     Type = QGraphicsItem.UserType + 1
 
-    def __init__(self, scene: ItemHost, nid: str):
+    def __init__(self, scene: ItemHost, nid: str) -> None:
         super().__init__()
         self._scene = scene
         self.nid = nid
@@ -167,7 +175,7 @@ class NeuronItem(QGraphicsItem):
         return self.Type
 
     # ------------------------------------------------------------------ model -> item
-    def sync(self, neuron) -> None:
+    def sync(self, neuron: Neuron) -> None:
         """Take role, label, activation and position from the model neuron."""
         changed_geom = neuron.label != self.label or self._rect.isNull()
         self.role = neuron.role
@@ -238,21 +246,22 @@ class NeuronItem(QGraphicsItem):
         return self.mapToScene(self.port_center())
 
     # ------------------------------------------------------------------ hover (port highlight)
-    def hoverMoveEvent(self, event) -> None:
+    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         on = self.port_contains(event.scenePos())
         if on != self.port_hovered:
             self.port_hovered = on
             self.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
             self.update()
 
-    def hoverLeaveEvent(self, event) -> None:
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         if self.port_hovered:
             self.port_hovered = False
             self.unsetCursor()
             self.update()
 
     # ------------------------------------------------------------------ painting
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
         # (pens, rectangles and enum values come from module constants: looking up PySide
         # enums and building pens costs microseconds per call, and this runs per neuron)
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
@@ -367,7 +376,7 @@ class NeuronDots(QGraphicsItem):
     """All neurons as coloured dots when zoomed far out (1,000 neurons in a few draw calls,
     instead of 1,000 item paints). Positions and colours come from the scene's arrays."""
 
-    def __init__(self, scene: ItemHost):
+    def __init__(self, scene: ItemHost) -> None:
         super().__init__()
         self._scene = scene
         self.setZValue(11)
@@ -389,7 +398,8 @@ class NeuronDots(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         sc = self._scene
         pos = sc.positions

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from nnstudio.gui import style
 
@@ -39,7 +39,7 @@ class Overlay:
     connection_text: dict = field(default_factory=dict)
     arrows: dict = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.neurons = set(self.neurons or ())
         self.connections = set(self.connections or ())
         self.neuron_text = dict(self.neuron_text or {})
@@ -72,7 +72,7 @@ class OverlayItem(QGraphicsItem):
     """Draws the current :class:`Overlay` above neurons and connections. Geometry (the bounding
     rectangle and all shapes) is computed in :meth:`rebuild`, never inside ``paint``."""
 
-    def __init__(self, scene: ItemHost):
+    def __init__(self, scene: ItemHost) -> None:
         super().__init__()
         self._scene = scene
         self.overlay: Overlay | None = None
@@ -211,7 +211,8 @@ class OverlayItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect
 
-    def paint(self, painter: QPainter, option, widget=None) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
         if self.overlay is None:
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)

@@ -7,8 +7,10 @@ in the tile's dropdown). The canvas view turns a drop into ``document.add_neuron
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QByteArray, QMimeData, QPoint, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QDrag, QPainter, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QDrag, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -81,7 +83,7 @@ def neuron_icon(role: str, activation: str, size: int = 40, fill: QColor | None 
 class NeuronTile(QFrame):
     """One draggable neuron type."""
 
-    def __init__(self, role: str, parent=None):
+    def __init__(self, role: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.role = role
         title, text = ROLE_INFO[role]
@@ -139,12 +141,12 @@ class NeuronTile(QFrame):
         mime.setText(f"{self.role} neuron")
         return mime
 
-    def mousePressEvent(self, event) -> None:
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._press = event.position().toPoint()
         super().mousePressEvent(event)
 
-    def mouseMoveEvent(self, event) -> None:
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._press is None or not (event.buttons() & Qt.MouseButton.LeftButton):
             return
         moved = (event.position().toPoint() - self._press).manhattanLength()
@@ -158,7 +160,7 @@ class NeuronTile(QFrame):
         drag.setHotSpot(QPoint(22, 22))
         drag.exec(Qt.DropAction.CopyAction)
 
-    def mouseReleaseEvent(self, event) -> None:
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._press = None
         super().mouseReleaseEvent(event)
 
@@ -166,7 +168,7 @@ class NeuronTile(QFrame):
 class Palette(QWidget):
     """``Palette(document)``: the dock content with the three neuron types."""
 
-    def __init__(self, document=None, parent=None):
+    def __init__(self, document: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.setObjectName("palette")

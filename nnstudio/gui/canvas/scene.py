@@ -13,18 +13,24 @@ thousands of connections rebuilds the arrays once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, QSignalBlocker, QTimer
-from PySide6.QtWidgets import QGraphicsScene, QToolTip
+from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, QSignalBlocker, QTimer
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneHelpEvent, QToolTip
 
 from nnstudio.core import activations
-from nnstudio.core.network import NEURON_LOOKS, STRUCTURAL, NetworkEvent
+from nnstudio.core.network import NEURON_LOOKS, STRUCTURAL, Connection, NetworkEvent
 from nnstudio.gui import style
 
 from . import items as items_mod
 from .connections import ConnectionLayer
 from .items import DOT_SHADES, NeuronDots, NeuronItem
 from .overlay import Overlay, OverlayItem
+
+if TYPE_CHECKING:  # pragma: no cover  (the document never imports the canvas)
+    from nnstudio.gui.document import Document
 
 SCENE_MARGIN = 4000.0
 
@@ -33,12 +39,12 @@ class ConnectionRef:
     """What ``scene.item_for(connection_id)`` returns: connections are drawn by one shared
     item, so this is a light handle with the usual questions (line, selection, ends)."""
 
-    def __init__(self, scene: CanvasScene, cid: str):
+    def __init__(self, scene: CanvasScene, cid: str) -> None:
         self._scene = scene
         self.id = cid
 
     @property
-    def connection(self):
+    def connection(self) -> Connection:
         return self._scene.document.network.connections[self.id]
 
     @property
@@ -64,7 +70,7 @@ class ConnectionRef:
         ln = self.line()
         return QRectF(ln.p1(), ln.p2()).normalized()
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, ConnectionRef) and other.id == self.id
 
     def __hash__(self) -> int:
@@ -78,7 +84,7 @@ class CanvasScene(QGraphicsScene):
     NEURON_RADIUS = items_mod.RADIUS
     GRID = 20.0
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
@@ -202,7 +208,7 @@ class CanvasScene(QGraphicsScene):
         self.flush()   # (and recolours on the next event-loop turn)
         self._apply_selection(self.document.selection)
 
-    def _on_network(self, event: NetworkEvent, ids) -> None:
+    def _on_network(self, event: NetworkEvent, ids: tuple[str, ...]) -> None:
         if event in STRUCTURAL:
             self._pending_structure = True
             self._schedule()
@@ -352,7 +358,7 @@ class CanvasScene(QGraphicsScene):
             self.overlay_item.rebuild()
 
     # ------------------------------------------------------------------ selection mirror
-    def _apply_selection(self, ids) -> None:
+    def _apply_selection(self, ids: Iterable[str] | None) -> None:
         """Document -> scene. The scene's signals are blocked while the items follow, so the
         selection does not echo back to the document (napari's rule for programmatic sets)."""
         if self._pending_structure:
@@ -374,7 +380,7 @@ class CanvasScene(QGraphicsScene):
         return [i for i in self.document.selection if i in self.document.network]
 
     # ------------------------------------------------------------------ lookups
-    def item_for(self, item_id: str):
+    def item_for(self, item_id: str) -> NeuronItem | ConnectionRef | None:
         """The NeuronItem for a neuron id, a :class:`ConnectionRef` for a connection id, or None."""
         if self._pending_structure:
             self.flush()
@@ -455,7 +461,7 @@ class CanvasScene(QGraphicsScene):
         self.overlay_item.set_overlay(overlay)
 
     # ------------------------------------------------------------------ tooltips
-    def helpEvent(self, event) -> None:
+    def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:
         pos = event.scenePos()
         text = None
         item = self.neuron_at(pos)

@@ -7,21 +7,34 @@ changes the network goes through the document (one undo step per gesture).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QColor,
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFocusEvent,
     QImage,
+    QKeyEvent,
     QKeySequence,
     QLinearGradient,
+    QMouseEvent,
     QPainter,
+    QPaintEvent,
     QPen,
     QPixmap,
+    QResizeEvent,
+    QShowEvent,
+    QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsView, QInputDialog, QLineEdit, QMenu
+from PySide6.QtWidgets import QGraphicsView, QInputDialog, QLineEdit, QMenu, QWidget
 
 from nnstudio.core import activations
 from nnstudio.core.network import NetworkError, activation_allowed
@@ -32,6 +45,11 @@ from .items import DOT_LOD, RADIUS, NeuronItem
 from .palette import ACTIVATION_MIME, ROLE_MIME
 from .scene import CanvasScene
 
+if TYPE_CHECKING:  # pragma: no cover  (the document never imports the canvas)
+    from nnstudio.gui.document import Document
+
+T = TypeVar("T")
+
 MIN_SCALE = 0.02
 MAX_SCALE = 6.0
 FIT_MAX_SCALE = 1.6
@@ -40,7 +58,7 @@ FIT_MAX_SCALE = 1.6
 class RenameEditor(QLineEdit):
     """Inline label editor placed over a neuron's label; Enter commits, Esc cancels."""
 
-    def __init__(self, view: CanvasView, nid: str):
+    def __init__(self, view: CanvasView, nid: str) -> None:
         super().__init__(view.viewport())
         self.view = view
         self.nid = nid
@@ -60,7 +78,7 @@ class RenameEditor(QLineEdit):
         self.returnPressed.connect(self.commit)
         self.editingFinished.connect(self.commit)
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.finish()
             return
@@ -92,7 +110,7 @@ class CanvasView(QGraphicsView):
 
     zoomChanged = Signal(float)
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self._scene = CanvasScene(document, self)
@@ -174,7 +192,7 @@ class CanvasView(QGraphicsView):
         if not self._quiet_scroll:
             self.auto_fit = False   # the user panned: keep their view on resizes
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         self._quiet_scroll += 1
         try:
             super().resizeEvent(event)
@@ -211,13 +229,13 @@ class CanvasView(QGraphicsView):
         self.cancel_mode()
         self.fit()
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._fitted_once:
             self._fitted_once = True
             self.fit()
 
-    def wheelEvent(self, event) -> None:
+    def wheelEvent(self, event: QWheelEvent) -> None:
         dy = event.angleDelta().y() or event.pixelDelta().y()
         if not dy:
             return
@@ -230,7 +248,7 @@ class CanvasView(QGraphicsView):
             m, self.mode = self.mode, None
             m.cancel()
 
-    def _start(self, mode: modes.Mode, event) -> None:
+    def _start(self, mode: modes.Mode, event: QMouseEvent) -> None:
         self.cancel_mode()
         self.mode = mode
         mode.start(self.mapToScene(event.position().toPoint()), event.position().toPoint(),
@@ -239,7 +257,7 @@ class CanvasView(QGraphicsView):
     def _tolerance(self) -> float:
         return 5.0 / max(self.scale_factor(), 1e-6)
 
-    def mousePressEvent(self, event) -> None:
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if self.rename_editor is not None:
             self.rename_editor.commit()
         pos = event.position().toPoint()
@@ -300,7 +318,7 @@ class CanvasView(QGraphicsView):
         self._start(modes.RubberBandMode(self, additive), event)
         event.accept()
 
-    def mouseMoveEvent(self, event) -> None:
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self.mode is not None:
             pos = event.position().toPoint()
             self.mode.move(self.mapToScene(pos), pos, event.modifiers())
@@ -313,7 +331,7 @@ class CanvasView(QGraphicsView):
         else:
             self._scene.connections.set_hover(None)
 
-    def mouseReleaseEvent(self, event) -> None:
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self.mode is not None:
             m, self.mode = self.mode, None
             pos = event.position().toPoint()
@@ -322,7 +340,7 @@ class CanvasView(QGraphicsView):
             return
         super().mouseReleaseEvent(event)
 
-    def mouseDoubleClickEvent(self, event) -> None:
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
         sp = self.mapToScene(event.position().toPoint())
@@ -338,16 +356,16 @@ class CanvasView(QGraphicsView):
             self.ask_weight(cid)
             event.accept()
 
-    def leaveEvent(self, event) -> None:
+    def leaveEvent(self, event: QEvent) -> None:
         self._scene.connections.set_hover(None)
         super().leaveEvent(event)
 
-    def focusOutEvent(self, event) -> None:
+    def focusOutEvent(self, event: QFocusEvent) -> None:
         self.space_held = False
         super().focusOutEvent(event)
 
     # ------------------------------------------------------------------ keyboard
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key, mods = event.key(), event.modifiers()
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
         if key == Qt.Key.Key_Escape:
@@ -381,7 +399,7 @@ class CanvasView(QGraphicsView):
             return
         super().keyPressEvent(event)
 
-    def keyReleaseEvent(self, event) -> None:
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self.space_held = False
             if not isinstance(self.mode, modes.PanMode):
@@ -396,7 +414,7 @@ class CanvasView(QGraphicsView):
             return
         self._try(self.document.remove, ids)
 
-    def _try(self, fn, *args, **kwargs):
+    def _try(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         try:
             return fn(*args, **kwargs)
         except (NetworkError, ValueError) as e:
@@ -426,21 +444,21 @@ class CanvasView(QGraphicsView):
             self._try(self.document.set_param, cid, value)
 
     # ------------------------------------------------------------------ drops from the palette
-    def dragEnterEvent(self, event) -> None:
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasFormat(ROLE_MIME):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if event.mimeData().hasFormat(ROLE_MIME):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
         else:
             event.ignore()
 
-    def dropEvent(self, event) -> None:
+    def dropEvent(self, event: QDropEvent) -> None:
         mime = event.mimeData()
         if not mime.hasFormat(ROLE_MIME):
             event.ignore()
@@ -475,7 +493,7 @@ class CanvasView(QGraphicsView):
         if cid is not None and cid not in doc.selection:
             doc.set_selection([cid])
 
-    def contextMenuEvent(self, event) -> None:
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = self.build_context_menu(self.mapToScene(event.pos()))
         menu.exec(event.globalPos())
         menu.deleteLater()
@@ -491,8 +509,8 @@ class CanvasView(QGraphicsView):
             return self._connection_menu(cid)
         return self._canvas_menu(sp)
 
-    def _act(self, menu: QMenu, text: str, fn, tip: str = "", checkable=False, checked=False,
-             enabled=True) -> QAction:
+    def _act(self, menu: QMenu, text: str, fn: Callable[[], object], tip: str = "",
+             checkable: bool = False, checked: bool = False, enabled: bool = True) -> QAction:
         a = menu.addAction(text)
         a.setToolTip(tip or text)
         a.setStatusTip(tip or text)
@@ -602,7 +620,7 @@ class CanvasView(QGraphicsView):
         return None
 
     # ------------------------------------------------------------------ painting
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         t = self.transform()
         lod = (abs(t.m11() * t.m22() - t.m12() * t.m21())) ** 0.5
         self._scene.set_dot_mode(lod < DOT_LOD)
@@ -723,7 +741,7 @@ class CanvasView(QGraphicsView):
                          style.ALIGN_RIGHT, "a > 0")
 
     # ------------------------------------------------------------------ export
-    def export_image(self, path, scale: float = 2.0) -> Path:
+    def export_image(self, path: str | Path, scale: float = 2.0) -> Path:
         """Write the whole network as PNG (rendered at ``scale``x) or SVG, chosen by suffix.
         Raises ValueError for another suffix or a file that cannot be written."""
         path = Path(path)
