@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .files import PathLike, atomic_write, read_limited
+from .messages import quote
 
 Array = np.ndarray
 
@@ -56,15 +57,15 @@ def _check_names(names: object, what: str) -> list[str]:
     out = []
     for i, n in enumerate(names):
         if not isinstance(n, str):
-            raise DatasetError(f"{what}[{i}] must be text, not {n!r}")
+            raise DatasetError(f"{what}[{i}] must be text, not {quote(n)}")
         s = n.strip()
         if not s:
             raise DatasetError(f"{what}[{i}] is empty; every column needs a name")
         if len(s) > MAX_NAME_LENGTH:
             raise DatasetError(f"{what}[{i}] is longer than {MAX_NAME_LENGTH} characters")
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in s):
+        if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in s):
             raise DatasetError(f"{what}[{i}] must be one line of text, without control "
-                               "characters")
+                               "characters or lone surrogates")
         out.append(s)
     return out
 
@@ -414,15 +415,15 @@ def generate(name: str, seed: int = 0, size: int | None = None,
 # ---------------------------------------------------------------------- CSV
 def _cell_number(text: str, line: int, col: int, header: str) -> float:
     s = text.strip()
-    where = f"line {line}, column {col} ({header!r})"
+    where = f"line {line}, column {col} ({quote(header)})"
     if not s:
         raise DatasetError(f"{where}: the cell is empty; expected a number")
     try:
         v = float(s)
     except ValueError:
-        raise DatasetError(f"{where}: {s[:40]!r} is not a number") from None
+        raise DatasetError(f"{where}: {quote(s, 40)} is not a number") from None
     if not math.isfinite(v):
-        raise DatasetError(f"{where}: {s[:40]!r} is not a finite number")
+        raise DatasetError(f"{where}: {quote(s, 40)} is not a finite number")
     return v
 
 
@@ -443,6 +444,9 @@ def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
         if header is None:
             raise DatasetError("the CSV file is empty; expected a header row naming the columns")
         header_line = reader.line_num
+        if len(header) > 2 * MAX_COLUMNS:
+            raise DatasetError(f"line {header_line}: {len(header)} columns is more than the "
+                               f"limit of {MAX_COLUMNS} input and {MAX_COLUMNS} target columns")
         names = [h.strip() for h in header]
         for i, h in enumerate(names):
             if not h:
@@ -467,14 +471,18 @@ def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
                                    f"found {len(row)}")
             if len(xs) >= MAX_ROWS:
                 raise DatasetError(f"line {line}: more than the limit of {MAX_ROWS} rows")
+            if (len(xs) + 1) * width > MAX_CELLS:  # counted as read: never a huge table first
+                raise DatasetError(f"line {line}: {len(xs) + 1} rows x {width} columns is more "
+                                   f"than the limit of {MAX_CELLS} values")
             xs.append([_cell_number(row[c], line, c + 1, names[c]) for c in range(n_in)])
             if labels:
                 lab = row[-1].strip()
                 if not lab:
-                    raise DatasetError(f"line {line}, column {width} ({names[-1]!r}): the class "
-                                       "label is empty")
+                    raise DatasetError(f"line {line}, column {width} ({quote(names[-1])}): the "
+                                       "class label is empty")
                 if len(lab) > MAX_NAME_LENGTH:
-                    raise DatasetError(f"line {line}, column {width} ({names[-1]!r}): the class "
+                    raise DatasetError(f"line {line}, column {width} ({quote(names[-1])}): the "
+                                       "class "
                                        f"label is longer than {MAX_NAME_LENGTH} characters")
                 raw_labels.append(lab)
             else:
@@ -486,8 +494,8 @@ def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
     if labels:
         classes = list(dict.fromkeys(raw_labels))
         if len(classes) < 2:
-            raise DatasetError(f"the label column {names[-1]!r} holds {len(classes)} class(es); "
-                               "classification needs at least 2")
+            raise DatasetError(f"the label column {quote(names[-1])} holds {len(classes)} "
+                               "class(es); classification needs at least 2")
         if len(classes) > MAX_COLUMNS:
             raise DatasetError(f"{len(classes)} classes is more than the limit of {MAX_COLUMNS}")
         index = {c: i for i, c in enumerate(classes)}

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import losses, optimizers
 from .engine import Engine
+from .messages import quote
 from .network import INITS, Network
 
 Array = np.ndarray
@@ -49,25 +50,28 @@ class TrainSettings:
     def validate(self) -> TrainSettings:
         """Raise SettingsError naming the first bad setting."""
         if self.loss not in losses.LOSSES:
-            raise SettingsError(f"unknown loss {self.loss!r} (known: {', '.join(losses.NAMES)})")
+            raise SettingsError(f"unknown loss {quote(self.loss)} (known: "
+                                f"{', '.join(losses.NAMES)})")
         if self.optimizer not in optimizers.INFO:
             raise SettingsError(
-                f"unknown optimizer {self.optimizer!r} (known: {', '.join(optimizers.NAMES)})"
+                f"unknown optimizer {quote(self.optimizer)} (known: {', '.join(optimizers.NAMES)})"
             )
         if self.init not in INITS:
-            raise SettingsError(f"unknown initialisation {self.init!r} (known: {', '.join(INITS)})")
+            raise SettingsError(f"unknown initialisation {quote(self.init)} (known: "
+                                f"{', '.join(INITS)})")
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
                 or not 0 < lr <= 1e3:
-            raise SettingsError(f"learning rate must be a number in (0, 1000], not {lr!r}")
+            raise SettingsError(f"learning rate must be a number in (0, 1000], not {quote(lr)}")
         for name, v, lo, hi in (("batch size", self.batch_size, 0, 10_000_000),
                                 ("epochs", self.epochs, 0, 100_000_000),
                                 ("seed", self.seed, 0, 2**63 - 1)):
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise SettingsError(f"{name} must be a whole number from {lo} to {hi}, not {v!r}")
+                raise SettingsError(f"{name} must be a whole number from {lo} to {hi}, "
+                                    f"not {quote(v)}")
         vs = self.validation_split
         if isinstance(vs, bool) or not isinstance(vs, (int, float)) or not 0 <= vs < 1:
-            raise SettingsError(f"validation split must be a fraction in [0, 1), not {vs!r}")
+            raise SettingsError(f"validation split must be a fraction in [0, 1), not {quote(vs)}")
         return self
 
     def with_(self, **changes: Any) -> TrainSettings:

@@ -15,9 +15,16 @@ import json
 import re
 from typing import Any, NoReturn
 
+from ..messages import one_line, quote
+
 
 class ProjectError(ValueError):
-    """A project file that cannot be loaded or saved; one line naming the place and problem."""
+    """A project file that cannot be loaded or saved; one line naming the place and problem
+    (however long the value it quotes, the message stays one short line:
+    :func:`nnstudio.core.messages.one_line`)."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(one_line(message))
 
 
 class BadNumber:
@@ -30,7 +37,13 @@ class BadNumber:
         self.text = text
 
     def __repr__(self) -> str:
-        return self.text
+        return self.shown
+
+    @property
+    def shown(self) -> str:
+        """The number's text as a message shows it (clipped)."""
+        t = self.text
+        return t if len(t) <= 40 else f"{t[:30]}… ({len(t):,} characters)"
 
 
 class DuplicateKeys(dict[str, Any]):
@@ -42,7 +55,7 @@ class DuplicateKeys(dict[str, Any]):
 def describe(v: Any) -> str:
     """A value as a message shows it: ``null``, ``the text 'abc'``, ``a list``, ``NaN``."""
     if isinstance(v, BadNumber):
-        return v.text
+        return v.shown
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -78,7 +91,7 @@ def check_object(v: Any, path: str, required: tuple[str, ...],
         fail(member_path(path, v.duplicate), "the key appears more than once")
     for k in required:
         if k not in v:
-            fail(path, f"the key {k!r} is missing")
+            fail(path, f"the key {k!r} is missing")  # one of ours: short
     allowed = set(required) | set(optional)
     for k in v:
         if k not in allowed:
@@ -98,12 +111,12 @@ def check_list(v: Any, path: str, limit: int, what: str) -> list[Any]:
 def number(v: Any, path: str, lo: float | None = None, hi: float | None = None) -> float:
     """A finite number (not true/false), from ``lo`` to ``hi`` when given (both or neither)."""
     if isinstance(v, BadNumber):
-        fail(path, f"must be a finite number, got {v.text}")
+        fail(path, f"must be a finite number, got {v.shown}")
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         fail(path, f"must be a number, got {describe(v)}")
     f = float(v)
     if (lo is not None and f < lo) or (hi is not None and f > hi):
-        fail(path, f"must be from {lo:g} to {hi:g}, got {v!r}")
+        fail(path, f"must be from {lo:g} to {hi:g}, got {quote(v)}")
     return f
 
 
@@ -114,11 +127,27 @@ def flag(v: Any, path: str) -> bool:
     return v
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(v: str, path: str) -> str:
+    """Text that UTF-8 can write: JSON's ``\\ud800`` escapes can name half of a surrogate
+    pair, which no file can hold (a pair is one character by the time the parser is done)."""
+    if not v.isascii():
+        m = _LONE_SURROGATE.search(v)
+        if m:
+            fail(path, f"holds a lone UTF-16 surrogate {m.group()!r} at character "
+                 f"{m.start() + 1}, which is not a character any file can hold")
+    return v
+
+
 def text(v: Any, path: str, max_len: int, empty_ok: bool = False, one_line: bool = True) -> str:
-    """Text of at most ``max_len`` characters; one line without control characters unless
-    ``one_line`` is false; not blank unless ``empty_ok``."""
+    """Text of at most ``max_len`` characters that UTF-8 can write (:func:`encodable`); one
+    line without control characters unless ``one_line`` is false; not blank unless
+    ``empty_ok``."""
     if not isinstance(v, str):
         fail(path, f"must be text, got {describe(v)}")
+    encodable(v, path)
     if one_line and any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
         fail(path, "must be one line of text, without control characters such as line breaks")
     if not empty_ok and not v.strip():

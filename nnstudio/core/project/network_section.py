@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import activations
+from ..messages import quote
 from ..network import (
     ID_RULE,
     ROLES,
@@ -48,8 +49,8 @@ class CheckedNetwork(dict[str, Any]):
 def _check_id(v: Any, path: str) -> str:
     if not isinstance(v, str):
         fail(path, f"must be text, got {describe(v)}")
-    if not is_valid_id(v):
-        fail(path, f"{v[:70]!r} is not a valid id: {ID_RULE}")
+    if not is_valid_id(v):  # the whole text: "h1\n" is no id
+        fail(path, f"{quote(v)} is not a valid id: {ID_RULE}")
     return v
 
 
@@ -83,7 +84,7 @@ def validate_network(net: Any, path: str) -> CheckedNetwork:
             fail(f"{p}.role", f"must be one of {', '.join(ROLES)}, got {describe(role)}")
         act = nd["activation"]
         if not isinstance(act, str) or act not in activations.ACTIVATIONS:
-            shown = repr(act) if isinstance(act, str) else describe(act)
+            shown = quote(act) if isinstance(act, str) else describe(act)
             fail(f"{p}.activation", f"unknown activation {shown} (known: "
                  f"{', '.join(activations.NAMES)})")
         if role == "input" and act != "identity":
@@ -139,7 +140,7 @@ def _validate_connections(conns: list[Any], path: str, where: dict[str, str],
             if not isinstance(nid, str):
                 fail(f"{p}.{key}", f"must be a neuron id, got {describe(nid)}")
             if nid not in roles:
-                fail(f"{p}.{key}", f"there is no neuron {nid[:70]!r} (a dangling connection)")
+                fail(f"{p}.{key}", f"there is no neuron {quote(nid)} (a dangling connection)")
         if src == tgt:
             fail(p, f"connects neuron {src!r} to itself")
         if roles[tgt] == "input":
