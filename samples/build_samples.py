@@ -7,7 +7,8 @@
 Every number in the samples comes from here: the seeds' worked examples (seed 000: the fruit
 sorter and softmax; seed 001: gradient descent on an intercept, the slope example and the dosage
 backpropagation example; seed 002: the AND perceptron and the 3-3-3-2 network) plus XOR and a
-spiral. Each lesson's quizzes and challenges come from samples/lesson_checks.py (:func:`build`).
+spiral), and the lessons of samples/concept_lessons.py for the seeds' other concepts. Each
+lesson's quizzes and challenges come from samples/lesson_checks.py (:func:`build`).
 tests/core/test_samples.py checks that the files on disk equal what this script builds and that
 each reproduces its numbers.
 """
@@ -27,7 +28,7 @@ from nnstudio.core.network import Network, dense
 from nnstudio.core.project import Project, save
 from nnstudio.core.project.challenges_section import validate_challenges
 from nnstudio.core.trainer import TrainSettings
-from nnstudio.samples import lesson_checks
+from nnstudio.samples import concept_lessons, lesson_checks
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,7 +50,14 @@ def perceptron_and() -> Project:
 PERCEPTRON_AND = """\
 # The perceptron: an AND gate
 
-This is seed 002's perceptron. One neuron adds up its weighted inputs and the bias,
+This is seed 002's perceptron, an artificial neuron modelled on the biological one: the
+dendrites bring signals in (the inputs x), the synapses make each stronger or weaker (the
+weights w), the soma adds them up (the sum Σ plus the bias b) and the axon passes the result on
+(the activation f and the output y).
+
+![A biological neuron and an artificial neuron, part for part](nnstudio:neuron.svg)
+
+One neuron adds up its weighted inputs and the bias,
 
     z = w1·x1 + w2·x2 + b = 0.5·x1 + 0.5·x2 − 0.75
 
@@ -70,7 +78,10 @@ Only (1, 1) pushes z above 0: the bias −0.75 is a threshold that one input alo
 ## Try next
 - Change the bias **b** to −0.25: now one input is enough, and the neuron computes **OR**.
 - Press **Train**: nothing moves. The step's gradient is 0 everywhere, so gradient descent gets no
-  signal. Switch the activation to **sigmoid**, set b to 0 and train again to see it learn.
+  signal. Switch the activation to **sigmoid**, set b to 0, set the learning rate to **1** and
+  the epochs to **200**, and train again: the MSE falls from 0.274 to 0.031 and all four rows
+  come out right (w1 = w2 = 2.66, b = −4.12). With the lesson's 0.1 and 20 epochs the sigmoid
+  barely moves (MSE 0.217, 50% right): a smooth gradient still needs enough steps.
 """
 
 
@@ -98,8 +109,15 @@ too high.
 - The loss is the **sum of squared residuals**: 5 × 9² = **405** at the start.
 - Its gradient is dSSR/db = −2 · Σ(y − prediction) = −2 · (−45) = **90**. With learning rate
   0.01 the step size is 0.01 × 90 = 0.9, so after **one step b = 9.10**.
-- Each step shrinks the gap to 1 by the same factor (0.9): b is 1.38 after 30 steps, and it
-  converges toward the true intercept **1** while the loss falls toward 0.
+- Each update shrinks the gap to 1 by the same factor (0.9), so after n updates b = 1 + 9 · 0.9ⁿ,
+  converging toward the true intercept **1** while the loss falls toward 0:
+
+| update | 0 | 1 | 2 | 3 | 4 | 5 | 10 | 29 | 30 | 66 |
+|---|---|---|---|---|---|---|---|---|---|---|
+| b | 10.00 | 9.10 | 8.29 | 7.56 | 6.90 | 6.31 | 4.14 | 1.42 | 1.38 | 1.0086 |
+
+- The seed's "step 29: b = 1.38" counts from step 0 (the guess), so its step 29 is the
+  **30th update**: after 29 updates b is still 1.42.
 
 ## Try next
 - Set the learning rate to 0.1: the first step jumps straight to b = 1.
@@ -213,6 +231,10 @@ def fruit_dataset() -> Dataset:
     return Dataset(["weight (100 g)", "colour", "texture", "size"], classes, X, Y, classes)
 
 
+#: the initial weights: with them the untrained sorter calls the first apple an orange
+FRUIT_INIT_SEED = 4
+
+
 def fruit_classifier() -> Project:
     net = Network()
     ins = [("weight", "weight"), ("colour", "colour"), ("texture", "texture"), ("size", "size")]
@@ -229,7 +251,7 @@ def fruit_classifier() -> Project:
         for t in b:
             for s in srcs:
                 net.connect(s, t)
-    net.randomize(seed=3, init="he")
+    net.randomize(seed=FRUIT_INIT_SEED, init="he")
     settings = TrainSettings(loss="mse", optimizer="adam", learning_rate=0.05, epochs=300,
                              seed=0, init="he")
     return Project(net, fruit_dataset(), settings, FRUIT_CLASSIFIER,
@@ -250,8 +272,12 @@ It is a **dense network**: every neuron feeds every neuron of the next layer, th
   ReLU, so some neurons are silent (0) for some fruit.
 - Softmax turns the three raw outputs into probabilities that add up to 1: raw values
   [34, 32, 25] would give [0.88, 0.12, 0.0001]. The biggest one is the network's answer.
-- Before training the weights are random, so the network guesses badly (it may call an apple an
-  orange). Press **Train**: the squared-error loss falls and accuracy reaches **100%**.
+- Before training the weights are random, so the network is wrong: the first fruit in the
+  dataset, a 150 g red, smooth, medium **apple**, comes out as an **orange** (apple 0.26,
+  banana 0.18, orange 0.56), just like seed 000's untrained "ultimate neural network".
+  Press **Train**: the squared-error loss falls, the apple becomes an apple and accuracy
+  reaches **100%**.
+- The output pane shows the three softmax probabilities of the chosen fruit as bars.
 
 ## Try next
 - Pick a banana in the dataset panel and follow its activations forward through the layers.
@@ -384,6 +410,11 @@ with **Adam** on binary cross-entropy.
 
 
 # ---------------------------------------------------------------------- all
+def architectures() -> Project:
+    three = three_layer()
+    return concept_lessons.architectures(three.network, three.dataset)
+
+
 BUILDERS = {
     "perceptron-and": perceptron_and,
     "intercept-descent": intercept_descent,
@@ -393,6 +424,13 @@ BUILDERS = {
     "xor": xor,
     "three-layer": three_layer,
     "spiral": spiral,
+    "weight-and-bias": concept_lessons.weight_and_bias,
+    "chain-rule": concept_lessons.chain_rule,
+    "softmax": concept_lessons.softmax,
+    "why-nonlinearity": concept_lessons.why_nonlinearity,
+    "vanishing-gradients": concept_lessons.vanishing_gradients,
+    "dying-relu": concept_lessons.dying_relu,
+    "architectures": architectures,
 }
 
 

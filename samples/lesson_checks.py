@@ -8,8 +8,8 @@ answer is the lesson's own number, and tests/core/test_lesson_checks.py recomput
 the engine, checks that every challenge fails on the fresh lesson and passes on a solved copy.
 
 Seed 002's four questions sit where they belong: what a perceptron does (perceptron-and), why
-activation functions are needed and the sigmoid's output range (xor), what backpropagation does
-(dosage-backprop).
+activation functions are needed (why-nonlinearity), the sigmoid's output range (xor), what
+backpropagation does (dosage-backprop).
 """
 
 from __future__ import annotations
@@ -192,6 +192,15 @@ QUIZZES["fruit-classifier"] = """\
 ```
 
 ```quiz
+? Before training, what does the sorter say the first fruit, a 150 g red, smooth, medium apple, is?
+- [ ] An apple
+- [ ] A banana
+- [x] An orange
+> Its softmax outputs are apple 0.26, banana 0.18 and orange 0.56: the biggest is orange. The
+> untrained network is wrong, like seed 000's, until training moves its weights.
+```
+
+```quiz
 ? Why does the network guess badly before training?
 - [x] Its weights and biases start out random, so its outputs mean nothing yet
 - [ ] Softmax cannot tell three classes apart until it has seen them
@@ -208,16 +217,6 @@ GOALS["fruit-classifier"] = [
 # ---------------------------------------------------------------------- xor
 QUIZZES["xor"] = """\
 ## Check yourself
-
-```quiz
-? Why do we need activation functions?
-- [x] Without them every neuron is a weighted sum, and sums of sums are still one straight
-  line: no number of layers could bend the boundary around XOR
-- [ ] They make training faster, but the network could learn XOR without them
-- [ ] They keep the weights from growing too large
-> A linear combination of linear combinations is linear. The activation (tanh here) is what
-> lets each hidden neuron bend, so their combination can carve out XOR.
-```
 
 ```quiz
 ? What is the output range of the sigmoid function?
@@ -300,6 +299,240 @@ QUIZZES["spiral"] = """\
 GOALS["spiral"] = [
     {"id": "untangle", "text": "Untangle the arms: reach at least 95% accuracy",
      "require": [{"kind": "accuracy", "at_least": 0.95}]},
+]
+
+
+# ---------------------------------------------------------------------- weight-and-bias
+QUIZZES["weight-and-bias"] = """\
+## Check yourself
+
+```quiz
+? What is y2 = 2·x − 1 at x = 3?
+= 5
+> 2 · 3 − 1 = 5. The weight multiplies the input, then the bias is added.
+```
+
+```quiz
+? Which line is steeper?
+- [ ] y1, with w = 1 and b = 0
+- [x] y2, with w = 2 and b = −1
+- [ ] Both are equally steep: only their biases differ
+> The weight is the slope: y2 rises 2 for every 1 of x, y1 only 1. The bias only moves a line
+> up or down.
+```
+
+```quiz
+? A car's age against its resale value: what sign does the slope have?
+- [ ] Positive
+- [x] Negative
+- [ ] Zero
+> As the age grows the value falls: a negative slope, a line that runs downhill.
+```
+"""
+GOALS["weight-and-bias"] = [
+    {"id": "downhill", "text": "Make y1 run downhill through the point (0, 1)",
+     "require": [
+         {"kind": "parameter", "id": "w1", "below": 0},
+         {"kind": "parameter", "id": "b1", "value": 1.0, "tolerance": 0.01},
+     ]},
+    {"id": "flat", "text": "Make y2 flat: a zero slope",
+     "require": [{"kind": "parameter", "id": "w2", "value": 0.0, "tolerance": 0.01}]},
+]
+
+# ---------------------------------------------------------------------- chain-rule
+QUIZZES["chain-rule"] = """\
+## Check yourself
+
+```quiz
+? By how much does the shoe size change per unit of weight, d(shoe size)/d(weight)?
+= 0.5
+> Multiply the links' slopes: d(height)/d(weight) = 2 and d(shoe size)/d(height) = 1/4, so
+> 2 × 1/4 = 1/2. (You may type 1/2.)
+```
+
+```quiz
+? And per unit of height, d(shoe size)/d(height)?
+= 0.25
+> That is the second link alone: w2 = 1/4.
+```
+
+```quiz
+? Why does backpropagation need the chain rule?
+- [x] An early weight changes the output only through every layer after it, so its effect is
+  the product of the slopes along the way
+- [ ] Because the loss is a sum over the samples
+- [ ] To keep the weights between 0 and 1
+> Like weight → height → shoe size: a change deep inside travels link by link, and the chain
+> rule multiplies the links' slopes.
+```
+"""
+GOALS["chain-rule"] = [
+    {"id": "one-for-one",
+     "text": "Make one unit of weight add one unit of shoe size, changing only the second link",
+     "require": [
+         {"kind": "parameter", "id": "w2", "value": 0.5, "tolerance": 0.001},
+         {"kind": "changed_only", "parameters": ["w2"]},
+     ]},
+]
+
+# ---------------------------------------------------------------------- softmax
+QUIZZES["softmax"] = """\
+## Check yourself
+
+```quiz
+? What probability does softmax give the raw output 32?
+= 0.12
+> e³² / (e³⁴ + e³² + e²⁵) = 0.1192: about 0.12.
+```
+
+```quiz
+? What do the three probabilities add up to?
+= 1 ± 0.001
+> Each is its own share of the same total, so together they always make 1.
+```
+
+```quiz
+? What happens when the 25 becomes 34?
+- [ ] Banana becomes the most likely on its own
+- [x] Banana and orange become equally likely, each about 0.47, and apple drops to about 0.06
+- [ ] Nothing: softmax only looks at the largest raw value
+> Two raw values of 34 get equal shares: e³⁴ / (2 · e³⁴ + e³²) = 0.468 each, and apple
+> gets 0.063.
+```
+"""
+GOALS["softmax"] = [
+    {"id": "tie", "text": "Make apple as likely as orange by changing only the apple's bias",
+     "require": [
+         {"kind": "parameter", "id": "apple", "value": 34.0, "tolerance": 0.01},
+         {"kind": "changed_only", "parameters": ["apple"]},
+     ]},
+]
+
+# ---------------------------------------------------------------------- why-nonlinearity
+QUIZZES["why-nonlinearity"] = """\
+## Check yourself
+
+```quiz
+? Why do we need activation functions?
+- [x] Without them every neuron is a weighted sum, and sums of sums are still one straight
+  line: no number of layers could bend the boundary around XOR
+- [ ] They make training faster, but the network could learn XOR without them
+- [ ] They keep the weights from growing too large
+> A linear combination of linear combinations is linear. The activation (tanh, once you
+> switch to it) is what lets each hidden neuron bend, so their combination can carve out XOR.
+```
+
+```quiz
+? With identity hidden neurons, what MSE does training stall at?
+= 0.25
+> The best straight line outputs 0.5 for every row, and (0.5)² = 0.25 for each: an MSE of
+> 0.25 and 50% of the rows right.
+```
+"""
+GOALS["why-nonlinearity"] = [
+    {"id": "bend", "text": "Learn XOR (MSE below 0.01) with no identity hidden neuron",
+     "require": [
+         {"kind": "loss", "loss": "mse", "below": 0.01},
+         {"kind": "activation", "role": "hidden", "none_of": ["identity"]},
+     ]},
+]
+
+# ---------------------------------------------------------------------- vanishing-gradients
+QUIZZES["vanishing-gradients"] = """\
+## Check yourself
+
+```quiz
+? What is the largest slope the sigmoid ever has?
+= 0.25
+> σ'(z) = σ(z) · (1 − σ(z)), largest at z = 0: 0.5 × 0.5 = 0.25. Eight layers multiply in
+> eight such factors.
+```
+
+```quiz
+? Why does the first layer learn the slowest?
+- [x] Its gradient is a product of every later layer's slope, each at most 0.25, so it is the
+  smallest of all
+- [ ] It has the fewest weights
+- [ ] The learning rate is smaller for early layers
+> Backpropagation multiplies one sigmoid slope per layer on the way back: the further from the
+> output, the more factors below 1, and the gradient vanishes.
+```
+"""
+GOALS["vanishing-gradients"] = [
+    {"id": "no-vanishing",
+     "text": "Swap out the sigmoids and separate the rings: no sigmoid hidden neuron, loss "
+             "below 0.05",
+     "require": [
+         {"kind": "activation", "role": "hidden", "none_of": ["sigmoid"]},
+         {"kind": "loss", "loss": "bce", "below": 0.05},
+     ]},
+]
+
+# ---------------------------------------------------------------------- dying-relu
+QUIZZES["dying-relu"] = """\
+## Check yourself
+
+```quiz
+? What is ReLU's gradient for z < 0?
+= 0
+> ReLU is flat (0) for negative z, so its slope there is 0: no signal gets through.
+```
+
+```quiz
+? And for z > 0?
+= 1
+> For positive z ReLU outputs z itself: slope 1, which is why it learns fast while it is alive.
+```
+
+```quiz
+? What is the largest z any hidden neuron reaches here?
+= -0.29
+> z = w · x − 5 with |w| ≤ 1.5 and |x| ≤ π: at most 1.5 · π − 5 = −0.29, below 0 for every
+> sample.
+```
+"""
+GOALS["dying-relu"] = [
+    {"id": "revive", "text": "Bring the neurons back to life and fit the sine: MSE below 0.05",
+     "require": [{"kind": "loss", "loss": "mse", "below": 0.05}]},
+]
+
+# ---------------------------------------------------------------------- architectures
+QUIZZES["architectures"] = """\
+## Check yourself
+
+```quiz
+? A 6 × 6 image feeds a dense layer of 100 neurons. How many weights does that layer need?
+= 3600
+> 36 pixels × 100 neurons = 3,600 weights, one per connection.
+```
+
+```quiz
+? Which architecture is built for images?
+- [ ] MLP
+- [x] CNN
+- [ ] RNN
+- [ ] Transformer
+> A CNN slides small filters over the image and pools the result, so it needs few weights and
+> finds a shape wherever it is.
+```
+
+```quiz
+? Which architecture has loops, for sequences such as speech?
+- [ ] MLP
+- [ ] CNN
+- [x] RNN
+> A recurrent network feeds its output back in at the next step, so it remembers what came
+> before.
+```
+"""
+GOALS["architectures"] = [
+    {"id": "wider",
+     "text": "Give the MLP at least 36 weights (one hidden neuron's worth for a 6 × 6 image) "
+             "and train it below MSE 0.001",
+     "require": [
+         {"kind": "count", "of": "connections", "at_least": 36},
+         {"kind": "loss", "loss": "mse", "below": 0.001},
+     ]},
 ]
 
 

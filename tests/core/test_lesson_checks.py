@@ -107,7 +107,57 @@ NUMBERS: dict[str, dict[str, Callable[[], float]]] = {
     "three-layer": {
         "How many weights and biases": lambda: load("three-layer").network.param_count()},
     "spiral": {"How many weights and biases": lambda: load("spiral").network.param_count()},
+    "weight-and-bias": {
+        "What is y2 = 2·x − 1 at x = 3?": lambda: float(Engine.compile(
+            load("weight-and-bias").network).predict(np.array([[3.0]]))[0, 1])},
+    "chain-rule": {
+        "By how much does the shoe size change per unit of weight": lambda: sensitivity(
+            load("chain-rule"), "weight"),
+        "And per unit of height": lambda: sensitivity(load("chain-rule"), "height")},
+    "softmax": {
+        "What probability does softmax give the raw output 32?": lambda: float(
+            Engine.compile(load("softmax").network).predict(np.array([[1.0]]))[0, 1]),
+        "What do the three probabilities add up to?": lambda: float(
+            Engine.compile(load("softmax").network).predict(np.array([[1.0]])).sum())},
+    "why-nonlinearity": {
+        "With identity hidden neurons, what MSE": lambda: final_loss(
+            trained(load("why-nonlinearity")))},
+    "vanishing-gradients": {
+        "What is the largest slope the sigmoid": lambda: float(np.max(
+            activations.derivative("sigmoid", np.linspace(-5, 5, 1001))))},
+    "dying-relu": {
+        "What is ReLU's gradient for z < 0?": lambda: float(
+            activations.derivative("relu", np.array([-1.0]))[0]),
+        "And for z > 0?": lambda: float(activations.derivative("relu", np.array([1.0]))[0]),
+        "What is the largest z any hidden neuron": lambda: max(
+            z_max(load("dying-relu"), h) for h in ("h1", "h2", "h3", "h4"))},
+    "architectures": {"A 6 × 6 image feeds a dense layer": lambda: 6 * 6 * 100},
 }
+
+
+def final_loss(p: project.Project) -> float:
+    return Engine.compile(p.network).loss(p.dataset.X, p.dataset.Y, p.settings.loss)
+
+
+def z_max(p: project.Project, nid: str) -> float:
+    eng = Engine.compile(p.network)
+    ev = eng.evaluate(p.dataset.X, p.dataset.Y, p.settings.loss)
+    return float(ev.z[:, eng.index[nid]].max())
+
+
+def sensitivity(p: project.Project, source: str, output: str = "shoe", h: float = 1e-6) -> float:
+    """d output / d source by a central difference on the source's value: the input itself,
+    or a neuron's output (moved through its bias, as the identity neuron passes it on)."""
+    def out(shift: float) -> float:
+        q = p.copy()
+        x = np.array([[2.0]])
+        if source in [n.id for n in q.network.inputs]:
+            x = x + shift
+        else:
+            q.network.set_param(source, q.network.get_param(source) + shift)
+        return float(Engine.compile(q.network).predict(x)[0, [n.id for n in q.network.outputs]
+                                                        .index(output)])
+    return (out(h) - out(-h)) / (2 * h)
 
 
 def test_every_shipped_lesson_has_quizzes_and_challenges():
@@ -144,7 +194,7 @@ def test_numeric_answers_are_the_engines_numbers(name):
 def test_seed_002s_four_questions_are_asked_where_they_belong():
     asked = {name: [q.text for q in questions(name)] for name in NAMES}
     assert "What does a perceptron do?" in asked["perceptron-and"]
-    assert "Why do we need activation functions?" in asked["xor"]
+    assert "Why do we need activation functions?" in asked["why-nonlinearity"]
     assert "What is the output range of the sigmoid function?" in asked["xor"]
     assert "What does backpropagation do?" in asked["dosage-backprop"]
 
@@ -209,7 +259,40 @@ SOLUTIONS: dict[str, dict[str, Callable[[project.Project], project.Project]]] = 
     "xor": {"learn-xor": trained, "two-hidden": solve_xor_with_two_hidden},
     "three-layer": {"both-outputs": trained},
     "spiral": {"untangle": trained},
+    "weight-and-bias": {"downhill": set_params(w1=-1.0, b1=1.0), "flat": set_params(w2=0.0)},
+    "chain-rule": {"one-for-one": set_params(w2=0.5)},
+    "softmax": {"tie": set_params(apple=34.0)},
+    "why-nonlinearity": {"bend": lambda p: trained(set_activation("tanh", "hidden")(p))},
+    "vanishing-gradients": {
+        "no-vanishing": lambda p: trained(set_activation("tanh", "hidden")(p))},
+    "dying-relu": {"revive": lambda p: trained(set_params(h1=0.0, h2=0.0, h3=0.0, h4=0.0)(p))},
+    "architectures": {"wider": lambda p: trained(widen_to_36_weights(p))},
 }
+
+
+def set_activation(name: str, role: str) -> Callable[[project.Project], project.Project]:
+    def solve(p: project.Project) -> project.Project:
+        for n in p.network.by_role(role):
+            p.network.set_activation(n.id, name)
+        return p
+    return solve
+
+
+def widen_to_36_weights(p: project.Project) -> project.Project:
+    """3-3-3-2 → 3-4-4-2, as a learner does it: one more neuron in each hidden layer, connected
+    fully (3 + 3 + 4 + 2 = 12 new weights)."""
+    net = p.network
+    h4 = net.add_neuron("hidden", id="h4", activation="tanh").id
+    o4 = net.add_neuron("hidden", id="o4", activation="tanh").id
+    for s in ("x1", "x2", "x3"):
+        net.connect(s, h4, 0.1)
+    for t in ("o1", "o2", "o3", o4):
+        net.connect(h4, t, 0.1)
+    for s in ("h1", "h2", "h3"):
+        net.connect(s, o4, -0.1)
+    for t in ("y1", "y2"):
+        net.connect(o4, t, 0.1)
+    return p
 
 
 def lesson_challenges(name: str) -> Challenges:

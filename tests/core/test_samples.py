@@ -16,7 +16,8 @@ from nnstudio.samples import build_samples
 from tests.core.test_project import check_schema, load_schema
 
 NAMES = ["perceptron-and", "intercept-descent", "dosage-backprop", "linear-regression",
-         "fruit-classifier", "xor", "three-layer", "spiral"]
+         "fruit-classifier", "xor", "three-layer", "spiral", "weight-and-bias", "chain-rule",
+         "softmax", "why-nonlinearity", "vanishing-gradients", "dying-relu", "architectures"]
 
 
 def load(name: str) -> project.Project:
@@ -87,6 +88,26 @@ def test_perceptron_and_outputs_the_truth_table():
     assert p.dataset.accuracy(ev.outputs) == 1.0
 
 
+def test_perceptron_tip_sigmoid_learns_with_the_tips_own_settings():
+    p = load("perceptron-and")
+    assert "set the learning rate to **1** and\n  the epochs to **200**" in p.description
+    assert "nnstudio:neuron.svg" in p.description and paths.resource("lessons/neuron.svg").exists()
+    p.network.set_activation("b", "sigmoid")
+    p.network.set_param("b", 0.0)
+    slow = Trainer(p.network.copy(), p.dataset.X, p.dataset.Y, p.settings)
+    assert round(slow.full_loss(), 3) == 0.274
+    slow.train()
+    assert round(slow.full_loss(), 3) == 0.217
+    assert p.dataset.accuracy(slow.engine.predict(p.dataset.X)) == 0.5
+    tip = Trainer(p.network, p.dataset.X, p.dataset.Y,
+                  p.settings.with_(learning_rate=1.0, epochs=200))
+    tip.train()
+    assert round(tip.full_loss(), 3) == 0.031
+    assert p.dataset.accuracy(tip.engine.predict(p.dataset.X)) == 1.0
+    assert {k: round(v, 2) for k, v in params(tip).items()} == {"w1": 2.66, "w2": 2.66,
+                                                                 "b": -4.12}
+
+
 def test_three_layer_is_3_3_3_2_dense():
     p = load("three-layer")
     net = p.network
@@ -118,6 +139,22 @@ def test_intercept_descent_reproduces_seed_001():
     tr.train()
     assert params(tr)["intercept"] == pytest.approx(1.0, abs=1e-3)
     assert params(tr)["slope"] == 2.0
+
+
+def test_intercept_lesson_tables_b_per_update():
+    p = load("intercept-descent")
+    tr = Trainer(p.network, p.dataset.X, p.dataset.Y, p.settings)
+    b = [params(tr)["intercept"]] + [params(tr, tr.run_step().params)["intercept"]
+                                     for _ in range(66)]
+    shown = {0: "10.00", 1: "9.10", 2: "8.29", 3: "7.56", 4: "6.90", 5: "6.31", 10: "4.14",
+             29: "1.42", 30: "1.38", 66: "1.0086"}
+    row = "| b | " + " | ".join(shown.values()) + " |"
+    assert row in p.description
+    assert "| update | " + " | ".join(map(str, shown)) + " |" in p.description
+    for n, text in shown.items():
+        assert f"{b[n]:.{len(text.split('.')[1])}f}" == text
+        assert b[n] == pytest.approx(1 + 9 * 0.9 ** n, abs=1e-9)
+    assert "its step 29 is the\n  **30th update**" in p.description
 
 
 def test_dosage_backprop_reproduces_seed_001():
@@ -167,6 +204,20 @@ def test_fruit_classifier_reaches_full_accuracy():
     assert sorted(np.bincount(ds.labels()).tolist()) == [8, 8, 8]
     tr, _ = trained(p)
     assert ds.accuracy(tr.engine.predict(ds.X)) == 1.0
+
+
+def test_the_untrained_fruit_sorter_calls_the_first_apple_an_orange():
+    p = load("fruit-classifier")
+    ds = p.dataset
+    assert ds.X[0].tolist() == [1.5, 0.0, 0.0, 2.0]   # 150 g, red, smooth, medium
+    assert ds.class_names[int(np.argmax(ds.Y[0]))] == "apple"
+    before = Engine.compile(p.network).predict(ds.X[:1])[0]
+    assert ds.class_names[int(np.argmax(before))] == "orange"
+    assert np.round(before, 2).tolist() == [0.26, 0.18, 0.56]
+    assert "(apple 0.26,\n  banana 0.18, orange 0.56)" in p.description
+    tr, _ = trained(p)
+    after = tr.engine.predict(ds.X[:1])[0]
+    assert ds.class_names[int(np.argmax(after))] == "apple"
 
 
 def test_softmax_example_from_seed_000():
