@@ -8,6 +8,8 @@
 * :mod:`.checker` — every goal checked against a project with the engine: pass or fail, with
   a one-line reason each; fast enough to re-check on every edit.
 * :mod:`.numbers` — reading numbers as people write them, and the one "within ± tolerance" rule.
+* :mod:`.glossary` — the seeds' terms with one-line definitions, and the first bold mention of
+  each in a lesson (the panel's tooltips).
 
 Pure Python + NumPy: no Qt (the lesson panel and ``nnstudio check`` sit on top of this).
 """
