@@ -375,3 +375,19 @@ def test_skip_connection_and_bias_only_neuron():
     for i, pid in enumerate(tr.engine.param_ids):
         assert full.get(pid, "grad") == tr.evaluation.grad[i]
     assert all(r.ok for r in trace.gradient_check_trace(tr))
+
+
+def test_prose_keeps_its_words_while_formulas_get_sigma():
+    """The sum-to-Σ rewrite is for formulas: the identity neuron's note keeps "weighted sum"."""
+    from nnstudio.core.trace.formatting import nice, prose
+    assert nice("SSR = sum (y - a)^2") == "SSR = \u03a3 (y \u2212 a)\u00b2"
+    assert prose("Passes the weighted sum through unchanged") == \
+        "Passes the weighted sum through unchanged"
+    assert prose("Squashes z into (-1, 1)") == "Squashes z into (\u22121, 1)"
+    net = Network()
+    net.add_neuron("input", id="x", label="x")
+    net.add_neuron("output", id="y", label="y", activation="identity")
+    net.connect("x", "y", 2.0, id="w")
+    tr = trace.build(net, np.array([[1.0]]), np.array([[1.0]]), loss="mse", learning_rate=0.1)
+    texts = " ".join(s.explanation for s in tr.steps)
+    assert "Passes the weighted sum through unchanged" in texts and "weighted \u03a3" not in texts

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import activations as acts
 from ..network import Connection
-from .formatting import MAX_TERMS, MINUS, SIGMA, TIMES, join_sum, nice
+from .formatting import MAX_TERMS, MINUS, SIGMA, TIMES, join_sum, nice, prose
 from .writer import StepWriter
 
 
@@ -87,7 +87,7 @@ class DenseSteps(StepWriter):
             return f"a = {fname}({self.n(z[s])}) = {self.n(a[s])}{extra}"
         self.add("forward", "activation", f"{self.lbl(nid)}: activation ({act.title})",
                  f"The activation function turns the weighted sum into the neuron's output "
-                 f"(its activation a). {nice(act.note)}",
+                 f"(its activation a). {prose(act.note)}",
                  nice(act.formula) + "\n" + self.per_sample(line), neurons=[nid],
                  reveals=[(nid, "a", a)], value=a[0] if self.tr.n == 1 else None)
 

@@ -3,8 +3,9 @@
 :func:`num` writes a number with a few significant digits, trailing zeros dropped and a true
 minus sign ("−15.7"); :func:`term` brackets a negative number inside a formula ("(−1.43)");
 :func:`join_sum` writes a sum with at most :data:`MAX_TERMS` terms spelled out; :func:`nice`
-turns the ASCII formulas of the core tables into typeset ones; :func:`param_name` names a
-parameter by the labels a learner sees ("weight x1 → h1", "bias of h1").
+turns the ASCII formulas of the core tables into typeset ones and :func:`prose` their
+sentences; :func:`param_name` names a parameter by the labels a learner sees ("weight x1 →
+h1", "bias of h1").
 
 Pure Python; every other trace module writes numbers through these functions only.
 """
@@ -70,12 +71,19 @@ def join_sum(parts: list[str], more: int = 0) -> str:
     return s
 
 
-def nice(text: str) -> str:
-    """ASCII formulas from the core tables with true minus signs and multiplication dots."""
+def prose(text: str) -> str:
+    """A sentence from the core tables with true minus signs ("(−1, 1)"); words stay words."""
     return (text.replace(" - ", f" {MINUS} ").replace("(-", f"({MINUS}")
-            .replace("-(", f"{MINUS}(").replace("-y", f"{MINUS}y").replace(" * ", f" {TIMES} ")
-            .replace("delta_ij", "\u03b4_ij")
-            .replace(" -", f" {MINUS}").replace("sum_j", f"{SIGMA}_j")
+            .replace(" -", f" {MINUS}"))
+
+
+def nice(text: str) -> str:
+    """ASCII formulas from the core tables with true minus signs, multiplication signs and Σ
+    for ``sum`` (a formula only: in a sentence, "the weighted sum" must stay a word; see
+    :func:`prose`)."""
+    return (prose(text).replace("-(", f"{MINUS}(").replace("-y", f"{MINUS}y")
+            .replace(" * ", f" {TIMES} ").replace("delta_ij", "\u03b4_ij")
+            .replace("sum_j", f"{SIGMA}_j")
             .replace("^(-z)", f"^({MINUS}z)").replace("^2", "\u00b2")
             .replace("sum ", SIGMA + " "))
 
