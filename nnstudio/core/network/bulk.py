@@ -27,7 +27,7 @@ import numpy as np
 
 from .events import NetworkEvent
 from .model import NetworkModel
-from .parts import ID_PATTERN, NetworkError, NeuronFields
+from .parts import ID_PATTERN, PASS_THROUGH_ROLES, NetworkError, NeuronFields
 
 ConnectionColumns = tuple[list[str], list[str], list[str], np.ndarray, "np.ndarray | None",
                           dict[tuple[str, str], str]]
@@ -105,8 +105,8 @@ def connection_columns(conns: Any, roles: Mapping[str, str]) -> ConnectionColumn
     each a dict with the keys id, source, target, weight and trainable (in all of them, or in
     none: then ``trainable`` is None) and no others, ids valid and unique and none a neuron
     id, endpoints among ``roles`` (neuron id -> role), no self-connection, none into an input
-    or out of an output, no pair twice (``pairs``: (source, target) -> id), weights finite
-    numbers (not true/false), trainable true or false.
+    or a feature neuron or out of an output, no pair twice (``pairs``: (source, target) ->
+    id), weights finite numbers (not true/false), trainable true or false.
 
     Returns None if anything is wrong or unusual; checking one connection at a time then gives
     the same result as ever, or the precise message for the first problem. Cycles are not
@@ -136,7 +136,7 @@ def connection_columns(conns: Any, roles: Mapping[str, str]) -> ConnectionColumn
         return None
     if any(map(operator.eq, sources, targets)):
         return None
-    inputs = {nid for nid, role in roles.items() if role == "input"}
+    inputs = {nid for nid, role in roles.items() if role in PASS_THROUGH_ROLES}
     outputs = {nid for nid, role in roles.items() if role == "output"}
     if not (inputs.isdisjoint(targets) and outputs.isdisjoint(sources)):
         return None

@@ -36,15 +36,23 @@ class NetworkEvent(StrEnum):
     NEURON_RENAMED = "neuron_renamed"          # the neuron whose label changed
     NEURON_MOVED = "neuron_moved"              # the neurons whose canvas position changed
     PARAMS_CHANGED = "params_changed"          # the parameters (weights, biases, locks); ()=all
+    LAYER_ADDED = "layer_added"                # the new image layers
+    LAYER_REMOVED = "layer_removed"            # the removed image layers
+    LAYER_CHANGED = "layer_changed"            # the image layers whose settings or source changed
+    LAYER_MOVED = "layer_moved"                # the image layers whose canvas position changed
+    LAYER_RENAMED = "layer_renamed"            # the image layer whose label changed
 
 
 STRUCTURAL: frozenset[NetworkEvent] = frozenset({
     NetworkEvent.NEURON_ADDED, NetworkEvent.NEURON_REMOVED, NetworkEvent.CONNECTION_ADDED,
     NetworkEvent.CONNECTION_REMOVED, NetworkEvent.ROLE_CHANGED, NetworkEvent.ORDER_CHANGED,
+    NetworkEvent.LAYER_ADDED, NetworkEvent.LAYER_REMOVED, NetworkEvent.LAYER_CHANGED,
 })
 """The graph changed: items appeared or went, a role changed (an input takes data, an output
-gives a prediction), or the order changed (it decides which data column feeds which input).
-Depths, layers and anything built per neuron or per connection must be rebuilt."""
+gives a prediction), the order changed (it decides which data column feeds which input), or an
+image layer's settings or source changed (its shape, and every shape after it, may differ).
+Depths, layers and anything built per neuron, per connection or per image layer must be
+rebuilt."""
 
 RECOMPILES: frozenset[NetworkEvent] = STRUCTURAL | {NetworkEvent.ACTIVATION_CHANGED}
 """Events after which a compiled engine is out of date (it groups neurons by activation)."""
@@ -53,5 +61,11 @@ NEURON_LOOKS: frozenset[NetworkEvent] = frozenset({
     NetworkEvent.ACTIVATION_CHANGED, NetworkEvent.NEURON_RENAMED, NetworkEvent.NEURON_MOVED,
 })
 """Events that change how the named neurons are drawn but not which neurons exist."""
+
+LAYER_LOOKS: frozenset[NetworkEvent] = frozenset({
+    NetworkEvent.LAYER_MOVED, NetworkEvent.LAYER_RENAMED,
+})
+"""Events that change how the named image layers are drawn, not what the network computes.
+(Moving a flatten layer also moves its feature neurons: a ``NEURON_MOVED`` names them.)"""
 
 Listener = Callable[[NetworkEvent, tuple[str, ...]], None]

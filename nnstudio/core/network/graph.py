@@ -3,11 +3,12 @@ parameters by id, depths and layers, paths, free ids).
 
 :class:`NetworkGraph` holds the state of a network: the neurons and connections (in their
 order, which is part of the model: the inputs' order is the dataset's column order), the
-per-neuron connection lists, the (source, target) index, the :class:`~.parts.ParamStore`, the
-listeners and the versions (``structure_version`` moves after every event in
-:data:`~.events.RECOMPILES`, ``param_version`` after ``PARAMS_CHANGED``). Nothing here changes
-the network except :meth:`NetworkGraph._emit` (the versions) and the id hints; the edits are in
-:mod:`.model`.
+per-neuron connection lists, the (source, target) index, the image layers
+(:mod:`.image_layers`, with the feature neurons each flatten derives), the
+:class:`~.parts.ParamStore`, the listeners and the versions (``structure_version`` moves after
+every event in :data:`~.events.RECOMPILES`, ``param_version`` after ``PARAMS_CHANGED``).
+Nothing here changes the network except :meth:`NetworkGraph._emit` (the versions) and the id
+hints; the edits are in :mod:`.model` (and :mod:`.image_edits`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,22 @@ from typing import Any
 import numpy as np
 
 from .events import RECOMPILES, Listener, NetworkEvent
+from .image_layers import (
+    Convolution,
+    ImageInput,
+    ImageLayer,
+    ImageShape,
+    layer_dict,
+    layer_param_ids,
+    layer_shapes,
+    parse_pid,
+    source_order,
+)
 from .parts import (
+    FEATURE_ROLE,
     ID_PREFIX,
     ID_RULE,
+    PASS_THROUGH_ROLES,
     Connection,
     NetworkError,
     Neuron,
@@ -40,10 +54,13 @@ class NetworkGraph:
         self._in: dict[str, list[str]] = {}   # neuron id -> incoming connection ids
         self._out: dict[str, list[str]] = {}  # neuron id -> outgoing connection ids
         self._pair: dict[tuple[str, str], str] = {}
+        self.image_layers: dict[str, ImageLayer] = {}   # in file order
+        self._features: dict[str, list[str]] = {}       # flatten id -> its feature neuron ids
         self._listeners: list[Listener] = []
         self.structure_version = 0
         self.param_version = 0
         self._depth_cache: tuple[int, dict[str, int]] | None = None
+        self._shape_cache: tuple[int, dict[str, ImageShape]] | None = None
         self._id_hint: dict[str, int] = {}
 
     # ------------------------------------------------------------------ notification
@@ -66,7 +83,8 @@ class NetworkGraph:
 
     # ------------------------------------------------------------------ queries
     def __contains__(self, item_id: object) -> bool:
-        return item_id in self.neurons or item_id in self.connections
+        return item_id in self.neurons or item_id in self.connections \
+            or item_id in self.image_layers
 
     def neuron(self, nid: str) -> Neuron:
         try:
@@ -108,30 +126,54 @@ class NetworkGraph:
             return repr(nid)
         return f"'{n.label}'" if n.label == n.id else f"'{n.label}' ({n.id})"
 
+    def convolutions(self) -> list[Convolution]:
+        """The convolution layers, in file order: the owners of the filter parameters."""
+        return [lay for lay in self.image_layers.values() if isinstance(lay, Convolution)]
+
     def param_ids(self) -> list[str]:
-        """Every parameter's id: connection ids (weights), then non-input neuron ids (biases)."""
-        return list(self.connections) + [n.id for n in self.neurons.values() if n.role != "input"]
+        """Every parameter's id: connection ids (weights), then the ids of the neurons that
+        have a bias (not inputs or feature neurons), then the filter parameters of every
+        convolution (``"conv[0].w[0,1,2]"``, ``"conv[0].b"``: see :mod:`.image_layers`)."""
+        ids = list(self.connections)
+        ids += [n.id for n in self.neurons.values() if n.role not in PASS_THROUGH_ROLES]
+        for conv in self.convolutions():
+            ids += layer_param_ids(conv)
+        return ids
 
     def param_slots(self) -> np.ndarray:
         """The store slot of every parameter, in the order of :meth:`param_ids`."""
         conns = self.connections.values()
-        biased = [n.slot for n in self.neurons.values() if n.role != "input"]
+        biased = [n.slot for n in self.neurons.values() if n.role not in PASS_THROUGH_ROLES]
         slots = np.fromiter((c.slot for c in conns), np.intp, len(conns))
-        return np.concatenate([slots, np.array(biased, dtype=np.intp)])
+        filters = [conv.slots.ravel() for conv in self.convolutions()]
+        return np.concatenate([slots, np.array(biased, dtype=np.intp), *filters])
 
     def param_slot(self, pid: str) -> int:
         if pid in self.connections:
             return self.connections[pid].slot
-        if pid in self.neurons and self.neurons[pid].role != "input":
+        if pid in self.neurons and self.neurons[pid].role not in PASS_THROUGH_ROLES:
             return self.neurons[pid].slot
+        where = parse_pid(pid)
+        if where is not None:
+            lid, f, cij = where
+            conv = self.image_layers.get(lid)
+            if isinstance(conv, Convolution) and f < conv.filters:
+                if cij is None:
+                    return int(conv.slots[f, -1])
+                c, i, j = cij
+                k = conv.kernel
+                if c < conv.channels and i < k and j < k:
+                    return int(conv.slots[f, (c * k + i) * k + j])
         raise NetworkError(
-            f"there is no parameter {pid!r} (a connection id or a non-input neuron id)")
+            f"there is no parameter {pid!r} (a connection id, the id of a neuron with a bias, "
+            f"or a filter parameter such as 'conv[0].w[0,1,2]' or 'conv[0].b')")
 
     def get_param(self, pid: str) -> float:
         return float(self.store.values[self.param_slot(pid)])
 
     def param_count(self) -> int:
-        return len(self.connections) + sum(1 for n in self.neurons.values() if n.role != "input")
+        biased = sum(1 for n in self.neurons.values() if n.role not in PASS_THROUGH_ROLES)
+        return len(self.connections) + biased + sum(c.n_params for c in self.convolutions())
 
     def depths(self) -> dict[str, int]:
         """Depth of every neuron: 0 for neurons with no incoming connection, else 1 + the
@@ -145,6 +187,53 @@ class NetworkGraph:
             depth[nid] = 1 + max(depth[self.connections[c].source] for c in srcs) if srcs else 0
         self._depth_cache = (self.structure_version, depth)
         return depth
+
+    # ------------------------------------------------------------------ image layers
+    def image_layer(self, lid: str) -> ImageLayer:
+        try:
+            return self.image_layers[lid]
+        except KeyError:
+            raise NetworkError(f"there is no image layer {lid!r}") from None
+
+    def image_shapes(self) -> dict[str, ImageShape]:
+        """The shape of every image layer reached from an image input (see
+        :func:`~.image_layers.layer_shapes`); a layer without one is not connected."""
+        if self._shape_cache and self._shape_cache[0] == self.structure_version:
+            return self._shape_cache[1]
+        shapes = layer_shapes(self.image_layers) if self.image_layers else {}
+        self._shape_cache = (self.structure_version, shapes)
+        return shapes
+
+    def image_order(self) -> list[str]:
+        """The image layer ids with every layer after its source."""
+        return source_order(self.image_layers)
+
+    def image_depths(self) -> dict[str, int]:
+        """Depth of every image layer: 0 for an image input or a layer with no source, else 1 +
+        its source's depth."""
+        depth: dict[str, int] = {}
+        for lid in self.image_order():
+            src = self.image_layers[lid].source
+            depth[lid] = 0 if src is None else depth[src] + 1
+        return depth
+
+    def feature_neurons(self, flatten: str) -> list[str]:
+        """The ids of a flatten layer's feature neurons, in flattened order (none while the
+        flatten is not connected)."""
+        self.image_layer(flatten)
+        return list(self._features.get(flatten, ()))
+
+    def flatten_of(self, nid: str) -> str | None:
+        """The flatten layer a feature neuron belongs to (None for any other neuron)."""
+        n = self.neurons.get(nid)
+        if n is None or n.role != FEATURE_ROLE:
+            return None
+        return nid.rsplit(".", 1)[0]
+
+    def image_input_columns(self) -> int:
+        """How many data columns the image inputs take (channels × height × width each)."""
+        return sum(lay.size for lay in self.image_layers.values()
+                   if isinstance(lay, ImageInput))
 
     def layers(self) -> list[list[str]]:
         """Neuron ids grouped by depth, each layer ordered top to bottom on the canvas."""
@@ -285,17 +374,30 @@ class NetworkGraph:
 
     # ------------------------------------------------------------------ dict
     def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        """The file form: the neurons (not the feature neurons: their flatten layers derive
+        them), the connections, and the image layers when there are any."""
         conns = list(self.connections.values())
         slots = [c.slot for c in conns]
         weights = self.store.values[slots].tolist()   # Python floats, bit for bit
         flags = self.store.trainable[slots].tolist()
-        return {
-            "neurons": [n.to_dict() for n in self.neurons.values()],
+        d = {
+            "neurons": [n.to_dict() for n in self.neurons.values() if n.role != FEATURE_ROLE],
             "connections": [
                 {"id": c.id, "source": c.source, "target": c.target, "weight": w, "trainable": t}
                 for c, w, t in zip(conns, weights, flags, strict=True)
             ],
         }
+        if self.image_layers:
+            d["image_layers"] = [self.image_layer_dict_of(lid) for lid in self.image_layers]
+        return d
+
+    def image_layer_dict_of(self, lid: str) -> dict[str, Any]:
+        """The dict (file form) of image layer ``lid`` as it is now."""
+        layer = self.image_layers[lid]
+        if isinstance(layer, Convolution):
+            s = layer.slots.ravel()
+            return layer_dict(layer, self.store.values[s], self.store.trainable[s])
+        return layer_dict(layer)
 
     def __repr__(self) -> str:
         return f"Network({len(self.neurons)} neurons, {len(self.connections)} connections)"

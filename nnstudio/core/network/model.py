@@ -214,8 +214,9 @@ class NetworkModel(NetworkGraph):
         if notify:
             self._emit(NetworkEvent.CONNECTION_ADDED, ids)
 
-    def _remove_connections(self, cids: list[str]) -> None:
-        """Remove existing connections, with one notice."""
+    def _remove_connections(self, cids: list[str], *, notify: bool = True) -> None:
+        """Remove existing connections, with one notice (none without ``notify``: the caller
+        sends it)."""
         if not cids:
             return
         gone = set(cids)
@@ -232,7 +233,8 @@ class NetworkModel(NetworkGraph):
         for nid in targets:
             self._in[nid] = [c for c in self._in[nid] if c not in gone]
         self._forget_ids(cids)
-        self._emit(NetworkEvent.CONNECTION_REMOVED, cids)
+        if notify:
+            self._emit(NetworkEvent.CONNECTION_REMOVED, cids)
 
     # ------------------------------------------------------------------ order
     def reorder(self, neuron_order: Sequence[str] = (),

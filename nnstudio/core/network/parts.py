@@ -24,6 +24,10 @@ import numpy as np
 from nnstudio.core import activations
 
 ROLES = ("input", "hidden", "output")
+#: the role of a flatten layer's derived neurons (never written to a file; see .image_layers)
+FEATURE_ROLE = "feature"
+#: roles whose neurons pass a value through: no bias, no incoming connection, identity
+PASS_THROUGH_ROLES = frozenset({"input", FEATURE_ROLE})
 ID_PREFIX = {"input": "x", "hidden": "h", "output": "y"}   # role -> prefix of its new ids
 CONNECTION_ID_PREFIX = "c"
 ID_RULE = "use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or '_'"

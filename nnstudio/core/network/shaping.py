@@ -16,7 +16,12 @@ Initialisation rules (``INITS``; every draw comes from ``numpy.random.default_rn
 - ``he`` (Kaiming): weights from N(0, 2 / fan_in); biases 0;
 - a new dense layer and fully connected groups draw Xavier weights for the groups they join:
   l = sqrt(6 / (n_sources + n_targets)), one draw per connection as it is made, target by
-  target and, for each target, source by source.
+  target and, for each target, source by source;
+- a convolution's filters are drawn after every connection and bias, layer by layer, with
+  fan_in = channels·k·k and fan_out = filters·k·k (:func:`~.image_layers.initial_filters`).
+
+Layout: feature neurons are never placed on their own (they follow their flatten layer); with
+image layers, the dense columns start at the flatten layers' column.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ import numpy as np
 
 from .bulk import gc_paused
 from .events import NetworkEvent
+from .image_layers import redraw
 from .model import NetworkModel
-from .parts import CONNECTION_ID_PREFIX, NetworkError, check_activation
+from .parts import CONNECTION_ID_PREFIX, FEATURE_ROLE, NetworkError, check_activation
 
 INITS = ("uniform", "xavier", "he")
 COLUMN_TOLERANCE = 40.0   # neurons closer than this in x stand in one column
@@ -81,8 +87,13 @@ class Shaping(NetworkModel):
                 values[drawn] = rng.uniform(-lim, lim)
             else:
                 values[drawn] = rng.normal(0.0, np.sqrt(2.0 / fan_in))
-        biases = m + np.flatnonzero(train[m:])
+        convs = self.convolutions()
+        nf = sum(c.n_params for c in convs)
+        nb = len(slots) - m - nf
+        biases = m + np.flatnonzero(train[m:m + nb])
         values[biases] = rng.uniform(-1.0, 1.0, biases.size) if init == "uniform" else 0.0
+        if nf:
+            values[m + nb:] = redraw(rng, init, convs, values[m + nb:], train[m + nb:])
         return values
 
     def randomize(self, seed: int = 0, init: str = "xavier") -> None:
@@ -95,11 +106,16 @@ class Shaping(NetworkModel):
     def layout_positions(self, dx: float = 180.0,
                          dy: float = 90.0) -> dict[str, tuple[float, float]]:
         """Where ``auto_layout`` puts every neuron: columns by depth, ``dx`` apart, each
-        column centred and ``dy`` between neurons, keeping the vertical order. Pure."""
+        column centred and ``dy`` between neurons, keeping the vertical order; depth 0 stands
+        in the column of the deepest flatten layer (0 without image layers). Feature neurons
+        are left out: they follow their flatten layer. Pure."""
+        depths = self.image_depths()
+        first = max((depths[f] for f in self._features if self._features[f]), default=0)
         pos = {}
         for d, layer in enumerate(self.layers()):
-            for i, nid in enumerate(layer):
-                pos[nid] = (d * dx, (i - (len(layer) - 1) / 2) * dy)
+            column = [nid for nid in layer if self.neurons[nid].role != FEATURE_ROLE]
+            for i, nid in enumerate(column):
+                pos[nid] = ((d + first) * dx, (i - (len(column) - 1) / 2) * dy)
         return pos
 
     def auto_layout(self, dx: float = 180.0, dy: float = 90.0) -> dict[str, tuple[float, float]]:
@@ -200,7 +216,8 @@ class Shaping(NetworkModel):
         replaced = [c for c in self.connections.values() if c.source in src_set]
         targets = list(dict.fromkeys(c.target for c in replaced))
         x0 = max(self.neurons[s].x for s in src) + spacing
-        moved = [n for n in self.neurons.values() if n.x >= x0 - 1e-9]
+        moved = [n for n in self.neurons.values()
+                 if n.x >= x0 - 1e-9 and n.role != FEATURE_ROLE]
         for n in moved:  # make room to the right
             n.x += spacing
         with gc_paused():
