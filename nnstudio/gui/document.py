@@ -362,6 +362,9 @@ class Document(QObject):
                       target=id_map[d["target"]])
             new_c.append(cd)
         trial.add_connection_dicts(new_c)   # validates them all (the first problem raises)
+        # as the network holds them (a number for the weight, a flag for the lock): the undo
+        # step then adds them on the bulk path, with no copy of a large network to check them
+        new_c = [trial.connections[cd["id"]].to_dict() for cd in new_c]
         if not new_n:
             return []
         self._push(undo.AddItemsCommand(self, new_n, new_c, f"Paste {len(new_n)} neuron"

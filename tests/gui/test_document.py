@@ -120,3 +120,15 @@ def test_paste_validates_with_the_networks_messages_and_changes_nothing(doc):
                     [{"source": "a", "target": "b", "weight": 0.5}])
     assert ids == ["h4", "y2", net.connections[ids[2]].id]
     assert net.connection_between("h4", "y2").weight == 0.5
+
+
+def test_pasted_connections_are_stored_as_the_network_holds_them(doc):
+    net = doc.network
+    ids = doc.paste([{"id": "a", "role": "hidden"}, {"id": "b", "role": "output"}],
+                    [{"source": "a", "target": "b", "weight": "0.25"}])   # text: a number
+    pasted = net.connections[ids[2]].to_dict()
+    assert pasted["weight"] == 0.25 and pasted["trainable"] is True
+    doc.undo_stack.undo()
+    assert ids[2] not in net.connections
+    doc.undo_stack.redo()
+    assert net.connections[ids[2]].to_dict() == pasted
