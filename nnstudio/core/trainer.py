@@ -9,6 +9,10 @@ a new target epoch count) passes ``between``, which :meth:`Trainer.run` calls be
 If the loss or a gradient becomes NaN or infinite, training stops with a final snapshot whose
 ``diverged`` says which value it was and when; the parameters stay at their last finite values.
 
+With a regularization setting (:mod:`nnstudio.core.regularization`) every step follows the
+gradient of loss + penalty; a snapshot's ``loss`` is the loss function's value and its
+``penalty`` the penalty beside it.
+
 The trainer works on its own compiled :class:`~nnstudio.core.engine.Engine` and its parameter
 vector, never on the network: the caller applies a snapshot to the network as
 ``net.set_param_vector(snap.slots, snap.params)``, so that a GUI thread can own the network
@@ -28,6 +32,7 @@ from . import losses, optimizers
 from .engine import Engine
 from .messages import quote
 from .network import INITS, Network
+from .regularization import Penalty, check_regularization, make_penalty
 
 Array = np.ndarray
 
@@ -46,6 +51,8 @@ class TrainSettings:
     seed: int = 0
     init: str = "xavier"
     validation_split: float = 0.0
+    regularization: str = "none"     # "none", "l1" or "l2" (nnstudio.core.regularization)
+    regularization_rate: float = 0.0
 
     def validate(self) -> TrainSettings:
         """Raise SettingsError naming the first bad setting."""
@@ -72,7 +79,15 @@ class TrainSettings:
         vs = self.validation_split
         if isinstance(vs, bool) or not isinstance(vs, (int, float)) or not 0 <= vs < 1:
             raise SettingsError(f"validation split must be a fraction in [0, 1), not {quote(vs)}")
+        problem = check_regularization(self.regularization, self.regularization_rate)
+        if problem:
+            raise SettingsError(problem)
         return self
+
+    @property
+    def penalty(self) -> Penalty | None:
+        """The regularization penalty these settings train with (None: no penalty)."""
+        return make_penalty(self.regularization, self.regularization_rate)
 
     def with_(self, **changes: Any) -> TrainSettings:
         return replace(self, **changes).validate()
@@ -91,6 +106,7 @@ class Snapshot:
     done: bool = False
     diverged: str | None = None
     batch_loss: float | None = None
+    penalty: float = 0.0         # the regularization penalty at ``params`` (0 without one)
 
 
 @dataclass
@@ -115,6 +131,7 @@ class Trainer:
         if X_val is not None and len(X_val):
             self.X_val, self.Y_val = self.engine.check_data(X_val, Y_val)
         self.opt = optimizers.make(settings.optimizer, settings.learning_rate)
+        self.penalty = self.settings.penalty
         self.rng = np.random.default_rng(settings.seed)
         self.state = _State()
         self._stop = False
@@ -174,12 +191,13 @@ class Trainer:
                  diverged: str | None = None, batch_loss: float | None = None) -> Snapshot:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, val_loss = self.full_loss(), self.val_loss()
+            penalty = self.engine.penalty(self.penalty)
         return Snapshot(
             epoch=self.state.epoch, step=self.state.step, loss=loss,
             params=self.engine.params.copy(), grad_means=self.last_grad_means.copy(),
             slots=self.engine.slots,
             val_loss=val_loss, epoch_end=epoch_end, done=done, diverged=diverged,
-            batch_loss=batch_loss,
+            batch_loss=batch_loss, penalty=penalty,
         )
 
     # ------------------------------------------------------------------ stepping
@@ -223,7 +241,7 @@ class Trainer:
     def _step(self) -> tuple[float, str | None]:
         st = self.state
         Xb, Yb = self._next_batch()
-        loss, grad = self.engine.gradient(Xb, Yb, self.settings.loss, self._grad)
+        loss, grad = self.engine.gradient(Xb, Yb, self.settings.loss, self._grad, self.penalty)
         where = f"in epoch {st.epoch + 1}, step {st.step + 1}"
         if not math.isfinite(loss):
             self._undo_last_update()

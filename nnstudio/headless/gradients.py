@@ -1,5 +1,7 @@
 """``nnstudio gradients FILE``: the loss and dL/dp of every parameter at the file's values,
-over the whole dataset, as a table or (``--json``) one JSON object."""
+over the whole dataset, as a table or (``--json``) one JSON object. With the project's
+regularization, the penalty is shown beside the loss and the gradients are those of loss +
+penalty (what training follows)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     ds, st = proj.dataset, proj.settings
     if len(ds) == 0:
         raise UsageError("the dataset has no rows to compute gradients over")
-    value, grad = eng.gradient(ds.X, ds.Y, st.loss)
+    value, grad = eng.gradient(ds.X, ds.Y, st.loss, penalty=st.penalty)
+    penalty = eng.penalty(st.penalty)
     by_id = dict(zip(eng.param_ids, grad.tolist(), strict=True))
     net = proj.network
     ids = net.param_ids()
@@ -33,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
             "file": args.file,
             "loss_function": st.loss,
             "loss": value,
+            "regularization": st.regularization,
+            "regularization_rate": st.regularization_rate,
+            "penalty": penalty,
             "rows": len(ds),
             "gradients": {pid: by_id[pid] for pid in ids},
             "params": {pid: net.get_param(pid) for pid in ids},
@@ -43,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
 
     title = losses.LOSSES[st.loss].title
     print(f"{title} ({st.loss}) over all {len(ds)} row(s): {value:.10g}")
+    if st.penalty is not None:
+        print(f"{st.penalty.info.title} penalty (rate {st.penalty.rate:g}): {penalty:.10g}; "
+              f"the gradients are those of loss + penalty")
     rows = [(pid, param_name(net, pid), f"{net.get_param(pid):.6g}",
              f"{by_id[pid]:.10g}", "" if net.store.trainable[net.param_slot(pid)] else "locked")
             for pid in ids]

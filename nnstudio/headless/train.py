@@ -1,10 +1,11 @@
 """``nnstudio train FILE``: train a project with its settings, or with overrides, headless.
 
-Overrides (``--epochs``, ``--lr``, ``--optimizer``, ``--batch-size``, ``--seed``) replace the
-project's settings and are checked by ``TrainSettings.validate``, whose message a bad one
-reports. ``--json`` prints one JSON object (initial and final loss, the loss per epoch, every
-parameter by id); ``--save OUT`` writes the trained project atomically, unless training
-diverged (exit code 1, and nothing is saved). On a terminal a progress bar runs on stderr.
+Overrides (``--epochs``, ``--lr``, ``--optimizer``, ``--batch-size``, ``--seed``,
+``--regularization``, ``--regularization-rate``) replace the project's settings and are checked
+by ``TrainSettings.validate``, whose message a bad one reports. ``--json`` prints one JSON
+object (initial and final loss, the loss per epoch, the final penalty, every parameter by id);
+``--save OUT`` writes the trained project atomically, unless training diverged (exit code 1,
+and nothing is saved). On a terminal a progress bar runs on stderr.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TextIO
 
 import numpy as np
 
-from nnstudio.core import optimizers
+from nnstudio.core import optimizers, regularization
 from nnstudio.core.project import save
 from nnstudio.core.trainer import SettingsError, Snapshot, Trainer, split
 
@@ -42,6 +43,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--batch-size", type=whole_or_text,
                    help="rows per step (0 = the whole dataset)")
     t.add_argument("--seed", type=whole_or_text, help="seed for shuffling and the split")
+    t.add_argument("--regularization", metavar="KIND",
+                   help=f"penalty on the weights: {', '.join(regularization.NAMES)}")
+    t.add_argument("--regularization-rate", metavar="RATE", type=number_or_text,
+                   help="the penalty's rate lambda (l1: lambda * sum |w|, l2: lambda * sum w^2)")
     t.add_argument("--save", metavar="OUT", help="write the trained project to OUT (atomic)")
     t.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
@@ -79,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
     proj = load_project(args.file)
     changes = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.lr),
                                  ("optimizer", args.optimizer), ("batch_size", args.batch_size),
-                                 ("seed", args.seed)) if v is not None}
+                                 ("seed", args.seed), ("regularization", args.regularization),
+                                 ("regularization_rate", args.regularization_rate))
+               if v is not None}
     try:
         settings = proj.settings.with_(**changes)
     except SettingsError as e:
@@ -131,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
             "batch_size": settings.batch_size,
             "seed": settings.seed,
             "epochs": settings.epochs,
+            "regularization": settings.regularization,
+            "regularization_rate": settings.regularization_rate,
+            "final_penalty": finite_or_none(eng.penalty(settings.penalty)),
             "epochs_completed": trainer.state.epoch,
             "steps": trainer.state.step,
             "initial_loss": finite_or_none(initial),
@@ -148,9 +158,12 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out, allow_nan=False))
     else:
         acc = f", accuracy {accuracy:.1%}" if accuracy is not None else ""
+        pen = settings.penalty
+        reg = (f", {pen.info.title} penalty {eng.penalty(pen):.6g} (rate {pen.rate:g})"
+               if pen is not None else "")
         print(f"{settings.optimizer}, learning rate {settings.learning_rate:g}: {settings.loss} "
               f"loss {initial:.6g} → {final:.6g} after {trainer.state.epoch} epoch(s) "
-              f"({trainer.state.step} steps, {seconds:.2f} s){acc}")
+              f"({trainer.state.step} steps, {seconds:.2f} s){acc}{reg}")
         if saved:
             print(f"saved the trained project to {saved}")
     if diverged:

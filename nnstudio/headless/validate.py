@@ -21,9 +21,12 @@ def run(args: argparse.Namespace) -> int:
     n_train = int(eng.trainable.sum())
     loss = eng.loss(ds.X, ds.Y, st.loss) if len(ds) else float("nan")
     kind = f", {len(ds.class_names)} classes" if ds.class_names is not None else ""
+    pen = st.penalty
+    reg = (f" + {pen.info.title} penalty {eng.penalty(pen):.6g} (rate {pen.rate:g})"
+           if pen is not None else "")
     print(f"{args.file}: OK: {proj.name!r}: {len(net.neurons)} neurons ({len(net.inputs)} input, "
           f"{n_hidden} hidden, {len(net.outputs)} output), {len(net.connections)} connections, "
           f"{eng.n_params} parameters ({n_train} trainable), {len(ds)} rows{kind}; "
-          f"{st.loss} loss {loss:.6g}; {st.optimizer}, learning rate {st.learning_rate:g}, "
+          f"{st.loss} loss {loss:.6g}{reg}; {st.optimizer}, learning rate {st.learning_rate:g}, "
           f"{st.epochs} epochs")
     return 0

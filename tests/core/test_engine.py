@@ -1,9 +1,10 @@
 """Gradient correctness of the compiled engine, checked with hypothesis on random DAGs.
 
 Every analytic gradient (dL/dw, dL/db, and the Evaluation's dL/dz and dL/da per neuron and
-sample) is compared with a fourth-order central finite difference in float64. Samples whose
-weighted sums lie near an activation's kink (or whose MAE residual is near 0) are filtered out,
-since there the derivative is undefined.
+sample) is compared with a fourth-order central finite difference in float64, with and without
+a regularization penalty (L1, L2) in the objective. Samples whose weighted sums lie near an
+activation's kink (or whose MAE residual is near 0, or with L1 a weight near 0) are filtered
+out, since there the derivative is undefined.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from nnstudio.core import activations as acts
 from nnstudio.core.engine import Engine, EngineError
 from nnstudio.core.network import Network, dense
+from nnstudio.core.regularization import Penalty
 
 HIDDEN_ACTS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "binary_step"]
 OUTPUT_ELEMENTWISE = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus"]
@@ -23,6 +25,8 @@ LOSSES = ["ssr", "mse", "mae", "bce", "cross_entropy"]
 KINK_MARGIN = 2e-2      # |z| at a kink must exceed this
 H = 1e-4                # finite-difference step
 RTOL = 1e-6
+
+PENALTIES = [None, Penalty("l1", 0.07), Penalty("l2", 0.07)]
 
 SETTINGS = settings(max_examples=100, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -107,7 +111,11 @@ def problems(draw, loss: str | None = None):
     return net, X, Y, loss
 
 
-def _away_from_kinks(net: Network, eng: Engine, X, Y, loss: str) -> bool:
+def _away_from_kinks(net: Network, eng: Engine, X, Y, loss: str,
+                     penalty: Penalty | None = None) -> bool:
+    if penalty is not None and penalty.kind == "l1" and \
+            np.min(np.abs(eng.params[eng.weight_mask == 1]), initial=1.0) < KINK_MARGIN:
+        return False
     ev = eng.evaluate(X, Y, loss)
     for nid, n in net.neurons.items():
         kinks = acts.ACTIVATIONS[n.activation].kinks
@@ -140,13 +148,14 @@ def _assert_close(analytic, numeric, what):
     )
 
 
-def _param_fd(eng: Engine, X, Y, loss: str) -> np.ndarray:
+def _param_fd(eng: Engine, X, Y, loss: str, penalty: Penalty | None = None) -> np.ndarray:
+    """d(loss + penalty)/dparams by finite differences."""
     base = eng.params.copy()
     out = np.empty_like(base)
     for i in range(base.size):
         def f(v, i=i):
             eng.params[i] = v
-            return eng.loss(X, Y, loss)
+            return eng.loss(X, Y, loss) + eng.penalty(penalty)
         out[i] = _fd(f, base[i])
         eng.params[:] = base
     return out
@@ -158,15 +167,17 @@ def _param_fd(eng: Engine, X, Y, loss: str) -> np.ndarray:
 @given(data=st.data())
 def test_parameter_gradients_match_finite_differences(loss, data):
     net, X, Y, loss = data.draw(problems(loss))
+    penalty = data.draw(st.sampled_from(PENALTIES))
     eng = Engine.compile(net)
-    assume(_away_from_kinks(net, eng, X, Y, loss))
-    value, grad = eng.gradient(X, Y, loss)
+    assume(_away_from_kinks(net, eng, X, Y, loss, penalty))
+    value, grad = eng.gradient(X, Y, loss, penalty=penalty)
     assert value == pytest.approx(eng.loss(X, Y, loss), rel=1e-12, abs=1e-300)
     assert np.all(np.isfinite(grad))
-    _assert_close(grad, _param_fd(eng, X, Y, loss), f"dL/dparams ({loss})")
-    # evaluate() reports the same loss and gradient as the hot path
-    ev = eng.evaluate(X, Y, loss)
+    _assert_close(grad, _param_fd(eng, X, Y, loss, penalty), f"dL/dparams ({loss}, {penalty})")
+    # evaluate() reports the same loss, penalty and gradient as the hot path
+    ev = eng.evaluate(X, Y, loss, penalty)
     assert ev.loss == pytest.approx(value, rel=1e-12, abs=1e-300)
+    assert ev.penalty == eng.penalty(penalty)
     np.testing.assert_allclose(ev.grad, grad, rtol=1e-12, atol=1e-300)
 
 
@@ -204,12 +215,14 @@ def dense_problems(draw):
 @given(data=st.data())
 def test_dense_fast_path_gradients_match_finite_differences(data):
     net, X, Y, loss = data.draw(dense_problems())
+    penalty = data.draw(st.sampled_from(PENALTIES))
     eng = Engine.compile(net)
     assert all(blk.rows is None for blk in eng.blocks[1:])  # every block is dense
-    assume(_away_from_kinks(net, eng, X, Y, loss))
-    value, grad = eng.gradient(X, Y, loss)
-    _assert_close(grad, _param_fd(eng, X, Y, loss), f"dL/dparams of a dense net ({loss})")
-    ev = eng.evaluate(X, Y, loss)
+    assume(_away_from_kinks(net, eng, X, Y, loss, penalty))
+    value, grad = eng.gradient(X, Y, loss, penalty=penalty)
+    _assert_close(grad, _param_fd(eng, X, Y, loss, penalty),
+                  f"dL/dparams of a dense net ({loss}, {penalty})")
+    ev = eng.evaluate(X, Y, loss, penalty)
     assert ev.loss == pytest.approx(value, rel=1e-12, abs=1e-300)
     np.testing.assert_allclose(ev.grad, grad, rtol=1e-12, atol=1e-15)
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnstudio import paths
-from nnstudio.core import trace
+from nnstudio.core import regularization, trace
 from nnstudio.core.engine import Engine
 from nnstudio.core.network import Network, dense
 from nnstudio.core.trainer import Trainer, TrainSettings
@@ -235,8 +235,8 @@ ACTS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus"]
 @settings(max_examples=15, deadline=None)
 @given(hidden=st.sampled_from(ACTS), output=st.sampled_from(["identity", "sigmoid", "tanh"]),
        loss=st.sampled_from(["ssr", "mse", "mae", "bce"]), seed=st.integers(0, 1000),
-       batch=st.booleans())
-def test_random_networks_trace_the_engines_numbers(hidden, output, loss, seed, batch):
+       batch=st.booleans(), penalty=st.sampled_from(["none", "l1", "l2"]))
+def test_random_networks_trace_the_engines_numbers(hidden, output, loss, seed, batch, penalty):
     if loss == "bce" and output != "sigmoid":
         output = "sigmoid"
     net = dense([2, 3, 2], hidden=hidden, output=output, seed=seed)
@@ -244,7 +244,8 @@ def test_random_networks_trace_the_engines_numbers(hidden, output, loss, seed, b
     X = rng.normal(size=(6, 2))
     Y = rng.uniform(0.05, 0.95, size=(6, 2)) if loss == "bce" else rng.normal(size=(6, 2))
     sample = None if batch else int(rng.integers(0, 6))
-    tr = trace.build(net, X, Y, loss=loss, learning_rate=0.05, sample=sample)
+    pen = regularization.make_penalty(penalty, 0.03)
+    tr = trace.build(net, X, Y, loss=loss, learning_rate=0.05, sample=sample, penalty=pen)
     ev = tr.evaluation
     full = tr.state_at(len(tr.steps) - 1)
     for nid in tr.engine.neuron_ids:
@@ -272,8 +273,8 @@ def test_gradient_check_agrees_and_flags_a_wrong_gradient(monkeypatch):
     assert rows[-1].name == "bias of Efficacy"
     real = Engine.evaluate
 
-    def wrong(self, X, Y, loss):
-        ev = real(self, X, Y, loss)
+    def wrong(self, X, Y, loss, penalty=None):
+        ev = real(self, X, Y, loss, penalty)
         ev.grad[0] += 0.01
         return ev
     monkeypatch.setattr(Engine, "evaluate", wrong)

@@ -117,9 +117,9 @@ def test_mini_batches_are_seeded_shuffles_covering_every_row_once_per_epoch():
     seen = []
     real = tr.engine.gradient
 
-    def spy(Xb, Yb, loss, grad=None):
+    def spy(Xb, Yb, loss, grad=None, penalty=None):
         seen.append(Xb[:, 0].astype(int).tolist())
-        return real(Xb, Yb, loss, grad)
+        return real(Xb, Yb, loss, grad, penalty)
     tr.engine.gradient = spy
     snaps = list(tr.run("step"))
     assert [len(b) for b in seen] == [4, 4, 2] * 2

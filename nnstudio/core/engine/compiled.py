@@ -10,6 +10,10 @@ The engine's answers: :meth:`~Engine.predict` and :meth:`~Engine.activations` (f
 :meth:`~Engine.loss` (the loss over any number of rows, in chunks), :meth:`~Engine.gradient`
 (the training hot path: loss and dL/dparams through reused arrays) and
 :meth:`~Engine.evaluate` (everything about one batch, for the views and the walkthrough).
+Given a regularization :class:`~nnstudio.core.regularization.Penalty`, the gradients (of
+:meth:`~Engine.gradient` and :meth:`~Engine.evaluate`) are those of the objective, loss plus
+penalty; the loss they return stays the loss function's value, and :meth:`~Engine.penalty` and
+``Evaluation.penalty`` give the penalty beside it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from numpy.typing import ArrayLike
 
 from .. import losses
 from ..network import Network
+from ..regularization import Penalty
 from .layout import DenseBlock, EngineError, compile_layout
 from .outputs import layer_grad_means, loss_value, output_grads, output_stage
 from .passes import Cache, Work, backward, bind_weights, forward
@@ -35,7 +40,9 @@ Array = np.ndarray
 class Evaluation:
     """Everything the visualizer shows for one batch, in engine neuron order
     (``engine.neuron_ids``): z and a per sample and neuron, dL/da and dL/dz, the loss and dL/dp
-    for every parameter (in ``engine.param_ids`` order; locked parameters included)."""
+    for every parameter (in ``engine.param_ids`` order; locked parameters included). With a
+    regularization penalty, ``grad`` is the gradient of loss + penalty and ``penalty`` its
+    value (else 0)."""
 
     z: Array
     a: Array
@@ -45,6 +52,12 @@ class Evaluation:
     grad: Array
     outputs: Array
     targets: Array
+    penalty: float = 0.0
+
+    @property
+    def objective(self) -> float:
+        """What training minimises: the loss plus the regularization penalty."""
+        return self.loss + self.penalty
 
 
 class Engine:
@@ -63,6 +76,7 @@ class Engine:
         self.slots: Array = layout.slots
         self.block_of_param: Array = layout.block_of_param
         self.depth_of_block: list[int] = layout.depth_of_block
+        self.weight_mask: Array = layout.weight_mask
         self._param_pos = {p: i for i, p in enumerate(self.param_ids)}
         self.params: Array = np.zeros(len(self.param_ids))
         self.trainable: Array = np.ones(len(self.param_ids), dtype=bool)
@@ -204,11 +218,16 @@ class Engine:
         return total
 
     # ------------------------------------------------------------------ backward
-    def gradient(self, X: Array, Y: Array, loss: str,
-                 grad: Array | None = None) -> tuple[float, Array]:
+    def penalty(self, penalty: Penalty | None) -> float:
+        """The regularization penalty at the current parameters (0 without one)."""
+        return 0.0 if penalty is None else penalty.value(self.params, self.weight_mask)
+
+    def gradient(self, X: Array, Y: Array, loss: str, grad: Array | None = None,
+                 penalty: Penalty | None = None) -> tuple[float, Array]:
         """(loss, dL/dparams) over a batch: the training hot path. It reuses its working
         arrays from call to call (keyed by batch size), so nothing big is allocated per step;
-        pass ``grad`` to have the gradient written into that array."""
+        pass ``grad`` to have the gradient written into that array. With ``penalty`` the
+        gradient is that of loss + penalty (the loss returned is still the loss alone)."""
         layout = self.layout
         work = self._work(X.shape[0])
         cache = work.cache
@@ -218,11 +237,15 @@ class Engine:
         if grad is None:
             grad = np.empty_like(self.params)
         backward(layout, self._W, cache, dz_out, grad, work=work)
+        if penalty is not None:
+            penalty.add_gradient(self.params, self.weight_mask, grad, work.params)
         return value, grad
 
-    def evaluate(self, X: Array, Y: Array, loss: str) -> Evaluation:
+    def evaluate(self, X: Array, Y: Array, loss: str,
+                 penalty: Penalty | None = None) -> Evaluation:
         """Everything about one batch, for display: z, a, dL/da, dL/dz per neuron and sample
-        (engine neuron order), the loss, and every parameter's gradient."""
+        (engine neuron order), the loss, and every parameter's gradient (of loss + penalty
+        when a regularization ``penalty`` is given; its value is ``Evaluation.penalty``)."""
         X, Y = self.check_data(X, Y)
         layout = self.layout
         cache = Cache()
@@ -232,6 +255,8 @@ class Engine:
         grad = np.empty_like(self.params)
         result = backward(layout, self._W, cache, dz_out, grad, full=True)
         assert result is not None  # full=True
+        if penalty is not None:
+            penalty.add_gradient(self.params, self.weight_mask, grad)
         dA, dZ = result
         # outputs: dL/da from the loss, dL/dz from the output stage
         for k, (b, i) in enumerate(layout.out_loc):
@@ -248,6 +273,7 @@ class Engine:
         return Evaluation(
             z=_side_by_side(cache.zs), a=_side_by_side(cache.as_), dl_da=_side_by_side(dA),
             dl_dz=_side_by_side(dZ), loss=value, grad=grad, outputs=a_out.copy(), targets=Y,
+            penalty=self.penalty(penalty),
         )
 
     # ------------------------------------------------------------------ helpers for views

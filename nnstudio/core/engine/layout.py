@@ -11,7 +11,8 @@ and no array is copied.
 All parameters live in one flat float64 vector: block by block, the present weights in
 row-major (source, target) order, then the block's biases. ``param_ids[i]`` and ``slots[i]``
 name parameter ``i`` in the network (a connection id or a neuron id) and its slot in the
-network's ParamStore.
+network's ParamStore; ``weight_mask[i]`` is 1.0 when it is a weight and 0.0 when it is a bias
+(a new block kind marks its own weights there).
 
 Every block is a :class:`DenseBlock` today: a weighted sum of its sources and an elementwise
 activation per :class:`Group` of columns. Convolution and pooling blocks will be compiled here
@@ -88,6 +89,8 @@ class Layout:
     out_elementwise: Array             # ... and of the others
     out_slopes: Array
     out_dz: dict[int, list[tuple[int, int]]]  # block -> [(column, output k)] for backward
+    weight_mask: Array                 # 1.0 at each weight of the parameter vector, 0.0 at
+                                       # each bias (what regularization penalises)
 
 
 def compile_layout(net: Network) -> Layout:
@@ -198,7 +201,16 @@ def compile_layout(net: Network) -> Layout:
                                  dtype=np.intp),
         out_slopes=np.array([net.neurons[o].slope for o in outputs]),
         out_dz=out_dz,
+        weight_mask=_weight_mask(off, blocks),
     )
+
+
+def _weight_mask(n_params: int, blocks: list[DenseBlock]) -> Array:
+    """1.0 at the weights of ``n_params`` parameters laid out by ``blocks``, else 0.0."""
+    mask = np.zeros(n_params)
+    for blk in blocks:
+        mask[blk.w_off:blk.w_off + blk.nnz] = 1.0
+    return mask
 
 
 def _groups(net: Network, ids: list[str]) -> list[Group]:

@@ -45,6 +45,7 @@ class Work:
         self.tmp: list[Array] = [np.empty(0)] * nb
         self.src: list[Array] = [np.empty(0)] * nb
         self.dsrc: list[Array] = [np.empty(0)] * nb
+        self.params = np.empty(layout.weight_mask.size)  # scratch for a regularization term
         self.d[0] = np.empty((n, layout.blocks[0].n))
         for b in range(1, nb):
             blk = layout.blocks[b]

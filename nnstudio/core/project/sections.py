@@ -77,7 +77,7 @@ def _validate_settings(st: Any, path: str) -> dict[str, Any]:
     for key, value in st.items():
         if isinstance(value, BadNumber):
             fail(f"{path}.{key}", f"must be a finite number, got {value.text}")
-        if key in ("loss", "optimizer", "init") and not isinstance(value, str):
+        if key in ("loss", "optimizer", "init", "regularization") and not isinstance(value, str):
             fail(f"{path}.{key}", f"must be text, got {describe(value)}")
         try:
             TrainSettings(**{key: value}).validate()
@@ -93,8 +93,15 @@ def _build_settings(st: dict[str, Any]) -> TrainSettings:
         raise ProjectError(f"$.settings: {e}") from None
 
 
+#: settings written only when they differ from their default (format version 2 added them;
+#: a file without them means "none")
+SET_ONLY_KEYS = ("regularization", "regularization_rate")
+_DEFAULTS = TrainSettings()
+
+
 def _settings_json(s: TrainSettings) -> dict[str, Any]:
-    return {key: getattr(s, key) for key in SETTINGS_KEYS}
+    return {key: getattr(s, key) for key in SETTINGS_KEYS
+            if key not in SET_ONLY_KEYS or getattr(s, key) != getattr(_DEFAULTS, key)}
 
 
 def _to_dict(part: Any) -> Any:

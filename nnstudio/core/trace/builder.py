@@ -5,7 +5,8 @@ gradient), takes one plain gradient-descent step, and then walks the iteration i
 learner follows it:
 
 * **forward**: the inputs, then every neuron in engine order (:mod:`.dense`);
-* **loss**: the residual of every prediction, then the loss formula with its numbers;
+* **loss**: the residual of every prediction, then the loss formula with its numbers (and,
+  with regularization, the penalty on the weights and the objective, loss plus penalty);
 * **backward**: every neuron from the outputs back (:mod:`.dense`);
 * **update**: per trainable parameter, "w_new = w_old − lr × gradient", then the loss after.
 
@@ -26,6 +27,8 @@ from .. import optimizers
 from ..datasets import Dataset
 from ..engine import Engine, EngineError
 from ..network import Network
+from ..regularization import KINDS as PENALTIES
+from ..regularization import Penalty
 from ..trainer import TrainSettings
 from .dense import DenseSteps
 from .formatting import DIGITS, LOSS_LABELS, MAX_ROWS, MAX_TERMS, MINUS, TIMES, join_sum, nice
@@ -51,7 +54,7 @@ def from_project(project: ProjectLike, sample: int | None = None, digits: int = 
     ds, st = project.dataset, project.settings
     return build(project.network, ds.X, ds.Y, loss=st.loss, learning_rate=st.learning_rate,
                  optimizer=st.optimizer, sample=sample, input_names=list(ds.input_names),
-                 target_names=list(ds.target_names), digits=digits)
+                 target_names=list(ds.target_names), digits=digits, penalty=st.penalty)
 
 
 def check_sample(sample: object, n_rows: int) -> int | None:
@@ -71,9 +74,10 @@ def check_sample(sample: object, n_rows: int) -> int | None:
 def build(network: Network, X: ArrayLike, Y: ArrayLike, *, loss: str = "ssr",
           learning_rate: float = 0.1, optimizer: str = "gd", sample: int | None = None,
           input_names: list[str] | None = None, target_names: list[str] | None = None,
-          digits: int = DIGITS) -> Trace:
+          digits: int = DIGITS, penalty: Penalty | None = None) -> Trace:
     """Build the walkthrough of one iteration over row ``sample`` of (X, Y), or over all rows
-    (the whole batch) when ``sample`` is None."""
+    (the whole batch) when ``sample`` is None; with a regularization ``penalty``, the loss step
+    adds it and every weight's gradient includes its share."""
     if loss not in losses_mod.LOSSES:
         raise TraceError(f"unknown loss {loss!r} (known: {', '.join(losses_mod.NAMES)})")
     if optimizer not in optimizers.INFO:
@@ -98,7 +102,7 @@ def build(network: Network, X: ArrayLike, Y: ArrayLike, *, loss: str = "ssr",
     rows = [sample] if sample is not None else list(range(X.shape[0]))
     Xb, Yb = X[rows], Y[rows]
     try:
-        ev = engine.evaluate(Xb, Yb, loss)
+        ev = engine.evaluate(Xb, Yb, loss, penalty)
     except (EngineError, ValueError) as e:
         raise TraceError(f"the network cannot be evaluated on this data: {e}") from None
     pids = list(engine.param_ids)
@@ -111,6 +115,11 @@ def build(network: Network, X: ArrayLike, Y: ArrayLike, *, loss: str = "ssr",
     after = Engine.compile(network)
     after.set_params(new_vec)
     loss_after = float(after.loss(Xb, Yb, loss))
+    penalty_grads: dict[str, float] = {}
+    if penalty is not None:
+        share = penalty.gradients(engine.params, engine.weight_mask)
+        penalty_grads = {p: float(g) for p, g, w in zip(pids, share, engine.weight_mask,
+                                                          strict=True) if w}
     n_in = len(engine.input_ids)
     n_out = len(engine.output_ids)
     tr = Trace(
@@ -121,7 +130,8 @@ def build(network: Network, X: ArrayLike, Y: ArrayLike, *, loss: str = "ssr",
         target_names=list(target_names) if target_names else [network.neurons[o].label
                                                                for o in engine.output_ids][:n_out],
         params_before=before, grads=grads, new_params=new_params, trainable=trainable,
-        loss_after=loss_after, digits=digits,
+        loss_after=loss_after, digits=digits, penalty=penalty,
+        penalty_after=after.penalty(penalty), penalty_grads=penalty_grads,
     )
     _walk(tr)
     return tr
@@ -242,6 +252,39 @@ class IterationSteps(StepWriter):
                  "tries to make smaller.", nice(lf.formula)
                  + "\n" + formula, neurons=outs, reveals=[("", "loss", float(ev.loss))],
                  value=ev.loss)
+        if tr.penalty is not None:
+            self.penalty()
+
+    def penalty(self) -> None:
+        """The regularization penalty on the weights, and the objective: loss + penalty."""
+        tr, ev = self.tr, self.ev
+        pen = tr.penalty
+        assert pen is not None  # called only with a penalty
+        weights = [p for p in self.eng.param_ids if p in self.net.connections]
+        lam = self.t(pen.rate)
+        if pen.kind == "l2":
+            terms = [f"{self.t(tr.params_before[p])}\u00b2" for p in weights[:MAX_TERMS]]
+            sym = f"penalty = \u03bb {TIMES} \u03a3 w\u00b2"
+            what = ("L2 regularization adds the squares of all the weights, times the rate "
+                    "\u03bb: big weights cost the most, so training keeps every weight as small "
+                    "as the data allow.")
+        else:
+            terms = [f"|{self.t(tr.params_before[p])}|" for p in weights[:MAX_TERMS]]
+            sym = f"penalty = \u03bb {TIMES} \u03a3 |w|"
+            what = ("L1 regularization adds the sizes of all the weights, times the rate "
+                    "\u03bb: every weight pays the same price per unit, so weights that do not "
+                    "earn their place are pushed to exactly 0.")
+        body = join_sum(terms, max(0, len(weights) - len(terms)))
+        label = LOSS_LABELS[tr.loss]
+        formula = (f"{sym}  (over the {len(weights)} weights; biases are not penalised)\n"
+                   f"penalty = {lam} {TIMES} ({body}) = {self.n(ev.penalty)}\n"
+                   f"objective = {label} + penalty = {self.t(ev.loss)} + {self.t(ev.penalty)} = "
+                   f"{self.n(ev.objective)}")
+        self.add("loss", "penalty", f"Penalty: {PENALTIES[pen.kind].title} regularization",
+                 f"{what} Training minimises the objective, the loss plus this penalty, so from "
+                 f"here on every weight's gradient also carries the penalty's slope.", formula,
+                 connections=weights, reveals=[("", "penalty", float(ev.penalty))],
+                 value=ev.penalty)
 
     # update ------------------------------------------------------------------------
     def update(self) -> None:
@@ -298,14 +341,21 @@ class IterationSteps(StepWriter):
             self.add("update", "update", f"Update {name}", expl, formula, neurons=ids,
                      connections=conns, params=[pid], reveals=[(pid, "new", new)], value=new)
         label = LOSS_LABELS[tr.loss]
-        better = ("smaller: the step went downhill" if tr.loss_after < tr.evaluation.loss else
+        ev = tr.evaluation
+        before, after = ev.objective, tr.loss_after + tr.penalty_after
+        what = "the loss" if tr.penalty is None else "the objective (loss + penalty)"
+        better = ("smaller: the step went downhill" if after < before else
                   "not smaller: the learning rate may be too large for this step, or the "
                   "gradient is zero")
+        formula = (f"{label} before = {self.n(ev.loss)}\n"
+                   f"{label} after  = {self.n(tr.loss_after)}")
+        if tr.penalty is not None:
+            formula += (f"\nobjective before = {self.n(before)}\n"
+                        f"objective after  = {self.n(after)}")
         self.add("update", "summary", "Iteration complete",
-                 f"Every trainable parameter took one step. With the new values the loss on the "
+                 f"Every trainable parameter took one step. With the new values {what} on the "
                  f"same data is {better}. Next iteration: run the forward pass again with the "
-                 f"new parameters.", f"{label} before = {self.n(tr.evaluation.loss)}\n"
-                 f"{label} after  = {self.n(tr.loss_after)}",
+                 f"new parameters.", formula,
                  neurons=list(self.eng.output_ids), reveals=[("", "loss_after", tr.loss_after)],
                  value=tr.loss_after)
 

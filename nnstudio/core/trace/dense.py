@@ -307,8 +307,25 @@ class DenseSteps(StepWriter):
         a = ev.a[:, self.col[c.source]]
         src, tgt = self.lbl(c.source), self.lbl(c.target)
         locked = "" if tr.trainable[c.id] else " This weight is locked, so it will not change."
+        pen = tr.penalty
+        extra, share, plus = "", 0.0, ""
+        if pen is not None:   # the penalty's slope joins the loss's (builder: penalty step)
+            share = tr.penalty_grads[c.id]
+            extra = (f" + 2\u03bb {TIMES} w" if pen.kind == "l2" else
+                     f" + \u03bb {TIMES} sign(w)")
+            w = self.t(self.w(c.id))
+            lam = self.t(pen.rate)
+            plus = (f"\npenalty's share = 2 {TIMES} {lam} {TIMES} {w} = {self.n(share)}"
+                    if pen.kind == "l2" else
+                    f"\npenalty's share = {lam} {TIMES} sign({w}) = {self.n(share)}")
+            plus += f"\ndL/dw = {self.t(g - share)} + {self.t(share)} = {self.n(g)}"
+            locked += (" The regularization penalty adds its own slope to the loss's: it "
+                       "always points towards a smaller weight.")
         if tr.n == 1:
-            formula = (f"dL/dw = dL/dz({tgt}) {TIMES} a({src})\n"
+            formula = (f"dL/dw = dL/dz({tgt}) {TIMES} a({src}){extra}\n"
+                       f"dL/dz {TIMES} a = {self.t(dz[0])} {TIMES} {self.t(a[0])} = "
+                       f"{self.n(g - share)}{plus}" if pen is not None else
+                       f"dL/dw = dL/dz({tgt}) {TIMES} a({src})\n"
                        f"dL/dw = {self.t(dz[0])} {TIMES} {self.t(a[0])} = {self.n(g)}")
             expl = (f"How much does the loss change per change in the weight {src} \u2192 {tgt}? "
                     f"The weight multiplies a({src}), so nudging it moves z({tgt}) by a({src}) "
@@ -316,8 +333,9 @@ class DenseSteps(StepWriter):
                     f"its weight a large gradient; a silent one (a = 0) gives none.{locked}")
         else:
             body = self.sum_of(tr.n, lambda s: f"{self.t(dz[s])} {TIMES} {self.t(a[s])}")
-            formula = (f"dL/dw = {SIGMA} over samples dL/dz({tgt}) {TIMES} a({src})\n"
-                       f"dL/dw = {body} = {self.n(g)}")
+            formula = (f"dL/dw = {SIGMA} over samples dL/dz({tgt}) {TIMES} a({src}){extra}\n"
+                       + (f"{SIGMA} dL/dz {TIMES} a = {body} = {self.n(g - share)}{plus}"
+                          if pen is not None else f"dL/dw = {body} = {self.n(g)}"))
             expl = (f"For the whole batch, the weight {src} \u2192 {tgt} gets the sum of what "
                     f"every sample asks: dL/dz({tgt}) {TIMES} a({src}) per sample, added up."
                     f"{locked}")

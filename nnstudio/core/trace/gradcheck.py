@@ -1,8 +1,9 @@
 """The gradient check: every backprop gradient next to a central finite-difference estimate.
 
 (L(p + h) − L(p − h)) / 2h with ``h`` scaled by max(1, |p|), in float64. A kink (ReLU or a step
-at 0, MAE at a zero residual) inside the step makes the estimate meaningless: such rows say so
-and are not counted as mismatches.
+at 0, MAE at a zero residual, an L1 penalty at a weight of 0) inside the step makes the estimate
+meaningless: such rows say so and are not counted as mismatches. With a regularization penalty,
+L is the objective (loss + penalty), whose gradient is the one training follows.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .. import activations as acts
 from .. import losses as losses_mod
 from ..engine import Engine, EngineError, Evaluation
 from ..network import Network
+from ..regularization import Penalty
 from .formatting import param_name
 from .steps import Trace, TraceError
 
@@ -38,17 +40,18 @@ class GradCheck:
 
 
 def gradient_check(network: Network, X: ArrayLike, Y: ArrayLike, loss: str, *, h: float = 1e-5,
-                   tolerance: float = 1e-5) -> list[GradCheck]:
+                   tolerance: float = 1e-5, penalty: Penalty | None = None) -> list[GradCheck]:
     """Each parameter's backprop gradient against a central finite difference
     (L(p + h) − L(p − h)) / 2h, with ``h`` scaled by max(1, |p|). A row is flagged (``ok``
     False) when the relative error exceeds ``tolerance``, unless a kink (ReLU/step at 0, or MAE
     at a zero residual) lies within the step, where finite differences are meaningless; those
-    rows say so in ``note`` and are not counted as mismatches."""
+    rows say so in ``note`` and are not counted as mismatches. With ``penalty``, L is the loss
+    plus the regularization penalty."""
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     try:
         eng = Engine.compile(network)
-        ev = eng.evaluate(X, Y, loss)
+        ev = eng.evaluate(X, Y, loss, penalty)
     except (EngineError, ValueError) as e:
         raise TraceError(f"the network cannot be evaluated: {e}") from None
     base = eng.params.copy()
@@ -64,22 +67,24 @@ def gradient_check(network: Network, X: ArrayLike, Y: ArrayLike, loss: str, *, h
         return sig
 
     ref = pattern(ev)
+    l1 = penalty is not None and penalty.kind == "l1"
     rows: list[GradCheck] = []
     for i, pid in enumerate(eng.param_ids):
         step = h * max(1.0, abs(base[i]))
         vals = []
-        crossed = False
+        # the L1 penalty's kink: this weight at or across 0 within the step
+        crossed = bool(l1 and eng.weight_mask[i] and abs(base[i]) <= step)
         for sgn in (1.0, -1.0):
             p = base.copy()
             p[i] += sgn * step
             eng.set_params(p)
             if kinked or kink_loss:
                 moved = eng.evaluate(X, Y, loss)
-                vals.append(moved.loss)
+                vals.append(moved.loss + eng.penalty(penalty))
                 crossed |= any(not np.array_equal(a, b)
                                for a, b in zip(pattern(moved), ref, strict=True))
             else:
-                vals.append(eng.loss(X, Y, loss))
+                vals.append(eng.loss(X, Y, loss) + eng.penalty(penalty))
         eng.set_params(base)
         fd = (vals[0] - vals[1]) / (2 * step)
         g = float(ev.grad[i])
@@ -100,5 +105,6 @@ def gradient_check(network: Network, X: ArrayLike, Y: ArrayLike, loss: str, *, h
 def gradient_check_trace(tr: Trace, *, h: float = 1e-5,
                          tolerance: float = 1e-5) -> list[GradCheck]:
     """The gradient check on the same batch as a trace."""
-    return gradient_check(tr.network, tr.X, tr.Y, tr.loss, h=h, tolerance=tolerance)
+    return gradient_check(tr.network, tr.X, tr.Y, tr.loss, h=h, tolerance=tolerance,
+                          penalty=tr.penalty)
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..engine import Engine, Evaluation
 from ..network import Network
+from ..regularization import Penalty
 from .formatting import DIGITS, SIGMA, num, param_name
 
 Array = np.ndarray
@@ -152,6 +153,11 @@ class Trace:
     loss_after: float
     digits: int = DIGITS
     steps: list[Step] = field(default_factory=list)
+    # regularization: the penalty trained with (None: none), its value before and after the
+    # step, and its share of each weight's gradient (``grads`` holds loss + penalty)
+    penalty: Penalty | None = None
+    penalty_after: float = 0.0
+    penalty_grads: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ queries
     @property

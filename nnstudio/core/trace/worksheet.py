@@ -70,6 +70,10 @@ def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
         f"output neuron(s); {len(net.connections)} connection(s); {eng.n_params} parameters "
         f"({n_train} trainable).",
         f"- Loss: {lf.title} ({nice(lf.formula)}).",
+        *([f"- Regularization: {tr.penalty.info.title}, rate {num(tr.penalty.rate)} "
+           f"({nice(tr.penalty.info.formula).replace('lambda', chr(0x3bb))}, over the "
+           f"weights; biases are not penalised). Every gradient below is that of loss + "
+           f"penalty."] if tr.penalty is not None else []),
         f"- Learning rate: {num(tr.learning_rate)}; optimizer for training: "
         f"{optimizers.INFO[tr.optimizer].title} (the update below is one plain "
         f"gradient-descent step).", "",
@@ -139,7 +143,9 @@ def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
     out.append("")
     h2("Gradient check")
     out += ["Each backprop gradient next to a finite-difference estimate "
-            "(L(p + h) − L(p − h)) / 2h. They should agree to many digits.", ""]
+            "(L(p + h) − L(p − h)) / 2h" + (", where L is the loss plus the penalty"
+                                              if tr.penalty is not None else "")
+            + ". They should agree to many digits.", ""]
     rows = []
     checks = gradient_check_trace(tr)
     for c in checks:
