@@ -26,7 +26,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def build_project(per_layer: int, layers: int, fan_in: int, samples: int, seed: int = 0):
@@ -59,7 +59,8 @@ def build_project(per_layer: int, layers: int, fan_in: int, samples: int, seed: 
     net = Network.from_dict({"neurons": neurons, "connections": conns})
     X = rng.normal(size=(samples, per_layer))
     Y = rng.normal(size=(samples, per_layer))
-    ds = datasets.Dataset([f"x{i}" for i in range(per_layer)], [f"y{i}" for i in range(per_layer)], X, Y)
+    ds = datasets.Dataset([f"x{i}" for i in range(per_layer)],
+                          [f"y{i}" for i in range(per_layer)], X, Y)
     return Project(net, ds, TrainSettings(loss="mse"), "benchmark", "canvas-benchmark")
 
 
@@ -124,7 +125,7 @@ def main(argv=None) -> int:
 
     def round_trip(zoom_label: str) -> None:
         canvas, paints, evals = [], [], []
-        for r in range(args.rounds):
+        for _ in range(args.rounds):
             values = base + rng.normal(0, 0.3, base.size)
             t0 = time.perf_counter()
             doc.apply_params_from_training(eng.slots, values)   # store write + change notices
@@ -145,7 +146,8 @@ def main(argv=None) -> int:
             paints.append(t4 - t3)
         med = lambda xs: statistics.median(xs) * 1000  # noqa: E731
         shown = f"{layer.shown_fraction * layer.visible_count:,.0f} of {layer.visible_count:,}"
-        print(f"(2) repaint after every weight changed [{zoom_label}]: {med(canvas):.1f} ms median, "
+        print(f"(2) repaint after every weight changed [{zoom_label}]: "
+              f"{med(canvas):.1f} ms median, "
               f"p90 {np.percentile(canvas, 90) * 1000:.1f} ms, best {min(canvas) * 1000:.1f} ms"
               f"  goal < 30 ms\n"
               f"      (paint {med(paints):.1f} ms; lines drawn {shown}; not included: the "

@@ -20,9 +20,16 @@ PyTorch is optional and never a dependency: ``pip install torch==2.13.0`` (CPU b
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
+
+from harness import (
+    limit_threads,
+    optional_torch,
+    samples_per_second,
+    torch_training_step,
+    versions_line,
+)
 
 NETS = {
     "tiny": ([2, 8, 8, 1], 256, 32),
@@ -50,47 +57,20 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.threads:
-        # must be set before NumPy (and its BLAS) is loaded
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(args.threads)
+    limit_threads(args.threads)  # before NumPy (and its BLAS) is loaded
     import numpy as np
 
     from nnstudio.core.network import dense
     from nnstudio.core.trainer import Trainer, TrainSettings
 
-    torch = None
-    if not args.no_torch:
-        try:
-            import torch  # noqa: F811
-        except ImportError:
-            print("PyTorch is not installed: timing NN Studio only "
-                  "(pip install torch==2.13.0 to compare)", file=sys.stderr)
-    if torch is not None and args.threads:
-        torch.set_num_threads(args.threads)
-
+    torch = optional_torch(args.no_torch, args.threads)
     lr = 1e-3 if args.optimizer == "adam" else 1e-2
     print(f"# engine throughput: optimizer {args.optimizer}, loss mse, float64, "
           f"best of {args.rounds} runs of >= {args.seconds} s")
-    print(f"# python {sys.version.split()[0]}, numpy {np.__version__}"
-          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else "")
-          + f", BLAS threads {args.threads or 'default'}"
-          + "".join(f", {v}={os.environ[v]}" for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-                    if v in os.environ))
+    print(versions_line(np, torch, args.threads))
 
     def timed(step, batch):
-        """samples/s of ``step`` over a run of at least args.seconds."""
-        step()
-        step()  # warm up (buffers, BLAS threads)
-        n = 0
-        t0 = time.perf_counter()
-        while True:
-            for _ in range(8):
-                step()
-            n += 8
-            dt = time.perf_counter() - t0
-            if dt >= args.seconds:
-                return n * batch / dt
+        return samples_per_second(step, batch, args.seconds)
 
     rows = []
     for name in args.nets.split(","):
@@ -109,7 +89,7 @@ def main(argv=None) -> int:
             for dtype in [torch.float64] + ([torch.float32] if args.float32 else []):
                 tmods[dtype] = _torch_setup(torch, sizes, X, Y, batch, args.optimizer, lr, dtype)
                 runners[str(dtype)] = (tmods[dtype][0], batch)
-        best = {k: 0.0 for k in runners}
+        best = dict.fromkeys(runners, 0.0)
         for _ in range(args.rounds):
             for key, (fn, b) in runners.items():
                 best[key] = max(best[key], timed(fn, b))
@@ -157,44 +137,27 @@ def _torch_setup(torch, sizes, X, Y, batch, optimizer, lr, dtype):
     """A PyTorch twin of the NN Studio run: (step function, epoch timer)."""
     torch.manual_seed(0)
     layers = []
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
         layers.append(torch.nn.Linear(a, b, dtype=dtype))
         if i < len(sizes) - 2:
             layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers)
     Xt = torch.from_numpy(X).to(dtype)
     Yt = torch.from_numpy(Y).to(dtype)
-    n = Xt.shape[0]
     loss_fn = torch.nn.MSELoss()
 
     def make_opt():
         return torch.optim.Adam(model.parameters(), lr=lr) if optimizer == "adam" \
             else torch.optim.SGD(model.parameters(), lr=lr)
 
-    opt = make_opt()
-    gen = torch.Generator().manual_seed(0)
-    state = {"order": None, "k": 0}
-    nb = -(-n // batch)
-
-    def step():
-        if state["k"] == 0:
-            state["order"] = torch.randperm(n, generator=gen)
-        idx = state["order"][state["k"] * batch:(state["k"] + 1) * batch]
-        state["k"] = (state["k"] + 1) % nb
-        xb, yb = Xt[idx], Yt[idx]
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        opt.step()
-        return loss
+    step = torch_training_step(torch, model, loss_fn, make_opt(), Xt, Yt, batch)
 
     def epoch():
-        nonlocal opt
-        opt = make_opt()
-        state["k"] = 0
+        """One epoch from a fresh optimizer and shuffle, plus the full-dataset loss."""
+        epoch_step = torch_training_step(torch, model, loss_fn, make_opt(), Xt, Yt, batch)
         t0 = time.perf_counter()
-        for _ in range(nb):
-            step()
+        for _ in range(-(-Xt.shape[0] // batch)):
+            epoch_step()
         with torch.no_grad():
             float(loss_fn(model(Xt), Yt))
         return time.perf_counter() - t0

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from canvas import build_project  # noqa: E402  (the same network as the canvas benchmark)
+from canvas import build_project
 
 
 def timed(fn, rounds: int) -> tuple[float, float, float, object]:

@@ -163,7 +163,8 @@ def with_ui(sample: Path, seconds: float) -> dict:
         rebuild_ms = (time.perf_counter() - t) * 1000
     win.close()
     lat = np.array(late) if late else np.zeros(1)
-    return {"epochs_per_s": epochs / elapsed, "ticks": len(late), "p50": float(np.percentile(lat, 50)),
+    return {"epochs_per_s": epochs / elapsed, "ticks": len(late),
+            "p50": float(np.percentile(lat, 50)),
             "p99": float(np.percentile(lat, 99)), "max": float(lat.max()),
             "snapshots_per_s": snaps / elapsed, "redraw_1m_ms": redraw_ms,
             "step_ms": step_ms, "bp_rebuild_ms": rebuild_ms}

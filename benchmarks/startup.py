@@ -39,7 +39,8 @@ def one_run(path: str, platform: str | None) -> tuple[float, float]:
         proc = subprocess.run([sys.executable, "-m", "nnstudio", path], env=env, cwd=ROOT,
                               capture_output=True, text=True, timeout=120)
         if proc.returncode != 0 or not probe.exists():
-            raise SystemExit(f"start-up run failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+            raise SystemExit(f"start-up run failed (exit {proc.returncode}):\n"
+                             f"{proc.stderr[-2000:]}")
         first, ready = (float(x) for x in probe.read_text().split())
         return first - t0, ready - t0
 
@@ -63,7 +64,8 @@ def main() -> int:
           f"median {med:.3f}  min {min(firsts):.3f}  max {max(firsts):.3f}  "
           f"(goal < {GOAL_S}: {'met' if med < GOAL_S else 'NOT met'})")
     print(f"  every panel installed and painted (training, plots, dataset, backprop): "
-          f"median {statistics.median(readies):.3f}  min {min(readies):.3f}  max {max(readies):.3f}")
+          f"median {statistics.median(readies):.3f}  min {min(readies):.3f}  "
+          f"max {max(readies):.3f}")
     return 0
 
 

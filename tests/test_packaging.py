@@ -22,7 +22,8 @@ def test_every_package_is_listed():
         for p in (ROOT / "nnstudio").rglob("__init__.py")
     }
     missing = sorted(found - listed)
-    assert not missing, f"packages missing from pyproject.toml [tool.setuptools] packages: {missing}"
+    assert not missing, \
+        f"packages missing from pyproject.toml [tool.setuptools] packages: {missing}"
     stale = sorted(p for p in listed - found
                    if p not in _setuptools().get("package-dir", {}))
     assert not stale, f"pyproject.toml lists packages that do not exist: {stale}"
