@@ -8,7 +8,7 @@ which is how the engine evaluates them: stable for any z, with the simple gradie
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +110,16 @@ def get(name: str) -> Loss:
         return LOSSES[name]
     except KeyError:
         raise KeyError(f"unknown loss {name!r} (known: {', '.join(NAMES)})") from None
+
+
+def fused_form(loss: str, output_activations: Sequence[str]) -> str | None:
+    """The output activation that ``loss`` is computed together with, from the raw sums z
+    (``"sigmoid"`` for binary, ``"softmax"`` for categorical cross-entropy), when every output
+    neuron has it; else None. The one rule the engine, the walkthrough and the exports share."""
+    partner = get(loss).fused_with
+    if partner and output_activations and all(a == partner for a in output_activations):
+        return partner
+    return None
 
 
 def bce_from_logits(z: Array, y: Array) -> tuple[float, Array, Array]:

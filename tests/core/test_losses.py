@@ -109,3 +109,38 @@ def test_cross_entropy_from_logits_matches_and_is_stable():
 def test_unknown_loss_is_refused_by_name():
     with pytest.raises(KeyError, match="unknown loss 'hinge'"):
         losses.get("hinge")
+
+
+@pytest.mark.parametrize("loss, acts, expected", [
+    ("bce", ["sigmoid", "sigmoid"], "sigmoid"),
+    ("bce", ["sigmoid", "tanh"], None),          # one output without the partner: plain form
+    ("cross_entropy", ["softmax"] * 3, "softmax"),
+    ("cross_entropy", ["softmax", "sigmoid"], None),
+    ("mse", ["sigmoid"], None),                  # a loss with no partner
+    ("bce", [], None),                           # no outputs: nothing to fuse with
+])
+def test_fused_form_is_the_partner_when_every_output_has_it(loss, acts, expected):
+    assert losses.fused_form(loss, acts) == expected
+
+
+def test_the_engine_uses_the_fused_form_exactly_when_fused_form_says_so():
+    """One rule: with sigmoid outputs and BCE the engine's loss is the from-logits value,
+    exact where the plain formula would clip a to 1 - 1e-12."""
+    from nnstudio.core.engine import Engine
+    from nnstudio.core.network import Network
+
+    for second in ("sigmoid", "tanh"):
+        net = Network()
+        net.add_neuron("input", id="x")
+        net.add_neuron("output", id="y1", activation="sigmoid", bias=40.0)
+        net.add_neuron("output", id="y2", activation=second, bias=0.0)
+        net.connect("x", "y1", 0.0)
+        net.connect("x", "y2", 0.0)
+        X, Y = np.zeros((1, 1)), np.array([[0.0, 1.0]])
+        value = Engine.compile(net).loss(X, Y, "bce")
+        if losses.fused_form("bce", ["sigmoid", second]):
+            assert value == pytest.approx(losses.bce_from_logits(np.array([[40.0, 0.0]]), Y)[0],
+                                          rel=1e-14)
+        else:
+            a = np.array([[1.0 / (1.0 + np.exp(-40.0)), np.tanh(0.0)]])
+            assert value == losses.get("bce").value(a, Y)

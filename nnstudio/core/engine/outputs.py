@@ -50,11 +50,8 @@ def output_stage(layout: Layout, cache: Cache) -> tuple[Array, Array]:
 
 
 def fused(layout: Layout, loss: str) -> str | None:
-    """The output activation the loss is computed together with, if every output has it."""
-    lf = losses.get(loss)
-    if lf.fused_with and all(a == lf.fused_with for a in layout.out_acts):
-        return lf.fused_with
-    return None
+    """The output activation the loss is computed together with (:func:`losses.fused_form`)."""
+    return losses.fused_form(loss, layout.out_acts)
 
 
 def loss_value(layout: Layout, loss: str, z_out: Array, a_out: Array, Y: Array) -> float:

@@ -259,15 +259,6 @@ def layer_writer(table: dict[str, T], layer: Layer, writer: str) -> T:
     return lookup(table, layer.kind, writer, f"layer{layer.index}, a {layer.kind} layer,")
 
 
-def fused_form(loss: str, output_activations: list[str]) -> str | None:
-    """The activation a loss is computed together with from the raw sums (the engine's rule:
-    the loss pairs with one, and every output neuron has it), or None."""
-    partner = losses.get(loss).fused_with
-    if partner and output_activations and all(a == partner for a in output_activations):
-        return partner
-    return None
-
-
 def build(net: Network, loss: str = "mse") -> ExportPlan:
     """The export plan of ``net``; ``loss`` (a loss name) decides the fused loss form.
     Raises ExportError if the network has no input or no output neuron."""
@@ -300,7 +291,8 @@ def build(net: Network, loss: str = "mse") -> ExportPlan:
         layers=layers, outputs=[where[o] for o in outputs], output_ids=outputs,
         output_labels=[neurons[o].label for o in outputs],
         softmax=[k for k, a in enumerate(out_acts) if a == "softmax"],
-        output_activations=out_acts, fused=fused_form(loss, out_acts), loss=loss, where=where,
+        output_activations=out_acts, fused=losses.fused_form(loss, out_acts), loss=loss,
+        where=where,
     )
 
 
@@ -349,4 +341,4 @@ def _dense_layer(net: Network, index: int, depth: int, ids: list[str], activatio
 
 
 __all__ = ["ExportPlan", "ExportError", "DenseLayer", "InputLayer", "Source", "Forward",
-           "LayerStep", "build", "forward", "fused_form", "layer_writer", "lookup", "runs"]
+           "LayerStep", "build", "forward", "layer_writer", "lookup", "runs"]

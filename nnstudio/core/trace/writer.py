@@ -31,10 +31,8 @@ class StepWriter:
         self.col = self.eng.index
         self.out_pos = {o: k for k, o in enumerate(self.eng.output_ids)}
         self.steps = steps
-        lf = losses_mod.get(tr.loss)
         out_acts = [self.net.neurons[o].activation for o in self.eng.output_ids]
-        self.fused = lf.fused_with if lf.fused_with and all(a == lf.fused_with for a in out_acts) \
-            else None
+        self.fused = losses_mod.fused_form(tr.loss, out_acts)
         self.softmax_ids = [o for o in self.eng.output_ids
                             if self.net.neurons[o].activation == "softmax"]
 
