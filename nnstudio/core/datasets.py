@@ -27,7 +27,7 @@ import csv
 import io
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -413,7 +413,8 @@ def generate(name: str, seed: int = 0, size: int | None = None,
 
 
 # ---------------------------------------------------------------------- CSV
-def _cell_number(text: str, line: int, col: int, header: str) -> float:
+def cell_number(text: str, line: int, col: int, header: str) -> float:
+    """The finite number in a CSV cell; DatasetError names its line, column and header."""
     s = text.strip()
     where = f"line {line}, column {col} ({quote(header)})"
     if not s:
@@ -427,6 +428,54 @@ def _cell_number(text: str, line: int, col: int, header: str) -> float:
     return v
 
 
+class CsvTable:
+    """CSV text with a header row, read as it goes: :attr:`names` (the header's cells,
+    stripped) and :attr:`header_line`, then :meth:`rows`. Blank lines are skipped everywhere,
+    a byte-order mark is dropped. Every problem is a DatasetError naming the line: the CSV
+    syntax, a header of more than ``2 x MAX_COLUMNS`` cells, a row whose number of cells
+    differs from the header's, more than :data:`MAX_ROWS` rows or :data:`MAX_CELLS` cells
+    (counted as they are read, so a huge table is refused before it is held)."""
+
+    def __init__(self, text: str):
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        self._reader = reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            header = next(reader, None)
+            while header is not None and not any(c.strip() for c in header):
+                header = next(reader, None)
+        except csv.Error as e:
+            raise DatasetError(f"line {reader.line_num}: {e}") from None
+        if header is None:
+            raise DatasetError("the CSV file is empty; expected a header row naming the columns")
+        self.header_line = reader.line_num
+        if len(header) > 2 * MAX_COLUMNS:
+            raise DatasetError(f"line {self.header_line}: {len(header)} columns is more than the "
+                               f"limit of {MAX_COLUMNS} input and {MAX_COLUMNS} target columns")
+        self.names = [h.strip() for h in header]
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """``(line, cells)`` for each row after the header that is not blank."""
+        reader, width, n = self._reader, len(self.names), 0
+        try:
+            for row in reader:
+                line = reader.line_num
+                if not any(c.strip() for c in row):
+                    continue  # blank lines are allowed
+                if len(row) != width:
+                    raise DatasetError(f"line {line}: expected {width} cells (as in the header), "
+                                       f"found {len(row)}")
+                if n >= MAX_ROWS:
+                    raise DatasetError(f"line {line}: more than the limit of {MAX_ROWS} rows")
+                if (n + 1) * width > MAX_CELLS:
+                    raise DatasetError(f"line {line}: {n + 1} rows x {width} columns is more "
+                                       f"than the limit of {MAX_CELLS} values")
+                n += 1
+                yield line, row
+        except csv.Error as e:
+            raise DatasetError(f"line {reader.line_num}: {e}") from None
+
+
 def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
     """Read CSV text with a header row (see the module docstring for how targets are chosen)."""
     if isinstance(n_targets, bool) or not isinstance(n_targets, int) or n_targets < 1:
@@ -434,62 +483,35 @@ def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
                            f"{n_targets!r}")
     if labels and n_targets != 1:
         raise DatasetError("with class labels there is exactly one label column (the last)")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-        while header is not None and not any(c.strip() for c in header):
-            header = next(reader, None)
-        if header is None:
-            raise DatasetError("the CSV file is empty; expected a header row naming the columns")
-        header_line = reader.line_num
-        if len(header) > 2 * MAX_COLUMNS:
-            raise DatasetError(f"line {header_line}: {len(header)} columns is more than the "
-                               f"limit of {MAX_COLUMNS} input and {MAX_COLUMNS} target columns")
-        names = [h.strip() for h in header]
-        for i, h in enumerate(names):
-            if not h:
-                raise DatasetError(f"line {header_line}, column {i + 1}: the header cell is "
-                                   "empty; every column needs a name")
-        if len(names) <= n_targets:
-            raise DatasetError(
-                f"line {header_line}: {len(names)} column(s) cannot hold {n_targets} target "
-                "column(s) and at least one input column"
-            )
-        width = len(names)
-        n_in = width - n_targets
-        xs: list[list[float]] = []
-        ys: list[list[float]] = []
-        raw_labels: list[str] = []
-        for row in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in row):
-                continue  # blank lines are allowed
-            if len(row) != width:
-                raise DatasetError(f"line {line}: expected {width} cells (as in the header), "
-                                   f"found {len(row)}")
-            if len(xs) >= MAX_ROWS:
-                raise DatasetError(f"line {line}: more than the limit of {MAX_ROWS} rows")
-            if (len(xs) + 1) * width > MAX_CELLS:  # counted as read: never a huge table first
-                raise DatasetError(f"line {line}: {len(xs) + 1} rows x {width} columns is more "
-                                   f"than the limit of {MAX_CELLS} values")
-            xs.append([_cell_number(row[c], line, c + 1, names[c]) for c in range(n_in)])
-            if labels:
-                lab = row[-1].strip()
-                if not lab:
-                    raise DatasetError(f"line {line}, column {width} ({quote(names[-1])}): the "
-                                       "class label is empty")
-                if len(lab) > MAX_NAME_LENGTH:
-                    raise DatasetError(f"line {line}, column {width} ({quote(names[-1])}): the "
-                                       "class "
-                                       f"label is longer than {MAX_NAME_LENGTH} characters")
-                raw_labels.append(lab)
-            else:
-                ys.append([_cell_number(row[c], line, c + 1, names[c])
-                           for c in range(n_in, width)])
-    except csv.Error as e:
-        raise DatasetError(f"line {reader.line_num}: {e}") from None
+    table = CsvTable(text)
+    names, header_line = table.names, table.header_line
+    for i, h in enumerate(names):
+        if not h:
+            raise DatasetError(f"line {header_line}, column {i + 1}: the header cell is "
+                               "empty; every column needs a name")
+    if len(names) <= n_targets:
+        raise DatasetError(
+            f"line {header_line}: {len(names)} column(s) cannot hold {n_targets} target "
+            "column(s) and at least one input column"
+        )
+    width = len(names)
+    n_in = width - n_targets
+    xs: list[list[float]] = []
+    ys: list[list[float]] = []
+    raw_labels: list[str] = []
+    for line, row in table.rows():
+        xs.append([cell_number(row[c], line, c + 1, names[c]) for c in range(n_in)])
+        if labels:
+            lab = row[-1].strip()
+            if not lab:
+                raise DatasetError(f"line {line}, column {width} ({quote(names[-1])}): the "
+                                   "class label is empty")
+            if len(lab) > MAX_NAME_LENGTH:
+                raise DatasetError(f"line {line}, column {width} ({quote(names[-1])}): the "
+                                   f"class label is longer than {MAX_NAME_LENGTH} characters")
+            raw_labels.append(lab)
+        else:
+            ys.append([cell_number(row[c], line, c + 1, names[c]) for c in range(n_in, width)])
     X = np.array(xs, dtype=np.float64).reshape(len(xs), n_in)
     if labels:
         classes = list(dict.fromkeys(raw_labels))
@@ -510,15 +532,20 @@ def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
     return Dataset(names[:n_in], names[n_in:], X, Y)
 
 
-def read_csv(path: PathLike, n_targets: int = 1, labels: bool = False) -> Dataset:
-    """Read a CSV file; raises DatasetError naming the line and column of a bad cell."""
-    data = read_limited(path, MAX_CSV_BYTES, DatasetError, "a CSV file")
+def read_csv_text(path: PathLike, error: type[ValueError] = DatasetError) -> str:
+    """The text of the CSV file ``path`` (size-limited, UTF-8); ``error`` names the problem
+    (a file that is not UTF-8 by the line it fails on)."""
+    data = read_limited(path, MAX_CSV_BYTES, error, "a CSV file")
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
-        raise DatasetError(f"line {line}: the file is not UTF-8 text") from None
-    return parse_csv(text, n_targets, labels)
+        raise error(f"line {line}: the file is not UTF-8 text") from None
+
+
+def read_csv(path: PathLike, n_targets: int = 1, labels: bool = False) -> Dataset:
+    """Read a CSV file; raises DatasetError naming the line and column of a bad cell."""
+    return parse_csv(read_csv_text(path), n_targets, labels)
 
 
 def format_csv(ds: Dataset, labels: bool | None = None) -> str:
@@ -555,5 +582,6 @@ def write_csv(ds: Dataset, path: PathLike, labels: bool | None = None) -> None:
 
 __all__ = [
     "Dataset", "DatasetError", "Generator", "GENERATORS", "NAMES", "generate", "parse_csv",
-    "read_csv", "format_csv", "write_csv", "MAX_ROWS", "MAX_COLUMNS", "MAX_CELLS",
+    "read_csv", "read_csv_text", "CsvTable", "cell_number", "format_csv", "write_csv",
+    "MAX_ROWS", "MAX_COLUMNS", "MAX_CELLS",
 ]

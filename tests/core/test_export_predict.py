@@ -76,6 +76,21 @@ def test_bad_csv_is_refused_with_where(text, pattern):
         parse_inputs(_sample("xor"), text)
 
 
+def test_a_csv_to_predict_has_the_dataset_imports_limits():
+    """One CSV reader (datasets.CsvTable): a huge header or table is refused as the dataset
+    import refuses it, before it is held."""
+    from nnstudio.core import datasets
+
+    wide = ",".join(f"c{k}" for k in range(2 * datasets.MAX_COLUMNS + 1))
+    with pytest.raises(PredictError, match="columns is more than the limit"):
+        parse_inputs(_sample("xor"), wide + "\n")
+    header = "x1,x2," + ",".join(f"note{k}" for k in range(998))  # 1000 columns, by name
+    rows = datasets.MAX_CELLS // 1000 + 1
+    with pytest.raises(PredictError, match=f"line {rows + 1}: {rows} rows x 1000 columns is "
+                                           "more than the limit"):
+        parse_inputs(_sample("xor"), header + "\n" + ("0," * 999 + "0\n") * rows)
+
+
 def test_read_inputs_from_a_file(tmp_path):
     proj = _sample("xor")
     path = tmp_path / "in.csv"

@@ -14,15 +14,13 @@ reported by line and column, as the dataset import does. Bad input raises
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import datasets, files
+from .. import datasets
 from ..engine import Engine
 from ..project import Project
 
@@ -99,56 +97,29 @@ def parse_inputs(project: Project, text: str) -> Array:
     ins, _ = _names(project)
     n_in = len(ins)
     n_targets = project.dataset.n_targets
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = next(reader, None)
-        while header is not None and not any(c.strip() for c in header):
-            header = next(reader, None)
-        if header is None:
-            raise PredictError("the CSV file is empty; expected a header row naming the columns")
-        names = [h.strip() for h in header]
+        table = datasets.CsvTable(text)
+        names = table.names
         if set(ins) <= set(names):
             cols = [names.index(name) for name in ins]
         elif len(names) in (n_in, n_in + n_targets):
             cols = list(range(n_in))
         else:
             raise PredictError(
-                f"line {reader.line_num}: the header names {len(names)} column(s) but not the "
-                f"network's {n_in} input(s) ({', '.join(ins)}); give those columns, or "
+                f"line {table.header_line}: the header names {len(names)} column(s) but not "
+                f"the network's {n_in} input(s) ({', '.join(ins)}); give those columns, or "
                 f"{n_in} (or {n_in + n_targets}, with the targets) columns in that order")
-        rows: list[list[float]] = []
-        for row in reader:
-            if not any(c.strip() for c in row):
-                continue
-            line = reader.line_num
-            if len(row) != len(names):
-                raise PredictError(f"line {line}: expected {len(names)} cells (as in the "
-                                   f"header), found {len(row)}")
-            if len(rows) >= datasets.MAX_ROWS:
-                raise PredictError(f"line {line}: more than the limit of {datasets.MAX_ROWS} "
-                                   "rows")
-            try:
-                rows.append([datasets._cell_number(row[c], line, c + 1, names[c])
-                             for c in cols])
-            except datasets.DatasetError as e:
-                raise PredictError(str(e)) from None
-    except csv.Error as e:
-        raise PredictError(f"line {reader.line_num}: {e}") from None
+        rows = [[datasets.cell_number(cells[c], line, c + 1, names[c]) for c in cols]
+                for line, cells in table.rows()]
+    except datasets.DatasetError as e:
+        raise PredictError(str(e)) from None
     return np.array(rows, dtype=np.float64).reshape(len(rows), n_in)
 
 
 def read_inputs(project: Project, path: str | os.PathLike[str]) -> Array:
     """The input rows of the CSV file ``path``; PredictError names the line and column of a
     bad cell."""
-    data = files.read_limited(path, datasets.MAX_CSV_BYTES, PredictError, "a CSV file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise PredictError(f"line {line}: the file is not UTF-8 text") from None
-    return parse_inputs(project, text)
+    return parse_inputs(project, datasets.read_csv_text(path, PredictError))
 
 
 __all__ = ["Prediction", "PredictError", "predict", "parse_inputs", "read_inputs"]
