@@ -93,7 +93,8 @@ def intercept_descent() -> Project:
                    bias=10.0, x=260, y=0)
     net.connect("x", "intercept", 2.0, id="slope", trainable=False)
     ds = datasets.generate("line")  # x = 0, 1, 2, 3, 4; y = 1, 3, 5, 7, 9
-    settings = TrainSettings(loss="ssr", optimizer="gd", learning_rate=0.01, epochs=100)
+    settings = TrainSettings(loss="ssr", optimizer="gd", learning_rate=0.01, epochs=100,
+                             min_step=0.001)
     return Project(net, ds, settings, INTERCEPT_DESCENT, "Gradient descent on an intercept")
 
 
@@ -118,8 +119,13 @@ too high.
 
 - The seed's "step 29: b = 1.38" counts from step 0 (the guess), so its step 29 is the
   **30th update**: after 29 updates b is still 1.42.
+- "The algorithm stops once the steps become infinitesimally small or a set maximum number of
+  steps is reached": the **minimum step** setting is 0.001, so training stops by itself after
+  **66 updates**, the first whose step, 0.9⁶⁶ = 0.00096, is below it, at b = **1.0086**, well
+  before the maximum of 100 epochs.
 
 ## Try next
+- Set the minimum step to 0 and train again: now all 100 updates run and b ends at 1.0002.
 - Set the learning rate to 0.1: the first step jumps straight to b = 1.
 - Set it to 0.25: every step overshoots the bottom of the U-shaped loss curve and b diverges.
 - Unlock the slope so that both parameters learn.

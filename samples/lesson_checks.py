@@ -81,6 +81,13 @@ QUIZZES["intercept-descent"] = """\
 ```
 
 ```quiz
+? With the minimum step at 0.001, after how many updates does training stop?
+= 66
+> The n-th update moves b by 0.9ⁿ: 0.9⁶⁵ = 0.00106 is still above 0.001 and 0.9⁶⁶ = 0.00096
+> is the first below it, so training stops after 66 updates, at b = 1.0086.
+```
+
+```quiz
 ? With the learning rate at 0.25, what happens to b?
 - [ ] It reaches 1 in a single step
 - [ ] It creeps towards 1 more slowly than with 0.01

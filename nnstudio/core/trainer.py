@@ -8,6 +8,8 @@ The consumer pauses by not asking for the next snapshot and stops by calling :me
 a new target epoch count) passes ``between``, which :meth:`Trainer.run` calls before every step.
 If the loss or a gradient becomes NaN or infinite, training stops with a final snapshot whose
 ``diverged`` says which value it was and when; the parameters stay at their last finite values.
+With ``min_step`` set, training also stops early once an update changes no parameter by that
+much (the final snapshot's ``converged`` says when), as seed 001 describes gradient descent.
 
 With a regularization setting (:mod:`nnstudio.core.regularization`) every step follows the
 gradient of loss + penalty; a snapshot's ``loss`` is the loss function's value and its
@@ -53,6 +55,7 @@ class TrainSettings:
     validation_split: float = 0.0
     regularization: str = "none"     # "none", "l1" or "l2" (nnstudio.core.regularization)
     regularization_rate: float = 0.0
+    min_step: float = 0.0        # stop once an update's largest |change| is below this; 0: off
 
     def validate(self) -> TrainSettings:
         """Raise SettingsError naming the first bad setting."""
@@ -82,6 +85,11 @@ class TrainSettings:
         problem = check_regularization(self.regularization, self.regularization_rate)
         if problem:
             raise SettingsError(problem)
+        ms = self.min_step
+        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not math.isfinite(ms) \
+                or not 0 <= ms <= 1e3:
+            raise SettingsError(f"minimum step must be a number from 0 (off) to 1000, "
+                                f"not {quote(ms)}")
         return self
 
     @property
@@ -107,6 +115,7 @@ class Snapshot:
     diverged: str | None = None
     batch_loss: float | None = None
     penalty: float = 0.0         # the regularization penalty at ``params`` (0 without one)
+    converged: str | None = None  # why training stopped early: the step fell below min_step
 
 
 @dataclass
@@ -140,6 +149,7 @@ class Trainer:
         self._prev = np.empty_like(self.engine.params)
         self._prev_valid = False  # does _prev hold the parameters before the last update?
         self._grad_means: Array | None = None
+        self.last_step_size = math.inf   # the largest |change| of the last update (min_step)
         self._batch_bufs: dict[int, tuple[Array, Array]] = {}
 
     # ------------------------------------------------------------------ control
@@ -166,6 +176,10 @@ class Trainer:
         self.settings = self.settings.with_(learning_rate=lr)
         self.opt.lr = float(lr)
 
+    def set_min_step(self, tol: float) -> None:
+        """The minimum step (0: off) from the next update on."""
+        self.settings = self.settings.with_(min_step=tol)
+
     @property
     def batch_size(self) -> int:
         n = self.X.shape[0]
@@ -188,7 +202,8 @@ class Trainer:
                                 self.settings.loss)
 
     def snapshot(self, *, epoch_end: bool = True, done: bool = False,
-                 diverged: str | None = None, batch_loss: float | None = None) -> Snapshot:
+                 diverged: str | None = None, batch_loss: float | None = None,
+                 converged: str | None = None) -> Snapshot:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, val_loss = self.full_loss(), self.val_loss()
             penalty = self.engine.penalty(self.penalty)
@@ -197,7 +212,7 @@ class Trainer:
             params=self.engine.params.copy(), grad_means=self.last_grad_means.copy(),
             slots=self.engine.slots,
             val_loss=val_loss, epoch_end=epoch_end, done=done, diverged=diverged,
-            batch_loss=batch_loss, penalty=penalty,
+            batch_loss=batch_loss, penalty=penalty, converged=converged,
         )
 
     # ------------------------------------------------------------------ stepping
@@ -266,6 +281,8 @@ class Trainer:
                 params[:] = self._prev
                 return loss, (f"{self.engine.describe_param(self.net, i)} overflowed to "
                               f"infinity {where}; the last finite parameters are kept")
+        if self.settings.min_step > 0:
+            self.last_step_size = float(np.max(np.abs(params - self._prev), initial=0.0))
         self._grad_means = None
         self._prev_counters = (st.epoch, st.step, st.batch_in_epoch)
         st.step += 1
@@ -307,9 +324,24 @@ class Trainer:
                 yield self.snapshot(done=True, diverged=diverged, batch_loss=loss)
                 return
             epoch_end = self.state.batch_in_epoch == 0
+            converged = self._converged()
+            if converged:
+                yield self.snapshot(epoch_end=epoch_end, done=True, batch_loss=loss,
+                                    converged=converged)
+                return
             if every == "step" or epoch_end:
                 done = epoch_end and self.state.epoch >= self._target
                 yield self.snapshot(epoch_end=epoch_end, done=done, batch_loss=loss)
+
+    def _converged(self) -> str | None:
+        """Why to stop now, when the last update moved no parameter by ``min_step`` or more
+        (seed 001: "stops once the steps become infinitesimally small")."""
+        tol = self.settings.min_step
+        if tol <= 0 or self.last_step_size >= tol:
+            return None
+        st = self.state
+        return (f"the largest step, {self.last_step_size:.3g}, fell below the minimum step "
+                f"{tol:g} at update {st.step} (epoch {st.epoch})")
 
     def train(self, epochs: int | None = None) -> list[Snapshot]:
         """Run to the end and return one snapshot per epoch."""

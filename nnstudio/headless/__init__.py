@@ -2,7 +2,7 @@
 
     nnstudio validate FILE
     nnstudio train FILE [--epochs N] [--lr X] [--optimizer NAME] [--batch-size N] [--seed N]
-                        [--save OUT] [--json]
+                        [--min-step TOL] [--save OUT] [--json]
     nnstudio gradients FILE [--json]
     nnstudio trace FILE [--sample K] [--format text|markdown]
     nnstudio check FILE... [--against LESSON] [--json]

@@ -1,11 +1,12 @@
 """``nnstudio train FILE``: train a project with its settings, or with overrides, headless.
 
 Overrides (``--epochs``, ``--lr``, ``--optimizer``, ``--batch-size``, ``--seed``,
-``--regularization``, ``--regularization-rate``) replace the project's settings and are checked
-by ``TrainSettings.validate``, whose message a bad one reports. ``--json`` prints one JSON
-object (initial and final loss, the loss per epoch, the final penalty, every parameter by id);
-``--save OUT`` writes the trained project atomically, unless training diverged (exit code 1,
-and nothing is saved). On a terminal a progress bar runs on stderr.
+``--regularization``, ``--regularization-rate``, ``--min-step``) replace the project's settings
+and are checked by ``TrainSettings.validate``, whose message a bad one reports; a run that
+stops early at the minimum step says so. ``--json`` prints one JSON object (initial and final
+loss, the loss per epoch, the final penalty, every parameter by id, and why training stopped
+early, if it did); ``--save OUT`` writes the trained project atomically, unless training
+diverged (exit code 1, and nothing is saved). On a terminal a progress bar runs on stderr.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"penalty on the weights: {', '.join(regularization.NAMES)}")
     t.add_argument("--regularization-rate", metavar="RATE", type=number_or_text,
                    help="the penalty's rate lambda (l1: lambda * sum |w|, l2: lambda * sum w^2)")
+    t.add_argument("--min-step", type=number_or_text, metavar="TOL",
+                   help="stop once an update changes no parameter by TOL or more (0: off)")
     t.add_argument("--save", metavar="OUT", help="write the trained project to OUT (atomic)")
     t.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
@@ -85,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.lr),
                                  ("optimizer", args.optimizer), ("batch_size", args.batch_size),
                                  ("seed", args.seed), ("regularization", args.regularization),
-                                 ("regularization_rate", args.regularization_rate))
+                                 ("regularization_rate", args.regularization_rate),
+                                 ("min_step", args.min_step))
                if v is not None}
     try:
         settings = proj.settings.with_(**changes)
@@ -118,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
         seconds = time.perf_counter() - t0
         diverged = last.diverged if last is not None else None
+        converged = last.converged if last is not None else None
         final = losses_[-1] if losses_ else initial
         eng.store_params(proj.network, eng.params.copy())
         values = {pid: proj.network.get_param(pid) for pid in proj.network.param_ids()}
@@ -148,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
             "losses": [finite_or_none(v) for v in losses_],
             "params": values,
             "diverged": diverged,
+            "converged": converged,
             "seconds": seconds,
             "saved": saved,
         }
@@ -164,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{settings.optimizer}, learning rate {settings.learning_rate:g}: {settings.loss} "
               f"loss {initial:.6g} → {final:.6g} after {trainer.state.epoch} epoch(s) "
               f"({trainer.state.step} steps, {seconds:.2f} s){acc}{reg}")
+        if converged:
+            print(f"stopped early: {converged}")
         if saved:
             print(f"saved the trained project to {saved}")
     if diverged:

@@ -132,7 +132,14 @@ def test_train_json_matches_the_engine():
 def test_train_with_sample_defaults_and_human_output():
     r = cli("train", INTERCEPT)
     assert r.returncode == 0 and r.stderr == ""  # not a terminal: no progress bar
-    assert "ssr loss 405 → " in r.stdout and "after 100 epoch(s)" in r.stdout
+    assert "ssr loss 405 → " in r.stdout and "after 66 epoch(s)" in r.stdout
+    assert r.stdout.splitlines()[1] == ("stopped early: the largest step, 0.000955, fell below "
+                                        "the minimum step 0.001 at update 66 (epoch 66)")
+    r = cli("train", INTERCEPT, "--min-step", "0", "--json")
+    out = json.loads(r.stdout)
+    assert out["epochs_completed"] == 100 and out["converged"] is None
+    r = cli("train", INTERCEPT, "--min-step", "-1")
+    assert r.returncode == 2 and "minimum step must be a number from 0" in r.stderr
 
 
 def test_train_save_round_trip(tmp_path):

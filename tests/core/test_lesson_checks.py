@@ -87,6 +87,8 @@ NUMBERS: dict[str, dict[str, Callable[[], float]]] = {
         "What is b after one step": lambda: one_step(load("intercept-descent"), "intercept"),
         "After how many updates is b = 1.38?": lambda: updates_until(
             load("intercept-descent"), "intercept", 1.38),
+        "With the minimum step at 0.001, after how many updates": lambda: Trainer(
+            *training_args(load("intercept-descent"))).train()[-1].step,
     },
     "dosage-backprop": {
         "What is dSSR/db3": lambda: gradient_of(load("dosage-backprop"), "b3"),
@@ -133,6 +135,10 @@ NUMBERS: dict[str, dict[str, Callable[[], float]]] = {
             z_max(load("dying-relu"), h) for h in ("h1", "h2", "h3", "h4"))},
     "architectures": {"A 6 × 6 image feeds a dense layer": lambda: 6 * 6 * 100},
 }
+
+
+def training_args(p: project.Project) -> tuple:
+    return p.network, p.dataset.X, p.dataset.Y, p.settings
 
 
 def final_loss(p: project.Project) -> float:

@@ -136,9 +136,14 @@ def test_intercept_descent_reproduces_seed_001():
     for _ in range(29):
         snap = tr.run_step()
     assert round(params(tr, snap.params)["intercept"], 2) == 1.38  # 30 steps
-    tr.train()
-    assert params(tr)["intercept"] == pytest.approx(1.0, abs=1e-3)
+    snaps = tr.train()      # stops at the lesson's minimum step 0.001, after 66 updates
+    assert p.settings.min_step == 0.001 and tr.state.step == 66 and snaps[-1].converged
+    assert round(params(tr)["intercept"], 4) == 1.0086
     assert params(tr)["slope"] == 2.0
+    assert "after\n  **66 updates**" in p.description and "b = **1.0086**" in p.description
+    full = Trainer(p.network, p.dataset.X, p.dataset.Y, p.settings.with_(min_step=0.0))
+    full.train()
+    assert full.state.step == 100 and round(params(full)["intercept"], 4) == 1.0002
 
 
 def test_intercept_lesson_tables_b_per_update():

@@ -321,3 +321,42 @@ def test_locked_parameters_stay_fixed_in_training():
     np.testing.assert_array_equal(last.params[idx], start[idx])
     free = np.setdiff1d(np.arange(start.size), idx)
     assert np.all(last.params[free] != start[free])
+
+
+def test_min_step_stops_once_the_steps_become_tiny():
+    """Seed 001: gradient descent "stops once the steps become infinitesimally small or a set
+    maximum number of steps is reached". The n-th update of the intercept moves it by 0.9ⁿ."""
+    x = np.arange(5.0)[:, None]
+    settings = TrainSettings(loss="ssr", optimizer="gd", learning_rate=0.01, epochs=100,
+                             min_step=0.001)
+    tr = Trainer(intercept_net(), x, 2 * x + 1, settings)
+    snaps = tr.train()
+    assert tr.state.step == 66 and len(snaps) == 66
+    assert snaps[-1].done and snaps[-1].converged == (
+        "the largest step, 0.000955, fell below the minimum step 0.001 at update 66 (epoch 66)")
+    assert all(s.converged is None for s in snaps[:-1])
+    assert tr.last_step_size == pytest.approx(0.9 ** 66)
+    assert snaps[-1].params[tr.engine.param_index("y")] == pytest.approx(1 + 9 * 0.9 ** 66)
+    # a tolerance the steps never get below: the maximum number of epochs ends it
+    tr = Trainer(intercept_net(), x, 2 * x + 1, settings.with_(min_step=1e-12))
+    assert tr.train()[-1].converged is None and tr.state.step == 100
+    # off by default
+    assert TrainSettings().min_step == 0.0
+
+
+def test_min_step_counts_the_largest_change_of_any_parameter():
+    X, Y = regression()
+    settings = TrainSettings(loss="mse", optimizer="momentum", learning_rate=0.1, epochs=2000,
+                             min_step=1e-4)
+    tr = Trainer(dense([2, 1], output="identity"), X, Y, settings)
+    before = tr.engine.params.copy()
+    snaps = list(tr.run("step"))
+    assert snaps[-1].converged and tr.state.epoch < 2000
+    assert tr.last_step_size < 1e-4
+    assert not np.array_equal(before, tr.engine.params)
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf"), True, "small", 1e4])
+def test_min_step_is_validated(bad):
+    with pytest.raises(SettingsError, match="minimum step must be a number from 0"):
+        TrainSettings(min_step=bad).validate()

@@ -308,3 +308,37 @@ def test_window_has_controls_and_closing_stops_training(qtbot, tmp_path, monkeyp
     assert status.bar.value() >= 1
     win.close()
     assert not ctl.is_running()
+
+
+def test_play_stops_by_itself_at_the_minimum_step(qtbot, make):
+    """The intercept lesson's minimum step 0.001: Play stops after 66 updates and says why."""
+    doc, ctl = make("intercept-descent.nnproj")
+    assert doc.settings.min_step == 0.001
+    messages = []
+    doc.statusMessage.connect(lambda text, _ms: messages.append(text))
+    ctl.play()
+    wait_idle(qtbot, ctl)
+    assert ctl.epoch == 66 and round(doc.network.get_param("intercept"), 4) == 1.0086
+    assert messages[-1] == ("Training stopped early: the largest step, 0.000955, fell below the "
+                            "minimum step 0.001 at update 66 (epoch 66)")
+    # with the tolerance off, Play runs on to the target epochs
+    doc.set_settings(min_step=0.0)
+    ctl.play()
+    wait_idle(qtbot, ctl)
+    assert ctl.epoch == 100 and messages[-1].startswith("Training finished: 100 epochs")
+
+
+def test_the_settings_bar_edits_the_minimum_step(qtbot):
+    from nnstudio.gui.training.toolbar import TrainingSettingsBar
+    doc = Document.open(paths.SAMPLES / "intercept-descent.nnproj")
+    bar = TrainingSettingsBar(doc)
+    qtbot.addWidget(bar)
+    assert bar.min_step.text() == "0.001"
+    bar.min_step.setText("-1")                     # refused inline, nothing applied
+    bar.min_step.editingFinished.emit()
+    assert bar.min_step.error and doc.settings.min_step == 0.001
+    bar.min_step.setText("0")
+    bar.min_step.editingFinished.emit()
+    assert doc.settings.min_step == 0.0
+    doc.undo_stack.undo()
+    assert doc.settings.min_step == 0.001 and bar.min_step.text() == "0.001"

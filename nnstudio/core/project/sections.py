@@ -95,7 +95,7 @@ def _build_settings(st: dict[str, Any]) -> TrainSettings:
 
 #: settings written only when they differ from their default (format version 2 added them;
 #: a file without them means "none")
-SET_ONLY_KEYS = ("regularization", "regularization_rate")
+SET_ONLY_KEYS = ("regularization", "regularization_rate", "min_step")
 _DEFAULTS = TrainSettings()
 
 

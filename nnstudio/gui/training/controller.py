@@ -146,6 +146,8 @@ class TrainingController(QObject):
         s = self.document.settings
         if tr.settings.learning_rate != s.learning_rate:
             tr.set_learning_rate(s.learning_rate)
+        if tr.settings.min_step != s.min_step:
+            tr.set_min_step(s.min_step)
         self._sync_params_to(tr)
         if self.history.n == 0 and self._x_of(tr) == 0:
             self._record_start(tr)
@@ -373,8 +375,13 @@ class TrainingController(QObject):
             snap, gen, recs = self._stop_worker()
             self._absorb(snap, gen, recs)
             self._finish_run("done")
-            self._say(f"Training finished: {self.epoch:g} epochs, loss "
-                      f"{self.history.loss[-1]:.6g}" if self.history.n else "Training finished")
+            last = self.last_snapshot
+            if last is not None and last.converged:
+                self._say(f"Training stopped early: {last.converged}")
+            else:
+                self._say(f"Training finished: {self.epoch:g} epochs, loss "
+                          f"{self.history.loss[-1]:.6g}" if self.history.n
+                          else "Training finished")
 
     def _absorb(self, snap: Snapshot | None, gen: int, recs: list) -> None:
         if recs:

@@ -1,5 +1,5 @@
 """The training toolbar's widgets: the settings bar (target epochs, learning rate, optimizer,
-batch size, loss) and the status-bar progress (epoch, loss, epochs per second).
+batch size, loss, minimum step) and the status-bar progress (epoch, loss, epochs per second).
 
 Rules: the settings bar edits only through the document (each change one undo step) and
 follows it with signals blocked while it sets its widgets; the status only reads the controller.
@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 
 class TrainingSettingsBar(QWidget):
-    """Target epochs, learning rate, optimizer, batch size and loss: each edit is an undoable
+    """Target epochs, learning rate, optimizer, batch size, loss and the minimum step (stop
+    once the steps become tiny; 0 = off): each edit is an undoable
     document settings change; the widgets follow the document (signals blocked while set)."""
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
@@ -88,12 +89,21 @@ class TrainingSettingsBar(QWidget):
                            "measured", "formula")
         add("Loss", self.loss)
 
+        self.min_step = FloatEdit(lo=0.0, hi=1000.0, what="minimum step",
+                                  tip="Minimum step: training stops by itself once an update "
+                                      "changes no weight or bias by this much (0 = off, train "
+                                      "to the target epochs)")
+        self.min_step.setFixedWidth(64)
+        self.min_step.setObjectName("minStep")
+        add("Min step", self.min_step)
+
         self.epochs.valueChanged.connect(lambda v: self._set(epochs=int(v)))
         self.lr.valueCommitted.connect(lambda v: self._set(learning_rate=float(v)))
         self.batch.valueChanged.connect(lambda v: self._set(batch_size=int(v)))
         self.optimizer.currentIndexChanged.connect(
             lambda i: self._set(optimizer=self.optimizer.itemData(i)))
         self.loss.currentIndexChanged.connect(lambda i: self._set(loss=self.loss.itemData(i)))
+        self.min_step.valueCommitted.connect(lambda v: self._set(min_step=float(v)))
         self.epochs.setMaximumWidth(110)
         self.batch.setMaximumWidth(80)
         self.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
@@ -110,7 +120,7 @@ class TrainingSettingsBar(QWidget):
 
     def refresh(self) -> None:
         s = self.document.settings
-        widgets = (self.epochs, self.lr, self.batch, self.optimizer, self.loss)
+        widgets = (self.epochs, self.lr, self.batch, self.optimizer, self.loss, self.min_step)
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -119,6 +129,7 @@ class TrainingSettingsBar(QWidget):
             self.batch.setValue(int(s.batch_size))
             self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(s.optimizer)))
             self.loss.setCurrentIndex(max(0, self.loss.findData(s.loss)))
+            self.min_step.set_value(float(s.min_step))
         finally:
             for w in widgets:
                 w.blockSignals(False)
