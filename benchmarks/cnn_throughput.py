@@ -9,11 +9,10 @@ the trainer's checks that the loss and the gradient are finite.
     python benchmarks/cnn_throughput.py [--sizes 12,28] [--seconds S] [--rounds R]
         [--threads N] [--no-torch]
 
-NN Studio side: until the engine compiles image layers, the step is built here from the
-kernels of ``nnstudio.core.conv`` (convolution, max pooling, flatten), a NumPy dense head, the
-core's MSE loss and the core's Adam over one flat parameter vector, which is how the engine
-lays its parameters out. :func:`kernels_step` is that step; its docstring says how to time the
-engine's ``Trainer.step`` instead once the engine compiles image layers.
+NN Studio side: the network is built with the model's own operations (an image input, a
+convolution, a pooling layer, a flatten and its feature neurons fully connected to 10 output
+neurons) and trained by ``Trainer.step`` on the compiled engine, as engine_throughput.py times
+dense networks: the same code path as Train ▸ Play.
 
 Each figure is the best of ``--rounds`` timed runs of at least ``--seconds`` each, NN Studio and
 PyTorch alternating, so that both see the same machine load. Before timing, one step of each
@@ -28,7 +27,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Callable
 
 from harness import (
     limit_threads,
@@ -62,130 +60,88 @@ def parse_args(argv=None):
     except ValueError:
         p.error(f"--sizes must be whole numbers separated by commas, not {args.sizes!r}")
     for s in args.sizes:
-        if not 4 <= s <= 256 or (s - KERNEL + 1) % POOL:
-            p.error(f"image side {s}: must be 4 to 256 with {s} - {KERNEL - 1} even "
+        if not 4 <= s <= 128 or (s - KERNEL + 1) % POOL:
+            p.error(f"image side {s}: must be 4 to 128 with {s} - {KERNEL - 1} even "
                     "(the 2 x 2 pooling must tile the feature maps)")
     return args
 
 
 # ---------------------------------------------------------------------- NN Studio
-class KernelsCNN:
-    """The benchmark network built from NN Studio's image kernels and a NumPy dense head.
+def build_network(side: int, seed: int = 0):
+    """The benchmark network, made with the model's edit operations. Parameters start with
+    PyTorch's default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn with ``seed``."""
+    import numpy as np
 
-    All parameters live in one flat vector, as in the engine: the convolution's packed
-    (filters, 3·3 + 1) matrix, then the dense weights (inputs, outputs) and biases, each a view.
-    """
+    from nnstudio.core.network import Network
 
-    def __init__(self, side: int, X, Y, seed: int = 0):
-        import numpy as np
+    net = Network()
+    net.add_image_layer("image_input", id="image", shape=(1, side, side))
+    net.add_image_layer("convolution", id="conv", source="image", filters=FILTERS,
+                        kernel=KERNEL, activation="relu")
+    net.add_image_layer("pooling", id="pool", source="conv", window=POOL)
+    net.add_image_layer("flatten", id="flat", source="pool")
+    outs = [net.add_neuron("output", id=f"y{k}", activation="identity").id
+            for k in range(CLASSES)]
+    feats = net.feature_neurons("flat")
+    net.connect_fully(feats, outs)
+    rng = np.random.default_rng(seed)
+    lim_c = 1.0 / math.sqrt(KERNEL * KERNEL)
+    lim_d = 1.0 / math.sqrt(len(feats))
+    values = {pid: rng.uniform(-lim_c, lim_c) for pid in net.layer_param_ids("conv")}
+    values.update((pid, rng.uniform(-lim_d, lim_d)) for pid in net.param_ids()
+                  if pid not in values)
+    net.set_params(values)
+    return net
 
-        from nnstudio.core import losses, optimizers
-        from nnstudio.core.conv import Conv2D, Flatten, Pool2D
 
-        self.np = np
-        self.conv = Conv2D((1, side, side), FILTERS, KERNEL, name="conv")
-        self.pool = Pool2D(self.conv.out_shape, POOL, name="pool")
-        self.flat = Flatten(self.pool.out_shape)
-        d = self.flat.size
-        nc = self.conv.n_params
-        self.params = np.empty(nc + d * CLASSES + CLASSES)
-        self.grad = np.empty_like(self.params)
-        self.trainable = np.ones(self.params.size, dtype=bool)
-        views = self._views(self.params)
-        self.conv_p, self.dense_w, self.dense_b = views
-        self.g_conv, self.g_w, self.g_b = self._views(self.grad)
-        rng = np.random.default_rng(seed)
-        lim_c = 1.0 / math.sqrt(self.conv.fan_in)    # PyTorch's default initialisation
-        lim_d = 1.0 / math.sqrt(d)
-        self.conv_p[:] = rng.uniform(-lim_c, lim_c, self.conv_p.shape)
-        self.dense_w[:] = rng.uniform(-lim_d, lim_d, self.dense_w.shape)
-        self.dense_b[:] = rng.uniform(-lim_d, lim_d, self.dense_b.shape)
-        self.loss = losses.get("mse")
-        self.opt = optimizers.make("adam", LR)
-        self.X = np.ascontiguousarray(X).reshape(X.shape[0], 1, side, side)
-        self.Y = np.ascontiguousarray(Y)
-        self.rng = np.random.default_rng(seed)
-        self.order = None
-        self.k = 0
-        self.n_batches = -(-self.X.shape[0] // BATCH)
-        self.xb = np.empty((BATCH, 1, side, side))
-        self.yb = np.empty((BATCH, CLASSES))
-        self.cs = self.conv.state(BATCH)
-        self.ps = self.pool.state(BATCH)
-        self.a = np.empty(self.cs.z.shape)
-        self.out = np.empty((BATCH, CLASSES))
+def nnstudio_step(side: int, X, Y):
+    """(``Trainer.step``, the trainer) for the benchmark network on (X, Y)."""
+    from nnstudio.core.trainer import Trainer, TrainSettings
 
-    def _views(self, vec):
-        nc, d = self.conv.n_params, self.flat.size
-        return (vec[:nc].reshape(self.conv.param_shape),
-                vec[nc:nc + d * CLASSES].reshape(d, CLASSES), vec[nc + d * CLASSES:])
+    net = build_network(side)
+    settings = TrainSettings(loss="mse", optimizer="adam", learning_rate=LR, batch_size=BATCH,
+                             epochs=1)
+    trainer = Trainer(net, X, Y, settings)
 
-    def next_batch(self):
-        np = self.np
-        if self.k == 0:
-            self.order = self.rng.permutation(self.X.shape[0])
-        idx = self.order[self.k * BATCH:(self.k + 1) * BATCH]
-        self.k = (self.k + 1) % self.n_batches
-        if idx.size != BATCH:
-            return self.X[idx], self.Y[idx]
-        return (np.take(self.X, idx, axis=0, out=self.xb, mode="clip"),
-                np.take(self.Y, idx, axis=0, out=self.yb, mode="clip"))
-
-    def gradient(self, xb, yb) -> float:
-        """Forward and backward over one batch; fills ``self.grad``, returns the loss."""
-        np = self.np
-        full = xb.shape[0] == BATCH
-        z, cs = self.conv.forward(xb, self.conv_p, self.cs if full else None)
-        a = np.maximum(z, 0.0, out=self.a if full else None)
-        y, ps = self.pool.forward(a, self.ps if full else None)
-        f = self.flat.forward(y)
-        out = np.matmul(f, self.dense_w, out=self.out if full else None)
-        out += self.dense_b
-        loss = self.loss.value(out, yb)
-        dout = self.loss.grad(out, yb)
-        np.matmul(f.T, dout, out=self.g_w)
-        np.sum(dout, axis=0, out=self.g_b)
-        dy = self.flat.backward(dout @ self.dense_w.T)
-        da = self.pool.backward(dy, ps)
-        np.multiply(da, z > 0.0, out=da)
-        self.conv.backward(da, self.conv_p, cs, grad=self.g_conv, input_grad=False)
+    def step():
+        loss, diverged = trainer.step()
+        if diverged:
+            raise FloatingPointError(diverged)
         return loss
 
-    def step(self) -> float:
-        xb, yb = self.next_batch()
-        loss = self.gradient(xb, yb)
-        if not math.isfinite(loss) or not math.isfinite(self.grad.sum()):
-            raise FloatingPointError("the benchmark diverged")
-        self.opt.step(self.params, self.grad, self.trainable)
-        return loss
+    return step, trainer
 
 
-def kernels_step(side: int, X, Y) -> tuple[Callable[[], float], KernelsCNN]:
-    """NN Studio's training step from its image kernels (see the module docstring).
-
-    To time the engine instead, once it compiles image layers: build the same network
-    (image input 1 x side x side, convolution 8 x 3 x 3 with ReLU, 2 x 2 max pooling, flatten,
-    dense to 10) and return ``Trainer(net, X, Y, TrainSettings(loss="mse", optimizer="adam",
-    learning_rate=LR, batch_size=BATCH, epochs=1)).step`` as engine_throughput.py does; the
-    PyTorch twin and the agreement check need the initial parameters, taken from the engine's
-    parameter vector in the same layout."""
-    model = KernelsCNN(side, X, Y)
-    return model.step, model
+def engine_parts(np, trainer):
+    """The engine's parameters as (conv weights (F, 1, k, k), conv biases, dense weights
+    (inputs, outputs), dense biases), and the positions of each in its flat vector."""
+    eng, net = trainer.engine, trainer.net
+    conv = next(b for b in eng.image_blocks if b.kind == "convolution")
+    packed = np.arange(conv.p_off, conv.p_off + conv.n_params).reshape(conv.shape.param_shape)
+    feats = {f: k for k, f in enumerate(net.feature_neurons("flat"))}
+    outs = {o: k for k, o in enumerate(eng.output_ids)}
+    w_pos = np.zeros((len(feats), len(outs)), dtype=np.intp)
+    for cid, c in net.connections.items():
+        w_pos[feats[c.source], outs[c.target]] = eng.param_index(cid)
+    b_pos = np.array([eng.param_index(o) for o in eng.output_ids])
+    return (packed[:, :-1].reshape(FILTERS, 1, KERNEL, KERNEL), packed[:, -1], w_pos, b_pos)
 
 
 # ---------------------------------------------------------------------- PyTorch
-def torch_setup(torch, model: KernelsCNN, X, Y):
+def torch_setup(torch, np, trainer, X, Y):
     """A PyTorch twin of the network with the same initial parameters: (step, gradient)."""
-    side = model.conv.in_shape[1]
-    d = model.flat.size
+    side = trainer.net.image_layers["image"].shape[1]
+    d = FILTERS * ((side - KERNEL + 1) // POOL) ** 2
     dtype = torch.float64
     conv = torch.nn.Conv2d(1, FILTERS, KERNEL, dtype=dtype)
     dense = torch.nn.Linear(d, CLASSES, dtype=dtype)
+    p = trainer.engine.params
+    cw, cb, w_pos, b_pos = engine_parts(np, trainer)
     with torch.no_grad():
-        conv.weight.copy_(torch.from_numpy(model.conv.weights(model.conv_p).copy()))
-        conv.bias.copy_(torch.from_numpy(model.conv.biases(model.conv_p).copy()))
-        dense.weight.copy_(torch.from_numpy(model.dense_w.T.copy()))
-        dense.bias.copy_(torch.from_numpy(model.dense_b.copy()))
+        conv.weight.copy_(torch.from_numpy(p[cw]))
+        conv.bias.copy_(torch.from_numpy(p[cb]))
+        dense.weight.copy_(torch.from_numpy(p[w_pos].T.copy()))
+        dense.bias.copy_(torch.from_numpy(p[b_pos]))
     net = torch.nn.Sequential(conv, torch.nn.ReLU(), torch.nn.MaxPool2d(POOL),
                               torch.nn.Flatten(), dense)
     Xt = torch.from_numpy(X.reshape(-1, 1, side, side).copy())
@@ -195,9 +151,10 @@ def torch_setup(torch, model: KernelsCNN, X, Y):
     step = torch_training_step(torch, net, loss_fn, opt, Xt, Yt, BATCH)
 
     def gradient(xb, yb):
-        """(loss, conv weight, conv bias, dense weight, dense bias gradients) of one batch."""
+        """(loss, conv weight, conv bias, dense weight (inputs, outputs), dense bias grads)."""
         net.zero_grad(set_to_none=True)
-        loss = loss_fn(net(torch.from_numpy(xb)), torch.from_numpy(yb))
+        loss = loss_fn(net(torch.from_numpy(xb.reshape(-1, 1, side, side))),
+                       torch.from_numpy(yb))
         loss.backward()
         return (loss.item(), conv.weight.grad.numpy(), conv.bias.grad.numpy(),
                 dense.weight.grad.numpy().T, dense.bias.grad.numpy())
@@ -205,15 +162,15 @@ def torch_setup(torch, model: KernelsCNN, X, Y):
     return step, gradient
 
 
-def agreement(np, model: KernelsCNN, torch_gradient) -> float:
+def agreement(np, trainer, torch_gradient) -> float:
     """The largest relative difference between NN Studio's and PyTorch's loss and gradients
     on one batch at the same parameters."""
-    xb = model.X[:BATCH].copy()
-    yb = model.Y[:BATCH].copy()
-    loss = model.gradient(xb, yb)
+    xb = trainer.X[:BATCH].copy()
+    yb = trainer.Y[:BATCH].copy()
+    loss, grad = trainer.engine.gradient(xb, yb, "mse")
     t_loss, t_cw, t_cb, t_w, t_b = torch_gradient(xb, yb)
-    ours = [np.array([loss]), model.conv.weights(model.g_conv), model.conv.biases(model.g_conv),
-            model.g_w, model.g_b]
+    cw, cb, w_pos, b_pos = engine_parts(np, trainer)
+    ours = [np.array([loss]), grad[cw], grad[cb], grad[w_pos], grad[b_pos]]
     theirs = [np.array([t_loss]), t_cw, t_cb, t_w, t_b]
     return max(float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), 1e-300))
                for a, b in zip(ours, theirs, strict=True))
@@ -229,8 +186,8 @@ def main(argv=None) -> int:
     print(f"# CNN throughput: conv {FILTERS} filters {KERNEL}x{KERNEL}, ReLU, {POOL}x{POOL} max "
           f"pool, dense to {CLASSES}; {N_IMAGES:,} images, batch {BATCH}, Adam lr {LR}, MSE, "
           f"float64, best of {args.rounds} runs of >= {args.seconds} s")
-    print("# NN Studio side: the image kernels of nnstudio.core.conv + a NumPy dense head + the "
-          "core's Adam (the engine does not compile image layers yet)")
+    print("# NN Studio side: Trainer.step on the compiled network (image input, convolution, "
+          "pooling, flatten, dense outputs)")
     print(versions_line(np, torch, args.threads))
 
     rows = []
@@ -238,12 +195,12 @@ def main(argv=None) -> int:
         rng = np.random.default_rng(0)
         X = rng.standard_normal((N_IMAGES, side * side))
         Y = rng.standard_normal((N_IMAGES, CLASSES))
-        step, model = kernels_step(side, X, Y)
+        step, trainer = nnstudio_step(side, X, Y)
         runners = {"nnstudio": step}
         diff = None
         if torch is not None:
-            t_step, t_gradient = torch_setup(torch, model, X, Y)
-            diff = agreement(np, model, t_gradient)
+            t_step, t_gradient = torch_setup(torch, np, trainer, X, Y)
+            diff = agreement(np, trainer, t_gradient)
             runners["torch"] = t_step
         best = dict.fromkeys(runners, 0.0)
         for _ in range(args.rounds):

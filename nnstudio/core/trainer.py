@@ -240,7 +240,7 @@ class Trainer:
         """Mean |dL/dp| per depth level at the last completed step (computed on demand)."""
         if self._grad_means is None:
             self._grad_means = self.engine.layer_grad_means(self._grad) if self.state.step \
-                else np.zeros(len(self.engine.blocks) - 1)
+                else np.zeros(len(self.engine.param_layers))
         return self._grad_means
 
     @last_grad_means.setter

@@ -9,27 +9,32 @@ caches on the network's ``structure_version``); parameter edits only reload the 
 The engine's answers: :meth:`~Engine.predict` and :meth:`~Engine.activations` (forward only),
 :meth:`~Engine.loss` (the loss over any number of rows, in chunks), :meth:`~Engine.gradient`
 (the training hot path: loss and dL/dparams through reused arrays) and
-:meth:`~Engine.evaluate` (everything about one batch, for the views and the walkthrough).
+:meth:`~Engine.evaluate` (everything about one batch, for the views and the walkthrough:
+per neuron, and per image layer its maps as :class:`MapValues`).
 Given a regularization :class:`~nnstudio.core.regularization.Penalty`, the gradients (of
 :meth:`~Engine.gradient` and :meth:`~Engine.evaluate`) are those of the objective, loss plus
 penalty; the loss they return stays the loss function's value, and :meth:`~Engine.penalty` and
 ``Evaluation.penalty`` give the penalty beside it.
+
+The data's columns are the image inputs' pixels first (``image_columns`` of them, image after
+image, each channel by channel and row by row), then one per input neuron.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import losses
+from ..conv import Pool2D, PoolState
 from ..network import Network
 from ..regularization import Penalty
-from .layout import DenseBlock, EngineError, compile_layout
+from .layout import DenseBlock, EngineError, ImageBlock, ParamLayer, compile_layout
 from .outputs import layer_grad_means, loss_value, output_grads, output_stage
 from .passes import Cache, Work, backward, bind_weights, forward
 
@@ -37,12 +42,26 @@ Array = np.ndarray
 
 
 @dataclass
+class MapValues:
+    """One image layer's values for a batch: ``z`` and ``a`` (samples, maps, height, width; a
+    convolution's before and after its activation, the same array otherwise; a flatten's are
+    its samples × values), dL/da and dL/dz of the same shapes, and for max pooling the input
+    position (rows, columns) that won each window (samples, maps, out height, out width)."""
+
+    z: Array
+    a: Array
+    dl_da: Array
+    dl_dz: Array
+    winners: tuple[Array, Array] | None = None
+
+
+@dataclass
 class Evaluation:
     """Everything the visualizer shows for one batch, in engine neuron order
     (``engine.neuron_ids``): z and a per sample and neuron, dL/da and dL/dz, the loss and dL/dp
-    for every parameter (in ``engine.param_ids`` order; locked parameters included). With a
-    regularization penalty, ``grad`` is the gradient of loss + penalty and ``penalty`` its
-    value (else 0)."""
+    for every parameter (in ``engine.param_ids`` order; locked parameters included); per
+    connected image layer (by id) its :class:`MapValues`. With a regularization penalty,
+    ``grad`` is the gradient of loss + penalty and ``penalty`` its value (else 0)."""
 
     z: Array
     a: Array
@@ -53,6 +72,7 @@ class Evaluation:
     outputs: Array
     targets: Array
     penalty: float = 0.0
+    maps: dict[str, MapValues] = field(default_factory=dict)
 
     @property
     def objective(self) -> float:
@@ -77,6 +97,9 @@ class Engine:
         self.block_of_param: Array = layout.block_of_param
         self.depth_of_block: list[int] = layout.depth_of_block
         self.weight_mask: Array = layout.weight_mask
+        self.image_blocks: list[ImageBlock] = layout.image_blocks
+        self.image_columns: int = layout.image_columns
+        self.param_layers: list[ParamLayer] = layout.param_layers
         self._param_pos = {p: i for i, p in enumerate(self.param_ids)}
         self.params: Array = np.zeros(len(self.param_ids))
         self.trainable: Array = np.ones(len(self.param_ids), dtype=bool)
@@ -132,6 +155,22 @@ class Engine:
     def n_params(self) -> int:
         return self.params.size
 
+    @property
+    def n_input_columns(self) -> int:
+        """The data columns the network reads: the image inputs' pixels, then one per input
+        neuron."""
+        return self.image_columns + len(self.input_ids)
+
+    def _columns_needed(self) -> str:
+        """What the data's input columns must be, in words."""
+        n_in = len(self.input_ids)
+        neurons = f"{n_in} input neuron{'s' if n_in != 1 else ''}"
+        if not self.layout.image_inputs:
+            return f"the network has {n_in} input neuron(s)"
+        images = ", ".join(f"image {lid!r} ({' × '.join(map(str, shape))})"
+                           for lid, shape in self.layout.image_inputs)
+        return f"the network needs {self.n_input_columns}: {images} and {neurons}"
+
     # ------------------------------------------------------------------ data checks
     @overload
     def check_data(self, X: ArrayLike, Y: None = None) -> tuple[Array, None]: ...
@@ -144,10 +183,10 @@ class Engine:
         """X (and Y) as float64 tables whose columns fit the input (and output) neurons;
         raises EngineError saying what does not fit."""
         X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != len(self.input_ids):
+        if X.ndim != 2 or X.shape[1] != self.n_input_columns:
             raise EngineError(
-                f"the data has {X.shape[-1] if X.ndim == 2 else '?'} input column(s) but the "
-                f"network has {len(self.input_ids)} input neuron(s)"
+                f"the data has {X.shape[-1] if X.ndim == 2 else '?'} input column(s) but "
+                f"{self._columns_needed()}"
             )
         if Y is None:
             return X, None
@@ -236,7 +275,7 @@ class Engine:
         value, _, dz_out = output_grads(layout, loss, z_out, a_out, Y)
         if grad is None:
             grad = np.empty_like(self.params)
-        backward(layout, self._W, cache, dz_out, grad, work=work)
+        backward(layout, self._W, cache, dz_out, grad, work=work, params=self.params)
         if penalty is not None:
             penalty.add_gradient(self.params, self.weight_mask, grad, work.params)
         return value, grad
@@ -253,7 +292,7 @@ class Engine:
         z_out, a_out = output_stage(layout, cache)
         value, dl_da_out, dz_out = output_grads(layout, loss, z_out, a_out, Y)
         grad = np.empty_like(self.params)
-        result = backward(layout, self._W, cache, dz_out, grad, full=True)
+        result = backward(layout, self._W, cache, dz_out, grad, full=True, params=self.params)
         assert result is not None  # full=True
         if penalty is not None:
             penalty.add_gradient(self.params, self.weight_mask, grad)
@@ -273,23 +312,43 @@ class Engine:
         return Evaluation(
             z=_side_by_side(cache.zs), a=_side_by_side(cache.as_), dl_da=_side_by_side(dA),
             dl_dz=_side_by_side(dZ), loss=value, grad=grad, outputs=a_out.copy(), targets=Y,
-            penalty=self.penalty(penalty),
+            penalty=self.penalty(penalty), maps=self._maps(cache),
         )
+
+    def _maps(self, cache: Cache) -> dict[str, MapValues]:
+        """The image blocks' values of a full pass, by layer id (zeros where no gradient
+        reaches)."""
+        out: dict[str, MapValues] = {}
+        for i, ib in enumerate(self.image_blocks):
+            z, a = cache.image_z[i], cache.image_a[i]
+            dl_da = cache.image_dl_da[i] if cache.image_dl_da else None
+            dl_dz = cache.image_dl_dz[i] if cache.image_dl_dz else None
+            zero = np.zeros_like(z)
+            winners = None
+            state = cache.image_states[i]
+            if isinstance(ib.shape, Pool2D) and ib.shape.mode == "max":
+                assert isinstance(state, PoolState)
+                winners = ib.shape.winners(state)
+            out[ib.id] = MapValues(z, a, zero if dl_da is None else dl_da.reshape(z.shape),
+                                   zero if dl_dz is None else dl_dz.reshape(z.shape), winners)
+        return out
 
     # ------------------------------------------------------------------ helpers for views
     def layer_grad_means(self, grad: Array) -> Array:
-        """Mean |dL/dp| of each parameter block (one entry per depth >= 1)."""
+        """Mean |dL/dp| of each parameter layer (``param_layers``: one entry per convolution,
+        then per dense depth >= 1)."""
         return layer_grad_means(self.layout, grad)
 
     def block_depths(self) -> list[int]:
-        return self.depth_of_block[1:]
+        """The depth of each parameter layer (see :meth:`layer_grad_means`)."""
+        return [pl.depth for pl in self.param_layers]
 
     def describe_param(self, net: Network, i: int) -> str:
         pid = self.param_ids[i]
         if pid in net.connections:
             c = net.connections[pid]
             return f"weight {pid!r} ({net.neurons[c.source].label} → {net.neurons[c.target].label})"
-        return f"bias of {net.name(pid)}"
+        return net.filter_param_name(pid) or f"bias of {net.name(pid)}"
 
 
 def _side_by_side(blocks: Sequence[Array | None]) -> Array:

@@ -1,22 +1,28 @@
 """Compiling a network into blocks: which neurons are evaluated together, and where every
 parameter sits in the engine's flat parameter vector.
 
-Block 0 holds the input neurons (in the network's input order, which is the dataset's input
-column order), then one block per depth level (depth-0 neurons that are not inputs, such as a
-bias-only neuron, form their own block first). A block's sources are always in earlier blocks.
-For each block the weights form a matrix ``W (n_sources, n_block)``; in a dense layered network
-the sources are exactly the previous block, so forward and backward are one matrix product each
-and no array is copied.
+The image layers come first, as :class:`ImageBlock` objects in source order (only the layers
+reached from an image input): an image input reads its columns of the data (the first data
+columns, image after image, in the network's image-layer order), a convolution or pooling
+layer runs the :mod:`nnstudio.core.conv` kernel of its shape on its source's output, and a
+flatten hands its source's maps to the dense part as the values of its feature neurons.
 
-All parameters live in one flat float64 vector: block by block, the present weights in
-row-major (source, target) order, then the block's biases. ``param_ids[i]`` and ``slots[i]``
-name parameter ``i`` in the network (a connection id or a neuron id) and its slot in the
-network's ParamStore; ``weight_mask[i]`` is 1.0 when it is a weight and 0.0 when it is a bias
-(a new block kind marks its own weights there).
+Then the dense part. Block 0 holds the input neurons (in the network's input order, which is
+the order of the data columns after the images), then one *feature block* per flatten (its
+feature neurons, whose values are the flatten's output: no sum, no parameters), then one block
+per depth level (depth-0 neurons that are not inputs, such as a bias-only neuron, form their
+own block first). A block's sources are always in earlier blocks. For each block the weights
+form a matrix ``W (n_sources, n_block)``; in a dense layered network the sources are exactly
+the previous block, so forward and backward are one matrix product each and no array is copied.
 
-Every block is a :class:`DenseBlock` today: a weighted sum of its sources and an elementwise
-activation per :class:`Group` of columns. Convolution and pooling blocks will be compiled here
-too, as further block kinds beside it.
+All parameters live in one flat float64 vector: first every convolution's packed filters
+``(filters, channels·k·k + 1)`` (so a filter's values are a view of the vector), then block by
+block the present weights in row-major (source, target) order and the block's biases.
+``param_ids[i]`` and ``slots[i]`` name parameter ``i`` in the network (a connection id, a
+neuron id or a filter parameter id) and its slot in the network's ParamStore;
+``weight_mask[i]`` is 1.0 when it is a weight (of a connection or a filter) and 0.0 when it is
+a bias; ``param_layers`` groups them by layer for the views (one entry per convolution, then
+per dense block with parameters).
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import activations as acts
-from ..network import Network
+from ..conv import Conv2D, Pool2D
+from ..conv import Flatten as FlattenShape
+from ..network import PASS_THROUGH_ROLES, Convolution, ImageInput, ImageShape, Network
 
 Array = np.ndarray
 #: the columns of a block a selection covers: all of them (a slice) or some (an index array)
@@ -63,10 +71,50 @@ class DenseBlock:
     b_off: int
     groups: list[Group]
     need_input_grad: bool      # do any sources need dL/da (i.e. are not all inputs)?
+    feature: int | None = None  # a feature block: the index of its flatten's image block
 
     @property
     def n(self) -> int:
         return len(self.ids)
+
+
+@dataclass
+class ImageBlock:
+    """One image layer, computed a whole batch at a time by the kernels of its shape."""
+
+    id: str
+    kind: str                  # "image_input" | "convolution" | "pooling" | "flatten"
+    shape: ImageShape          # (C, H, W) for an image input, else the core.conv object
+    source: int                # the image block it reads (-1: an image input reads the data)
+    column: int = 0            # an image input: its first data column
+    p_off: int = 0             # a convolution: where its packed parameters start ...
+    n_params: int = 0          # ... and how many there are
+    group: Group | None = None  # a convolution's activation
+    feature_block: int = -1    # a flatten: the dense block holding its feature neurons
+    need_input_grad: bool = False  # does its source need dL/da (it is not an image input)?
+
+    @property
+    def out_maps(self) -> tuple[int, int, int]:
+        """(maps, height, width) of its output (a flatten: the maps it flattens)."""
+        shape = self.shape
+        if isinstance(shape, tuple):
+            return shape
+        if isinstance(shape, FlattenShape):
+            return shape.in_shape
+        return shape.out_shape
+
+
+@dataclass
+class ParamLayer:
+    """Parameters that belong together in the views: a convolution's filters, or a dense
+    block's weights and biases (``offset .. offset + count - 1`` of the flat vector)."""
+
+    kind: str                  # "convolution" | "dense"
+    name: str                  # a convolution's id; "" for a dense block
+    ids: list[str]             # a dense block's neurons; [] for a convolution
+    depth: int
+    offset: int
+    count: int
 
 
 @dataclass
@@ -91,21 +139,80 @@ class Layout:
     out_dz: dict[int, list[tuple[int, int]]]  # block -> [(column, output k)] for backward
     weight_mask: Array                 # 1.0 at each weight of the parameter vector, 0.0 at
                                        # each bias (what regularization penalises)
+    image_blocks: list[ImageBlock]     # the image layers, sources first
+    image_columns: int                 # the data columns the image inputs read (the first ones)
+    image_inputs: list[tuple[str, tuple[int, int, int]]]  # every image input's id and shape
+    param_layers: list[ParamLayer]     # the parameters by layer, in vector order
+
+
+def _image_blocks(net: Network, param_ids: list[str], slots: list[int],
+                  block_of_param: list[int]) -> tuple[list[ImageBlock],
+                                                      list[tuple[str, tuple[int, int, int]]],
+                                                      int]:
+    """The image blocks of ``net`` (appending the convolutions' parameters), every image
+    input, and the data columns they take."""
+    columns: dict[str, int] = {}
+    inputs: list[tuple[str, tuple[int, int, int]]] = []
+    col = 0
+    for lid, layer in net.image_layers.items():   # the data's order: the layers' order
+        if isinstance(layer, ImageInput):
+            columns[lid] = col
+            inputs.append((lid, layer.shape))
+            col += layer.size
+    shapes = net.image_shapes()
+    blocks: list[ImageBlock] = []
+    index: dict[str, int] = {}
+    for lid in net.image_order():
+        if lid not in shapes:
+            continue   # not reached from an image input: nothing to compute
+        layer, shape = net.image_layers[lid], shapes[lid]
+        src = -1 if layer.source is None else index[layer.source]
+        feeds_grad = src >= 0 and blocks[src].kind != "image_input"
+        index[lid] = len(blocks)
+        if isinstance(layer, Convolution):
+            assert isinstance(shape, Conv2D)
+            off = len(param_ids)
+            param_ids += net.layer_param_ids(lid)
+            slots += layer.slots.ravel().tolist()
+            block_of_param += [-1] * layer.n_params
+            group = Group(layer.activation, slice(None), layer.slope, False)
+            blocks.append(ImageBlock(lid, layer.kind, shape, src, p_off=off,
+                                     n_params=layer.n_params, group=group,
+                                     need_input_grad=feeds_grad))
+        elif isinstance(layer, ImageInput):
+            blocks.append(ImageBlock(lid, layer.kind, shape, -1, column=columns[lid]))
+        else:
+            assert isinstance(shape, (Pool2D, FlattenShape))
+            blocks.append(ImageBlock(lid, layer.kind, shape, src, need_input_grad=feeds_grad))
+    return blocks, inputs, col
 
 
 def compile_layout(net: Network) -> Layout:
     """The blocks, parameter order and output map of ``net``; raises EngineError if it has
-    no input or no output neuron."""
+    no input neuron or image input, or no output neuron."""
     inputs = [n.id for n in net.inputs]
     outputs = [n.id for n in net.outputs]
-    if not inputs:
+    param_ids: list[str] = []
+    slots: list[int] = []
+    block_of_param: list[int] = []
+    image_blocks, image_inputs, image_columns = _image_blocks(net, param_ids, slots,
+                                                              block_of_param)
+    if not inputs and not image_inputs:
         raise EngineError("the network has no input neuron")
     if not outputs:
         raise EngineError("the network has no output neuron")
     layers = net.layers()
     block_ids: list[list[str]] = [inputs]
     depth_of_block = [0]
-    extra0 = [nid for nid in layers[0] if net.neurons[nid].role != "input"] if layers else []
+    features: dict[int, int] = {}   # dense block -> its flatten's image block
+    for i, ib in enumerate(image_blocks):
+        if ib.kind == "flatten":
+            ib.feature_block = len(block_ids)
+            features[len(block_ids)] = i
+            block_ids.append(net.feature_neurons(ib.id))
+            depth_of_block.append(0)
+    extra0 = [nid for nid in layers[0]
+              if net.neurons[nid].role not in PASS_THROUGH_ROLES] if layers else []
     if extra0:
         block_ids.append(extra0)
         depth_of_block.append(0)
@@ -118,16 +225,21 @@ def compile_layout(net: Network) -> Layout:
             where[nid] = (b, i)
     neuron_ids = [nid for ids in block_ids for nid in ids]
 
+    param_layers = [ParamLayer("convolution", ib.id, [], net.image_depths()[ib.id], ib.p_off,
+                               ib.n_params) for ib in image_blocks if ib.kind == "convolution"]
     blocks: list[DenseBlock] = []
-    param_ids: list[str] = []
-    slots: list[int] = []
-    block_of_param: list[int] = []
-    off = 0
+    off = len(param_ids)
     start = len(inputs)
-    # block 0 (inputs) has no parameters; represent it for uniform indexing
+    # block 0 (inputs) and the feature blocks have no parameters; they are blocks for uniform
+    # indexing
     blocks.append(DenseBlock(inputs, 0, [], None, 0, 0, 0, None, None, 0, [], False))
     for b in range(1, len(block_ids)):
         ids = block_ids[b]
+        if b in features:
+            blocks.append(DenseBlock(ids, start, [], None, 0, off, 0, None, None, off, [],
+                                     False, feature=features[b]))
+            start += len(ids)
+            continue
         # sources: every neuron feeding this block, grouped by block, in block order
         src_set: dict[int, set[int]] = {}
         for nid in ids:
@@ -176,6 +288,7 @@ def compile_layout(net: Network) -> Layout:
         off += len(ids)
         blocks.append(DenseBlock(ids, start, sources, direct, n_src, w_off, nnz, rows, cols_,
                                  b_off, _groups(net, ids), any(sb != 0 for sb, _ in sources)))
+        param_layers.append(ParamLayer("dense", "", ids, depth_of_block[b], w_off, off - w_off))
         start += len(ids)
     # outputs
     out_loc = [where[o] for o in outputs]
@@ -200,16 +313,23 @@ def compile_layout(net: Network) -> Layout:
         out_elementwise=np.array([k for k, a in enumerate(out_acts) if a != "softmax"],
                                  dtype=np.intp),
         out_slopes=np.array([net.neurons[o].slope for o in outputs]),
-        out_dz=out_dz,
-        weight_mask=_weight_mask(off, blocks),
+        out_dz=out_dz, weight_mask=_weight_mask(off, blocks, image_blocks),
+        image_blocks=image_blocks, image_columns=image_columns, image_inputs=image_inputs,
+        param_layers=param_layers,
     )
 
 
-def _weight_mask(n_params: int, blocks: list[DenseBlock]) -> Array:
-    """1.0 at the weights of ``n_params`` parameters laid out by ``blocks``, else 0.0."""
+def _weight_mask(n_params: int, blocks: list[DenseBlock],
+                 image_blocks: list[ImageBlock]) -> Array:
+    """1.0 at the weights of ``n_params`` parameters laid out by ``blocks`` and the filters
+    of ``image_blocks`` (a filter's weights, not its bias), else 0.0."""
     mask = np.zeros(n_params)
     for blk in blocks:
         mask[blk.w_off:blk.w_off + blk.nnz] = 1.0
+    for ib in image_blocks:
+        if isinstance(ib.shape, Conv2D):
+            packed = mask[ib.p_off:ib.p_off + ib.n_params].reshape(ib.shape.param_shape)
+            packed[:, :-1] = 1.0
     return mask
 
 

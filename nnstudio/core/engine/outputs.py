@@ -96,11 +96,12 @@ def output_grads(layout: Layout, loss: str, z_out: Array, a_out: Array,
 
 
 def layer_grad_means(layout: Layout, grad: Array) -> Array:
-    """Mean |dL/dp| of each parameter block (one entry per depth >= 1)."""
+    """Mean |dL/dp| of each parameter layer (``layout.param_layers``: one entry per
+    convolution, then one per dense block with parameters, each depth >= 1)."""
     if grad.size == 0:
         return np.zeros(0)
-    blocks = layout.blocks[1:]
-    starts = [blk.w_off for blk in blocks]
-    counts = np.array([blk.nnz + blk.n for blk in blocks], dtype=np.float64)
+    layers = layout.param_layers
+    starts = [pl.offset for pl in layers]
+    counts = np.array([pl.count for pl in layers], dtype=np.float64)
     sums = np.add.reduceat(np.abs(grad), starts) if starts else np.zeros(0)
     return sums / np.maximum(counts, 1)

@@ -1,14 +1,20 @@
 """The forward and backward passes over a compiled network's blocks, for a batch of rows.
 
-:func:`forward` computes z and a of every block in order; :func:`backward` goes from the last
-block back, turning each block's dL/da into dL/dz, summing the parameter gradients into one
-flat vector (the engine's parameter order) and propagating dL/da to the sources. Both work a
-whole block at a time with matrix products and the in-place kernels of :mod:`.kernels`: there
-is never a Python loop over neurons or samples.
+:func:`forward` first runs the image blocks in source order (each image input is a view of its
+data columns; a convolution or pooling layer is its :mod:`nnstudio.core.conv` kernel, a
+convolution's activation one in-place kernel; a flatten's output is a view, the values of its
+feature block), then computes z and a of every dense block in order. :func:`backward` goes
+from the last dense block back, turning each block's dL/da into dL/dz, summing the parameter
+gradients into one flat vector (the engine's parameter order) and propagating dL/da to the
+sources (feature blocks included); then the image blocks in reverse: a flatten's dL/da back
+into maps, pooling routes each window's gradient, a convolution's dL/dz gives its filters'
+gradient (written straight into the flat vector: the sum over every position and sample) and,
+unless its source is an image input, dL/da of its source. A layer read by several layers gets
+the sum of what they send back. Everything works a whole block at a time: there is never a
+Python loop over neurons, positions, filters or samples.
 
 In the training hot path the passes write into a :class:`Work` of reused arrays (one per batch
-size), so nothing big is allocated per step. A new block kind (convolution, pooling) adds its
-own vectorised forward and backward beside the dense ones here.
+size, with one kernel state per image block), so nothing big is allocated per step.
 """
 
 from __future__ import annotations
@@ -18,19 +24,28 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import activations as acts
+from ..conv import Conv2D, ConvState, Pool2D, PoolState
 from .kernels import activate, apply_df
-from .layout import DenseBlock, Layout
+from .layout import DenseBlock, ImageBlock, Layout
 
 Array = np.ndarray
+State = ConvState | PoolState | None
 
 
 @dataclass
 class Cache:
-    """Per block: z, a, and the sources' activations side by side (None for block 0)."""
+    """Per dense block: z, a, and the sources' activations side by side (None for block 0
+    and feature blocks). Per image block: z, a (N, C, H, W; a flatten's a is (N, C·H·W)), the
+    kernel's state and, after a full backward pass, dL/da and dL/dz."""
 
     zs: list[Array] = field(default_factory=list)
     as_: list[Array] = field(default_factory=list)
     srcs: list[Array | None] = field(default_factory=list)
+    image_z: list[Array] = field(default_factory=list)
+    image_a: list[Array] = field(default_factory=list)
+    image_states: list[State] = field(default_factory=list)
+    image_dl_da: list[Array | None] = field(default_factory=list)
+    image_dl_dz: list[Array | None] = field(default_factory=list)
 
 
 class Work:
@@ -39,6 +54,22 @@ class Work:
     def __init__(self, layout: Layout, n: int):
         nb = len(layout.blocks)
         self.cache = Cache()
+        self.states: list[State] = []
+        self.image_a: list[Array | None] = []
+        self.image_tmp: list[Array | None] = []
+        for ib in layout.image_blocks:
+            kernel = ib.shape
+            if isinstance(kernel, Conv2D):
+                self.states.append(kernel.state(n))
+                g = ib.group
+                assert g is not None
+                own = g.activation not in ("identity", "softmax")
+                self.image_a.append(np.empty((n, *kernel.out_shape)) if own else None)
+                self.image_tmp.append(np.empty((n, *kernel.out_shape)) if own else None)
+            else:
+                self.states.append(kernel.state(n) if isinstance(kernel, Pool2D) else None)
+                self.image_a.append(None)
+                self.image_tmp.append(None)
         self.z: list[Array] = [np.empty(0)] * nb
         self.a: list[Array | None] = [None] * nb
         self.d: list[Array] = [np.empty(0)] * nb
@@ -50,6 +81,9 @@ class Work:
         for b in range(1, nb):
             blk = layout.blocks[b]
             shape = (n, blk.n)
+            if blk.feature is not None:   # values from the image blocks; only dL/da here
+                self.d[b] = np.empty(shape)
+                continue
             self.z[b] = np.empty(shape)
             single = len(blk.groups) == 1
             if not (single and blk.groups[0].activation in ("identity", "softmax")):
@@ -80,15 +114,67 @@ def _weights(blk: DenseBlock, W: Array, params: Array) -> Array:
     return W
 
 
+def filters_of(ib: ImageBlock, params: Array) -> Array:
+    """A convolution's packed filters: a view of the flat parameter vector."""
+    assert isinstance(ib.shape, Conv2D)
+    return params[ib.p_off:ib.p_off + ib.n_params].reshape(ib.shape.param_shape)
+
+
+def forward_images(layout: Layout, params: Array, X: Array, cache: Cache,
+                   work: Work | None = None) -> None:
+    """z, a and the kernel state of every image block (see the module docstring)."""
+    n = X.shape[0]
+    zs: list[Array] = []
+    as_: list[Array] = []
+    states: list[State] = []
+    for i, ib in enumerate(layout.image_blocks):
+        shape = ib.shape
+        state: State = None
+        z: Array
+        a: Array
+        if isinstance(shape, tuple):
+            c, h, w = shape
+            z = a = X[:, ib.column:ib.column + c * h * w].reshape(n, c, h, w)
+        elif isinstance(shape, Conv2D):
+            conv_state = work.states[i] if work is not None else None
+            assert conv_state is None or isinstance(conv_state, ConvState)
+            z, state = shape.forward(as_[ib.source], filters_of(ib, params), conv_state)
+            assert ib.group is not None
+            a = activate(ib.group, z, None if work is None else work.image_a[i],
+                         None if work is None else work.image_tmp[i])
+        elif isinstance(shape, Pool2D):
+            pool_state = work.states[i] if work is not None else None
+            assert pool_state is None or isinstance(pool_state, PoolState)
+            a, state = shape.forward(as_[ib.source], pool_state)
+            z = a
+        else:
+            z = a = as_[ib.source].reshape(n, shape.size)
+        zs.append(z)
+        as_.append(a)
+        states.append(state)
+    cache.image_z, cache.image_a, cache.image_states = zs, as_, states
+
+
 def forward(layout: Layout, params: Array, W: list[Array], X: Array, cache: Cache,
             work: Work | None = None) -> None:
-    """z and a of every block. With ``work``, results go into its reused arrays."""
+    """z and a of every block (the image blocks first). With ``work``, results go into its
+    reused arrays."""
     n = X.shape[0]
     blocks = layout.blocks
-    zs, as_ = [X], [X]
+    if layout.image_blocks:
+        forward_images(layout, params, X, cache, work)
+    X0 = X[:, layout.image_columns:] if layout.image_columns else X
+    zs, as_ = [X0], [X0]
     srcs: list[Array | None] = [None]
+    image_a = cache.image_a
     for b in range(1, len(blocks)):
         blk = blocks[b]
+        if blk.feature is not None:
+            values = image_a[blk.feature]
+            zs.append(values)
+            as_.append(values)
+            srcs.append(None)
+            continue
         src: Array | None
         if blk.direct is not None:
             src = as_[blk.direct]
@@ -129,9 +215,11 @@ def forward(layout: Layout, params: Array, W: list[Array], X: Array, cache: Cach
 
 
 def backward(layout: Layout, W: list[Array], cache: Cache, dz_out: Array, grad: Array,
-             full: bool = False, work: Work | None = None
+             full: bool = False, work: Work | None = None, params: Array | None = None
              ) -> tuple[list[Array | None], list[Array | None]] | None:
-    """Fill ``grad`` with dL/dparams. Returns per-block (dL/da, dL/dz) when ``full``.
+    """Fill ``grad`` with dL/dparams. Returns per dense block (dL/da, dL/dz) when ``full``
+    (and leaves the image blocks' in ``cache.image_dl_da`` / ``image_dl_dz``). ``params``:
+    the parameter vector (needed when there are image blocks).
 
     Without ``full``, each block's dL/da array is turned into its dL/dz in place, and with
     ``work`` those arrays are reused from call to call."""
@@ -155,6 +243,10 @@ def backward(layout: Layout, W: list[Array], cache: Cache, dz_out: Array, grad: 
     out_direct = layout.out_direct
     for b in range(nb - 1, 0, -1):
         blk = blocks[b]
+        if blk.feature is not None:   # its dL/da goes on to its flatten (backward_images)
+            if full:
+                dZ[b] = dA[b]   # feature neurons pass their value through: dL/dz = dL/da
+            continue
         if out_direct == b:
             dz = dz_out
         else:
@@ -210,6 +302,62 @@ def backward(layout: Layout, W: list[Array], cache: Cache, dz_out: Array, grad: 
             else:
                 target[:, sel] += part
             pos += width
+    if layout.image_blocks:
+        assert params is not None, "backward through image blocks needs the parameters"
+        backward_images(layout, params, cache, dA, grad, full, work)
     if full:
         return dA, dZ
     return None
+
+
+def backward_images(layout: Layout, params: Array, cache: Cache, dA: list[Array | None],
+                    grad: Array, full: bool = False, work: Work | None = None) -> None:
+    """The image blocks' part of :func:`backward`, from the feature blocks' dL/da (``dA``)
+    back to the first convolution (see the module docstring)."""
+    image = layout.image_blocks
+    n = cache.image_a[0].shape[0] if image else 0
+    d_out: list[Array | None] = [None] * len(image)   # dL/da of each block's output
+
+    def send(src: int, d: Array) -> None:
+        """Add ``d`` to what block ``src`` gets back."""
+        have = d_out[src]
+        if have is None:
+            d_out[src] = d
+        else:
+            d_out[src] = have + d
+
+    dl_dz: list[Array | None] = [None] * len(image)
+    for i in range(len(image) - 1, -1, -1):
+        ib = image[i]
+        shape = ib.shape
+        if ib.kind == "flatten":
+            d = dA[ib.feature_block]
+            if d is not None:
+                d_out[i] = d
+                send(ib.source, d.reshape(n, *ib.out_maps))
+            continue
+        d = d_out[i]
+        if isinstance(shape, Conv2D):
+            g = grad[ib.p_off:ib.p_off + ib.n_params].reshape(shape.param_shape)
+            if d is None:   # nothing after it reaches the loss
+                g.fill(0.0)
+                continue
+            assert ib.group is not None
+            dz = d.copy() if full else d
+            apply_df(ib.group, cache.image_z[i], cache.image_a[i], dz,
+                     None if work is None else work.image_tmp[i])
+            dl_dz[i] = dz
+            state = cache.image_states[i]
+            assert isinstance(state, ConvState)
+            dx, _ = shape.backward(dz, filters_of(ib, params), state, grad=g,
+                                   input_grad=ib.need_input_grad or full)
+            if dx is not None:
+                send(ib.source, dx)
+        elif isinstance(shape, Pool2D) and d is not None:
+            state = cache.image_states[i]
+            assert isinstance(state, PoolState)
+            send(ib.source, shape.backward(d, state))
+    if full:
+        cache.image_dl_da = d_out
+        cache.image_dl_dz = [dl_dz[i] if ib.kind == "convolution" else d_out[i]
+                             for i, ib in enumerate(image)]

@@ -137,6 +137,14 @@ class ImageEdits(Shaping, BulkEdits):
             raise NetworkError(f"{layer.title} is not an image input")
         return layer.size * int(units)
 
+    def filter_param_name(self, pid: str) -> str | None:
+        """How a learner reads a filter parameter ("weight [0][1][2] of filter 0 of
+        convolution 'filters'"), or None if ``pid`` is not one."""
+        where = il.parse_pid(pid)
+        if where is None or where[0] not in self.image_layers:
+            return None
+        return il.filter_param_name(self.image_layers[where[0]], where[1], where[2])
+
     def _convolution(self, lid: str) -> Convolution:
         layer = self.image_layer(lid)
         if not isinstance(layer, Convolution):

@@ -188,6 +188,15 @@ def layer_param_ids(layer: Convolution) -> list[str]:
     return [f"{lid}[{f}].{p}" for f in range(layer.filters) for p in one]
 
 
+def filter_param_name(layer: ImageLayer, f: int, cij: tuple[int, int, int] | None) -> str:
+    """A filter parameter as a learner reads it: "weight [0][1][2] of filter 0 of
+    convolution 'filters'", "bias of filter 0 of convolution 'filters'"."""
+    if cij is None:
+        return f"bias of filter {f} of {layer.title}"
+    c, i, j = cij
+    return f"weight [{c}][{i}][{j}] of filter {f} of {layer.title}"
+
+
 def feature_id(flatten: str, k: int) -> str:
     return f"{flatten}.{k}"
 

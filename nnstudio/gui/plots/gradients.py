@@ -24,11 +24,15 @@ EXPLODING = 1e3
 
 
 def layer_names(engine: Engine) -> list[str]:
+    """One name per entry of ``engine.layer_grad_means``: a convolution by its id, a dense
+    block by its depth (or "output") and size."""
     names = []
-    depths = engine.block_depths()
-    for blk, d in zip(engine.blocks[1:], depths, strict=True):
-        kind = "output" if all(i in engine.output_ids for i in blk.ids) else f"depth {d}"
-        names.append(f"{kind} ({len(blk.ids)} neuron{'s' if len(blk.ids) != 1 else ''})")
+    for pl in engine.param_layers:
+        if pl.kind == "convolution":
+            names.append(f"convolution {pl.name}")
+            continue
+        kind = "output" if all(i in engine.output_ids for i in pl.ids) else f"depth {pl.depth}"
+        names.append(f"{kind} ({len(pl.ids)} neuron{'s' if len(pl.ids) != 1 else ''})")
     return names
 
 

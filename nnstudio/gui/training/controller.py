@@ -141,7 +141,7 @@ class TrainingController(QObject):
                          Y_val=Yv if len(Yv) else None)
             self.trainer = tr
             self._trainer_key = key
-            self.history.set_structure(tr.engine.param_ids, len(tr.engine.blocks) - 1)
+            self.history.set_structure(tr.engine.param_ids, len(tr.engine.param_layers))
         tr = self.trainer
         s = self.document.settings
         if tr.settings.learning_rate != s.learning_rate:
