@@ -326,3 +326,12 @@ def test_image_network_gradients_match_pytorch(data):
     assert value == pytest.approx(t_value.item(), rel=1e-9, abs=1e-12)
     scale = max(np.abs(t_grad).max(), 1e-12)
     assert np.abs(grad - t_grad).max() <= 1e-9 * scale, "gradients agree with PyTorch to 1e-9"
+
+
+def test_regularization_penalises_filter_weights_not_filter_biases():
+    net = cnn()
+    eng = Engine.compile(net)
+    mask = eng.weight_mask
+    for pid in net.layer_param_ids("conv"):
+        assert mask[eng.param_index(pid)] == (0.0 if pid.endswith(".b") else 1.0), pid
+    assert mask.sum() == 2 * 9 + 16   # the filters' weights and the 16 connections
