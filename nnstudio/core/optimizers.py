@@ -20,17 +20,24 @@ class OptimizerInfo:
     formula: str
     full_batch: bool
     note: str
+    short: str = ""      # the name on a narrow control ("GD"); the title when empty
+
+    @property
+    def label(self) -> str:
+        return self.short or self.title
 
 
 INFO: dict[str, OptimizerInfo] = {
     i.name: i
     for i in (
         OptimizerInfo("gd", "Gradient descent", "p ← p − lr · dL/dp", True,
-                      "Every step uses the whole dataset: smooth, exact and slow on big data."),
+                      "Every step uses the whole dataset: smooth, exact and slow on big data.",
+                      "GD"),
         OptimizerInfo("sgd", "Stochastic gradient descent", "p ← p − lr · dL/dp (on a mini-batch)",
-                      False, "Each step uses a shuffled mini-batch: faster, noisier steps."),
+                      False, "Each step uses a shuffled mini-batch: faster, noisier steps.", "SGD"),
         OptimizerInfo("momentum", "SGD with momentum", "v ← β·v + dL/dp;  p ← p − lr · v", False,
-                      "Keeps a running velocity, so steps build up speed along consistent slopes."),
+                      "Keeps a running velocity, so steps build up speed along consistent slopes.",
+                      "Momentum"),
         OptimizerInfo("rmsprop", "RMSprop", "s ← ρ·s + (1−ρ)·g²;  p ← p − lr · g / (√s + ε)",
                       False, "Divides each step by the recent size of that parameter's gradient."),
         OptimizerInfo("adam", "Adam", "m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  "

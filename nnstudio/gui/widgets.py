@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFocusEvent, QFont, QKeyEvent
+from PySide6.QtGui import QFocusEvent, QFont, QKeyEvent, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -23,6 +23,9 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSlider,
     QSpinBox,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
     QWidget,
 )
 
@@ -331,6 +334,50 @@ class ChoiceBox(QComboBox):
         v = self.itemData(i)
         if v is not MIXED:
             self.chosen.emit(v)
+
+
+class CompactCombo(QComboBox):
+    """A combo box that shows a short name while closed ("MSE") and the full titles in its
+    list ("Mean squared error"), so that a toolbar of settings stays narrow. Items are added
+    with :meth:`add_choice`; the current item's data is its value."""
+
+    SHORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+    def add_choice(self, value: object, short: str, title: str, tip: str = "") -> None:
+        self.addItem(title, value)
+        i = self.count() - 1
+        self.setItemData(i, short, self.SHORT_ROLE)
+        if tip:
+            self.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+        fm = self.fontMetrics()
+        widest = max(fm.horizontalAdvance(self.itemText(k)) for k in range(self.count()))
+        self.view().setMinimumWidth(widest + 36)
+        self.updateGeometry()
+
+    def short_text(self) -> str:
+        short = self.currentData(self.SHORT_ROLE)
+        return short if isinstance(short, str) and short else self.currentText()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QStylePainter(self)
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        opt.currentText = self.short_text()
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, opt)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, opt)
+
+    def sizeHint(self) -> QSize:
+        fm = self.fontMetrics()
+        shorts = [self.itemData(k, self.SHORT_ROLE) or self.itemText(k)
+                  for k in range(self.count())] or [""]
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        content = QSize(max(fm.horizontalAdvance(s) for s in shorts) + 6, fm.height())
+        size = self.style().sizeFromContents(QStyle.ContentsType.CT_ComboBox, opt, content, self)
+        return QSize(size.width(), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
 
 
 class ValueLabel(QLabel):

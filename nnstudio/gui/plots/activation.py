@@ -43,10 +43,10 @@ class ActivationPane(PlotPane):
     object_name = "activation"
 
     def _build(self) -> None:
-        p = self.plot = self.add_plot(row=0, col=0)
+        p = self.plot = self.add_plot(row=1, col=0)
         p.setLabel("bottom", "z (weighted sum + bias)")
         p.setLabel("left", "a, da/dz")
-        p.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 150), labelTextSize="8pt")
+        self.add_legend(p, row=0)
         self.f_curve = p.plot([], [], pen=pen(TRAIN_COLOR, 2.5), name="a = f(z)")
         self.d_curve = p.plot([], [], pen=pen(DERIV_COLOR, 2, Qt.DashLine), name="da/dz")
         self.d_marks = pg.ScatterPlotItem(size=6, pen=pg.mkPen(DERIV_COLOR),
@@ -61,17 +61,17 @@ class ActivationPane(PlotPane):
         self.zero_line = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(MUTED, width=1,
                                                                     style=Qt.DotLine))
         p.addItem(self.zero_line, ignoreBounds=True)
-        q = self.wx_plot = self.add_plot(row=1, col=0)
+        q = self.wx_plot = self.add_plot(row=3, col=0)
         q.setLabel("bottom", "input x")
         q.setLabel("left", "output")
-        q.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 150), labelTextSize="8pt")
+        self.wx_legend = self.add_legend(q, row=2)
         self.z_line = q.plot([], [], pen=pen(MUTED, 2, Qt.DashLine), name="z = w·x + b")
         self.a_line = q.plot([], [], pen=pen(TRAIN_COLOR, 2.5), name="a = f(w·x + b)")
         self.wx_marks = pg.ScatterPlotItem(size=8, pen=pg.mkPen("w", width=1.2),
                                            brush=pg.mkBrush(MARK_COLOR))
         q.addItem(self.wx_marks)
-        self.layout_widget.ci.layout.setRowStretchFactor(0, 3)
-        self.layout_widget.ci.layout.setRowStretchFactor(1, 2)
+        self.layout_widget.ci.layout.setRowStretchFactor(1, 3)
+        self.layout_widget.ci.layout.setRowStretchFactor(3, 2)
         self.document.sampleChanged.connect(lambda *_: self.mark_dirty())
         self.neuron: str | None = None
         self.table: dict[str, np.ndarray] = {}
@@ -82,12 +82,15 @@ class ActivationPane(PlotPane):
         ci = self.layout_widget.ci
         inside = self.wx_plot in ci.items
         if on and not inside:
-            ci.addItem(self.wx_plot, row=1, col=0)
-            ci.layout.setRowStretchFactor(1, 2)
+            ci.addItem(self.wx_legend, row=2, col=0)
+            ci.addItem(self.wx_plot, row=3, col=0)
+            ci.layout.setRowStretchFactor(3, 2)
         elif not on and inside:
+            ci.removeItem(self.wx_legend)
             ci.removeItem(self.wx_plot)
-            ci.layout.setRowStretchFactor(1, 0)
+            ci.layout.setRowStretchFactor(3, 0)
         self.wx_plot.setVisible(on)
+        self.wx_legend.setVisible(on)
 
     def _clear(self, info: str) -> None:
         for c in (self.f_curve, self.d_curve, self.z_line, self.a_line):

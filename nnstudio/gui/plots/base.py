@@ -181,6 +181,22 @@ def pen(color: str, width: float = 2.0, style: Qt.PenStyle = Qt.SolidLine) -> pg
     return p
 
 
+class RowLegend(pg.LegendItem):
+    """A legend that is a row of a plot pane's layout (:meth:`PlotPane.add_legend`): entries
+    side by side, no frame, and its place and size left to the layout (pyqtgraph's own legend
+    floats over the plot and moves itself to its parent's corner whenever it grows)."""
+
+    def __init__(self) -> None:
+        super().__init__(colCount=4, labelTextColor=style.TEXT_HEX, labelTextSize="8pt",
+                         horSpacing=12, verSpacing=-6, frame=False)
+        self.layout.setContentsMargins(24, 0, 4, 0)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def updateSize(self) -> None:
+        self.layout.invalidate()
+        self.updateGeometry()
+
+
 class ElidedLabel(QLabel):
     """A one-line label that ends in "…" when it does not fit (the full text is its tooltip),
     instead of being cut off mid-word at the edge of a narrow dock."""
@@ -309,6 +325,16 @@ class PlotPane(QWidget):
         p.hideButtons()
         self.plots.append(p)
         return p
+
+    def add_legend(self, plot: pg.PlotItem, row: int, col: int = 0) -> pg.LegendItem:
+        """The legend of ``plot`` in its own row of the layout (``row``, above the plot), laid
+        out across, so that it never covers the data. Curves made with ``plot.plot(name=…)``
+        join it, as with pyqtgraph's own ``addLegend``."""
+        lg = RowLegend()
+        self.layout_widget.addItem(lg, row=row, col=col)
+        self.layout_widget.ci.layout.setRowStretchFactor(row, 0)
+        plot.legend = lg
+        return lg
 
     def set_label(self, plot: pg.PlotItem, side: str, text: str) -> None:
         """Set an axis label only when it changes (a label change re-lays-out the plot)."""

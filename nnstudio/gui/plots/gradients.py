@@ -61,11 +61,11 @@ class GradientsPane(PlotPane):
     object_name = "gradients"
 
     def _build(self) -> None:
-        p = self.plot = self.add_plot(axisItems={"left": DecadeAxis("left")})
+        p = self.plot = self.add_plot(row=1, axisItems={"left": DecadeAxis("left")})
         p.setLabel("bottom", "epoch")
         p.setLabel("left", "mean |dL/dp|")
         p.setLogMode(x=False, y=True)
-        self.legend = p.addLegend(offset=(-8, 8), brush=pg.mkBrush(255, 255, 255, 200))
+        self.legend = self.add_legend(p, row=0)
         self.curves: list[pg.PlotDataItem] = []
         self.now = p.plot([], [], pen=None, symbol="o", symbolSize=9)
         self.vanish_line = pg.InfiniteLine(np.log10(VANISHING), angle=0,

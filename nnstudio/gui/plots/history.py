@@ -45,10 +45,10 @@ class ParamHistoryPane(PlotPane):
     object_name = "params"
 
     def _build(self) -> None:
-        p = self.plot = self.add_plot()
+        p = self.plot = self.add_plot(row=1)
         p.setLabel("bottom", "epoch")
         p.setLabel("left", "value")
-        self.legend = p.addLegend(offset=(-8, 8), brush=pg.mkBrush(255, 255, 255, 200))
+        self.legend = self.add_legend(p, row=0)
         self.zero = pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#C8C8C8", width=1))
         p.addItem(self.zero, ignoreBounds=True)
         self.now = p.plot([], [], pen=None, symbol="o", symbolSize=8)

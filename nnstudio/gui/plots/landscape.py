@@ -75,9 +75,8 @@ class LandscapePane(PlotPane):
     object_name = "landscape"
 
     def _build(self) -> None:
-        p = self.plot = self.add_plot()
-        self.legend = p.addLegend(offset=(8, 8), brush=pg.mkBrush(255, 255, 255, 150),
-                                  labelTextSize="8pt")
+        p = self.plot = self.add_plot(row=1)
+        self.legend = self.add_legend(p, row=0)
         self.curve = p.plot([], [], pen=pen(TRAIN_COLOR, 2.5), name="loss")
         self.tangent = p.plot([], [], pen=pen(MARK_COLOR, 2, Qt.DashLine), name="tangent (slope)")
         self.step_line = p.plot([], [], pen=pen(MUTED, 1.2, Qt.DotLine))

@@ -1,4 +1,6 @@
-"""Pane 1: loss against epoch — training loss, plus validation loss when a split is set.
+"""Pane 1: loss against epoch — training loss, plus validation loss when a split is set, and
+the regularization penalty when training has one (the loss is the loss function's value; the
+penalty is drawn beside it, and training minimises their sum).
 
 Stays fast with millions of points: the history lives in preallocated float64 arrays
 (:class:`~nnstudio.gui.training.TrainingHistory`), the two curves are created once and only
@@ -14,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QMenu
 
-from .base import TRAIN_COLOR, VAL_COLOR, PlotPane, pen
+from .base import MUTED, TRAIN_COLOR, VAL_COLOR, PlotPane, pen
 
 
 class LossPane(PlotPane):
@@ -27,19 +29,18 @@ class LossPane(PlotPane):
         self.log_box.setToolTip("Show the loss on a logarithmic axis: slow progress late in "
                                 "training stays visible")
         self.log_box.toggled.connect(self.set_log)
-        p = self.plot = self.add_plot()
+        p = self.plot = self.add_plot(row=1)
         p.setLabel("bottom", "epoch")
         p.setLabel("left", "loss")
-        p.addLegend(offset=(-8, 8), labelTextColor="#333333", brush=pg.mkBrush(255, 255, 255, 200))
+        self.legend = self.add_legend(p, row=0)
         kw = {"clipToView": True, "autoDownsample": True, "downsampleMethod": "peak",
               "skipFiniteCheck": False}
         self.train_curve = p.plot([], [], pen=pen(TRAIN_COLOR, 2), name="training", **kw)
-        self.val_curve = p.plot([], [], pen=pen(VAL_COLOR, 2, Qt.DashLine), name="validation",
-                                **kw)
+        self.val_curve = p.plot([], [], pen=pen(VAL_COLOR, 2, Qt.DashLine), **kw)
+        self.penalty_curve = p.plot([], [], pen=pen(MUTED, 1.6, Qt.DotLine), **kw)
         # a PlotDataItem (not a bare scatter) so the marker follows the log mode too
         self.current = p.plot([], [], pen=None, symbol="o", symbolSize=9,
                               symbolBrush=pg.mkBrush(TRAIN_COLOR), symbolPen=pg.mkPen("w"))
-        self.legend = p.legend
         self.diverged_text = ""
         self._y_fixed = False
         if self.training is not None:
@@ -91,7 +92,10 @@ class LossPane(PlotPane):
                 err = self.document.evaluation_error() or ""
                 self.set_info(f"no loss: {err}" if err else "")
             self.val_curve.setVisible(False)
-            self._set_legend_val(False)
+            self.penalty_curve.setData([], [])
+            self.penalty_curve.setVisible(False)
+            self._show_in_legend(self.val_curve, None)
+            self._show_in_legend(self.penalty_curve, None)
             return
         x, y = h.x, h.loss
         if self._y_fixed:
@@ -101,14 +105,26 @@ class LossPane(PlotPane):
         self.train_curve.setData(x, y)
         has_val = h.has_validation()
         self.val_curve.setVisible(has_val)
-        self._set_legend_val(has_val)
+        self._show_in_legend(self.val_curve, "validation" if has_val else None)
         if has_val:
             self.val_curve.setData(x, h.val_loss)
+        has_pen = h.has_penalty()
+        self.penalty_curve.setVisible(has_pen)
+        st = self.document.settings
+        kind = st.regularization.upper() if st.regularization != "none" else "regularization"
+        self._show_in_legend(self.penalty_curve, f"{kind} penalty" if has_pen else None)
+        if has_pen:
+            self.penalty_curve.setData(x, h.penalty)
         self.current.setData([x[-1]], [self._y(y[-1])])
         info = f"epoch {x[-1]:g} · loss {y[-1]:.6g}"
         if has_val:
             info += f" · validation {h.val_loss[-1]:.6g}"
-        self.set_info(info, info + f"  ({h.n:,} points)")
+        tip = info
+        if has_pen:
+            info += f" · penalty {h.penalty[-1]:.4g}"
+            tip = (info + f"\nTraining minimises loss + penalty = "
+                   f"{y[-1] + h.penalty[-1]:.6g}; the dotted curve is the penalty alone")
+        self.set_info(info, tip + f"  ({h.n:,} points)")
 
     def _initial_y_range(self, loss: float) -> None:
         """One point, before training: a range from 0 (or a decade below, on a log axis) to a
@@ -128,14 +144,15 @@ class LossPane(PlotPane):
         # the scatter marker is a plain item: it follows the log mode through its own data
         return float(v)
 
-    def _set_legend_val(self, show: bool) -> None:
+    def _show_in_legend(self, curve: pg.PlotDataItem, name: str | None) -> None:
+        """List ``curve`` in the legend under ``name`` (None: not listed)."""
         lg = self.legend
-        has = any(item.item is self.val_curve for item, _ in lg.items) if hasattr(lg, "items") \
-            else False
-        if show and not has:
-            lg.addItem(self.val_curve, "validation")
-        elif not show and has:
-            lg.removeItem(self.val_curve)
+        entry = next((label for sample, label in lg.items if sample.item is curve), None)
+        if entry is not None and (name is None or entry.text != name):
+            lg.removeItem(curve)
+            entry = None
+        if name is not None and entry is None:
+            lg.addItem(curve, name)
 
     def csv_table(self) -> tuple[list[str], list[list[float]]]:
         h = self.training.history
@@ -144,4 +161,7 @@ class LossPane(PlotPane):
         if h.has_validation():
             header.append("validation_loss")
             cols.append(h.val_loss)
+        if h.has_penalty():
+            header.append("penalty")
+            cols.append(h.penalty)
         return header, [list(r) for r in zip(*cols, strict=True)]

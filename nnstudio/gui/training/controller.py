@@ -124,7 +124,8 @@ class TrainingController(QObject):
         s = self.document.settings
         net = self.document.network
         return (id(net), net.structure_version, id(self.document.dataset), s.loss, s.optimizer,
-                s.batch_size, s.seed, s.validation_split)
+                s.batch_size, s.seed, s.validation_split, s.regularization,
+                s.regularization_rate)
 
     def ensure_trainer(self) -> Trainer:
         """The trainer for the current network, data and settings (rebuilt when they change),
@@ -157,12 +158,12 @@ class TrainingController(QObject):
         """Epoch 0 in the history: the loss and gradients before the first step, so the loss
         curve starts where the lesson does (405 for the intercept, 20.4 for the dosage)."""
         with np.errstate(all="ignore"):
-            _, grad = tr.engine.gradient(tr.X, tr.Y, tr.settings.loss)
+            _, grad = tr.engine.gradient(tr.X, tr.Y, tr.settings.loss, penalty=tr.penalty)
             loss = tr.full_loss()
         if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
             return
         self.history.extend([Record(0.0, loss, tr.val_loss(), tr.engine.layer_grad_means(grad),
-                                    tr.params.copy())])
+                                    tr.params.copy(), tr.engine.penalty(tr.penalty))])
         self.historyChanged.emit()
 
     def _sync_params_to(self, tr: Trainer) -> None:
@@ -303,7 +304,7 @@ class TrainingController(QObject):
         snap = tr.run_step() if kind == "step" else tr.run_epoch()
         if not snap.diverged:  # after a blow-up the kept parameters are already in the history
             self.history.extend([Record(self._x_of(tr), snap.loss, snap.val_loss,
-                                        snap.grad_means, snap.params)])
+                                        snap.grad_means, snap.params, snap.penalty)])
             self.historyChanged.emit()
         self._apply(snap)
         if snap.diverged:
@@ -483,7 +484,8 @@ class TrainingController(QObject):
             self.progressChanged.emit()
             return
         changed = {f for f in ("loss", "optimizer", "learning_rate", "batch_size", "epochs",
-                               "seed", "init", "validation_split")
+                               "seed", "init", "validation_split", "regularization",
+                               "regularization_rate")
                    if getattr(old, f) != getattr(new, f)}
         if changed <= {"learning_rate", "epochs", "init"}:
             with self._box.lock:
@@ -496,8 +498,8 @@ class TrainingController(QObject):
                     self._box.target = self._trainer_target()
             self.progressChanged.emit()
             return
-        # optimizer, loss, batch size, split or seed: restart the run with a new trainer,
-        # continuing the same logical run (one undo step in the end)
+        # optimizer, loss, batch size, split, seed or regularization: restart the run with a
+        # new trainer, continuing the same logical run (one undo step in the end)
         snap, gen, recs = self._stop_worker()
         self._absorb(snap, gen, recs)
         try:

@@ -15,7 +15,8 @@ class TrainingHistory:
     """Per-epoch training history in preallocated, growing float64 arrays.
 
     * ``x`` (epoch, possibly fractional after single steps), ``loss``, ``val_loss`` (NaN when
-      there is no validation split) — every recorded point, up to millions;
+      there is no validation split), ``penalty`` (the regularization penalty, 0 without one)
+      — every recorded point, up to millions;
     * ``grad`` — mean |dL/dp| per depth level for each point (reset when the depth changes);
     * parameter rows — every parameter's value, sampled: when the row budget is full every other
       row is dropped and the sampling stride doubles, so the whole run stays visible in bounded
@@ -33,6 +34,7 @@ class TrainingHistory:
         self._x = np.empty(self._cap)
         self._loss = np.empty(self._cap)
         self._val = np.empty(self._cap)
+        self._pen = np.empty(self._cap)
         self.n_depth = 0
         self.g_n = 0
         self._g_cap = 1024
@@ -54,6 +56,10 @@ class TrainingHistory:
     @property
     def val_loss(self) -> np.ndarray:
         return self._val[:self.n]
+
+    @property
+    def penalty(self) -> np.ndarray:
+        return self._pen[:self.n]
 
     @property
     def grad_x(self) -> np.ndarray:
@@ -82,6 +88,9 @@ class TrainingHistory:
 
     def has_validation(self) -> bool:
         return self.n > 0 and bool(np.isfinite(self.val_loss).any())
+
+    def has_penalty(self) -> bool:
+        return self.n > 0 and bool((self.penalty != 0).any())
 
     # ---- structure
     def _reset_params(self, param_ids: list[str]) -> None:
@@ -118,7 +127,7 @@ class TrainingHistory:
         cap = self._cap
         while cap < need:
             cap *= 2
-        for name in ("_x", "_loss", "_val"):
+        for name in ("_x", "_loss", "_val", "_pen"):
             old = getattr(self, name)
             new = np.empty(cap)
             new[:self.n] = old[:self.n]
@@ -145,6 +154,7 @@ class TrainingHistory:
         self._x[self.n:self.n + k] = x
         self._loss[self.n:self.n + k] = loss
         self._val[self.n:self.n + k] = np.nan if val_loss is None else val_loss
+        self._pen[self.n:self.n + k] = 0.0
         self.n += k
         self.version += 1
 
@@ -158,6 +168,7 @@ class TrainingHistory:
         self._loss[self.n:self.n + k] = [r.loss for r in records]
         self._val[self.n:self.n + k] = [np.nan if r.val_loss is None else r.val_loss
                                         for r in records]
+        self._pen[self.n:self.n + k] = [r.penalty for r in records]
         self.n += k
         gs = [r for r in records if r.grad_means is not None and len(r.grad_means) == self.n_depth]
         if gs and self.n_depth:
@@ -194,3 +205,4 @@ class Record:
     val_loss: float | None
     grad_means: np.ndarray | None
     params: np.ndarray | None
+    penalty: float = 0.0      # the regularization penalty at ``params``

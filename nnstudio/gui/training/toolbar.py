@@ -1,5 +1,6 @@
 """The training toolbar's widgets: the settings bar (target epochs, learning rate, optimizer,
-batch size, loss, minimum step) and the status-bar progress (epoch, loss, epochs per second).
+batch size, loss, regularization and its rate, minimum step) and the status-bar progress
+(epoch, loss, epochs per second).
 
 Rules: the settings bar edits only through the document (each change one undo step) and
 follows it with signals blocked while it sets its widgets; the status only reads the controller.
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -21,20 +21,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.core import losses, optimizers
+from nnstudio.core import losses, optimizers, regularization
+from nnstudio.core.trace.formatting import LOSS_LABELS, nice
 from nnstudio.gui import style
-from nnstudio.gui.widgets import FloatEdit
+from nnstudio.gui.widgets import CompactCombo, FloatEdit
 
 from .controller import TrainingController
 
 if TYPE_CHECKING:
     from nnstudio.gui.document import Document
 
+DEFAULT_RATE = 0.001   # the rate a penalty starts with when chosen at rate 0 (as Playground)
+
+
+#: what a batch size of 0 reads as, here and in the inspector
+ALL_ROWS = "all"
+
 
 class TrainingSettingsBar(QWidget):
-    """Target epochs, learning rate, optimizer, batch size, loss and the minimum step (stop
-    once the steps become tiny; 0 = off): each edit is an undoable
-    document settings change; the widgets follow the document (signals blocked while set)."""
+    """Target epochs, learning rate, optimizer, batch size, loss, regularization and the
+    minimum step (stop once the steps become tiny; 0 = off): each edit is an undoable document
+    settings change (consecutive changes of one spin box merge into
+    one step); the widgets follow the document (signals blocked while set). The choices show
+    short names (Adam, MSE, L2) so that the bar fits a 1024-pixel window; their lists and
+    tooltips give the full titles."""
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,69 +53,95 @@ class TrainingSettingsBar(QWidget):
         lay.setContentsMargins(4, 0, 4, 0)
         lay.setSpacing(4)
 
-        def add(text: str, widget: QWidget) -> None:
+        def add(text: str, widget: QWidget, gap: bool = True) -> QLabel:
             """``widget`` after a label that shares its tooltip."""
+            if gap and lay.count():
+                lay.addSpacing(6)
             lb = QLabel(text)
             lb.setToolTip(widget.toolTip())
+            lb.setBuddy(widget)
             lay.addWidget(lb)
             lay.addWidget(widget)
+            return lb
 
-        def choice(table: dict, tip: str, item_tip: str) -> QComboBox:
-            """A box of the table's entries: each shows its title, its ``item_tip`` attribute
-            as tooltip, and holds its name."""
-            box = QComboBox()
-            for name, entry in table.items():
-                box.addItem(entry.title, name)
-                box.setItemData(box.count() - 1, getattr(entry, item_tip), Qt.ToolTipRole)
+        def choice(entries: list[tuple[str, str, str, str]], tip: str) -> CompactCombo:
+            """A box of (value, short name, title, tooltip) entries."""
+            box = CompactCombo()
+            for value, short, title, item_tip in entries:
+                box.add_choice(value, short, title, item_tip)
             box.setToolTip(tip)
             return box
 
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 100_000_000)
-        self.epochs.setToolTip("Target epochs: Play trains until this many epochs are done "
+        self.epochs.setToolTip("Target epochs: Train runs until this many epochs are done "
                                "(then, pressed again, this many more)")
         self.epochs.setKeyboardTracking(False)
+        self.epochs.setAccelerated(True)
         add("Epochs", self.epochs)
 
         self.lr = FloatEdit(lo=0.0, lo_open=True, hi=1000.0, what="learning rate",
                             tip="Learning rate: how big a step the optimizer takes against the "
                                 "gradient. Too large and the loss explodes.")
-        self.lr.setFixedWidth(84)
+        self.lr.setFixedWidth(64)
         self.lr.setObjectName("learningRate")
         add("Learning rate", self.lr)
 
-        self.optimizer = choice(optimizers.INFO, "Optimizer: how the gradient turns into a "
-                                "parameter update", "note")
+        self.optimizer = choice(
+            [(name, i.label, i.title, i.note) for name, i in optimizers.INFO.items()],
+            "Optimizer: how the gradient turns into a parameter update")
         add("Optimizer", self.optimizer)
 
         self.batch = QSpinBox()
         self.batch.setRange(0, 10_000_000)
-        self.batch.setSpecialValueText("full")
+        self.batch.setSpecialValueText(ALL_ROWS)
         self.batch.setKeyboardTracking(False)
-        self.batch.setToolTip("Batch size: rows per optimizer step (full = the whole dataset)")
+        self.batch.setToolTip(f"Batch size: rows per optimizer step ({ALL_ROWS} = the whole "
+                              "dataset in every step)")
         add("Batch", self.batch)
 
-        self.loss = choice(losses.LOSSES, "Loss: how the error between outputs and targets is "
-                           "measured", "formula")
+        self.loss = choice([(name, LOSS_LABELS[name], lf.title, nice(lf.formula))
+                            for name, lf in losses.LOSSES.items()],
+                           "Loss: how the error between outputs and targets is measured")
         add("Loss", self.loss)
+
+        self.regularization = choice(
+            [(name, k.title, k.title if name == "none" else f"{k.title}: {nice(k.formula)}",
+              k.note) for name, k in regularization.KINDS.items()],
+            "Regularization: a penalty on the size of the weights, added to the loss "
+            "(biases are not penalised)")
+        self.regularization.setObjectName("regularization")
+        add("Regularization", self.regularization)
+        self.rate = FloatEdit(lo=0.0, hi=regularization.MAX_RATE, what="regularization rate",
+                              tip="Regularization rate \u03bb: how much the penalty counts "
+                                  "against the loss (L1: \u03bb \u00d7 \u03a3 |w|, "
+                                  "L2: \u03bb \u00d7 \u03a3 w\u00b2)")
+        self.rate.setFixedWidth(56)
+        self.rate.setObjectName("regularizationRate")
+        add("\u03bb", self.rate, gap=False)
 
         self.min_step = FloatEdit(lo=0.0, hi=1000.0, what="minimum step",
                                   tip="Minimum step: training stops by itself once an update "
                                       "changes no weight or bias by this much (0 = off, train "
                                       "to the target epochs)")
-        self.min_step.setFixedWidth(64)
+        self.min_step.setFixedWidth(56)
         self.min_step.setObjectName("minStep")
         add("Min step", self.min_step)
 
-        self.epochs.valueChanged.connect(lambda v: self._set(epochs=int(v)))
+        self.epochs.valueChanged.connect(
+            lambda v: self._set(_merge=("spin", "epochs"), epochs=int(v)))
         self.lr.valueCommitted.connect(lambda v: self._set(learning_rate=float(v)))
-        self.batch.valueChanged.connect(lambda v: self._set(batch_size=int(v)))
+        self.batch.valueChanged.connect(
+            lambda v: self._set(_merge=("spin", "batch_size"), batch_size=int(v)))
         self.optimizer.currentIndexChanged.connect(
             lambda i: self._set(optimizer=self.optimizer.itemData(i)))
         self.loss.currentIndexChanged.connect(lambda i: self._set(loss=self.loss.itemData(i)))
+        self.regularization.currentIndexChanged.connect(
+            lambda i: self._set_regularization(self.regularization.itemData(i)))
+        self.rate.valueCommitted.connect(lambda v: self._set(regularization_rate=float(v)))
         self.min_step.valueCommitted.connect(lambda v: self._set(min_step=float(v)))
-        self.epochs.setMaximumWidth(110)
-        self.batch.setMaximumWidth(80)
+        self.epochs.setMaximumWidth(96)
+        self.batch.setMaximumWidth(72)
         self.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
         document.settingsChanged.connect(self.refresh)
         document.projectReplaced.connect(self.refresh)
@@ -118,9 +154,18 @@ class TrainingSettingsBar(QWidget):
             self.document.statusMessage.emit(f"Setting refused: {e}", 8000)
             self.refresh()
 
+    def _set_regularization(self, kind: str) -> None:
+        """Choosing L1 or L2 while the rate is 0 also sets a small rate, in the same undo step
+        (a penalty of rate 0 would change nothing)."""
+        changes: dict = {"regularization": kind}
+        if kind != "none" and self.document.settings.regularization_rate == 0:
+            changes["regularization_rate"] = DEFAULT_RATE
+        self._set(**changes)
+
     def refresh(self) -> None:
         s = self.document.settings
-        widgets = (self.epochs, self.lr, self.batch, self.optimizer, self.loss, self.min_step)
+        widgets = (self.epochs, self.lr, self.batch, self.optimizer, self.loss,
+                   self.regularization, self.rate, self.min_step)
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -129,6 +174,10 @@ class TrainingSettingsBar(QWidget):
             self.batch.setValue(int(s.batch_size))
             self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(s.optimizer)))
             self.loss.setCurrentIndex(max(0, self.loss.findData(s.loss)))
+            self.regularization.setCurrentIndex(
+                max(0, self.regularization.findData(s.regularization)))
+            self.rate.set_value(float(s.regularization_rate))
+            self.rate.setEnabled(s.regularization != "none")
             self.min_step.set_value(float(s.min_step))
         finally:
             for w in widgets:

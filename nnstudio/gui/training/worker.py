@@ -184,7 +184,7 @@ class TrainWorker(QThread):
         rec = None
         if not snap.diverged:  # a diverged run's kept parameters are already in the history
             rec = Record(self.epoch_base + snap.epoch, snap.loss, snap.val_loss, snap.grad_means,
-                         snap.params)
+                         snap.params, snap.penalty)
         with box.lock:
             box.latest = snap
             box.latest_gen = self.gen
