@@ -28,7 +28,8 @@ def sample(path: Path) -> Project:
 
 def random_project(seed: int, loss: str | None = None, optimizer: str = "adam",
                    batch_size: int = 0, validation_split: float = 0.0,
-                   step_hidden: bool = False, lock: float = 0.2) -> Project:
+                   step_hidden: bool = False, lock: float = 0.2,
+                   regularization: str = "none", regularization_rate: float = 0.0) -> Project:
     """A random feed-forward DAG (see the module docstring), its data and settings."""
     rng = np.random.default_rng(seed)
     loss = loss or str(rng.choice(losses.NAMES))
@@ -86,7 +87,9 @@ def random_project(seed: int, loss: str | None = None, optimizer: str = "adam",
     ds = Dataset([f"in{k}" for k in range(n_in)], [f"out{k}" for k in range(n_out)], X, Y)
     settings = TrainSettings(loss=loss, optimizer=optimizer, learning_rate=0.05,
                              batch_size=batch_size, epochs=3, seed=seed,
-                             validation_split=validation_split)
+                             validation_split=validation_split,
+                             regularization=regularization,
+                             regularization_rate=regularization_rate)
     return Project(net, ds, settings, "", f"random {seed}")
 
 

@@ -81,18 +81,24 @@ def _one_step(module):
     optimizer = module.make_optimizer(model)
     x, y = next(iter(module.data_loader(X, Y)))
     optimizer.zero_grad()
-    module.loss_fn(model, x, y).backward()
+    module.objective(model, x, y).backward()
     optimizer.step()
     return model
 
 
+REGULARIZATIONS = [("none", 0.0), ("l1", 0.03), ("l2", 0.05)]
+
+
 @pytest.mark.parametrize("optimizer", optimizers.NAMES)
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(9))
 def test_one_training_step_gives_the_same_parameters(tmp_path, optimizer, seed):
     """Every loss, mini-batches (shuffled with the seed) and a validation split, locked
-    weights and biases: one step of the exported script is one step of NN Studio's trainer."""
+    weights and biases, L1 and L2 regularization: one step of the exported script is one step
+    of NN Studio's trainer."""
+    kind, rate = REGULARIZATIONS[seed % 3]
     proj = random_project(100 + seed, optimizer=optimizer, batch_size=4,
-                          validation_split=0.25 if seed % 2 else 0.0)
+                          validation_split=0.25 if seed % 2 else 0.0,
+                          regularization=kind, regularization_rate=rate)
     trainer = _trainer(proj)
     trainer.step()
     _assert_same_params(proj, trainer, _one_step(_module(tmp_path, proj)))
@@ -109,9 +115,15 @@ def test_one_training_step_on_every_sample(tmp_path, optimizer, path):
 
 
 @pytest.mark.parametrize("optimizer", optimizers.NAMES)
-def test_three_epochs_print_nn_studios_losses_and_end_at_its_parameters(tmp_path, optimizer):
-    proj = random_project(7, loss="mse", optimizer=optimizer, batch_size=3,
-                          validation_split=0.2)
+@pytest.mark.parametrize("kind, rate", REGULARIZATIONS)
+def test_three_epochs_print_nn_studios_losses_and_end_at_its_parameters(tmp_path, optimizer,
+                                                                         kind, rate):
+    def project():
+        return random_project(7, loss="mse", optimizer=optimizer, batch_size=3,
+                              validation_split=0.2, regularization=kind,
+                              regularization_rate=rate)
+
+    proj = project()
     trainer = _trainer(proj)
     snaps = trainer.train(3)
     module = _module(tmp_path, proj)
@@ -121,11 +133,17 @@ def test_three_epochs_print_nn_studios_losses_and_end_at_its_parameters(tmp_path
     lines = out.getvalue().splitlines()
     assert len(lines) == 4
     printed = [[float(v) for v in re.findall(r"loss (\S+)", line)] for line in lines]
-    initial = _trainer(random_project(7, loss="mse", optimizer=optimizer, batch_size=3,
-                                      validation_split=0.2))
+    initial = _trainer(project())
     expected = [[initial.full_loss(), initial.val_loss()]] + \
         [[s.loss, s.val_loss] for s in snaps]
     np.testing.assert_allclose(np.array(printed), np.array(expected), rtol=1e-10)
+    penalties = [float(v) for v in re.findall(r"penalty (\S+)", out.getvalue())]
+    if kind == "none":
+        assert penalties == []
+    else:
+        first = initial.engine.penalty(initial.penalty)
+        np.testing.assert_allclose(penalties, [first] + [s.penalty for s in snaps], rtol=1e-10)
+        assert penalties[0] > 0
     _assert_same_params(proj, trainer, model)
 
 

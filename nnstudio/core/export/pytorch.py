@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import datasets, losses, optimizers
+from .. import datasets, losses, optimizers, regularization
 from ..project import Project
+from ..trainer import TrainSettings
 from . import plan as plans
 from .output import write_files
 from .plan import DenseLayer, ExportError, ExportPlan, Forward, LayerStep, layer_writer
@@ -288,7 +289,8 @@ def script(project: Project, data_file: str = "data.csv") -> str:
         "    python THIS_FILE [--epochs N] [--save FILE]",
         "        trains it as NN Studio does and prints the loss after every epoch",
         "    import it as a module",
-        "        gives Net, load_data, split, data_loader, loss_fn, make_optimizer and train;",
+        "        gives Net, load_data, split, data_loader, loss_fn, penalty, objective,",
+        "        make_optimizer and train;",
         "        nothing runs",
         "",
         f"The network: {_summary(plan)} (see Net). Its weights and biases",
@@ -318,6 +320,8 @@ def script(project: Project, data_file: str = "data.csv") -> str:
         f"EPOCHS = {st.epochs!r}",
         f"SEED = {st.seed!r}  # decides the shuffling order and the validation split",
         f"VALIDATION_SPLIT = {number(st.validation_split)}",
+        f"REGULARIZATION = {st.regularization!r}  # {_regularization_title(st)}",
+        f"REGULARIZATION_RATE = {number(st.regularization_rate)}",
         "DTYPE = torch.float64",
     ]
     for key in ("binary_step", "softplus", "bias_only", "masked", "locked"):
@@ -354,6 +358,14 @@ def script(project: Project, data_file: str = "data.csv") -> str:
         "def loss_fn(model, x, y):",
         f'    """NN Studio\'s loss, {title.lower()} ({st.loss}): {loss_doc}"""',
         f"    {loss_code}",
+        "",
+        "",
+        *_penalty_code(st),
+        "",
+        "",
+        "def objective(model, x, y):",
+        '    """What training minimises: the loss plus the regularization penalty."""',
+        "    return loss_fn(model, x, y) + penalty(model)",
         "",
         "",
         "def make_optimizer(model):",
@@ -508,7 +520,9 @@ def evaluate(model, X, Y):
 
 
 def train(model, epochs=EPOCHS, path=DATA_FILE):
-    """Train as NN Studio does, printing the loss before training and after every epoch."""
+    """Train as NN Studio does, printing the loss before training and after every epoch (and
+    the penalty, when the project regularizes its weights). Every step follows the gradient of
+    objective(): the loss of the batch plus the penalty."""
     X, Y = load_data(path)
     if len(X) == 0:
         raise SystemExit(f"{path}: the dataset has no rows to train on")
@@ -520,17 +534,20 @@ def train(model, epochs=EPOCHS, path=DATA_FILE):
         line = f"epoch {epoch}  loss {evaluate(model, X, Y):.12g}"
         if len(X_val):
             line += f"  validation loss {evaluate(model, X_val, Y_val):.12g}"
+        if REGULARIZATION != "none":
+            with torch.no_grad():
+                line += f"  penalty {float(penalty(model)):.12g}"
         print(line, flush=True)
 
     report(0)
     for epoch in range(1, epochs + 1):
         for x, y in loader:
             optimizer.zero_grad()
-            loss = loss_fn(model, x, y)
-            if not torch.isfinite(loss):
-                raise SystemExit(f"training diverged: the loss became {loss.item()} in epoch "
+            value = objective(model, x, y)
+            if not torch.isfinite(value):
+                raise SystemExit(f"training diverged: the loss became {value.item()} in epoch "
                                  f"{epoch}")
-            loss.backward()
+            value.backward()
             optimizer.step()
         report(epoch)
     return model
@@ -545,6 +562,32 @@ def main():
     if args.save:
         torch.save(model.state_dict(), args.save)
 '''
+
+
+def _regularization_title(st: TrainSettings) -> str:
+    info = regularization.KINDS[st.regularization]
+    return "no penalty" if st.penalty is None else f"{info.title}: {info.formula}"
+
+
+def _penalty_code(st: TrainSettings) -> list[str]:
+    """``def penalty(model)``: NN Studio's regularization penalty on every connection weight
+    (never a bias), added once to every step's loss (:mod:`~nnstudio.core.regularization`)."""
+    pen = st.penalty
+    if pen is None:
+        return ["def penalty(model):",
+                '    """NN Studio\'s regularization penalty: none in this project."""',
+                "    return 0.0"]
+    term = "torch.sum(w * w)" if pen.kind == "l2" else "torch.sum(torch.abs(w))"
+    what = "squared" if pen.kind == "l2" else "absolute value"
+    return [
+        "def penalty(model):",
+        *docstring(f"NN Studio's {pen.info.title} regularization: REGULARIZATION_RATE times "
+                   f"the sum of every connection weight's {what} (locked ones included; "
+                   "biases never; a weight matrix holds 0 where there is no connection), "
+                   "added once to the loss of every step.", "    "),
+        "    weights = [p for name, p in model.named_parameters() if name.endswith(\".weight\")]",
+        f"    return REGULARIZATION_RATE * sum({term} for w in weights)",
+    ]
 
 
 def _check_dataset(plan: ExportPlan, ds: datasets.Dataset) -> None:
