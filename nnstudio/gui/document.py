@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover  (types only: the project module is import
 
     from nnstudio.core.datasets import Dataset
     from nnstudio.core.engine import Evaluation
+    from nnstudio.core.lessons.goals import Challenges
     from nnstudio.core.project import Project
     from nnstudio.core.trainer import TrainSettings
 
@@ -57,6 +58,7 @@ class Document(QObject):
     settingsChanged = Signal()
     datasetChanged = Signal()
     descriptionChanged = Signal()
+    challengesChanged = Signal()
     evaluationChanged = Signal()
     modifiedChanged = Signal(bool)
     pathChanged = Signal(object)
@@ -103,6 +105,11 @@ class Document(QObject):
     @property
     def description(self) -> str:
         return self.project.description
+
+    @property
+    def challenges(self) -> Challenges | None:
+        """The lesson's goals (the project's ``challenges`` section), or None."""
+        return self.project.challenges
 
     @property
     def name(self) -> str:
@@ -571,6 +578,18 @@ class Document(QObject):
     def _set_description_now(self, text: str) -> None:
         self.project.description = text
         self.descriptionChanged.emit()
+
+    def set_challenges(self, challenges: Challenges | None, text: str = "Edit challenges") -> None:
+        """Replace the lesson's goals (already checked: ``validate_challenges``), one undo
+        step; None removes them."""
+        if challenges == self.project.challenges:
+            return
+        self._push(undo.SetProjectValueCommand(self, self.project.challenges, challenges,
+                                               self._set_challenges_now, text))
+
+    def _set_challenges_now(self, challenges: Challenges | None) -> None:
+        self.project.challenges = challenges
+        self.challengesChanged.emit()
 
     # ------------------------------------------------------------------ files
     def load(self, path: str | Path) -> None:

@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
         L, R = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.palette_panel = Palette(self.document)
         self.add_dock("palette", self.palette_panel, L, "Palette")
-        self.lesson = LessonPanel(self.document)
+        self.lesson = LessonPanel(self.document, settings=self.settings)
         self.add_dock("lesson", self.lesson, L, "Lesson")
         self.inspector = Inspector(self.document)
         self.add_dock("inspector", self.inspector, R, "Inspector")

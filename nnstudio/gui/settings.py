@@ -1,4 +1,5 @@
-"""The user's settings (recent files, window layout, view toggles), stored with QSettings.
+"""The user's settings (recent files, window layout, view toggles, lesson progress), stored with
+QSettings.
 
 Everything lives in one INI file in :func:`settings_dir`, which is the per-user config folder, or
 ``$NNSTUDIO_SETTINGS_DIR`` when that is set (the tests set it so that they never touch the user's
@@ -94,6 +95,33 @@ class Settings:
 
     def mark_started(self) -> None:
         self.q.setValue("app/started_before", True)
+
+    # lesson progress: lessons/<lesson key>/questions/<question key> = "right" or "tried",
+    # lessons/<lesson key>/goals/<goal id> = "met" (kept once reached)
+    @staticmethod
+    def _lesson_group(lesson: str) -> str:
+        return "lessons/" + lesson.replace("/", "|").replace("\\", "|")
+
+    def lesson_progress(self, lesson: str) -> dict[str, dict[str, str]]:
+        """{"questions": {question key: "right"/"tried"}, "goals": {goal id: "met"}}."""
+        out: dict[str, dict[str, str]] = {"questions": {}, "goals": {}}
+        for part in out:
+            self.q.beginGroup(f"{self._lesson_group(lesson)}/{part}")
+            try:
+                for k in self.q.childKeys():
+                    out[part][k] = str(self.q.value(k, ""))
+            finally:
+                self.q.endGroup()
+        return out
+
+    def record_answer(self, lesson: str, question: str, correct: bool) -> None:
+        """A try at a question; once answered right it stays right."""
+        key = f"{self._lesson_group(lesson)}/questions/{question}"
+        if self.q.value(key, "") != "right":
+            self.q.setValue(key, "right" if correct else "tried")
+
+    def record_goal(self, lesson: str, goal: str) -> None:
+        self.q.setValue(f"{self._lesson_group(lesson)}/goals/{goal}", "met")
 
     # the recovery files: one pair per running process, so two windows never overwrite
     # each other's autosave

@@ -465,10 +465,10 @@ def test_lesson_edit_is_undoable(qtbot, window):
     lesson.editor.setPlainText("# Hello\n\nA **new** lesson.")
     lesson.apply_button.click()
     assert doc.description.startswith("# Hello") and not lesson.editing
-    assert "Hello" in lesson.browser.toPlainText()
+    assert "Hello" in lesson.read_text()
     doc.undo_stack.undo()
     assert doc.description == old
-    assert "Hello" not in lesson.browser.toPlainText()
+    assert "Hello" not in lesson.read_text()
 
 
 def test_deferred_parts_fill_their_placeholders(qtbot, settings_dir, dialogs, xor_path):

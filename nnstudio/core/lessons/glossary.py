@@ -10,6 +10,7 @@ definition as its tooltip. Pure Python: no Qt.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 GLOSSARY: dict[str, str] = {
@@ -85,11 +86,12 @@ class Mention:
     definition: str
 
 
-def first_terms(text: str) -> list[Mention]:
+def first_terms(text: str, already: Collection[str] = ()) -> list[Mention]:
     """The first mention of each glossary term in ``text``, in order of appearance; fenced
-    blocks (code, quizzes) and inline code are skipped."""
+    blocks (code, quizzes) and inline code are skipped, and so are the terms whose definition
+    is in ``already`` (marked earlier in the same lesson)."""
     skipped = [(m.start(), m.end()) for m in _SKIPPED.finditer(text)]
-    seen: set[str] = set()
+    seen: set[str] = set(already)
     out: list[Mention] = []
     for m in _TERMS.finditer(text):
         if any(a <= m.start() < b for a, b in skipped):

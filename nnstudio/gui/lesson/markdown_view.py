@@ -1,0 +1,212 @@
+"""One piece of lesson Markdown, rendered: a read-only text view as tall as its text, that loads
+only the shipped lesson pictures and explains the glossary's terms.
+
+Rules (lesson text comes from strangers): a picture is shown only when the text names a shipped
+one as ``nnstudio:NAME`` (a file in resources/lessons/); every other resource the text names,
+a path on disk or an address on the web, is never loaded. Links open in the system browser
+only for http(s) and mailto addresses. The first mention of each glossary term
+(:mod:`nnstudio.core.lessons.glossary`) gets a dotted underline and the term's definition as
+its tooltip.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtGui import (
+    QDesktopServices,
+    QFont,
+    QImage,
+    QPainter,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+)
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
+
+from nnstudio import paths
+from nnstudio.core.lessons.glossary import first_terms
+
+LESSON_CSS = """
+h1 { font-size: 14pt; margin-bottom: 6px; }
+h2 { font-size: 12pt; margin-top: 12px; }
+h3 { font-size: 11pt; }
+code { background: #F2F2F2; }
+"""
+PICTURE_SCHEME = "nnstudio"
+PICTURE_WIDTH = 320            # px: a shipped picture is shown this wide (or the view's width)
+PICTURE_PIXELS = 2 * PICTURE_WIDTH   # and rendered this wide, so it stays sharp when scaled
+HEADING_SCALE = {1: 1.6, 2: 1.25, 3: 1.1}
+EXTERNAL_SCHEMES = ("http", "https", "mailto")
+
+
+def picture_path(url: QUrl) -> Path | None:
+    """The shipped picture a ``nnstudio:NAME`` address names, or None for anything else."""
+    if url.scheme() != PICTURE_SCHEME:
+        return None
+    name = url.path()
+    folder = paths.resource("lessons")
+    path = folder / name
+    if "/" in name or "\\" in name or not name or path.parent != folder or not path.is_file():
+        return None
+    return path
+
+
+def render_picture(path: Path, width: int) -> QImage:
+    """An SVG (or PNG) picture drawn ``width`` pixels wide, keeping its proportions."""
+    if path.suffix.lower() == ".svg":
+        svg = QSvgRenderer(str(path))
+        size = svg.defaultSize()
+        if size.isEmpty():
+            size = QSize(width, width // 2)
+        h = max(1, round(width * size.height() / size.width()))
+        img = QImage(width, h, QImage.Format.Format_ARGB32_Premultiplied)
+        img.fill(Qt.GlobalColor.white)
+        p = QPainter(img)
+        svg.render(p)
+        p.end()
+        return img
+    img = QImage(str(path))
+    return img.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+
+
+class MarkdownView(QTextBrowser):
+    """Read-only Markdown as tall as its text (the lesson's scroll area scrolls, not this)."""
+
+    def __init__(self, markdown: str = "", parent: QWidget | None = None,
+                 glossary_seen: set[str] | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lesson_text")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setOpenLinks(False)
+        self.anchorClicked.connect(self._open_link)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("QTextBrowser { background: transparent; }")
+        doc = self.document()
+        doc.setDefaultStyleSheet(LESSON_CSS)
+        doc.setDocumentMargin(4)
+        doc.contentsChanged.connect(self._fit_height)
+        self.loaded: list[str] = []          # every resource the text asked for (tests read it)
+        self.glossary: list[tuple[str, str]] = []   # (term as written, definition) underlined
+        self._seen = glossary_seen if glossary_seen is not None else set()
+        self.set_markdown(markdown)
+
+    # ------------------------------------------------------------------ content
+    def set_markdown(self, markdown: str) -> None:
+        self.loaded.clear()
+        self.setMarkdown(markdown)
+        self._tidy_headings()
+        self._mark_glossary()
+        self._fit_height()
+
+    def loadResource(self, kind: int, name: QUrl) -> Any:
+        """Only the shipped pictures: nothing the text names is read from disk or the web."""
+        self.loaded.append(name.toString())
+        if kind != QTextDocument.ResourceType.ImageResource.value:
+            return None
+        path = picture_path(name)
+        if path is None:
+            return None
+        return render_picture(path, PICTURE_PIXELS)
+
+    def _open_link(self, url: QUrl) -> None:
+        if url.scheme() in EXTERNAL_SCHEMES:
+            QDesktopServices.openUrl(url)
+
+    def _tidy_headings(self) -> None:
+        """Markdown headings come out huge in a narrow dock: scale them to the body font."""
+        doc = self.document()
+        base = self.font().pointSizeF()
+        if base <= 0:
+            return
+        block = doc.begin()
+        while block.isValid():
+            level = block.blockFormat().headingLevel()
+            if level:
+                cur = QTextCursor(block)
+                cur.setPosition(block.position() + max(0, block.length() - 1),
+                                QTextCursor.MoveMode.KeepAnchor)
+                fmt = QTextCharFormat()
+                fmt.setProperty(QTextFormat.Property.FontSizeAdjustment, 0)
+                fmt.setFontPointSize(base * HEADING_SCALE.get(level, 1.0))
+                fmt.setFontWeight(QFont.Weight.Bold)
+                cur.mergeCharFormat(fmt)
+                bf = block.blockFormat()
+                bf.setTopMargin(10 if level > 1 else 2)
+                bf.setBottomMargin(4)
+                QTextCursor(block).setBlockFormat(bf)
+            block = block.next()
+
+    def _mark_glossary(self) -> None:
+        """A dotted underline and a tooltip on the first mention of each glossary term (in the
+        rendered text, so positions are the document's; code stays as it is)."""
+        self.glossary.clear()
+        doc = self.document()
+        for m in first_terms(doc.toPlainText(), already=self._seen):
+            cur = QTextCursor(doc)
+            cur.setPosition(m.start)
+            cur.setPosition(m.end, QTextCursor.MoveMode.KeepAnchor)
+            fmt = cur.charFormat()
+            if fmt.fontFixedPitch() or fmt.isAnchor() or fmt.fontFamilies() and any(
+                    "mono" in f.lower() for f in fmt.fontFamilies()):
+                continue
+            mark = QTextCharFormat()
+            mark.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+            mark.setToolTip(m.definition)
+            cur.mergeCharFormat(mark)
+            self._seen.add(m.definition)
+            self.glossary.append((m.term, m.definition))
+
+    # ------------------------------------------------------------------ size
+    def _fit_pictures(self, width: int) -> None:
+        """Every picture as wide as :data:`PICTURE_WIDTH`, or the view when that is narrower."""
+        doc = self.document()
+        block = doc.begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                frag = it.fragment()
+                fmt = frag.charFormat()
+                if fmt.isImageFormat():
+                    img = fmt.toImageFormat()
+                    w = float(min(PICTURE_WIDTH, max(80, width - 16)))
+                    if abs(img.width() - w) > 0.5:
+                        ratio = 0.5
+                        res = doc.resource(QTextDocument.ResourceType.ImageResource.value,
+                                           QUrl(img.name()))
+                        if isinstance(res, QImage) and not res.isNull():
+                            ratio = res.height() / res.width()
+                        img.setWidth(w)
+                        img.setHeight(w * ratio)
+                        cur = QTextCursor(doc)
+                        cur.setPosition(frag.position())
+                        cur.setPosition(frag.position() + frag.length(),
+                                        QTextCursor.MoveMode.KeepAnchor)
+                        cur.setCharFormat(img)
+                it += 1
+            block = block.next()
+
+    def _fit_height(self) -> None:
+        doc = self.document()
+        self._fit_pictures(self.viewport().width())
+        doc.setTextWidth(max(50, self.viewport().width()))
+        h = int(doc.size().height()) + 2 * self.frameWidth() + 2
+        if self.height() != h:
+            self.setFixedHeight(h)
+
+    def resizeEvent(self, e: Any) -> None:
+        super().resizeEvent(e)
+        self._fit_height()
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(80, self.height())
