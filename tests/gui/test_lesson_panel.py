@@ -105,6 +105,7 @@ def test_a_choice_answer_and_clicking_its_text(panel, qtbot):
     assert not card.check().correct
     card.try_again()
     from PySide6.QtCore import Qt
+
     from nnstudio.gui.lesson.quiz_card import ChoiceLabel
     label = [w for w in card.findChildren(ChoiceLabel) if w.button is card.buttons[1]][0]
     qtbot.mouseClick(label, Qt.MouseButton.LeftButton)
