@@ -7,7 +7,14 @@ The consumer pauses by not asking for the next snapshot and stops by calling :me
 (the GUI worker: take its turn with the GUI thread, apply parameter edits, a new learning rate or
 a new target epoch count) passes ``between``, which :meth:`Trainer.run` calls before every step.
 If the loss or a gradient becomes NaN or infinite, training stops with a final snapshot whose
-``diverged`` says which value it was and when; the parameters stay at their last finite values.
+``diverged`` says which value it was and when; the parameters stay at their last finite values
+(the update that led to a non-finite loss is undone, and its step and epoch no longer count).
+Every snapshot's loss over the training set is checked the same way, so the last update of a
+run is checked too and no snapshot holds parameters whose loss is not finite.
+
+One definition of an epoch count everywhere: ``state.epoch`` (``Snapshot.epoch``) is the
+number of completed epochs whose updates are kept; an epoch that an undone update belonged to
+is not complete.
 With ``min_step`` set, training also stops early once an update changes no parameter by that
 much (the final snapshot's ``converged`` says when), as seed 001 describes gradient descent.
 
@@ -133,6 +140,7 @@ class Trainer:
         self.settings = settings.validate()
         self.engine = engine if engine is not None else Engine.compile(net)
         self.net = net
+        self.engine.check_loss(self.settings.loss)  # refused now, not at the first step
         self.X, self.Y = self.engine.check_data(X, Y)
         if self.X.shape[0] == 0:
             raise SettingsError("the dataset has no rows to train on")
@@ -148,6 +156,7 @@ class Trainer:
         self._grad = np.zeros_like(self.engine.params)
         self._prev = np.empty_like(self.engine.params)
         self._prev_valid = False  # does _prev hold the parameters before the last update?
+        self._prev_counters = (0, 0, 0)  # (epoch, step, batch_in_epoch) before it
         self._grad_means: Array | None = None
         self.last_step_size = math.inf   # the largest |change| of the last update (min_step)
         self._batch_bufs: dict[int, tuple[Array, Array]] = {}
@@ -257,19 +266,17 @@ class Trainer:
         st = self.state
         Xb, Yb = self._next_batch()
         loss, grad = self.engine.gradient(Xb, Yb, self.settings.loss, self._grad, self.penalty)
-        where = f"in epoch {st.epoch + 1}, step {st.step + 1}"
         if not math.isfinite(loss):
-            self._undo_last_update()
-            return loss, f"the loss became {loss} {where}; the last finite parameters are kept"
+            return loss, self._blown(f"the loss became {loss}")
         # a sum is non-finite whenever one term is: one cheap reduction per step, and the exact
         # elementwise test only when it fires (it may also fire on a finite overflow)
         if not math.isfinite(grad.sum()):
             bad = ~np.isfinite(grad)
             if bad.any():
                 i = int(np.argmax(bad))
-                self._undo_last_update()
-                return loss, (f"the gradient of {self.engine.describe_param(self.net, i)} "
-                              f"became {grad[i]} {where}; the last finite parameters are kept")
+                return loss, self._blown(f"the gradient of "
+                                         f"{self.engine.describe_param(self.net, i)} became "
+                                         f"{grad[i]}")
         params = self.engine.params
         self._prev[:] = params
         self._prev_valid = True
@@ -279,8 +286,10 @@ class Trainer:
             if bad.any():
                 i = int(np.argmax(bad))
                 params[:] = self._prev
+                self._prev_valid = False
                 return loss, (f"{self.engine.describe_param(self.net, i)} overflowed to "
-                              f"infinity {where}; the last finite parameters are kept")
+                              f"infinity in epoch {st.epoch + 1}, step {st.step + 1}; the last "
+                              "finite parameters are kept")
         if self.settings.min_step > 0:
             self.last_step_size = float(np.max(np.abs(params - self._prev), initial=0.0))
         self._grad_means = None
@@ -292,6 +301,17 @@ class Trainer:
             st.epoch += 1
         return loss, None
 
+    def _blown(self, what: str) -> str:
+        """``what`` (the loss or a gradient) is not finite at the current parameters: undo
+        the update that led there, if the trainer made it (its epoch and step no longer
+        count), and say which step that was; else name the step about to run."""
+        st = self.state
+        epoch, step = st.epoch, st.step
+        if self._prev_valid:
+            epoch, step, _ = self._prev_counters
+            self._undo_last_update()
+        return f"{what} in epoch {epoch + 1}, step {step + 1}; the last finite parameters are kept"
+
     def _undo_last_update(self) -> None:
         """The loss or a gradient blew up at the current parameters, which the previous update
         made: go back to the parameters before it, where the loss was still finite (the
@@ -301,6 +321,7 @@ class Trainer:
             st = self.state
             st.epoch, st.step, st.batch_in_epoch = self._prev_counters
             self._prev_valid = False
+            self._grad_means = None
 
     def run(self, every: str = "epoch", epochs: int | None = None,
             between: Callable[[Trainer], None] | None = None) -> Iterator[Snapshot]:
@@ -331,7 +352,25 @@ class Trainer:
                 return
             if every == "step" or epoch_end:
                 done = epoch_end and self.state.epoch >= self._target
-                yield self.snapshot(epoch_end=epoch_end, done=done, batch_loss=loss)
+                snap = self.checked(self.snapshot(epoch_end=epoch_end, done=done,
+                                                  batch_loss=loss))
+                yield snap
+                if snap.diverged:
+                    return
+
+    def checked(self, snap: Snapshot) -> Snapshot:
+        """``snap`` if its loss (over the whole training set, after the update just made) is
+        finite; else that update is undone and the snapshot of the kept parameters says so.
+        So the last update of a run is checked like every other, and no snapshot ever holds
+        parameters whose loss is not finite."""
+        if math.isfinite(snap.loss):
+            return snap
+        st = self.state
+        epoch, step, _ = self._prev_counters if self._prev_valid else (st.epoch, st.step, 0)
+        self._undo_last_update()
+        return self.snapshot(done=True, batch_loss=snap.batch_loss, diverged=(
+            f"the loss became {snap.loss} in epoch {epoch + 1}, step {step + 1}; the last "
+            "finite parameters are kept"))
 
     def _converged(self) -> str | None:
         """Why to stop now, when the last update moved no parameter by ``min_step`` or more
@@ -352,12 +391,14 @@ class Trainer:
         loss, diverged = self.step()
         while not diverged and self.state.batch_in_epoch != 0:
             loss, diverged = self.step()
-        return self.snapshot(diverged=diverged, done=bool(diverged), batch_loss=loss)
+        snap = self.snapshot(diverged=diverged, done=bool(diverged), batch_loss=loss)
+        return snap if diverged else self.checked(snap)
 
     def run_step(self) -> Snapshot:
         loss, diverged = self.step()
-        return self.snapshot(epoch_end=self.state.batch_in_epoch == 0, diverged=diverged,
+        snap = self.snapshot(epoch_end=self.state.batch_in_epoch == 0, diverged=diverged,
                              done=bool(diverged), batch_loss=loss)
+        return snap if diverged else self.checked(snap)
 
 
 def split(X: Array, Y: Array, fraction: float, seed: int) -> tuple[Array, Array, Array, Array]:

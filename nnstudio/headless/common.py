@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from nnstudio.core import messages
 from nnstudio.core.engine import Engine
 from nnstudio.core.export import onnx_import
 from nnstudio.core.project import Project, ProjectError, load
@@ -44,7 +45,16 @@ def checked_engine(proj: Project) -> Engine:
 
 
 def one_line(text: object) -> str:
-    return " ".join(str(text).split())
+    """A message on one short line (:func:`nnstudio.core.messages.one_line`)."""
+    return messages.one_line(text)
+
+
+def require_rows(proj: Project, path: str, what: str = "train on") -> None:
+    """Refuse a project whose dataset has no rows, naming the file: there is nothing to
+    ``what``."""
+    if len(proj.dataset) == 0:
+        raise InputError(f"{path}: $.dataset: the dataset has no rows, so there is nothing to "
+                         f"{what}")
 
 
 def finite_or_none(v: float) -> float | None:

@@ -1,16 +1,20 @@
 """``nnstudio gradients FILE``: the loss and dL/dp of every parameter at the file's values,
 over the whole dataset, as a table or (``--json``) one JSON object. With the project's
 regularization, the penalty is shown beside the loss and the gradients are those of loss +
-penalty (what training follows)."""
+penalty (what training follows). A loss or gradient that overflows at the file's values is
+refused once, plainly (exit code 2), in either form."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+
+import numpy as np
 
 from nnstudio.core import losses
 
-from .common import UsageError, checked_engine, load_project
+from .common import InputError, checked_engine, load_project, require_rows
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,14 +26,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     proj = load_project(args.file)
+    require_rows(proj, args.file, "compute gradients over")
     eng = checked_engine(proj)
     ds, st = proj.dataset, proj.settings
-    if len(ds) == 0:
-        raise UsageError("the dataset has no rows to compute gradients over")
     value, grad = eng.gradient(ds.X, ds.Y, st.loss, penalty=st.penalty)
     penalty = eng.penalty(st.penalty)
-    by_id = dict(zip(eng.param_ids, grad.tolist(), strict=True))
     net = proj.network
+    if not math.isfinite(value):
+        raise InputError(f"{args.file}: the {st.loss} loss overflows at these parameter "
+                         f"values (it is {value} over the {len(ds)} row(s)), so it has no "
+                         "gradient")
+    if not math.isfinite(penalty):
+        raise InputError(f"{args.file}: the {st.regularization} penalty overflows at these "
+                         f"parameter values (it is {penalty})")
+    if not np.all(np.isfinite(grad)):
+        i = int(np.argmax(~np.isfinite(grad)))
+        raise InputError(f"{args.file}: the gradient of {eng.describe_param(net, i)} overflows "
+                         f"at these parameter values (it is {grad[i]})")
+    by_id = dict(zip(eng.param_ids, grad.tolist(), strict=True))
     ids = net.param_ids()
     if args.json:
         print(json.dumps({

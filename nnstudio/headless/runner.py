@@ -9,6 +9,8 @@ import sys
 from types import ModuleType
 from typing import NoReturn
 
+import numpy as np
+
 from . import SUBCOMMANDS
 from .common import PROG, InputError, UsageError, one_line
 
@@ -48,21 +50,30 @@ def run(argv: list[str]) -> int:
     """Run one subcommand; returns the exit code. Errors are one line on stderr."""
     name = argv[0] if argv else ""
     where = f"{PROG} {name}".strip()
+    args: argparse.Namespace | None = None
     try:
         parser = make_parser()
         try:
             args = parser.parse_args(argv)
         except argparse.ArgumentError as e:
             raise UsageError(str(e)) from None
-        code: int = subcommand(args.command).run(args)
+        # every overflow becomes the subcommand's own message or nothing: never a NumPy
+        # warning on stderr (the subcommands check what they compute)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            code: int = subcommand(args.command).run(args)
         return code
     except _Exit as e:
         return e.code
     except UsageError as e:
         print(f"{where}: {one_line(e)} (see '{where} --help')", file=sys.stderr)
         return 2
-    except (InputError, ValueError) as e:  # every core error (ProjectError, ...) is a ValueError
+    except InputError as e:  # the message names the file
         print(f"{where}: {one_line(e)}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # every core error (ProjectError, ...): about the file named
+        file = getattr(args, "file", None)
+        named = f"{file}: " if isinstance(file, str) and not str(e).startswith(file) else ""
+        print(f"{where}: {named}{one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{where}: interrupted", file=sys.stderr)

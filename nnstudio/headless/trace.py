@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import load_project
+from .common import load_project, require_rows
 
 
 def _sample(text: str) -> int:
@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from nnstudio.core import trace  # on use: the other subcommands need not load it
 
     proj = load_project(args.file)
+    require_rows(proj, args.file, "trace")
     text = trace.worksheet(proj, args.sample, args.format)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0

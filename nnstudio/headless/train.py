@@ -4,8 +4,10 @@ Overrides (``--epochs``, ``--lr``, ``--optimizer``, ``--batch-size``, ``--seed``
 ``--regularization``, ``--regularization-rate``, ``--min-step``) replace the project's settings
 and are checked by ``TrainSettings.validate``, whose message a bad one reports; a run that
 stops early at the minimum step says so. ``--json`` prints one JSON object (initial and final
-loss, the loss per epoch, the final penalty, every parameter by id, and why training stopped
-early, if it did); ``--save OUT`` writes the trained project atomically, unless training
+loss, the loss after each completed epoch, the final penalty, every parameter by id, and why
+training stopped early, if it did): ``epochs_completed`` is the number of epochs whose updates
+are kept, ``losses`` has one entry per completed epoch, and ``final_loss`` is the loss at the
+kept parameters. ``--save OUT`` writes the trained project atomically, unless training
 diverged (exit code 1, and nothing is saved). On a terminal a progress bar runs on stderr.
 """
 
@@ -30,6 +32,7 @@ from .common import (
     load_project,
     number_or_text,
     one_line,
+    require_rows,
     whole_or_text,
 )
 
@@ -85,6 +88,7 @@ class Progress:
 
 def run(args: argparse.Namespace) -> int:
     proj = load_project(args.file)
+    require_rows(proj, args.file)
     changes = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.lr),
                                  ("optimizer", args.optimizer), ("batch_size", args.batch_size),
                                  ("seed", args.seed), ("regularization", args.regularization),
@@ -123,7 +127,10 @@ def run(args: argparse.Namespace) -> int:
         seconds = time.perf_counter() - t0
         diverged = last.diverged if last is not None else None
         converged = last.converged if last is not None else None
-        final = losses_[-1] if losses_ else initial
+        # one epoch count: the epochs whose updates are kept (a diverged run undid its last)
+        epochs_done = trainer.state.epoch
+        del losses_[epochs_done:], val_losses[epochs_done:]
+        final = trainer.full_loss()  # at the kept parameters: what --save would write
         eng.store_params(proj.network, eng.params.copy())
         values = {pid: proj.network.get_param(pid) for pid in proj.network.param_ids()}
         accuracy = None
@@ -146,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
             "regularization": settings.regularization,
             "regularization_rate": settings.regularization_rate,
             "final_penalty": finite_or_none(eng.penalty(settings.penalty)),
-            "epochs_completed": trainer.state.epoch,
+            "epochs_completed": epochs_done,
             "steps": trainer.state.step,
             "initial_loss": finite_or_none(initial),
             "final_loss": finite_or_none(final),
@@ -168,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         reg = (f", {pen.info.title} penalty {eng.penalty(pen):.6g} (rate {pen.rate:g})"
                if pen is not None else "")
         print(f"{settings.optimizer}, learning rate {settings.learning_rate:g}: {settings.loss} "
-              f"loss {initial:.6g} → {final:.6g} after {trainer.state.epoch} epoch(s) "
+              f"loss {initial:.6g} → {final:.6g} after {epochs_done} epoch(s) "
               f"({trainer.state.step} steps, {seconds:.2f} s){acc}{reg}")
         if converged:
             print(f"stopped early: {converged}")

@@ -166,8 +166,11 @@ def test_divergence_is_reported_with_exit_1_and_nothing_saved(tmp_path):
     assert line.startswith("nnstudio train: training diverged: the loss became inf")
     assert line.endswith("nothing was saved")
     res = json.loads(r.stdout)  # still valid JSON: non-finite losses are null
-    assert res["diverged"].startswith("the loss became inf") and res["final_loss"] is None
-    assert all(v is None or np.isfinite(v) for v in res["losses"])
+    assert res["diverged"].startswith("the loss became inf")
+    # the kept parameters are the last finite ones, and every kept epoch has a finite loss
+    assert np.isfinite(res["final_loss"]) and res["final_loss"] == res["losses"][-1]
+    assert len(res["losses"]) == res["epochs_completed"]
+    assert all(v is not None and np.isfinite(v) for v in res["losses"])
     assert not out.exists()
 
 

@@ -68,40 +68,41 @@ def test_gradients_match_finite_differences(name):
                                rtol=1e-6, atol=1e-9)
 
 
-def test_bce_and_cross_entropy_do_not_blow_up_at_0_and_1():
+def test_probabilities_are_never_clipped():
+    """Given as probabilities, 0 where the target needs it is an infinite loss (the engine
+    never gets there: it computes both losses from the raw sums)."""
     p = np.array([[0.0, 1.0]])
     y = np.array([[1.0, 0.0]])
-    assert np.isfinite(losses.get("bce").value(p, y))
-    assert np.all(np.isfinite(losses.get("bce").grad(p, y)))
-    assert np.isfinite(losses.get("cross_entropy").value(p, y))
-    assert np.all(np.isfinite(losses.get("cross_entropy").grad(p, y)))
+    assert losses.get("bce").value(p, y) == np.inf
+    assert losses.get("cross_entropy").value(p, y) == np.inf
+    assert losses.get("bce").value(np.array([[1.0, 0.0]]), np.array([[1.0, 0.0]])) == 0.0
+    assert np.all(np.isinf(losses.get("bce").grad(p, y)))
 
 
-def test_bce_from_logits_matches_bce_and_is_stable():
+def test_bce_from_the_raw_sums_matches_bce_and_is_stable():
     z = np.array([[-3.0, 0.5], [2.0, -0.1]])
     y = np.array([[0.0, 1.0], [1.0, 0.3]])
-    v, a, dz = losses.bce_from_logits(z, y)
+    v, dz = losses.cross_entropy("bce", z, y, ["sigmoid", "sigmoid"])
     assert v == pytest.approx(losses.get("bce").value(sigmoid(z), y), rel=1e-13)
-    np.testing.assert_allclose(a, sigmoid(z))
     np.testing.assert_allclose(dz, (sigmoid(z) - y) / 4)
     # at +-1000 the value is exact and the gradient finite
     big = np.array([[1000.0, -1000.0]])
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        v, a, dz = losses.bce_from_logits(big, np.array([[0.0, 1.0]]))
+        v, dz = losses.cross_entropy("bce", big, np.array([[0.0, 1.0]]), ["sigmoid"] * 2)
     assert v == pytest.approx(1000.0)
     np.testing.assert_allclose(dz, [[0.5, -0.5]])
 
 
-def test_cross_entropy_from_logits_matches_and_is_stable():
+def test_cross_entropy_from_the_raw_sums_matches_and_is_stable():
     z = np.array([[34.0, 32.0, 25.0], [0.1, -0.2, 0.3]])
     y = np.array([[0.0, 1.0, 0.0], [0.2, 0.5, 0.3]])
-    v, a, dz = losses.cross_entropy_from_logits(z, y)
+    v, dz = losses.cross_entropy("cross_entropy", z, y, ["softmax"] * 3)
     assert v == pytest.approx(losses.get("cross_entropy").value(softmax(z), y), rel=1e-13)
     np.testing.assert_allclose(dz, (softmax(z) - y) / 2, atol=1e-16)
-    # the fused form is exact where the plain one would clip: a logit gap of 1000
+    # exact where probabilities would run out of digits: a logit gap of 1000
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        v, a, dz = losses.cross_entropy_from_logits(np.array([[1000.0, 0.0]]),
-                                                    np.array([[0.0, 1.0]]))
+        v, dz = losses.cross_entropy("cross_entropy", np.array([[1000.0, 0.0]]),
+                                     np.array([[0.0, 1.0]]), ["softmax"] * 2)
     assert v == pytest.approx(1000.0)
     np.testing.assert_allclose(dz, [[1.0, -1.0]])
 
@@ -125,8 +126,9 @@ def test_fused_form_is_the_partner_when_every_output_has_it(loss, acts, expected
 
 def test_the_engine_uses_the_fused_form_exactly_when_fused_form_says_so():
     """One rule: with sigmoid outputs and BCE the engine's loss is the from-logits value,
-    exact where the plain formula would clip a to 1 - 1e-12."""
-    from nnstudio.core.engine import Engine
+    exact where a plain formula would clip a to 1 - 1e-12; with an output BCE has no exact
+    form for (tanh) the engine refuses instead of clipping."""
+    from nnstudio.core.engine import Engine, EngineError
     from nnstudio.core.network import Network
 
     for second in ("sigmoid", "tanh"):
@@ -137,10 +139,12 @@ def test_the_engine_uses_the_fused_form_exactly_when_fused_form_says_so():
         net.connect("x", "y1", 0.0)
         net.connect("x", "y2", 0.0)
         X, Y = np.zeros((1, 1)), np.array([[0.0, 1.0]])
-        value = Engine.compile(net).loss(X, Y, "bce")
         if losses.fused_form("bce", ["sigmoid", second]):
-            assert value == pytest.approx(losses.bce_from_logits(np.array([[40.0, 0.0]]), Y)[0],
-                                          rel=1e-14)
+            value = Engine.compile(net).loss(X, Y, "bce")
+            exact = losses.cross_entropy("bce", np.array([[40.0, 0.0]]), Y, ["sigmoid"] * 2)[0]
+            assert value == pytest.approx(exact, rel=1e-14)
+            assert value == pytest.approx((40.0 + np.log1p(np.exp(-40.0)) + np.log(2.0)) / 2,
+                                          rel=1e-15)
         else:
-            a = np.array([[1.0 / (1.0 + np.exp(-40.0)), np.tanh(0.0)]])
-            assert value == losses.get("bce").value(a, Y)
+            with pytest.raises(EngineError, match="output y2 is tanh"):
+                Engine.compile(net).loss(X, Y, "bce")

@@ -35,7 +35,7 @@ from ..conv import Pool2D, PoolState
 from ..network import Network
 from ..regularization import Penalty
 from .layout import DenseBlock, EngineError, ImageBlock, ParamLayer, compile_layout
-from .outputs import layer_grad_means, loss_value, output_grads, output_stage
+from .outputs import check_loss, layer_grad_means, loss_value, output_grads, output_stage
 from .passes import Cache, Work, backward, bind_weights, forward
 
 Array = np.ndarray
@@ -228,6 +228,11 @@ class Engine:
         forward(self.layout, self.params, self._W, X, cache)
         output_stage(self.layout, cache)
         return np.concatenate(cache.zs, axis=1), np.concatenate(cache.as_, axis=1)
+
+    def check_loss(self, loss: str) -> None:
+        """Raise EngineError if ``loss`` cannot be computed exactly for this network's output
+        activations (a cross-entropy over an output it has no exact form for)."""
+        check_loss(self.layout, loss)
 
     def loss(self, X: Array, Y: Array, loss: str) -> float:
         """The loss over a batch at the current parameters (forward only).

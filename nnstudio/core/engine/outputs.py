@@ -3,9 +3,10 @@ figures the views show.
 
 :func:`output_stage` gathers the output neurons (in output order, which is the dataset's
 target column order) and applies softmax across them; :func:`loss_value` and
-:func:`output_grads` evaluate the loss and dL/da, dL/dz of the outputs, using the fused,
-numerically stable forms when every output pairs with its loss (sigmoid with binary
-cross-entropy, softmax with categorical cross-entropy, computed from the logits z).
+:func:`output_grads` evaluate the loss and dL/da, dL/dz of the outputs. Binary and categorical
+cross-entropy are always computed from the raw sums z (:func:`nnstudio.core.losses.
+cross_entropy`: exact at any saturation) of the output activations they have such a form for;
+for any other they raise :class:`~.layout.EngineError` saying which output and why.
 :func:`layer_grad_means` summarises a gradient per block for the Gradients pane.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from .. import activations as acts
 from .. import losses
-from .layout import Layout
+from .layout import EngineError, Layout
 from .passes import Cache
 
 Array = np.ndarray
@@ -54,26 +55,31 @@ def fused(layout: Layout, loss: str) -> str | None:
     return losses.fused_form(loss, layout.out_acts)
 
 
+def check_loss(layout: Layout, loss: str) -> None:
+    """Raise EngineError if ``loss`` cannot be computed exactly for these outputs."""
+    problem = losses.probability_problem(loss, layout.out_acts, layout.output_ids)
+    if problem:
+        raise EngineError(problem)
+
+
 def loss_value(layout: Layout, loss: str, z_out: Array, a_out: Array, Y: Array) -> float:
-    with_act = fused(layout, loss)
-    if with_act == "sigmoid":
-        return losses.bce_from_logits(z_out, Y)[0]
-    if with_act == "softmax":
-        return losses.cross_entropy_from_logits(z_out, Y)[0]
-    return losses.get(loss).value(a_out, Y)
+    lf = losses.get(loss)
+    if lf.exact_for:
+        check_loss(layout, loss)
+        return losses.cross_entropy(loss, z_out, Y, layout.out_acts)[0]
+    return lf.value(a_out, Y)
 
 
 def output_grads(layout: Layout, loss: str, z_out: Array, a_out: Array,
                  Y: Array) -> tuple[float, Array, Array]:
-    """(loss, dL/da_out, dL/dz_out) in output order."""
+    """(loss, dL/da_out, dL/dz_out) in output order. For a cross-entropy dL/dz is exact (from
+    the raw sums) while dL/da, shown for explanation only, can be infinite where a
+    probability is 0 or 1 to float precision."""
     lf = losses.get(loss)
-    with_act = fused(layout, loss)
     dl_da = lf.grad(a_out, Y)
-    if with_act == "sigmoid":
-        value, _, dz = losses.bce_from_logits(z_out, Y)
-        return value, dl_da, dz
-    if with_act == "softmax":
-        value, _, dz = losses.cross_entropy_from_logits(z_out, Y)
+    if lf.exact_for:
+        check_loss(layout, loss)
+        value, dz = losses.cross_entropy(loss, z_out, Y, layout.out_acts)
         return value, dl_da, dz
     value = lf.value(a_out, Y)
     dz = np.empty_like(dl_da)
