@@ -209,7 +209,9 @@ def cross_entropy(loss: str, z: Array, y: Array,
     sm = np.array([k for k, a in enumerate(output_activations) if a == "softmax"], dtype=int)
     sp = np.array([k for k, a in enumerate(output_activations) if a == "softplus"], dtype=int)
     if loss == "bce" and sm.size == 0 and sp.size == 0:  # all sigmoid: the short form
-        value = float(np.mean(softplus(z) - y * z))
+        # y softplus(-z) + (1 - y) softplus(z): two positive terms, so a tiny loss keeps its
+        # digits (softplus(z) - y z would cancel them away for y = 1 and a large z)
+        value = float(np.mean(y * softplus(-z) + (1.0 - y) * softplus(z)))
         return value, (sigmoid(z) - y) / n_all
     if loss == "cross_entropy" and sm.size == z.shape[1]:  # all softmax: the short form
         a = softmax(z)
