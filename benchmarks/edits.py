@@ -62,7 +62,7 @@ def main(argv=None) -> int:
 
     def move_200(doc):
         net = doc.network
-        doc.move_neurons({n: (net.neurons[n].x + 30.0, net.neurons[n].y) for n in layers[1]})
+        doc.move_items({n: (net.neurons[n].x + 30.0, net.neurons[n].y) for n in layers[1]})
 
     cases = [("delete 300 neurons", drop_300, None), ("add dense layer of 100", dense_100, None),
              ("connect 200 -> 100 fully", None, connect_columns),

@@ -1,7 +1,11 @@
-"""The clipboard: Cut, Copy, Paste and Duplicate of neurons, with the connections among them.
+"""The clipboard: Cut, Copy, Paste and Duplicate of neurons and image layers, with the
+connections among them.
 
-Copied neurons travel through the system clipboard as a JSON *fragment*
-(``{"format": "nnstudio-fragment", "version": 1, "neurons": [...], "connections": [...]}``),
+Copied items travel through the system clipboard as a JSON *fragment*
+(``{"format": "nnstudio-fragment", "version": 1, "neurons": [...], "connections": [...]}``,
+and ``"image_layers": [...]`` when image layers are copied: their file form; a copied
+flatten's feature neurons are not listed, they come back with it, and so do the connections
+that start at them),
 under :data:`FRAGMENT_MIME` and as plain text, so a fragment can be pasted into another NN Studio
 window or read in a text editor. Clipboard text comes from anywhere: it is only ever parsed as
 JSON, anything that is not a fragment is refused before the document sees it, and the document
@@ -42,16 +46,26 @@ class ClipboardController(QObject):
         self._pastes = 0
 
     def fragment(self, ids: Iterable[str] | None = None) -> dict:
-        """The neurons ``ids`` (default: the selected ones) and the connections among them."""
-        net = self.document.network
-        ids = self.document.selected_neurons() if ids is None else list(ids)
-        keep = set(ids)
-        return {
+        """The neurons and image layers among ``ids`` (default: the selection) and the
+        connections among them (feature neurons count as part of their flatten)."""
+        doc = self.document
+        net = doc.network
+        ids = list(doc.selection) if ids is None else list(ids)
+        layers = [i for i in ids if i in net.image_layers]
+        neurons = [i for i in ids if i in net.neurons and net.flatten_of(i) is None]
+        keep = set(neurons)
+        for lid in layers:
+            if net.image_layers[lid].kind == "flatten":
+                keep.update(net.feature_neurons(lid))
+        frag = {
             "format": "nnstudio-fragment", "version": 1,
-            "neurons": [net.neurons[i].to_dict() for i in ids],
+            "neurons": [net.neurons[i].to_dict() for i in neurons],
             "connections": [c.to_dict() for c in net.connections.values()
                             if c.source in keep and c.target in keep],
         }
+        if layers:
+            frag["image_layers"] = [net.image_layer_dict_of(i) for i in layers]
+        return frag
 
     def can_paste(self) -> bool:
         """Whether the clipboard looks like it holds a fragment (for enabling Paste)."""
@@ -61,8 +75,8 @@ class ClipboardController(QObject):
 
     def copy(self) -> bool:
         frag = self.fragment()
-        if not frag["neurons"]:
-            self.document.message("Select neurons to copy", 3000)
+        if not frag["neurons"] and not frag.get("image_layers"):
+            self.document.message("Select neurons or layers to copy", 3000)
             return False
         text = json.dumps(frag, indent=1)
         md = QMimeData()
@@ -70,8 +84,9 @@ class ClipboardController(QObject):
         md.setText(text)
         QGuiApplication.clipboard().setMimeData(md)
         self._pastes = 0
-        self.document.message("Copied " + count_phrase(len(frag["neurons"]),
-                                                      len(frag["connections"])), 3000)
+        self.document.message("Copied " + count_phrase(
+            len(frag["neurons"]), len(frag["connections"]),
+            layers=len(frag.get("image_layers", ()))), 3000)
         return True
 
     def cut(self) -> None:
@@ -86,7 +101,7 @@ class ClipboardController(QObject):
                 stack.endMacro()
 
     def paste(self) -> list[str]:
-        """Paste the clipboard's fragment; the new neurons' ids (selected), or [] if refused."""
+        """Paste the clipboard's fragment; the new items' ids (selected), or [] if refused."""
         frag = self._read_fragment()
         if frag is None:
             self.document.message("The clipboard holds no NN Studio neurons to paste", 4000)
@@ -95,9 +110,10 @@ class ClipboardController(QObject):
         return self._paste(frag, PASTE_STEP * self._pastes)
 
     def duplicate(self) -> list[str]:
-        """Paste a copy of the selected neurons one step away, leaving the clipboard alone."""
+        """Paste a copy of the selected neurons and layers one step away, leaving the
+        clipboard alone."""
         frag = self.fragment()
-        if not frag["neurons"]:
+        if not frag["neurons"] and not frag.get("image_layers"):
             return []
         return self._paste(frag, PASTE_STEP)
 
@@ -107,7 +123,8 @@ class ClipboardController(QObject):
 
         def run() -> None:
             new.extend(doc.paste(frag["neurons"], frag.get("connections", []),
-                                 offset=(offset, offset)))
+                                 offset=(offset, offset),
+                                 layer_dicts=frag.get("image_layers", [])))
         if attempt(doc, run, "Cannot paste") and new:
             doc.set_selection(new)
         return new
@@ -130,6 +147,7 @@ class ClipboardController(QObject):
             return None
         if not isinstance(frag, dict) or frag.get("format") != "nnstudio-fragment" or \
                 not isinstance(frag.get("neurons"), list) or \
-                not isinstance(frag.get("connections", []), list):
+                not isinstance(frag.get("connections", []), list) or \
+                not isinstance(frag.get("image_layers", []), list):
             return None
         return frag

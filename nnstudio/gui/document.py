@@ -8,6 +8,12 @@ re-initialised values, planned connections) or on a copy, never by changing the 
 putting it back. Views follow the signals below; ``networkChanged(event, ids)`` relays the
 network's own change notices (a :class:`~nnstudio.core.network.NetworkEvent` and the ids).
 Nothing here keeps a second copy of a weight.
+
+Image layers (image input, convolution, pooling, flatten) are edited like neurons: added,
+moved, renamed, connected (a layer's ``source``), removed, copied and pasted, each one undo
+step. A flatten's feature neurons belong to their layer: they are selected and inspected like
+neurons but moved, deleted and copied only with it. A filter's weights and its lock are
+parameters (``set_params`` / ``set_trainable`` with the filter's parameter ids).
 """
 
 from __future__ import annotations
@@ -26,12 +32,15 @@ from nnstudio.core.engine import Engine
 from nnstudio.core.network import (
     CONNECTION_ID_PREFIX,
     ID_PREFIX,
+    KINDS,
+    LAYER_ID_PREFIX,
     ROLES,
     Network,
     NetworkError,
     NetworkEvent,
     finite_number,
 )
+from nnstudio.core.network.image_layers import KIND_TITLES
 from nnstudio.gui import undo
 from nnstudio.gui.widgets import count_phrase
 
@@ -247,6 +256,9 @@ class Document(QObject):
     def selected_connections(self) -> list[str]:
         return [i for i in self.selection if i in self.network.connections]
 
+    def selected_layers(self) -> list[str]:
+        return [i for i in self.selection if i in self.network.image_layers]
+
     def set_sample(self, index: int) -> None:
         n = len(self.dataset) if self.dataset is not None else 0
         index = int(index)
@@ -277,37 +289,76 @@ class Document(QObject):
         return nid
 
     def remove(self, ids: Iterable[str]) -> None:
+        """Delete neurons, connections and image layers as one undo step. Feature neurons go
+        only with their flatten layer: among other items they are left out; alone, refused."""
         net = self.network
         ids = list(dict.fromkeys(ids))
         missing = [i for i in ids if i not in net]
         if missing:
             raise NetworkError(f"cannot delete {', '.join(map(repr, missing))}: no such item")
+        features = [i for i in ids if net.flatten_of(i) is not None]
+        if features:
+            ids = [i for i in ids if i not in set(features)]
+            if not ids:
+                flat = net.image_layers[net.flatten_of(features[0]) or ""]
+                raise NetworkError(f"{net.name(features[0])} is a feature neuron of "
+                                   f"{flat.title}: delete the flatten layer to remove it")
         if not ids:
             return
         nn = sum(1 for i in ids if i in net.neurons)
-        self._push(undo.RemoveCommand(self, ids, "Delete " + count_phrase(nn, len(ids) - nn)))
+        nl = sum(1 for i in ids if i in net.image_layers)
+        self._push(undo.RemoveCommand(
+            self, ids, "Delete " + count_phrase(nn, len(ids) - nn - nl, layers=nl)))
 
-    def move_neurons(self, positions: dict, text: str | None = None) -> None:
-        """Move neurons to ``positions`` (nid -> (x, y)) as one undo step (named ``text``,
-        or "Move ..." after the neurons)."""
+    def move_items(self, positions: dict, text: str | None = None) -> None:
+        """Move neurons and image layers to ``positions`` (id -> (x, y)) as one undo step
+        (named ``text``, or "Move ..." after the items). A flatten's feature neurons follow it
+        and are not moved on their own (left out here)."""
         net = self.network
         new, old = {}, {}
-        for nid, (x, y) in positions.items():
-            n = net.neuron(nid)
+        for item_id, (x, y) in positions.items():
+            if net.flatten_of(item_id) is not None:
+                continue
+            was = net.image_layers.get(item_id) or net.neuron(item_id)
             x, y = float(x), float(y)
             if not (math.isfinite(x) and math.isfinite(y)):
-                raise NetworkError(f"position of {net.name(nid)} must be finite")
-            if (n.x, n.y) != (x, y):
-                old[nid], new[nid] = (n.x, n.y), (x, y)
+                raise NetworkError(f"position of {self._name(item_id)} must be finite")
+            if (was.x, was.y) != (x, y):
+                old[item_id], new[item_id] = (was.x, was.y), (x, y)
         if not new:
             return
         if text is None:
-            text = f"Move {net.neurons[next(iter(new))].label}" if len(new) == 1 \
-                else f"Move {len(new)} neurons"
+            text = f"Move {self._label(next(iter(new)))}" if len(new) == 1 \
+                else f"Move {len(new)} items"
         self._push(undo.MoveCommand(self, old, new, text))
 
-    def connect(self, src: str, tgt: str, weight: float | None = None) -> str:
+    def _label(self, item_id: str) -> str:
+        """A neuron's or an image layer's label."""
+        layer = self.network.image_layers.get(item_id)
+        return layer.label if layer is not None else self.network.neurons[item_id].label
+
+    def _name(self, item_id: str) -> str:
+        """How a message names a neuron or an image layer."""
+        layer = self.network.image_layers.get(item_id)
+        return layer.title if layer is not None else self.network.name(item_id)
+
+    def check_connect(self, src: str, tgt: str) -> None:
+        """Raise NetworkError if ``connect(src, tgt)`` would be refused: into an image layer,
+        the model's rules for its source; otherwise the rules for a connection."""
         net = self.network
+        if tgt in net.image_layers:
+            net.check_layer_source(tgt, src)
+        else:
+            net.check_connect(src, tgt)
+
+    def connect(self, src: str, tgt: str, weight: float | None = None) -> str:
+        """Connect ``src`` to ``tgt`` as one undo step; returns the new connection's id. Into
+        an image layer, ``src`` becomes the layer's source (:meth:`set_layer_source`) and the
+        layer's id is returned."""
+        net = self.network
+        if tgt in net.image_layers:
+            self.set_layer_source(tgt, src)
+            return tgt
         net.check_connect(src, tgt)
         if weight is None:
             rng = np.random.default_rng()
@@ -322,9 +373,12 @@ class Document(QObject):
         return cid
 
     def paste(self, neuron_dicts: list[dict], connection_dicts: list[dict],
-              offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
-        """Add copies of neurons (new ids) and the connections among them; returns the new
-        ids (neurons then connections). Connections to neurons outside the set are dropped."""
+              offset: tuple[float, float] = (40.0, 40.0),
+              layer_dicts: list[dict] | None = None) -> list[str]:
+        """Add copies of image layers and neurons (new ids) and the connections among them;
+        returns the new ids (layers, neurons, then connections). Connections to items outside
+        the set are dropped, and so is a layer's source outside it; a pasted flatten's feature
+        neurons take its new id ("flat2.3" for "flat1.3")."""
         net = self.network
         trial = Network()   # the pasted items alone: connections stay inside the set
         counters: dict[str, int] = {}
@@ -332,12 +386,20 @@ class Document(QObject):
         def fresh(prefix: str) -> str:
             """The smallest id prefix<i> neither the network nor the paste uses yet."""
             i = counters.get(prefix, 1)
-            while f"{prefix}{i}" in net or f"{prefix}{i}" in trial:
+            while f"{prefix}{i}" in net or f"{prefix}{i}" in trial or f"{prefix}{i}" in used:
                 i += 1
             counters[prefix] = i + 1
             return f"{prefix}{i}"
 
+        used: set[str] = set()
         id_map: dict[str, str] = {}
+        new_layers = self._pasted_layers(layer_dicts or [], offset, fresh, id_map, used)
+        if new_layers:
+            trial.add_image_layer_dicts(new_layers)   # validates, with the network's messages
+            self._check_feature_ids(trial)
+        for old, new in list(id_map.items()):   # feature neurons: "flat1.3" -> "flat2.3"
+            for k, fid in enumerate(trial.feature_neurons(new)):
+                id_map[f"{old}.{k}"] = fid
         new_n, new_c = [], []
         for d in neuron_dicts:
             if not isinstance(d, dict) or not isinstance(d.get("id"), str):
@@ -372,11 +434,56 @@ class Document(QObject):
         # as the network holds them (a number for the weight, a flag for the lock): the undo
         # step then adds them on the bulk path, with no copy of a large network to check them
         new_c = [trial.connections[cd["id"]].to_dict() for cd in new_c]
-        if not new_n:
+        if not new_n and not new_layers:
             return []
-        self._push(undo.AddItemsCommand(self, new_n, new_c, f"Paste {len(new_n)} neuron"
-                                       + ("s" if len(new_n) != 1 else "")))
-        return [d["id"] for d in new_n] + [d["id"] for d in new_c]
+        text = "Paste " + count_phrase(len(new_n), 0, layers=len(new_layers))
+        self._push(undo.AddItemsCommand(self, new_n, new_c, text, layers=new_layers))
+        return [d["id"] for d in new_layers] + [d["id"] for d in new_n] \
+            + [d["id"] for d in new_c]
+
+    @staticmethod
+    def _pasted_layers(layer_dicts: list[dict], offset: tuple[float, float],
+                       fresh: Callable[[str], str], id_map: dict[str, str],
+                       used: set[str]) -> list[dict]:
+        """Copies of the layer dicts with new ids (recorded in ``id_map``), moved by
+        ``offset``; a source outside the set is dropped."""
+        out = []
+        for d in layer_dicts:
+            if not isinstance(d, dict) or not isinstance(d.get("id"), str) \
+                    or d.get("kind") not in KINDS:
+                raise NetworkError("the clipboard holds an image layer without an id or a kind")
+            lid = fresh(LAYER_ID_PREFIX[d["kind"]])
+            used.add(lid)
+            id_map[d["id"]] = lid
+            out.append(d)
+        copies = []
+        for d in out:
+            nd = dict(d)
+            nd["id"] = id_map[d["id"]]
+            label = d.get("label", d["id"])
+            # a layer named after its old id takes its new id; a real name is kept
+            nd["label"] = nd["id"] if label == d["id"] else label
+            for axis, shift in (("x", offset[0]), ("y", offset[1])):
+                nd[axis] = finite_number(d.get(axis, 0.0),
+                                         f"{axis} position of pasted layer {d['id']!r}") + shift
+            src = d.get("source")
+            if src in id_map:
+                nd["source"] = id_map[src]
+            else:
+                nd.pop("source", None)
+            copies.append(nd)
+        return copies
+
+    def _check_feature_ids(self, trial: Network) -> None:
+        """Refuse a paste whose flattens would derive feature ids the network uses."""
+        net = self.network
+        for lid in trial.image_layers:
+            if trial.image_layers[lid].kind != "flatten":
+                continue
+            for fid in trial.feature_neurons(lid):
+                if fid in net:
+                    raise NetworkError(f"the pasted flatten {lid!r} would need the id {fid} "
+                                       f"for a feature neuron, but it is in use")
 
     def _state_edit(self, text: str, fn: Callable[[Network], list[str]]) -> list[str]:
         """Run ``fn(trial_network)`` on a copy; if it succeeds, push the state change."""
@@ -421,8 +528,11 @@ class Document(QObject):
         return plan.ids
 
     def auto_layout(self) -> None:
-        """Columns by depth (Network.layout_positions), as one undo step."""
-        self.move_neurons(self.network.layout_positions(), text="Auto-layout")
+        """Columns by depth (Network.image_layout_positions for the image layers,
+        Network.layout_positions for the neurons), as one undo step."""
+        net = self.network
+        self.move_items({**net.image_layout_positions(), **net.layout_positions()},
+                        text="Auto-layout")
 
     def randomize(self, seed: int | None = None, init: str | None = None) -> None:
         """New values for every trainable parameter (Network.initial_values), as one undo
@@ -434,6 +544,74 @@ class Document(QObject):
         before = net.store.values[net.param_slots()]
         self._push(undo.ParamVectorCommand(self, net.param_ids(), before, after,
                                            f"Randomize weights ({init}, seed {seed})"))
+
+    # ------------------------------------------------------------------ edits: image layers
+    def add_image_layer(self, kind: str, x: float, y: float, source: str | None = None,
+                        **settings: object) -> str:
+        """Add an image layer of ``kind`` at (x, y) as one undo step; returns its id. Its
+        defaults are the network's (``Network.image_layer_dict``): an image input of the
+        dataset's image shape (else 1 × 6 × 6), 2 filters of 3 × 3 with ReLU, 2 × 2 max
+        pooling; a convolution's filters are drawn with the project's seed and
+        initialisation (the seed moved on by the convolutions already there)."""
+        net = self.network
+        if kind not in KINDS:
+            raise NetworkError(f"unknown image layer kind {kind!r} (known: {', '.join(KINDS)})")
+        if kind == "image_input" and "shape" not in settings:
+            shape = self.dataset_image_shape()
+            if shape is not None:
+                settings["shape"] = shape
+        seed = self.settings.seed + len(net.convolutions())
+        d = net.image_layer_dict(kind, x=x, y=y, source=source, seed=seed,
+                                 init=self.settings.init, **settings)   # validates
+        self._push(undo.AddItemsCommand(self, [], [], f"Add {KIND_TITLES[kind]} {d['id']}",
+                                        layers=[d]))
+        return str(d["id"])
+
+    def dataset_image_shape(self) -> tuple[int, int, int] | None:
+        """The (channels, height, width) of the dataset's first image column, if it has
+        one."""
+        images = getattr(self.dataset, "images", ())
+        return tuple(images[0].shape) if images else None
+
+    def _layer_edit(self, text: str, fn: Callable[[Network], object]) -> object:
+        """Run ``fn(trial_network)`` on a copy; if it succeeds and the image layers differ,
+        push the change of the image layers as one undo step. Returns what ``fn`` did."""
+        net = self.network
+        before = net.image_layer_dicts()
+        trial = net.copy()
+        result = fn(trial)
+        after = trial.image_layer_dicts()
+        if after != before:
+            self._push(undo.ImageLayersCommand(self, before, after, text))
+        return result
+
+    def update_image_layer(self, lid: str, **changes: object) -> None:
+        """Change a layer's settings (``Network.update_image_layer``: a convolution's
+        filters, kernel, stride, padding, activation, slope; a pooling layer's mode, window
+        and stride; an image input's shape) as one undo step; refused, nothing changes, if
+        any layer after it would not fit. New filters are drawn with the project's seed."""
+        net = self.network
+        layer = net.image_layer(lid)
+        what = ", ".join(k.replace("_", " ") for k in changes)
+        self._layer_edit(f"Set {what} of {layer.label}", lambda t: t.update_image_layer(
+            lid, seed=self.settings.seed, init=self.settings.init, **changes))
+
+    def set_layer_source(self, lid: str, source: str | None) -> None:
+        """Make image layer ``lid`` take its input from layer ``source`` (None: from
+        nothing), one undo step. A convolution that gets maps of another depth gets new
+        filters; the status bar says so."""
+        net = self.network
+        layer = net.image_layer(lid)
+        if source is None:
+            if layer.source is None:
+                return
+            text = f"Disconnect {layer.label}"
+        else:
+            text = f"Connect {self._label(source) if source in net else source} → {layer.label}"
+        note = self._layer_edit(text, lambda t: t.set_layer_source(
+            lid, source, seed=self.settings.seed, init=self.settings.init))
+        if isinstance(note, str):
+            self.message(note, 6000)
 
     # ------------------------------------------------------------------ edits: parameters
     def set_param(self, pid: str, value: float, merge: bool = False) -> None:
@@ -513,12 +691,16 @@ class Document(QObject):
         self._push(undo.SetActivationCommand(self, old, name, slope, text))
 
     def set_label(self, nid: str, text: str) -> None:
+        """Rename a neuron or an image layer."""
         net = self.network
-        n = net.neuron(nid)
-        label = net.check_label(nid, text)
-        if label == n.label:
+        layer = net.image_layers.get(nid)
+        if layer is not None:
+            old, label = layer.label, net.check_layer_label(nid, text)
+        else:
+            old, label = net.neuron(nid).label, net.check_label(nid, text)
+        if label == old:
             return
-        self._push(undo.SetLabelCommand(self, nid, n.label, label, f"Rename {n.label} to {label}"))
+        self._push(undo.SetLabelCommand(self, nid, old, label, f"Rename {old} to {label}"))
 
     def set_role(self, nid: str | Iterable[str], role: str) -> None:
         net = self.network

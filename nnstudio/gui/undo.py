@@ -13,6 +13,14 @@ document only as an :class:`UndoTarget`. Compound structural edits (a dense laye
 :class:`NetworkStateCommand`, which stores the network's state before and after and moves
 between them with the network's own edit operations (so every notice still fires); the rest
 are small, specific commands.
+
+Image layers (image input, convolution, pooling, flatten) are items too: adding, pasting and
+removing them are :class:`AddItemsCommand` and :class:`RemoveCommand` like neurons; an edit of
+their settings or their sources is an :class:`ImageLayersCommand` between two lists of layer
+dicts (``Network.set_image_layers``). A flatten's feature neurons are never added, removed or
+moved by a command: they come and go with their layer. A filter's values and its lock are
+parameters (``"conv[0].w[0,1,2]"``), so :class:`SetParamsCommand` and
+:class:`SetTrainableCommand` serve the filter grid unchanged.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import numpy as np
 from PySide6.QtCore import SignalInstance
 from PySide6.QtGui import QUndoCommand
 
-from nnstudio.core.network import Network
+from nnstudio.core.network import FEATURE_ROLE, Network, NetworkError
 
 # ids for QUndoCommand.mergeWith: only commands with the same id (and both mergeable) merge.
 ID_SET_PARAMS = 1001
@@ -61,20 +69,25 @@ class _Command(QUndoCommand):
 
 # ---------------------------------------------------------------------- structure
 class AddItemsCommand(_Command):
-    """Add neurons and connections (given as dicts with their ids); undo removes them. They
-    were validated by the document when the command was first pushed, so the (slow, and
-    here pointless) cycle search is skipped: undo stays fast at 100,000 connections."""
+    """Add image layers, neurons and connections (given as dicts with their ids: the layers
+    first, whose flattens derive the feature neurons the connections may start at); undo
+    removes them. They were validated by the document when the command was first pushed, so
+    the (slow, and here pointless) cycle search is skipped: undo stays fast at 100,000
+    connections."""
 
     structural = True
 
     def __init__(self, doc: UndoTarget, neurons: list[dict], connections: list[dict],
-                 text: str) -> None:
+                 text: str, layers: list[dict] | None = None) -> None:
         super().__init__(doc, text)
         self.neurons = [dict(n) for n in neurons]
         self.connections = [dict(c) for c in connections]
+        self.layers = [dict(d) for d in layers or ()]
 
     def redo(self) -> None:
         self._about()
+        if self.layers:
+            self.net.add_image_layer_dicts(self.layers)
         self.net.add_from_dicts(self.neurons, self.connections, check_cycle=False)
 
     def undo(self) -> None:
@@ -84,12 +97,17 @@ class AddItemsCommand(_Command):
         for n in self.neurons:
             if n["id"] in net.neurons:
                 net.remove_neuron(n["id"])
+        gone = [d["id"] for d in self.layers if d["id"] in net.image_layers]
+        if gone:
+            net.remove_image_layers(gone)
         self.doc.prune_selection()
 
 
 class RemoveCommand(_Command):
-    """Remove neurons (with every connection they touch) and connections; undo puts all of
-    them back in their places with the same ids and values."""
+    """Remove neurons (with every connection they touch), connections and image layers (with
+    their feature neurons, whose connections go too; the layers they fed lose their source);
+    undo puts all of them back in their places with the same ids and values. Feature neurons
+    are never removed on their own: the document leaves them out of ``ids``."""
 
     structural = True
 
@@ -100,6 +118,7 @@ class RemoveCommand(_Command):
         self.connections: list[dict] = []
         self.neuron_order: list[str] = []
         self.connection_order: list[str] = []
+        self.layers_before: list[dict] | None = None   # every layer, if any was removed
 
     def redo(self) -> None:
         self._about()
@@ -114,14 +133,23 @@ class RemoveCommand(_Command):
                 cids.update(dict.fromkeys(c.id for c in net.outgoing(i)))
         conns = net.disconnect_many(list(cids)) if cids else []
         neurons = [net.remove_neuron(i)[0] for i in self.ids if i in net.neurons]
+        layers = [i for i in self.ids if i in net.image_layers]
+        self.layers_before = None
+        if layers:
+            removed = net.remove_image_layers(layers)
+            self.layers_before = removed.before
+            conns = conns + removed.connections
         self.neurons, self.connections = neurons, conns
         self.doc.prune_selection()
 
     def undo(self) -> None:
         self._about()
-        self.net.add_from_dicts(self.neurons, self.connections, check_cycle=False,
-                                neuron_order=self.neuron_order,
-                                connection_order=self.connection_order)
+        net = self.net
+        if self.layers_before is not None:
+            net.set_image_layers(self.layers_before)   # (their feature neurons come back)
+        net.add_from_dicts(self.neurons, self.connections, check_cycle=False,
+                           neuron_order=self.neuron_order,
+                           connection_order=self.connection_order)
 
 
 class NetworkStateCommand(_Command):
@@ -146,24 +174,30 @@ class NetworkStateCommand(_Command):
 
 def apply_state(net: Network, state: dict) -> None:
     """Make ``net`` equal to ``state`` using the network's edit operations (so listeners hear
-    every change), touching only what differs."""
+    every change), touching only what differs. The image layers are set first (their feature
+    neurons, which no state lists, follow them), then the neurons and connections."""
     want_n = {d["id"]: d for d in state["neurons"]}
     want_c = {d["id"]: d for d in state["connections"]}
     gone = [cid for cid, c in net.connections.items()
             if (w := want_c.get(cid)) is None or w["source"] != c.source or w["target"] != c.target]
     if gone:
         net.disconnect_many(gone)
-    for nid in [nid for nid in net.neurons if nid not in want_n]:
+    want_layers = state.get("image_layers", [])
+    if want_layers or net.image_layers:
+        net.set_image_layers(want_layers)
+    for nid in [nid for nid, n in net.neurons.items()
+                if nid not in want_n and n.role != FEATURE_ROLE]:
         net.remove_neuron(nid)
     # neurons that stay: role first (it may reset activation and bias), then the rest; the
     # connections that would forbid a role are already gone
-    for nid, n in net.neurons.items():
+    kept = [(nid, n) for nid, n in net.neurons.items() if n.role != FEATURE_ROLE]
+    for nid, n in kept:
         w = want_n[nid]
         if w["role"] != n.role:
             net.set_role(nid, w["role"])
     moves = {}
     params = {}
-    for nid, n in net.neurons.items():
+    for nid, n in kept:
         w = want_n[nid]
         slope = w.get("slope")
         if w["activation"] != n.activation or (slope is not None and slope != n.slope):
@@ -201,18 +235,60 @@ class ConnectCommand(AddItemsCommand):
         super().__init__(doc, [], [conn], text)
 
 
+class ImageLayersCommand(_Command):
+    """The image layers before/after an edit of their settings or sources (lists of layer
+    dicts, ``Network.image_layer_dicts``), moved between with ``Network.set_image_layers``.
+    The connections that went with feature neurons the edit removed (a flatten that lost its
+    source or changed its size) come back on undo, in their places."""
+
+    structural = True
+
+    def __init__(self, doc: UndoTarget, before: list[dict], after: list[dict],
+                 text: str) -> None:
+        super().__init__(doc, text)
+        self.before, self.after = before, after
+        self.dropped: list[dict] = []
+        self.connection_order: list[str] = []
+
+    def redo(self) -> None:
+        self._about()
+        net = self.net
+        self.connection_order = list(net.connections)
+        self.dropped = net.set_image_layers(self.after)
+        self.doc.prune_selection()
+
+    def undo(self) -> None:
+        self._about()
+        net = self.net
+        net.set_image_layers(self.before)
+        if self.dropped:
+            net.add_from_dicts((), self.dropped, check_cycle=False,
+                               connection_order=self.connection_order)
+        self.doc.prune_selection()
+
+
 class MoveCommand(_Command):
-    """Neuron positions before/after a drag (the canvas pushes it once, on release)."""
+    """Positions of neurons and image layers before/after a drag (the canvas pushes it once,
+    on release); a flatten's feature neurons follow it."""
 
     def __init__(self, doc: UndoTarget, old: dict, new: dict, text: str = "Move") -> None:
         super().__init__(doc, text)
         self.old, self.new = dict(old), dict(new)
 
+    def _move(self, positions: dict) -> None:
+        net = self.net
+        neurons = {k: v for k, v in positions.items() if k in net.neurons}
+        layers = {k: v for k, v in positions.items() if k in net.image_layers}
+        if neurons:
+            net.move_neurons(neurons)
+        if layers:
+            net.move_image_layers(layers)
+
     def redo(self) -> None:
-        self.net.move_neurons({k: v for k, v in self.new.items() if k in self.net.neurons})
+        self._move(self.new)
 
     def undo(self) -> None:
-        self.net.move_neurons({k: v for k, v in self.old.items() if k in self.net.neurons})
+        self._move(self.old)
 
 
 # ---------------------------------------------------------------------- parameters
@@ -275,11 +351,16 @@ class ParamVectorCommand(_Command):
         self.after = np.array(after, dtype=np.float64, copy=True)
 
     def _apply(self, values: np.ndarray) -> None:
+        """Set the parameters that still exist (weights, biases, filter parameters)."""
         net = self.net
-        keep = [i for i, p in enumerate(self.pids) if p in net.connections
-                or (p in net.neurons and net.neurons[p].role != "input")]
-        slots = np.array([net.param_slot(self.pids[i]) for i in keep], dtype=np.intp)
-        net.set_param_vector(slots, values[keep])
+        keep, slots = [], []
+        for i, p in enumerate(self.pids):
+            try:
+                slots.append(net.param_slot(p))
+            except NetworkError:
+                continue
+            keep.append(i)
+        net.set_param_vector(np.array(slots, dtype=np.intp), values[keep])
 
     def redo(self) -> None:
         self._apply(self.after)
@@ -324,15 +405,23 @@ class SetActivationCommand(_Command):
 
 
 class SetLabelCommand(_Command):
+    """A neuron's or an image layer's label."""
+
     def __init__(self, doc: UndoTarget, nid: str, old: str, new: str, text: str) -> None:
         super().__init__(doc, text)
         self.nid, self.old, self.new = nid, old, new
 
+    def _set(self, label: str) -> None:
+        if self.nid in self.net.image_layers:
+            self.net.set_layer_label(self.nid, label)
+        else:
+            self.net.set_label(self.nid, label)
+
     def redo(self) -> None:
-        self.net.set_label(self.nid, self.new)
+        self._set(self.new)
 
     def undo(self) -> None:
-        self.net.set_label(self.nid, self.old)
+        self._set(self.old)
 
 
 class SetRoleCommand(_Command):

@@ -44,12 +44,13 @@ def new_merge_key() -> tuple:
 
 
 def count_phrase(neurons: int, connections: int, joiner: str = " and ",
-                 keep_zero: bool = False) -> str:
-    """How many neurons and connections, in words: ``count_phrase(3, 1)`` is "3 neurons and 1
-    connection"; a zero count is left out unless ``keep_zero`` ("" when both are left out)."""
-    parts = [f"{n} {word}{'s' if n != 1 else ''}"
-             for n, word in ((neurons, "neuron"), (connections, "connection"))
-             if n or keep_zero]
+                 keep_zero: bool = False, layers: int = 0) -> str:
+    """How many neurons, connections and image layers, in words: ``count_phrase(3, 1)`` is "3
+    neurons and 1 connection", ``count_phrase(0, 0, layers=2)`` "2 layers"; a zero count is left
+    out unless ``keep_zero`` ("" when all are left out; layers only ever when there are any)."""
+    counts = [(neurons, "neuron", keep_zero), (connections, "connection", keep_zero),
+              (layers, "layer", False)]
+    parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word, keep in counts if n or keep]
     return joiner.join(parts)
 
 

@@ -166,7 +166,7 @@ def test_an_external_edit_restarts_the_walkthrough(setup, qtbot):
     p.go_to(5)
     # moving neurons on the canvas keeps the walkthrough where it is
     n = doc.network.neurons["b1"]
-    doc.move_neurons({"b1": (n.x + 40.0, n.y + 10.0)})
+    doc.move_items({"b1": (n.x + 40.0, n.y + 10.0)})
     QCoreApplication.processEvents()      # a pending rebuild (0 ms timer) would run here
     assert p.index == 5 and not p.stale
     # renaming a neuron restarts it (its name is in the formulas)

@@ -509,7 +509,7 @@ def test_overlay_highlights_badges_and_arrows(view, doc):
     assert big[0].boundingRect().center().x() < 400
     view.grab()
     # the overlay follows moves
-    doc.move_neurons({"h1": (150, -100)})
+    doc.move_items({"h1": (150, -100)})
     sc.flush()
     assert item.halo_neurons[0][0] == QPointF(150, -100)
     sc.set_overlay(None)

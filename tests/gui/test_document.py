@@ -101,7 +101,7 @@ def test_undo_of_a_delete_puts_neurons_and_connections_back_in_order(doc, heard)
 def test_a_move_keeps_the_evaluation_and_a_rename_does_not(doc):
     ev = doc.evaluation()
     h = doc.network.layers()[1][0]
-    doc.move_neurons({h: (12.0, 34.0)})
+    doc.move_items({h: (12.0, 34.0)})
     assert doc.evaluation() is ev   # positions change no value
     doc.set_label(h, "Renamed")
     assert doc.evaluation() is not ev

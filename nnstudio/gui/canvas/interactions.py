@@ -2,7 +2,7 @@
 
 The view picks a mode on mouse press (what is under the pointer, which button, which keys) and
 forwards move and release events to it until it ends. A mode never edits the model directly: it
-shows a preview in the scene and, on release, makes ONE document call (connect, move_neurons,
+shows a preview in the scene and, on release, makes ONE document call (connect, move_items,
 set_selection), so every gesture is at most one undo step. Esc cancels the running mode and
 restores what it previewed.
 
@@ -163,7 +163,7 @@ class NewConnectionMode(Mode):
 
 class MoveMode(Mode):
     """Press on a neuron and drag: every selected neuron follows (a preview; the model is not
-    touched); on release ONE ``document.move_neurons`` call records the move as one undo
+    touched); on release ONE ``document.move_items`` call records the move as one undo
     step. A press that does not move past the drag threshold is a click."""
 
     def __init__(self, view: ModeHost, item: NeuronItem,
@@ -219,7 +219,7 @@ class MoveMode(Mode):
             if n is not None:
                 positions[nid] = (n.x + self.offset.x(), n.y + self.offset.y())
         try:
-            self.document.move_neurons(positions)
+            self.document.move_items(positions)
         except (NetworkError, ValueError) as e:
             _status(self.document, str(e))
         # the model is now the truth (moved, or unchanged on refusal / zero move)
