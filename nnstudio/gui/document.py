@@ -181,8 +181,9 @@ class Document(QObject):
             if data is None:
                 self._evaluation_error = "the dataset is empty"
                 return None
-            if not self.network.inputs:
-                self._evaluation_error = "the network has no input neurons"
+            net = self.network
+            if not net.inputs and not net.image_input_columns():
+                self._evaluation_error = "the network has no input neurons or image inputs"
                 return None
             if not self.network.outputs:
                 self._evaluation_error = "the network has no output neurons"
@@ -844,4 +845,4 @@ def _pname(net: Network, pid: str) -> str:
         return f"weight {net.neurons[c.source].label} → {net.neurons[c.target].label}"
     if pid in net.neurons:
         return f"bias of {net.neurons[pid].label}"
-    return repr(pid)
+    return net.filter_param_name(pid) or repr(pid)

@@ -28,8 +28,12 @@ from PySide6.QtWidgets import (
 from nnstudio.core.network import NetworkError
 from nnstudio.gui import style
 
+from .image_items import LayerItem
 from .items import NeuronItem
 from .scene import CanvasScene
+
+#: an item with an output port: a neuron, or an image layer (its ``nid`` is the layer id)
+PortItem = NeuronItem | LayerItem
 
 
 class ModeHost(Protocol):
@@ -81,16 +85,24 @@ def _status(document: Any, text: str, timeout: int = 6000) -> None:
         document.statusMessage.emit(text, timeout)
 
 
-class NewConnectionMode(Mode):
-    """Drag from a neuron's output port: a live line follows the pointer; the neuron under it
-    is ringed green if the connection is allowed and red (with the reason in the status bar)
-    if not; releasing over an allowed neuron calls ``document.connect``."""
+def _name(document: Any, item_id: str) -> str:
+    """A neuron's or an image layer's label."""
+    net = document.network
+    layer = net.image_layers.get(item_id)
+    return layer.label if layer is not None else net.neurons[item_id].label
 
-    def __init__(self, view: ModeHost, source: NeuronItem) -> None:
+
+class NewConnectionMode(Mode):
+    """Drag from a neuron's or an image layer's output port: a live line follows the pointer;
+    the neuron or layer under it is ringed green if the link is allowed and red (with the
+    reason in the status bar) if not; releasing over an allowed one calls
+    ``document.connect`` (into a layer, that makes the source the layer's input)."""
+
+    def __init__(self, view: ModeHost, source: PortItem) -> None:
         super().__init__(view)
         self.source = source
         self.line_item: QGraphicsLineItem | None = None
-        self.target: NeuronItem | None = None
+        self.target: PortItem | None = None
         self._reason: str | None = None
 
     def start(self, scene_pos: QPointF, view_pos: QPoint,
@@ -103,7 +115,7 @@ class NewConnectionMode(Mode):
         self.line_item.setZValue(40)
         self.scene.addItem(self.line_item)
 
-    def _set_target(self, item: NeuronItem | None) -> None:
+    def _set_target(self, item: PortItem | None) -> None:
         if item is self.target:
             return
         if self.target is not None:
@@ -112,7 +124,7 @@ class NewConnectionMode(Mode):
         self._reason = None
         if item is not None:
             try:
-                self.document.network.check_connect(self.source.nid, item.nid)
+                self.document.check_connect(self.source.nid, item.nid)
                 item.set_target_state("ok")
             except NetworkError as e:
                 self._reason = str(e)
@@ -121,13 +133,14 @@ class NewConnectionMode(Mode):
 
     def move(self, scene_pos: QPointF, view_pos: QPoint,
              modifiers: Qt.KeyboardModifier) -> None:
-        item = self.scene.neuron_at(scene_pos)
+        item: PortItem | None = self.scene.neuron_at(scene_pos) \
+            or self.scene.layer_at(scene_pos)
         if item is self.source:
             item = None
         self._set_target(item)
         end = scene_pos
         if item is not None and self._reason is None:
-            end = item.pos()
+            end = item.input_scene_pos() if isinstance(item, LayerItem) else item.pos()
         if self.line_item is not None:
             color = style.REFUSED if self._reason else style.SELECTION
             pen = self.line_item.pen()
@@ -143,13 +156,13 @@ class NewConnectionMode(Mode):
         if target is None:
             return
         try:
-            cid = self.document.connect(self.source.nid, target.nid)
+            made = self.document.connect(self.source.nid, target.nid)
         except (NetworkError, ValueError) as e:
             _status(self.document, str(e))
             return
-        net = self.document.network
-        _status(self.document, f"Connected {net.neurons[self.source.nid].label} → "
-                               f"{net.neurons[target.nid].label} ({cid})", 3000)
+        if made in self.document.network.connections:
+            _status(self.document, f"Connected {_name(self.document, self.source.nid)} → "
+                                   f"{_name(self.document, target.nid)} ({made})", 3000)
 
     def cancel(self) -> None:
         self._cleanup()
@@ -162,11 +175,12 @@ class NewConnectionMode(Mode):
 
 
 class MoveMode(Mode):
-    """Press on a neuron and drag: every selected neuron follows (a preview; the model is not
-    touched); on release ONE ``document.move_items`` call records the move as one undo
-    step. A press that does not move past the drag threshold is a click."""
+    """Press on a neuron or an image layer and drag: every selected neuron and layer follows
+    (a preview; the model is not touched); on release ONE ``document.move_items`` call
+    records the move as one undo step. A feature neuron moves with its flatten layer. A press
+    that does not move past the drag threshold is a click."""
 
-    def __init__(self, view: ModeHost, item: NeuronItem,
+    def __init__(self, view: ModeHost, item: PortItem,
                  click_action: Callable[[], None] | None = None) -> None:
         super().__init__(view)
         self.item = item
@@ -182,14 +196,23 @@ class MoveMode(Mode):
         self.origin_scene = QPointF(scene_pos)
         self.origin_view = QPoint(view_pos)
 
+    def _where(self, item_id: str) -> QPointF | None:
+        net = self.document.network
+        found = net.image_layers.get(item_id) or net.neurons.get(item_id)
+        return None if found is None else QPointF(found.x, found.y)
+
     def _offset_for(self, scene_pos: QPointF) -> QPointF:
         d = scene_pos - self.origin_scene
-        n = self.document.network.neurons.get(self.item.nid)
-        if n is None:
+        at = self._where(self.item.nid)
+        if at is None:
             return d
-        # snap the grabbed neuron's new centre; the others keep their relative placement
-        target = self.scene.snap(QPointF(n.x, n.y) + d)
-        return target - QPointF(n.x, n.y)
+        # snap the grabbed item's new centre; the others keep their relative placement
+        target = self.scene.snap(at + d)
+        return target - at
+
+    def _movers(self, item_id: str) -> str:
+        """What moves when ``item_id`` does: a feature neuron's flatten, else the item."""
+        return self.document.network.flatten_of(item_id) or item_id
 
     def move(self, scene_pos: QPointF, view_pos: QPoint,
              modifiers: Qt.KeyboardModifier) -> None:
@@ -198,8 +221,10 @@ class MoveMode(Mode):
                 return
             self.moving = True
             net = self.document.network
-            sel = [i for i in self.document.selection if i in net.neurons]
-            self.nids = sel if self.item.nid in sel else [self.item.nid]
+            sel = [i for i in self.document.selection
+                   if i in net.neurons or i in net.image_layers]
+            ids = sel if self.item.nid in sel else [self.item.nid]
+            self.nids = list(dict.fromkeys(self._movers(i) for i in ids))
             self.view.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
         self.offset = self._offset_for(scene_pos)
         self.scene.preview_move(dict.fromkeys(self.nids, self.offset))
@@ -212,12 +237,11 @@ class MoveMode(Mode):
                 self.click_action()
             return
         self.offset = self._offset_for(scene_pos)
-        net = self.document.network
         positions = {}
         for nid in self.nids:
-            n = net.neurons.get(nid)
-            if n is not None:
-                positions[nid] = (n.x + self.offset.x(), n.y + self.offset.y())
+            at = self._where(nid)
+            if at is not None:
+                positions[nid] = (at.x() + self.offset.x(), at.y() + self.offset.y())
         try:
             self.document.move_items(positions)
         except (NetworkError, ValueError) as e:

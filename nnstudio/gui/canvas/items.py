@@ -3,7 +3,9 @@ label and an output port to start connections from.
 
 - input: a rounded square (the value passes straight in);
 - hidden: a circle;
-- output: a circle with a thick double ring.
+- output: a circle with a thick double ring;
+- feature (a value of a flatten layer's maps): a small square, in the flatten's column,
+  without a label (its tooltip says which map cell it holds).
 
 The fill is the neuron's activation for the chosen sample on the blue–white–orange map of
 :mod:`nnstudio.gui.style`. Geometry (bounding rectangle, label size) changes only in
@@ -29,12 +31,13 @@ from PySide6.QtWidgets import (
 from shiboken6 import wrapInstance
 
 from nnstudio.core import activations
-from nnstudio.core.network import Neuron
+from nnstudio.core.network import FEATURE_ROLE, Neuron
 from nnstudio.gui import style
 
 from .host import ItemHost
 
 RADIUS = 22.0
+FEATURE_RADIUS = 11.0   # half the side of a feature neuron's square
 PORT_RADIUS = 5.5
 LABEL_GAP = 5.0
 MAX_LABEL_CHARS = 18
@@ -177,7 +180,8 @@ class NeuronItem(QGraphicsItem):
     # ------------------------------------------------------------------ model -> item
     def sync(self, neuron: Neuron) -> None:
         """Take role, label, activation and position from the model neuron."""
-        changed_geom = neuron.label != self.label or self._rect.isNull()
+        changed_geom = neuron.label != self.label or self._rect.isNull() \
+            or neuron.role != self.role
         self.role = neuron.role
         self.label = neuron.label
         self.activation = neuron.activation
@@ -191,6 +195,9 @@ class NeuronItem(QGraphicsItem):
             r = RADIUS + 9  # selection ring + shadow
             shape_rect = QRectF(-r, -r, 2 * r + PORT_RADIUS + 4, 2 * r)
             self._rect = shape_rect.united(self._label_rect.adjusted(-2, -2, 2, 2))
+            if self.role == FEATURE_ROLE:
+                r = FEATURE_RADIUS + 7
+                self._rect = QRectF(-r, -r, 2 * r + PORT_RADIUS + 4, 2 * r)
         if self.pos() != QPointF(neuron.x, neuron.y):
             self.setPos(neuron.x, neuron.y)
         self.update()
@@ -220,9 +227,18 @@ class NeuronItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect
 
+    @property
+    def radius(self) -> float:
+        """Half the neuron's size: a feature neuron is smaller."""
+        return FEATURE_RADIUS if self.role == FEATURE_ROLE else RADIUS
+
     def body_path(self, grow: float = 0.0) -> QPainterPath:
-        r = RADIUS + grow
         p = QPainterPath()
+        if self.role == FEATURE_ROLE:
+            r = FEATURE_RADIUS + grow
+            p.addRoundedRect(QRectF(-r, -r, 2 * r, 2 * r), 3 + grow * 0.5, 3 + grow * 0.5)
+            return p
+        r = RADIUS + grow
         if self.role == "input":
             p.addRoundedRect(QRectF(-r, -r, 2 * r, 2 * r), 8 + grow * 0.5, 8 + grow * 0.5)
         else:
@@ -234,9 +250,8 @@ class NeuronItem(QGraphicsItem):
         p.addEllipse(self.port_center(), PORT_RADIUS + 3, PORT_RADIUS + 3)
         return p
 
-    @staticmethod
-    def port_center() -> QPointF:
-        return QPointF(RADIUS + 1.0, 0.0)
+    def port_center(self) -> QPointF:
+        return QPointF(self.radius + 1.0, 0.0)
 
     def port_contains(self, scene_pos: QPointF) -> bool:
         p = self.mapFromScene(scene_pos) - self.port_center()
@@ -270,6 +285,9 @@ class NeuronItem(QGraphicsItem):
             return
         role = self.role
         painter.setRenderHint(_AA, True)
+        if role == FEATURE_ROLE:
+            self._paint_feature(painter, lod, exporting)
+            return
         # pixmaps (cached per device scale) for the static decorations on screen; vector
         # drawing in exports, so SVG stays crisp
         scale = lod * painter.device().devicePixelRatioF()
@@ -346,7 +364,39 @@ class NeuronItem(QGraphicsItem):
                 painter.drawEllipse(_PORT_CENTER, PORT_RADIUS - 1.0, PORT_RADIUS - 1.0)
 
 
+    def _paint_feature(self, painter: QPainter, lod: float, exporting: bool) -> None:
+        """A feature neuron: a small square filled with its value, and its port."""
+        if self.isSelected() and not exporting:
+            painter.setBrush(_NOBRUSH)
+            painter.setPen(_SEL_PEN)
+            painter.drawPath(self.body_path(3.5))
+        if self.target_state is not None:
+            painter.setBrush(_NOBRUSH)
+            painter.setPen(_OK_PEN if self.target_state == "ok" else _REFUSED_PEN)
+            painter.drawPath(self.body_path(4.0))
+        fill = self.fill
+        painter.setBrush(fill)
+        painter.setPen(_BORDER_PEN)
+        painter.drawRoundedRect(_FEATURE_RECT, 3, 3)
+        value = self.value if self._scene.show_values and lod >= 0.9 else None
+        if value is not None:
+            painter.setFont(value_font())
+            painter.setPen(style.text_color_on(fill))
+            painter.drawText(_FEATURE_RECT, style.ALIGN_CENTER, style.format_value(value, 2))
+        if lod >= 0.4:
+            centre = self.port_center()
+            if self.port_hovered and not exporting:
+                painter.setPen(_PORT_HOVER_PEN)
+                painter.setBrush(style.ACCENT)
+                painter.drawEllipse(centre, PORT_RADIUS + 1.0, PORT_RADIUS + 1.0)
+            else:
+                painter.setPen(_PORT_PEN)
+                painter.setBrush(style.PANEL)
+                painter.drawEllipse(centre, PORT_RADIUS - 1.5, PORT_RADIUS - 1.5)
+
+
 _AA = QPainter.RenderHint.Antialiasing
+_FEATURE_RECT = QRectF(-FEATURE_RADIUS, -FEATURE_RADIUS, 2 * FEATURE_RADIUS, 2 * FEATURE_RADIUS)
 _NOBRUSH = Qt.BrushStyle.NoBrush
 _ORIGIN = QPointF(0.0, 0.0)
 _PORT_CENTER = QPointF(RADIUS + 1.0, 0.0)

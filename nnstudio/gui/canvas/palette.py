@@ -1,8 +1,11 @@
-"""The palette: neuron types to drag onto the canvas.
+"""The palette: neuron types and image layers to drag onto the canvas.
 
-Each tile starts a QDrag carrying ``application/x-nnstudio-neuron-role`` (the role as UTF-8) and,
-for hidden and output neurons, ``application/x-nnstudio-neuron-activation`` (the activation chosen
-in the tile's dropdown). The canvas view turns a drop into ``document.add_neuron``.
+Each neuron tile starts a QDrag carrying ``application/x-nnstudio-neuron-role`` (the role as
+UTF-8) and, for hidden and output neurons, ``application/x-nnstudio-neuron-activation`` (the
+activation chosen in the tile's dropdown); the canvas view turns its drop into
+``document.add_neuron``. Each image-layer tile (Image input, Convolution, Pooling, Flatten)
+carries ``application/x-nnstudio-image-layer`` (the layer kind); its drop becomes
+``document.add_image_layer``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .items import glyph_path
 
 ROLE_MIME = "application/x-nnstudio-neuron-role"
 ACTIVATION_MIME = "application/x-nnstudio-neuron-activation"
+LAYER_MIME = "application/x-nnstudio-image-layer"
 
 ROLE_INFO = {
     "input": ("Input", "Holds one feature of a sample (a column of the dataset). "
@@ -39,6 +43,22 @@ ROLE_INFO = {
                "regression, sigmoid or softmax for classification."),
 }
 DEFAULT_ACTIVATION = {"input": "identity", "hidden": "relu", "output": "identity"}
+
+LAYER_INFO = {
+    "image_input": ("Image input", "an image per sample",
+                    "Takes one image per sample from the dataset (channels × height × width "
+                    "pixels) and shows the chosen sample's pixels."),
+    "convolution": ("Convolution", "filters slide over maps",
+                    "Slides small shared filters (3 × 3 weights and a bias each) over its "
+                    "input: each filter makes a feature map of dot products, then an "
+                    "activation (ReLU turns negatives to 0)."),
+    "pooling": ("Pooling", "keeps each window's max",
+                "Max pooling keeps the largest value of each 2 × 2 window: smaller maps that "
+                "tolerate small shifts."),
+    "flatten": ("Flatten", "maps → a column of values",
+                "Turns its input's maps into a column of feature neurons, which feed ordinary "
+                "neurons (connect them as you would any neuron)."),
+}
 
 
 def neuron_icon(role: str, activation: str, size: int = 40, fill: QColor | None = None) -> QPixmap:
@@ -165,8 +185,114 @@ class NeuronTile(QFrame):
         super().mouseReleaseEvent(event)
 
 
+def layer_icon(kind: str, size: int = 40) -> QPixmap:
+    """A small picture of an image layer of ``kind``: a grid of cells, as on the canvas."""
+    dpr = 2.0
+    pm = QPixmap(int(size * dpr), int(size * dpr))
+    pm.setDevicePixelRatio(dpr)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setPen(QPen(style.NEURON_BORDER, 1.2))
+    p.setBrush(QBrush(style.PANEL))
+    p.drawRoundedRect(QRectF(2, 2, size - 4, size - 4), 5, 5)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    pos, neg = style.POSITIVE, QColor(style.NEGATIVE)
+
+    def grid(x: float, y: float, n: int, cell: float, on: set, colour: QColor) -> None:
+        for r in range(n):
+            for c in range(n):
+                p.fillRect(QRectF(x + c * cell, y + r * cell, cell, cell),
+                           colour if (r, c) in on else QColor("#F1F2F4"))
+        p.setPen(QPen(style.NEURON_BORDER, 0.6))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(QRectF(x, y, n * cell, n * cell))
+
+    ring = {(0, 2), (0, 3), (1, 1), (1, 4), (2, 0), (2, 5), (3, 0), (3, 5), (4, 1), (4, 4),
+            (5, 2), (5, 3)}
+    if kind == "image_input":
+        grid(8, 8, 6, 4.0, ring, pos)
+    elif kind == "convolution":
+        grid(6, 13, 3, 4.0, {(0, 2), (1, 1), (2, 0)}, neg)
+        p.setPen(QPen(style.MUTED_TEXT, 1.2))
+        p.drawLine(QPointF(19, 19), QPointF(23, 19))
+        grid(24, 13, 3, 4.0, {(0, 0), (1, 1), (0, 2)}, pos)
+    elif kind == "pooling":
+        grid(8, 8, 4, 6.0, {(0, 1), (1, 0), (3, 3), (2, 2)}, pos)
+        p.setPen(QPen(style.HIGHLIGHT, 1.4))
+        p.drawRect(QRectF(8, 8, 12, 12))
+    else:
+        for k in range(5):
+            p.fillRect(QRectF(17, 7 + k * 5.5, 6, 4.5), pos if k % 2 == 0 else QColor("#F1F2F4"))
+            p.setPen(QPen(style.NEURON_BORDER, 0.6))
+            p.drawRect(QRectF(17, 7 + k * 5.5, 6, 4.5))
+    p.end()
+    return pm
+
+
+class LayerTile(QFrame):
+    """One draggable image layer kind."""
+
+    def __init__(self, kind: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        title, hint_text, text = LAYER_INFO[kind]
+        self.setObjectName(f"paletteLayer_{kind}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self.setToolTip(f"<b>{title}</b><br>{text}<br><i>Drag onto the canvas; drag from a "
+                        f"layer's right-hand port to the next layer to connect them.</i>")
+        self.setStyleSheet(
+            "LayerTile { background: white; border: 1px solid #D9DCE1; border-radius: 8px; }"
+            f"LayerTile:hover {{ border: 1px solid {style.POSITIVE_HEX}; background: #F4F9FC; }}")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        lay.setSpacing(10)
+        self.icon = QLabel()
+        self.icon.setFixedSize(QSize(40, 40))
+        self.icon.setPixmap(layer_icon(kind))
+        lay.addWidget(self.icon)
+        col = QVBoxLayout()
+        col.setSpacing(1)
+        col.addWidget(QLabel(f"<b>{title}</b>"))
+        hint = QLabel(hint_text)
+        hint.setStyleSheet(f"color: {style.MUTED_TEXT_HEX};")
+        col.addWidget(hint)
+        lay.addLayout(col, 1)
+        self._press: QPoint | None = None
+
+    def mime_data(self) -> QMimeData:
+        mime = QMimeData()
+        mime.setData(LAYER_MIME, QByteArray(self.kind.encode("utf-8")))
+        mime.setText(LAYER_INFO[self.kind][0])
+        return mime
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._press is None or not (event.buttons() & Qt.MouseButton.LeftButton):
+            return
+        moved = (event.position().toPoint() - self._press).manhattanLength()
+        if moved < QApplication.startDragDistance():
+            return
+        self._press = None
+        drag = QDrag(self)
+        drag.setMimeData(self.mime_data())
+        drag.setPixmap(layer_icon(self.kind, 44))
+        drag.setHotSpot(QPoint(22, 22))
+        drag.exec(Qt.DropAction.CopyAction)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._press = None
+        super().mouseReleaseEvent(event)
+
+
 class Palette(QWidget):
-    """``Palette(document)``: the dock content with the three neuron types."""
+    """``Palette(document)``: the dock content with the three neuron types and the four image
+    layer kinds."""
 
     def __init__(self, document: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -183,8 +309,17 @@ class Palette(QWidget):
         tip.setWordWrap(True)
         tip.setStyleSheet(f"color: {style.MUTED_TEXT_HEX}; font-size: 8pt;")
         lay.addWidget(tip)
+        head = QLabel("<b>Image layers</b>")
+        head.setStyleSheet("margin-top: 6px;")
+        lay.addWidget(head)
+        self.layer_tiles = {kind: LayerTile(kind, self) for kind in LAYER_INFO}
+        for layer_tile in self.layer_tiles.values():
+            lay.addWidget(layer_tile)
         lay.addStretch(1)
 
     def mime_data(self, role: str) -> QMimeData:
-        """The drag payload for ``role`` (what a drag from that tile carries)."""
+        """The drag payload for ``role`` (a neuron role or an image layer kind: what a drag
+        from that tile carries)."""
+        if role in self.layer_tiles:
+            return self.layer_tiles[role].mime_data()
         return self.tiles[role].mime_data()

@@ -9,6 +9,11 @@ notices then come back here and the items follow.
 Bulk edits arrive as many notices; structural ones are coalesced into one :meth:`flush` on the
 next event-loop turn (or immediately when someone asks for an item), so adding a dense layer of
 thousands of connections rebuilds the arrays once.
+
+Image layers have one :class:`~.image_items.LayerItem` each (``item_for_layer``) and their
+links one :class:`~.image_items.LayerLinks`; a flatten's feature neurons are neuron items. The
+layers' grids follow the chosen sample and the evaluation like the neuron fills
+(:meth:`refresh_values`), and their filter grids follow every parameter change.
 """
 
 from __future__ import annotations
@@ -21,15 +26,27 @@ from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, QSignalBlocker, QTi
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneHelpEvent, QToolTip
 
 from nnstudio.core import activations
-from nnstudio.core.network import NEURON_LOOKS, STRUCTURAL, Connection, NetworkEvent
+from nnstudio.core.conv import Conv2D, DotProduct, Pool2D
+from nnstudio.core.network import (
+    LAYER_LOOKS,
+    NEURON_LOOKS,
+    STRUCTURAL,
+    Connection,
+    Convolution,
+    ImageInput,
+    NetworkEvent,
+)
+from nnstudio.core.network.image_layers import KIND_TITLES
 from nnstudio.gui import style
 
 from . import items as items_mod
 from .connections import ConnectionLayer
+from .image_items import LayerItem, LayerLinks
 from .items import DOT_SHADES, NeuronDots, NeuronItem
 from .overlay import Overlay, OverlayItem
 
 if TYPE_CHECKING:  # pragma: no cover  (the document never imports the canvas)
+    from nnstudio.core.engine.compiled import Evaluation, MapValues
     from nnstudio.gui.document import Document
 
 SCENE_MARGIN = 4000.0
@@ -90,6 +107,12 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.item_for_node: dict[str, NeuronItem] = {}
         self.node_for_item: dict[NeuronItem, str] = {}
+        self.item_for_layer: dict[str, LayerItem] = {}
+        self._filters_version = -1
+        self._focus: tuple[str, tuple[tuple, int, int]] | None = None   # (layer, cell)
+        self._focus_pinned = False
+        self._eval_maps: dict[str, MapValues] = {}   # the last evaluation's image layers
+        self._eval_sample = 0
         self._nids: list[str] = []
         self._nindex: dict[str, int] = {}
         self._pos = np.zeros((0, 2))
@@ -116,6 +139,8 @@ class CanvasScene(QGraphicsScene):
         self.addItem(self.dots)
         self.overlay_item = OverlayItem(self)
         self.addItem(self.overlay_item)
+        self.layer_links = LayerLinks(self)
+        self.addItem(self.layer_links)
         self.setSceneRect(QRectF(-SCENE_MARGIN, -SCENE_MARGIN, 2 * SCENE_MARGIN, 2 * SCENE_MARGIN))
         document.networkChanged.connect(self._on_network)
         document.projectReplaced.connect(self.rebuild)
@@ -199,10 +224,11 @@ class CanvasScene(QGraphicsScene):
     # ------------------------------------------------------------------ model -> scene
     def rebuild(self) -> None:
         """Drop every neuron item and build them again from the document's network."""
-        for item in list(self.item_for_node.values()):
+        for item in [*self.item_for_node.values(), *self.item_for_layer.values()]:
             self.removeItem(item)
         self.item_for_node.clear()
         self.node_for_item.clear()
+        self.item_for_layer.clear()
         self._pending_structure = True
         self._pending_geometry = True
         self.flush()   # (and recolours on the next event-loop turn)
@@ -222,8 +248,12 @@ class CanvasScene(QGraphicsScene):
                     item.sync(n)
             self._pending_geometry = True
             self._schedule()
+        elif event in LAYER_LOOKS:
+            self._pending_geometry = True
+            self._schedule()
         elif event is NetworkEvent.PARAMS_CHANGED:
             self.connections.update()   # buckets rebuild lazily from net.param_version
+            self._refresh_filters()
 
     def _schedule(self) -> None:
         if not self._flush_scheduled:
@@ -258,7 +288,8 @@ class CanvasScene(QGraphicsScene):
             self._nindex = {nid: i for i, nid in enumerate(self._nids)}
             for i, nid in enumerate(self._nids):
                 self.item_for_node[nid].index = i
-            self._radii = np.full(len(self._nids), self.NEURON_RADIUS)
+            self._radii = np.array([self.item_for_node[nid].radius for nid in self._nids],
+                                   dtype=np.float64)
             self._structure_version += 1
             # neurons that stay keep their colours until the next refresh_values (no flicker)
             take = np.array([old_index.get(nid, -1) for nid in self._nids], np.intp)
@@ -272,6 +303,7 @@ class CanvasScene(QGraphicsScene):
                 keep, self._fill_shade[src] if len(self._fill_shade) else -1, -1)
         self._pos = np.array([(n.x, n.y) for n in net.neurons.values()],
                              dtype=np.float64).reshape(-1, 2)
+        self._sync_layers(structure)
         if structure:
             conns = list(net.connections.values())
             ix = self._nindex
@@ -291,6 +323,99 @@ class CanvasScene(QGraphicsScene):
             # new items get their colours on the next turn of the event loop: a big network
             # paints its structure first, then its values (the evaluation may take a while)
             self._values_soon()
+
+    def _sync_layers(self, structure: bool) -> None:
+        """Layer items follow the model's image layers (made, removed, laid out), then the
+        links between them."""
+        net = self.document.network
+        layers = net.image_layers
+        if structure:
+            for lid in [i for i in self.item_for_layer if i not in layers]:
+                self.removeItem(self.item_for_layer.pop(lid))
+        shapes = net.image_shapes() if layers else {}
+        for lid, layer in layers.items():
+            item = self.item_for_layer.get(lid)
+            if item is None:
+                item = LayerItem(self, lid)
+                self.item_for_layer[lid] = item
+                self.addItem(item)
+            span = None
+            if layer.kind == "flatten":
+                ys = [net.neurons[f].y for f in net.feature_neurons(lid)]
+                span = (min(ys), max(ys)) if ys else None
+            item.sync(layer, shapes.get(lid), span)
+        self._relink()
+        focus, self._focus = self._focus, None
+        if focus is not None:     # (the focused cell may have gone with a new shape)
+            self._set_focus(*focus)
+        if structure:
+            self._filters_version = -1
+        self._refresh_filters()
+
+    def _relink(self) -> None:
+        """The links between the layer items where the items stand now."""
+        links = []
+        for lid, layer in self.document.network.image_layers.items():
+            src = self.item_for_layer.get(layer.source) if layer.source else None
+            item = self.item_for_layer.get(lid)
+            if src is not None and item is not None:
+                links.append(QLineF(src.port_scene_pos() + QPointF(items_mod.PORT_RADIUS, 0),
+                                    item.input_scene_pos()
+                                    - QPointF(items_mod.PORT_RADIUS - 2.0, 0)))
+        self.layer_links.set_links(links)
+
+    def _refresh_filters(self) -> None:
+        """The convolutions' filter grids show the weights in the store now (once per
+        parameter version)."""
+        net = self.document.network
+        if self._filters_version == net.param_version or not self.item_for_layer:
+            return
+        self._filters_version = net.param_version
+        for conv in net.convolutions():
+            item = self.item_for_layer.get(conv.id)
+            if item is not None:
+                item.set_filters(net.filter_values(conv.id)[0])
+
+    def _refresh_layer_values(self, ev: Evaluation | None) -> None:
+        """The layers' grids for the chosen sample: an image input its pixels (the dataset's
+        first columns, image after image), a convolution and a pooling layer their maps (the
+        evaluation's a: after the activation)."""
+        self._eval_maps = ev.maps if ev is not None else {}
+        if not self.item_for_layer:
+            return
+        doc = self.document
+        net = doc.network
+        ds = doc.dataset
+        X = np.asarray(ds.X) if ds is not None and len(ds) else None
+        s = min(max(doc.sample_index, 0), len(X) - 1) if X is not None else 0
+        self._eval_sample = s
+        start = 0
+        for lid, layer in net.image_layers.items():
+            item = self.item_for_layer.get(lid)
+            if isinstance(layer, ImageInput):
+                end = start + layer.size
+                ok = X is not None and X.ndim == 2 and X.shape[1] >= end
+                if item is not None:
+                    item.set_grid_values("pixels", X[s, start:end].reshape(layer.shape)
+                                         if ok and X is not None else None)
+                start = end
+            elif item is not None and layer.kind in ("convolution", "pooling"):
+                values = self._eval_maps.get(lid)
+                item.set_grid_values("map", values.a[s] if values is not None else None)
+
+    def layer_input(self, lid: str) -> np.ndarray | None:
+        """What layer ``lid`` reads for the chosen sample (maps, height, width): its source's
+        grid values as the canvas shows them (the evaluation's numbers), or None."""
+        net = self.document.network
+        layer = net.image_layers.get(lid)
+        src = self.item_for_layer.get(layer.source) if layer is not None and layer.source \
+            else None
+        if src is None:
+            return None
+        grids = [src.values.get(g.key) for g in src.grids if g.key[0] in ("pixels", "map")]
+        if not grids or any(g is None for g in grids):
+            return None
+        return np.stack(grids)  # type: ignore[arg-type]
 
     def _values_soon(self) -> None:
         if not self._values_scheduled:
@@ -316,6 +441,7 @@ class CanvasScene(QGraphicsScene):
         doc = self.document
         n = len(self._nids)
         ev = doc.evaluation()
+        self._refresh_layer_values(ev)
         if ev is None or not n:
             self._values = np.full(n, np.nan)
             self._lut_index = np.full(n, -1, np.intp)
@@ -340,8 +466,18 @@ class CanvasScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ live move preview
     def preview_move(self, offsets: dict[str, QPointF]) -> None:
-        """Show neurons at model position + offset without touching the model (during a drag)."""
+        """Show neurons and image layers at model position + offset without touching the
+        model (during a drag); a flatten's feature neurons go with it."""
         net = self.document.network
+        offsets = dict(offsets)
+        for lid in [i for i in offsets if i in net.image_layers]:
+            off = offsets.pop(lid)
+            layer = net.image_layers[lid]
+            item = self.item_for_layer.get(lid)
+            if item is not None:
+                item.setPos(QPointF(layer.x, layer.y) + off)
+            if layer.kind == "flatten":
+                offsets.update(dict.fromkeys(net.feature_neurons(lid), off))
         for nid, off in offsets.items():
             n = net.neurons.get(nid)
             item = self.item_for_node.get(nid)
@@ -354,6 +490,8 @@ class CanvasScene(QGraphicsScene):
                 self._pos[i] = (p.x(), p.y())
         self.connections.set_positions(self._pos, self._radii)
         self.dots.set_positions(self._pos)
+        if self.item_for_layer:
+            self._relink()
         if self.overlay is not None:
             self.overlay_item.rebuild()
 
@@ -365,7 +503,7 @@ class CanvasScene(QGraphicsScene):
             self.flush()
         wanted = set(ids or ())
         with QSignalBlocker(self):
-            for nid, item in self.item_for_node.items():
+            for nid, item in [*self.item_for_node.items(), *self.item_for_layer.items()]:
                 on = nid in wanted
                 if item.isSelected() != on:
                     item.setSelected(on)
@@ -373,18 +511,21 @@ class CanvasScene(QGraphicsScene):
 
     def _push_selection(self) -> None:
         """Scene -> document, for selection changes made on the items directly."""
-        ids = [self.node_for_item[i] for i in self.selectedItems() if i in self.node_for_item]
+        ids = [self.node_for_item[i] if i in self.node_for_item else i.nid
+               for i in self.selectedItems()
+               if i in self.node_for_item or isinstance(i, LayerItem)]
         self.document.set_selection(ids + self.connections.selected_ids())
 
     def selected_ids(self) -> list[str]:
         return [i for i in self.document.selection if i in self.document.network]
 
     # ------------------------------------------------------------------ lookups
-    def item_for(self, item_id: str) -> NeuronItem | ConnectionRef | None:
-        """The NeuronItem for a neuron id, a :class:`ConnectionRef` for a connection id, or None."""
+    def item_for(self, item_id: str) -> NeuronItem | LayerItem | ConnectionRef | None:
+        """The NeuronItem for a neuron id, the LayerItem for an image layer id, a
+        :class:`ConnectionRef` for a connection id, or None."""
         if self._pending_structure:
             self.flush()
-        item = self.item_for_node.get(item_id)
+        item = self.item_for_node.get(item_id) or self.item_for_layer.get(item_id)
         if item is not None:
             return item
         if item_id in self.connections.index:
@@ -422,13 +563,21 @@ class CanvasScene(QGraphicsScene):
                 return item
         return None
 
+    def layer_at(self, pos: QPointF) -> LayerItem | None:
+        """The image layer whose card or output port is under ``pos`` (the topmost)."""
+        if self._pending_structure or self._pending_geometry:
+            self.flush()
+        hits = [item for item in self.item_for_layer.values() if item.contains_scene(pos)]
+        return max(hits, key=lambda item: item.zValue()) if hits else None
+
     def connection_at(self, pos: QPointF, tolerance: float = 4.0) -> str | None:
         if self._pending_structure:
             self.flush()
         return self.connections.hit_test(pos, tolerance)
 
     def ids_in_rect(self, rect: QRectF) -> list[str]:
-        """Neurons whose centre lies in ``rect`` and connections with both ends in it."""
+        """Image layers and neurons whose centre lies in ``rect`` and connections with both
+        ends in it."""
         if self._pending_structure:
             self.flush()
         rect = rect.normalized()
@@ -438,20 +587,89 @@ class CanvasScene(QGraphicsScene):
             inside = ((P[:, 0] >= rect.left()) & (P[:, 0] <= rect.right())
                       & (P[:, 1] >= rect.top()) & (P[:, 1] <= rect.bottom()))
             out = [self._nids[i] for i in np.flatnonzero(inside)]
-        return out + self.connections.ids_in_rect(rect)
+        layers = [lid for lid, item in self.item_for_layer.items() if rect.contains(item.pos())]
+        return layers + out + self.connections.ids_in_rect(rect)
 
     def content_rect(self) -> QRectF:
-        """The bounding rectangle of everything drawn (neurons, labels, connections, overlay)."""
+        """The bounding rectangle of everything drawn (layers, neurons, labels, connections,
+        overlay)."""
         if self._pending_structure or self._pending_geometry:
             self.flush()
         rect = QRectF()
-        for item in self.item_for_node.values():
+        for item in [*self.item_for_node.values(), *self.item_for_layer.values()]:
             rect = rect.united(item.sceneBoundingRect())
         if self.connections.ids:
             rect = rect.united(self.connections.sceneBoundingRect())
         if self.overlay is not None:
             rect = rect.united(self.overlay_item.sceneBoundingRect())
         return rect
+
+    # ------------------------------------------------------------------ focused cell
+    @property
+    def focus(self) -> tuple[str, tuple[tuple, int, int]] | None:
+        """The focused cell (layer id, (grid key, row, col)): hovered, or clicked (pinned)."""
+        return self._focus
+
+    def hover_cell(self, lid: str | None, cell: tuple[tuple, int, int] | None) -> None:
+        """The pointer is over ``cell`` of layer ``lid`` (None, None: over no cell); a
+        clicked cell stays focused until another is clicked."""
+        if not self._focus_pinned:
+            self._set_focus(lid, cell)
+
+    def focus_cell(self, lid: str | None, cell: tuple[tuple, int, int] | None,
+                   pinned: bool = True) -> None:
+        """Focus ``cell`` of layer ``lid`` (a click: it stays while the pointer moves on)."""
+        self._focus_pinned = bool(pinned and cell is not None)
+        self._set_focus(lid, cell)
+
+    def _set_focus(self, lid: str | None, cell: tuple[tuple, int, int] | None) -> None:
+        item = self.item_for_layer.get(lid) if lid is not None else None
+        grid = item.grid_index.get(cell[0]) if item is not None and cell is not None else None
+        ok = grid is not None and cell is not None and cell[1] < grid.rows \
+            and cell[2] < grid.cols
+        focus = (lid, cell) if ok and lid is not None and cell is not None else None
+        if focus == self._focus:
+            return
+        self._focus = focus
+        for item in self.item_for_layer.values():
+            item.set_focus(None)
+            item.set_marks({})
+        if focus is None:
+            return
+        lid, cell = focus
+        self.item_for_layer[lid].set_focus(cell)
+        for mlid, marks in self.cell_reads(lid, cell).items():
+            item = self.item_for_layer.get(mlid)
+            if item is not None:
+                item.set_marks(marks)
+
+    def cell_reads(self, lid: str, cell: tuple[tuple, int, int]
+                   ) -> dict[str, dict[tuple, list[tuple[int, int, int, int]]]]:
+        """The cells a map cell reads, per layer and grid: a convolution cell its receptive
+        field in every map of its source (and its filter), a pooled cell its window in one
+        map; (top, left, bottom, right) ranges, bottom and right exclusive."""
+        net = self.document.network
+        layer = net.image_layers.get(lid)
+        key, r, c = cell
+        shape = net.image_shapes().get(lid)
+        if layer is None or shape is None or key[0] != "map" or layer.source is None:
+            return {}
+        src = self.item_for_layer.get(layer.source)
+        if src is None:
+            return {}
+        src_keys = [g.key for g in src.grids if g.key[0] in ("pixels", "map")]
+        out: dict[str, dict[tuple, list[tuple[int, int, int, int]]]] = {}
+        if isinstance(shape, Conv2D):
+            window = shape.receptive_field(r, c).clipped()
+            out[layer.source] = {k: [window] for k in src_keys}
+            own = self.item_for_layer[lid]
+            k = shape.kernel
+            out[lid] = {g.key: [(0, 0, k, k)] for g in own.grids
+                        if g.key[0] == "filter" and g.key[1] == key[1]}
+        elif isinstance(shape, Pool2D):
+            window = shape.window_at(r, c).clipped()
+            out[layer.source] = {k: [window] for k in src_keys if k[1] == key[1]}
+        return out
 
     # ------------------------------------------------------------------ overlay
     def set_overlay(self, overlay: Overlay | None) -> None:
@@ -465,8 +683,11 @@ class CanvasScene(QGraphicsScene):
         pos = event.scenePos()
         text = None
         item = self.neuron_at(pos)
+        layer = self.layer_at(pos) if item is None else None
         if item is not None:
             text = self.neuron_tooltip(item.nid)
+        elif layer is not None:
+            text = self.layer_tooltip(layer.nid, layer.cell_at(pos))
         else:
             scale = 1.0
             w = event.widget()
@@ -510,6 +731,64 @@ class CanvasScene(QGraphicsScene):
         rows.append(f"<span style='color:{style.MUTED_TEXT_HEX}'>{ins} in, {outs} out</span>")
         return "<br>".join(rows)
 
+    def layer_tooltip(self, lid: str, cell: tuple[tuple, int, int] | None = None) -> str:
+        """What the layer is and, over a cell, what the cell holds."""
+        net = self.document.network
+        layer = net.image_layers.get(lid)
+        item = self.item_for_layer.get(lid)
+        if layer is None or item is None:
+            return ""
+        rows = [f"<b>{_esc(layer.label)}</b> <span style='color:{style.MUTED_TEXT_HEX}'>"
+                f"({_esc(lid)}, {KIND_TITLES[layer.kind]})"
+                f"</span>", _esc(item.subtitle)]
+        if isinstance(layer, Convolution):
+            n = layer.n_params
+            rows.append(f"{layer.filters} filters × ({layer.fan_in} + 1) = {n} parameters")
+        if cell is not None:
+            rows += self.cell_lines(lid, cell)
+        return "<br>".join(rows)
+
+    def cell_lines(self, lid: str, cell: tuple[tuple, int, int]) -> list[str]:
+        """What a cell holds, in words and with the evaluation's numbers (HTML lines): a
+        filter weight; a pixel; a convolution cell's dot product written out; a pooled cell's
+        window and winner; and the cell's dL/dz."""
+        net = self.document.network
+        layer = net.image_layers[lid]
+        item = self.item_for_layer[lid]
+        key, r, c = cell
+        values = item.values.get(key)
+        if key[0] == "filter":
+            return [f"filter {key[1]}, weight [{key[2]}][{r}][{c}]"
+                    + (f" = <tt>{values[r, c]:.6g}</tt>" if values is not None else "")]
+        if key[0] == "pixels":
+            return [f"pixel [{r}][{c}]" + (f" of channel {key[1]}" if len(item.grids) > 1
+                                            else "")
+                    + (f" = <tt>{values[r, c]:.6g}</tt>" if values is not None else "")]
+        shape = net.image_shapes().get(lid)
+        mv = self._eval_maps.get(lid)
+        if mv is None or shape is None:
+            return [f"map {key[1]} [{r}][{c}]: no values yet"]
+        s, m = self._eval_sample, key[1]
+        lines = []
+        x = self.layer_input(lid)
+        if isinstance(shape, Conv2D) and isinstance(layer, Convolution) and x is not None:
+            dp = shape.dot_product(x, net.store.values[layer.slots], m, r, c)
+            lines.append(f"<tt>{_esc(dot_product_text(dp, MAX_TIP_TERMS))}</tt>")
+            act = activations.ACTIVATIONS[layer.activation]
+            if layer.activation != "identity":
+                lines.append(f"<tt>a = {_esc(act.title)}(z) = {mv.a[s, m, r, c]:.6g}</tt>")
+        elif isinstance(shape, Pool2D):
+            top, left, bottom, right = shape.window_at(r, c).clipped()
+            where = f"rows {top}–{bottom - 1}, columns {left}–{right - 1} of map {m}"
+            if mv.winners is not None:
+                wr, wc = int(mv.winners[0][s, m, r, c]), int(mv.winners[1][s, m, r, c])
+                lines.append(f"max of {where} = <tt>{mv.a[s, m, r, c]:.6g}</tt>, won by row "
+                             f"{wr}, column {wc}")
+            else:
+                lines.append(f"mean of {where} = <tt>{mv.a[s, m, r, c]:.6g}</tt>")
+        lines.append(f"dL/dz = <tt>{mv.dl_dz[s, m, r, c]:.6g}</tt> (sample {s})")
+        return lines
+
     def connection_tooltip(self, cid: str) -> str:
         doc = self.document
         net = doc.network
@@ -524,6 +803,21 @@ class CanvasScene(QGraphicsScene):
         if g is not None:
             rows.append(f"dL/dw = <tt>{g:.6g}</tt> (whole dataset)")
         return "<br>".join(rows)
+
+
+MAX_TIP_TERMS = 9   # terms of a dot product written out in a tooltip; the rest are "+ …"
+
+
+def dot_product_text(dp: DotProduct, max_terms: int = MAX_TIP_TERMS) -> str:
+    """One convolution cell written out, as seed 001 does: "map 0 [0][0] = 0×0 + 0×0 + 1×1 +
+    … + b = 3 + 0 = 3" (input × weight in summation order, then the bias), numbers written as
+    the walkthrough writes them."""
+    # (imported here: the trace package is loaded when first needed, not at start-up)
+    from nnstudio.core.trace.formatting import join_sum, num, term
+    terms = [f"{num(x)}×{term(w)}" for x, w in dp.terms()]
+    shown = join_sum(terms[:max_terms], len(terms) - max_terms if len(terms) > max_terms else 0)
+    return (f"map {dp.filter} [{dp.row}][{dp.col}] = {shown} + b = {num(dp.total)} + "
+            f"{term(dp.bias)} = {num(dp.value)}")
 
 
 def _esc(s: str) -> str:

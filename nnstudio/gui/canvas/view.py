@@ -41,8 +41,9 @@ from nnstudio.core.network import NetworkError, activation_allowed
 from nnstudio.gui import style
 
 from . import interactions as modes
+from .image_items import LayerItem
 from .items import DOT_LOD, RADIUS, NeuronItem
-from .palette import ACTIVATION_MIME, ROLE_MIME
+from .palette import ACTIVATION_MIME, LAYER_INFO, LAYER_MIME, ROLE_MIME
 from .scene import CanvasScene
 
 if TYPE_CHECKING:  # pragma: no cover  (the document never imports the canvas)
@@ -56,23 +57,33 @@ FIT_MAX_SCALE = 1.6
 
 
 class RenameEditor(QLineEdit):
-    """Inline label editor placed over a neuron's label; Enter commits, Esc cancels."""
+    """Inline label editor placed over a neuron's label (or an image layer's title); Enter
+    commits, Esc cancels."""
 
     def __init__(self, view: CanvasView, nid: str) -> None:
         super().__init__(view.viewport())
         self.view = view
         self.nid = nid
         self._done = False
-        n = view.document.network.neurons[nid]
+        net = view.document.network
+        layer = net.image_layers.get(nid)
+        n = layer if layer is not None else net.neurons[nid]
         self.setText(n.label)
         self.selectAll()
         self.setFrame(True)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setToolTip("New label for this neuron: Enter to apply, Esc to cancel")
+        what = "layer" if layer is not None else "neuron"
+        self.setToolTip(f"New label for this {what}: Enter to apply, Esc to cancel")
         self.setStyleSheet(
             f"QLineEdit {{ background: white; border: 1.5px solid {style.POSITIVE_HEX};"
             " border-radius: 4px; padding: 1px 4px; }")
-        center = view.mapFromScene(QPointF(n.x, n.y + RADIUS + 14))
+        item = view.scene().item_for_layer.get(nid) if layer is not None else None
+        if item is not None:
+            card = item.card_rect()
+            center = view.mapFromScene(item.mapToScene(QPointF(card.center().x(),
+                                                               card.top() + 10)))
+        else:
+            center = view.mapFromScene(QPointF(n.x, n.y + RADIUS + 14))
         w = 140
         self.setGeometry(QRect(center.x() - w // 2, center.y() - 12, w, 24))
         self.returnPressed.connect(self.commit)
@@ -90,7 +101,7 @@ class RenameEditor(QLineEdit):
         self._done = True
         text = self.text()
         try:
-            if self.nid in self.view.document.network.neurons:
+            if self.nid in self.view.document.network:
                 self.view.document.set_label(self.nid, text)
         except (NetworkError, ValueError) as e:
             self.view.document.message(str(e), 6000)
@@ -302,6 +313,14 @@ class CanvasView(QGraphicsView):
             self._start(modes.MoveMode(self, item, click_action), event)
             event.accept()
             return
+        layer = self._scene.layer_at(sp)
+        if layer is not None:
+            if layer.port_contains(sp) and not additive:
+                self._start(modes.NewConnectionMode(self, layer), event)
+            else:
+                self._press_layer(layer, sp, additive, event)
+            event.accept()
+            return
         cid = self._scene.connection_at(sp, self._tolerance())
         if cid is not None:
             sel = list(doc.selection)
@@ -318,6 +337,26 @@ class CanvasView(QGraphicsView):
         self._start(modes.RubberBandMode(self, additive), event)
         event.accept()
 
+    def _press_layer(self, layer: LayerItem, sp: QPointF, additive: bool,
+                     event: QMouseEvent) -> None:
+        """A press on a layer's card: select it (Shift/Ctrl: add or remove it), pin the cell
+        under the pointer, and start a move."""
+        doc = self.document
+        sel = list(doc.selection)
+        if additive:
+            if layer.nid in sel:
+                sel.remove(layer.nid)
+                doc.set_selection(sel)
+                return
+            doc.set_selection(sel + [layer.nid])
+        elif layer.nid not in sel:
+            doc.set_selection([layer.nid])
+        self._scene.focus_cell(layer.nid, layer.cell_at(sp), pinned=True)
+        click_action = None
+        if not additive and len(doc.selection) > 1:
+            click_action = lambda lid=layer.nid: doc.set_selection([lid])  # noqa: E731
+        self._start(modes.MoveMode(self, layer, click_action), event)
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self.mode is not None:
             pos = event.position().toPoint()
@@ -327,8 +366,13 @@ class CanvasView(QGraphicsView):
         super().mouseMoveEvent(event)   # hover events for neuron ports
         sp = self.mapToScene(event.position().toPoint())
         if self._scene.neuron_at(sp) is None:
-            self._scene.connections.set_hover(self._scene.connection_at(sp, self._tolerance()))
+            layer = self._scene.layer_at(sp)
+            self._scene.hover_cell(layer.nid if layer is not None else None,
+                                   layer.cell_at(sp) if layer is not None else None)
+            self._scene.connections.set_hover(
+                None if layer is not None else self._scene.connection_at(sp, self._tolerance()))
         else:
+            self._scene.hover_cell(None, None)
             self._scene.connections.set_hover(None)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -344,10 +388,11 @@ class CanvasView(QGraphicsView):
         if event.button() != Qt.MouseButton.LeftButton:
             return
         sp = self.mapToScene(event.position().toPoint())
-        item = self._scene.neuron_at(sp)
+        item = self._scene.neuron_at(sp) or self._scene.layer_at(sp)
         if item is not None and not item.port_contains(sp):
             self.cancel_mode()
-            self.start_rename(item.nid)
+            if self.document.network.flatten_of(item.nid) is None:
+                self.start_rename(item.nid)
             event.accept()
             return
         cid = self._scene.connection_at(sp, self._tolerance())
@@ -358,6 +403,7 @@ class CanvasView(QGraphicsView):
 
     def leaveEvent(self, event: QEvent) -> None:
         self._scene.connections.set_hover(None)
+        self._scene.hover_cell(None, None)
         super().leaveEvent(event)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
@@ -423,7 +469,8 @@ class CanvasView(QGraphicsView):
 
     # ------------------------------------------------------------------ rename / weight dialogs
     def start_rename(self, nid: str) -> RenameEditor | None:
-        if nid not in self.document.network.neurons:
+        net = self.document.network
+        if nid not in net.neurons and nid not in net.image_layers:
             return None
         if self.rename_editor is not None:
             self.rename_editor.finish()
@@ -445,14 +492,14 @@ class CanvasView(QGraphicsView):
 
     # ------------------------------------------------------------------ drops from the palette
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasFormat(ROLE_MIME):
+        if event.mimeData().hasFormat(ROLE_MIME) or event.mimeData().hasFormat(LAYER_MIME):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if event.mimeData().hasFormat(ROLE_MIME):
+        if event.mimeData().hasFormat(ROLE_MIME) or event.mimeData().hasFormat(LAYER_MIME):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
         else:
@@ -460,6 +507,15 @@ class CanvasView(QGraphicsView):
 
     def dropEvent(self, event: QDropEvent) -> None:
         mime = event.mimeData()
+        if mime.hasFormat(LAYER_MIME):
+            kind = bytes(mime.data(LAYER_MIME)).decode("utf-8", "replace").strip()
+            p = self._scene.snap(self.mapToScene(event.position().toPoint()))
+            if self.add_layer_at(kind, p) is not None:
+                event.setDropAction(Qt.DropAction.CopyAction)
+                event.accept()
+            else:
+                event.ignore()
+            return
         if not mime.hasFormat(ROLE_MIME):
             event.ignore()
             return
@@ -481,10 +537,34 @@ class CanvasView(QGraphicsView):
             self.setFocus()
         return nid
 
+    def add_layer_at(self, kind: str, p: QPointF) -> str | None:
+        """Add an image layer of ``kind`` centred at ``p`` (then selected). Dropped to the
+        right of the one selected layer, when that layer gives maps the new one fits, it takes
+        that layer as its source (so a chain is built by dropping layer after layer)."""
+        doc = self.document
+        net = doc.network
+        chosen = [i for i in doc.selection if i in net.image_layers]
+        lid = None
+        if kind != "image_input" and len(chosen) == 1 \
+                and net.image_layers[chosen[0]].kind != "flatten" \
+                and net.image_layers[chosen[0]].x < p.x():
+            try:
+                lid = doc.add_image_layer(kind, p.x(), p.y(), source=chosen[0])
+                doc.message(f"Added {lid}, taking its input from "
+                            f"{net.image_layers[chosen[0]].label}", 4000)
+            except (NetworkError, ValueError):
+                lid = None   # (it does not fit there: added on its own below)
+        if lid is None:
+            lid = self._try(doc.add_image_layer, kind, p.x(), p.y())
+        if lid is not None:
+            doc.set_selection([lid])
+            self.setFocus()
+        return lid
+
     # ------------------------------------------------------------------ context menus
     def _select_under_for_menu(self, sp: QPointF) -> None:
         doc = self.document
-        item = self._scene.neuron_at(sp)
+        item = self._scene.neuron_at(sp) or self._scene.layer_at(sp)
         if item is not None:
             if item.nid not in doc.selection:
                 doc.set_selection([item.nid])
@@ -504,6 +584,9 @@ class CanvasView(QGraphicsView):
         item = self._scene.neuron_at(sp)
         if item is not None:
             return self._neuron_menu(item.nid)
+        layer = self._scene.layer_at(sp)
+        if layer is not None:
+            return self._layer_menu(layer.nid)
         cid = self._scene.connection_at(sp, self._tolerance())
         if cid is not None:
             return self._connection_menu(cid)
@@ -561,6 +644,28 @@ class CanvasView(QGraphicsView):
                   "Remove the neuron(s) together with their connections")
         return menu
 
+    def _layer_menu(self, lid: str) -> QMenu:
+        doc, net = self.document, self.document.network
+        layer = net.image_layers[lid]
+        targets = [i for i in doc.selection if i in net] or [lid]
+        if lid not in targets:
+            targets = [lid]
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        menu.setObjectName("layerMenu")
+        self._act(menu, "Rename…", lambda: self.start_rename(lid), "Edit this layer's label")
+        if layer.source is not None:
+            src = net.image_layers[layer.source]
+            self._act(menu, f"Disconnect from {src.label}",
+                      lambda: self._try(doc.set_layer_source, lid, None),
+                      f"Stop taking input from {src.title}")
+        menu.addSeparator()
+        self._act(menu, "Delete" if len(targets) == 1 else f"Delete {len(targets)} Items",
+                  lambda: self._try(doc.remove, targets),
+                  "Remove the layer (a flatten with its feature neurons and their "
+                  "connections); the layers it fed lose their input")
+        return menu
+
     def _connection_menu(self, cid: str) -> QMenu:
         doc, net = self.document, self.document.network
         c = net.connections[cid]
@@ -590,6 +695,11 @@ class CanvasView(QGraphicsView):
             self._act(menu, f"Add {role.capitalize()} Neuron Here",
                       lambda role=role: self.add_neuron_at(role, p),
                       f"Add a new {role} neuron at this spot")
+        layers = menu.addMenu("Add Image Layer Here")
+        layers.setObjectName("addLayerMenu")
+        layers.setToolTipsVisible(True)
+        for kind, (title, _hint, text) in LAYER_INFO.items():
+            self._act(layers, title, lambda kind=kind: self.add_layer_at(kind, p), text)
         menu.addSeparator()
         paste = self._find_window_action("paste")
         a = self._act(menu, "Paste", lambda: paste.trigger() if paste else None,
@@ -660,7 +770,7 @@ class CanvasView(QGraphicsView):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         vp = self.viewport().rect()
         layer = self._scene.connections
-        if not self.document.network.neurons:
+        if not self.document.network.neurons and not self.document.network.image_layers:
             painter.setFont(style.ui_font(11))
             painter.setPen(style.MUTED_TEXT)
             painter.drawText(vp, style.ALIGN_CENTER,
@@ -672,7 +782,8 @@ class CanvasView(QGraphicsView):
             text = (f"Zoomed out: drawing the {shown:,} strongest of {layer.visible_count:,} "
                     "visible connections. Zoom in to see every one.")
             self._note(painter, vp, text)
-        if self.show_legend and self.document.network.neurons:
+        if self.show_legend and (self.document.network.neurons
+                                 or self.document.network.image_layers):
             self._legend(painter, vp)
         painter.restore()
 

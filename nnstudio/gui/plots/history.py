@@ -62,9 +62,7 @@ class ParamHistoryPane(PlotPane):
         sel = selected_params(self.document)
         if sel:
             return sel[:MAX_CURVES], True
-        pids = [p for p in net.param_ids()
-                if p in net.connections or net.neurons[p].role != "input"]
-        return pids[:MAX_DEFAULT], False
+        return net.param_ids()[:MAX_DEFAULT], False
 
     def _ensure(self, pids: list[str]) -> None:
         net = self.document.network
