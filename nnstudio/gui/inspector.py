@@ -1,11 +1,14 @@
 """The inspector: editors for whatever is selected, built from tables of fields.
 
-``NEURON_FIELDS`` and ``CONNECTION_FIELDS`` say, for each field, how to read it from one item,
-how to apply an edit to all selected items (always through the document, so every edit is one
-undo step), when it applies, and which editor shows it (``EDITORS``: kind → widget factory).
-With several items selected, a field appears when it applies to all of them and shows either
-their shared value or "mixed". With nothing selected the inspector shows a network summary
-and the training settings.
+``NEURON_FIELDS``, ``CONNECTION_FIELDS`` and ``LAYER_FIELDS`` say, for each field, how to read
+it from one item, how to apply an edit to all selected items (always through the document, so
+every edit is one undo step), when it applies, and which editor shows it (``EDITORS``: kind →
+widget factory). With several items selected, a field appears when it applies to all of them and
+shows either their shared value or "mixed". An image layer shows its settings, what it takes and
+gives, its parameter count and, for a convolution, the filter grid editor
+(:mod:`nnstudio.gui.filter_grid`). With nothing selected the inspector shows a network summary
+(with the parameters by kind, and for an image input the weights a dense layer on its pixels
+would need) and the training settings.
 
 Values are set into widgets with signals blocked, so following the model never writes back.
 """
@@ -32,14 +35,22 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core import activations, losses, optimizers
+from nnstudio.core.conv import KERNEL_SIZES, POOL_STRIDES, POOL_WINDOWS, STRIDES
 from nnstudio.core.network import (
+    FEATURE_ROLE,
     INITS,
+    PASS_THROUGH_ROLES,
     ROLES,
     Connection,
+    Convolution,
+    ImageInput,
+    ImageLayer,
     NetworkEvent,
     Neuron,
     activation_allowed,
 )
+from nnstudio.core.network.image_layers import KIND_TITLES, describe_maps, maps_of
+from nnstudio.gui.filter_grid import FilterGridEditor
 from nnstudio.gui.widgets import (
     MIXED,
     ChoiceBox,
@@ -57,7 +68,9 @@ if TYPE_CHECKING:  # pragma: no cover  (the document never imports the inspector
 OnEdit = Callable[[Any, Any], None]   # an editor's callback: (value, merge key or False)
 
 PARAM_LIMIT = 1e6   # typed weights and biases: larger values only overflow the activations
-ROLE_TEXT = {"input": "Input", "hidden": "Hidden", "output": "Output"}
+ROLE_TEXT = {"input": "Input", "hidden": "Hidden", "output": "Output", FEATURE_ROLE: "Feature"}
+TIMES = "×"
+DENSE_UNITS = 100   # the dense layer the summary compares a convolution with (seed 001's)
 INIT_TEXT = {"uniform": "Uniform U(−1, 1)", "xavier": "Xavier / Glorot", "he": "He (Kaiming)"}
 
 
@@ -87,7 +100,12 @@ def _c(doc: Document, cid: str) -> Connection:
 
 
 def _not_input(doc: Document, nid: str) -> bool:
-    return _n(doc, nid).role != "input"
+    """Has a bias and an activation to edit (not an input, not a flatten's feature neuron)."""
+    return _n(doc, nid).role not in PASS_THROUGH_ROLES
+
+
+def _not_feature(doc: Document, nid: str) -> bool:
+    return _n(doc, nid).role != FEATURE_ROLE
 
 
 def _activation_choices(doc: Document, ids: list[str]) -> list[tuple[str, str, str]]:
@@ -146,12 +164,17 @@ NEURON_FIELDS: list[Field] = [
     Field("id", "Id", "value", lambda d, i: i, single_only=True,
           tip="The neuron's id in the project file (fixed)"),
     Field("label", "Label", "text", lambda d, i: _n(d, i).label, _set_label, single_only=True,
+          applies=_not_feature,
           tip="The neuron's name on the canvas (Enter to apply; double-click a neuron to "
               "rename it there)"),
     Field("role", "Role", "choice", lambda d, i: _n(d, i).role,
-          lambda d, ids, v, m: d.set_role(ids, v),
+          lambda d, ids, v, m: d.set_role(ids, v), applies=_not_feature,
           choices=lambda d, ids: [(r, ROLE_TEXT[r]) for r in ROLES],
           tip="Input neurons take a data column; output neurons are compared with a target column"),
+    Field("feature", "Holds", "value", lambda d, i: _feature_text(d, i),
+          applies=lambda d, i: not _not_feature(d, i),
+          tip="A feature neuron holds one value of its flatten layer's maps; it moves, goes and "
+              "comes with the flatten"),
     Field("activation", "Activation", "choice", lambda d, i: _n(d, i).activation,
           lambda d, ids, v, m: d.set_activation(ids, v), applies=_not_input,
           choices=_activation_choices,
@@ -200,6 +223,168 @@ CONNECTION_FIELDS: list[Field] = [
           tip="The data row whose values are shown here and on the canvas"),
     Field("share", "w · a(source)", "value", lambda d, i: _share(d, i), single_only=True,
           tip="This connection's part of the target's weighted sum z for the chosen sample"),
+]
+
+
+def _feature_text(doc: Document, nid: str) -> str:
+    net = doc.network
+    flat = net.flatten_of(nid)
+    layer = net.image_layers.get(flat or "")
+    return f"{net.neurons[nid].label} of {layer.title}" if layer is not None else ""
+
+
+# ---------------------------------------------------------------------- image layers
+def _l(doc: Document, lid: str) -> ImageLayer:
+    return doc.network.image_layers[lid]
+
+
+def _kind_is(*kinds: str) -> Callable[[Any, str], bool]:
+    return lambda d, i: _l(d, i).kind in kinds
+
+
+def _setting(key: str) -> Callable[[Any, str], Any]:
+    """Read a layer setting (``key`` of the layer's kind)."""
+    return lambda d, i: getattr(_l(d, i), key)
+
+
+def _update(key: str) -> Callable[[Any, list, Any, Any], None]:
+    """Apply a layer setting (to the one layer shown)."""
+    return lambda d, ids, v, m: d.update_image_layer(ids[0], **{key: v})
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return f" {TIMES} ".join(map(str, shape))
+
+
+def _parse_shape(text: str) -> list[int]:
+    """An image shape typed as "1 × 6 × 6", "6x6" or "3, 28, 28" (channels × height × width;
+    two numbers: one channel)."""
+    cleaned = str(text).lower().replace(TIMES, " ").replace("x", " ").replace(",", " ")
+    parts = cleaned.split()
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        raise ValueError(f"{text.strip()!r} is not an image shape: write channels × height × "
+                         f"width, e.g. 1 × 6 × 6 (or height × width for one channel)")
+    nums = [int(p) for p in parts]
+    return [1, *nums] if len(nums) == 2 else nums
+
+
+def _set_shape(doc: Document, ids: list[str], text: str, merge: Any) -> None:
+    doc.update_image_layer(ids[0], shape=_parse_shape(text))
+
+
+def _source_text(doc: Document, lid: str) -> str:
+    net = doc.network
+    layer = _l(doc, lid)
+    if layer.kind == "image_input":
+        return "the dataset's pixels"
+    if layer.source is None:
+        return "not connected: drag from a layer's port to this one"
+    src = net.image_layers[layer.source]
+    shape = net.image_shapes().get(layer.source)
+    maps = maps_of(shape) if shape is not None else None
+    return f"{src.label} ({describe_maps(maps)})" if maps else f"{src.label} (not connected)"
+
+
+def _output_text(doc: Document, lid: str) -> str:
+    net = doc.network
+    shape = net.image_shapes().get(lid)
+    if shape is None:
+        return "— (not connected)"
+    if _l(doc, lid).kind == "flatten":
+        n = len(net.feature_neurons(lid))
+        return f"{n} feature neuron{'s' if n != 1 else ''} (connect them to neurons)"
+    maps = maps_of(shape)
+    return describe_maps(maps) if maps else "—"
+
+
+def _param_text(doc: Document, lid: str) -> str:
+    layer = _l(doc, lid)
+    if isinstance(layer, Convolution):
+        return (f"{layer.filters} filter{'s' if layer.filters != 1 else ''} × "
+                f"({layer.fan_in} + 1) = {layer.n_params:,} parameters")
+    if isinstance(layer, ImageInput):
+        n = layer.size
+        dense = doc.network.dense_equivalent(lid, DENSE_UNITS)
+        return (f"none; {n:,} pixels: a dense layer of {DENSE_UNITS} neurons on them would "
+                f"need {n:,} × {DENSE_UNITS} = {dense:,} weights")
+    return "none"
+
+
+def _conv_activations(doc: Document, ids: list[str]) -> list[tuple[str, str, str]]:
+    return [(name, act.title, act.formula) for name, act in activations.ACTIVATIONS.items()
+            if name != "softmax"]
+
+
+def _sizes(lo: int, hi: int, square: bool) -> Callable[[Any, list], list]:
+    return lambda d, ids: [(k, f"{k} {TIMES} {k}" if square else str(k))
+                           for k in range(lo, hi + 1)]
+
+
+LAYER_FIELDS: list[Field] = [
+    Field("id", "Id", "value", lambda d, i: i, single_only=True,
+          tip="The layer's id in the project file (fixed)"),
+    Field("label", "Label", "text", lambda d, i: _l(d, i).label, _set_label, single_only=True,
+          tip="The layer's name on the canvas (Enter to apply; double-click its card to rename "
+              "it there)"),
+    Field("kind", "Layer", "value", lambda d, i: KIND_TITLES[_l(d, i).kind].capitalize(),
+          single_only=True),
+    Field("shape", "Image", "text", lambda d, i: _shape_text(_setting("shape")(d, i)),
+          _set_shape, applies=_kind_is("image_input"), single_only=True,
+          tip="Channels × height × width of each sample's image, e.g. 1 × 6 × 6 (1 to 4 "
+              "channels, sides 1 to 128); it must match the dataset's images"),
+    Field("source", "Input", "value", _source_text, single_only=True,
+          tip="The layer this one takes its maps from"),
+    Field("filters", "Filters", "int", _setting("filters"),
+          _update("filters"), applies=_kind_is("convolution"), single_only=True,
+          options={"lo": 1, "hi": 64},
+          tip="How many filters (and so feature maps); more keep the first ones and draw the "
+              "new ones with the project's seed"),
+    Field("kernel", "Kernel", "choice", _setting("kernel"),
+          _update("kernel"), applies=_kind_is("convolution"), single_only=True,
+          choices=_sizes(*KERNEL_SIZES, square=True),
+          tip="The side of each filter's grid of weights (a new size draws new filters)"),
+    Field("stride", "Stride", "choice", _setting("stride"),
+          _update("stride"), applies=_kind_is("convolution"), single_only=True,
+          choices=_sizes(*STRIDES, square=False),
+          tip="How many pixels the filter moves between dot products"),
+    Field("padding", "Padding", "choice",
+          _setting("padding"),
+          _update("padding"), applies=_kind_is("convolution"), single_only=True,
+          choices=lambda d, ids: [("valid", "valid (no padding)", "The filter stays inside the "
+                                   "image: a map of (side − kernel) / stride + 1"),
+                                  ("same", "same (pad with zeros)", "Zeros around the image so "
+                                   "the map keeps the input's size (at stride 1)")],
+          tip="Whether the filter may reach past the image's edge (zeros there)"),
+    Field("conv_activation", "Activation", "choice",
+          _setting("activation"),
+          _update("activation"), applies=_kind_is("convolution"), single_only=True,
+          choices=_conv_activations,
+          tip="Applied to every value of every map: ReLU turns the negatives into 0"),
+    Field("conv_slope", "Leaky slope", "float",
+          _setting("slope"),
+          _update("slope"), single_only=True,
+          applies=lambda d, i: getattr(_l(d, i), "activation", "") == "leaky_relu",
+          options={"lo": -10.0, "hi": 10.0, "what": "leaky slope"},
+          tip="The slope of leaky ReLU for negative values"),
+    Field("mode", "Pooling", "choice", _setting("mode"),
+          _update("mode"), applies=_kind_is("pooling"), single_only=True,
+          choices=lambda d, ids: [("max", "max", "Keep the largest value of each window"),
+                                  ("average", "average", "Keep the mean of each window")],
+          tip="What each window of the maps becomes"),
+    Field("window", "Window", "choice", _setting("window"),
+          _update("window"), applies=_kind_is("pooling"), single_only=True,
+          choices=_sizes(*POOL_WINDOWS, square=True),
+          tip="The side of each pooling window"),
+    Field("pool_stride", "Stride", "choice",
+          _setting("stride"),
+          _update("stride"), applies=_kind_is("pooling"), single_only=True,
+          choices=_sizes(*POOL_STRIDES, square=False),
+          tip="How far the window moves (the window's side: windows side by side)"),
+    Field("output", "Output", "value", _output_text, single_only=True,
+          tip="What the layer gives the next one"),
+    Field("layer_params", "Parameters", "note", _param_text, single_only=True,
+          tip="The layer's weights and biases: a filter's weights are shared by every position "
+              "it slides over"),
 ]
 
 
@@ -262,6 +447,11 @@ def _float_editor(f: Field, parent: FieldGroup) -> _Editor:
     return _Editor(w, w.set_value, lambda cb: w.valueCommitted.connect(lambda v: cb(v, False)))
 
 
+def _int_editor(f: Field, parent: FieldGroup) -> _Editor:
+    w = IntSpin(parent, f.options.get("lo", 0), f.options.get("hi", 2**31 - 1), tip=f.tip)
+    return _Editor(w, w.set_value, lambda cb: w.valueCommitted.connect(lambda v: cb(v, False)))
+
+
 def _param_editor(f: Field, parent: FieldGroup) -> _Editor:
     w = NumberSlider(parent, tip=f.tip, **f.options)
     w.edit.setAccessibleName(f.label)
@@ -314,7 +504,7 @@ def _sample_editor(f: Field, parent: FieldGroup) -> _Editor:
 
 
 EDITORS: dict[str, Callable] = {
-    "text": _text_editor, "choice": _choice_editor, "float": _float_editor,
+    "text": _text_editor, "choice": _choice_editor, "float": _float_editor, "int": _int_editor,
     "param": _param_editor, "bool": _bool_editor, "value": _value_editor,
     "note": _note_editor, "sample": _sample_editor,
 }
@@ -425,6 +615,14 @@ class Inspector(QScrollArea):
         lay.addWidget(self.error)
         self.neurons = FieldGroup(self, NEURON_FIELDS, "Neuron")
         self.connections = FieldGroup(self, CONNECTION_FIELDS, "Connection")
+        self.layers = FieldGroup(self, LAYER_FIELDS, "Image layer")
+        self.filters_box = QGroupBox("Filters", body)
+        self.filters_box.setObjectName("inspector_filters")
+        self.filter_grid = FilterGridEditor(document, self.apply, self.filters_box,
+                                            refused=self.show_refused)
+        QVBoxLayout(self.filters_box).addWidget(self.filter_grid)
+        lay.addWidget(self.layers)
+        lay.addWidget(self.filters_box)
         lay.addWidget(self.neurons)
         lay.addWidget(self.connections)
         self.summary = SummaryGroup(self)
@@ -497,11 +695,22 @@ class Inspector(QScrollArea):
         net = doc.network
         nids = [i for i in doc.selection if i in net.neurons]
         cids = [i for i in doc.selection if i in net.connections]
+        lids = [i for i in doc.selection if i in net.image_layers]
         self.neurons.setVisible(bool(nids))
         self.connections.setVisible(bool(cids))
-        none = not nids and not cids
+        one_layer = len(lids) == 1
+        self.layers.setVisible(one_layer)
+        conv = one_layer and isinstance(net.image_layers[lids[0]], Convolution)
+        self.filters_box.setVisible(conv)
+        none = not nids and not cids and not lids
         self.summary.setVisible(none)
         self.settings_box.setVisible(none)
+        if one_layer:
+            layer = net.image_layers[lids[0]]
+            self.layers.setTitle(KIND_TITLES[layer.kind].capitalize())
+            self.layers.show_ids(lids)
+            if conv:
+                self.filter_grid.show_layer(lids[0])
         if nids:
             self.neurons.setTitle("Neuron" if len(nids) == 1
                                   else f"{len(nids)} neurons (edited together)")
@@ -514,14 +723,19 @@ class Inspector(QScrollArea):
             self.title.setText("Network")
             self.summary.refresh()
             self.settings_box.refresh()
-        elif len(nids) == 1 and not cids:
+        elif len(nids) == 1 and not cids and not lids:
             n = net.neurons[nids[0]]
-            self.title.setText(f"{n.label}  <span style='color:#666;font-size:10pt'>"
+            self.title.setText(f"{html.escape(n.label)}  <span style='color:#666;font-size:10pt'>"
                                f"{ROLE_TEXT[n.role].lower()} neuron</span>")
-        elif len(cids) == 1 and not nids:
+        elif len(cids) == 1 and not nids and not lids:
             self.title.setText("Connection")
+        elif one_layer and not nids and not cids:
+            layer = net.image_layers[lids[0]]
+            self.title.setText(f"{html.escape(layer.label)}  <span style='color:#666;"
+                               f"font-size:10pt'>{KIND_TITLES[layer.kind]}</span>")
         else:
-            self.title.setText(count_phrase(len(nids), len(cids)) + " selected")
+            self.title.setText(count_phrase(len(nids), len(cids), layers=len(lids))
+                               + " selected")
 
 
 class SummaryGroup(QGroupBox):
@@ -532,9 +746,16 @@ class SummaryGroup(QGroupBox):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.labels = {}
         for key, text, tip in (
-            ("neurons", "Neurons", "Input / hidden / output neurons"),
+            ("neurons", "Neurons", "Input / hidden / output neurons (and the feature neurons "
+                                   "of flatten layers)"),
             ("connections", "Connections", "Weighted connections"),
+            ("image_layers", "Image layers", "The convolutional front: image input, "
+                                             "convolutions, pooling and flatten layers"),
             ("parameters", "Parameters", "Weights and biases (how many are trainable)"),
+            ("by_kind", "", "The parameters by kind: a filter's weights are shared by every "
+                            "position it slides over"),
+            ("dense", "Dense instead", "The weights a dense layer of 100 neurons on the "
+                                       "image's pixels would need, against the filters"),
             ("layers", "Layers", "Depth levels (the longest path from an input)"),
             ("samples", "Samples", "Rows in the dataset"),
             ("loss", "Loss", "The loss over the whole dataset at the current parameters"),
@@ -550,11 +771,13 @@ class SummaryGroup(QGroupBox):
     def refresh(self) -> None:
         doc = self.doc
         net = doc.network
-        roles = {r: len(net.by_role(r)) for r in ROLES}
+        roles = {r: len(net.by_role(r)) for r in (*ROLES, FEATURE_ROLE)}
         L = self.labels
+        features = f" · {roles[FEATURE_ROLE]} feature" if roles[FEATURE_ROLE] else ""
         L["neurons"].set_value(f"{len(net.neurons)}  ({roles['input']} in · {roles['hidden']} "
-                               f"hidden · {roles['output']} out)")
+                               f"hidden · {roles['output']} out{features})")
         L["connections"].set_value(len(net.connections))
+        self._show_image_rows(net)
         n_par = net.param_count()
         try:
             n_train = int(doc.engine().trainable.sum())  # vectorised, cached per structure
@@ -572,6 +795,45 @@ class SummaryGroup(QGroupBox):
         else:
             title = losses.LOSSES[doc.settings.loss].title
             L["loss"].set_value(f"{format_number(loss, 8)}  ({title})")
+
+
+    def _show_image_rows(self, net: Any) -> None:
+        """The image layers in a line, the parameters by kind, and the dense comparison
+        (hidden for a network without image layers)."""
+        L = self.labels
+        form = self.layout()
+        has = bool(net.image_layers)
+        for key in ("image_layers", "by_kind", "dense"):
+            form.setRowVisible(L[key], has)
+        if not has:
+            return
+        shapes = net.image_shapes()
+        parts = []
+        for lid in net.image_order():
+            layer = net.image_layers[lid]
+            if isinstance(layer, ImageInput):
+                parts.append(f"image {_shape_text(layer.shape)}")
+            elif isinstance(layer, Convolution):
+                parts.append(f"conv {layer.filters} × {layer.kernel}×{layer.kernel}")
+            elif layer.kind == "pooling":
+                parts.append(f"{layer.mode} pool {layer.window}×{layer.window}")
+            else:
+                parts.append(f"flatten {len(net.feature_neurons(lid))}")
+            if lid not in shapes:
+                parts[-1] += " (not connected)"
+        L["image_layers"].set_value(" → ".join(parts))
+        filters = sum(c.n_params for c in net.convolutions())
+        biases = sum(1 for n in net.neurons.values() if n.role not in PASS_THROUGH_ROLES)
+        L["by_kind"].set_value(f"filters {filters:,} · weights {len(net.connections):,} · "
+                               f"biases {biases:,}")
+        images = [lay for lay in net.image_layers.values() if isinstance(lay, ImageInput)]
+        if images:
+            n = images[0].size
+            dense = net.dense_equivalent(images[0].id, DENSE_UNITS)
+            L["dense"].set_value(f"{n:,} pixels × {DENSE_UNITS} neurons = {dense:,} weights, "
+                                 f"against the filters' {filters:,} parameters")
+        else:
+            L["dense"].set_value("—")
 
 
 class SettingsGroup(QGroupBox):
