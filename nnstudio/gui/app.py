@@ -126,6 +126,9 @@ def _after_show(window: MainWindow, error: str | None, offer_recovery: bool) -> 
                                 else f"“{window.document.name}”") + " instead.")
     if offer_recovery:
         window.files.offer_recovery()
+    if not window.settings.bool("course/seen", False):   # the first start: the lessons page
+        window.settings.set_value("course/seen", True)
+        window.show_course()
     window.settings.mark_started()
     window.canvas_view.fit()
 

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.training = None   # the TrainingUI, once the parts are installed
         self.backprop = None   # the BackpropUI, likewise
         self.plot_panes: dict[str, QWidget] = {}
+        self.course_page: QWidget | None = None     # Help ▸ Lessons, while it is open
         self.dataset_panel: QWidget | None = None
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -274,8 +275,22 @@ class MainWindow(QMainWindow):
         self._act("shortcuts", "&Keyboard Shortcuts", "List every keyboard shortcut and mouse "
                   "gesture", lambda: dialogs.show_shortcuts(self, self.shortcut_rows()), "F1",
                   ic("help-keyboard-shortcuts", SP.SP_DialogHelpButton))
+        self._act("lessons", "&Lessons…", "The course: every lesson in order, with your "
+                  "progress", self.show_course, None,
+                  ic("help-lessons", SP.SP_FileDialogContentsView))
         self._act("about", "&About NN Studio", "About NN Studio", lambda: dialogs.show_about(self),
                   None, ic("help-about", SP.SP_MessageBoxInformation))
+
+    def show_course(self) -> QWidget:
+        """Help ▸ Lessons: the course page (a window of its own; Open opens a lesson)."""
+        from nnstudio.gui.course import CoursePage
+        guide = self.actions.get("getting_started")    # p-play's Help ▸ Getting Started
+        page = CoursePage(self.settings, self.files.open_path, self,
+                          guide=guide.trigger if guide is not None else None)
+        page.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        page.show()
+        self.course_page = page
+        return page
 
     def shortcut_rows(self) -> list[tuple[str, str, str]]:
         """Every shortcut in the menus, and the mouse gestures (Help ▸ Keyboard Shortcuts)."""
@@ -328,7 +343,7 @@ class MainWindow(QMainWindow):
         m.addAction(A["randomize"])
 
         m = self.menu("Help")
-        m.addActions([A["shortcuts"], A["about"]])
+        m.addActions([A["lessons"], A["shortcuts"], A["about"]])
 
     def _build_toolbar(self) -> None:
         A = self.actions
