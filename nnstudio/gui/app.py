@@ -117,6 +117,15 @@ def create_window(path: str | None = None, *, settings: Settings | None = None,
     return window, error
 
 
+def show_course_on_first_start(window: MainWindow) -> bool:
+    """The lessons page, once: at the first start (settings key ``course/seen``)."""
+    if window.settings.bool("course/seen", False):
+        return False
+    window.settings.set_value("course/seen", True)
+    window.show_course()
+    return True
+
+
 def _after_show(window: MainWindow, error: str | None, offer_recovery: bool) -> None:
     from nnstudio.gui import files as files_mod
     if error:
@@ -126,9 +135,7 @@ def _after_show(window: MainWindow, error: str | None, offer_recovery: bool) -> 
                                 else f"“{window.document.name}”") + " instead.")
     if offer_recovery:
         window.files.offer_recovery()
-    if not window.settings.bool("course/seen", False):   # the first start: the lessons page
-        window.settings.set_value("course/seen", True)
-        window.show_course()
+    show_course_on_first_start(window)
     window.settings.mark_started()
     window.canvas_view.fit()
 

@@ -78,9 +78,9 @@ def test_help_lessons_shows_the_page_and_open_opens_an_untitled_copy(qtbot, wind
 
 def test_the_first_start_shows_the_page_once(qtbot, window):
     assert not window.settings.bool("course/seen", False)
-    app_mod._after_show(window, None, False)
+    assert app_mod.show_course_on_first_start(window)
     assert window.course_page is not None and window.course_page.isVisible()
     window.course_page.close()
     window.course_page = None
-    app_mod._after_show(window, None, False)
+    assert not app_mod.show_course_on_first_start(window)
     assert window.course_page is None
