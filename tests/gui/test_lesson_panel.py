@@ -234,3 +234,11 @@ def test_use_this_network_as_the_start(panel):
     p.apply_edit()
     assert doc.challenges.original.parameters["w1"] == 0.7
     assert json.loads(challenges_text(doc.challenges)) == shown
+
+
+def test_a_new_project_replaces_the_checklist_rows(panel):
+    doc, p, _ = panel()
+    old_rows = p.checklist.rows
+    doc.load(paths.SAMPLES / "xor.nnproj")
+    assert [r.text.text() for r in p.checklist.rows] == [g.text for g in doc.challenges.goals]
+    assert all(not r.text.isVisibleTo(p) for r in old_rows)

@@ -104,6 +104,7 @@ class Checklist(QFrame):
         grid.setColumnStretch(1, 1)
         lay = self.layout()
         lay.replaceWidget(old, self._grid_host)
+        old.hide()           # gone at once, deleted when control returns to the event loop
         old.deleteLater()
         self.rows = [GoalRow(grid, i, g.text, self._grid_host)
                      for i, g in enumerate(ch.goals)] if ch is not None else []
