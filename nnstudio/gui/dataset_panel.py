@@ -360,8 +360,9 @@ class DatasetPanel(QWidget):
             parts.append(f"{len(ds) - n_val} train / {n_val} validation")
         net = doc.network
         warn = ""
-        if len(net.inputs) != ds.n_inputs or len(net.outputs) != ds.n_targets:
-            warn = (f"  ⚠ the network has {len(net.inputs)} input and {len(net.outputs)} output "
+        n_in = len(net.data_inputs)
+        if n_in != ds.n_inputs or len(net.outputs) != ds.n_targets:
+            warn = (f"  ⚠ the network has {n_in} input and {len(net.outputs)} output "
                     f"neuron(s), but the data has {ds.n_inputs} input and {ds.n_targets} target "
                     "column(s): add or remove neurons (or pick other data) to train")
         self.info.setText(" · ".join(parts) + warn)

@@ -99,7 +99,7 @@ def ask_fit_dataset(parent: QWidget | None, problem: str) -> bool:
 def dataset_mismatch(project: Project) -> str | None:
     """Why the dataset's columns do not fit the network's inputs/outputs, or None."""
     net, ds = project.network, project.dataset
-    n_in, n_out = len(net.inputs), len(net.outputs)
+    n_in, n_out = len(net.data_inputs), len(net.outputs)
     if len(ds.input_names) != n_in:
         return (f"The dataset has {len(ds.input_names)} input column(s) but the network has "
                 f"{n_in} input neuron(s).")
@@ -110,16 +110,17 @@ def dataset_mismatch(project: Project) -> str | None:
 
 
 def fit_dataset(ds: Dataset, net: Network) -> Dataset:
-    """A copy of ``ds`` with one input column per input neuron and one target column per
-    output neuron (in the network's order): existing columns are kept by position, missing
-    ones are added filled with 0 and named after their neuron, extra ones are dropped. Class
+    """A copy of ``ds`` with one input column per data input neuron (derived inputs take
+    none) and one target column per output neuron (in the network's order): existing columns
+    are kept by position, missing ones are added filled with 0 and named after their neuron,
+    extra ones are dropped. Class
     names are kept only while the target columns do not change. Raises ValueError (e.g. a
     network with no inputs or outputs)."""
     import numpy as np
 
     from nnstudio.core.datasets import Dataset
 
-    ins, outs = net.inputs, net.outputs
+    ins, outs = net.data_inputs, net.outputs
     if not ins or not outs:
         raise ValueError("the network needs at least one input and one output neuron before "
                          "its dataset can match it")

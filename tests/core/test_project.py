@@ -15,7 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnstudio import paths
-from nnstudio.core import activations, datasets, losses, optimizers, project
+from nnstudio.core import (
+    activations,
+    datasets,
+    derived_inputs,
+    losses,
+    optimizers,
+    project,
+    regularization,
+)
 from nnstudio.core.network import INITS, ROLES
 from nnstudio.core.project import Project, ProjectError
 from nnstudio.core.trainer import Trainer, TrainSettings
@@ -488,6 +496,8 @@ def test_schema_is_shipped_and_matches_the_code():
     assert d["settings"]["properties"]["loss"]["enum"] == list(losses.NAMES)
     assert d["settings"]["properties"]["optimizer"]["enum"] == list(optimizers.NAMES)
     assert d["settings"]["properties"]["init"]["enum"] == list(INITS)
+    assert d["settings"]["properties"]["regularization"]["enum"] == list(regularization.NAMES)
+    assert d["neuron"]["properties"]["derive"]["enum"] == list(derived_inputs.NAMES)
     assert set(d["settings"]["properties"]) == {f.name for f in fields(TrainSettings)}
     section = project.network_section
     assert set(d["neuron"]["required"]) == set(section.NEURON_REQUIRED)

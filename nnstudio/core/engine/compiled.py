@@ -157,16 +157,19 @@ class Engine:
 
     @property
     def n_input_columns(self) -> int:
-        """The data columns the network reads: the image inputs' pixels, then one per input
-        neuron."""
-        return self.image_columns + len(self.input_ids)
+        """The data columns the network reads: the image inputs' pixels, then one per data
+        input neuron (a derived input takes none: :mod:`nnstudio.core.derived_inputs`)."""
+        return self.image_columns + self.layout.data_input_pos.size
 
     def _columns_needed(self) -> str:
         """What the data's input columns must be, in words."""
-        n_in = len(self.input_ids)
-        neurons = f"{n_in} input neuron{'s' if n_in != 1 else ''}"
+        n_in = self.layout.data_input_pos.size
+        derived = len(self.layout.derived)
+        also = (f" (and {derived} derived input{'s' if derived != 1 else ''}, which take no "
+                "column)") if derived else ""
+        neurons = f"{n_in} input neuron{'s' if n_in != 1 else ''}{also}"
         if not self.layout.image_inputs:
-            return f"the network has {n_in} input neuron(s)"
+            return f"the network has {n_in} input neuron(s){also}"
         images = ", ".join(f"image {lid!r} ({' × '.join(map(str, shape))})"
                            for lid, shape in self.layout.image_inputs)
         return f"the network needs {self.n_input_columns}: {images} and {neurons}"

@@ -34,6 +34,7 @@ import numpy as np
 from .. import activations as acts
 from ..conv import Conv2D, Pool2D
 from ..conv import Flatten as FlattenShape
+from ..derived_inputs import check_derived
 from ..network import PASS_THROUGH_ROLES, Convolution, ImageInput, ImageShape, Network
 
 Array = np.ndarray
@@ -143,6 +144,10 @@ class Layout:
     image_columns: int                 # the data columns the image inputs read (the first ones)
     image_inputs: list[tuple[str, tuple[int, int, int]]]  # every image input's id and shape
     param_layers: list[ParamLayer]     # the parameters by layer, in vector order
+    # block 0 (the input neurons): where the data inputs sit (the i-th takes data input
+    # column i), and each derived input's place and formula (nnstudio.core.derived_inputs)
+    data_input_pos: Array
+    derived: list[tuple[int, str]]
 
 
 def _image_blocks(net: Network, param_ids: list[str], slots: list[int],
@@ -192,6 +197,14 @@ def compile_layout(net: Network) -> Layout:
     no input neuron or image input, or no output neuron."""
     inputs = [n.id for n in net.inputs]
     outputs = [n.id for n in net.outputs]
+    derived = [(k, n.derive) for k, n in enumerate(net.inputs) if n.derive is not None]
+    n_data = len(inputs) - len(derived)
+    for k, name in derived:
+        problem = check_derived(name, n_data)
+        if problem:
+            raise EngineError(f"{net.name(inputs[k])}: {problem}")
+    data_pos = np.array([k for k, n in enumerate(net.inputs) if n.derive is None],
+                        dtype=np.intp)
     param_ids: list[str] = []
     slots: list[int] = []
     block_of_param: list[int] = []
@@ -315,7 +328,7 @@ def compile_layout(net: Network) -> Layout:
         out_slopes=np.array([net.neurons[o].slope for o in outputs]),
         out_dz=out_dz, weight_mask=_weight_mask(off, blocks, image_blocks),
         image_blocks=image_blocks, image_columns=image_columns, image_inputs=image_inputs,
-        param_layers=param_layers,
+        param_layers=param_layers, data_input_pos=data_pos, derived=derived,
     )
 
 

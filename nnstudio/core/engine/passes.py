@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import activations as acts
 from ..conv import Conv2D, ConvState, Pool2D, PoolState
+from ..derived_inputs import columns as derived_columns
 from .kernels import activate, apply_df
 from .layout import DenseBlock, ImageBlock, Layout
 
@@ -78,6 +79,8 @@ class Work:
         self.dsrc: list[Array] = [np.empty(0)] * nb
         self.params = np.empty(layout.weight_mask.size)  # scratch for a regularization term
         self.d[0] = np.empty((n, layout.blocks[0].n))
+        # the input neurons' values, when some are derived from the data (else the data)
+        self.inputs = np.empty((n, layout.blocks[0].n)) if layout.derived else None
         for b in range(1, nb):
             blk = layout.blocks[b]
             shape = (n, blk.n)
@@ -155,6 +158,17 @@ def forward_images(layout: Layout, params: Array, X: Array, cache: Cache,
     cache.image_z, cache.image_a, cache.image_states = zs, as_, states
 
 
+def input_values(layout: Layout, data: Array, out: Array | None = None) -> Array:
+    """The input neurons' values (block 0): the data's input columns where the data inputs
+    sit, and the derived inputs computed from them (into ``out`` when given)."""
+    if out is None:
+        out = np.empty((data.shape[0], layout.blocks[0].n))
+    out[:, layout.data_input_pos] = data
+    pos = [k for k, _ in layout.derived]
+    out[:, pos] = derived_columns([name for _, name in layout.derived], data)
+    return out
+
+
 def forward(layout: Layout, params: Array, W: list[Array], X: Array, cache: Cache,
             work: Work | None = None) -> None:
     """z and a of every block (the image blocks first). With ``work``, results go into its
@@ -164,6 +178,8 @@ def forward(layout: Layout, params: Array, W: list[Array], X: Array, cache: Cach
     if layout.image_blocks:
         forward_images(layout, params, X, cache, work)
     X0 = X[:, layout.image_columns:] if layout.image_columns else X
+    if layout.derived:
+        X0 = input_values(layout, X0, None if work is None else work.inputs)
     zs, as_ = [X0], [X0]
     srcs: list[Array | None] = [None]
     image_a = cache.image_a

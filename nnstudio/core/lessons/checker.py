@@ -158,10 +158,10 @@ class _Measures:
         if len(self.ds) == 0:
             raise _Unmeasurable("the dataset has no rows")
         eng = self.engine()
-        if self.ds.n_inputs != len(eng.input_ids) or self.ds.n_targets != len(eng.output_ids):
+        if self.ds.n_inputs != eng.n_input_columns or self.ds.n_targets != len(eng.output_ids):
             raise _Unmeasurable(f"the dataset's {self.ds.n_inputs} input and "
                                 f"{self.ds.n_targets} target column(s) do not match the "
-                                f"network's {len(eng.input_ids)} input and "
+                                f"network's {eng.n_input_columns} input and "
                                 f"{len(eng.output_ids)} output neuron(s)")
         return self.ds.X, self.ds.Y
 
@@ -331,9 +331,9 @@ def _row(values: np.ndarray) -> str:
 def _outputs(req: Outputs, m: _Measures) -> tuple[bool, str]:
     X, Y = m.checker.table(req)
     eng = m.engine()
-    if X.shape[1] != len(eng.input_ids):
+    if X.shape[1] != eng.n_input_columns:
         raise _Unmeasurable(f"the table has {X.shape[1]} input(s) per row but the network has "
-                            f"{len(eng.input_ids)} input neuron(s)")
+                            f"{eng.n_input_columns} input neuron(s)")
     if Y.shape[1] != len(eng.output_ids):
         raise _Unmeasurable(f"the table has {Y.shape[1]} output(s) per row but the network has "
                             f"{len(eng.output_ids)} output neuron(s)")

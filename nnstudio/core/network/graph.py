@@ -116,6 +116,22 @@ class NetworkGraph:
         return self.by_role("input")
 
     @property
+    def data_inputs(self) -> list[Neuron]:
+        """The input neurons that take a column of the data, in column order (the inputs
+        that are not derived: :mod:`nnstudio.core.derived_inputs`)."""
+        return [n for n in self.neurons.values() if n.role == "input" and n.derive is None]
+
+    @property
+    def derived_inputs(self) -> list[Neuron]:
+        """The input neurons computed from the data (x1², sin x1, ...), in network order."""
+        return [n for n in self.neurons.values() if n.role == "input" and n.derive is not None]
+
+    def derived_input(self, name: str) -> Neuron | None:
+        """The input neuron derived by ``name`` ("x1^2"), or None."""
+        return next((n for n in self.neurons.values()
+                     if n.role == "input" and n.derive == name), None)
+
+    @property
     def outputs(self) -> list[Neuron]:
         return self.by_role("output")
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from nnstudio.core import activations
+from nnstudio.core.derived_inputs import check_derived
 
 from .events import NetworkEvent
 from .graph import NetworkGraph
@@ -52,21 +53,29 @@ class NetworkModel(NetworkGraph):
     def neuron_dict(self, role: str = "hidden", *, id: str | None = None,
                     label: str | None = None, activation: str | None = None, bias: Any = 0.0,
                     x: Any = 0.0, y: Any = 0.0, slope: Any = activations.DEFAULT_LEAKY_SLOPE,
-                    bias_trainable: Any = True) -> dict[str, Any]:
+                    bias_trainable: Any = True, derive: str | None = None) -> dict[str, Any]:
         """The dict (as ``Neuron.to_dict`` gives it) of the neuron ``add_neuron`` would add
         with these arguments, or NetworkError; nothing changes."""
         return self._neuron_fields(role, id, label, activation, bias, x, y, slope,
-                                   bias_trainable).to_dict()
+                                   bias_trainable, derive=derive).to_dict()
 
     def _neuron_fields(self, role: str, id: str | None, label: str | None,
                        activation: str | None, bias: Any, x: Any, y: Any, slope: Any,
-                       bias_trainable: Any, taken: Iterable[str] = ()) -> NeuronFields:
+                       bias_trainable: Any, taken: Iterable[str] = (),
+                       derive: Any = None) -> NeuronFields:
         """The checked fields of a new neuron (see :meth:`add_neuron`). ``taken``: more ids
         that are not free (of items about to be added with it)."""
         check_role_name(role)
         if id is None:
             id = self.new_id(ID_PREFIX[role])
         id = self._check_new_id(id, taken)
+        if derive is not None:
+            problem = check_derived(derive)
+            if problem:
+                raise NetworkError(f"neuron {id!r}: {problem}")
+            if role != "input":
+                raise NetworkError(f"neuron {id!r} is a {role} neuron; only an input neuron "
+                                   "can be derived from the data")
         if activation is None:
             activation = "identity" if role != "hidden" else "relu"
         check_activation(id, role, activation)
@@ -77,7 +86,7 @@ class NetworkModel(NetworkGraph):
         if role == "input":
             bias, bias_trainable = 0.0, False
         return NeuronFields(id, role, id if label is None else str(label), activation, slope,
-                             x, y, bias, bool(bias_trainable))
+                             x, y, bias, bool(bias_trainable), derive)
 
     def _fields_of(self, d: Mapping[str, Any], taken: Iterable[str] = ()) -> NeuronFields:
         """:meth:`_neuron_fields` for a neuron given as a dict (as from ``to_dict``)."""
@@ -85,15 +94,17 @@ class NetworkModel(NetworkGraph):
             d.get("role", "hidden"), d["id"], d.get("label"), d.get("activation"),
             d.get("bias", 0.0), d.get("x", 0.0), d.get("y", 0.0),
             d.get("slope", activations.DEFAULT_LEAKY_SLOPE), d.get("bias_trainable", True),
-            taken)
+            taken, d.get("derive"))
 
     def add_neuron(self, role: str = "hidden", *, id: str | None = None, label: str | None = None,
                    activation: str | None = None, bias: Any = 0.0, x: Any = 0.0, y: Any = 0.0,
                    slope: Any = activations.DEFAULT_LEAKY_SLOPE,
-                   bias_trainable: Any = True) -> Neuron:
+                   bias_trainable: Any = True, derive: str | None = None) -> Neuron:
         """Add a neuron (see :meth:`neuron_dict`); returns it. An input neuron passes its value
-        through: identity activation, bias 0 and locked."""
-        f = self._neuron_fields(role, id, label, activation, bias, x, y, slope, bias_trainable)
+        through: identity activation, bias 0 and locked; with ``derive`` (a name of
+        :data:`nnstudio.core.derived_inputs.DERIVED`) its value is computed from the data."""
+        f = self._neuron_fields(role, id, label, activation, bias, x, y, slope, bias_trainable,
+                                derive=derive)
         n = self._put_neuron(f)
         self._emit(NetworkEvent.NEURON_ADDED, (n.id,))
         return n
@@ -107,7 +118,8 @@ class NetworkModel(NetworkGraph):
     def _put_neuron(self, f: NeuronFields) -> Neuron:
         """Add a neuron from checked fields; no notice."""
         slot = self.store.allocate(f.bias, f.bias_trainable)
-        n = Neuron(self.store, f.id, f.role, f.label, f.activation, f.slope, f.x, f.y, slot)
+        n = Neuron(self.store, f.id, f.role, f.label, f.activation, f.slope, f.x, f.y, slot,
+                   f.derive)
         self.neurons[f.id] = n
         self._in[f.id] = []
         self._out[f.id] = []
@@ -339,7 +351,8 @@ class NetworkModel(NetworkGraph):
 
     def set_role(self, nid: str, role: str) -> None:
         """Change a neuron's role. An input takes the identity activation and a locked bias
-        of 0; softmax, which only outputs may have, becomes relu elsewhere."""
+        of 0; softmax, which only outputs may have, becomes relu elsewhere; a derived input
+        that becomes another role stops being derived."""
         self.check_role(nid, role)
         n = self.neurons[nid]
         act = n.activation
@@ -347,6 +360,8 @@ class NetworkModel(NetworkGraph):
             act = "identity"
         elif act == "softmax" and role != "output":
             act = "relu"
+        if role != n.role:
+            n.derive = None
         n.role, n.activation = role, act
         if role == "input":
             self.store.values[n.slot] = 0.0

@@ -150,15 +150,19 @@ class ParamStore:
 
 
 class Neuron:
-    """A neuron: a = activation(sum of w * a_source + bias). Its bias lives in the store."""
+    """A neuron: a = activation(sum of w * a_source + bias). Its bias lives in the store. An
+    input neuron with a ``derive`` name takes no data column: its value is that formula of the
+    data (:mod:`nnstudio.core.derived_inputs`)."""
 
-    __slots__ = ("id", "role", "label", "activation", "slope", "x", "y", "_store", "slot")
+    __slots__ = ("id", "role", "label", "activation", "slope", "x", "y", "_store", "slot",
+                 "derive")
 
     def __init__(self, store: ParamStore, id: str, role: str, label: str, activation: str,
-                 slope: float, x: float, y: float, slot: int):
+                 slope: float, x: float, y: float, slot: int, derive: str | None = None):
         self.id, self.role, self.label = id, role, label
         self.activation, self.slope, self.x, self.y = activation, slope, x, y
         self._store, self.slot = store, slot
+        self.derive = derive
 
     @property
     def bias(self) -> float:
@@ -187,6 +191,7 @@ class NeuronFields(NamedTuple):
     y: float
     bias: float
     bias_trainable: bool
+    derive: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The dict ``Neuron.to_dict`` will give for the neuron."""
@@ -200,6 +205,8 @@ def _neuron_dict(n: Neuron | NeuronFields) -> dict[str, Any]:
     }
     if n.activation == "leaky_relu":
         d["slope"] = n.slope
+    if n.derive is not None:
+        d["derive"] = n.derive
     return d
 
 

@@ -1,6 +1,7 @@
 """The ``network`` section of a project file: its neurons and connections, checked and built.
 
-Every neuron is checked (id, role, activation, label, bias, position, leaky slope) and every
+Every neuron is checked (id, role, activation, label, bias, position, leaky slope, and for a
+derived input its formula: :mod:`nnstudio.core.derived_inputs`) and every
 connection (id, endpoints, no self-connection, none into an input or out of an output, no pair
 twice, a finite weight); then the whole for a cycle. Ids are unique across neurons and
 connections, and a duplicate names where the id was first used.
@@ -16,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import activations
+from ..derived_inputs import check_derived
 from ..messages import quote
 from ..network import (
     ID_RULE,
@@ -34,7 +36,7 @@ MAX_LABEL_LENGTH = 64
 MAX_POSITION = 1e7           # |x|, |y| of a neuron on the canvas
 
 NEURON_REQUIRED = ("id", "role", "activation")
-NEURON_OPTIONAL = ("label", "bias", "bias_trainable", "x", "y", "slope")
+NEURON_OPTIONAL = ("label", "bias", "bias_trainable", "x", "y", "slope", "derive")
 CONNECTION_REQUIRED = ("id", "source", "target", "weight")
 CONNECTION_OPTIONAL = ("trainable",)
 
@@ -109,6 +111,14 @@ def validate_network(net: Any, path: str) -> CheckedNetwork:
              "y": nd.get("y", 0.0)}
         if "slope" in nd:
             d["slope"] = nd["slope"]
+        if "derive" in nd:
+            problem = check_derived(nd["derive"])
+            if problem:
+                fail(f"{p}.derive", problem)
+            if role != "input":
+                fail(f"{p}.derive", f"only an input neuron is derived from the data; this is "
+                     f"a {role} neuron")
+            d["derive"] = nd["derive"]
         out_n.append(d)
     cols = connection_columns(conns, roles)
     if cols is not None:  # all fine (checked in bulk): keep them as they are

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ..derived_inputs import check_derived
 from ..trainer import SettingsError, TrainSettings
 from .challenges_section import validate_challenges
 from .checks import BadNumber, ProjectError, check_object, describe, fail, text
@@ -132,13 +133,21 @@ TOP_KEYS = ("format", "format_version", *(s.key for s in SECTIONS))
 
 
 def _data_fits_network(doc: dict[str, Any]) -> None:
-    """One dataset input column per input neuron, one target column per output neuron."""
+    """One dataset input column per data input neuron (derived inputs take none, but must find
+    the columns they read), one target column per output neuron."""
     net, ds = doc["network"], doc["dataset"]
-    n_in = sum(1 for n in net["neurons"] if n["role"] == "input")
+    n_in = sum(1 for n in net["neurons"] if n["role"] == "input" and "derive" not in n)
     n_out = sum(1 for n in net["neurons"] if n["role"] == "output")
     if len(ds["inputs"]) != n_in:
+        derived = sum(1 for n in net["neurons"] if "derive" in n)
+        also = (f" (and {derived} derived input{'s' if derived != 1 else ''}, which take no "
+                "column)") if derived else ""
         fail("$.dataset.inputs", f"the dataset has {len(ds['inputs'])} input column(s) but the "
-             f"network has {n_in} input neuron(s); they must match one to one")
+             f"network has {n_in} input neuron(s){also}; they must match one to one")
+    for i, n in enumerate(net["neurons"]):
+        problem = check_derived(n["derive"], n_in) if "derive" in n else None
+        if problem:
+            fail(f"$.network.neurons[{i}].derive", problem)
     if len(ds["targets"]) != n_out:
         fail("$.dataset.targets", f"the dataset has {len(ds['targets'])} target column(s) but "
              f"the network has {n_out} output neuron(s); they must match one to one")

@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike
 from .. import losses as losses_mod
 from .. import optimizers
 from ..datasets import Dataset
+from ..derived_inputs import DERIVED
 from ..engine import Engine, EngineError
 from ..network import Network
 from ..regularization import KINDS as PENALTIES
@@ -125,8 +126,8 @@ def build(network: Network, X: ArrayLike, Y: ArrayLike, *, loss: str = "ssr",
     tr = Trace(
         network=network, engine=engine, evaluation=ev, X=Xb, Y=Yb, samples=rows, sample=sample,
         loss=loss, learning_rate=lr, optimizer=optimizer,
-        input_names=list(input_names) if input_names else [network.neurons[i].label
-                                                           for i in engine.input_ids][:n_in],
+        input_names=list(input_names) if input_names else [
+            n.label for n in network.data_inputs][:n_in],
         target_names=list(target_names) if target_names else [network.neurons[o].label
                                                                for o in engine.output_ids][:n_out],
         params_before=before, grads=grads, new_params=new_params, trainable=trainable,
@@ -163,16 +164,27 @@ class IterationSteps(StepWriter):
         tr, ev = self.tr, self.ev
         ins = self.eng.input_ids
         lines = []
-        for k, nid in enumerate(ins):
+        data_names = list(tr.input_names)
+        column = 0
+        for nid in ins:
             vals = self.col_of(ev.a, nid)
-            name = tr.input_names[k] if k < len(tr.input_names) else self.lbl(nid)
+            derive = self.net.neurons[nid].derive
+            if derive is not None:
+                formula = DERIVED[derive].label(data_names or ("x1", "x2"))
+                lines.append(f"x({self.lbl(nid)}) = {formula} = {tr.fmt_values(vals)}")
+                continue
+            name = data_names[column] if column < len(data_names) else self.lbl(nid)
+            column += 1
             col = f" (column {name!r})" if name != self.lbl(nid) else ""
             lines.append(f"x({self.lbl(nid)}){col} = {tr.fmt_values(vals)}")
         where = (f"sample {tr.sample}" if tr.sample is not None
                  else f"all {tr.n} samples (the whole batch)")
+        derived = (" A derived input holds a formula of the data's columns instead (such as "
+                   "x1²), computed before anything else."
+                   if any(self.net.neurons[i].derive for i in ins) else "")
         self.add("forward", "input", "Inputs",
                  f"The data enter the network: each input neuron holds one column of "
-                 f"{where}. Input neurons do no arithmetic; they pass their value on.",
+                 f"{where}. Input neurons do no arithmetic; they pass their value on.{derived}",
                  "\n".join(lines), neurons=ins,
                  reveals=[(nid, "x", self.col_of(ev.a, nid)) for nid in ins]
                  + [(nid, "a", self.col_of(ev.a, nid)) for nid in ins])

@@ -190,7 +190,7 @@ class OutputPane(PlotPane):
             self.set_info(f"Cannot evaluate: {doc.evaluation_error()}")
             return
         eng = doc.engine()
-        n_in, n_out = len(eng.input_ids), len(eng.output_ids)
+        n_in, n_out = eng.n_input_columns, len(eng.output_ids)   # the data's input columns
         if n_in == 1 and n_out == 1:
             self.mode = "curve"
             self._curve(ds, ev, eng)
