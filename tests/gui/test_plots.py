@@ -206,8 +206,54 @@ def test_output_pane_decision_boundary_for_any_neuron(setup):
     assert pane.shown_neuron == hid
 
 
+def test_output_pane_draws_each_residual_and_the_ssr(setup):
+    """Seed 001: residual = actual − predicted; the SSR adds up their squares."""
+    doc, ctl, (pane,) = setup("linear-regression.nnproj", OutputPane)
+    pane.refresh_now()
+    assert pane.mode == "curve"
+    rx, ry = data(pane.residuals)
+    ds, out = doc.dataset, doc.evaluation().outputs[:, 0]
+    assert np.array_equal(rx, np.repeat(ds.X[:, 0], 2))
+    assert np.array_equal(ry.reshape(-1, 2), np.column_stack([ds.Y[:, 0], out]))
+    assert pane.info.text().startswith("SSR 86 · 5 samples")
+    header, rows = pane.csv_table()
+    assert header[-1] == "residual" and rows[0][-1] == ds.Y[0, 0] - out[0]
+
+
+def test_output_pane_lines_on_fixed_axes(setup):
+    """Seed 001's two lines drawn together; the axes stay put when a weight changes."""
+    doc, ctl, (pane,) = setup("weight-and-bias.nnproj", OutputPane)
+    pane.refresh_now()
+    assert pane.mode == "lines" and len(pane.lines) == 2
+    xs, y1 = data(pane.lines[0])
+    _, y2 = data(pane.lines[1])
+    assert np.allclose(y1, xs) and np.allclose(y2, 2 * xs - 1)
+    (x0, x1), (lo, hi) = pane.plot.viewRange()
+    doc.set_param("w1", 3.0)
+    pane.refresh_now()
+    assert np.allclose(data(pane.lines[0])[1], 3 * xs)
+    assert pane.plot.viewRange() == [[x0, x1], [lo, hi]]      # fixed axes
+
+
+def test_output_pane_probability_bars_for_softmax(setup):
+    """Seed 000: raw outputs [34, 32, 25] → 0.88, 0.12, 0.0001, one bar each."""
+    doc, ctl, (pane,) = setup("softmax.nnproj", OutputPane)
+    pane.refresh_now()
+    assert pane.mode == "probabilities"
+    heights = pane.bars.opts["height"]
+    assert [round(float(h), 4) for h in heights] == [0.8807, 0.1192, 0.0001]
+    assert [t.toPlainText() for t in pane.bar_labels] == ["0.8807", "0.1192", "0.0001087"]
+    assert "answer orange (the data says apple)" in pane.info.text()
+    # the fruit sorter: the chosen fruit's probabilities
+    doc2, ctl2, (fruit,) = setup("fruit-classifier.nnproj", OutputPane)
+    doc2.set_sample(1)
+    fruit.refresh_now()
+    assert fruit.mode == "probabilities"
+    assert np.array_equal(fruit.bars.opts["height"], doc2.evaluation().outputs[1])
+
+
 def test_output_pane_predicted_vs_actual(setup):
-    doc, ctl, (pane,) = setup("fruit-classifier.nnproj", OutputPane)
+    doc, ctl, (pane,) = setup("three-layer.nnproj", OutputPane)
     pane.refresh_now()
     assert pane.mode == "pva"
     ev = doc.evaluation()

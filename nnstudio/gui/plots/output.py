@@ -1,7 +1,12 @@
 """Pane 4: what the network computes.
 
 * one input → one output: the data points and the network's curve over the input range
-  (seed 001's regression line and its dosage "squiggle");
+  (seed 001's regression line and its dosage "squiggle"), each residual (actual − predicted)
+  as a vertical segment and the SSR in the status line;
+* one input → several (non-softmax) outputs: every output's line on fixed axes, so the steeper
+  one looks steeper (seed 001's lines w = 1, b = 0 and w = 2, b = −1);
+* softmax outputs (other than a two-input plane): a probability bar per output for the chosen
+  sample, the target class marked (seed 000's [34, 32, 25] → 0.88, 0.12, 0.0001);
 * two inputs: the decision boundary as a heat map of a chosen neuron's activation (an output
   or a hidden neuron, like TensorFlow Playground's neuron thumbnails) behind the data points,
   with the boundary (threshold) drawn as a contour. For classification data, "Edit points" lets
@@ -86,6 +91,12 @@ class OutputPane(PlotPane):
                                                            style=Qt.DashLine))
         self.iso.setParentItem(self.image)
         self.curve = p.plot([], [], pen=pen(POSITIVE, 2.5))
+        # residuals: one vertical segment per sample, from the data point to the prediction
+        self.residuals = p.plot([], [], pen=pen(NEGATIVE, 1.2, Qt.DashLine), connect="pairs")
+        self.lines: list[pg.PlotDataItem] = []       # "lines" mode: one curve per output
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6)
+        p.addItem(self.bars)
+        self.bar_labels: list[pg.TextItem] = []
         self.diag = p.plot([], [], pen=pen(MUTED, 1, Qt.DashLine))
         self.points = pg.ScatterPlotItem(size=8, pen=pg.mkPen("w", width=1.2))
         p.addItem(self.points)
@@ -175,6 +186,22 @@ class OutputPane(PlotPane):
         self.points.setData([], [])
         self._points_key = None
         self.sample_mark.setData([], [])
+        self._clear_extras()
+
+    def _clear_extras(self, keep: str = "") -> None:
+        """Hide what only one mode draws: residuals (curve), lines, probability bars."""
+        if keep != "curve":
+            self.residuals.setData([], [])
+        if keep != "lines":
+            for item in self.lines:
+                self.plot.removeItem(item)
+            self.lines = []
+        if keep != "probabilities":
+            self.bars.setOpts(x=[], height=[])
+            for t in self.bar_labels:
+                self.plot.removeItem(t)
+            self.bar_labels = []
+            self.plot.getAxis("bottom").setTicks(None)
 
     def refresh(self) -> None:
         doc = self.document
@@ -191,18 +218,32 @@ class OutputPane(PlotPane):
             return
         eng = doc.engine()
         n_in, n_out = eng.n_input_columns, len(eng.output_ids)   # the data's input columns
+        softmax = all(doc.network.neurons[o].activation == "softmax" for o in eng.output_ids)
+        before = self.mode
         if n_in == 1 and n_out == 1:
             self.mode = "curve"
             self._curve(ds, ev, eng)
+        elif softmax and n_in != 2:
+            self.mode = "probabilities"
+            self._probabilities(ds, ev, eng)
+        elif n_in == 1:
+            self.mode = "lines"
+            self._lines(ds, ev, eng)
         elif n_in == 2:
             self.mode = "boundary"
             self._boundary(ds, ev, eng)
         else:
             self.mode = "pva"
             self._pva(ds, ev, eng)
+        self._clear_extras(keep=self.mode)
+        if before in ("lines", "probabilities") and self.mode in ("curve", "pva"):
+            self._labels.pop((id(self.plot), "range"), None)   # fixed axes no longer
+            self.plot.enableAutoRange()
         self.neuron_box.setVisible(self.mode == "boundary")
         s = int(min(max(doc.sample_index, 0), len(ds) - 1))
-        if self.mode == "curve":
+        if self.mode == "probabilities":
+            self.sample_mark.setData([], [])
+        elif self.mode in ("curve", "lines"):
             self.sample_mark.setData([ds.X[s, 0]], [ds.Y[s, 0]])
         elif self.mode == "boundary":
             self.sample_mark.setData([ds.X[s, 0]], [ds.X[s, 1]])
@@ -249,9 +290,92 @@ class OutputPane(PlotPane):
         self.set_label(self.plot, "bottom", ds.input_names[0])
         self.set_label(self.plot, "left", ds.target_names[0])
         self.grid = {"x": xs, "prediction": ys}
-        self.table = (["x", "target", "prediction"], [x, ds.Y[:, 0], ev.outputs[:, 0]])
-        self.set_info(f"{len(x)} samples · the line is the network's output · "
-                      f"{self._score(ds, ev)}")
+        actual, predicted = ds.Y[:, 0], ev.outputs[:, 0]
+        self.residuals.setData(np.repeat(x, 2), np.column_stack([actual, predicted]).ravel())
+        ssr = float(np.sum((actual - predicted) ** 2))
+        self.table = (["x", "target", "prediction", "residual"],
+                      [x, actual, predicted, actual - predicted])
+        self.set_info(f"SSR {ssr:.4g} · {len(x)} samples · line: the network's output, "
+                      f"dashes: the residuals · {self._score(ds, ev)}",
+                      "Each dashed segment is a residual, actual − predicted; the SSR is the "
+                      "sum of their squares (seed 001).")
+
+    def _lines(self, ds, ev, eng) -> None:
+        """One input, several outputs: each output's line, on axes that stay put while the
+        weights change (so a steeper line looks steeper)."""
+        self.image.setVisible(False)
+        self.iso.setVisible(False)
+        self.diag.setData([], [])
+        self.curve.setData([], [])
+        x = ds.X[:, 0]
+        lo, hi = float(x.min()), float(x.max())
+        if hi - lo < 1e-9:
+            lo, hi = lo - 1, hi + 1
+        xs = np.linspace(lo, hi, 200)
+        ys = eng.predict(xs[:, None])
+        net = self.document.network
+        names = [net.neurons[o].label for o in eng.output_ids]
+        if len(self.lines) != len(names):
+            self._clear_extras(keep="")
+            self.lines = [self.plot.plot([], [], pen=pen(series_color(j), 2.5), name=nm)
+                          for j, nm in enumerate(names)]
+        for j, item in enumerate(self.lines):
+            item.setData(xs, ys[:, j])
+        key = ("lines", id(ds), len(ds))
+        if key != getattr(self, "_points_key", None):     # the targets, each line's colour
+            self.points.setData(np.tile(x, ds.n_targets), ds.Y.T.ravel(),
+                                brush=[pg.mkBrush(series_color(j)) for j in range(ds.n_targets)
+                                       for _ in range(len(x))])
+            self._points_key = key
+        y_lo, y_hi = float(ds.Y.min()), float(ds.Y.max())
+        pad = 0.08 * max(y_hi - y_lo, 1.0)
+        self.set_range(self.plot, lo, hi, y_lo - pad, y_hi + pad)   # fixed by the data
+        self.set_label(self.plot, "bottom", ds.input_names[0])
+        self.set_label(self.plot, "left", "output")
+        self.grid = {"x": xs, **{nm: ys[:, j] for j, nm in enumerate(names)}}
+        self.table = (["x", *names], [xs, *[ys[:, j] for j in range(len(names))]])
+        legend = ", ".join(names)
+        self.set_info(f"{len(names)} lines on fixed axes: {legend} · {self._score(ds, ev)}",
+                      "Every output's line over the input range, on axes set by the data: "
+                      "a larger weight makes a steeper line, the bias moves it up or down.")
+
+    def _probabilities(self, ds, ev, eng) -> None:
+        """Softmax outputs: a probability bar per output for the chosen sample."""
+        self.image.setVisible(False)
+        self.iso.setVisible(False)
+        self.diag.setData([], [])
+        self.curve.setData([], [])
+        self.points.setData([], [])
+        self._points_key = None
+        s = int(min(max(self.document.sample_index, 0), len(ds) - 1))
+        probs = ev.outputs[s]
+        n = len(probs)
+        target = int(np.argmax(ds.Y[s])) if ds.class_names is not None else -1
+        brushes = [pg.mkBrush(POSITIVE if j == target else MUTED) for j in range(n)]
+        self.bars.setOpts(x=np.arange(n), height=probs, width=0.6, brushes=brushes,
+                          pen=pg.mkPen("w"))
+        net = self.document.network
+        names = [net.neurons[o].label for o in eng.output_ids]
+        self.plot.getAxis("bottom").setTicks([list(enumerate(names))])
+        for t in self.bar_labels:
+            self.plot.removeItem(t)
+        self.bar_labels = []
+        for j, v in enumerate(probs):
+            t = pg.TextItem(f"{v:.4g}", color=style.TEXT_HEX, anchor=(0.5, 1.0))
+            t.setPos(j, float(v))
+            self.plot.addItem(t)
+            self.bar_labels.append(t)
+        self.set_range(self.plot, -0.6, n - 0.4, 0.0, 1.12)
+        self.set_label(self.plot, "bottom", "output")
+        self.set_label(self.plot, "left", "probability")
+        self.table = (["output", "probability"], [np.arange(n, dtype=float), probs])
+        picked = names[int(np.argmax(probs))]
+        truth = f" (the data says {names[target]})" if target >= 0 else ""
+        self.set_info(f"sample {s + 1}: softmax probabilities, sum {probs.sum():.3g} · "
+                      f"answer {picked}{truth}",
+                      "Softmax turns the raw outputs into probabilities that add up to 1; the "
+                      "blue bar is the sample's true class. Pick another sample in the dataset "
+                      "panel.")
 
     def _bounds(self, ds) -> tuple[float, float, float, float]:
         key = (id(ds), len(ds))
