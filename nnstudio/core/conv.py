@@ -113,7 +113,8 @@ def _fit(layer: str, what: str, k: int, stride: int, h: int, w: int,
             else:
                 advice = (f"choose a stride that divides {size} \u2212 {k} = {size - k}, "
                           "or another input size"
-                          + (", or 'same' padding" if k >= stride else ""))
+                          + (", or 'same' padding" if k >= stride and what == "kernel"
+                             else ""))
             unread = f"{axis} {end}" if end == size - 1 else f"{axis}s {end} to {size - 1}"
             raise LayerShapeError(
                 f"{layer}: stride {stride} does not fit its {h} {TIMES} {w} input with a "

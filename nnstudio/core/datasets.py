@@ -14,10 +14,18 @@ Classification data also carries ``class_names``:
 
 Every value must be a finite number; NaN and infinity are refused with :class:`DatasetError`.
 
+Images: the first input columns may hold images, one per row (``images``, each an
+:class:`ImageColumns`: a name, a (channels, height, width) shape and where its columns start),
+channel by channel and row by row, as a network's image input reads them. ``input_names``
+still names every column (``"pixels[c][r][q]"`` for an image's), so tables, the engine and CSV
+see plain columns; in a project file the image is one entry ``{"image": "pixels", "shape":
+[1, 6, 6]}`` of ``inputs``. The named inputs (one per input neuron) follow the images.
+
 CSV files have a header row naming the columns. By default the last ``n_targets`` columns are
 the targets. With ``labels=True`` the last column holds a class label per row (any text, such
 as ``apple``); it becomes one-hot target columns, one per class in order of first appearance,
-and the labels become ``class_names``. A cell that is not a number is refused with its line and
+and the labels become ``class_names``. With ``image=(name, (C, H, W))`` the first C·H·W input
+columns are read as that image. A cell that is not a number is refused with its line and
 column.
 """
 
@@ -27,13 +35,14 @@ import csv
 import io
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import image_datasets
 from .files import PathLike, atomic_write, read_limited
 from .messages import quote
 
@@ -45,6 +54,9 @@ MAX_COLUMNS = 1_024          # input columns, and target columns, each
 MAX_CELLS = 5_000_000        # rows x (inputs + targets)
 MAX_NAME_LENGTH = 64
 MAX_CSV_BYTES = 64 * 1024 * 1024
+MAX_IMAGE_VALUES = 16_384    # channels x height x width of one image (128 x 128, 64 x 64 x 4)
+MAX_IMAGES = 8               # images per row
+MAX_IMAGE_NAME_LENGTH = 40   # (its columns are named "<name>[c][r][q]")
 
 
 class DatasetError(ValueError):
@@ -91,21 +103,100 @@ def _matrix(values: ArrayLike, rows: int | None, cols: int, what: str) -> Array:
     return a
 
 
+class ImageColumns(NamedTuple):
+    """One image per row: the input columns ``start .. start + size - 1``, channel by channel,
+    each row by row (the order a network's image input reads)."""
+
+    name: str
+    shape: tuple[int, int, int]
+    start: int
+
+    @property
+    def size(self) -> int:
+        c, h, w = self.shape
+        return c * h * w
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.size
+
+    def column_names(self) -> list[str]:
+        return image_column_names(self.name, self.shape)
+
+    def describe(self) -> str:
+        return " \u00d7 ".join(map(str, self.shape))
+
+
+def image_column_names(name: str, shape: Sequence[int]) -> list[str]:
+    """The names of an image's columns: ``"pixels[c][r][q]"``, channel by channel, row by
+    row."""
+    c, h, w = shape
+    return [f"{name}[{k}][{r}][{q}]" for k in range(c) for r in range(h) for q in range(w)]
+
+
+def _check_image(name: object, shape: object, what: str) -> tuple[str, tuple[int, int, int]]:
+    """An image's name and (channels, height, width) shape, or DatasetError."""
+    if not isinstance(name, str) or not name.strip():
+        raise DatasetError(f"{what}: an image needs a name")
+    name = name.strip()
+    if len(name) > MAX_IMAGE_NAME_LENGTH or any(ord(ch) < 32 or ch in "[]," for ch in name):
+        raise DatasetError(f"{what}: the image name {quote(name)} must be at most "
+                           f"{MAX_IMAGE_NAME_LENGTH} characters, without '[', ']', ',' or "
+                           f"control characters")
+    if not isinstance(shape, (list, tuple)) or len(shape) != 3 or any(
+            isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in shape):
+        raise DatasetError(f"{what}: the shape of image {quote(name)} must be [channels, "
+                           f"height, width], whole numbers of at least 1, not {shape!r}")
+    c, h, w = (int(v) for v in shape)
+    if c * h * w > MAX_IMAGE_VALUES:
+        raise DatasetError(f"{what}: image {quote(name)} of {c} \u00d7 {h} \u00d7 {w} has "
+                           f"{c * h * w} values, more than the limit of {MAX_IMAGE_VALUES}")
+    return name, (c, h, w)
+
+
+def expand_inputs(inputs: object) -> tuple[list[str], tuple[ImageColumns, ...]]:
+    """A project file's ``inputs`` (names, and ``{"image": name, "shape": [C, H, W]}`` objects
+    first) as every column's name and the images, or DatasetError."""
+    if not isinstance(inputs, (list, tuple)):
+        raise DatasetError(f"the inputs must be a list of names, not {type(inputs).__name__}")
+    names: list[str] = []
+    images: list[ImageColumns] = []
+    named = False
+    for i, entry in enumerate(inputs):
+        if isinstance(entry, dict):
+            if named:
+                raise DatasetError(f"inputs[{i}]: the images come before the named columns")
+            extra = set(entry) - {"image", "shape"}
+            if extra or "image" not in entry or "shape" not in entry:
+                raise DatasetError(f"inputs[{i}]: an image is an object with exactly 'image' "
+                                   f"(its name) and 'shape' ([channels, height, width])")
+            name, shape = _check_image(entry["image"], entry["shape"], f"inputs[{i}]")
+            img = ImageColumns(name, shape, len(names))
+            images.append(img)
+            names += img.column_names()
+        else:
+            named = True
+            names.append(entry)   # (checked with the others by Dataset)
+    return names, tuple(images)
+
+
 class Dataset:
     """Named input and target columns with rows of floats (see the module docstring)."""
 
     def __init__(self, input_names: list[str], target_names: list[str], X: ArrayLike,
                  Y: ArrayLike,
-                 class_names: list[str] | None = None):
+                 class_names: list[str] | None = None, images: Sequence[ImageColumns] = ()):
         self.input_names = _check_names(input_names, "input names")
         self.target_names = _check_names(target_names, "target names")
         if not self.input_names:
             raise DatasetError("a dataset needs at least one input column")
         if not self.target_names:
             raise DatasetError("a dataset needs at least one target column")
-        for what, names in (("input", self.input_names), ("target", self.target_names)):
-            if len(names) > MAX_COLUMNS:
-                raise DatasetError(f"{len(names)} {what} columns is more than the limit of "
+        self.images = self._check_images(images)
+        n_named = len(self.input_names) - self.image_columns
+        for what, count in (("input", n_named), ("target", len(self.target_names))):
+            if count > MAX_COLUMNS:
+                raise DatasetError(f"{count} {what} columns is more than the limit of "
                                    f"{MAX_COLUMNS}")
         seen: set[str] = set()
         for n in self.input_names + self.target_names:
@@ -121,6 +212,51 @@ class Dataset:
             raise DatasetError(f"{n} rows x {self.X.shape[1] + self.Y.shape[1]} columns is more "
                                f"than the limit of {MAX_CELLS} values")
         self.class_names = None if class_names is None else self._check_classes(class_names)
+
+    def _check_images(self, images: Sequence[ImageColumns]) -> tuple[ImageColumns, ...]:
+        """The images, each checked, in the first columns one after the other and named as
+        :func:`image_column_names` names them."""
+        out: list[ImageColumns] = []
+        start = 0
+        if len(images) > MAX_IMAGES:
+            raise DatasetError(f"{len(images)} images per row is more than the limit of "
+                               f"{MAX_IMAGES}")
+        for k, img in enumerate(images):
+            name, shape = _check_image(img.name, img.shape, f"image {k}")
+            img = ImageColumns(name, shape, int(img.start))
+            if img.start != start:
+                raise DatasetError(f"image {quote(name)} starts at column {img.start + 1}; the "
+                                   f"images take the first columns, one after the other, so it "
+                                   f"must start at column {start + 1}")
+            if self.input_names[img.start:img.stop] != img.column_names():
+                raise DatasetError(f"the columns of image {quote(name)} must be named "
+                                   f"{name}[0][0][0] \u2026 {name}[{shape[0] - 1}]"
+                                   f"[{shape[1] - 1}][{shape[2] - 1}] (its {img.size} values, "
+                                   f"channel by channel, row by row)")
+            start = img.stop
+            out.append(img)
+        return tuple(out)
+
+    @property
+    def image_columns(self) -> int:
+        """How many of the first input columns are images."""
+        return self.images[-1].stop if self.images else 0
+
+    @property
+    def named_inputs(self) -> list[str]:
+        """The input columns after the images (one per input neuron)."""
+        return self.input_names[self.image_columns:]
+
+    def image_data(self, k: int = 0) -> Array:
+        """Image ``k`` of every row as (rows, channels, height, width) (a view)."""
+        img = self.images[k]
+        return self.X[:, img.start:img.stop].reshape(len(self), *img.shape)
+
+    def with_rows(self, X: ArrayLike, Y: ArrayLike) -> Dataset:
+        """A dataset with the same columns, images and classes and these rows."""
+        return Dataset(list(self.input_names), list(self.target_names), X, Y,
+                       None if self.class_names is None else list(self.class_names),
+                       self.images)
 
     def _check_classes(self, class_names: object) -> list[str]:
         names = _check_names(class_names, "class names")
@@ -160,13 +296,15 @@ class Dataset:
 
     def __repr__(self) -> str:
         kind = f", classes {self.class_names}" if self.class_names else ""
-        return (f"Dataset({len(self)} rows, inputs {self.input_names}, "
+        images = "".join(f"image {i.name!r} {i.describe()}, " for i in self.images)
+        return (f"Dataset({len(self)} rows, inputs {images}{self.named_inputs}, "
                 f"targets {self.target_names}{kind})")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Dataset):
             return NotImplemented
         return (self.input_names == other.input_names and self.target_names == other.target_names
+                and self.images == other.images
                 and self.class_names == other.class_names and self.X.shape == other.X.shape
                 and self.Y.shape == other.Y.shape and np.array_equal(self.X, other.X)
                 and np.array_equal(self.Y, other.Y))
@@ -184,18 +322,23 @@ class Dataset:
         return self.class_names is not None
 
     def copy(self) -> Dataset:
-        return Dataset(list(self.input_names), list(self.target_names), self.X.copy(),
-                       self.Y.copy(), None if self.class_names is None else list(self.class_names))
+        return self.with_rows(self.X.copy(), self.Y.copy())
 
     def rows(self, index: Array | slice) -> Dataset:
         """A new dataset with the selected rows (an index array, a slice or a boolean mask)."""
-        return Dataset(list(self.input_names), list(self.target_names), self.X[index],
-                       self.Y[index], self.class_names and list(self.class_names))
+        return self.with_rows(self.X[index], self.Y[index])
+
+    def inputs_entries(self) -> list[str | dict[str, Any]]:
+        """The project file's ``inputs``: an object per image, then the named columns."""
+        images: list[str | dict[str, Any]] = [{"image": i.name, "shape": list(i.shape)}
+                                              for i in self.images]
+        return images + self.named_inputs
 
     def to_dict(self) -> dict:
-        """The project-file form: column names, optional class names and the two tables.
-        Floats are Python floats, so ``json`` writes them exactly (shortest repr)."""
-        d = {"inputs": list(self.input_names), "targets": list(self.target_names)}
+        """The project-file form: column names (an image as one object), optional class names
+        and the two tables. Floats are Python floats, so ``json`` writes them exactly (shortest
+        repr)."""
+        d = {"inputs": self.inputs_entries(), "targets": list(self.target_names)}
         if self.class_names is not None:
             d["class_names"] = list(self.class_names)
         d["X"] = self.X.tolist()
@@ -209,7 +352,8 @@ class Dataset:
         missing = [k for k in ("inputs", "targets", "X", "Y") if k not in d]
         if missing:
             raise DatasetError(f"the dataset lacks {', '.join(missing)}")
-        return cls(d["inputs"], d["targets"], d["X"], d["Y"], d.get("class_names"))
+        names, images = expand_inputs(d["inputs"])
+        return cls(names, d["targets"], d["X"], d["Y"], d.get("class_names"), images)
 
     # ------------------------------------------------------------------ classes
     def _class_names(self) -> list[str]:
@@ -361,6 +505,46 @@ def _dosage(seed: int = 0, size: int = 3, noise: float = 0.0) -> Dataset:
     return Dataset(["dosage"], ["efficacy"], d[:, None], y[:, None])
 
 
+def _check_side(side: object) -> int:
+    lo, hi = image_datasets.MIN_SIDE, image_datasets.MAX_SIDE
+    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or not lo <= side <= hi:
+        raise DatasetError(f"the image side must be a whole number from {lo} to {hi}, not "
+                           f"{side!r}")
+    return int(side)
+
+
+def _check_flip(noise: Any) -> float:
+    v = _check_noise(noise)
+    if v > 1:
+        raise DatasetError(f"noise for images is the share of pixels flipped, from 0 to 1, not "
+                           f"{noise!r}")
+    return v
+
+
+def _image_dataset(images: Array, classes: Array, names: Sequence[str]) -> Dataset:
+    """Images (n, C, H, W) of classes (n,) as a dataset: image "pixels", one-hot targets."""
+    n, c, h, w = images.shape
+    img = ImageColumns("pixels", (c, h, w), 0)
+    Y = np.eye(len(names))[classes]
+    return Dataset(img.column_names(), list(names), images.reshape(n, -1), Y, list(names),
+                   (img,))
+
+
+def _o_vs_x(seed: int = 0, size: int = 16, noise: float = 0.0, side: int = 6) -> Dataset:
+    """Seed 001's letters: O (a ring) and X (two diagonals), centred and shifted."""
+    rng = _rng(seed)
+    size, noise, side = _check_size(size, 2), _check_flip(noise), _check_side(side)
+    return _image_dataset(*image_datasets.o_vs_x(rng, size, side, noise), image_datasets.LETTERS)
+
+
+def _strokes(seed: int = 0, size: int = 40, noise: float = 0.0, side: int = 8) -> Dataset:
+    """Horizontal, vertical and the two diagonal strokes at random places."""
+    rng = _rng(seed)
+    size, noise, side = _check_size(size, 4), _check_flip(noise), _check_side(side)
+    return _image_dataset(*image_datasets.strokes(rng, size, side, noise),
+                          image_datasets.STROKES)
+
+
 @dataclass(frozen=True)
 class Generator:
     name: str
@@ -369,11 +553,18 @@ class Generator:
     size: int       # default size
     noise: float    # default noise
     note: str
+    side: int | None = None   # an image generator: its default image side
 
     def __call__(self, seed: int = 0, size: int | None = None,
-                 noise: float | None = None) -> Dataset:
-        return self.make(seed, self.size if size is None else size,
-                         self.noise if noise is None else noise)
+                 noise: float | None = None, side: int | None = None) -> Dataset:
+        size = self.size if size is None else size
+        noise = self.noise if noise is None else noise
+        if self.side is None:
+            if side is not None:
+                raise DatasetError(f"the {self.title} generator makes no images; it takes no "
+                                   f"side")
+            return self.make(seed, size, noise)
+        return self.make(seed, size, noise, self.side if side is None else side)
 
 
 GENERATORS: dict[str, Generator] = {
@@ -397,19 +588,26 @@ GENERATORS: dict[str, Generator] = {
         Generator("sine", "Sine", _sine, 50, 0.0, "y = sin(x) for x from -pi to pi."),
         Generator("dosage", "Drug dosage", _dosage, 3, 0.0,
                   "Seed 001's dosages: only a medium dose works."),
+        Generator("o_vs_x", "O or X (images)", _o_vs_x, 16, 0.0,
+                  "Seed 001's letters O and X on side x side pixels, centred and shifted by "
+                  "a pixel; noise flips that share of the pixels.", side=6),
+        Generator("strokes", "Strokes (images)", _strokes, 40, 0.0,
+                  "Horizontal, vertical and diagonal strokes anywhere on the image; noise "
+                  "flips that share of the pixels.", side=8),
     )
 }
 NAMES: tuple[str, ...] = tuple(GENERATORS)
 
 
 def generate(name: str, seed: int = 0, size: int | None = None,
-             noise: float | None = None) -> Dataset:
-    """Make a dataset with one of :data:`GENERATORS` (default size and noise when omitted)."""
+             noise: float | None = None, side: int | None = None) -> Dataset:
+    """Make a dataset with one of :data:`GENERATORS` (default size, noise and, for an image
+    generator, side when omitted)."""
     try:
         gen = GENERATORS[name]
     except KeyError:
         raise DatasetError(f"unknown generator {name!r} (known: {', '.join(NAMES)})") from None
-    return gen(seed, size, noise)
+    return gen(seed, size, noise, side)
 
 
 # ---------------------------------------------------------------------- CSV
@@ -436,7 +634,7 @@ class CsvTable:
     differs from the header's, more than :data:`MAX_ROWS` rows or :data:`MAX_CELLS` cells
     (counted as they are read, so a huge table is refused before it is held)."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, max_columns: int = 2 * MAX_COLUMNS):
         if text.startswith("\ufeff"):
             text = text[1:]
         self._reader = reader = csv.reader(io.StringIO(text, newline=""))
@@ -449,9 +647,11 @@ class CsvTable:
         if header is None:
             raise DatasetError("the CSV file is empty; expected a header row naming the columns")
         self.header_line = reader.line_num
-        if len(header) > 2 * MAX_COLUMNS:
+        if len(header) > max_columns:
             raise DatasetError(f"line {self.header_line}: {len(header)} columns is more than the "
-                               f"limit of {MAX_COLUMNS} input and {MAX_COLUMNS} target columns")
+                               f"limit of {MAX_COLUMNS} input and {MAX_COLUMNS} target columns"
+                               + (f" and {max_columns - 2 * MAX_COLUMNS} image values"
+                                  if max_columns > 2 * MAX_COLUMNS else ""))
         self.names = [h.strip() for h in header]
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
@@ -476,14 +676,18 @@ class CsvTable:
             raise DatasetError(f"line {reader.line_num}: {e}") from None
 
 
-def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
-    """Read CSV text with a header row (see the module docstring for how targets are chosen)."""
+def parse_csv(text: str, n_targets: int = 1, labels: bool = False,
+              image: tuple[str, Sequence[int]] | None = None) -> Dataset:
+    """Read CSV text with a header row (see the module docstring for how targets are chosen
+    and how ``image=(name, (C, H, W))`` reads the first C·H·W input columns as an image)."""
     if isinstance(n_targets, bool) or not isinstance(n_targets, int) or n_targets < 1:
         raise DatasetError(f"the number of target columns must be a whole number >= 1, not "
                            f"{n_targets!r}")
     if labels and n_targets != 1:
         raise DatasetError("with class labels there is exactly one label column (the last)")
-    table = CsvTable(text)
+    img = None if image is None else ImageColumns(*_check_image(image[0], image[1], "the image"),
+                                                  0)
+    table = CsvTable(text, 2 * MAX_COLUMNS + (img.size if img else 0))
     names, header_line = table.names, table.header_line
     for i, h in enumerate(names):
         if not h:
@@ -496,6 +700,13 @@ def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
         )
     width = len(names)
     n_in = width - n_targets
+    if img is not None and n_in < img.size:
+        after = "class label column" if labels else \
+            f"target column{'s' if n_targets > 1 else ''}"
+        raise DatasetError(f"line {header_line}: the CSV has {n_in} input column(s) before the "
+                           f"{after}; an image of {img.describe()} needs {img.size}")
+    in_names = names[:n_in] if img is None else img.column_names() + names[img.size:n_in]
+    images = () if img is None else (img,)
     xs: list[list[float]] = []
     ys: list[list[float]] = []
     raw_labels: list[str] = []
@@ -523,13 +734,13 @@ def parse_csv(text: str, n_targets: int = 1, labels: bool = False) -> Dataset:
         index = {c: i for i, c in enumerate(classes)}
         Y = np.zeros((len(xs), len(classes)))
         Y[np.arange(len(xs)), [index[c] for c in raw_labels]] = 1.0
-        clash = set(classes) & set(names[:n_in])
+        clash = set(classes) & set(in_names)
         if clash:
             raise DatasetError(f"the class {sorted(clash)[0]!r} has the same name as an input "
                                "column; rename one of them")
-        return Dataset(names[:n_in], classes, X, Y, classes)
+        return Dataset(in_names, classes, X, Y, classes, images)
     Y = np.array(ys, dtype=np.float64).reshape(len(ys), n_targets)
-    return Dataset(names[:n_in], names[n_in:], X, Y)
+    return Dataset(in_names, names[n_in:], X, Y, images=images)
 
 
 def read_csv_text(path: PathLike, error: type[ValueError] = DatasetError) -> str:
@@ -543,9 +754,10 @@ def read_csv_text(path: PathLike, error: type[ValueError] = DatasetError) -> str
         raise error(f"line {line}: the file is not UTF-8 text") from None
 
 
-def read_csv(path: PathLike, n_targets: int = 1, labels: bool = False) -> Dataset:
+def read_csv(path: PathLike, n_targets: int = 1, labels: bool = False,
+             image: tuple[str, Sequence[int]] | None = None) -> Dataset:
     """Read a CSV file; raises DatasetError naming the line and column of a bad cell."""
-    return parse_csv(read_csv_text(path), n_targets, labels)
+    return parse_csv(read_csv_text(path), n_targets, labels, image)
 
 
 def format_csv(ds: Dataset, labels: bool | None = None) -> str:
@@ -581,7 +793,8 @@ def write_csv(ds: Dataset, path: PathLike, labels: bool | None = None) -> None:
 
 
 __all__ = [
-    "Dataset", "DatasetError", "Generator", "GENERATORS", "NAMES", "generate", "parse_csv",
+    "Dataset", "DatasetError", "Generator", "GENERATORS", "ImageColumns", "NAMES", "generate",
+    "expand_inputs", "image_column_names", "parse_csv", "MAX_IMAGE_VALUES",
     "read_csv", "read_csv_text", "CsvTable", "cell_number", "format_csv", "write_csv",
     "MAX_ROWS", "MAX_COLUMNS", "MAX_CELLS",
 ]

@@ -385,7 +385,8 @@ def test_a_small_cnn_chain_matches_finite_differences():
     (lambda: Conv2D((1, 0, 6), 1, 1), "the input height must be from 1 to 1024, not 0"),
     (lambda: Pool2D((2, 5, 5), 2, name="p1"),
      "max pooling 'p1': stride 2 does not fit its 5 × 5 input with a 2 × 2 pooling window: "
-     "the windows end at row 3 and leave row 4 unread"),
+     "the windows end at row 3 and leave row 4 unread; choose a stride that divides "
+     "5 − 2 = 3, or another input size$"),   # (pooling has no padding to suggest)
     (lambda: Pool2D((2, 3, 3), 4, name="p1"),
      "max pooling 'p1': its 4 × 4 pooling window is larger than its 3 × 3 input"),
     (lambda: Pool2D((2, 4, 4), 2, mode="min", name="p1"),

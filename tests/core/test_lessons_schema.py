@@ -32,14 +32,14 @@ SCHEMA = {**DEFS["challenges"], "$defs": DEFS}
 
 def schema_errors(doc: dict) -> list[str]:
     """check_schema over the section, choosing each requirement's branch of the oneOf by its
-    kind (the small checker of the project tests knows no oneOf)."""
+    kind (so that a problem is named by that branch, not by every branch of the oneOf)."""
     doc = copy.deepcopy(doc)
     requirements = [(gi, ri, r) for gi, g in enumerate(doc.get("goals", []))
                     for ri, r in enumerate(g.get("require", []))]
     for g in doc.get("goals", []):
         g["require"] = [{} for _ in g.get("require", [])]
-    errs = check_schema(doc, {**SCHEMA, "$defs": {**DEFS, "requirement": {"type": "object"}}},
-                        SCHEMA, "$.challenges")
+    stub = {**SCHEMA, "$defs": {**DEFS, "requirement": {"type": "object"}}}
+    errs = check_schema(doc, stub, stub, "$.challenges")
     for gi, ri, r in requirements:
         branch = DEFS.get(f"require_{r.get('kind')}")
         where = f"$.challenges.goals[{gi}].require[{ri}]"

@@ -228,7 +228,7 @@ CASES = [
     (((*C, 2, "weight"), _DELETE), "$.network.connections[2]: the key 'weight' is missing"),
     ((("format",), "something-else"), "$.format: must be 'nnstudio-project'"),
     ((("format",), _DELETE), "$: the key 'format' is missing"),
-    ((("format_version",), 2), "$.format_version: the file uses format version 2, newer than"),
+    ((("format_version",), 3), "$.format_version: the file uses format version 3, newer than"),
     ((("format_version",), 0), "$.format_version: there is no format version 0"),
     ((("format_version",), "1"), "$.format_version: must be a whole number, got the text '1'"),
     # dataset
@@ -348,22 +348,24 @@ def test_never_pickle_or_eval():
 
 # ---------------------------------------------------------------------- migrations
 def test_migration_path_upgrades_older_versions(monkeypatch):
-    """A future format 2 renames a key: files of version 1 go through MIGRATIONS[1]."""
-    def v1_to_v2(doc):
+    """A future format 3 renames a key: files of version 1 go through MIGRATIONS[1] and then
+    MIGRATIONS[2], one version at a time."""
+    def v2_to_v3(doc):
         doc["description"] = doc.pop("lesson")
         return doc
-    old = base_doc()
-    old["lesson"] = old.pop("description")  # what a (hypothetical) version-1 file held
-    monkeypatch.setattr(project.versions, "FORMAT_VERSION", 2)
-    monkeypatch.setattr(project.versions, "MIGRATIONS", {1: v1_to_v2})
+    old = dict(base_doc(), format_version=1)
+    old["lesson"] = old.pop("description")  # what a (hypothetical) version-2 file held
+    monkeypatch.setattr(project.versions, "FORMAT_VERSION", 3)
+    monkeypatch.setattr(project.versions, "MIGRATIONS",
+                        {**project.versions.MIGRATIONS, 2: v2_to_v3})
     p = project.loads(json.dumps(old))
     assert p.description == project.NEW_DESCRIPTION
-    assert json.loads(project.dumps(p))["format_version"] == 2
-    newer = dict(base_doc(), format_version=3)
-    refused(newer, "$.format_version: the file uses format version 3, newer than this NN "
-            "Studio understands (up to 2)")
-    monkeypatch.setattr(project.versions, "MIGRATIONS", {})
-    refused(old, "$.format_version: cannot upgrade format version 1")
+    assert json.loads(project.dumps(p))["format_version"] == 3
+    newer = dict(base_doc(), format_version=4)
+    refused(newer, "$.format_version: the file uses format version 4, newer than this NN "
+            "Studio understands (up to 3)")
+    monkeypatch.setattr(project.versions, "MIGRATIONS", {1: project.versions.MIGRATIONS[1]})
+    refused(old, "$.format_version: cannot upgrade format version 2")
 
 
 # ---------------------------------------------------------------------- atomic save
@@ -435,6 +437,11 @@ def check_schema(value, schema: dict, root: dict, path: str = "$") -> list[str]:
             node = node[part]
         schema = {**node, **{k: v for k, v in schema.items() if k != "$ref"}}
     errs: list[str] = []
+    if "oneOf" in schema:   # (checked as "any of": the branches here differ by type or kind)
+        tries = [check_schema(value, branch, root, path) for branch in schema["oneOf"]]
+        if all(tries):
+            return [f"{path}: matches none of its oneOf branches: "
+                    + "; ".join(e[0] for e in tries)]
     t = schema.get("type")
     if t is not None:
         types = t if isinstance(t, list) else [t]

@@ -391,20 +391,18 @@ class NetworkGraph:
     # ------------------------------------------------------------------ dict
     def to_dict(self) -> dict[str, list[dict[str, Any]]]:
         """The file form: the neurons (not the feature neurons: their flatten layers derive
-        them), the connections, and the image layers when there are any."""
+        them), the image layers when there are any, and the connections."""
         conns = list(self.connections.values())
         slots = [c.slot for c in conns]
         weights = self.store.values[slots].tolist()   # Python floats, bit for bit
         flags = self.store.trainable[slots].tolist()
-        d = {
-            "neurons": [n.to_dict() for n in self.neurons.values() if n.role != FEATURE_ROLE],
-            "connections": [
-                {"id": c.id, "source": c.source, "target": c.target, "weight": w, "trainable": t}
-                for c, w, t in zip(conns, weights, flags, strict=True)
-            ],
-        }
+        d: dict[str, list[dict[str, Any]]] = {
+            "neurons": [n.to_dict() for n in self.neurons.values() if n.role != FEATURE_ROLE]}
         if self.image_layers:
             d["image_layers"] = [self.image_layer_dict_of(lid) for lid in self.image_layers]
+        d["connections"] = [
+            {"id": c.id, "source": c.source, "target": c.target, "weight": w, "trainable": t}
+            for c, w, t in zip(conns, weights, flags, strict=True)]
         return d
 
     def image_layer_dict_of(self, lid: str) -> dict[str, Any]:

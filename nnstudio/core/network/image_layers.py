@@ -50,7 +50,7 @@ from nnstudio.core.conv import (
 )
 from nnstudio.core.conv import Flatten as FlattenShape
 
-from .parts import ID_RULE, NetworkError, finite_number, is_valid_id
+from .parts import ID_RULE, NetworkError, is_valid_id
 
 KINDS = ("image_input", "convolution", "pooling", "flatten")
 KIND_TITLES = {"image_input": "image input", "convolution": "convolution",
@@ -336,6 +336,15 @@ def whole(value: Any, what: str, lo: int, hi: int, title: str, where: str = "") 
     return int(value)
 
 
+def number(value: Any, what: str, where: str) -> float:
+    """A finite number given as a number (a file's form: never text, never true/false)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise LayerError(f"{what} must be a number, not {value!r}", where)
+    if not math.isfinite(value):
+        raise LayerError(f"{what} must be a finite number, not {value!r}", where)
+    return float(value)
+
+
 def _choice(value: Any, what: str, options: Sequence[str], title: str, where: str) -> str:
     if not isinstance(value, str) or value not in options:
         raise LayerError(f"{title}: the {what} must be {' or '.join(map(repr, options))}, not "
@@ -384,7 +393,7 @@ def _filters(value: Any, title: str) -> tuple[np.ndarray, np.ndarray, int, int]:
             raise LayerError(f"{title}: filter {f} is {_dims(w.shape)} but filter 0 is "
                              f"{_dims(shape)}; every filter of a layer has the same shape",
                              f"{where}.weights")
-        bias = finite_number(fd.get("bias", 0.0), f"{title}: the bias of filter {f}")
+        bias = number(fd.get("bias", 0.0), f"{title}: the bias of filter {f}", f"{where}.bias")
         tr = fd.get("trainable", True)
         if not isinstance(tr, bool):
             raise LayerError(f"{title}: 'trainable' of filter {f} must be true or false, not "
@@ -454,8 +463,8 @@ def layer_from_dict(d: Any, taken: Any = ()
                     else f"unknown key {k!r}")
             raise LayerError(f"{title}: {hint}; a {KIND_TITLES[kind]} takes "
                              f"{', '.join(allowed)}", f".{k}")
-    x = finite_number(d.get("x", 0.0), f"{title}: x position")
-    y = finite_number(d.get("y", 0.0), f"{title}: y position")
+    x = number(d.get("x", 0.0), f"{title}: the x position", ".x")
+    y = number(d.get("y", 0.0), f"{title}: the y position", ".y")
     source = d.get("source")
     if source is not None and not isinstance(source, str):
         raise LayerError(f"{title}: 'source' must be a layer id or null, not {source!r}",
@@ -480,8 +489,8 @@ def layer_from_dict(d: Any, taken: Any = ()
         padding = cast(Padding, _choice(d.get("padding", "valid"), "padding", PADDINGS, title,
                                         ".padding"))
         act = check_activation(title, d.get("activation", "relu"))
-        slope = finite_number(d.get("slope", activations.DEFAULT_LEAKY_SLOPE),
-                              f"{title}: the leaky slope")
+        slope = number(d.get("slope", activations.DEFAULT_LEAKY_SLOPE),
+                       f"{title}: the leaky slope", ".slope")
         conv = Convolution(lid, label, x, y, source, channels, len(values), kernel, stride,
                            padding, act, slope)
         return conv, values, flags

@@ -30,9 +30,19 @@ _j: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
 def _rows(rows: list[Any], indent: str) -> str:
-    """A list of rows (lists or objects), one per line."""
-    inner = ",\n".join(map((indent + "  ").__add__, map(_j, rows)))
+    """A list of rows (lists or objects), one per line (an image layer with filters: its
+    settings on the line, then one filter per line)."""
+    inner = ",\n".join(indent + "  " + _row(row, indent + "  ") for row in rows)
     return "[\n" + inner + "\n" + indent + "]"
+
+
+def _row(row: Any, indent: str) -> str:
+    filters = row.get("filters") if isinstance(row, dict) else None
+    if not isinstance(filters, list) or not filters:
+        return _j(row)
+    head = _j({k: v for k, v in row.items() if k != "filters"})[:-1]
+    lines = ",\n".join(indent + "  " + _j(f) for f in filters)
+    return f'{head}, "filters": [\n{lines}]}}'
 
 
 def _member(value: Any, indent: str, depth: int) -> str:

@@ -26,7 +26,7 @@ from ..derived_inputs import check_derived
 from ..trainer import SettingsError, TrainSettings
 from .challenges_section import validate_challenges
 from .checks import BadNumber, ProjectError, check_object, describe, fail, text
-from .dataset_section import build_dataset, validate_dataset
+from .dataset_section import build_dataset, image_inputs, validate_dataset
 from .network_section import build_network, validate_network
 
 MAX_NAME_LENGTH = 200
@@ -133,16 +133,30 @@ TOP_KEYS = ("format", "format_version", *(s.key for s in SECTIONS))
 
 
 def _data_fits_network(doc: dict[str, Any]) -> None:
-    """One dataset input column per data input neuron (derived inputs take none, but must find
-    the columns they read), one target column per output neuron."""
+    """One dataset image per image input (of the same shape, in order), one named dataset
+    input column per data input neuron (derived inputs take none, but must find the columns
+    they read), one target column per output neuron."""
     net, ds = doc["network"], doc["dataset"]
     n_in = sum(1 for n in net["neurons"] if n["role"] == "input" and "derive" not in n)
     n_out = sum(1 for n in net["neurons"] if n["role"] == "output")
-    if len(ds["inputs"]) != n_in:
+    wanted = [(d["id"], tuple(d["shape"])) for d in net.get("image_layers", ())
+              if d["kind"] == "image_input"]
+    given = image_inputs(ds)
+    if len(given) != len(wanted):
+        have = ", ".join(f"{lid!r} ({_dims(shape)})" for lid, shape in wanted) or "none"
+        fail("$.dataset.inputs", f"the dataset has {len(given)} image(s) but the network has "
+             f"{len(wanted)} image input(s) ({have}); they must match one to one")
+    for k, ((name, shape), (lid, want)) in enumerate(zip(given, wanted, strict=True)):
+        if shape != want:
+            fail(f"$.dataset.inputs[{k}]", f"the dataset's image {name!r} is {_dims(shape)} "
+                 f"but image input {lid!r} is {_dims(want)}; they must match")
+    named = len(ds["inputs"]) - len(given)
+    if named != n_in:
         derived = sum(1 for n in net["neurons"] if "derive" in n)
         also = (f" (and {derived} derived input{'s' if derived != 1 else ''}, which take no "
                 "column)") if derived else ""
-        fail("$.dataset.inputs", f"the dataset has {len(ds['inputs'])} input column(s) but the "
+        images = f" besides its image{'s' if len(given) != 1 else ''}" if given else ""
+        fail("$.dataset.inputs", f"the dataset has {named} input column(s){images} but the "
              f"network has {n_in} input neuron(s){also}; they must match one to one")
     for i, n in enumerate(net["neurons"]):
         problem = check_derived(n["derive"], n_in) if "derive" in n else None
@@ -151,6 +165,10 @@ def _data_fits_network(doc: dict[str, Any]) -> None:
     if len(ds["targets"]) != n_out:
         fail("$.dataset.targets", f"the dataset has {len(ds['targets'])} target column(s) but "
              f"the network has {n_out} output neuron(s); they must match one to one")
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return " \u00d7 ".join(map(str, shape))
 
 
 #: checks across sections, run in order once every section passed its own checks

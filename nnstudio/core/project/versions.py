@@ -19,12 +19,19 @@ from typing import Any
 from .checks import DuplicateKeys, describe, fail, member_path
 
 FORMAT = "nnstudio-project"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SUFFIX = ".nnproj"
 
+
+def _version_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 added optional parts only: image layers (``network.image_layers``, images
+    among ``dataset.inputs``) and the ``challenges`` section, each meaning "none" when absent.
+    So a version-1 document is a version-2 document as it is; :func:`migrate` sets the number."""
+    return doc
+
+
 #: ``MIGRATIONS[n]`` turns a version-``n`` document (a dict) into a version ``n + 1`` one.
-#: Format 1 is the first published format, so there is nothing to migrate yet.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _version_1_to_2}
 
 
 def check_envelope(doc: Any) -> int:
