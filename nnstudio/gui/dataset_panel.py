@@ -395,11 +395,14 @@ class DatasetPanel(QWidget):
 
     def _match_generator(self) -> None:
         """Show the generator that made data like the current dataset (same columns and
-        classes), so "Generate" starts from it."""
+        classes, and the same values where the generator's values do not depend on a seed:
+        the linear-regression lesson's five points are not "Line y = 2x + 1"), so "Generate"
+        starts from it."""
         ds = self.document.dataset
         if ds is None:
             return
-        key = (tuple(ds.input_names), tuple(ds.target_names), tuple(ds.class_names or ()))
+        names = (tuple(ds.input_names), tuple(ds.target_names), tuple(ds.class_names or ()))
+        key = (names, id(ds), len(ds))
         if key == getattr(self, "_matched", None):
             return
         self._matched = key
@@ -409,7 +412,10 @@ class DatasetPanel(QWidget):
                 g = datasets.generate(name, size=gen.size)
             except DatasetError:
                 continue
-            if (tuple(g.input_names), tuple(g.target_names), tuple(g.class_names or ())) == key:
+            if (tuple(g.input_names), tuple(g.target_names), tuple(g.class_names or ())) \
+                    != names:
+                continue
+            if self._seeded(name) or self._made_by(name, ds):
                 matches.append(name)
         if not matches:
             # data no generator makes (imported, hand-made): show no generator rather than one
@@ -418,17 +424,34 @@ class DatasetPanel(QWidget):
             self.size.setValue(len(ds))
             return
 
-        def same(name: str) -> bool:   # the very data this generator makes at this size (seed 0)?
-            try:
-                return datasets.generate(name, size=len(ds)) == ds
-            except DatasetError:
-                return False
-        exact = [m for m in matches if same(m)]
+        exact = [m for m in matches if self._made_by(m, ds)]
         name = (exact or matches)[0]
         i = self.generator.findData(name)
         if i >= 0 and i != self.generator.currentIndex():
             self.generator.setCurrentIndex(i)   # also sets its default size and noise
         self.size.setValue(len(ds))
+
+    def _made_by(self, name: str, ds: Dataset) -> bool:
+        """Is ``ds`` the very data generator ``name`` makes at its size, with seed 0 and its
+        default noise, or with the seed and noise the panel shows (what Generate just used)?"""
+        tries = [{}, {"seed": int(self.seed.value()), "noise": float(self.noise.value())}]
+        for kw in tries:
+            try:
+                if datasets.generate(name, size=len(ds), **kw) == ds:
+                    return True
+            except DatasetError:
+                continue
+        return False
+
+    @staticmethod
+    def _seeded(name: str) -> bool:
+        """Whether the generator's values depend on its seed (then only the columns match)."""
+        gen = datasets.GENERATORS[name]
+        try:
+            return datasets.generate(name, seed=0, size=gen.size) != \
+                datasets.generate(name, seed=1, size=gen.size)
+        except DatasetError:
+            return False
 
     def _generator_defaults(self) -> None:
         if self.generator.currentData() is None:

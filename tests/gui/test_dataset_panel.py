@@ -167,3 +167,19 @@ def test_data_no_generator_makes_shows_no_generator(qtbot):
     p.generator.setCurrentIndex(p.generator.findData("xor"))
     assert p.size.value() == datasets.GENERATORS["xor"].size
     assert p.generate() and len(doc.dataset) == datasets.GENERATORS["xor"].size
+
+
+def test_the_generator_shown_matches_the_values_not_only_the_columns(qtbot):
+    """Issue 10: the linear-regression lesson's five points (x, y) are not 'Line y = 2x + 1'."""
+    doc = Document.open(paths.SAMPLES / "linear-regression.nnproj")
+    p = DatasetPanel(doc)
+    qtbot.addWidget(p)
+    assert p.generator.currentIndex() == -1
+    doc.load(paths.SAMPLES / "intercept-descent.nnproj")      # exactly y = 2x + 1
+    assert p.generator.currentData() == "line"
+    doc.load(paths.SAMPLES / "spiral.nnproj")                 # seeded data: the columns match
+    assert p.generator.currentData() == "spiral"
+    p.generator.setCurrentIndex(p.generator.findData("line"))
+    p.noise.setValue(0.3)
+    assert p.generate()
+    assert p.generator.currentData() == "line"                 # what Generate just used
