@@ -50,6 +50,7 @@ from nnstudio.core.network import (
     activation_allowed,
 )
 from nnstudio.core.network.image_layers import KIND_TITLES, describe_maps, maps_of
+from nnstudio.core.trace.sensitivity import SensitivityError, sensitivities
 from nnstudio.gui.filter_grid import FilterGridEditor
 from nnstudio.gui.widgets import (
     MIXED,
@@ -118,6 +119,42 @@ def _activation_choices(doc: Document, ids: list[str]) -> list[tuple[str, str, s
 def _values(doc: Document, nid: str, k: int) -> float | None:
     v = doc.neuron_values(nid)
     return None if v is None else v[k]
+
+
+MAX_SENSITIVITIES = 6     # rows of the sensitivity readout
+
+
+def _sensitivity_text(doc: Document, nid: str) -> str | None:
+    """The chain rule for the chosen sample: for an output, d(output)/d(each input and neuron
+    before it); for another neuron, d(each output)/d(this neuron)."""
+    net = doc.network
+    if doc.neuron_values(nid) is None:
+        return None
+    z: dict[str, float] = {}
+    for n in net.neurons:
+        v = doc.neuron_values(n)
+        if v is None:
+            return None
+        z[n] = v[0]
+    n = net.neurons[nid]
+    outputs = [nid] if n.role == "output" else [o.id for o in net.outputs]
+    lines: list[str] = []
+    for out in outputs:
+        try:
+            sens = sensitivities(net, z, out)
+        except SensitivityError as e:
+            lines.append(str(e))
+            continue
+        chosen = [k for k in sens if k != out] if n.role == "output" else \
+            ([nid] if nid in sens else [])
+        lines += [sens[k].text(net) for k in chosen]
+    if not lines:
+        return None
+    more = len(lines) - MAX_SENSITIVITIES
+    shown = [html.escape(t) for t in lines[:MAX_SENSITIVITIES]]
+    if more > 0:
+        shown.append(f"… and {more} more")
+    return "<br>".join(shown)
 
 
 def _set_label(doc: Document, ids: list[str], text: str, merge: Any) -> None:
@@ -203,6 +240,11 @@ NEURON_FIELDS: list[Field] = [
           tip="The activation a = f(z) for the chosen sample"),
     Field("dl_dz", "dL/dz", "value", lambda d, i: _values(d, i, 2),
           tip="How much the loss changes per unit change of z, for the chosen sample"),
+    Field("sensitivity", "Sensitivity", "note", _sensitivity_text, single_only=True,
+          applies=_not_feature,
+          tip="The chain rule for the chosen sample: how much an output changes per unit "
+              "change of an input or a neuron's activation, the product of the link slopes "
+              "w × f'(z) along the way (summed when several paths lead there)"),
 ]
 
 CONNECTION_FIELDS: list[Field] = [

@@ -812,3 +812,20 @@ def test_summary_shows_counts_and_the_engine_loss(qtbot, window):
     # a network that cannot be evaluated says why
     doc.add_neuron("input", -200.0, 0.0)
     qtbot.waitUntil(lambda: "input" in labels["loss"].text() and "—" in labels["loss"].text())
+
+
+def test_inspector_sensitivity_readout_multiplies_the_link_slopes(qtbot, window):
+    """Seed 001's chain: selecting shoe size shows d(shoe size)/d(weight) = 2 × 0.25 = 0.5."""
+    doc = window.document
+    doc.load(paths.SAMPLES / "chain-rule.nnproj")
+    doc.set_selection(["shoe"])
+    grp = window.inspector.neurons
+    label = grp.editors["sensitivity"].widget
+    qtbot.waitUntil(lambda: "d(shoe size)/d(weight)" in label.text())
+    assert label.text() == ("d(shoe size)/d(weight) = 2 × 0.25 = 0.5<br>"
+                            "d(shoe size)/d(height) = 0.25")
+    doc.set_selection(["height"])
+    qtbot.waitUntil(lambda: label.text() == "d(shoe size)/d(height) = 0.25")
+    doc.set_param("w2", 0.5)
+    doc.set_selection(["shoe"])
+    qtbot.waitUntil(lambda: "2 × 0.5 = 1" in label.text())
