@@ -28,6 +28,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from nnstudio.core.derived_inputs import DERIVED, check_derived
 from nnstudio.core.engine import Engine
 from nnstudio.core.network import (
     CONNECTION_ID_PREFIX,
@@ -188,7 +189,8 @@ class Document(QObject):
             if not self.network.outputs:
                 self._evaluation_error = "the network has no output neurons"
                 return None
-            self._evaluation = self.engine().evaluate(data[0], data[1], self.settings.loss)
+            st = self.settings
+            self._evaluation = self.engine().evaluate(data[0], data[1], st.loss, st.penalty)
         except (ValueError, FloatingPointError) as e:
             self._evaluation_error = str(e)
             self._evaluation = None
@@ -528,6 +530,104 @@ class Document(QObject):
                                         f"Connect {len(plan.ids)} pairs fully"))
         return plan.ids
 
+    # ------------------------------------------------------------------ edits: Playground's
+    def set_derived_input(self, name: str, on: bool) -> str | None:
+        """Switch the derived input ``name`` ("x1^2": :mod:`nnstudio.core.derived_inputs`) on
+        or off, as one undo step. On: a new input neuron below the other inputs, labelled with
+        the data's column names (x1², dosage²) and connected like them (to every neuron they
+        feed, Xavier weights from the seed); off: that neuron and its connections go. Returns
+        the neuron's id (None when switched off)."""
+        net = self.network
+        have = net.derived_input(name)
+        if not on:
+            if have is not None:
+                self._push(undo.RemoveCommand(self, [have.id],
+                                              f"Switch off derived input {have.label}"))
+            return None
+        if have is not None:
+            return have.id
+        ds = self.dataset
+        names = ds.input_names if ds is not None else ()
+        problem = check_derived(name, len(net.data_inputs))
+        if problem:
+            raise NetworkError(problem)
+        inputs = net.inputs
+        nid = net.new_neuron_id("input")
+        x, y = _below(net, [n.id for n in inputs])
+        d = net.neuron_dict("input", id=nid, label=DERIVED[name].label(names), x=x, y=y,
+                            derive=name)
+        plan = net.plan_like(nid, "input", [n.id for n in inputs], self.settings.seed)
+        self._push(undo.AddItemsCommand(self, [d], plan.dicts(),
+                                        f"Switch on derived input {d['label']}"))
+        return nid
+
+    def add_neuron_to_layer(self, layer: int) -> str:
+        """A new neuron at the bottom of layer ``layer`` (a depth, as ``Network.layers``),
+        of the role and activation of the neurons there and connected like them (see
+        ``Network.plan_like``), as one undo step. Layer 0 (the inputs) takes derived inputs
+        or data columns, not a neuron: refused."""
+        net = self.network
+        layers = net.layers()
+        if not 0 < layer < len(layers):
+            raise NetworkError(f"there is no layer {layer} to add a neuron to"
+                               if layer else "the inputs come from the data: switch on a "
+                               "derived input (Network ▸ Derived Inputs) instead")
+        ids = [i for i in layers[layer] if net.neurons[i].role != "input"]
+        last = net.neurons[ids[-1]]
+        role = last.role
+        nid = net.new_neuron_id(role)
+        x, y = _below(net, ids)
+        d = net.neuron_dict(role, id=nid, activation=last.activation, x=x, y=y,
+                            slope=last.slope)
+        plan = net.plan_like(nid, role, ids, self.settings.seed)
+        self._push(undo.AddItemsCommand(self, [d], plan.dicts(),
+                                        f"Add a neuron to layer {layer}"))
+        return nid
+
+    def add_hidden_layer(self) -> list[str]:
+        """Playground's "+ hidden layer": a new hidden layer after the deepest one (after the
+        inputs when there is none) with as many neurons and the same activation as it (2 tanh
+        neurons after the inputs), fully connected in place of the old direct connections,
+        as one undo step."""
+        net = self.network
+        hidden = net.hidden_layers()
+        if hidden:
+            ids = net.layers()[hidden[-1]]
+            after, count, act = hidden[-1], len(ids), net.neurons[ids[-1]].activation
+        else:
+            after, count, act = 0, 2, "tanh"
+        seed = self.settings.seed
+        return self._state_edit(
+            f"Add hidden layer of {count}",
+            lambda t: t.add_dense_layer(after, count, act, seed=seed))
+
+    def remove_hidden_layer(self) -> list[str]:
+        """Playground's "− hidden layer": the deepest hidden layer goes, what fed it now feeds
+        what it fed (``Network.remove_hidden_layer``), as one undo step."""
+        hidden = self.network.hidden_layers()
+        if not hidden:
+            raise NetworkError("the network has no hidden layer to remove")
+        depth, seed = hidden[-1], self.settings.seed
+        return self._state_edit(f"Remove hidden layer {depth}",
+                                lambda t: t.remove_hidden_layer(depth, seed=seed))
+
+    def remove_neuron_from_layer(self, layer: int) -> None:
+        """Remove the bottom neuron of layer ``layer`` (with its connections), as one undo
+        step; the last neuron of a layer, and the inputs, stay."""
+        net = self.network
+        layers = net.layers()
+        if not 0 < layer < len(layers):
+            raise NetworkError(f"there is no layer {layer} to remove a neuron from"
+                               if layer else "the inputs come from the data; switch a derived "
+                               "input off, or delete an input neuron on the canvas")
+        ids = [i for i in layers[layer] if net.neurons[i].role != "input"]
+        if len(ids) < 2:
+            raise NetworkError(f"layer {layer} has one neuron left; delete the layer's neuron "
+                               "on the canvas to remove the layer")
+        last = net.neurons[ids[-1]]
+        self._push(undo.RemoveCommand(self, [last.id],
+                                      f"Remove {last.label} from layer {layer}"))
+
     def auto_layout(self) -> None:
         """Columns by depth (Network.image_layout_positions for the image layers,
         Network.layout_positions for the neurons), as one undo step."""
@@ -728,10 +828,11 @@ class Document(QObject):
                                                f"Set {names}", mergeable=_merge))
 
     def _set_settings_now(self, settings: TrainSettings) -> None:
-        loss_changed = settings.loss != self.project.settings.loss
+        old = self.project.settings
+        values_changed = (settings.loss, settings.penalty) != (old.loss, old.penalty)
         self.project.settings = settings
         self.settingsChanged.emit()
-        if loss_changed:
+        if values_changed:   # the loss and the gradients the views show
             self._invalidate()
 
     def set_dataset(self, dataset: Dataset | None, text: str = "Edit dataset") -> None:
@@ -837,6 +938,15 @@ class Document(QObject):
 
     def dumps(self) -> str:
         return _project_module().dumps(self.project)
+
+
+def _below(net: Network, ids: list[str]) -> tuple[float, float]:
+    """Where a new neuron goes under the neurons ``ids`` (one of their spacings lower)."""
+    ys = sorted(net.neurons[i].y for i in ids)
+    gap = float(np.median(np.diff(ys))) if len(ys) > 1 else 0.0
+    gap = gap if gap >= 40.0 else 100.0
+    x = float(np.mean([net.neurons[i].x for i in ids])) if ids else 0.0
+    return x, (ys[-1] + gap) if ys else 0.0
 
 
 def _pname(net: Network, pid: str) -> str:

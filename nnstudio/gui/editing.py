@@ -1,5 +1,5 @@
 """What the Edit and Network menus do besides the clipboard: Delete, Select All, Add Dense
-Layer, Connect Selected Fully, Auto-Layout and Randomize Weights.
+Layer, Add / Remove Hidden Layer, Connect Selected Fully, Auto-Layout and Randomize Weights.
 
 Each runs one document edit (one undo step) through :func:`nnstudio.gui.actions.attempt`: a
 refused edit changes nothing and says why in the status bar; a done one says what it did.
@@ -58,6 +58,22 @@ class EditController(QObject):
                    "Cannot add the layer"):
             doc.set_selection(new)
             doc.message(f"Added a layer of {count} {act} neurons after layer {after}", 4000)
+
+    def add_hidden_layer(self) -> None:
+        """Network ▸ Add Hidden Layer (Playground's +): after the deepest hidden layer."""
+        doc = self.document
+        new: list[str] = []
+        if attempt(doc, lambda: new.extend(doc.add_hidden_layer()), "Cannot add a layer"):
+            doc.message(f"Added a hidden layer of {len(new)} neurons", 4000)
+            QTimer.singleShot(0, self.view.fit)
+
+    def remove_hidden_layer(self) -> None:
+        """Network ▸ Remove Hidden Layer (Playground's −): the deepest hidden layer."""
+        doc = self.document
+        gone: list[str] = []
+        if attempt(doc, lambda: gone.extend(doc.remove_hidden_layer()),
+                   "Cannot remove a layer"):
+            doc.message(f"Removed a hidden layer of {len(gone)} neurons", 4000)
 
     def connect_selected_fully(self) -> None:
         doc = self.document

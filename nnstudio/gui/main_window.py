@@ -48,6 +48,7 @@ from nnstudio.gui import dialogs
 from nnstudio.gui import files as files_mod
 from nnstudio.gui.actions import Shortcut, app_icon, make_action
 from nnstudio.gui.clipboard import ClipboardController
+from nnstudio.gui.derived_inputs import DerivedInputActions
 from nnstudio.gui.dock_layout import DockLayout
 from nnstudio.gui.document import Document
 from nnstudio.gui.editing import EditController
@@ -91,6 +92,8 @@ class MainWindow(QMainWindow):
 
         self._build_central()
         self.edits = EditController(self.document, self.canvas_view, self)
+        self.derived = DerivedInputActions(self.document, self)
+        self.derived.added.connect(self.canvas_view.reveal)
         for name in MENUS:
             self.menu(name)
         self._build_actions()
@@ -263,6 +266,11 @@ class MainWindow(QMainWindow):
 
         self._act("add_dense", "Add &Dense Layer…", "Insert a fully connected layer of new "
                   "hidden neurons", E.add_dense_layer, "Ctrl+L", ic("add-layer"))
+        self._act("add_hidden", "Add &Hidden Layer", "Add a hidden layer after the last one, "
+                  "as wide as it and fully connected (each hidden layer's own + and − on the "
+                  "canvas add or remove one neuron)", E.add_hidden_layer, "Ctrl+Alt+=")
+        self._act("remove_hidden", "Remove Hidden La&yer", "Remove the last hidden layer; what "
+                  "fed it then feeds what it fed", E.remove_hidden_layer, "Ctrl+Alt+-")
         self._act("connect_fully", "&Connect Selected Fully", "Connect every selected neuron to "
                   "every later selected neuron", E.connect_selected_fully, "Ctrl+K",
                   ic("connect-fully"))
@@ -338,7 +346,12 @@ class MainWindow(QMainWindow):
         m.addAction(A["reset_layout"])
 
         m = self.menu("Network")
-        m.addActions([A["add_dense"], A["connect_fully"], A["auto_layout"]])
+        m.addActions([A["add_hidden"], A["remove_hidden"], A["add_dense"]])
+        self.derived_menu = m.addMenu("Derived &Inputs")
+        self.derived_menu.setObjectName("menuDerivedInputs")
+        self.derived.fill_menu(self.derived_menu)
+        m.addSeparator()
+        m.addActions([A["connect_fully"], A["auto_layout"]])
         m.addSeparator()
         m.addAction(A["randomize"])
 
@@ -370,6 +383,7 @@ class MainWindow(QMainWindow):
 
         L, R = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.palette_panel = Palette(self.document)
+        self.palette_panel.set_derived_actions(list(self.derived.actions.values()))
         self.add_dock("palette", self.palette_panel, L, "Palette")
         self.lesson = LessonPanel(self.document, settings=self.settings)
         self.add_dock("lesson", self.lesson, L, "Lesson")

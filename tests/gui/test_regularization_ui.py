@@ -34,6 +34,13 @@ def test_choosing_l2_sets_a_rate_in_one_undo_step_and_undo_restores_none(qtbot, 
     assert (st.regularization, st.regularization_rate) == ("l2", DEFAULT_RATE)
     assert bar.rate.isEnabled() and bar.regularization.short_text() == "L2"
     assert doc.undo_stack.count() == 1
+    # the views' numbers follow: the evaluation carries the penalty and its gradient
+    ev = doc.evaluation()
+    eng = doc.engine()
+    assert ev.penalty == pytest.approx(eng.penalty(doc.settings.penalty)) and ev.penalty > 0
+    _, plain = eng.gradient(doc.dataset.X, doc.dataset.Y, doc.settings.loss)
+    w = eng.weight_mask == 1
+    assert not np.allclose(ev.grad[w], plain[w]) and np.allclose(ev.grad[~w], plain[~w])
     bar.rate.setText("0.03")
     bar.rate.editingFinished.emit()
     assert doc.settings.regularization_rate == 0.03

@@ -5,7 +5,8 @@ groups).
 The computations are pure (they answer without changing the network), so the editor can turn
 their answer into one undo step: :meth:`Shaping.initial_values` (what ``randomize`` would set),
 :meth:`Shaping.layout_positions` (where ``auto_layout`` would put the neurons),
-:meth:`Shaping.plan_full_connections` (what ``connect_fully`` would add) and
+:meth:`Shaping.plan_full_connections` (what ``connect_fully`` would add),
+:meth:`Shaping.plan_like` (the connections of a new neuron connected like its neighbours) and
 :meth:`Shaping.columns_by_x` (the selection as columns, left to right).
 
 Initialisation rules (``INITS``; every draw comes from ``numpy.random.default_rng(seed)``):
@@ -179,6 +180,31 @@ class Shaping(NetworkModel):
         w = np.concatenate(weights) if weights else np.zeros(0)
         return ConnectionPlan(ids, sources_out, targets_out, w)
 
+    def plan_like(self, new_id: str, role: str, neighbours: Sequence[str],
+                  seed: int = 0) -> ConnectionPlan:
+        """The connections a new neuron ``new_id`` (of ``role``, not yet in the network) gets
+        to be connected like its ``neighbours``: from every neuron that feeds one of them and
+        to every neuron one of them feeds (an input takes none in, an output sends none out;
+        a target that reaches back to one of those sources is skipped, so the DAG stays
+        acyclic), with Xavier weights l = sqrt(6 / (n_sources + n_targets)) for each side,
+        the incoming ones drawn first. Pure: nothing is added."""
+        near = [n for n in neighbours if n in self.neurons]
+        sources = [] if role == "input" else list(dict.fromkeys(
+            c.source for n in near for c in self.incoming(n)))
+        targets = [] if role == "output" else list(dict.fromkeys(
+            c.target for n in near for c in self.outgoing(n)))
+        if sources:
+            targets = [t for t in targets if not self._reaches_any((t,), sources, {})]
+        rng = np.random.default_rng(seed)
+        group = max(1, len(near)) + 1
+        w_in = rng.uniform(-1, 1, len(sources)) * math.sqrt(6.0 / (len(sources) + group)) \
+            if sources else np.zeros(0)
+        w_out = rng.uniform(-1, 1, len(targets)) * math.sqrt(6.0 / (group + len(targets))) \
+            if targets else np.zeros(0)
+        ids = self.fresh_ids(CONNECTION_ID_PREFIX, len(sources) + len(targets))
+        return ConnectionPlan(ids, sources + [new_id] * len(targets),
+                              [new_id] * len(sources) + targets, np.r_[w_in, w_out])
+
     def connect_fully(self, sources: Iterable[str], targets: Iterable[str], *,
                       seed: int = 0) -> list[str]:
         """Connect every source to every target that is not yet connected and may be (see
@@ -226,6 +252,29 @@ class Shaping(NetworkModel):
         if moved:
             self._emit(NetworkEvent.NEURON_MOVED, [n.id for n in moved])
         return new_ids
+
+    def hidden_layers(self) -> list[int]:
+        """The depths whose neurons are all hidden (the layers Playground's + and − act on)."""
+        return [d for d, ids in enumerate(self.layers())
+                if d > 0 and ids and all(self.neurons[i].role == "hidden" for i in ids)]
+
+    def remove_hidden_layer(self, depth: int, *, seed: int = 0) -> list[str]:
+        """Remove the hidden layer at ``depth`` and connect what fed it fully to what it fed
+        (pairs already connected stay; Xavier weights, as ``connect_fully``), so the network
+        keeps a path through; returns the removed neuron ids."""
+        if depth not in self.hidden_layers():
+            raise NetworkError(f"layer {depth!r} is not a layer of hidden neurons")
+        ids = self.layers()[depth]
+        gone = set(ids)
+        sources = list(dict.fromkeys(c.source for n in ids for c in self.incoming(n)
+                                     if c.source not in gone))
+        targets = list(dict.fromkeys(c.target for n in ids for c in self.outgoing(n)
+                                     if c.target not in gone))
+        for nid in ids:
+            self.remove_neuron(nid)
+        if sources and targets:
+            self.connect_fully(sources, targets, seed=seed)
+        return ids
 
     def _insert_dense_layer(self, src: list[str], replaced: list[str], targets: list[str],
                             count: int, activation: str, x0: float,

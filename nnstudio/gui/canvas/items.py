@@ -1,7 +1,8 @@
 """The neuron item: shape by role, fill by activation, a glyph of its activation function, its
 label and an output port to start connections from.
 
-- input: a rounded square (the value passes straight in);
+- input: a rounded square (the value passes straight in); a derived input (x1², sin x1: a
+  formula of the data) has a dashed border and an ƒ instead of the arrow;
 - hidden: a circle;
 - output: a circle with a thick double ring;
 - feature (a value of a flatten layer's maps): a small square, in the flatten's column,
@@ -61,6 +62,14 @@ def _label_metrics() -> QFontMetricsF:
     if _LABEL_METRICS is None:
         _LABEL_METRICS = QFontMetricsF(label_font())
     return _LABEL_METRICS
+
+
+@cache
+def _derived_font() -> QFont:
+    """The ƒ a derived input shows in place of the input arrow."""
+    f = style.ui_font(12.0, bold=True)
+    f.setItalic(True)
+    return f
 
 
 def value_font() -> QFont:
@@ -164,6 +173,7 @@ class NeuronItem(QGraphicsItem):
         self.role = "hidden"
         self.label = nid
         self.activation = "identity"
+        self.derive: str | None = None
         self.index = -1   # position in the scene's per-neuron arrays (values, colours)
         self.target_state: str | None = None   # "ok" / "refused" while a connection is dragged
         self.port_hovered = False
@@ -185,6 +195,7 @@ class NeuronItem(QGraphicsItem):
         self.role = neuron.role
         self.label = neuron.label
         self.activation = neuron.activation
+        self.derive = neuron.derive
         if changed_geom:
             self.prepareGeometryChange()
             self._label_text = elide(self.label)
@@ -319,7 +330,7 @@ class NeuronItem(QGraphicsItem):
             painter.setBrush(_NOBRUSH)
             painter.drawEllipse(_ORIGIN, RADIUS - 5, RADIUS - 5)
         elif role == "input":
-            painter.setPen(_BORDER_PEN)
+            painter.setPen(_DERIVED_PEN if self.derive else _BORDER_PEN)
             painter.drawRoundedRect(_BODY_RECT, 8, 8)
         else:
             painter.setPen(_BORDER_PEN)
@@ -330,7 +341,12 @@ class NeuronItem(QGraphicsItem):
             show_value = value is not None
             gy = -5.5 if show_value else 0.0
             is_arrow = role == "input" and self.activation == "identity"
-            if cached:
+            if role == "input" and self.derive:
+                painter.setFont(_derived_font())
+                painter.setPen(ink)
+                painter.drawText(_GLYPH_RECT_VALUE if show_value else _GLYPH_RECT,
+                                 style.ALIGN_CENTER, "\u0192")
+            elif cached:
                 key = ("arrow" if is_arrow else self.activation, ink.rgb(), qscale)
                 draw = (lambda p, ink=ink: _draw_input_arrow(p, ink)) if is_arrow else \
                     (lambda p, name=self.activation, ink=ink: _draw_glyph(p, name, ink))
@@ -407,6 +423,7 @@ _GLYPH_RECT = QRectF(-GLYPH_BOX[0] / 2, -GLYPH_BOX[1] / 2, GLYPH_BOX[0], GLYPH_B
 _GLYPH_RECT_VALUE = _GLYPH_RECT.translated(0, -5.5)
 _VALUE_RECT = QRectF(-RADIUS, 1, 2 * RADIUS, 14)
 _BORDER_PEN = QPen(style.NEURON_BORDER, 1.6)
+_DERIVED_PEN = QPen(style.NEURON_BORDER, 1.6, Qt.PenStyle.DashLine)
 _OUTPUT_PEN = QPen(style.ROLE_BORDER["output"], 3.2)
 _OUTPUT_INNER_PEN = QPen(style.ROLE_BORDER["output"], 1.0)
 _SEL_GLOW_PEN = QPen(

@@ -6,6 +6,12 @@ activation chosen in the tile's dropdown); the canvas view turns its drop into
 ``document.add_neuron``. Each image-layer tile (Image input, Convolution, Pooling, Flatten)
 carries ``application/x-nnstudio-image-layer`` (the layer kind); its drop becomes
 ``document.add_image_layer``.
+
+The whole tile drags, wherever the press lands: its labels and icon let the mouse through
+(``WA_TransparentForMouseEvents``; a bold title is a rich-text label, which would otherwise
+take the press for text selection). Only the tile's own controls (the activation box, the
+derived-input chips) keep their clicks. The Input tile shows the derived inputs (x1², sin x1,
+...) as chips: each is the checkable action of :mod:`nnstudio.gui.derived_inputs`.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QMimeData, QPoint, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QDrag, QMouseEvent, QPainter, QPen, QPixmap
+from PySide6.QtGui import QAction, QBrush, QColor, QDrag, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -21,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -59,6 +66,20 @@ LAYER_INFO = {
                 "Turns its input's maps into a column of feature neurons, which feed ordinary "
                 "neurons (connect them as you would any neuron)."),
 }
+
+
+CHIP_STYLE = (
+    "QToolButton { border: 1px solid #C9CED6; border-radius: 9px; padding: 1px 6px;"
+    " background: #F7F8FA; color: #3A4250; font-size: 8pt; }"
+    f"QToolButton:checked {{ background: {style.POSITIVE_HEX}; border-color: {style.POSITIVE_HEX};"
+    " color: white; }"
+    "QToolButton:disabled { color: #A8AEB8; }")
+
+
+def pass_mouse_through(*widgets: QWidget) -> None:
+    """Let presses on these (labels, icons) reach the tile under them: the tile drags."""
+    for w in widgets:
+        w.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
 
 
 def neuron_icon(role: str, activation: str, size: int = 40, fill: QColor | None = None) -> QPixmap:
@@ -122,8 +143,12 @@ class NeuronTile(QFrame):
         lay.addWidget(self.icon)
         col = QVBoxLayout()
         col.setSpacing(2)
-        name = QLabel(f"<b>{title}</b>")
-        col.addWidget(name)
+        self.title = QLabel(f"<b>{title}</b>")
+        self.title.setObjectName(f"paletteTitle_{role}")
+        col.addWidget(self.title)
+        pass_mouse_through(self.icon, self.title)
+        self.chips: list[QToolButton] = []
+        self._col = col
         self.combo: QComboBox | None = None
         if role != "input":
             self.combo = QComboBox()
@@ -142,10 +167,29 @@ class NeuronTile(QFrame):
         else:
             hint = QLabel("a feature of the data")
             hint.setStyleSheet(f"color: {style.MUTED_TEXT_HEX};")
+            pass_mouse_through(hint)
             col.addWidget(hint)
         lay.addLayout(col, 1)
         self._press: QPoint | None = None
         self._refresh_icon()
+
+    def set_chips(self, actions: list[QAction]) -> None:
+        """Checkable chips for ``actions`` (the derived inputs), two rows under the hint."""
+        rows = [QHBoxLayout(), QHBoxLayout()]
+        for r in rows:
+            r.setSpacing(3)
+            r.setContentsMargins(0, 2, 0, 0)
+        for k, a in enumerate(actions):
+            b = QToolButton()
+            b.setDefaultAction(a)
+            b.setStyleSheet(CHIP_STYLE)
+            b.setCursor(Qt.CursorShape.PointingHandCursor)
+            b.setObjectName(f"paletteChip_{a.objectName().removeprefix('action_derived_')}")
+            rows[0 if k < 3 else 1].addWidget(b)
+            self.chips.append(b)
+        for r in rows:
+            r.addStretch(1)
+            self._col.addLayout(r)
 
     def activation(self) -> str:
         return self.combo.currentData() if self.combo is not None else "identity"
@@ -254,10 +298,12 @@ class LayerTile(QFrame):
         lay.addWidget(self.icon)
         col = QVBoxLayout()
         col.setSpacing(1)
-        col.addWidget(QLabel(f"<b>{title}</b>"))
+        self.title = QLabel(f"<b>{title}</b>")
+        col.addWidget(self.title)
         hint = QLabel(hint_text)
         hint.setStyleSheet(f"color: {style.MUTED_TEXT_HEX};")
         col.addWidget(hint)
+        pass_mouse_through(self.icon, self.title, hint)
         lay.addLayout(col, 1)
         self._press: QPoint | None = None
 
@@ -316,6 +362,10 @@ class Palette(QWidget):
         for layer_tile in self.layer_tiles.values():
             lay.addWidget(layer_tile)
         lay.addStretch(1)
+
+    def set_derived_actions(self, actions: list[QAction]) -> None:
+        """Show the derived inputs' switches as chips on the Input tile."""
+        self.tiles["input"].set_chips(actions)
 
     def mime_data(self, role: str) -> QMimeData:
         """The drag payload for ``role`` (a neuron role or an image layer kind: what a drag

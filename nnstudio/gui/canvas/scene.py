@@ -43,6 +43,7 @@ from . import items as items_mod
 from .connections import ConnectionLayer
 from .image_items import LayerItem, LayerLinks
 from .items import DOT_SHADES, NeuronDots, NeuronItem
+from .layer_buttons import LayerButtons
 from .overlay import Overlay, OverlayItem
 
 if TYPE_CHECKING:  # pragma: no cover  (the document never imports the canvas)
@@ -141,6 +142,8 @@ class CanvasScene(QGraphicsScene):
         self.addItem(self.overlay_item)
         self.layer_links = LayerLinks(self)
         self.addItem(self.layer_links)
+        self.layer_buttons = LayerButtons(self)
+        self.addItem(self.layer_buttons)
         self.setSceneRect(QRectF(-SCENE_MARGIN, -SCENE_MARGIN, 2 * SCENE_MARGIN, 2 * SCENE_MARGIN))
         document.networkChanged.connect(self._on_network)
         document.projectReplaced.connect(self.rebuild)
@@ -319,6 +322,7 @@ class CanvasScene(QGraphicsScene):
         self.dots.set_positions(self._pos)
         self._grow_scene_rect()
         self.overlay_item.rebuild()
+        self.layer_buttons.rebuild()
         if structure:
             # new items get their colours on the next turn of the event loop: a big network
             # paints its structure first, then its values (the evaluation may take a while)
@@ -531,6 +535,15 @@ class CanvasScene(QGraphicsScene):
         if item_id in self.connections.index:
             return ConnectionRef(self, item_id)
         return None
+
+    def end_port_hover(self, pos: QPointF) -> None:
+        """A drag has ended at ``pos``: no port stays highlighted unless the pointer is on it
+        (hover events do not reach the items while a drag runs)."""
+        for item in self.item_for_node.values():
+            if item.port_hovered and not item.port_contains(pos):
+                item.port_hovered = False
+                item.unsetCursor()
+                item.update()
 
     def neuron_item(self, nid: str) -> NeuronItem | None:
         if self._pending_structure:

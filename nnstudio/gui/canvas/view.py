@@ -43,8 +43,9 @@ from nnstudio.gui import style
 from . import interactions as modes
 from .image_items import LayerItem
 from .items import DOT_LOD, RADIUS, NeuronItem
+from .layer_buttons import LayerButton
 from .palette import ACTIVATION_MIME, LAYER_INFO, LAYER_MIME, ROLE_MIME
-from .scene import CanvasScene
+from .scene import CanvasScene, ConnectionRef
 
 if TYPE_CHECKING:  # pragma: no cover  (the document never imports the canvas)
     from nnstudio.gui.document import Document
@@ -199,6 +200,15 @@ class CanvasView(QGraphicsView):
             self._quiet_scroll -= 1
         self.auto_fit = True
 
+    def reveal(self, item_id: str) -> None:
+        """Fit the view when the item ``item_id`` (just added) stands outside it."""
+        item = self._scene.item_for(item_id)
+        if item is None or isinstance(item, ConnectionRef):
+            return
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        if not seen.contains(item.sceneBoundingRect()):
+            self.fit()
+
     def _scrolled(self, _value: int) -> None:
         if not self._quiet_scroll:
             self.auto_fit = False   # the user panned: keep their view on resizes
@@ -291,6 +301,11 @@ class CanvasView(QGraphicsView):
             return
         self.setFocus()
         doc = self.document
+        button = self._scene.layer_buttons.hit(sp, self.scale_factor())
+        if button is not None:
+            self.press_layer_button(button)
+            event.accept()
+            return
         item = self._scene.neuron_at(sp)
         if item is not None:
             if item.port_contains(sp) and not additive:
@@ -357,6 +372,16 @@ class CanvasView(QGraphicsView):
             click_action = lambda lid=layer.nid: doc.set_selection([lid])  # noqa: E731
         self._start(modes.MoveMode(self, layer, click_action), event)
 
+    def press_layer_button(self, button: LayerButton) -> None:
+        """A layer's + (a neuron connected like its neighbours) or − (its bottom neuron)."""
+        doc = self.document
+        if button.op == "+":
+            nid = self._try(doc.add_neuron_to_layer, button.depth)
+            if nid is not None:
+                self.reveal(nid)
+        else:
+            self._try(doc.remove_neuron_from_layer, button.depth)
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self.mode is not None:
             pos = event.position().toPoint()
@@ -365,6 +390,8 @@ class CanvasView(QGraphicsView):
             return
         super().mouseMoveEvent(event)   # hover events for neuron ports
         sp = self.mapToScene(event.position().toPoint())
+        self._scene.layer_buttons.set_hovered(
+            self._scene.layer_buttons.hit(sp, self.scale_factor()))
         if self._scene.neuron_at(sp) is None:
             layer = self._scene.layer_at(sp)
             self._scene.hover_cell(layer.nid if layer is not None else None,
@@ -379,7 +406,9 @@ class CanvasView(QGraphicsView):
         if self.mode is not None:
             m, self.mode = self.mode, None
             pos = event.position().toPoint()
-            m.end(self.mapToScene(pos), pos, event.modifiers())
+            sp = self.mapToScene(pos)
+            m.end(sp, pos, event.modifiers())
+            self._scene.end_port_hover(sp)
             event.accept()
             return
         super().mouseReleaseEvent(event)
