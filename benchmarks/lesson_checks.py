@@ -54,10 +54,12 @@ def edits(proj, checker, pid: str, base: float):
 
     net = proj.network
     count = [0]
-    nid = [n.id for n in net.neurons.values()
-           if n.role != "input" and n.activation != "softmax"][-1]
+    plain = [n.id for n in net.neurons.values()
+             if n.role != "input" and n.activation != "softmax"]
+    # (the softmax lesson has only softmax outputs: one of them switches to sigmoid and back)
+    nid = plain[-1] if plain else [n.id for n in net.neurons.values() if n.role != "input"][-1]
     acts = [net.neurons[nid].activation]
-    acts.append("relu" if acts[0] == "tanh" else "tanh")
+    acts.append("sigmoid" if acts[0] == "softmax" else "relu" if acts[0] == "tanh" else "tanh")
 
     def edit_param():
         count[0] += 1

@@ -8,9 +8,12 @@ and prints:
 * epochs per second with the UI, against the same training headless (no Qt at all). Goal: at
   least 50 %;
 * the loss pane's redraw time with 1,000,000 points;
-* a Step click while paused with the Backprop dock showing (step, then one event-loop turn).
+* a Step click while paused with the Backprop dock showing (step, then one event-loop turn);
+* how often the lesson panel's challenge checklist re-checked its goals while training ran.
 
 Run:  python benchmarks/responsiveness.py [--seconds 8] [--sample spiral.nnproj]
+                                          [--without-checklist]
+(--without-checklist stops the lesson panel re-checking the goals, to measure what it costs)
 (offscreen by default; under a real or virtual X server: QT_QPA_PLATFORM=xcb xvfb-run ...)
 """
 
@@ -50,7 +53,7 @@ def headless(sample: Path, seconds: float) -> float:
     return (tr.state.epoch - e0) / (time.perf_counter() - t0)
 
 
-def with_ui(sample: Path, seconds: float) -> dict:
+def with_ui(sample: Path, seconds: float, checklist: bool = True) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["NNSTUDIO_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="nnstudio-bench-")
     from PySide6.QtCore import QElapsedTimer, Qt, QTimer
@@ -119,6 +122,9 @@ def with_ui(sample: Path, seconds: float) -> dict:
     e0 = ctl.epoch
     t0 = time.perf_counter()
     applied0 = ctl.snapshots_applied
+    if not checklist:
+        win.document.evaluationChanged.disconnect(win.lesson.checklist.schedule)
+    checks0 = win.lesson.checklist.checks
     QTimer.singleShot(int(seconds * 1000), lambda: app.exit(0))
     app.exec()             # the real event loop, as in the app
     elapsed = time.perf_counter() - t0
@@ -128,6 +134,7 @@ def with_ui(sample: Path, seconds: float) -> dict:
     timer.stop()
     epochs = ctl.epoch - e0
     snaps = ctl.snapshots_applied - applied0
+    checks = win.lesson.checklist.checks - checks0
 
     # the loss pane with a million points
     h = ctl.history
@@ -167,7 +174,9 @@ def with_ui(sample: Path, seconds: float) -> dict:
             "p50": float(np.percentile(lat, 50)),
             "p99": float(np.percentile(lat, 99)), "max": float(lat.max()),
             "snapshots_per_s": snaps / elapsed, "redraw_1m_ms": redraw_ms,
-            "step_ms": step_ms, "bp_rebuild_ms": rebuild_ms}
+            "step_ms": step_ms, "bp_rebuild_ms": rebuild_ms,
+            "checks_per_s": checks / elapsed,
+            "goals": len(win.lesson.checklist.rows)}
 
 
 def main() -> int:
@@ -177,10 +186,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--sample", default="spiral.nnproj")
+    ap.add_argument("--without-checklist", action="store_true",
+                    help="the lesson's challenge checklist does not re-check while training")
     args = ap.parse_args()
     sample = ROOT / "samples" / args.sample
     hl = headless(sample, min(args.seconds, 5.0))
-    ui = with_ui(sample, args.seconds)
+    ui = with_ui(sample, args.seconds, checklist=not args.without_checklist)
     ratio = ui["epochs_per_s"] / hl
     ok_lat = ui["p99"] < 20 and ui["max"] < 50
     print(f"sample: {sample.name}   platform: {os.environ.get('QT_QPA_PLATFORM')}   "
@@ -192,6 +203,8 @@ def main() -> int:
           f"({100 * ratio:.0f}% of headless; goal >= 50%: {'met' if ratio >= 0.5 else 'NOT met'})")
     print(f"snapshots applied to the window: {ui['snapshots_per_s']:.1f} per second")
     print(f"loss pane redraw with 1,000,000 points: {ui['redraw_1m_ms']:.1f} ms")
+    print(f"challenge checklist ({ui['goals']} goal(s)) re-checked {ui['checks_per_s']:.1f} "
+          f"times per second while training")
     if ui["step_ms"]:
         st = np.array(ui["step_ms"])
         print(f"Step click while paused, Backprop dock showing: median {np.median(st):.1f} ms   "

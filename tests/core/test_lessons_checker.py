@@ -306,3 +306,16 @@ def test_checker_comparison_follows_structure_edits():
     assert checker.check(p)[0].passed
     p.network.set_param("w1", 1.0)
     assert not checker.check(p)[0].passed
+
+
+def test_a_loss_the_outputs_cannot_have_fails_the_goal_and_never_raises():
+    """The vanishing-gradients lesson's goal asks for BCE; a learner who makes the output tanh
+    gets a failed goal saying why (the engine refuses BCE of a tanh output)."""
+    p = project.load(paths.SAMPLES / "vanishing-gradients.nnproj")
+    p.network.set_activation("y1", "tanh")
+    (res,) = Checker(p.challenges).check(p)
+    assert not res.passed and "binary cross-entropy" in res.reason
+    grad = validate_challenges({"goals": [{"id": "g", "require": [
+        {"kind": "gradient", "id": "y1", "loss": "bce", "below": 1}]}]})
+    (res,) = Checker(grad).check(p)
+    assert not res.passed and "binary cross-entropy" in res.reason

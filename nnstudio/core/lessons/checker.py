@@ -171,13 +171,19 @@ class _Measures:
                 self.gradient(name)   # the loss comes with it
             else:
                 X, Y = self._data()
-                self._losses[name] = self.engine().loss(X, Y, name)
+                try:
+                    self._losses[name] = self.engine().loss(X, Y, name)
+                except EngineError as e:   # a loss these outputs cannot have (bce of tanh)
+                    raise _Unmeasurable(str(e)) from None
         return self._losses[name]
 
     def gradient(self, name: str) -> np.ndarray:
         if name not in self._grads:
             X, Y = self._data()
-            value, grad = self.engine().gradient(X, Y, name)
+            try:
+                value, grad = self.engine().gradient(X, Y, name)
+            except EngineError as e:
+                raise _Unmeasurable(str(e)) from None
             self._losses.setdefault(name, value)
             self._grads[name] = grad
         return self._grads[name]
