@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nnstudio.core.engine import Engine
-from nnstudio.core.export import export
+from nnstudio.core.export import ExportError, export
 from nnstudio.core.export.predict import PredictError, parse_inputs, predict, read_inputs
 from tests.core.export_cases import SAMPLES, sample
 
@@ -115,3 +115,34 @@ def test_export_writes_each_format(tmp_path):
     assert written == [str(tmp_path / "t.py"), str(tmp_path / "t.csv")]
     with pytest.raises(ValueError, match="unknown export format 'keras'"):
         export(proj, "keras", tmp_path / "k")
+
+
+def _cnn_project(rows: int = 3):
+    from nnstudio.core.datasets import Dataset
+    from nnstudio.core.project import Project
+    from nnstudio.core.trainer import TrainSettings
+    from tests.core.test_image_layers import cnn
+
+    net = cnn()
+    X = np.random.default_rng(0).uniform(0, 1, size=(rows, 36))
+    ds = Dataset([f"p{k}" for k in range(36)], ["O", "X"], X, np.eye(2)[[0, 1, 0][:rows]])
+    return Project(net, ds, TrainSettings(loss="cross_entropy"), "", "cnn")
+
+
+def test_predict_reads_an_image_inputs_pixels():
+    proj = _cnn_project()
+    result = predict(proj)
+    np.testing.assert_array_equal(result.outputs,
+                                  Engine.compile(proj.network).predict(proj.dataset.X))
+    assert result.input_names == proj.dataset.input_names
+    X = parse_inputs(proj, ",".join(f"c{k}" for k in range(36)) + "\n" + ",".join(["0.5"] * 36))
+    assert X.shape == (1, 36)
+    with pytest.raises(PredictError, match="the rows have 2 column"):
+        predict(proj, np.zeros((1, 2)))
+
+
+def test_exports_refuse_image_layers_until_they_can_write_them(tmp_path):
+    with pytest.raises(ExportError, match="cannot write image layers yet: 'image' is an? image "
+                                          "input layer"):
+        export(_cnn_project(), "numpy", tmp_path / "cnn.py")
+    assert list(tmp_path.iterdir()) == []

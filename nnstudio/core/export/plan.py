@@ -35,6 +35,7 @@ from typing import TypeVar
 import numpy as np
 
 from .. import activations, losses
+from ..messages import quote
 from ..network import Network
 
 Array = np.ndarray
@@ -266,6 +267,9 @@ def build(net: Network, loss: str = "mse") -> ExportPlan:
         raise ExportError(f"unknown loss {loss!r} (known: {', '.join(losses.NAMES)})")
     inputs = [n.id for n in net.inputs]
     outputs = [n.id for n in net.outputs]
+    for lid, lay in net.image_layers.items():  # (their writers are not there yet)
+        raise ExportError(f"the exports cannot write image layers yet: {quote(lid)} is a "
+                          f"{lay.kind.replace('_', ' ')} layer")
     if not inputs:
         raise ExportError("the network has no input neuron")
     if not outputs:

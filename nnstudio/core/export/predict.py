@@ -62,11 +62,12 @@ class Prediction:
         return d
 
 
-def _names(project: Project) -> tuple[list[str], list[str]]:
+def _names(project: Project, engine: Engine) -> tuple[list[str], list[str]]:
     """The input and output column names: the dataset's when they fit the network, else the
-    neurons' labels."""
+    neurons' labels (after ``pixel 1`` … for an image input's pixels)."""
     net, ds = project.network, project.dataset
-    ins = [n.label for n in net.inputs]
+    ins = [f"pixel {k + 1}" for k in range(engine.image_columns)] + \
+        [n.label for n in net.inputs]
     outs = [n.label for n in net.outputs]
     if ds.n_inputs == len(ins):
         ins = list(ds.input_names)
@@ -80,21 +81,22 @@ def predict(project: Project, X: Array | None = None) -> Prediction:
     net, ds = project.network, project.dataset
     engine = Engine.compile(net)  # (EngineError, a ValueError, names what is missing)
     rows = ds.X if X is None else np.asarray(X, dtype=np.float64)
-    if rows.ndim != 2 or rows.shape[1] != len(net.inputs):
+    width = engine.n_input_columns  # (an image input's pixels, then the input neurons)
+    if rows.ndim != 2 or rows.shape[1] != width:
         raise PredictError(f"the rows have {rows.shape[-1] if rows.ndim == 2 else '?'} "
-                           f"column(s) but the network has {len(net.inputs)} input(s)")
+                           f"column(s) but the network reads {width}")
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow shows as inf (JSON null)
         out = engine.predict(rows) if len(rows) else np.zeros((0, len(net.outputs)))
     classes = None
     if ds.is_classification and ds.n_targets == out.shape[1] and len(out):
         classes = ds.class_names_of(out)
-    ins, outs = _names(project)
+    ins, outs = _names(project, engine)
     return Prediction(ins, outs, rows, out, classes)
 
 
 def parse_inputs(project: Project, text: str) -> Array:
     """The input rows of CSV text (see the module docstring for which columns are taken)."""
-    ins, _ = _names(project)
+    ins, _ = _names(project, Engine.compile(project.network))
     n_in = len(ins)
     n_targets = project.dataset.n_targets
     try:
