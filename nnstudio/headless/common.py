@@ -8,8 +8,8 @@ import math
 
 from nnstudio.core import messages
 from nnstudio.core.engine import Engine
-from nnstudio.core.export import onnx_import
-from nnstudio.core.project import Project, ProjectError, load
+from nnstudio.core.opening import open_project
+from nnstudio.core.project import Project
 
 PROG = "nnstudio"
 
@@ -24,16 +24,11 @@ class InputError(Exception):
 
 def load_project(path: str) -> Project:
     """The project in ``path``: a ``.nnproj`` project file, or an ONNX model (``.onnx``),
-    which opens as an untitled project with an empty dataset. A file that does not load is an
-    InputError naming it."""
-    if path.lower().endswith(onnx_import.SUFFIX):
-        try:
-            return onnx_import.load_project(path)
-        except onnx_import.OnnxImportError as e:
-            raise InputError(f"{path}: {e}") from None
+    which opens as an untitled project with an empty dataset (:mod:`nnstudio.core.opening`).
+    A file that does not load is an InputError naming it."""
     try:
-        return load(path)
-    except ProjectError as e:
+        return open_project(path)
+    except ValueError as e:  # ProjectError, OnnxImportError: one line each
         raise InputError(f"{path}: {e}") from None
 
 

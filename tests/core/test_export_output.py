@@ -70,3 +70,10 @@ def test_bad_export_options_are_refused_before_anything_is_written(tmp_path, fmt
         export.export(_xor(), fmt, tmp_path / "out", dtype)
     assert str(e.value) == message
     assert os.listdir(tmp_path) == []
+
+
+def test_the_onnx_suffix_is_the_one_a_model_opens_by():
+    from nnstudio.core import opening
+
+    assert export.SUFFIXES["onnx"] == opening.MODEL_SUFFIX
+    assert opening.is_model_file("A/Model.ONNX") and not opening.is_model_file("m.nnproj")

@@ -22,14 +22,14 @@ from __future__ import annotations
 import os
 
 from ..project import Project
-from . import numpy_script, onnx_export, onnx_import, pytorch
+from . import numpy_script, onnx_export, pytorch
 from .onnx_import import OnnxImportError
 from .output import OutputError
 from .plan import ExportError
 from .predict import PredictError, Prediction
 
 FORMATS = ("pytorch", "numpy", "onnx")
-SUFFIXES = {"pytorch": ".py", "numpy": ".py", "onnx": onnx_import.SUFFIX}
+SUFFIXES = {"pytorch": ".py", "numpy": ".py", "onnx": ".onnx"}  # (= opening.MODEL_SUFFIX)
 
 
 def export(project: Project, fmt: str, path: str | os.PathLike[str],

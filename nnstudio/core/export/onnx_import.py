@@ -41,7 +41,6 @@ from ..project.network_section import MAX_LABEL_LENGTH
 from ..trainer import TrainSettings
 from .source import comment_text
 
-SUFFIX = ".onnx"                          # the file name suffix of an ONNX model
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_NODES = 20_000
 MAX_TENSOR_VALUES = 4 * MAX_CONNECTIONS   # values in one tensor, and in all of them together
@@ -641,4 +640,4 @@ def load_project(path: str | os.PathLike[str], dataset: Dataset | None = None) -
 
 
 __all__ = ["OnnxImportError", "parse", "read", "load_project", "default_settings",
-           "MAX_FILE_BYTES", "SUPPORTED", "SUFFIX"]
+           "MAX_FILE_BYTES", "SUPPORTED"]
