@@ -205,3 +205,90 @@ def test_a_script_named_csv_is_refused(tmp_path):
     proj = sample(next(p for p in SAMPLES if p.stem == "xor"))
     with pytest.raises(ExportError, match=r"\.csv"):
         pytorch.write(proj, tmp_path / "x.csv")
+
+
+def _saturated(seed: int, loss: str):
+    """A random network for a cross-entropy, its outputs a mix NN Studio computes exactly
+    (sigmoid and softmax; softplus too for categorical cross-entropy), every weight and bias
+    made 25 times larger: probabilities of 0 and 1 to float precision, where a clipped
+    formula would be flat and wrong."""
+    proj = random_project(300 + seed, loss=loss, optimizer="sgd", batch_size=0, lock=0.0)
+    net = proj.network
+    rng = np.random.default_rng(seed)
+    kinds = ["sigmoid", "softmax"] + (["softplus"] if loss == "cross_entropy" else [])
+    chosen = [str(rng.choice(kinds)) for _ in net.outputs]
+    if chosen.count("softmax") == 1:  # a softmax of one output is always 1: a loss of inf
+        chosen[chosen.index("softmax")] = "sigmoid"
+    for o, act in zip(net.outputs, chosen, strict=True):
+        net.set_activation(o.id, act)
+    net.set_params({pid: 25.0 * net.get_param(pid) for pid in net.param_ids()})
+    return proj
+
+
+@pytest.mark.parametrize("loss", ["bce", "cross_entropy"])
+@pytest.mark.parametrize("seed", range(12))
+def test_cross_entropies_are_exact_at_saturation(tmp_path, loss, seed):
+    """The script computes the cross-entropies from the raw sums as NN Studio does: the same
+    loss and the same step where the probabilities are 0 or 1 to float precision."""
+    proj = _saturated(seed, loss)
+    ds = proj.dataset
+    module = _module(tmp_path, proj)
+    x, y = (torch.tensor(a, dtype=torch.float64) for a in (ds.X, ds.Y))
+    with torch.no_grad():
+        got = float(module.loss_fn(module.Net(), x, y))
+    expected = Engine.compile(proj.network).loss(ds.X, ds.Y, loss)
+    assert np.isfinite(expected)
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    trainer = _trainer(proj)
+    trainer.step()
+    _assert_same_params(proj, trainer, _one_step(module))
+
+
+def test_a_cross_entropy_nn_studio_refuses_is_refused(tmp_path):
+    proj = random_project(5, loss="bce", lock=0.0)
+    net = proj.network
+    net.set_activation(net.outputs[0].id, "tanh")
+    with pytest.raises(ExportError, match="computed exactly from the raw sums"):
+        pytorch.write(proj, tmp_path / "x.py")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _mid_epoch_stop(proj):
+    """The project with a minimum step that NN Studio's training first meets inside an epoch
+    (just above the size of such an update, smaller than every update before it)."""
+    tiny = proj.settings.with_(min_step=1e-300)
+    proj.settings = tiny
+    trainer = _trainer(proj)
+    smallest = np.inf
+    for snap in trainer.run("step"):
+        size = trainer.last_step_size
+        if not snap.epoch_end and size < smallest * 0.999 and snap.step > 3:
+            proj.settings = tiny.with_(min_step=float(size) * 1.0001)
+            return proj
+        smallest = min(smallest, size)
+    pytest.skip("no update inside an epoch is the smallest so far")
+
+
+@pytest.mark.parametrize("case", ["intercept lesson", "inside an epoch"])
+def test_the_minimum_step_stops_the_script_where_it_stops_nn_studio(tmp_path, case):
+    """The intercept lesson (gradient descent, minimum step 0.001) stops after 66 updates; a
+    random network with mini-batches stops inside an epoch. Same losses, same reason, same
+    parameters."""
+    if case == "intercept lesson":
+        proj = sample(next(p for p in SAMPLES if p.stem == "intercept-descent"))
+    else:
+        proj = _mid_epoch_stop(random_project(21, loss="mse", optimizer="sgd", batch_size=3))
+    trainer = _trainer(proj)
+    initial = trainer.full_loss()
+    snaps = trainer.train()
+    assert snaps[-1].converged and snaps[-1].epoch < proj.settings.epochs
+    assert snaps[-1].epoch_end == (case == "intercept lesson")
+    module = _module(tmp_path, proj)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        model = module.train(module.Net())
+    lines = out.getvalue().splitlines()
+    printed = [float(m) for m in re.findall(r"loss (\S+)", out.getvalue())]
+    np.testing.assert_allclose(printed, [initial] + [s.loss for s in snaps], rtol=1e-10)
+    assert lines[-1] == f"stopped early: {snaps[-1].converged}"
+    _assert_same_params(proj, trainer, model)

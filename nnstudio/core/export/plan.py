@@ -181,9 +181,11 @@ class Forward:
     SOFTMAX = "p"
 
 
-def forward(plan: ExportPlan) -> Forward:
+def forward(plan: ExportPlan, logits: bool = False) -> Forward:
     """The steps of ``plan``'s forward pass: only the layers an output depends on, each binding
-    ``z<i>`` and/or ``a<i>`` as later steps and the outputs need them."""
+    ``z<i>`` and/or ``a<i>`` as later steps and the outputs need them. With ``logits`` the
+    outputs are every output neuron's raw sum z, before its activation (what the exact
+    cross-entropies read)."""
     layers = plan.layers
     kinds = {(layer.activation, layer.slope) for layer in
              (layers[li] for li, _ in plan.outputs) if isinstance(layer, DenseLayer)}
@@ -193,7 +195,7 @@ def forward(plan: ExportPlan) -> Forward:
     need_a: set[int] = set()
     need_z: set[int] = set()
     for k, (li, _) in enumerate(plan.outputs):
-        if shared is not None or k in plan.softmax:
+        if logits or shared is not None or k in plan.softmax:
             need_z.add(li)
         else:
             need_a.add(li)
@@ -223,6 +225,9 @@ def forward(plan: ExportPlan) -> Forward:
                    else list(range(layers[s.layer].size))) for s in layer.sources]
         steps.append(LayerStep(layer, inputs, z, a))
     group = [(f"z{plan.outputs[k][0]}", plan.outputs[k][1]) for k in plan.softmax]
+    if logits:
+        return Forward(steps, runs([(f"z{li}", col) for li, col in plan.outputs]), [], None,
+                       width)
     picks: list[tuple[str, int]] = []
     for k, (li, col) in enumerate(plan.outputs):
         if shared is not None:

@@ -105,7 +105,8 @@ def keep_fixed(parameter, locked):
 ''',
 }
 
-# NN Studio loss name -> (docstring, body lines computing ``loss`` from model, x, y)
+# NN Studio loss name -> (docstring, body lines computing ``loss`` from model, x, y), for the
+# losses computed from the outputs' activations
 _LOSS_CODE: dict[str, tuple[str, str]] = {
     "ssr": ("the sum over every\n    row and output of (y - a)^2.",
             "return F.mse_loss(model(x), y, reduction=\"sum\")"),
@@ -113,36 +114,117 @@ _LOSS_CODE: dict[str, tuple[str, str]] = {
             "return F.mse_loss(model(x), y)"),
     "mae": ("the mean over every\n    row and output of |y - a|.",
             "return F.l1_loss(model(x), y)"),
-    "bce": ("the mean over every\n"
-            "    row and output of -(y log a + (1 - y) log(1 - a)), with a clipped to\n"
-            "    [1e-12, 1 - 1e-12] (the gradient is the formula's at the clipped a).",
-            "a = clipped(model(x), EPS, 1.0 - EPS)\n"
-            "    return torch.mean(-(y * torch.log(a) + (1.0 - y) * torch.log1p(-a)))"),
-    "cross_entropy": ("-sum y log a over\n"
-                      "    the outputs, averaged over the rows, with a clipped to at least 1e-12\n"
-                      "    (the gradient is the formula's at the clipped a).",
-                      "a = clipped(model(x), EPS, None)\n"
-                      "    return torch.sum(-y * torch.log(a)) / len(x)"),
 }
-_FUSED_CODE = {
-    "sigmoid": ("from the raw sums z, as NN Studio\n"
-                "    computes it after sigmoid outputs: the mean over every row and output of\n"
-                "    softplus(z) - y z.",
-                "return F.binary_cross_entropy_with_logits(model.logits(x), y)"),
-    "softmax": ("from the raw sums z, as\n"
-                "    NN Studio computes it after softmax outputs: -sum y log softmax(z) over the\n"
-                "    outputs, averaged over the rows.",
-                "return torch.sum(-y * torch.log_softmax(model.logits(x), dim=1)) / len(x)"),
-}
-_CLIPPED = '''
-EPS = 1e-12
 
-
-def clipped(a, low, high):
-    """``a`` clamped to [low, high] with the gradient of the unclamped value (straight through),
-    as NN Studio clips probabilities before the logarithm."""
-    return a + (torch.clamp(a, low, high) - a).detach()
+# the cross-entropies, computed from the raw sums z as NN Studio computes them
+# (nnstudio.core.losses.cross_entropy): exact at any saturation, never from clipped a
+_YLOG = '''
+def ylog(y, log_p):
+    """y log p, with 0 log 0 = 0 (a target of 0 asks nothing of that probability)."""
+    return torch.where(y != 0, y * torch.where(y != 0, log_p, 0.0), 0.0)
 '''
+_LOG_SOFTPLUS = '''
+def log_softplus(z):
+    """log(softplus(z)), exact where softplus(z) itself underflows: for z <= 0, softplus(z) =
+    log1p(u) with u = e^z, so log softplus(z) = z + log(log1p(u) / u) (z alone once u is 0).
+    Each branch is computed on values where it is finite, so that no NaN reaches a gradient."""
+    positive = z > 0
+    zp = torch.where(positive, z, 1.0)
+    zn = torch.where(positive, -1.0, z)
+    u = torch.exp(zn)
+    safe = torch.where(u > 0, u, 1.0)
+    ratio = torch.where(u > 0, torch.log1p(safe) / safe, 1.0)
+    return torch.where(positive, torch.log(softplus(zp)), zn + torch.log(ratio))
+'''
+
+
+def _columns_by_kind(acts: list[str]) -> dict[str, list[int]]:
+    by: dict[str, list[int]] = {}
+    for k, a in enumerate(acts):
+        by.setdefault(a, []).append(k)
+    return by
+
+
+def _log_probability_code(loss: str, acts: list[str]) -> list[str]:
+    """``log_probabilities(z)``: (log a, log(1 - a)) of every output (only log a for
+    categorical cross-entropy) from the raw sums, in NN Studio's forms: log-sigmoid for a
+    sigmoid output, log-softmax over the softmax outputs (log(1 - a_k) as the log-sum-exp of
+    the others minus that of all), log-softplus for a softplus output."""
+    by = _columns_by_kind(acts)
+    kinds = [k for k in ("sigmoid", "softmax", "softplus") if k in by]
+    order = [c for k in kinds for c in by[k]]
+    back = [order.index(c) for c in range(len(acts))]
+    both = loss == "bce"
+    lines = ["def log_probabilities(z):",
+             *docstring("The log of each output's activation" +
+                        (" and of one minus it" if both else "") +
+                        ", from the raw sums z (rows x outputs) without ever forming the "
+                        "activation, as NN Studio computes them: exact at any saturation.",
+                        "    ")]
+    for k in kinds:
+        lines.append(f"    z_{k} = z[:, {by[k]!r}]  # the {k} outputs")
+    log_a: list[str] = []
+    log_1ma: list[str] = []
+    if "sigmoid" in by:
+        log_a.append("-softplus(-z_sigmoid)")
+        log_1ma.append("-softplus(z_sigmoid)")
+    if "softmax" in by:
+        log_a.append("torch.log_softmax(z_softmax, dim=1)")
+        if both and len(by["softmax"]) == 1:
+            lines.append("    one = torch.full_like(z_softmax, -torch.inf)  # a softmax of one "
+                         "output is 1")
+            log_1ma.append("one")
+        elif both:
+            lines += [
+                "    others = torch.zeros((z_softmax.shape[1],) * 2, dtype=z.dtype)",
+                "    others.fill_diagonal_(-torch.inf)  # row k: every softmax output but k",
+                "    total = torch.logsumexp(z_softmax, dim=1, keepdim=True)",
+                "    rest = torch.logsumexp(z_softmax.unsqueeze(1) + others, dim=2)",
+            ]
+            log_1ma.append("rest - total")
+    if "softplus" in by:
+        log_a.append("log_softplus(z_softplus)")
+    back_expr = "" if back == list(range(len(acts))) else f"[:, {back!r}]"
+
+    def joined(parts: list[str]) -> str:
+        return parts[0] if len(parts) == 1 else f"torch.cat([{', '.join(parts)}], dim=1)"
+
+    lines.append(f"    log_a = {joined(log_a)}")
+    if both:
+        lines.append(f"    log_1ma = {joined(log_1ma)}")
+    if back_expr:
+        lines.append("    # back in the outputs' order")
+    if both:
+        lines.append(f"    return log_a{back_expr}, log_1ma{back_expr}")
+    else:
+        lines.append(f"    return log_a{back_expr}")
+    return lines
+
+
+def _cross_entropy_code(loss: str, acts: list[str]) -> tuple[str, list[str], list[str]]:
+    """(docstring, body lines, helper blocks) of ``loss_fn`` for a cross-entropy."""
+    kinds = set(acts)
+    if loss == "bce" and kinds == {"sigmoid"}:
+        return ("from the raw sums z, the mean over every row and output of y softplus(-z) + "
+                "(1 - y) softplus(z) (two positive terms: a tiny loss keeps its digits).",
+                ["z = model.logits(x)",
+                 "return torch.mean(y * softplus(-z) + (1.0 - y) * softplus(z))"], [])
+    if loss == "cross_entropy" and kinds == {"softmax"}:
+        return ("-sum y log softmax(z) over the outputs, averaged over the rows, from the raw "
+                "sums z.",
+                ["return -torch.sum(ylog(y, torch.log_softmax(model.logits(x), dim=1))) / "
+                 "len(x)"], [_YLOG])
+    helpers = [_YLOG] + ([_LOG_SOFTPLUS] if "softplus" in kinds else [])
+    helpers.append("\n" + "\n".join(_log_probability_code(loss, acts)) + "\n")
+    if loss == "bce":
+        return ("the mean over every row and output of -(y log a + (1 - y) log(1 - a)), with "
+                "log a and log(1 - a) from the raw sums (log_probabilities).",
+                ["log_a, log_1ma = log_probabilities(model.logits(x))",
+                 "return -torch.mean(ylog(y, log_a) + ylog(1.0 - y, log_1ma))"], helpers)
+    return ("-sum y log a over the outputs, averaged over the rows, with log a from the raw "
+            "sums (log_probabilities).",
+            ["return -torch.sum(ylog(y, log_probabilities(model.logits(x)))) / len(x)"],
+            helpers)
 
 
 def _optimizer_code(name: str, lr: float) -> tuple[str, str]:
@@ -239,6 +321,9 @@ def script(project: Project, data_file: str = "data.csv") -> str:
     net, ds, st = project.network, project.dataset, project.settings
     plan = plans.build(net, st.loss)
     _check_dataset(plan, ds)
+    problem = losses.probability_problem(st.loss, plan.output_activations, plan.output_labels)
+    if problem:  # (the trainer refuses it too)
+        raise ExportError(problem)
     fwd = plans.forward(plan)
     needs: set[str] = set()
 
@@ -273,13 +358,25 @@ def script(project: Project, data_file: str = "data.csv") -> str:
         ]
     else:
         methods = ["    def forward(self, x):", doc, *("        " + line for line in body)]
+        if losses.get(st.loss).exact_for:  # the cross-entropies read every output's raw sum
+            raw = forward_body(plans.forward(plan, logits=True), linear, _act, _cat)
+            methods = [
+                "    def logits(self, x):",
+                f'        """The output neurons\' raw sums z (rows x {plan.n_outputs}), before '
+                'their activations."""',
+                *("        " + line for line in raw),
+                "",
+                *methods,
+            ]
 
-    if plan.fused is not None:
-        loss_doc, loss_code = _FUSED_CODE[plan.fused]
+    loss_helpers: list[str] = []
+    if losses.get(st.loss).exact_for:
+        loss_doc, loss_lines, loss_helpers = _cross_entropy_code(st.loss,
+                                                                 plan.output_activations)
+        needs.add("softplus")
     else:
-        loss_doc, loss_code = _LOSS_CODE[st.loss]
-        if st.loss in ("bce", "cross_entropy"):
-            needs.add("clipped")
+        doc_text, code = _LOSS_CODE[st.loss]
+        loss_doc, loss_lines = " ".join(doc_text.split()), [code]
     opt_doc, opt_expr = _optimizer_code(st.optimizer, st.learning_rate)
     title = losses.get(st.loss).title
 
@@ -322,6 +419,8 @@ def script(project: Project, data_file: str = "data.csv") -> str:
         f"VALIDATION_SPLIT = {number(st.validation_split)}",
         f"REGULARIZATION = {st.regularization!r}  # {_regularization_title(st)}",
         f"REGULARIZATION_RATE = {number(st.regularization_rate)}",
+        f"MIN_STEP = {number(st.min_step)}  # stop once no update moves a parameter this much; "
+        "0: off",
         "DTYPE = torch.float64",
     ]
     for key in ("binary_step", "softplus", "bias_only", "masked", "locked"):
@@ -350,14 +449,14 @@ def script(project: Project, data_file: str = "data.csv") -> str:
         "        for name, value in parameters.items():",
         "            model.get_parameter(name).copy_(torch.tensor(value, dtype=DTYPE))",
     ]
-    if "clipped" in needs:
-        out += ["", _CLIPPED.rstrip()]
+    for block in loss_helpers:
+        out += ["", block.rstrip()]
     out += [
         "",
         "",
         "def loss_fn(model, x, y):",
-        f'    """NN Studio\'s loss, {title.lower()} ({st.loss}): {loss_doc}"""',
-        f"    {loss_code}",
+        *docstring(f"NN Studio's loss, {title.lower()} ({st.loss}): {loss_doc}", "    "),
+        *("    " + line for line in loss_lines),
         "",
         "",
         *_penalty_code(st),
@@ -522,7 +621,8 @@ def evaluate(model, X, Y):
 def train(model, epochs=EPOCHS, path=DATA_FILE):
     """Train as NN Studio does, printing the loss before training and after every epoch (and
     the penalty, when the project regularizes its weights). Every step follows the gradient of
-    objective(): the loss of the batch plus the penalty."""
+    objective(): the loss of the batch plus the penalty. With MIN_STEP, training stops early
+    after the first update that moves no parameter by MIN_STEP or more, as NN Studio does."""
     X, Y = load_data(path)
     if len(X) == 0:
         raise SystemExit(f"{path}: the dataset has no rows to train on")
@@ -540,8 +640,10 @@ def train(model, epochs=EPOCHS, path=DATA_FILE):
         print(line, flush=True)
 
     report(0)
+    updates = 0
     for epoch in range(1, epochs + 1):
-        for x, y in loader:
+        for batch, (x, y) in enumerate(loader):
+            before = [p.detach().clone() for p in model.parameters()] if MIN_STEP > 0 else []
             optimizer.zero_grad()
             value = objective(model, x, y)
             if not torch.isfinite(value):
@@ -549,6 +651,16 @@ def train(model, epochs=EPOCHS, path=DATA_FILE):
                                  f"{epoch}")
             value.backward()
             optimizer.step()
+            updates += 1
+            if MIN_STEP > 0:
+                step = max(float((p.detach() - b).abs().max()) for p, b in
+                           zip(model.parameters(), before))
+                if step < MIN_STEP:
+                    report(epoch)
+                    done = epoch if batch == len(loader) - 1 else epoch - 1
+                    print(f"stopped early: the largest step, {step:.3g}, fell below the minimum "
+                          f"step {MIN_STEP:g} at update {updates} (epoch {done})", flush=True)
+                    return model
         report(epoch)
     return model
 
