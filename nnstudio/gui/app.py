@@ -1,9 +1,9 @@
 """Start-up: the QApplication and the main window.
 
 ``nnstudio`` opens the last project (or samples/xor.nnproj at the first run); ``nnstudio FILE``
-opens FILE. A file that fails to load shows the loader's message once the window is up, and the
-window falls back to the default sample (or a new project). Unsaved work from a session that
-crashed is offered back (Recover / Discard).
+opens FILE (a project, or an ONNX model as an untitled project). A file that fails to load shows
+the loader's message once the window is up, and the window falls back to the default sample (or
+a new project). Unsaved work from a session that crashed is offered back (Recover / Discard).
 
 The window paints first with the editor (canvas, palette, inspector, lesson); the training,
 plot and backprop panels are installed right after that first paint, into placeholder docks
@@ -51,8 +51,8 @@ def _startup_project(path: str | None, settings: Settings
     """(project, path-or-None, error message or None, the sample it copies or None) for the
     start-up file."""
     from nnstudio import paths
-    from nnstudio.core.project import ProjectError, load, new_project
-    from nnstudio.gui.files import is_sample
+    from nnstudio.core.project import new_project
+    from nnstudio.gui.files import read_file
 
     errors = []
     candidates: list[tuple[Path, bool]] = []
@@ -66,13 +66,12 @@ def _startup_project(path: str | None, settings: Settings
     for p, fallback in candidates:
         if fallback and not p.exists():
             continue
-        try:
-            proj = load(p)
-        except ProjectError as e:
+        try:  # a shipped lesson or an ONNX model opens as an untitled copy
+            opened = read_file(p)
+        except ValueError as e:
             errors.append(f"Cannot open {p}:\n\n{e}")
             continue
-        copy = is_sample(p)  # a shipped lesson opens as an untitled copy, never overwritten
-        return proj, (None if copy else p), (errors[0] if errors else None), (p if copy else None)
+        return opened.project, opened.path, (errors[0] if errors else None), opened.sample
     return new_project(), None, (errors[0] if errors else None), None
 
 

@@ -1,12 +1,15 @@
 """Files: new, open, save, save as, samples, recent files, exporting the canvas as a picture,
 and autosave with crash recovery.
 
-A file that fails to load shows the loader's one-line message and leaves the open document as
-it was. Unsaved work is written every 30 s to a recovery file in the settings folder
-(:func:`nnstudio.gui.settings.settings_dir`); a clean save or quit removes it, so a recovery file
-found at start-up whose process is gone means that session did not end cleanly, and the user
-is offered it back. Each process writes its own pair of files (``recovery-PID.nnproj`` and
-``.json``), so two open windows never overwrite each other's autosave.
+Open (and Open Recent, and a file dropped on the window) takes a project file or an ONNX model
+(:mod:`nnstudio.core.opening`): a model becomes an untitled project with an empty dataset, which
+Save As keeps as a project file. A file that fails to load shows the loader's one-line message
+and leaves the open document as it was. Unsaved work is written every 30 s to a recovery file in
+the settings folder (:func:`nnstudio.gui.settings.settings_dir`); a clean save or quit removes
+it, so a recovery file found at start-up whose process is gone means that session did not end
+cleanly, and the user is offered it back. Each process writes its own pair of files
+(``recovery-PID.nnproj`` and ``.json``), so two open windows never overwrite each other's
+autosave.
 
 Every dialog goes through a small module-level function (``ask_*``/``show_error``) so that tests
 can replace it and no modal dialog ever blocks them.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +37,9 @@ if TYPE_CHECKING:
     from nnstudio.gui.settings import Settings
 
 FILTER = "NN Studio projects (*.nnproj);;All files (*)"
+# what Open offers: projects and ONNX models together first (opening.MODEL_SUFFIX)
+OPEN_FILTER = ("Projects and models (*.nnproj *.onnx);;NN Studio projects (*.nnproj);;"
+               "ONNX models (*.onnx);;All files (*)")
 AUTOSAVE_MS = 30_000
 
 
@@ -69,7 +76,8 @@ def ask_recover(parent: QWidget | None, info: dict) -> bool:
 
 
 def ask_open_path(parent: QWidget | None, directory: str) -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, "Open Project", directory, FILTER)
+    path, _ = QFileDialog.getOpenFileName(parent, "Open Project or Model", directory,
+                                          OPEN_FILTER)
     return path or None
 
 
@@ -149,6 +157,31 @@ def fit_dataset(ds: Dataset, net: Network) -> Dataset:
     return Dataset(in_names, out_names, X, Y, keep_classes)
 
 
+@dataclass
+class Opened:
+    """A file read for the window: ``path`` is where the document saves (None for an
+    untitled copy: a shipped lesson, named by ``sample``, or an ONNX ``model``)."""
+
+    project: Project
+    path: Path | None
+    sample: Path | None
+    model: bool
+
+
+def read_file(path: str | Path, as_copy: bool | None = None) -> Opened:
+    """Read ``path``, a project file or an ONNX model (:mod:`nnstudio.core.opening`), the way
+    the window opens it: a shipped lesson (or any file with ``as_copy``) and a model as an
+    untitled copy. Raises ValueError (the loader's one line)."""
+    from nnstudio.core.opening import is_model_file, open_project
+
+    path = Path(path)
+    proj = open_project(path)
+    if is_model_file(path):
+        return Opened(proj, None, None, True)
+    copy = is_sample(path) if as_copy is None else as_copy
+    return Opened(proj, None if copy else path, path if copy else None, False)
+
+
 def is_sample(path: Path) -> bool:
     try:
         return Path(path).resolve().parent == paths.SAMPLES.resolve()
@@ -219,22 +252,26 @@ class FileController(QObject):
         return self.open_path(path, ask=False)
 
     def open_path(self, path: str | Path, ask: bool = True, as_copy: bool | None = None) -> bool:
-        """Open ``path``; on failure show the loader's message and keep the current document.
-        Samples open as untitled copies (so a lesson is never overwritten by accident)."""
+        """Open ``path``, a project file or an ONNX model; on failure show the loader's message
+        and keep the current document. Samples open as untitled copies (so a lesson is never
+        overwritten by accident), and so do models (Save As writes them as projects)."""
         path = Path(path)
         if ask and not self.maybe_save():
             return False
-        from nnstudio.core.project import ProjectError, load
         try:
-            proj = load(path)
-        except ProjectError as e:
-            self._error("Cannot open project", f"Cannot open {path.name}:\n\n{e}")
+            opened = read_file(path, as_copy)
+        except ValueError as e:  # ProjectError, OnnxImportError: one line each
+            from nnstudio.core.opening import is_model_file
+            what = "model" if is_model_file(path) else "project"
+            self._error(f"Cannot open {what}", f"Cannot open {path.name}:\n\n{e}")
             return False
-        copy = is_sample(path) if as_copy is None else as_copy
-        self.doc.replace_project(proj, None if copy else path,
-                                 source_sample=path if copy else None)
+        self.doc.replace_project(opened.project, opened.path, source_sample=opened.sample)
         self.remove_recovery()
-        if copy:
+        if opened.model:
+            self.settings.add_recent(path)
+            self.doc.message(f"Opened the model {path.name} as an untitled project; Save As to "
+                             "keep it", 8000)
+        elif opened.sample is not None:
             self.doc.message(f"Opened sample {path.stem}; Save As to keep your changes", 6000)
         else:
             self.settings.add_recent(path)

@@ -2,7 +2,8 @@
 
 The window owns no model state and does no work of its own: it holds the
 :class:`~nnstudio.gui.document.Document` and wires its menus and toolbar to the parts that do
-the work — file operations (:mod:`nnstudio.gui.files`), the clipboard
+the work — file operations (:mod:`nnstudio.gui.files`), File ▸ Export Network
+(:mod:`nnstudio.gui.model_export`), the clipboard
 (:mod:`nnstudio.gui.clipboard`), the other edits (:mod:`nnstudio.gui.editing`), canvas view
 commands — and keeps the docks, whose arrangement :mod:`nnstudio.gui.dock_layout` saves and
 restores, and the status bar (:mod:`nnstudio.gui.status_line`). Every action is made by
@@ -44,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core.network import STRUCTURAL, NetworkEvent
-from nnstudio.gui import dialogs
+from nnstudio.gui import dialogs, model_export
 from nnstudio.gui import files as files_mod
 from nnstudio.gui.actions import Shortcut, app_icon, make_action
 from nnstudio.gui.clipboard import ClipboardController
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
             self.menu(name)
         self._build_actions()
         self._build_menus()
+        self.model_export = model_export.install(self)  # File ▸ Export Network
         self._build_toolbar()
         # Clipboard, delete and select-all keys act on the canvas only, so that Delete or
         # Ctrl+C in the dataset table or a text field never removes or copies neurons.
@@ -208,7 +210,7 @@ class MainWindow(QMainWindow):
         F, C, E, view = self.files, self.clipboard, self.edits, self.canvas_view
         self._act("new", "&New", "Start a new project", F.new, K.New,
                   ic("document-new", SP.SP_FileIcon))
-        self._act("open", "&Open…", "Open a project file", F.open_dialog, K.Open,
+        self._act("open", "&Open…", "Open a project file or an ONNX model", F.open_dialog, K.Open,
                   ic("document-open", SP.SP_DialogOpenButton))
         self._act("save", "&Save", "Save the project", F.save, K.Save,
                   ic("document-save", SP.SP_DialogSaveButton))
@@ -495,10 +497,14 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ drag and drop
     @staticmethod
     def _project_paths(mime: QMimeData | None) -> list[Path]:
+        """The dropped files the window opens: projects and ONNX models."""
         if mime is None or not mime.hasUrls():
             return []
+        from nnstudio.core.opening import is_model_file
+        from nnstudio.core.project import SUFFIX
         return [Path(u.toLocalFile()) for u in mime.urls()
-                if u.isLocalFile() and u.toLocalFile().lower().endswith(".nnproj")]
+                if u.isLocalFile() and (u.toLocalFile().lower().endswith(SUFFIX)
+                                        or is_model_file(u.toLocalFile()))]
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._project_paths(event.mimeData()):

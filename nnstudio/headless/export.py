@@ -10,7 +10,6 @@ nothing is written then.
 from __future__ import annotations
 
 import argparse
-import os
 
 from nnstudio.core import export
 from nnstudio.core.export import onnx_export
@@ -30,16 +29,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="the ONNX model's number type (default float64)")
 
 
-def _done(fmt: str, written: list[str], dtype: str) -> str:
-    names = [os.path.basename(p) for p in written]
-    if fmt == "pytorch":
-        return (f"wrote {names[0]} and {names[1]} (PyTorch script and its dataset; run: python "
-                f"{written[0]})")
-    if fmt == "numpy":
-        return f"wrote {names[0]} (NumPy script: predict(X); run: python {written[0]} IN.csv)"
-    return f"wrote {names[0]} (ONNX model, {dtype}, opset {onnx_export.OPSET})"
-
-
 def run(args: argparse.Namespace) -> int:
     if args.dtype is not None and args.to != "onnx":
         raise UsageError(f"--dtype is for --to onnx only (the {args.to} script computes in "
@@ -52,5 +41,5 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(str(e)) from None
     except export.ExportError as e:
         raise InputError(f"{args.file}: {e}") from None
-    print(_done(args.to, written, dtype))
+    print(f"wrote {export.written_line(args.to, written, dtype)}")
     return 0

@@ -55,5 +55,17 @@ def export(project: Project, fmt: str, path: str | os.PathLike[str],
     return [os.fspath(path)]
 
 
-__all__ = ["export", "FORMATS", "SUFFIXES", "ExportError", "OnnxImportError", "OutputError",
-           "PredictError", "Prediction"]
+def written_line(fmt: str, written: list[str], dtype: str = "float64") -> str:
+    """What an export wrote and how to use it, for a status line: ``spiral.py and spiral.csv
+    (PyTorch script and its dataset; run: python spiral.py)``."""
+    names = [os.path.basename(p) for p in written]
+    if fmt == "pytorch":
+        return (f"{names[0]} and {names[1]} (PyTorch script and its dataset; run: python "
+                f"{written[0]})")
+    if fmt == "numpy":
+        return f"{names[0]} (NumPy script: predict(X); run: python {written[0]} IN.csv)"
+    return f"{names[0]} (ONNX model, {dtype}, opset {onnx_export.OPSET})"
+
+
+__all__ = ["export", "written_line", "FORMATS", "SUFFIXES", "ExportError", "OnnxImportError",
+           "OutputError", "PredictError", "Prediction"]

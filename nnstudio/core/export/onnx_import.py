@@ -635,8 +635,28 @@ def load_project(path: str | os.PathLike[str], dataset: Dataset | None = None) -
                               f"{dataset.n_targets} target column(s) but the model has {n_in} "
                               f"input(s) and {n_out} output(s)")
     name = os.path.basename(os.fspath(path))
-    return Project(net, dataset, default_settings(net),
-                   f"Opened from the ONNX model {comment_text(name, 120)}.", "Untitled")
+    return Project(net, dataset, default_settings(net), _description(net, name, len(dataset)),
+                   "Untitled")
+
+
+def _description(net: Network, file_name: str, rows: int) -> str:
+    """The lesson text of an opened model: where it came from, its shape, what to do next."""
+    hidden = len(net.by_role("hidden"))
+    outs = sorted({n.activation for n in net.outputs})
+    shown = "`" + comment_text(file_name, 120).replace("`", "'") + "`"
+    text = (f"# An ONNX model\n\nThis network was opened from the ONNX model {shown}: "
+            f"{_count(len(net.inputs), 'input')}, {_count(hidden, 'hidden neuron')} and "
+            f"{_count(len(net.outputs), 'output')} ({', '.join(outs)}), "
+            f"{_count(len(net.connections), 'connection')}, every weight and bias as the "
+            "model holds it.\n\n")
+    if rows == 0:
+        text += ("Its dataset is empty: add rows or import a CSV file in the Dataset panel to "
+                 "see its outputs, step through backpropagation and train it. ")
+    return text + "File ▸ Save As keeps it as a project."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 __all__ = ["OnnxImportError", "parse", "read", "load_project", "default_settings",
