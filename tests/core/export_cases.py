@@ -12,6 +12,7 @@ import numpy as np
 
 from nnstudio.core import losses, project
 from nnstudio.core.datasets import Dataset
+from nnstudio.core.derived_inputs import NAMES as DERIVED_NAMES
 from nnstudio.core.network import Network
 from nnstudio.core.project import Project
 from nnstudio.core.trainer import TrainSettings
@@ -29,11 +30,21 @@ def sample(path: Path) -> Project:
 def random_project(seed: int, loss: str | None = None, optimizer: str = "adam",
                    batch_size: int = 0, validation_split: float = 0.0,
                    step_hidden: bool = False, lock: float = 0.2,
-                   regularization: str = "none", regularization_rate: float = 0.0) -> Project:
-    """A random feed-forward DAG (see the module docstring), its data and settings."""
+                   regularization: str = "none", regularization_rate: float = 0.0,
+                   derived: bool = False) -> Project:
+    """A random feed-forward DAG (see the module docstring), its data and settings; with
+    ``derived``, one to three derived inputs (x1², x1·x2, sin x2, ...) among the data inputs."""
     rng = np.random.default_rng(seed)
     loss = loss or str(rng.choice(losses.NAMES))
     n_in, n_hid, n_out = int(rng.integers(1, 5)), int(rng.integers(0, 9)), int(rng.integers(1, 4))
+    derive: list[str | None] = [None] * n_in
+    if derived:
+        names = [str(d) for d in rng.choice(DERIVED_NAMES, size=int(rng.integers(1, 4)),
+                                            replace=False)]
+        n_in = max(n_in, 2)
+        derive = [None] * n_in
+        for name in names:
+            derive.insert(int(rng.integers(0, len(derive) + 1)), name)
     if loss == "bce":
         mode = rng.choice(["sigmoid", "sigmoid", "softmax+sigmoid"])
     elif loss == "cross_entropy":
@@ -52,14 +63,14 @@ def random_project(seed: int, loss: str | None = None, optimizer: str = "adam",
             out_acts.append(str(rng.choice(ELEMENTWISE_OUT)))
     hidden_pool = HIDDEN + (["binary_step"] if step_hidden else [])
     hid_acts = [str(rng.choice(hidden_pool)) for _ in range(n_hid)]
-    inputs = [f"i{k}" for k in range(n_in)]
+    inputs = [f"i{k}" for k in range(len(derive))]
     hidden = [f"h{k}" for k in range(n_hid)]
     outs = [f"o{k}" for k in range(n_out)]
     later = list(rng.permutation(hidden + outs))
     order = inputs + later
     net = Network()
-    for nid in inputs:
-        net.add_neuron("input", id=nid, y=float(rng.uniform(-100, 100)))
+    for nid, d in zip(inputs, derive, strict=True):
+        net.add_neuron("input", id=nid, y=float(rng.uniform(-100, 100)), derive=d)
     for k, nid in enumerate(hidden):
         net.add_neuron("hidden", id=nid, activation=hid_acts[k], bias=float(rng.normal()),
                        slope=float(rng.uniform(0.01, 0.4)), y=float(rng.uniform(-100, 100)))

@@ -31,10 +31,11 @@ def test_numpy_script_matches_the_engine_on_every_sample(tmp_path, path):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(50))
 def test_numpy_script_matches_the_engine_on_random_dags(tmp_path, seed):
-    proj = random_project(seed, step_hidden=True)
-    X = np.random.default_rng(seed).normal(size=(17, len(proj.network.inputs))) * 3
+    """(From seed 40 on, with derived inputs: x1², x1·x2, sin x2, ... among the inputs.)"""
+    proj = random_project(seed, step_hidden=True, derived=seed >= 40)
+    X = np.random.default_rng(seed).normal(size=(17, len(proj.network.data_inputs))) * 3
     expected = Engine.compile(proj.network).predict(X)
     got = _predict(tmp_path, proj)(X)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

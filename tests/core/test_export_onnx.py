@@ -34,13 +34,15 @@ def _run(model, X, dtype):
 def _cases():
     return [pytest.param(sample(p), id=p.stem) for p in SAMPLES] + \
         [pytest.param(random_project(seed, step_hidden=True), id=f"random{seed}")
-         for seed in range(20)]
+         for seed in range(20)] + \
+        [pytest.param(random_project(seed, step_hidden=True, derived=True),
+                      id=f"derived{seed}") for seed in range(6)]
 
 
 @pytest.mark.parametrize("proj", _cases())
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_onnxruntime_matches_nn_studio(proj, dtype):
-    X = np.random.default_rng(0).normal(size=(19, len(proj.network.inputs)))
+    X = np.random.default_rng(0).normal(size=(19, len(proj.network.data_inputs)))
     if len(proj.dataset):
         X = np.vstack([proj.dataset.X, X])
     expected = Engine.compile(proj.network).predict(X)
@@ -57,7 +59,7 @@ def test_onnxruntime_matches_nn_studio(proj, dtype):
 def test_an_exported_model_opens_as_the_same_network(proj):
     model = onnx_export.model(proj, "float64")
     net = onnx_import.parse(model.SerializeToString())
-    X = np.random.default_rng(1).normal(size=(13, len(proj.network.inputs))) * 2
+    X = np.random.default_rng(1).normal(size=(13, len(proj.network.data_inputs))) * 2
     np.testing.assert_allclose(Engine.compile(net).predict(X),
                                Engine.compile(proj.network).predict(X), rtol=1e-12, atol=1e-12)
     assert [n.activation for n in net.outputs] == \
@@ -172,6 +174,42 @@ def test_gather_and_concat_route_columns_and_relu_of_sign_is_the_binary_step():
     assert [n.activation for n in net.outputs] == ["binary_step"]
     X = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
     np.testing.assert_array_equal(Engine.compile(net).predict(X)[:, 0], [1.0, 0.0, 0.0])
+
+
+def test_mul_and_sin_of_the_first_columns_are_derived_inputs_and_mul_by_a_constant_scales():
+    """x1·x2, sin x2 and x1² of the model input become NN Studio's derived inputs (x1 and x2
+    are its first two columns); Mul by a constant scales a weighted sum."""
+    idx = [numpy_helper.from_array(np.array([k], dtype=np.int64), f"k{k}") for k in (0, 1)]
+    nodes = [
+        helper.make_node("Gather", ["x", "k0"], ["x1"], name="g0", axis=1),
+        helper.make_node("Gather", ["x", "k1"], ["x2"], name="g1", axis=1),
+        helper.make_node("Mul", ["x1", "x2"], ["p"], name="product"),
+        helper.make_node("Sin", ["x2"], ["s"], name="wave"),
+        helper.make_node("Mul", ["x1", "x1"], ["q"], name="square"),
+        helper.make_node("Concat", ["x", "p", "s", "q"], ["c"], name="cat", axis=1),
+        helper.make_node("Gemm", ["c", "W", "b"], ["z"], name="fc"),
+        helper.make_node("Mul", ["z", "half"], ["y"], name="scale"),
+    ]
+    W = np.array([[1.0], [-1.0], [2.0], [0.5], [-0.25]])
+    m = _model(nodes, [*idx, _f("W", W), _f("b", [0.5]), _f("half", [0.5])])
+    net = onnx_import.parse(m.SerializeToString())
+    assert [n.derive for n in net.inputs] == [None, None, "x1*x2", "sin(x2)", "x1^2"]
+    assert [n.label for n in net.derived_inputs] == ["x1·x2", "sin x2", "x1²"]
+    X = np.array([[0.5, -1.0], [2.0, 3.0], [-1.5, 0.25]])
+    x1, x2 = X[:, 0], X[:, 1]
+    z = x1 - x2 + 2 * x1 * x2 + 0.5 * np.sin(x2) - 0.25 * x1 * x1 + 0.5
+    np.testing.assert_allclose(Engine.compile(net).predict(X)[:, 0], 0.5 * z, rtol=1e-7)
+
+
+def test_mul_of_other_columns_or_of_hidden_values_is_refused():
+    idx = numpy_helper.from_array(np.array([2], dtype=np.int64), "k2")
+    nodes = [helper.make_node("Gather", ["x", "k2"], ["x3"], name="g2", axis=1),
+             helper.make_node("Mul", ["x3", "x3"], ["y"], name="square3")]
+    _refused(_model(nodes, [idx], in_shape=("N", 3)),
+             r"node 'square3' \(Mul\): NN Studio represents Mul only as a derived input")
+    nodes = [helper.make_node("Tanh", ["x"], ["t"], name="t"),
+             helper.make_node("Mul", ["t", "x"], ["y"], name="gate")]
+    _refused(_model(nodes, []), r"node 'gate' \(Mul\)")
 
 
 def _refused(m, pattern):

@@ -65,10 +65,11 @@ def test_outputs_match_on_every_sample(tmp_path, path):
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("seed", range(36))
 def test_outputs_match_on_random_dags(tmp_path, seed):
-    proj = random_project(seed, step_hidden=True)
-    X = np.random.default_rng(seed).normal(size=(23, len(proj.network.inputs))) * 3
+    """(From seed 30 on, with derived inputs.)"""
+    proj = random_project(seed, step_hidden=True, derived=seed >= 30)
+    X = np.random.default_rng(seed).normal(size=(23, len(proj.network.data_inputs))) * 3
     expected = Engine.compile(proj.network).predict(X)
     np.testing.assert_allclose(_outputs(_module(tmp_path, proj), X), expected, rtol=1e-9,
                                atol=1e-9)
@@ -93,12 +94,12 @@ REGULARIZATIONS = [("none", 0.0), ("l1", 0.03), ("l2", 0.05)]
 @pytest.mark.parametrize("seed", range(9))
 def test_one_training_step_gives_the_same_parameters(tmp_path, optimizer, seed):
     """Every loss, mini-batches (shuffled with the seed) and a validation split, locked
-    weights and biases, L1 and L2 regularization: one step of the exported script is one step
-    of NN Studio's trainer."""
+    weights and biases, L1 and L2 regularization, derived inputs: one step of the exported
+    script is one step of NN Studio's trainer."""
     kind, rate = REGULARIZATIONS[seed % 3]
     proj = random_project(100 + seed, optimizer=optimizer, batch_size=4,
                           validation_split=0.25 if seed % 2 else 0.0,
-                          regularization=kind, regularization_rate=rate)
+                          regularization=kind, regularization_rate=rate, derived=seed >= 6)
     trainer = _trainer(proj)
     trainer.step()
     _assert_same_params(proj, trainer, _one_step(_module(tmp_path, proj)))

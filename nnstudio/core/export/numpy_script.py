@@ -23,6 +23,7 @@ from .source import (
     count,
     docstring,
     forward_body,
+    input_neurons_function,
     names_list,
     number,
 )
@@ -37,6 +38,13 @@ NUMPY_ACTIVATIONS: dict[str, str] = {
     "softplus": "softplus({z})",
     "binary_step": "({z} > 0).astype(np.float64)",
     "softmax": "softmax({z})",
+}
+
+# derived input name -> an expression of the data's first two columns {0}, {1} (NumPy): the
+# engine's own formulas (nnstudio.core.derived_inputs)
+NUMPY_DERIVED: dict[str, str] = {
+    "x1^2": "{0} * {0}", "x2^2": "{1} * {1}", "x1*x2": "{0} * {1}",
+    "sin(x1)": "np.sin({0})", "sin(x2)": "np.sin({1})",
 }
 
 HELPERS = {
@@ -120,7 +128,7 @@ def script(project: Project) -> str:
         body = forward_body(fwd, linear, _act, _cat)
     used = {s.layer.activation for s in fwd.steps} | set(plan.output_activations)
     ds = project.dataset  # its column names, when they fit, else the neurons' labels
-    inputs = ds.input_names if ds.n_inputs == plan.n_inputs else plan.layers[0].labels
+    inputs = ds.input_names if ds.n_inputs == plan.n_inputs else plan.input_layer.data_labels
     outputs = ds.target_names if ds.n_targets == plan.n_outputs else plan.output_labels
     out = [
         '"""A neural network exported from NN Studio as a NumPy script: predict(X) is its '
@@ -141,12 +149,14 @@ def script(project: Project) -> str:
         "import numpy as np",
         "",
         f"PROJECT = {project.name!r}",
-        f"INPUTS = {list(inputs)!r}  # the input neurons, in the order of X's columns",
+        f"INPUTS = {list(inputs)!r}  # the data's input columns, in the order of X's columns",
         f"OUTPUTS = {list(outputs)!r}  # the output neurons, in predict's columns",
     ]
     for name in ("sigmoid", "softplus", "leaky_relu", "softmax"):
         if name in used:
             out += ["", HELPERS[name].rstrip()]
+    if plan.input_layer.derived:
+        out += ["", "", *input_neurons_function(plan.input_layer, NUMPY_DERIVED, "NumPy", _cat)]
     out += [
         "",
         "",
@@ -213,4 +223,4 @@ def write(project: Project, path: str | os.PathLike[str]) -> None:
     write_files([(path, script(project).encode("utf-8"))])
 
 
-__all__ = ["script", "write", "NUMPY_ACTIVATIONS", "LAYER_WRITERS"]
+__all__ = ["script", "write", "NUMPY_ACTIVATIONS", "NUMPY_DERIVED", "LAYER_WRITERS"]

@@ -8,7 +8,9 @@ concatenated from earlier layers when it has skip connections: ``Gather`` along 
 softmax outputs as one ``Softmax``; the outputs concatenated in the dataset's target order.
 In a float64 model leaky ReLU is ``PRelu`` with its slope as a float64 tensor (``LeakyRelu``'s
 slope is a float32 attribute).
-Its input ``input`` is rows x inputs (any number of rows), its output ``output`` rows x outputs.
+Its input ``input`` is rows x data columns (any number of rows; derived inputs such as x1² or
+sin x2 are computed from its first two columns with ``Mul`` and ``Sin`` first), its output
+``output`` rows x outputs.
 An absent connection has weight 0 in its layer's matrix; a neuron without incoming connections
 reads the inputs with weights 0.
 
@@ -31,7 +33,7 @@ import numpy as np
 from ..project import Project
 from . import plan as plans
 from .output import write_files
-from .plan import ExportError, ExportPlan, Forward, LayerStep, layer_writer, lookup
+from .plan import ExportError, ExportPlan, Forward, InputLayer, LayerStep, layer_writer, lookup
 
 OPSET = 17
 IR_VERSION = 8          # the IR version of opset 17: readable by older runtimes too
@@ -43,6 +45,12 @@ ONNX_ACTIVATIONS: dict[str, str | None] = {
     "tanh": "Tanh", "softplus": "Softplus", "binary_step": "Sign", "softmax": "Softmax",
 }
 FLOAT32_ONLY = {"Softplus"}  # operators onnxruntime computes in float32 only
+# derived input name -> (operator, the data columns it reads): nnstudio.core.derived_inputs
+ONNX_DERIVED: dict[str, tuple[str, tuple[int, ...]]] = {
+    "x1^2": ("Mul", (0, 0)), "x2^2": ("Mul", (1, 1)), "x1*x2": ("Mul", (0, 1)),
+    "sin(x1)": ("Sin", (0,)), "sin(x2)": ("Sin", (1,)),
+}
+NEURONS = "input_neurons"    # every input neuron's value, when some are derived from the data
 
 
 def require_onnx() -> Any:
@@ -64,6 +72,7 @@ class _Graph:
         self.elem = onnx.TensorProto.DOUBLE if dtype == "float64" else onnx.TensorProto.FLOAT
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
+        self.x = INPUT      # the tensor of every input neuron's value (Forward.INPUT)
 
     def constant(self, name: str, value: np.ndarray, integer: bool = False) -> str:
         arr = np.asarray(value, dtype=np.int64 if integer else self.np_dtype)
@@ -83,7 +92,7 @@ class _Graph:
 
     def read(self, fwd: Forward, runs: list[tuple[str, list[int]]], where: str) -> str:
         """The concatenation of the column runs (one tensor when there is one run)."""
-        parts = [self.columns(_tensor(name), cols, fwd.width[name], f"{where}.{k}")
+        parts = [self.columns(self.tensor(name), cols, fwd.width[name], f"{where}.{k}")
                  for k, (name, cols) in enumerate(runs)]
         if len(parts) == 1:
             return parts[0]
@@ -114,9 +123,32 @@ class _Graph:
         return self.node(op, [z], out, f"{where}/{op}", **attrs)
 
 
-def _tensor(name: str) -> str:
-    """The graph's tensor for a forward-pass name (``x`` is the graph input)."""
-    return INPUT if name == Forward.INPUT else name
+    def tensor(self, name: str) -> str:
+        """The graph's tensor for a forward-pass name (``x``: the input neurons' values, the
+        graph input itself unless some are derived)."""
+        return self.x if name == Forward.INPUT else name
+
+    def input_neurons(self, layer: InputLayer) -> str:
+        """Every input neuron's value from the graph input (the data): its columns, and the
+        derived inputs computed from its first two (``Mul``, ``Sin``)."""
+        data_column: dict[int, str] = {}
+
+        def column(k: int) -> str:
+            if k not in data_column:
+                data_column[k] = self.columns(INPUT, [k], layer.n_data, f"data.{k}")
+            return data_column[k]
+
+        parts = []
+        for k, what in enumerate(layer.pieces()):
+            if isinstance(what, list):
+                parts.append(self.columns(INPUT, what, layer.n_data, f"inputs.{k}"))
+                continue
+            op, uses = lookup(ONNX_DERIVED, what, "ONNX", f"the derived input {what!r}")
+            parts.append(self.node(op, [column(u) for u in uses], f"inputs.{k}.{op.lower()}",
+                                   f"inputs/{k}/{op}"))
+        if len(parts) == 1:
+            return self.node("Identity", parts, NEURONS, "inputs/Identity")
+        return self.node("Concat", parts, NEURONS, "inputs/Concat", axis=1)
 
 
 # ---------------------------------------------------------------------- layer writers
@@ -152,6 +184,8 @@ def model(project: Project, dtype: str = "float64") -> Any:
     plan = plans.build(net, project.settings.loss)
     fwd = plans.forward(plan)
     g = _Graph(onnx, dtype)
+    if plan.input_layer.derived:
+        g.x = g.input_neurons(plan.input_layer)
     for step in fwd.steps:
         layer_writer(LAYER_WRITERS, step.layer, "ONNX")(g, plan, fwd, step)
     if fwd.shared is not None:
@@ -179,7 +213,7 @@ def _rename(g: _Graph, old: str, new: str) -> None:
 def _finish(onnx: Any, g: _Graph, plan: ExportPlan, project: Project) -> Any:
     helper = onnx.helper
     ds = project.dataset
-    inputs = ds.input_names if ds.n_inputs == plan.n_inputs else plan.layers[0].labels
+    inputs = ds.input_names if ds.n_inputs == plan.n_inputs else plan.input_layer.data_labels
     graph = helper.make_graph(
         g.nodes, "nnstudio",
         [helper.make_tensor_value_info(INPUT, g.elem, ["rows", plan.n_inputs])],

@@ -6,7 +6,9 @@ A feed-forward model built from the operations NN Studio can represent becomes a
 ``Sigmoid``, ``Tanh``, ``Softplus`` and ``Softmax`` their activation (``PRelu`` with constant
 slopes is leaky ReLU too, and ``Relu(Sign(z))`` the binary step); ``Identity``, ``Cast``
 between float types, ``Flatten`` of rows and the routing NN Studio's own export writes
-(``Concat`` and ``Gather`` of columns) pass values through. A layer with no activation between
+(``Concat`` and ``Gather`` of columns) pass values through; ``Mul`` by a constant scales, and
+``Mul`` and ``Sin`` of the model input's first two columns are NN Studio's derived inputs (x1²,
+x2², x1·x2, sin x1, sin x2). A layer with no activation between
 two matrix products becomes identity neurons. Every weight of a matrix becomes a connection (0
 included), so the network computes what the model computes.
 
@@ -35,6 +37,7 @@ import numpy as np
 
 from .. import files
 from ..datasets import Dataset
+from ..derived_inputs import DERIVED
 from ..network import Network, NetworkError
 from ..project import MAX_CONNECTIONS, MAX_NEURONS, Project
 from ..project.network_section import MAX_LABEL_LENGTH
@@ -49,7 +52,11 @@ INT_TYPES = {6: "int32", 7: "int64"}
 EXTERNAL = 1                                 # TensorProto.EXTERNAL
 SUPPORTED = ("Gemm", "MatMul", "Add", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus",
              "Softmax", "PRelu", "Sign", "Identity", "Cast", "Flatten", "Concat", "Gather",
-             "Constant")
+             "Constant", "Mul", "Sin")
+# the derived inputs (nnstudio.core.derived_inputs) as operations on the model input's first
+# two columns: (operator, the data columns it reads, in order) -> name
+DERIVED_OPS = {("Mul", (0, 0)): "x1^2", ("Mul", (1, 1)): "x2^2", ("Mul", (0, 1)): "x1*x2",
+               ("Mul", (1, 0)): "x1*x2", ("Sin", (0,)): "sin(x1)", ("Sin", (1,)): "sin(x2)"}
 ACTIVATION_OPS = {"Relu": "relu", "LeakyRelu": "leaky_relu", "Sigmoid": "sigmoid",
                   "Tanh": "tanh", "Softplus": "softplus"}
 
@@ -107,9 +114,19 @@ class _Builder:
     specs: dict[str, _Spec] = field(default_factory=dict)
     connections: int = 0
     made: dict[int, str] = field(default_factory=dict)   # id(_Sum) -> its identity neuron
+    derived: dict[str, str] = field(default_factory=dict)  # derive name -> its input neuron
+
+    def derived_input(self, name: str, where: str) -> _Neuron:
+        """The input neuron derived by ``name`` from the data (one per name)."""
+        if name not in self.derived:
+            if len(self.inputs) + len(self.derived) + len(self.specs) >= MAX_NEURONS:
+                raise OnnxImportError(f"{where}: the model needs more than {MAX_NEURONS} "
+                                      "neurons, the most a project holds")
+            self.derived[name] = f"d{len(self.derived) + 1}"
+        return _Neuron(self.derived[name])
 
     def neuron(self, activation: str, s: _Sum, slope: float, where: str) -> _Neuron:
-        if len(self.inputs) + len(self.specs) >= MAX_NEURONS:
+        if len(self.inputs) + len(self.derived) + len(self.specs) >= MAX_NEURONS:
             raise OnnxImportError(f"{where}: the model needs more than {MAX_NEURONS} neurons, "
                                   "the most a project holds")
         self.connections += len(s.weights)
@@ -394,6 +411,10 @@ def _step(onnx: Any, reader: _Reader, b: _Builder, node: Any, k: int, opset: int
                               where)
     elif op == "Add":
         values[out] = _add(ins, values, consts, where)
+    elif op == "Mul":
+        values[out] = _mul(b, ins, values, consts, where)
+    elif op == "Sin":
+        values[out] = [_derived(b, "Sin", [col], where) for col in value(0)]
     elif op in ACTIVATION_OPS or op == "PRelu":
         cols_in = value(0)
         if op == "PRelu":
@@ -509,6 +530,41 @@ def _add(ins: list[str], values: dict[str, list[_Column]], consts: dict[str, np.
                 strict=True)]
 
 
+def _derived(b: _Builder, op: str, cols: list[_Column], where: str) -> _Column:
+    """The derived input that ``op`` of these columns of the model input is, or the refusal:
+    NN Studio computes x1², x2², x1·x2, sin x1 and sin x2 of the first two data columns."""
+    data = [b.inputs.index(c.id) if isinstance(c, _Neuron) and c.id in b.inputs else -1
+            for c in cols]
+    name = DERIVED_OPS.get((op, tuple(data)))
+    if name is None:
+        raise OnnxImportError(
+            f"{where} ({op}): NN Studio represents {op} only as a derived input of the model "
+            "input's first two columns (x1², x2², x1·x2, sin x1, sin x2), or, for Mul, as a "
+            "product with constants")
+    return b.derived_input(name, where)
+
+
+def _mul(b: _Builder, ins: list[str], values: dict[str, list[_Column]],
+         consts: dict[str, np.ndarray], where: str) -> list[_Column]:
+    """Mul: of two columns of the model input, a derived input (x1², x1·x2, ...); of values
+    and a constant (one value, or one per column), the weighted sums scaled."""
+    if len(ins) != 2:
+        raise OnnxImportError(f"{where} (Mul): expected two inputs")
+    a, c = ins
+    if a in values and c in values:
+        x, y = values[a], values[c]
+        if len(x) != len(y):
+            raise OnnxImportError(f"{where} (Mul): {len(x)} and {len(y)} columns do not match")
+        return [_derived(b, "Mul", [p, q], where) for p, q in zip(x, y, strict=True)]
+    if a in consts and c in consts:
+        raise OnnxImportError(f"{where} (Mul): multiplies two constants; nothing to compute")
+    cols, k = (values[a], consts[c]) if a in values else (values[c], consts[a])
+    scale = _broadcast(k, len(cols), where, "Mul")
+    return [_Sum({nid: w * float(v) for nid, w in s.weights.items()}, s.bias * float(v))
+            for s, v in zip((_as_sum(col, where, "Mul") for col in cols), scale.tolist(),
+                            strict=True)]
+
+
 # ---------------------------------------------------------------------- building the network
 def _network(b: _Builder, outputs: list[_Column], model: Any) -> Network:
     if not outputs:
@@ -551,9 +607,14 @@ def _network(b: _Builder, outputs: list[_Column], model: Any) -> Network:
     neurons: list[dict[str, Any]] = [
         {"id": nid, "role": "input", "label": lab, "activation": "identity"}
         for nid, lab in zip(b.inputs, in_labels, strict=True)]
+    used = {src for i in keep for src in b.specs[i].weights}
+    derived = [(name, nid) for name, nid in b.derived.items() if nid in used]
+    neurons += [{"id": nid, "role": "input", "activation": "identity", "derive": name,
+                 "label": DERIVED[name].label(in_labels)} for name, nid in derived]
+    inputs = b.inputs + [nid for _, nid in derived]
     conns: list[dict[str, Any]] = []
     outs_last = {o: k for k, o in enumerate(out_ids)}  # outputs in the model's column order
-    depth = dict.fromkeys(b.inputs, 0)
+    depth = dict.fromkeys(inputs, 0)
     ordered = sorted((b.specs[i] for i in keep),
                      key=lambda s: (s.id in outs_last, outs_last.get(s.id, s.order)))
     for s in ordered:
@@ -569,7 +630,7 @@ def _network(b: _Builder, outputs: list[_Column], model: Any) -> Network:
         for src, w in s.weights.items():
             conns.append({"id": f"c{len(conns) + 1}", "source": rename.get(src, src),
                           "target": nid, "weight": w, "trainable": True})
-    _place(neurons, [depth[i] for i in b.inputs] + [depth[s.id] for s in ordered])
+    _place(neurons, [depth[i] for i in inputs] + [depth[s.id] for s in ordered])
     try:
         net = Network.from_dict({"neurons": neurons, "connections": conns})
     except NetworkError as e:  # (cannot happen for a graph read in order; said plainly if so)
@@ -624,11 +685,12 @@ def load_project(path: str | os.PathLike[str], dataset: Dataset | None = None) -
     """An untitled project around the network of the ONNX file ``path``, with ``dataset`` (or
     an empty one named after the input and output neurons). Raises OnnxImportError."""
     net = read(path)
-    n_in, n_out = len(net.inputs), len(net.outputs)
+    data = net.data_inputs  # (a derived input takes no column)
+    n_in, n_out = len(data), len(net.outputs)
     if dataset is None:
-        names = [n.label for n in net.inputs] + [n.label for n in net.outputs]
+        names = [n.label for n in data] + [n.label for n in net.outputs]
         if len(set(names)) != len(names):
-            names = [n.id for n in net.inputs] + [n.id for n in net.outputs]
+            names = [n.id for n in data] + [n.id for n in net.outputs]
         dataset = Dataset(names[:n_in], names[n_in:], np.zeros((0, n_in)), np.zeros((0, n_out)))
     elif dataset.n_inputs != n_in or dataset.n_targets != n_out:
         raise OnnxImportError(f"the dataset has {dataset.n_inputs} input and "
@@ -642,10 +704,14 @@ def load_project(path: str | os.PathLike[str], dataset: Dataset | None = None) -
 def _description(net: Network, file_name: str, rows: int) -> str:
     """The lesson text of an opened model: where it came from, its shape, what to do next."""
     hidden = len(net.by_role("hidden"))
+    derived = len(net.derived_inputs)
+    also = f" (and {_count(derived, 'derived input')})" if derived else ""
     outs = sorted({n.activation for n in net.outputs})
     shown = "`" + comment_text(file_name, 120).replace("`", "'") + "`"
     text = (f"# An ONNX model\n\nThis network was opened from the ONNX model {shown}: "
-            f"{_count(len(net.inputs), 'input')}, {_count(hidden, 'hidden neuron')} and "
+            f"{_count(len(net.data_inputs), 'input')}"
+            f"{also}, "
+            f"{_count(hidden, 'hidden neuron')} and "
             f"{_count(len(net.outputs), 'output')} ({', '.join(outs)}), "
             f"{_count(len(net.connections), 'connection')}, every weight and bias as the "
             "model holds it.\n\n")

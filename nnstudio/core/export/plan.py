@@ -59,16 +59,52 @@ class Source:
 
 @dataclass
 class InputLayer:
-    """The input neurons, in the dataset's column order."""
+    """The input neurons, in the network's order. The data inputs take the data's columns in
+    their order; a derived input (``derive[j]`` not None: x1², x1·x2, sin x1, ...) takes none,
+    its value is that formula of the data's first two columns (:mod:`nnstudio.core.
+    derived_inputs`), which every writer computes first."""
 
     index: int
     neuron_ids: list[str]
     labels: list[str]
+    derive: list[str | None] = field(default_factory=list)
     kind: str = "input"
 
     @property
     def size(self) -> int:
         return len(self.neuron_ids)
+
+    @property
+    def n_data(self) -> int:
+        """The data columns the network reads (its model input's width)."""
+        return sum(d is None for d in self.derive) if self.derive else self.size
+
+    @property
+    def derived(self) -> bool:
+        return any(d is not None for d in self.derive)
+
+    @property
+    def data_labels(self) -> list[str]:
+        if not self.derive:
+            return list(self.labels)
+        return [lab for lab, d in zip(self.labels, self.derive, strict=True) if d is None]
+
+    def pieces(self) -> list[list[int] | str]:
+        """How the input neurons' values are made from the data, in order: a list of data
+        columns for a run of data inputs, a derived input's name for each derived one."""
+        out: list[list[int] | str] = []
+        col = 0
+        for d in self.derive or [None] * self.size:
+            if d is not None:
+                out.append(d)
+                continue
+            last = out[-1] if out else None
+            if isinstance(last, list):
+                last.append(col)
+            else:
+                out.append([col])
+            col += 1
+        return out
 
 
 @dataclass
@@ -124,8 +160,15 @@ class ExportPlan:
     where: dict[str, tuple[int, int]] = field(default_factory=dict)  # neuron -> (layer, col)
 
     @property
+    def input_layer(self) -> InputLayer:
+        layer = self.layers[0]
+        assert isinstance(layer, InputLayer)
+        return layer
+
+    @property
     def n_inputs(self) -> int:
-        return self.layers[0].size
+        """The data columns the model reads (its input's width; derived inputs take none)."""
+        return self.input_layer.n_data
 
     @property
     def n_outputs(self) -> int:
@@ -176,8 +219,9 @@ class Forward:
     softmax_group: list[tuple[str, list[int]]]
     shared: tuple[str, float] | None
     width: dict[str, int]                # columns of every named tensor
+    derived: bool = False                # x is made from the data first (derived inputs)
 
-    INPUT = "x"
+    INPUT = "x"       # every input neuron's value, in the network's order
     SOFTMAX = "p"
 
 
@@ -202,7 +246,7 @@ def forward(plan: ExportPlan, logits: bool = False) -> Forward:
     for layer in reversed(plan.dense_layers()):
         if layer.index in need_a or layer.index in need_z:
             need_a.update(s.layer for s in layer.sources)
-    width = {Forward.INPUT: plan.n_inputs, Forward.SOFTMAX: len(plan.softmax)}
+    width = {Forward.INPUT: plan.layers[0].size, Forward.SOFTMAX: len(plan.softmax)}
 
     def a_name(li: int) -> str:
         if li == 0:
@@ -225,9 +269,10 @@ def forward(plan: ExportPlan, logits: bool = False) -> Forward:
                    else list(range(layers[s.layer].size))) for s in layer.sources]
         steps.append(LayerStep(layer, inputs, z, a))
     group = [(f"z{plan.outputs[k][0]}", plan.outputs[k][1]) for k in plan.softmax]
+    derived = plan.input_layer.derived
     if logits:
         return Forward(steps, runs([(f"z{li}", col) for li, col in plan.outputs]), [], None,
-                       width)
+                       width, derived)
     picks: list[tuple[str, int]] = []
     for k, (li, col) in enumerate(plan.outputs):
         if shared is not None:
@@ -236,7 +281,8 @@ def forward(plan: ExportPlan, logits: bool = False) -> Forward:
             picks.append((Forward.SOFTMAX, plan.softmax.index(k)))
         else:
             picks.append((a_name(li), col))
-    return Forward(steps, runs(picks), runs(group) if shared is None else [], shared, width)
+    return Forward(steps, runs(picks), runs(group) if shared is None else [], shared, width,
+                   derived)
 
 
 def runs(columns_of: Sequence[tuple[str, int]]) -> list[tuple[str, list[int]]]:
@@ -280,7 +326,8 @@ def build(net: Network, loss: str = "mse") -> ExportPlan:
     if not outputs:
         raise ExportError("the network has no output neuron")
     neurons = net.neurons
-    layers: list[Layer] = [InputLayer(0, inputs, [neurons[i].label for i in inputs])]
+    layers: list[Layer] = [InputLayer(0, inputs, [neurons[i].label for i in inputs],
+                                      [neurons[i].derive for i in inputs])]
     where: dict[str, tuple[int, int]] = {nid: (0, j) for j, nid in enumerate(inputs)}
     for depth, ids in enumerate(net.layers()):
         groups: dict[tuple[str, float], list[str]] = {}

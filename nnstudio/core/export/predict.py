@@ -67,7 +67,7 @@ def _names(project: Project, engine: Engine) -> tuple[list[str], list[str]]:
     neurons' labels (after ``pixel 1`` … for an image input's pixels)."""
     net, ds = project.network, project.dataset
     ins = [f"pixel {k + 1}" for k in range(engine.image_columns)] + \
-        [n.label for n in net.inputs]
+        [n.label for n in net.data_inputs]
     outs = [n.label for n in net.outputs]
     if ds.n_inputs == len(ins):
         ins = list(ds.input_names)

@@ -43,6 +43,7 @@ from .source import (
     docstring,
     flag,
     forward_body,
+    input_neurons_function,
     names_list,
     number,
 )
@@ -57,6 +58,12 @@ TORCH_ACTIVATIONS: dict[str, str] = {
     "softplus": "softplus({z})",
     "binary_step": "binary_step({z})",
     "softmax": "torch.softmax({z}, dim=1)",
+}
+
+# derived input name -> an expression of the data's first two columns {0}, {1} (PyTorch)
+TORCH_DERIVED: dict[str, str] = {
+    "x1^2": "{0} * {0}", "x2^2": "{1} * {1}", "x1*x2": "{0} * {1}",
+    "sin(x1)": "torch.sin({0})", "sin(x2)": "torch.sin({1})",
 }
 
 HELPERS = {
@@ -426,12 +433,15 @@ def script(project: Project, data_file: str = "data.csv") -> str:
     for key in ("binary_step", "softplus", "bias_only", "masked", "locked"):
         if key in needs:
             out += ["", HELPERS[key].rstrip()]
+    if plan.input_layer.derived:
+        out += ["", "", *input_neurons_function(plan.input_layer, TORCH_DERIVED, "PyTorch",
+                                                  _cat)]
     out += [
         "",
         "",
         "class Net(nn.Module):",
         *docstring(f"The network of the NN Studio project '{comment_text(project.name)}': "
-                   f"inputs {names_list(plan.layers[0].labels)}; outputs "
+                   f"inputs {names_list(plan.input_layer.labels)}; outputs "
                    f"{names_list(plan.output_labels)}. __init__ describes each layer.", "    "),
         "",
         "    def __init__(self):",
@@ -729,5 +739,5 @@ def write(project: Project, path: str | os.PathLike[str]) -> tuple[Path, Path]:
     return Path(path), csv_path
 
 
-__all__ = ["script", "write", "data_path", "parameter_names", "TORCH_ACTIVATIONS",
+__all__ = ["script", "write", "data_path", "parameter_names", "TORCH_ACTIVATIONS", "TORCH_DERIVED",
            "LAYER_WRITERS"]

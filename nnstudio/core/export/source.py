@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .plan import Forward, LayerStep, lookup
+from .plan import Forward, InputLayer, LayerStep, lookup
 
 WIDTH = 100  # the generated scripts' line length
 
@@ -154,18 +154,44 @@ def activation_expr(table: dict[str, str], writer: str, activation: str, z: str,
     return template.format(z=z, slope=number(slope))
 
 
+def input_neurons_function(layer: InputLayer, table: dict[str, str], writer: str,
+                           cat: Callable[[list[str]], str]) -> list[str]:
+    """``def input_neurons(data)``: every input neuron's value (rows x neurons, the network's
+    order) from the data's columns, the derived inputs computed from its first two columns
+    with a writer's table of templates (``{0}`` and ``{1}`` stand for those columns);
+    ExportError for a derived input the table lacks."""
+    column = [f"data[:, {k}:{k + 1}]" for k in range(max(layer.n_data, 2))]
+    pieces = []
+    for what in layer.pieces():
+        if isinstance(what, list):
+            pieces.append(columns("data", what, layer.n_data))
+        else:
+            template = lookup(table, what, writer, f"the derived input {what!r}")
+            pieces.append(template.format(column[0], column[1]))
+    derived = [lab for lab, d in zip(layer.labels, layer.derive, strict=True) if d is not None]
+    return [
+        "def input_neurons(data):",
+        *docstring(f"The input neurons' values (rows x {layer.size}) from the data (rows x "
+                   f"{layer.n_data}): the data's columns, and the derived inputs "
+                   f"{names_list(derived)} computed from its first two columns as NN Studio "
+                   "computes them.", "    "),
+        f"    return {cat(pieces)}",
+    ]
+
+
 def forward_body(fwd: Forward, linear: Callable[[LayerStep, str | None], str],
                  act: Callable[[str, str, float], str], cat: Callable[[list[str]], str],
                  result: Callable[[str], str] = lambda e: e) -> list[str]:
     """The lines of a forward pass in Python, ending in ``return``: ``linear(step, input)``
     writes a layer's raw sums from its input expression (None: it has no sources),
     ``act(activation, z, slope)`` an activation, ``cat(pieces)`` a column concatenation and
-    ``result(outputs)`` what is returned of the outputs' expression."""
+    ``result(outputs)`` what is returned of the outputs' expression. With derived inputs the
+    body starts by making every input neuron's value from the data (``input_neurons``)."""
 
     def read(runs_: list[tuple[str, list[int]]]) -> str:
         return cat([columns(name, cols, fwd.width[name]) for name, cols in runs_])
 
-    lines: list[str] = []
+    lines: list[str] = [f"{fwd.INPUT} = input_neurons({fwd.INPUT})"] if fwd.derived else []
     for step in fwd.steps:
         layer = step.layer
         z = linear(step, read(step.inputs) if step.inputs else None)
@@ -182,4 +208,4 @@ def forward_body(fwd: Forward, linear: Callable[[LayerStep, str | None], str],
 
 __all__ = ["activation_expr", "forward_body", "comment_text", "comment_lines", "docstring",
            "wrap", "count", "inline_return", "names_list", "number", "array_literal", "flag",
-           "columns", "WIDTH"]
+           "columns", "input_neurons_function", "WIDTH"]
