@@ -416,6 +416,10 @@ with **Adam** on binary cross-entropy.
 
 
 # ---------------------------------------------------------------------- all
+def why_nonlinearity() -> Project:
+    return concept_lessons.why_nonlinearity(xor())
+
+
 def architectures() -> Project:
     three = three_layer()
     return concept_lessons.architectures(three.network, three.dataset)
@@ -433,7 +437,7 @@ BUILDERS = {
     "weight-and-bias": concept_lessons.weight_and_bias,
     "chain-rule": concept_lessons.chain_rule,
     "softmax": concept_lessons.softmax,
-    "why-nonlinearity": concept_lessons.why_nonlinearity,
+    "why-nonlinearity": why_nonlinearity,
     "vanishing-gradients": concept_lessons.vanishing_gradients,
     "dying-relu": concept_lessons.dying_relu,
     "architectures": architectures,

@@ -156,13 +156,12 @@ Here the raw outputs (each output neuron's bias, with its weight at 0) are the s
 
 
 # ---------------------------------------------------------------------- why-nonlinearity
-def why_nonlinearity() -> Project:
-    net = dense([2, 3, 1], hidden="identity", output="sigmoid", seed=1, dy=110)
-    net.set_label("y1", "x1 XOR x2")
-    net.move_neurons({"x1": (0, -70), "x2": (0, 70)})
-    settings = TrainSettings(loss="mse", optimizer="adam", learning_rate=0.05, epochs=400,
-                             seed=1)
-    return Project(net, datasets.generate("xor"), settings, WHY_NONLINEARITY,
+def why_nonlinearity(xor: Project) -> Project:
+    """The XOR lesson's network, weights and settings, with identity hidden neurons."""
+    net = xor.network.copy()
+    for n in net.by_role("hidden"):
+        net.set_activation(n.id, "identity")
+    return Project(net, xor.dataset.copy(), xor.settings, WHY_NONLINEARITY,
                    "Why non-linearity: XOR with straight lines")
 
 

@@ -1,5 +1,5 @@
 """Fixtures shared by the GUI tests: a private settings folder, dialogs that never block, a
-writable copy of the XOR lesson."""
+writable copy of the XOR lesson, and the main window on it."""
 
 from __future__ import annotations
 
@@ -53,3 +53,17 @@ def xor_path(tmp_path):
     p = tmp_path / "xor.nnproj"
     shutil.copy(paths.DEFAULT_SAMPLE, p)
     return p
+
+
+@pytest.fixture
+def window(qtbot, settings_dir, dialogs, xor_path):
+    """The main window on a writable copy of the XOR lesson, shown."""
+    from nnstudio.gui.app import create_window
+    win, err = create_window(str(xor_path))
+    assert err is None
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.document.undo_stack.setClean()
+    win.close()

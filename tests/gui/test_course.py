@@ -3,27 +3,13 @@ an untitled copy; Help ▸ Lessons shows it, and so does the first start."""
 
 from __future__ import annotations
 
-import pytest
-
 from nnstudio import paths
 from nnstudio.core import project
 from nnstudio.core.lessons import parse_lesson
 from nnstudio.gui import app as app_mod
-from nnstudio.gui.app import create_window
 from nnstudio.gui.course import CoursePage, entries, thumbnail
 from nnstudio.gui.settings import Settings
 from nnstudio.samples import course
-
-
-@pytest.fixture
-def window(qtbot, settings_dir, dialogs, xor_path):
-    win, err = create_window(str(xor_path))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.document.undo_stack.setClean()
-    win.close()
 
 
 def test_entries_follow_the_course_with_counts_from_each_lesson(tmp_path):

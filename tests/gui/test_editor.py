@@ -18,18 +18,6 @@ from nnstudio.gui.app import create_window
 from nnstudio.gui.settings import Settings
 
 
-@pytest.fixture
-def window(qtbot, settings_dir, dialogs, xor_path):
-    win, err = create_window(str(xor_path))
-    assert err is None
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.document.undo_stack.setClean()
-    win.close()
-
-
 def hidden(doc):
     return [n.id for n in doc.network.neurons.values() if n.role == "hidden"]
 
