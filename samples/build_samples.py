@@ -415,6 +415,82 @@ with **Adam** on binary cross-entropy.
 """
 
 
+# ---------------------------------------------------------------------- cnn-o-vs-x
+CURVE_FILTER = [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]      # the O's top-left corner
+DIAGONAL_FILTER = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+O_VS_X_SEED = 9   # the data's seed: its shifted copies leave out the X shifted one pixel right
+
+
+def cnn_o_vs_x() -> Project:
+    """Seed 001's CNN: a 6 × 6 image, a curve and a diagonal filter, ReLU, 2 × 2 max pooling,
+    flatten, and two softmax outputs O and X."""
+    net = Network()
+    net.add_image_layer_dicts([
+        {"id": "image", "kind": "image_input", "label": "image", "shape": [1, 6, 6],
+         "x": 0.0, "y": 0.0},
+        {"id": "filters", "kind": "convolution", "label": "filters", "source": "image",
+         "activation": "relu", "x": 240.0, "y": 0.0,
+         "filters": [{"weights": [CURVE_FILTER], "bias": 0.0},
+                     {"weights": [DIAGONAL_FILTER], "bias": 0.0}]},
+        {"id": "pool", "kind": "pooling", "label": "max pooling", "source": "filters",
+         "mode": "max", "window": 2, "x": 480.0, "y": 0.0},
+        {"id": "flat", "kind": "flatten", "label": "flatten", "source": "pool",
+         "x": 680.0, "y": 0.0},
+    ])
+    for i, letter in enumerate(("O", "X")):
+        net.add_neuron("output", id=letter, label=letter, activation="softmax", x=900.0,
+                       y=(i - 0.5) * 120)
+    net.connect_fully(net.feature_neurons("flat"), ["O", "X"], seed=0)
+    ds = datasets.generate("o_vs_x", seed=O_VS_X_SEED, size=16)
+    settings = TrainSettings(loss="cross_entropy", optimizer="adam", learning_rate=0.05,
+                             epochs=100)
+    return Project(net, ds, settings, CNN_O_VS_X, "Convolution: O or X?")
+
+
+CNN_O_VS_X = """# Convolution: O or X?
+
+Seed 001's section 9. A 6 × 6 image of the letter **O** is 36 pixels. A standard network
+flattens it into 36 inputs, and a first layer of 100 neurons needs **36 × 100 = 3,600
+weights** (for a 12-megapixel photo: billions). A convolutional network looks at small patches
+instead, with a few small filters it slides over the whole image.
+
+This one: the **image** (6 × 6 pixels, 1 where there is ink) → two 3 × 3 **filters**, one for
+a *curve* (the O's top-left corner, 0 0 1 / 0 1 0 / 1 0 0) and one for a *diagonal* (1 0 0 /
+0 1 0 / 0 0 1), each with a bias, then ReLU → 2 × 2 **max pooling** → **flatten** → two
+softmax outputs, **O** and **X**. The filters have **2 × (9 + 1) = 20 parameters** in all,
+shared by every position of the image; the whole network has 38.
+
+## What to watch
+- **The dot product.** Lay the curve filter on the top-left 3 × 3 patch of the first image
+  (the O) and multiply cell by cell: (0×0) + (0×0) + (1×1) + (0×0) + (1×1) + (0×0) + (1×1) +
+  (0×0) + (0×0) = **3**. Add the bias (0): map[0][0] = 3. Slide the filter one pixel to the
+  right and repeat; the 4 × 4 grid of results is the **feature map**. Hover a cell of a map
+  to see its patch and its sum.
+- **The feature maps.** On the O the curve map is 3 in its top-left and bottom-right
+  corners, where the O bends like the filter; the diagonal map is 3 in the other two corners.
+  On the X it is the other way round. ReLU turns negative results into 0 (there are none
+  before training: every pixel and weight is 0 or 1).
+- **Max pooling** keeps the largest value of each 2 × 2 window, so each 4 × 4 map shrinks
+  to 2 × 2, and the flatten hands **8 values** to the outputs. For the O they are
+  [[3, 1], [1, 3]] (curve) and [[1, 3], [3, 1]] (diagonal); the X gives the mirror image.
+- Press **Train**: before training the network gets 10 of the 16 images right (62.5%);
+  after five epochs it gets all 16, well within a second.
+- **A shifted X.** The data holds each letter centred and shifted by one pixel in some
+  directions, but not the X shifted one pixel to the **right**. After training the network
+  still calls that X an X (probability 0.999): max pooling keeps the strongest response in
+  each window, so a one-pixel shift hardly changes the 8 values the outputs see.
+
+## Try next
+- Step through one iteration in the backprop player: the filter slides over the image,
+  pooling names the winning position of each window, and dL/dfilter adds up dL/dz × input over
+  every position the filter was applied at.
+- Edit a filter's grid in the inspector and watch its feature map follow.
+- Lock both filters and train again: the output layer alone learns to read the designed
+  filters.
+- Generate noisier images in the dataset panel (O or X, noise 0.1) and train again.
+"""
+
+
 # ---------------------------------------------------------------------- all
 def why_nonlinearity() -> Project:
     return concept_lessons.why_nonlinearity(xor())
@@ -441,6 +517,7 @@ BUILDERS = {
     "vanishing-gradients": concept_lessons.vanishing_gradients,
     "dying-relu": concept_lessons.dying_relu,
     "architectures": architectures,
+    "cnn-o-vs-x": cnn_o_vs_x,
 }
 
 

@@ -23,6 +23,7 @@ COURSE: tuple[tuple[str, str], ...] = (
     ("dying-relu", "ReLU neurons that never fire, and how to revive them."),
     ("spiral", "Two interleaved spirals: a boundary that bends and bends."),
     ("architectures", "MLP, CNN, RNN and Transformer: what each is for."),
+    ("cnn-o-vs-x", "A CNN tells O from X with 20 filter parameters, even shifted."),
 )
 
 

@@ -543,6 +543,57 @@ GOALS["architectures"] = [
 ]
 
 
+# ---------------------------------------------------------------------- cnn-o-vs-x
+QUIZZES["cnn-o-vs-x"] = """\
+## Check yourself
+
+```quiz
+? A dense layer of 100 neurons on the 36 pixels of a 6 × 6 image: how many weights?
+= 3600
+> 36 pixels × 100 neurons = 3,600 weights, one per connection.
+```
+
+```quiz
+? How many parameters do the two 3 × 3 filters have together, with their biases?
+= 20
+> Each filter has 3 × 3 = 9 weights and 1 bias: 2 × (9 + 1) = 20, shared by every position.
+```
+
+```quiz
+? What is map[0][0] of the curve filter on the first image, the O?
+= 3
+> (0×0) + (0×0) + (1×1) + (0×0) + (1×1) + (0×0) + (1×1) + (0×0) + (0×0) = 3, plus the bias 0.
+```
+
+```quiz
+? How many values reach the output neurons after pooling and flattening?
+= 8
+> Two 4 × 4 feature maps, pooled 2 × 2, are two maps of 2 × 2: 8 values.
+```
+
+```quiz
+? Why is the X shifted one pixel to the right still an X?
+- [x] Max pooling keeps the strongest response in each window, so a one-pixel shift changes
+  little of what the outputs see
+- [ ] The network has seen that exact image in training
+- [ ] The filters move along with the letter
+> It is not in the data. The filters slide over every position anyway, and max pooling keeps
+> each window's largest value, wherever in the window it is.
+```
+"""
+#: the X shifted one pixel to the right (not among the lesson's 16 images), row by row
+SHIFTED_X = [float(v) for row in (
+    [0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 1], [0, 0, 0, 1, 1, 0], [0, 0, 0, 1, 1, 0],
+    [0, 0, 1, 0, 0, 1], [0, 1, 0, 0, 0, 0]) for v in row]
+GOALS["cnn-o-vs-x"] = [
+    {"id": "sort-all", "text": "Train the network until it tells every O from every X",
+     "require": [{"kind": "accuracy", "at_least": 1.0}]},
+    {"id": "shifted-x", "text": "Make it call the X shifted one pixel right, which is not in "
+                                "the data, an X (probability above 0.6)",
+     "require": [{"kind": "outputs", "X": [SHIFTED_X], "Y": [[0, 1]], "tolerance": 0.4}]},
+]
+
+
 def challenges(name: str, project) -> dict:
     """The JSON form of lesson ``name``'s challenges for its fresh ``project`` (the original
     network is stored when a goal compares with it)."""

@@ -134,7 +134,21 @@ NUMBERS: dict[str, dict[str, Callable[[], float]]] = {
         "What is the largest z any hidden neuron": lambda: max(
             z_max(load("dying-relu"), h) for h in ("h1", "h2", "h3", "h4"))},
     "architectures": {"A 6 × 6 image feeds a dense layer": lambda: 6 * 6 * 100},
+    "cnn-o-vs-x": {
+        "A dense layer of 100 neurons on the 36 pixels": lambda: load(
+            "cnn-o-vs-x").network.dense_equivalent("image", 100),
+        "How many parameters do the two 3 × 3 filters": lambda: load(
+            "cnn-o-vs-x").network.layer_param_count("filters"),
+        "What is map[0][0] of the curve filter": lambda: first_map_value(load("cnn-o-vs-x")),
+        "How many values reach the output neurons": lambda: len(load(
+            "cnn-o-vs-x").network.feature_neurons("flat")),
+    },
 }
+
+
+def first_map_value(p: project.Project) -> float:
+    ev = Engine.compile(p.network).evaluate(p.dataset.X[:1], p.dataset.Y[:1], p.settings.loss)
+    return float(ev.maps["filters"].z[0, 0, 0, 0])
 
 
 def training_args(p: project.Project) -> tuple:
@@ -273,6 +287,7 @@ SOLUTIONS: dict[str, dict[str, Callable[[project.Project], project.Project]]] = 
         "no-vanishing": lambda p: trained(set_activation("tanh", "hidden")(p))},
     "dying-relu": {"revive": lambda p: trained(set_params(h1=0.0, h2=0.0, h3=0.0, h4=0.0)(p))},
     "architectures": {"wider": lambda p: trained(widen_to_36_weights(p))},
+    "cnn-o-vs-x": {"sort-all": trained, "shifted-x": trained},
 }
 
 

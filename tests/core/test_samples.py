@@ -17,7 +17,8 @@ from tests.core.test_project import check_schema, load_schema
 
 NAMES = ["perceptron-and", "intercept-descent", "dosage-backprop", "linear-regression",
          "fruit-classifier", "xor", "three-layer", "spiral", "weight-and-bias", "chain-rule",
-         "softmax", "why-nonlinearity", "vanishing-gradients", "dying-relu", "architectures"]
+         "softmax", "why-nonlinearity", "vanishing-gradients", "dying-relu", "architectures",
+         "cnn-o-vs-x"]
 
 
 def load(name: str) -> project.Project:
@@ -247,3 +248,58 @@ def test_spiral_reaches_95_percent_with_its_defaults():
     assert len(p.dataset) >= 200
     tr, _ = trained(p)
     assert p.dataset.accuracy(tr.engine.predict(p.dataset.X)) >= 0.95
+
+
+# ---------------------------------------------------------------------- seed 001: the CNN
+def test_cnn_o_vs_x_is_seed_001s_network():
+    p = load("cnn-o-vs-x")
+    net, ds = p.network, p.dataset
+    assert [lay.kind for lay in net.image_layers.values()] == [
+        "image_input", "convolution", "pooling", "flatten"]
+    assert net.image_shapes()["filters"].out_shape == (2, 4, 4)
+    w, b = net.filter_values("filters")
+    assert w[0, 0].tolist() == [[0, 0, 1], [0, 1, 0], [1, 0, 0]]   # the curve
+    assert w[1, 0].tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1]]   # the diagonal
+    assert b.tolist() == [0.0, 0.0] and net.image_layers["filters"].activation == "relu"
+    assert net.image_layers["pool"].mode == "max" and net.image_layers["pool"].window == 2
+    assert len(net.feature_neurons("flat")) == 8 and [n.id for n in net.outputs] == ["O", "X"]
+    # 3,600 dense weights against the filters' 20 parameters; 38 in the whole network
+    assert net.dense_equivalent("image", 100) == 3600
+    assert net.layer_param_count("filters") == 2 * (9 + 1) == 20
+    assert net.param_count() == 20 + 8 * 2 + 2
+    assert len(ds) == 16 and ds.images[0].shape == (1, 6, 6) and ds.class_names == ["O", "X"]
+
+
+def test_cnn_o_vs_x_first_dot_product_is_exactly_3():
+    p = load("cnn-o-vs-x")
+    eng = Engine.compile(p.network)
+    ev = eng.evaluate(p.dataset.X, p.dataset.Y, p.settings.loss)
+    assert p.dataset.class_names_of(p.dataset.Y)[0] == "O"
+    assert ev.maps["filters"].z[0, 0, 0, 0] == 3.0
+    conv = p.network.image_shapes()["filters"]
+    packed = eng.params[eng.image_blocks[1].p_off:][:conv.n_params].reshape(conv.param_shape)
+    dp = conv.dot_product(p.dataset.image_data()[0], packed, 0, 0, 0)
+    assert [int(x * w) for x, w in dp.terms()] == [0, 0, 1, 0, 1, 0, 1, 0, 0]
+    assert dp.total == 3.0 and dp.value == 3.0
+    # the maps and pooled values the lesson quotes
+    curve, diagonal = ev.maps["filters"].z[0]
+    assert curve[0, 0] == curve[3, 3] == 3 and diagonal[0, 3] == diagonal[3, 0] == 3
+    assert ev.maps["pool"].a[0].tolist() == [[[3, 1], [1, 3]], [[1, 3], [3, 1]]]
+    assert ev.maps["pool"].a[1].tolist() == [[[1, 3], [3, 1]], [[3, 1], [1, 3]]]
+    assert (ev.maps["filters"].z >= 0).all()   # nothing for ReLU to cut before training
+    assert p.dataset.accuracy(ev.outputs) == 10 / 16
+
+
+def test_cnn_o_vs_x_trains_to_100_percent_and_knows_a_shifted_x():
+    from nnstudio.core import image_datasets
+
+    p = load("cnn-o-vs-x")
+    tr = Trainer(p.network, p.dataset.X, p.dataset.Y, p.settings)
+    first = None
+    for snap in tr.run(every="epoch", epochs=p.settings.epochs):
+        if first is None and p.dataset.accuracy(tr.engine.predict(p.dataset.X)) == 1.0:
+            first = snap.epoch
+    assert first == 5 and p.dataset.accuracy(tr.engine.predict(p.dataset.X)) == 1.0
+    shifted = image_datasets.shifted(image_datasets.letter("X", 6), 0, 1).reshape(1, 36)
+    assert not any(np.array_equal(row, shifted[0]) for row in p.dataset.X), "not in the data"
+    assert round(float(tr.engine.predict(shifted)[0, 1]), 3) == 0.999
