@@ -15,6 +15,7 @@ from nnstudio.gui.document import Document
 from nnstudio.gui.inspector import Inspector, _parse_shape
 from tests.gui.test_canvas_images import image_dataset
 from tests.gui.test_document_images import cnn
+from tests.gui.test_editor import type_into
 
 
 @pytest.fixture
@@ -32,14 +33,6 @@ def settle(qtbot, ins):
     """Let the inspector's coalesced refresh (a zero-time timer) run."""
     QApplication.processEvents()
     QApplication.processEvents()
-
-
-def type_into(qtbot, edit, text):
-    edit.setFocus()
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Delete)
-    qtbot.keyClicks(edit, text)
-    qtbot.keyClick(edit, Qt.Key.Key_Return)
 
 
 def test_a_filter_cell_typed_is_one_step_and_undo_restores_it(qtbot, inspector):

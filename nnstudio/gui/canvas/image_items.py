@@ -37,7 +37,7 @@ from nnstudio.core.network.image_layers import maps_of
 from nnstudio.gui import style
 
 from .host import ItemHost
-from .items import PORT_RADIUS, elide, label_font, value_font
+from .items import PORT_RADIUS, PortHover, elide, label_font, value_font
 
 TIMES = "\u00d7"
 PAD = 8.0               # inside the card, around the grids
@@ -131,7 +131,7 @@ def layer_title(layer: ImageLayer, shape: ImageShape | None) -> tuple[str, str]:
     return elide(layer.label, 28), sub
 
 
-class LayerItem(QGraphicsItem):
+class LayerItem(PortHover, QGraphicsItem):
     """One image layer. ``nid`` is its layer id (the name the connection modes use for any
     item with a port); position = the layer's (x, y), the card's centre."""
 
@@ -368,20 +368,6 @@ class LayerItem(QGraphicsItem):
             if rc is not None:
                 return g.key, rc[0], rc[1]
         return None
-
-    # ------------------------------------------------------------------ hover (port highlight)
-    def hoverMoveEvent(self, event: object) -> None:
-        on = self.port_contains(event.scenePos())  # type: ignore[attr-defined]
-        if on != self.port_hovered:
-            self.port_hovered = on
-            self.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
-            self.update()
-
-    def hoverLeaveEvent(self, event: object) -> None:
-        if self.port_hovered:
-            self.port_hovered = False
-            self.unsetCursor()
-            self.update()
 
     # ------------------------------------------------------------------ painting
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,

@@ -161,7 +161,27 @@ def elide(text: str, n: int = MAX_LABEL_CHARS) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-class NeuronItem(QGraphicsItem):
+class PortHover:
+    """Mixed into a QGraphicsItem with an output port (``port_contains``): the port lights up
+    (``port_hovered``) and the pointer becomes a cross while it is over the port."""
+
+    port_hovered = False
+
+    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        on = self.port_contains(event.scenePos())
+        if on != self.port_hovered:
+            self.port_hovered = on
+            self.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
+            self.update()
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        if self.port_hovered:
+            self.port_hovered = False
+            self.unsetCursor()
+            self.update()
+
+
+class NeuronItem(PortHover, QGraphicsItem):
     """One neuron. ``nid`` is its model id; position = the neuron's (x, y) centre."""
 
     Type = QGraphicsItem.UserType + 1
@@ -270,20 +290,6 @@ class NeuronItem(QGraphicsItem):
 
     def port_scene_pos(self) -> QPointF:
         return self.mapToScene(self.port_center())
-
-    # ------------------------------------------------------------------ hover (port highlight)
-    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
-        on = self.port_contains(event.scenePos())
-        if on != self.port_hovered:
-            self.port_hovered = on
-            self.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
-            self.update()
-
-    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
-        if self.port_hovered:
-            self.port_hovered = False
-            self.unsetCursor()
-            self.update()
 
     # ------------------------------------------------------------------ painting
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,

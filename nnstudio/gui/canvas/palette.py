@@ -82,14 +82,21 @@ def pass_mouse_through(*widgets: QWidget) -> None:
         w.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
 
 
-def neuron_icon(role: str, activation: str, size: int = 40, fill: QColor | None = None) -> QPixmap:
-    """A small picture of a neuron of this role, as drawn on the canvas."""
+def _blank_icon(size: int) -> tuple[QPixmap, QPainter]:
+    """A transparent size × size icon at twice the pixels, and an antialiased painter on it
+    (the caller ends the painter)."""
     dpr = 2.0
     pm = QPixmap(int(size * dpr), int(size * dpr))
     pm.setDevicePixelRatio(dpr)
     pm.fill(Qt.GlobalColor.transparent)
     p = QPainter(pm)
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    return pm, p
+
+
+def neuron_icon(role: str, activation: str, size: int = 40, fill: QColor | None = None) -> QPixmap:
+    """A small picture of a neuron of this role, as drawn on the canvas."""
+    pm, p = _blank_icon(size)
     r = size / 2 - 4
     c = QPointF(size / 2, size / 2)
     fill = fill or QColor("#DCEBF5")
@@ -121,34 +128,85 @@ def neuron_icon(role: str, activation: str, size: int = 40, fill: QColor | None 
     return pm
 
 
-class NeuronTile(QFrame):
-    """One draggable neuron type."""
+class PaletteTile(QFrame):
+    """A draggable tile: an icon, a title (``self.title``) and what is under it
+    (``self.column``); a drag carries :meth:`mime_data` with :meth:`drag_pixmap` under the
+    pointer. Presses on the icon and labels reach the tile, so they drag too."""
 
-    def __init__(self, role: str, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, title: str, tip: str, parent: QWidget | None = None,
+                 margins: int = 6) -> None:
         super().__init__(parent)
-        self.role = role
-        title, text = ROLE_INFO[role]
-        self.setObjectName(f"paletteTile_{role}")
+        self.setObjectName(name)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
-        self.setToolTip(f"<b>{title} neuron</b><br>{text}<br><i>Drag onto the canvas.</i>")
+        self.setToolTip(tip)
+        kind = type(self).__name__
         self.setStyleSheet(
-            "NeuronTile { background: white; border: 1px solid #D9DCE1; border-radius: 8px; }"
-            f"NeuronTile:hover {{ border: 1px solid {style.POSITIVE_HEX}; background: #F4F9FC; }}")
+            f"{kind} {{ background: white; border: 1px solid #D9DCE1; border-radius: 8px; }}"
+            f"{kind}:hover {{ border: 1px solid {style.POSITIVE_HEX}; background: #F4F9FC; }}")
         lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 6, 8, 6)
+        lay.setContentsMargins(8, margins, 8, margins)
         lay.setSpacing(10)
         self.icon = QLabel()
         self.icon.setFixedSize(QSize(40, 40))
         lay.addWidget(self.icon)
-        col = QVBoxLayout()
-        col.setSpacing(2)
+        self.column = QVBoxLayout()
+        self.column.setSpacing(2)
         self.title = QLabel(f"<b>{title}</b>")
-        self.title.setObjectName(f"paletteTitle_{role}")
-        col.addWidget(self.title)
+        self.column.addWidget(self.title)
         pass_mouse_through(self.icon, self.title)
+        lay.addLayout(self.column, 1)
+        self._press: QPoint | None = None
+
+    def add_hint(self, text: str) -> QLabel:
+        """A muted line under the title."""
+        hint = QLabel(text)
+        hint.setStyleSheet(f"color: {style.MUTED_TEXT_HEX};")
+        pass_mouse_through(hint)
+        self.column.addWidget(hint)
+        return hint
+
+    def mime_data(self) -> QMimeData:
+        raise NotImplementedError
+
+    def drag_pixmap(self) -> QPixmap:
+        raise NotImplementedError
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._press is None or not (event.buttons() & Qt.MouseButton.LeftButton):
+            return
+        moved = (event.position().toPoint() - self._press).manhattanLength()
+        if moved < QApplication.startDragDistance():
+            return
+        self._press = None
+        drag = QDrag(self)
+        drag.setMimeData(self.mime_data())
+        drag.setPixmap(self.drag_pixmap())
+        drag.setHotSpot(QPoint(22, 22))
+        drag.exec(Qt.DropAction.CopyAction)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._press = None
+        super().mouseReleaseEvent(event)
+
+
+class NeuronTile(PaletteTile):
+    """One draggable neuron type."""
+
+    def __init__(self, role: str, parent: QWidget | None = None) -> None:
+        title, text = ROLE_INFO[role]
+        super().__init__(f"paletteTile_{role}", title,
+                         f"<b>{title} neuron</b><br>{text}<br><i>Drag onto the canvas.</i>",
+                         parent)
+        self.role = role
+        self.title.setObjectName(f"paletteTitle_{role}")
         self.chips: list[QToolButton] = []
-        self._col = col
+        col = self.column
         self.combo: QComboBox | None = None
         if role != "input":
             self.combo = QComboBox()
@@ -165,12 +223,7 @@ class NeuronTile(QFrame):
             self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             col.addWidget(self.combo)
         else:
-            hint = QLabel("a feature of the data")
-            hint.setStyleSheet(f"color: {style.MUTED_TEXT_HEX};")
-            pass_mouse_through(hint)
-            col.addWidget(hint)
-        lay.addLayout(col, 1)
-        self._press: QPoint | None = None
+            self.add_hint("a feature of the data")
         self._refresh_icon()
 
     def set_chips(self, actions: list[QAction]) -> None:
@@ -189,7 +242,7 @@ class NeuronTile(QFrame):
             self.chips.append(b)
         for r in rows:
             r.addStretch(1)
-            self._col.addLayout(r)
+            self.column.addLayout(r)
 
     def activation(self) -> str:
         return self.combo.currentData() if self.combo is not None else "identity"
@@ -205,38 +258,13 @@ class NeuronTile(QFrame):
         mime.setText(f"{self.role} neuron")
         return mime
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._press = event.position().toPoint()
-        super().mousePressEvent(event)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._press is None or not (event.buttons() & Qt.MouseButton.LeftButton):
-            return
-        moved = (event.position().toPoint() - self._press).manhattanLength()
-        if moved < QApplication.startDragDistance():
-            return
-        self._press = None
-        drag = QDrag(self)
-        drag.setMimeData(self.mime_data())
-        pm = neuron_icon(self.role, self.activation(), 44)
-        drag.setPixmap(pm)
-        drag.setHotSpot(QPoint(22, 22))
-        drag.exec(Qt.DropAction.CopyAction)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        self._press = None
-        super().mouseReleaseEvent(event)
+    def drag_pixmap(self) -> QPixmap:
+        return neuron_icon(self.role, self.activation(), 44)
 
 
 def layer_icon(kind: str, size: int = 40) -> QPixmap:
     """A small picture of an image layer of ``kind``: a grid of cells, as on the canvas."""
-    dpr = 2.0
-    pm = QPixmap(int(size * dpr), int(size * dpr))
-    pm.setDevicePixelRatio(dpr)
-    pm.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    pm, p = _blank_icon(size)
     p.setPen(QPen(style.NEURON_BORDER, 1.2))
     p.setBrush(QBrush(style.PANEL))
     p.drawRoundedRect(QRectF(2, 2, size - 4, size - 4), 5, 5)
@@ -274,38 +302,19 @@ def layer_icon(kind: str, size: int = 40) -> QPixmap:
     return pm
 
 
-class LayerTile(QFrame):
+class LayerTile(PaletteTile):
     """One draggable image layer kind."""
 
     def __init__(self, kind: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.kind = kind
         title, hint_text, text = LAYER_INFO[kind]
-        self.setObjectName(f"paletteLayer_{kind}")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setCursor(Qt.CursorShape.OpenHandCursor)
-        self.setToolTip(f"<b>{title}</b><br>{text}<br><i>Drag onto the canvas; drag from a "
-                        f"layer's right-hand port to the next layer to connect them.</i>")
-        self.setStyleSheet(
-            "LayerTile { background: white; border: 1px solid #D9DCE1; border-radius: 8px; }"
-            f"LayerTile:hover {{ border: 1px solid {style.POSITIVE_HEX}; background: #F4F9FC; }}")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 4, 8, 4)
-        lay.setSpacing(10)
-        self.icon = QLabel()
-        self.icon.setFixedSize(QSize(40, 40))
+        super().__init__(f"paletteLayer_{kind}", title,
+                         f"<b>{title}</b><br>{text}<br><i>Drag onto the canvas; drag from a "
+                         f"layer's right-hand port to the next layer to connect them (dropped "
+                         f"right of a selected layer, it is connected at once).</i>", parent,
+                         margins=4)
+        self.kind = kind
         self.icon.setPixmap(layer_icon(kind))
-        lay.addWidget(self.icon)
-        col = QVBoxLayout()
-        col.setSpacing(1)
-        self.title = QLabel(f"<b>{title}</b>")
-        col.addWidget(self.title)
-        hint = QLabel(hint_text)
-        hint.setStyleSheet(f"color: {style.MUTED_TEXT_HEX};")
-        col.addWidget(hint)
-        pass_mouse_through(self.icon, self.title, hint)
-        lay.addLayout(col, 1)
-        self._press: QPoint | None = None
+        self.add_hint(hint_text)
 
     def mime_data(self) -> QMimeData:
         mime = QMimeData()
@@ -313,27 +322,8 @@ class LayerTile(QFrame):
         mime.setText(LAYER_INFO[self.kind][0])
         return mime
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._press = event.position().toPoint()
-        super().mousePressEvent(event)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._press is None or not (event.buttons() & Qt.MouseButton.LeftButton):
-            return
-        moved = (event.position().toPoint() - self._press).manhattanLength()
-        if moved < QApplication.startDragDistance():
-            return
-        self._press = None
-        drag = QDrag(self)
-        drag.setMimeData(self.mime_data())
-        drag.setPixmap(layer_icon(self.kind, 44))
-        drag.setHotSpot(QPoint(22, 22))
-        drag.exec(Qt.DropAction.CopyAction)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        self._press = None
-        super().mouseReleaseEvent(event)
+    def drag_pixmap(self) -> QPixmap:
+        return layer_icon(self.kind, 44)
 
 
 class Palette(QWidget):
