@@ -650,29 +650,19 @@ class Document(QObject):
     def add_image_layer(self, kind: str, x: float, y: float, source: str | None = None,
                         **settings: object) -> str:
         """Add an image layer of ``kind`` at (x, y) as one undo step; returns its id. Its
-        defaults are the network's (``Network.image_layer_dict``): an image input of the
-        dataset's image shape (else 1 × 6 × 6), 2 filters of 3 × 3 with ReLU, 2 × 2 max
-        pooling; a convolution's filters are drawn with the project's seed and
-        initialisation (the seed moved on by the convolutions already there)."""
+        defaults are the network's (``Network.image_layer_dict``): an image input of 1 × 6 × 6,
+        2 filters of 3 × 3 with ReLU, 2 × 2 max pooling; a convolution's filters are drawn with
+        the project's seed and initialisation (the seed moved on by the convolutions already
+        there)."""
         net = self.network
         if kind not in KINDS:
             raise NetworkError(f"unknown image layer kind {kind!r} (known: {', '.join(KINDS)})")
-        if kind == "image_input" and "shape" not in settings:
-            shape = self.dataset_image_shape()
-            if shape is not None:
-                settings["shape"] = shape
         seed = self.settings.seed + len(net.convolutions())
         d = net.image_layer_dict(kind, x=x, y=y, source=source, seed=seed,
                                  init=self.settings.init, **settings)   # validates
         self._push(undo.AddItemsCommand(self, [], [], f"Add {KIND_TITLES[kind]} {d['id']}",
                                         layers=[d]))
         return str(d["id"])
-
-    def dataset_image_shape(self) -> tuple[int, int, int] | None:
-        """The (channels, height, width) of the dataset's first image column, if it has
-        one."""
-        images = getattr(self.dataset, "images", ())
-        return tuple(images[0].shape) if images else None
 
     def _layer_edit(self, text: str, fn: Callable[[Network], object]) -> object:
         """Run ``fn(trial_network)`` on a copy; if it succeeds and the image layers differ,

@@ -598,7 +598,7 @@ class FieldGroup(QGroupBox):
         key = (id(net), net.structure_version)
         if self._slots is None or self._slots[0] != key:
             ids = [i for i in self.ids if i in net.connections or
-                   (i in net.neurons and net.neurons[i].role != "input")]
+                   (i in net.neurons and net.neurons[i].role not in PASS_THROUGH_ROLES)]
             self._slots = (key, np.array([net.param_slot(i) for i in ids], dtype=np.intp))
         return self._slots[1]
 

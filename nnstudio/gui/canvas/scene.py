@@ -30,6 +30,7 @@ from nnstudio.core.conv import Conv2D, DotProduct, Pool2D
 from nnstudio.core.network import (
     LAYER_LOOKS,
     NEURON_LOOKS,
+    PASS_THROUGH_ROLES,
     STRUCTURAL,
     Connection,
     Convolution,
@@ -728,7 +729,7 @@ class CanvasScene(QGraphicsScene):
                 f"({_esc(n.id)}, {n.role})</span>"]
         formula = act.formula.replace("slope", f"{n.slope:g}") if act.has_slope else act.formula
         rows.append(f"{_esc(act.title)}: <tt>{_esc(formula)}</tt>")
-        if n.role != "input":
+        if n.role not in PASS_THROUGH_ROLES:
             lock = " (locked)" if not n.bias_trainable else ""
             rows.append(f"bias b = <tt>{n.bias:.6g}</tt>{lock}")
         vals = doc.neuron_values(nid)

@@ -37,7 +37,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsView, QInputDialog, QLineEdit, QMenu, QWidget
 
 from nnstudio.core import activations
-from nnstudio.core.network import NetworkError, activation_allowed
+from nnstudio.core.network import PASS_THROUGH_ROLES, NetworkError, activation_allowed
 from nnstudio.gui import style
 
 from . import interactions as modes
@@ -654,7 +654,7 @@ class CanvasView(QGraphicsView):
                           act.note, checkable=True, checked=(n.activation == name), enabled=ok)
             a.setData(name)
             group.addAction(a)
-        sub.setEnabled(n.role != "input")
+        sub.setEnabled(n.role not in PASS_THROUGH_ROLES)
         roles = menu.addMenu("Role")
         roles.setObjectName("roleMenu")
         for role in ("input", "hidden", "output"):
@@ -662,7 +662,7 @@ class CanvasView(QGraphicsView):
                       lambda role=role: self._try(doc.set_role, nid, role),
                       f"Make {n.label} an {role} neuron" if role != "hidden" else
                       f"Make {n.label} a hidden neuron", checkable=True, checked=(n.role == role))
-        biased = [t for t in targets if net.neurons[t].role != "input"]
+        biased = [t for t in targets if net.neurons[t].role not in PASS_THROUGH_ROLES]
         locked = bool(biased) and all(not net.neurons[t].bias_trainable for t in biased)
         self._act(menu, "Lock Bias", lambda: self._try(doc.set_trainable, biased, locked),
                   "A locked bias keeps its value during training", checkable=True,

@@ -5,6 +5,11 @@ sigmoids (marks out on the tails, where the slope is ~0) show at a glance.
 For a neuron with exactly one incoming connection a second plot shows seed 001's "effect of
 weight and bias": z = w·x + b against the input x (a straight line: w is its steepness, b shifts
 it) and the activation applied to it.
+
+A selected convolution shows its activation the same way, with every value of its feature maps
+marked (every sample, map and position; an even subsample of at most ``MAX_MAP_MARKS``), the
+chosen sample's values ringed, and a filter whose map is dead (a ReLU map that is 0 everywhere)
+named.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from nnstudio.core import activations as acts
+from nnstudio.core.network import Convolution
 
 from .base import DERIV_COLOR, MARK_COLOR, MUTED, TRAIN_COLOR, PlotPane, pen
 
@@ -23,6 +29,8 @@ if TYPE_CHECKING:
     from nnstudio.gui.document import Document
 
 SATURATION_SLOPE = 0.02   # da/dz below this counts as saturated
+MAX_MAP_MARKS = 20_000    # a convolution's map values marked at most (an even subsample)
+MAX_SAMPLE_MARKS = 2_000  # of them, the chosen sample's ringed at most
 
 
 def chosen_neuron(document: Document) -> str | None:
@@ -36,6 +44,20 @@ def chosen_neuron(document: Document) -> str | None:
             return net.connections[i].target
     outs = net.outputs
     return outs[0].id if outs else None
+
+
+def chosen_convolution(document: Document) -> str | None:
+    """The convolution the pane shows instead of a neuron: the first selected one."""
+    layers = document.network.image_layers
+    for i in document.selection:
+        if isinstance(layers.get(i), Convolution):
+            return i
+    return None
+
+
+def _every(n: int, most: int) -> slice:
+    """An even subsample of ``n`` items: at most ``most`` of them."""
+    return slice(None, None, max(1, -(-n // most)))
 
 
 class ActivationPane(PlotPane):
@@ -105,6 +127,10 @@ class ActivationPane(PlotPane):
     def refresh(self) -> None:
         doc = self.document
         net = doc.network
+        lid = chosen_convolution(doc)
+        if lid is not None:
+            self._show_convolution(lid)
+            return
         nid = self.neuron = chosen_neuron(doc)
         if nid is None:
             self._clear("The network has no output neuron yet")
@@ -152,6 +178,53 @@ class ActivationPane(PlotPane):
         self.set_info(info)
         self.set_warning(self._diagnose(neuron, act, z, d, n))
         self._one_input(neuron, act, slope, ev, eng, z, a)
+
+    def _show_convolution(self, lid: str) -> None:
+        """A convolution's activation, with its maps' values marked."""
+        doc = self.document
+        conv = doc.network.image_layers[lid]
+        assert isinstance(conv, Convolution)
+        self.neuron = None
+        ev = doc.evaluation()
+        maps = ev.maps.get(lid) if ev is not None else None
+        if maps is None:
+            self._clear(f"Cannot evaluate: {doc.evaluation_error() or 'not connected'}")
+            return
+        act = acts.ACTIVATIONS[conv.activation]
+        slope = conv.slope
+        z_all, a_all = maps.z, maps.a                   # (samples, maps, height, width)
+        take = _every(z_all.size, MAX_MAP_MARKS)
+        z, a = z_all.ravel()[take], a_all.ravel()[take]
+        d = act.df(z, a, slope)
+        s = int(min(max(doc.sample_index, 0), len(z_all) - 1))
+        zs, as_ = z_all[s].ravel(), a_all[s].ravel()
+        ring = _every(zs.size, MAX_SAMPLE_MARKS)
+        lo, hi = min(float(np.min(z)), -4.0), max(float(np.max(z)), 4.0)
+        pad = 0.08 * (hi - lo)
+        grid = np.linspace(lo - pad, hi + pad, 400)
+        fa = act.f(grid, slope)
+        self.f_curve.setData(grid, fa)
+        self.d_curve.setData(grid, act.df(grid, fa, slope))
+        self.marks.setData(z, a)
+        self.d_marks.setData(z, d)
+        self.sample_mark.setData(zs[ring], as_[ring])
+        idx = np.indices(z_all.shape).reshape(4, -1)[:, take]
+        self.table = {"sample": idx[0].astype(float), "map": idx[1].astype(float),
+                      "row": idx[2].astype(float), "col": idx[3].astype(float), "z": z, "a": a,
+                      "da_dz": d}
+        shown = "" if take.step == 1 else f" (every {take.step}th of {z_all.size:,})"
+        self.set_info(f"{conv.label} (convolution) · {act.title}: {act.formula};  "
+                      f"{act.derivative_formula} — each mark is one value of a feature map"
+                      f"{shown}; ringed: sample {s}")
+        dead = [f for f in range(z_all.shape[1]) if np.all(z_all[:, f] <= 0)]
+        warning = ""
+        if conv.activation == "relu" and dead:
+            names = ", ".join(map(str, dead))
+            warning = (f"The map of filter{'s' if len(dead) > 1 else ''} {names} is dead: z ≤ 0 "
+                       f"at every position of every sample, so it gives 0 and its filter "
+                       f"cannot learn. Try another seed or leaky ReLU.")
+        self.set_warning(warning)
+        self._show_wx(False)
 
     def _diagnose(self, neuron, act, z, d, n) -> str:
         if neuron.activation == "relu" and np.all(z <= 0):
@@ -209,6 +282,6 @@ class ActivationPane(PlotPane):
 
     def csv_table(self) -> tuple[list[str], list[list[float]]]:
         t = self.table
-        header = [k for k in ("sample", "x", "z", "a", "da_dz") if k in t]
+        header = [k for k in ("sample", "map", "row", "col", "x", "z", "a", "da_dz") if k in t]
         cols = [t[k] for k in header]
         return header, [list(r) for r in zip(*cols, strict=True)]

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 
+from nnstudio.core.network import PASS_THROUGH_ROLES
+
 from .base import PlotPane, pen, series_color
 
 if TYPE_CHECKING:
@@ -35,7 +37,7 @@ def selected_params(document: Document) -> list[str]:
     for i in document.selection:
         if i in net.connections:
             out.append(i)
-        elif i in net.neurons and net.neurons[i].role != "input":
+        elif i in net.neurons and net.neurons[i].role not in PASS_THROUGH_ROLES:
             out.append(i)
     return out
 

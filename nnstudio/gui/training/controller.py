@@ -179,8 +179,8 @@ class TrainingController(QObject):
 
     def _param_dict(self) -> dict:
         net = self.document.network
-        return {pid: net.get_param(pid) for pid in net.param_ids()
-                if pid in net.connections or net.neurons[pid].role != "input"}
+        return dict(zip(net.param_ids(), net.store.values[net.param_slots()].tolist(),
+                        strict=True))
 
     # ------------------------------------------------------------------ commands
     def toggle(self) -> None:
