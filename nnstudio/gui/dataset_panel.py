@@ -170,6 +170,22 @@ def set_cell(document: Document, row: int, col: int, value: float) -> None:
     document.set_dataset(_rebuild(ds, X, Y), text=f"Set row {row + 1} {name} = {value:g}")
 
 
+def set_pixels(document: Document, row: int, start: int, values: np.ndarray,
+               text: str) -> None:
+    """Set the input cells ``start .. start + len(values) - 1`` of ``row`` (an image's pixels)
+    as one undo step (nothing when they are already these values)."""
+    ds = document.dataset
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if not 0 <= row < len(ds) or start < 0 or start + len(values) > ds.n_inputs:
+        raise ValueError(f"the dataset has no input cells {start} to {start + len(values) - 1} "
+                         f"in row {row + 1}")
+    if np.array_equal(ds.X[row, start:start + len(values)], values):
+        return
+    X = ds.X.copy()
+    X[row, start:start + len(values)] = values
+    document.set_dataset(_rebuild(ds, X, ds.Y.copy()), text=text)
+
+
 def add_rows(document: Document, after: int | None = None, count: int = 1) -> None:
     """Insert ``count`` rows (copies of row ``after``, or zeros / the first class) after
     ``after`` (default: at the end), as one undo step."""
@@ -361,8 +377,10 @@ class DatasetPanel(QWidget):
         net = doc.network
         warn = ""
         n_in = len(net.data_inputs)
-        if n_in != ds.n_inputs or len(net.outputs) != ds.n_targets:
-            warn = (f"  ⚠ the network has {n_in} input and {len(net.outputs)} output "
+        pixels = net.image_input_columns()
+        if pixels + n_in != ds.n_inputs or len(net.outputs) != ds.n_targets:
+            takes = f"{n_in} input" if not pixels else f"{pixels} pixel column(s), {n_in} input"
+            warn = (f"  ⚠ the network has {takes} and {len(net.outputs)} output "
                     f"neuron(s), but the data has {ds.n_inputs} input and {ds.n_targets} target "
                     "column(s): add or remove neurons (or pick other data) to train")
         self.info.setText(" · ".join(parts) + warn)

@@ -13,8 +13,8 @@ The training and backprop parts install themselves with one call each and return
 that holds what they made: ``nnstudio.gui.training.install(window)`` (kept as
 ``window.training``) and ``nnstudio.gui.backprop.install(window)`` (``window.backprop``). They
 use :meth:`MainWindow.menu`, :meth:`MainWindow.add_dock`, :meth:`MainWindow.add_export_action`,
-:attr:`MainWindow.toolbar` and the status bar; the window installs the plot and dataset docks,
-which show the training they are given.
+:attr:`MainWindow.toolbar` and the status bar; the window installs the plot, dataset and
+drawing docks, which show the training they are given.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.plot_panes: dict[str, QWidget] = {}
         self.course_page: QWidget | None = None     # Help ▸ Lessons, while it is open
         self.dataset_panel: QWidget | None = None
+        self.drawing_panel: QWidget | None = None
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -412,6 +413,7 @@ class MainWindow(QMainWindow):
         # the plot panes and the dataset panel, which show the training they are given.
         from nnstudio.gui import backprop, training
         from nnstudio.gui.dataset_panel import DatasetPanel
+        from nnstudio.gui.drawing_pad import DrawingPanel
         from nnstudio.gui.plots import PANES
         self.training = training.install(self)
         for key, (cls, area) in PANES.items():
@@ -420,6 +422,9 @@ class MainWindow(QMainWindow):
         self.dataset_panel = DatasetPanel(self.document)
         self.add_dock("dataset", self.dataset_panel, Qt.DockWidgetArea.BottomDockWidgetArea,
                       "Dataset")
+        self.drawing_panel = DrawingPanel(self.document)
+        self.add_dock("drawing", self.drawing_panel, Qt.DockWidgetArea.BottomDockWidgetArea,
+                      "Drawing")
         self.backprop = backprop.install(self)
         self.actions["backprop_mode"] = self.backprop.mode_action
         self.status_line.hide_loss()  # the training status shows the loss (and more)

@@ -32,7 +32,14 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPolygon
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from nnstudio.core import activations
-from nnstudio.core.network import Convolution, ImageInput, ImageLayer, ImageShape, Pooling
+from nnstudio.core.network import (
+    Convolution,
+    ImageInput,
+    ImageLayer,
+    ImageShape,
+    Network,
+    Pooling,
+)
 from nnstudio.core.network.image_layers import maps_of
 from nnstudio.gui import style
 
@@ -53,6 +60,18 @@ CORNER = 7.0
 PIXEL_CELL = (84.0, 1.5, 12.0)
 FILTER_CELL = (42.0, 5.0, 14.0)
 MAP_CELL = (56.0, 1.5, 12.0)
+
+
+def image_columns(net: Network) -> dict[str, slice]:
+    """Where each image input's pixels are in a data row: the image inputs' columns come
+    first, image after image in the network's order (as the engine reads them)."""
+    out: dict[str, slice] = {}
+    start = 0
+    for lid, layer in net.image_layers.items():
+        if isinstance(layer, ImageInput):
+            out[lid] = slice(start, start + layer.size)
+            start += layer.size
+    return out
 
 
 def cell_size(side: int, target: float, lo: float, hi: float) -> float:

@@ -42,7 +42,7 @@ from nnstudio.gui import style
 
 from . import items as items_mod
 from .connections import ConnectionLayer
-from .image_items import LayerItem, LayerLinks
+from .image_items import LayerItem, LayerLinks, image_columns
 from .items import DOT_SHADES, NeuronDots, NeuronItem
 from .layer_buttons import LayerButtons
 from .overlay import Overlay, OverlayItem
@@ -394,16 +394,14 @@ class CanvasScene(QGraphicsScene):
         X = np.asarray(ds.X) if ds is not None and len(ds) else None
         s = min(max(doc.sample_index, 0), len(X) - 1) if X is not None else 0
         self._eval_sample = s
-        start = 0
+        columns = image_columns(net)
         for lid, layer in net.image_layers.items():
             item = self.item_for_layer.get(lid)
-            if isinstance(layer, ImageInput):
-                end = start + layer.size
-                ok = X is not None and X.ndim == 2 and X.shape[1] >= end
-                if item is not None:
-                    item.set_grid_values("pixels", X[s, start:end].reshape(layer.shape)
-                                         if ok and X is not None else None)
-                start = end
+            if isinstance(layer, ImageInput) and item is not None:
+                cols = columns[lid]
+                ok = X is not None and X.ndim == 2 and X.shape[1] >= cols.stop
+                item.set_grid_values("pixels", X[s, cols].reshape(layer.shape)
+                                     if ok and X is not None else None)
             elif item is not None and layer.kind in ("convolution", "pooling"):
                 values = self._eval_maps.get(lid)
                 item.set_grid_values("map", values.a[s] if values is not None else None)
