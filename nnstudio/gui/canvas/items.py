@@ -38,7 +38,16 @@ from nnstudio.gui import style
 from .host import ItemHost
 
 RADIUS = 22.0
-FEATURE_RADIUS = 11.0   # half the side of a feature neuron's square
+FEATURE_RADIUS = 11.0   # half the side of a feature neuron's square (at most)
+
+
+FEATURE_BAR = 7.0       # half the width of a feature neuron at least (a bar when packed)
+
+
+def feature_radius(spacing: float) -> float:
+    """Half the side of a feature neuron's square when its flatten's column places them
+    ``spacing`` apart: they never overlap (1,352 of them make a bar of colours)."""
+    return max(0.5, min(FEATURE_RADIUS, spacing * 0.42))
 PORT_RADIUS = 5.5
 LABEL_GAP = 5.0
 MAX_LABEL_CHARS = 18
@@ -195,6 +204,8 @@ class NeuronItem(PortHover, QGraphicsItem):
         self.activation = "identity"
         self.derive: str | None = None
         self.index = -1   # position in the scene's per-neuron arrays (values, colours)
+        self.feature_size = FEATURE_RADIUS   # a feature neuron's half side (the scene sets it)
+        self._geom_key: tuple | None = None  # (label, role, feature size) of the geometry
         self.target_state: str | None = None   # "ok" / "refused" while a connection is dragged
         self.port_hovered = False
         self._label_text = nid
@@ -210,8 +221,9 @@ class NeuronItem(PortHover, QGraphicsItem):
     # ------------------------------------------------------------------ model -> item
     def sync(self, neuron: Neuron) -> None:
         """Take role, label, activation and position from the model neuron."""
-        changed_geom = neuron.label != self.label or self._rect.isNull() \
-            or neuron.role != self.role
+        key = (neuron.label, neuron.role, self.feature_size)
+        changed_geom = key != self._geom_key
+        self._geom_key = key
         self.role = neuron.role
         self.label = neuron.label
         self.activation = neuron.activation
@@ -227,7 +239,7 @@ class NeuronItem(PortHover, QGraphicsItem):
             shape_rect = QRectF(-r, -r, 2 * r + PORT_RADIUS + 4, 2 * r)
             self._rect = shape_rect.united(self._label_rect.adjusted(-2, -2, 2, 2))
             if self.role == FEATURE_ROLE:
-                r = FEATURE_RADIUS + 7
+                r = self.feature_size + 7
                 self._rect = QRectF(-r, -r, 2 * r + PORT_RADIUS + 4, 2 * r)
         if self.pos() != QPointF(neuron.x, neuron.y):
             self.setPos(neuron.x, neuron.y)
@@ -261,12 +273,12 @@ class NeuronItem(PortHover, QGraphicsItem):
     @property
     def radius(self) -> float:
         """Half the neuron's size: a feature neuron is smaller."""
-        return FEATURE_RADIUS if self.role == FEATURE_ROLE else RADIUS
+        return self.feature_size if self.role == FEATURE_ROLE else RADIUS
 
     def body_path(self, grow: float = 0.0) -> QPainterPath:
         p = QPainterPath()
         if self.role == FEATURE_ROLE:
-            r = FEATURE_RADIUS + grow
+            r = self.feature_size + grow
             p.addRoundedRect(QRectF(-r, -r, 2 * r, 2 * r), 3 + grow * 0.5, 3 + grow * 0.5)
             return p
         r = RADIUS + grow
@@ -399,13 +411,20 @@ class NeuronItem(PortHover, QGraphicsItem):
         fill = self.fill
         painter.setBrush(fill)
         painter.setPen(_BORDER_PEN)
-        painter.drawRoundedRect(_FEATURE_RECT, 3, 3)
-        value = self.value if self._scene.show_values and lod >= 0.9 else None
+        r = self.feature_size
+        half_w = max(r, FEATURE_BAR)   # packed tight they stay a bar this wide
+        rect = QRectF(-half_w, -r, 2 * half_w, 2 * r)
+        if r * lod >= 3:
+            painter.drawRoundedRect(rect, min(3.0, r / 2), min(3.0, r / 2))
+        else:   # too small for a border: the fills make a bar of the flatten's values
+            painter.fillRect(rect, fill)
+        value = self.value if self._scene.show_values and lod * self.feature_size >= 9 \
+            else None
         if value is not None:
             painter.setFont(value_font())
             painter.setPen(style.text_color_on(fill))
-            painter.drawText(_FEATURE_RECT, style.ALIGN_CENTER, style.format_value(value, 2))
-        if lod >= 0.4:
+            painter.drawText(rect, style.ALIGN_CENTER, style.format_value(value, 2))
+        if lod >= 0.4 and self.feature_size * lod >= 4:
             centre = self.port_center()
             if self.port_hovered and not exporting:
                 painter.setPen(_PORT_HOVER_PEN)
@@ -418,7 +437,6 @@ class NeuronItem(PortHover, QGraphicsItem):
 
 
 _AA = QPainter.RenderHint.Antialiasing
-_FEATURE_RECT = QRectF(-FEATURE_RADIUS, -FEATURE_RADIUS, 2 * FEATURE_RADIUS, 2 * FEATURE_RADIUS)
 _NOBRUSH = Qt.BrushStyle.NoBrush
 _ORIGIN = QPointF(0.0, 0.0)
 _PORT_CENTER = QPointF(RADIUS + 1.0, 0.0)

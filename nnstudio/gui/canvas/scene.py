@@ -277,6 +277,7 @@ class CanvasScene(QGraphicsScene):
                 item = self.item_for_node.pop(nid)
                 self.node_for_item.pop(item, None)
                 self.removeItem(item)
+            sizes = self._feature_sizes()
             for nid, n in net.neurons.items():
                 item = self.item_for_node.get(nid)
                 if item is None:
@@ -286,6 +287,8 @@ class CanvasScene(QGraphicsScene):
                     self.item_for_node[nid] = item
                     self.node_for_item[item] = nid
                     self.addItem(item)
+                if nid in sizes:
+                    item.feature_size = sizes[nid]
                 item.sync(n)
             old_index = self._nindex
             self._nids = list(net.neurons)
@@ -328,6 +331,19 @@ class CanvasScene(QGraphicsScene):
             # new items get their colours on the next turn of the event loop: a big network
             # paints its structure first, then its values (the evaluation may take a while)
             self._values_soon()
+
+    def _feature_sizes(self) -> dict[str, float]:
+        """Each feature neuron's half side: as large as its flatten's column allows."""
+        net = self.document.network
+        out: dict[str, float] = {}
+        for lid, layer in net.image_layers.items():
+            if layer.kind != "flatten":
+                continue
+            ids = net.feature_neurons(lid)
+            spacing = abs(net.neurons[ids[1]].y - net.neurons[ids[0]].y) if len(ids) > 1 \
+                else 2 * items_mod.FEATURE_RADIUS
+            out.update(dict.fromkeys(ids, items_mod.feature_radius(spacing)))
+        return out
 
     def _sync_layers(self, structure: bool) -> None:
         """Layer items follow the model's image layers (made, removed, laid out), then the
