@@ -99,6 +99,13 @@ GESTURES = [
     ("Canvas", "Connect two neurons", "Drag from a neuron's output port onto another neuron"),
     ("Canvas", "Move the selection", "Drag (one undo step)"),
     ("Canvas", "Rename a neuron", "Double-click it"),
+    ("Canvas", "Connect image layers", "Drag from a layer's output port onto the next layer "
+     "(or drop a new layer to the right of a selected one)"),
+    ("Canvas", "See a map cell's dot product", "Hover over the cell (click: keep it shown); "
+     "its input window is outlined"),
+    ("Drawing", "Paint / erase pixels", "Left / right button (one undo step per stroke)"),
+    ("Inspector", "Change a filter weight", "Type it, or drag the cell up or down (Shift: "
+     "finer; one undo step per drag)"),
     ("Canvas", "Pan", "Middle-drag, or hold Space and drag"),
     ("Canvas", "Zoom", "Mouse wheel"),
     ("Backprop", "Next / previous step", "→ / ← (in step-through mode, on the canvas "

@@ -161,3 +161,21 @@ def test_a_map_cell_marks_its_receptive_field_and_a_pooled_cell_its_window(view)
     assert scene.focus == ("pool", (("map", 0), 1, 1))
     scene.focus_cell(None, None)
     assert scene.focus is None and conv.marks == {}
+
+
+def test_the_overlay_halos_layer_cards_and_outlines_cells(view):
+    from nnstudio.gui.canvas.overlay import Overlay
+
+    scene = view.scene()
+    conv, image = scene.item_for("conv"), scene.item_for("image")
+    scene.set_overlay(Overlay(layers={"conv"}, layer_text={"conv": "map 0 [0][0] = 3"},
+                              layer_cells={"image": {("pixels", 0): [(0, 0, 3, 3)]},
+                                           "conv": {("map", 0): [(0, 0, 1, 1)]}}))
+    item = scene.overlay_item
+    assert item.isVisible()
+    assert item.halo_cards == (conv.mapToScene(conv.card_rect()).boundingRect(),)
+    grid = image.grid_index[("pixels", 0)]
+    assert item.cells[0] == image.mapToScene(grid.cell_rect(0, 0, 3, 3)).boundingRect()
+    assert [text for _, text in item.badges] == ["map 0 [0][0] = 3"]
+    scene.set_overlay(None)
+    assert not item.isVisible()

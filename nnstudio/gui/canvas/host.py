@@ -48,4 +48,6 @@ class ItemHost(Protocol):
 
     def neuron_item(self, nid: str) -> QGraphicsItem | None: ...
 
+    def layer_item(self, lid: str) -> Any: ...   # the LayerItem of an image layer, or None
+
     def connection_line(self, cid: str) -> QLineF | None: ...

@@ -11,7 +11,11 @@
   length and thickness grow with |magnitude| relative to the largest one shown, and the colour
   gives the sign (blue = positive, orange = negative: the same pair as weights). Arrows run
   beside their connection, clear of even the thickest line, with a white rim and a dark
-  outline, so they never read as a connection.
+  outline, so they never read as a connection;
+- ``layers``: image layer ids whose cards get the halo; ``layer_cells``: per layer, per grid
+  of its card (``("map", 0)``, ``("pixels", 0)``, ``("filter", 0, 0)``), cell ranges
+  ``(top, left, bottom, right)`` (bottom and right exclusive) outlined, as the player shows a
+  filter's window on its input and the cell it makes; ``layer_text``: a badge above a card.
 
 ``scene.set_overlay(None)`` clears it. The overlay never changes the model.
 """
@@ -38,6 +42,9 @@ class Overlay:
     neuron_text: dict = field(default_factory=dict)
     connection_text: dict = field(default_factory=dict)
     arrows: dict = field(default_factory=dict)
+    layers: set = field(default_factory=set)
+    layer_cells: dict = field(default_factory=dict)
+    layer_text: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.neurons = set(self.neurons or ())
@@ -45,10 +52,14 @@ class Overlay:
         self.neuron_text = dict(self.neuron_text or {})
         self.connection_text = dict(self.connection_text or {})
         self.arrows = {k: float(v) for k, v in (self.arrows or {}).items()}
+        self.layers = set(self.layers or ())
+        self.layer_cells = {k: dict(v) for k, v in (self.layer_cells or {}).items()}
+        self.layer_text = dict(self.layer_text or {})
 
     def is_empty(self) -> bool:
         return not (self.neurons or self.connections or self.neuron_text
-                    or self.connection_text or self.arrows)
+                    or self.connection_text or self.arrows or self.layers or self.layer_cells
+                    or self.layer_text)
 
 
 HALO_WIDTH = 9.0
@@ -84,6 +95,8 @@ class OverlayItem(QGraphicsItem):
         self._halo_lines: list[QLineF] = []
         self._badges: list[tuple[QRectF, str]] = []
         self._arrows: list[tuple[QPainterPath, QColor, float]] = []
+        self._halo_cards: list[QRectF] = []
+        self._cells: list[QRectF] = []
         self._font = style.ui_font(8.0)
         self.setVisible(False)
 
@@ -107,6 +120,16 @@ class OverlayItem(QGraphicsItem):
         """(outline, colour, shaft width) of every arrow."""
         return tuple(self._arrows)
 
+    @property
+    def halo_cards(self) -> tuple[QRectF, ...]:
+        """The scene rectangle of every haloed layer card."""
+        return tuple(self._halo_cards)
+
+    @property
+    def cells(self) -> tuple[QRectF, ...]:
+        """The scene rectangle of every outlined range of cells."""
+        return tuple(self._cells)
+
     # ------------------------------------------------------------------ building
     def set_overlay(self, overlay: Overlay | None) -> None:
         self.overlay = overlay if overlay is not None and not overlay.is_empty() else None
@@ -116,6 +139,7 @@ class OverlayItem(QGraphicsItem):
         """Recompute every shape from the overlay and the current neuron positions."""
         self.prepareGeometryChange()
         self._halo_neurons, self._halo_lines, self._badges, self._arrows = [], [], [], []
+        self._halo_cards, self._cells = [], []
         ov = self.overlay
         self.setVisible(ov is not None)
         if ov is None:
@@ -132,6 +156,24 @@ class OverlayItem(QGraphicsItem):
                 self._halo_neurons.append((item.pos(), item.role))
                 rect = rect.united(QRectF(item.pos().x() - r - 12, item.pos().y() - r - 12,
                                           2 * r + 24, 2 * r + 24))
+        for lid in ov.layers | set(ov.layer_text):
+            item = sc.layer_item(lid)
+            if item is not None and lid in ov.layers:
+                card = item.mapToScene(item.card_rect()).boundingRect()
+                self._halo_cards.append(card)
+                rect = rect.united(card.adjusted(-12, -12, 12, 12))
+        for lid, grids in ov.layer_cells.items():
+            item = sc.layer_item(lid)
+            if item is None:
+                continue
+            for key, ranges in grids.items():
+                grid = item.grid_index.get(key)
+                if grid is None:
+                    continue
+                for top, left, bottom, right in ranges:
+                    cells = item.mapToScene(grid.cell_rect(top, left, bottom, right))
+                    self._cells.append(cells.boundingRect())
+                    rect = rect.united(cells.boundingRect().adjusted(-6, -6, 6, 6))
         for cid in ov.connections:
             line = sc.connection_line(cid)
             if line is not None:
@@ -156,6 +198,16 @@ class OverlayItem(QGraphicsItem):
             br = self._badge_rect(fm, str(text))
             p = item.pos()
             br.moveCenter(QPointF(p.x(), p.y() - r - 8 - br.height() / 2))
+            br = place(br, -(br.height() + 3))
+            self._badges.append((br, str(text)))
+            rect = rect.united(br)
+        for lid, text in ov.layer_text.items():
+            item = sc.layer_item(lid)
+            if item is None or not text:
+                continue
+            br = self._badge_rect(fm, str(text))
+            card = item.mapToScene(item.card_rect()).boundingRect()
+            br.moveCenter(QPointF(card.center().x(), card.top() - 8 - br.height() / 2))
             br = place(br, -(br.height() + 3))
             self._badges.append((br, str(text)))
             rect = rect.united(br)
@@ -226,6 +278,18 @@ class OverlayItem(QGraphicsItem):
             painter.setPen(QPen(style.HIGHLIGHT, 1.6, Qt.PenStyle.SolidLine,
                                 Qt.PenCapStyle.FlatCap))
             painter.drawLines(self._halo_lines)
+        for card in self._halo_cards:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(halo, HALO_WIDTH))
+            painter.drawRoundedRect(card.adjusted(-7, -7, 7, 7), 12, 12)
+            painter.setPen(QPen(style.HIGHLIGHT, 2.0))
+            painter.drawRoundedRect(card.adjusted(-4, -4, 4, 4), 10, 10)
+        if self._cells:
+            fill = QColor(style.HIGHLIGHT)
+            fill.setAlpha(45)
+            painter.setBrush(fill)
+            painter.setPen(QPen(style.HIGHLIGHT, 2.2))
+            painter.drawRects(self._cells)
         for pos, _role in self._halo_neurons:
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.setPen(QPen(halo, HALO_WIDTH))

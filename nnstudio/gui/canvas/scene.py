@@ -565,6 +565,11 @@ class CanvasScene(QGraphicsScene):
             self.flush()
         return self.item_for_node.get(nid)
 
+    def layer_item(self, lid: str) -> LayerItem | None:
+        if self._pending_structure:
+            self.flush()
+        return self.item_for_layer.get(lid)
+
     def connection_line(self, cid: str) -> QLineF | None:
         if self._pending_structure:
             self.flush()
