@@ -152,11 +152,6 @@ class DatasetModel(QAbstractTableModel):
         return True
 
 
-def _rebuild(ds: Dataset, X: np.ndarray, Y: np.ndarray) -> Dataset:
-    return Dataset(list(ds.input_names), list(ds.target_names), X, Y,
-                   None if ds.class_names is None else list(ds.class_names))
-
-
 def set_cell(document: Document, row: int, col: int, value: float) -> None:
     """Set one cell (inputs first, then targets) as one undo step."""
     ds = document.dataset
@@ -167,7 +162,7 @@ def set_cell(document: Document, row: int, col: int, value: float) -> None:
     else:
         Y[row, col - ds.n_inputs] = value
         name = ds.target_names[col - ds.n_inputs]
-    document.set_dataset(_rebuild(ds, X, Y), text=f"Set row {row + 1} {name} = {value:g}")
+    document.set_dataset(ds.with_rows(X, Y), text=f"Set row {row + 1} {name} = {value:g}")
 
 
 def set_pixels(document: Document, row: int, start: int, values: np.ndarray,
@@ -183,7 +178,7 @@ def set_pixels(document: Document, row: int, start: int, values: np.ndarray,
         return
     X = ds.X.copy()
     X[row, start:start + len(values)] = values
-    document.set_dataset(_rebuild(ds, X, ds.Y.copy()), text=text)
+    document.set_dataset(ds.with_rows(X, ds.Y.copy()), text=text)
 
 
 def add_rows(document: Document, after: int | None = None, count: int = 1) -> None:
@@ -210,7 +205,7 @@ def add_rows(document: Document, after: int | None = None, count: int = 1) -> No
         y_new = np.tile(ds.Y[after], (count, 1))
     X = np.vstack([ds.X[:pos], x_new, ds.X[pos:]])
     Y = np.vstack([ds.Y[:pos], y_new, ds.Y[pos:]])
-    document.set_dataset(_rebuild(ds, X, Y),
+    document.set_dataset(ds.with_rows(X, Y),
                          text=f"Add {count} row{'s' if count != 1 else ''}")
 
 

@@ -105,11 +105,16 @@ def ask_fit_dataset(parent: QWidget | None, problem: str) -> bool:
 
 
 def dataset_mismatch(project: Project) -> str | None:
-    """Why the dataset's columns do not fit the network's inputs/outputs, or None."""
+    """Why the dataset's columns do not fit the network's image inputs, input and output
+    neurons, or None."""
     net, ds = project.network, project.dataset
     n_in, n_out = len(net.data_inputs), len(net.outputs)
-    if len(ds.input_names) != n_in:
-        return (f"The dataset has {len(ds.input_names)} input column(s) but the network has "
+    wanted, have = _image_shapes(net), [img.shape for img in ds.images]
+    if have != wanted:
+        return (f"The dataset's images are {_shapes_text(have)} but the network's image "
+                f"inputs take {_shapes_text(wanted)}.")
+    if len(ds.named_inputs) != n_in:
+        return (f"The dataset has {len(ds.named_inputs)} input column(s) but the network has "
                 f"{n_in} input neuron(s).")
     if len(ds.target_names) != n_out:
         return (f"The dataset has {len(ds.target_names)} target column(s) but the network has "
@@ -117,19 +122,33 @@ def dataset_mismatch(project: Project) -> str | None:
     return None
 
 
+def _image_shapes(net: Network) -> list[tuple[int, int, int]]:
+    from nnstudio.core.network import ImageInput
+    return [lay.shape for lay in net.image_layers.values() if isinstance(lay, ImageInput)]
+
+
+def _shapes_text(shapes: list[tuple[int, int, int]]) -> str:
+    return ", ".join(" × ".join(map(str, s)) for s in shapes) if shapes else "none"
+
+
 def fit_dataset(ds: Dataset, net: Network) -> Dataset:
     """A copy of ``ds`` with one input column per data input neuron (derived inputs take
     none) and one target column per output neuron (in the network's order): existing columns
     are kept by position, missing ones are added filled with 0 and named after their neuron,
-    extra ones are dropped. Class
-    names are kept only while the target columns do not change. Raises ValueError (e.g. a
-    network with no inputs or outputs)."""
+    extra ones are dropped. The images stay as they are (they must already be the network's
+    image inputs: pixels are not made up). Class names are kept only while the target columns
+    do not change. Raises ValueError (e.g. a network with no inputs or outputs)."""
     import numpy as np
 
     from nnstudio.core.datasets import Dataset
 
     ins, outs = net.data_inputs, net.outputs
-    if not ins or not outs:
+    images = [img.shape for img in ds.images]
+    if images != _image_shapes(net):
+        raise ValueError(f"the dataset's images ({_shapes_text(images)}) are not the network's "
+                         f"image inputs ({_shapes_text(_image_shapes(net))}); generate or "
+                         f"import images of that shape in the Dataset panel")
+    if not (ins or images) or not outs:
         raise ValueError("the network needs at least one input and one output neuron before "
                          "its dataset can match it")
     n = len(ds)
@@ -151,10 +170,13 @@ def fit_dataset(ds: Dataset, net: Network) -> Dataset:
             cols.append(col)
         return names, np.column_stack(cols) if cols else np.zeros((n, 0))
 
-    in_names, X = columns(ds.input_names, ds.X, ins, "")
+    pixels = ds.image_columns
+    used.update(ds.input_names[:pixels])
+    in_names, X = columns(ds.named_inputs, ds.X[:, pixels:], ins, "")
     out_names, Y = columns(ds.target_names, ds.Y, outs, " (target)")
     keep_classes = ds.class_names if len(outs) == len(ds.target_names) else None
-    return Dataset(in_names, out_names, X, Y, keep_classes)
+    return Dataset(ds.input_names[:pixels] + in_names, out_names,
+                   np.hstack([ds.X[:, :pixels], X]), Y, keep_classes, ds.images)
 
 
 @dataclass

@@ -253,3 +253,40 @@ def test_auto_layout_places_layers_and_neurons_in_one_step(doc):
     assert doc.undo_stack.undoText() == "Auto-layout"
     for lid, (x, y) in net.image_layout_positions().items():
         assert (net.image_layer(lid).x, net.image_layer(lid).y) == (x, y)
+
+
+def o_vs_x_project(side: int = 6) -> Project:
+    ds = datasets.generate("o_vs_x", size=8, side=side)
+    return Project(cnn(), ds, TrainSettings(loss="cross_entropy", seed=3))
+
+
+def test_a_cnn_projects_images_match_its_image_input_and_are_kept_when_fitting():
+    from nnstudio.gui.files import dataset_mismatch, fit_dataset
+
+    proj = o_vs_x_project()
+    assert proj.dataset.images[0].shape == (1, 6, 6)
+    assert dataset_mismatch(proj) is None
+    proj.network.add_neuron("input", id="extra")     # a named input the data lacks
+    assert "input column" in dataset_mismatch(proj)
+    fitted = fit_dataset(proj.dataset, proj.network)
+    assert fitted.images == proj.dataset.images
+    assert np.array_equal(fitted.X[:, :36], proj.dataset.X)
+    assert fitted.named_inputs == ["extra"] and not fitted.X[:, 36].any()
+    other = o_vs_x_project(side=8)
+    assert "images are 1 × 8 × 8 but the network's image inputs take 1 × 6 × 6" in \
+        dataset_mismatch(other)
+    with pytest.raises(ValueError, match="not the network's image inputs"):
+        fit_dataset(other.dataset, other.network)
+
+
+def test_dataset_edits_keep_the_images(qtbot):
+    from nnstudio.gui.dataset_panel import add_rows, set_cell, set_pixels
+
+    doc = Document(o_vs_x_project())
+    images = doc.dataset.images
+    set_cell(doc, 0, 3, 0.5)
+    add_rows(doc, 0)
+    set_pixels(doc, 1, 0, np.ones(36), text="Draw")
+    assert doc.dataset.images == images
+    assert doc.dataset.X[1].tolist() == [1.0] * 36
+    doc.deleteLater()

@@ -517,10 +517,7 @@ class OutputPane(PlotPane):
             y[0] = float(cls)
         else:
             y[cls] = 1.0
-        from nnstudio.core.datasets import Dataset
-        new = Dataset(list(ds.input_names), list(ds.target_names),
-                      np.vstack([ds.X, [[x1, x2]]]), np.vstack([ds.Y, y[None, :]]),
-                      list(ds.class_names))
+        new = ds.with_rows(np.vstack([ds.X, [[x1, x2]]]), np.vstack([ds.Y, y[None, :]]))
         self.document.set_dataset(new, text=f"Add a {ds.class_names[cls]} point")
 
     def remove_point_near(self, x1: float, x2: float, rx: float, ry: float) -> bool:
