@@ -5,6 +5,11 @@ Every change goes through the document (``document.set_dataset`` / ``set_setting
 is one undo step; the table is a model over ``document.dataset`` and never keeps its own copy.
 A refused edit (not a number, a class target that is not 0/1 or one-hot) changes nothing and
 says why.
+
+A dataset of images shows each image as one column of thumbnails (on the canvas's colours),
+not as its pixel columns; its pixels are painted in the Drawing panel (:func:`set_pixels`).
+An image generator (O vs X, strokes) takes the image side, by default the network's image
+input's; a CSV import reads the first columns as the network's image when it has one.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -33,15 +38,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.core import datasets
+from nnstudio.core import datasets, image_datasets
 from nnstudio.core.datasets import Dataset, DatasetError
-from nnstudio.core.network import NetworkEvent
+from nnstudio.core.network import ImageInput, NetworkEvent
 from nnstudio.gui import style
+from nnstudio.gui.canvas.image_items import heat_images
 
 if TYPE_CHECKING:  # pragma: no cover  (the document never imports the panel)
     from nnstudio.gui.document import Document
 
 TARGET_TINT = QColor("#F3F7FB")
+THUMB = 26            # an image thumbnail's side in the table (pixels)
+MAX_THUMBS = 4000     # thumbnails kept (a bigger dataset makes them again when scrolled back)
 
 
 def _num(v: float) -> str:
@@ -49,18 +57,22 @@ def _num(v: float) -> str:
 
 
 class DatasetModel(QAbstractTableModel):
-    """Rows x (inputs + targets) over ``document.dataset``; edits go through the document."""
+    """Rows x (images + named inputs + targets) over ``document.dataset``: one column per
+    image (thumbnails, not editable here), then one per named input and target column, whose
+    edits go through the document. ``column(c)`` is the data column behind table column c."""
 
     refused = Signal(str)
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self._thumbs: dict[tuple[int, int], QPixmap] = {}
         document.datasetChanged.connect(self._reset)
         document.projectReplaced.connect(self._reset)
 
     def _reset(self) -> None:
         self.beginResetModel()
+        self._thumbs.clear()
         self.endResetModel()
 
     @property
@@ -75,22 +87,49 @@ class DatasetModel(QAbstractTableModel):
         ds = self.ds
         if (parent is not None and parent.isValid()) or ds is None:
             return 0
-        return ds.n_inputs + ds.n_targets
+        return len(ds.images) + ds.n_inputs - ds.image_columns + ds.n_targets
+
+    def column(self, c: int) -> int:
+        """The data column (inputs, then targets) of table column ``c``; -1 for an image."""
+        ds = self.ds
+        k = len(ds.images)
+        return -1 if c < k else c - k + ds.image_columns
 
     def _cell(self, r: int, c: int) -> float:
         ds = self.ds
-        return float(ds.X[r, c]) if c < ds.n_inputs else float(ds.Y[r, c - ds.n_inputs])
+        col = self.column(c)
+        return float(ds.X[r, col]) if col < ds.n_inputs else float(ds.Y[r, col - ds.n_inputs])
+
+    def _thumbnail(self, r: int, k: int) -> QPixmap:
+        """Row ``r``'s image ``k`` (its first channel) as a small picture."""
+        pm = self._thumbs.get((r, k))
+        if pm is None:
+            if len(self._thumbs) > MAX_THUMBS:
+                self._thumbs.clear()
+            image = heat_images(self.ds.image_data(k)[r, 0])[0]
+            pm = QPixmap.fromImage(image.scaled(THUMB, THUMB, Qt.KeepAspectRatio,
+                                                Qt.FastTransformation))
+            self._thumbs[(r, k)] = pm
+        return pm
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> object:
         if not index.isValid():
             return None
         r, c = index.row(), index.column()
         ds = self.ds
+        if self.column(c) < 0:
+            img = ds.images[c]
+            if role == Qt.DecorationRole:
+                return self._thumbnail(r, c)
+            if role == Qt.ToolTipRole:
+                return (f"row {r + 1}: image {img.name!r} ({img.describe()}); paint it in the "
+                        f"Drawing panel")
+            return None
         if role in (Qt.DisplayRole, Qt.EditRole):
             return _num(self._cell(r, c))
         if role == Qt.TextAlignmentRole:
             return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role == Qt.BackgroundRole and c >= ds.n_inputs:
+        if role == Qt.BackgroundRole and self.column(c) >= ds.n_inputs:
             return QBrush(TARGET_TINT)
         if role == Qt.ToolTipRole:
             name = self._header(c)
@@ -102,7 +141,11 @@ class DatasetModel(QAbstractTableModel):
 
     def _header(self, c: int) -> str:
         ds = self.ds
-        return ds.input_names[c] if c < ds.n_inputs else ds.target_names[c - ds.n_inputs]
+        col = self.column(c)
+        if col < 0:
+            img = ds.images[c]
+            return f"{img.name} ({img.describe()})"
+        return ds.input_names[col] if col < ds.n_inputs else ds.target_names[col - ds.n_inputs]
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.DisplayRole) -> object:
@@ -110,12 +153,15 @@ class DatasetModel(QAbstractTableModel):
         if ds is None:
             return None
         if orientation == Qt.Horizontal:
+            col = self.column(section)
             if role == Qt.DisplayRole:
                 name = self._header(section)
-                return f"{name} (target)" if section >= ds.n_inputs else name
+                return f"{name} (target)" if col >= ds.n_inputs else name
             if role == Qt.ToolTipRole:
+                if col < 0:
+                    return "an image per row: fed to the network's image input"
                 return ("a target column: what the output neuron should produce"
-                        if section >= ds.n_inputs else "an input column: fed to an input neuron")
+                        if col >= ds.n_inputs else "an input column: fed to an input neuron")
         else:
             if role == Qt.DisplayRole:
                 if ds.class_names is not None and section < len(ds):
@@ -126,10 +172,12 @@ class DatasetModel(QAbstractTableModel):
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.NoItemFlags
+        if self.column(index.column()) < 0:   # an image: painted in the Drawing panel
+            return Qt.ItemIsSelectable | Qt.ItemIsEnabled
         return Qt.ItemIsSelectable | Qt.ItemIsEnabled | Qt.ItemIsEditable
 
     def setData(self, index: QModelIndex, value: object, role: int = Qt.EditRole) -> bool:
-        if role != Qt.EditRole or not index.isValid():
+        if role != Qt.EditRole or not index.isValid() or self.column(index.column()) < 0:
             return False
         r, c = index.row(), index.column()
         try:
@@ -145,7 +193,7 @@ class DatasetModel(QAbstractTableModel):
         if v == self._cell(r, c):
             return False
         try:
-            set_cell(self.document, r, c, v)
+            set_cell(self.document, r, self.column(c), v)
         except (DatasetError, ValueError) as e:
             self.refused.emit(f"row {r + 1}, column {self._header(c)!r}: {e}; nothing changed")
             return False
@@ -258,20 +306,26 @@ class DatasetPanel(QWidget):
         self.noise.setDecimals(3)
         self.noise.setSingleStep(0.05)
         self.noise.setToolTip("How much random noise to add")
+        self.side = QSpinBox()
+        self.side.setRange(image_datasets.MIN_SIDE, image_datasets.MAX_SIDE)
+        self.side.setToolTip("The images' side in pixels (an image generator); by default the "
+                             "network's image input's")
         self.generate_btn = QPushButton("Generate")
         self.generate_btn.setToolTip("Replace the dataset with generated data (undoable)")
         self.generate_btn.clicked.connect(self.generate)
         self.generator.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.generator.setMinimumContentsLength(8)
-        for w in (self.seed, self.size, self.noise):
+        for w in (self.seed, self.size, self.noise, self.side):
             w.setMaximumWidth(72)
+        self.side_label = QLabel("side")
         for col, (text, w) in enumerate((("New data", self.generator), ("seed", self.seed),
-                                         ("size", self.size), ("noise", self.noise))):
-            lb = QLabel(text)
+                                         ("size", self.size), ("noise", self.noise),
+                                         ("side", self.side))):
+            lb = self.side_label if w is self.side else QLabel(text)
             lb.setToolTip(w.toolTip())
             gen.addWidget(lb, 0, 2 * col)
             gen.addWidget(w, 0, 2 * col + 1)
-        gen.addWidget(self.generate_btn, 0, 8)
+        gen.addWidget(self.generate_btn, 0, 10)
         gen.setColumnStretch(1, 2)
         lay.addLayout(gen)
 
@@ -360,8 +414,12 @@ class DatasetPanel(QWidget):
         if ds is None:
             self.info.setText("No dataset")
             return
+        self.table.verticalHeader().setDefaultSectionSize(THUMB + 4 if ds.images else 22)
         self._match_generator()
-        parts = [f"{len(ds)} rows", f"{ds.n_inputs} input{'s' if ds.n_inputs != 1 else ''}",
+        images = [f"image {i.name!r} {i.describe()}" for i in ds.images]
+        named = ds.n_inputs - ds.image_columns
+        parts = [f"{len(ds)} rows", *images] + (
+            [f"{named} input{'s' if named != 1 else ''}"] if named or not images else []) + [
                  f"{ds.n_targets} target{'s' if ds.n_targets != 1 else ''}"]
         if ds.class_names is not None:
             parts.append("classes: " + ", ".join(ds.class_names))
@@ -467,11 +525,34 @@ class DatasetPanel(QWidget):
             return False
 
     def _generator_defaults(self) -> None:
-        if self.generator.currentData() is None:
+        name = self.generator.currentData()
+        g = datasets.GENERATORS[name] if name is not None else None
+        images = g is not None and g.side is not None
+        self.side.setVisible(images)
+        self.side_label.setVisible(images)
+        if g is None:
             return
-        g = datasets.GENERATORS[self.generator.currentData()]
         self.size.setValue(int(g.size))
         self.noise.setValue(float(g.noise))
+        if g.side is not None:
+            self.side.setValue(self._network_side() or g.side)
+
+    def image_input(self) -> ImageInput | None:
+        """The network's first image input, if it has one."""
+        for layer in self.document.network.image_layers.values():
+            if isinstance(layer, ImageInput):
+                return layer
+        return None
+
+    def _network_side(self) -> int | None:
+        """The side of the network's image input, if it is one square channel an image
+        generator can make."""
+        layer = self.image_input()
+        if layer is None:
+            return None
+        c, h, w = layer.shape
+        ok = c == 1 and h == w and image_datasets.MIN_SIDE <= h <= image_datasets.MAX_SIDE
+        return h if ok else None
 
     # ------------------------------------------------------------------ actions
     def generate(self) -> bool:
@@ -479,13 +560,14 @@ class DatasetPanel(QWidget):
         if name is None:
             self._show_error("Choose a generator in the list first, then press Generate.")
             return False
+        g = datasets.GENERATORS[name]
+        side = int(self.side.value()) if g.side is not None else None
         try:
             ds = datasets.generate(name, seed=int(self.seed.value()), size=int(self.size.value()),
-                                   noise=float(self.noise.value()))
+                                   noise=float(self.noise.value()), side=side)
         except DatasetError as e:
             self._show_error(f"Cannot generate {name}: {e}")
             return False
-        g = datasets.GENERATORS[name]
         self.document.set_dataset(ds, text=f"Generate {g.title} ({len(ds)} rows, seed "
                                   f"{self.seed.value()})")
         self._show_error("")
@@ -522,13 +604,16 @@ class DatasetPanel(QWidget):
     def import_csv(self, path: str | Path) -> bool:
         """Replace the dataset with a CSV file's (undoable). Numeric targets: the last
         ``len(network.outputs)`` columns; otherwise a text class label in the last column.
-        On error, the message (with line and column) is shown and nothing changes."""
+        With an image input in the network, the first columns are its image's pixels. On
+        error, the message (with line and column) is shown and nothing changes."""
         n_out = max(1, len(self.document.network.outputs))
+        layer = self.image_input()
+        image = None if layer is None else ("pixels", layer.shape)
         try:
-            ds = datasets.read_csv(path, n_targets=n_out)
+            ds = datasets.read_csv(path, n_targets=n_out, image=image)
         except DatasetError as first:
             try:
-                ds = datasets.read_csv(path, n_targets=1, labels=True)
+                ds = datasets.read_csv(path, n_targets=1, labels=True, image=image)
             except DatasetError:
                 self._show_error(f"Cannot import {Path(path).name}: {first}")
                 return False
