@@ -650,13 +650,18 @@ class Document(QObject):
     def add_image_layer(self, kind: str, x: float, y: float, source: str | None = None,
                         **settings: object) -> str:
         """Add an image layer of ``kind`` at (x, y) as one undo step; returns its id. Its
-        defaults are the network's (``Network.image_layer_dict``): an image input of 1 × 6 × 6,
-        2 filters of 3 × 3 with ReLU, 2 × 2 max pooling; a convolution's filters are drawn with
-        the project's seed and initialisation (the seed moved on by the convolutions already
+        defaults are the network's (``Network.image_layer_dict``), except that a new image
+        input takes the shape of the dataset's image it will read (else 1 × 6 × 6): 2 filters
+        of 3 × 3 with ReLU, 2 × 2 max pooling; a convolution's filters are drawn with the
+        project's seed and initialisation (the seed moved on by the convolutions already
         there)."""
         net = self.network
         if kind not in KINDS:
             raise NetworkError(f"unknown image layer kind {kind!r} (known: {', '.join(KINDS)})")
+        if kind == "image_input" and "shape" not in settings and self.dataset is not None:
+            k = sum(1 for lay in net.image_layers.values() if lay.kind == "image_input")
+            if k < len(self.dataset.images):
+                settings["shape"] = self.dataset.images[k].shape
         seed = self.settings.seed + len(net.convolutions())
         d = net.image_layer_dict(kind, x=x, y=y, source=source, seed=seed,
                                  init=self.settings.init, **settings)   # validates

@@ -290,3 +290,13 @@ def test_dataset_edits_keep_the_images(qtbot):
     assert doc.dataset.images == images
     assert doc.dataset.X[1].tolist() == [1.0] * 36
     doc.deleteLater()
+
+
+def test_a_new_image_input_takes_the_datasets_image_shape(qtbot):
+    doc = Document(Project(Network(), datasets.generate("strokes", size=8, side=9),
+                           TrainSettings()))
+    lid = doc.add_image_layer("image_input", 0, 0)
+    assert doc.network.image_layer(lid).shape == (1, 9, 9)
+    lid2 = doc.add_image_layer("image_input", 0, 200)   # no second image in the data
+    assert doc.network.image_layer(lid2).shape == (1, 6, 6)
+    doc.deleteLater()
