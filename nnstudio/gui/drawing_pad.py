@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from nnstudio.gui.document import Document
 
 INK = 1.0
-PAD_SIDE = 168          # the grid's side in pixels (at least)
+PAD_SIDE = 120          # the grid's side in pixels (at least)
 
 
 class PixelGrid(QWidget):
@@ -171,7 +171,10 @@ class DrawingPanel(QWidget):
         left.addWidget(self.sample_pad, 1)
         pads.addLayout(left, 1)
         right = QVBoxLayout()
-        right.addWidget(QLabel("<b>Try it</b> — the dataset stays as it is", self))
+        try_title = QLabel("<b>Try it</b> — the prediction, live", self)
+        try_title.setToolTip("Draw here to see what the network predicts; the dataset does not "
+                             "change")
+        right.addWidget(try_title)
         self.try_pad = PixelGrid(self)
         self.try_pad.setObjectName("drawing_try")
         self.try_pad.setToolTip("Draw anything: the network's prediction for it shows on the "
@@ -184,18 +187,15 @@ class DrawingPanel(QWidget):
                                       "sample's image", self.copy_sample))
         buttons.addStretch(1)
         right.addLayout(buttons)
-        pads.addLayout(right, 1)
         self.bars_box = QWidget(self)
         self.bars = QGridLayout(self.bars_box)
         self.bars.setContentsMargins(0, 0, 0, 0)
+        self.bars.setVerticalSpacing(2)
         self.verdict = QLabel(self)
         self.verdict.setObjectName("drawing_verdict")
-        col = QVBoxLayout()
-        col.addWidget(QLabel("<b>Prediction</b>", self))
-        col.addWidget(self.bars_box)
-        col.addWidget(self.verdict)
-        col.addStretch(1)
-        pads.addLayout(col, 1)
+        right.addWidget(self.bars_box)
+        right.addWidget(self.verdict)
+        pads.addLayout(right, 1)
         self.bar_widgets: list[tuple[QLabel, QProgressBar, QLabel]] = []
         self.prediction: np.ndarray | None = None
         self._predict_pending = False
