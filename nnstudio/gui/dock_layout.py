@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel
 if TYPE_CHECKING:
     from nnstudio.gui.settings import Settings
 
-STATE_VERSION = 4   # bumped when the default layout changes: old saved layouts are replaced once
+STATE_VERSION = 5   # bumped when the default layout changes: old saved layouts are replaced once
 
 _AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea,
           "right": Qt.DockWidgetArea.RightDockWidgetArea,
@@ -35,12 +35,12 @@ class DockLayout:
 
     # The default arrangement: palette over lesson on the left; on the right the inspector
     # (with history), the output map in its own group, and the loss / gradients / parameter
-    # history plots tabbed below it; dataset, backprop and the other panes tabbed along the
-    # bottom. Docks that are not installed are skipped.
+    # history plots tabbed below it; dataset, drawing, backprop and the other panes tabbed
+    # along the bottom. Docks that are not installed are skipped.
     DEFAULT_LAYOUT = {
         "left": [["palette"], ["lesson"]],
         "right": [["inspector", "history"], ["output"], ["loss", "gradients", "params"]],
-        "bottom": [["dataset", "backprop", "activation", "landscape"]],
+        "bottom": [["dataset", "drawing", "backprop", "activation", "landscape"]],
     }
     # share of the window: left and right column widths, bottom height; right column split
     DEFAULT_SIZES = {"left": 0.165, "right": 0.215, "bottom": 0.32,

@@ -20,7 +20,6 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QProgressBar,
     QSizePolicy,
@@ -38,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from nnstudio.gui.document import Document
 
 INK = 1.0
-PAD_SIDE = 120          # the grid's side in pixels (at least)
+PAD_SIDE = 64           # the grid's side in pixels (at least)
 
 
 class PixelGrid(QWidget):
@@ -158,44 +157,50 @@ class DrawingPanel(QWidget):
         self.note.setWordWrap(True)
         self.note.setStyleSheet(f"color: {style.MUTED_TEXT_HEX};")
         lay.addWidget(self.note)
-        pads = QHBoxLayout()
+        # two columns (the sample's pad, the Try it pad and its prediction), each as narrow
+        # as a plot pane allows: the titles wrap, the buttons stack
+        pads = QGridLayout()
+        pads.setHorizontalSpacing(8)
         lay.addLayout(pads, 1)
-        left = QVBoxLayout()
         self.sample_title = QLabel(self)
-        left.addWidget(self.sample_title)
+        self.sample_title.setWordWrap(True)
+        pads.addWidget(self.sample_title, 0, 0)
         self.sample_pad = PixelGrid(self)
         self.sample_pad.setObjectName("drawing_sample")
         self.sample_pad.setToolTip("The chosen sample's image: left button paints, right "
                                    "button erases; each stroke is one undo step")
         self.sample_pad.strokeFinished.connect(self._stroke_on_sample)
-        left.addWidget(self.sample_pad, 1)
-        pads.addLayout(left, 1)
-        right = QVBoxLayout()
-        try_title = QLabel("<b>Try it</b> — the prediction, live", self)
+        pads.addWidget(self.sample_pad, 1, 0)
+        try_title = QLabel("<b>Try it</b>: the prediction, live", self)
+        try_title.setWordWrap(True)
         try_title.setToolTip("Draw here to see what the network predicts; the dataset does not "
                              "change")
-        right.addWidget(try_title)
+        pads.addWidget(try_title, 0, 1)
         self.try_pad = PixelGrid(self)
         self.try_pad.setObjectName("drawing_try")
-        self.try_pad.setToolTip("Draw anything: the network's prediction for it shows on the "
-                                "right, live; the dataset does not change")
+        self.try_pad.setToolTip("Draw anything: the network's prediction for it shows below, "
+                                "live; the dataset does not change")
         self.try_pad.edited.connect(self.predict_soon)
-        right.addWidget(self.try_pad, 1)
-        buttons = QHBoxLayout()
+        pads.addWidget(self.try_pad, 1, 1)
+        pads.setRowStretch(1, 1)
+        buttons = QVBoxLayout()
+        buttons.setSpacing(2)
         buttons.addWidget(make_button("Clear", "Empty the Try it pad", self.clear_try))
         buttons.addWidget(make_button("Copy sample", "Start the Try it pad from the chosen "
                                       "sample's image", self.copy_sample))
-        buttons.addStretch(1)
-        right.addLayout(buttons)
+        pads.addLayout(buttons, 2, 0)
         self.bars_box = QWidget(self)
         self.bars = QGridLayout(self.bars_box)
         self.bars.setContentsMargins(0, 0, 0, 0)
         self.bars.setVerticalSpacing(2)
         self.verdict = QLabel(self)
         self.verdict.setObjectName("drawing_verdict")
-        right.addWidget(self.bars_box)
-        right.addWidget(self.verdict)
-        pads.addLayout(right, 1)
+        self.verdict.setWordWrap(True)
+        prediction = QVBoxLayout()
+        prediction.setSpacing(2)
+        prediction.addWidget(self.bars_box)
+        prediction.addWidget(self.verdict)
+        pads.addLayout(prediction, 2, 1)
         self.bar_widgets: list[tuple[QLabel, QProgressBar, QLabel]] = []
         self.prediction: np.ndarray | None = None
         self._predict_pending = False
@@ -313,6 +318,7 @@ class DrawingPanel(QWidget):
         for k, n in enumerate(outs):
             lab = QLabel(n.label, self.bars_box)
             bar = QProgressBar(self.bars_box)
+            bar.setMinimumWidth(24)
             bar.setRange(0, 1000)
             bar.setTextVisible(False)
             bar.setMaximumHeight(12)

@@ -85,3 +85,20 @@ def test_try_it_predicts_live_and_leaves_the_dataset_alone(panel):
     assert "The network says" in panel.verdict.text()
     panel.clear_try()
     assert not panel.try_pad.pixels.any()
+
+
+def test_the_drawing_dock_is_a_tab_beside_the_dataset(qtbot, settings_dir, dialogs, xor_path):
+    from nnstudio.gui.app import create_window
+
+    win, err = create_window(str(xor_path))
+    assert err is None
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.dock_layout.reset()
+    QApplication.processEvents()
+    d = win.docks
+    assert d["drawing"] in win.tabifiedDockWidgets(d["dataset"])
+    assert win.dockWidgetArea(d["drawing"]) == Qt.DockWidgetArea.BottomDockWidgetArea
+    win.document.undo_stack.setClean()
+    win.close()
