@@ -14,7 +14,10 @@ and prints:
 Run:  python benchmarks/responsiveness.py [--seconds 8] [--sample spiral.nnproj]
                                           [--without-checklist]
 (--without-checklist stops the lesson panel re-checking the goals, to measure what it costs)
-(offscreen by default; under a real or virtual X server: QT_QPA_PLATFORM=xcb xvfb-run ...)
+(offscreen by default; under a real or virtual X server: QT_QPA_PLATFORM=xcb xvfb-run ...).
+The O-vs-X lesson: ``--sample cnn-o-vs-x.nnproj`` (the convolution is selected, so the canvas
+redraws its maps and filters and the Activation pane its maps' values on every snapshot).
+``--sample`` is a name in samples/ or a path to any project file.
 """
 
 from __future__ import annotations
@@ -88,10 +91,12 @@ def with_ui(sample: Path, seconds: float, checklist: bool = True) -> dict:
     if hidden:
         raise SystemExit(f"panes not visible: {hidden}")
     # select a hidden neuron: the activation pane shows it, the landscape its bias, the
-    # parameter history its bias, the output map follows the selection
+    # parameter history its bias, the output map follows the selection; in a CNN without
+    # hidden neurons, its first convolution (the activation pane marks all its maps' values)
     net = win.document.network
-    hid = next(n.id for n in net.neurons.values() if n.role == "hidden")
-    win.document.set_selection([hid])
+    chosen = [n.id for n in net.neurons.values() if n.role == "hidden"][:1] \
+        or [c.id for c in net.convolutions()][:1] or [n.id for n in net.outputs][:1]
+    win.document.set_selection(chosen)
 
     ctl = win.training.controller
     win.document.set_settings(epochs=10**8)
@@ -189,7 +194,7 @@ def main() -> int:
     ap.add_argument("--without-checklist", action="store_true",
                     help="the lesson's challenge checklist does not re-check while training")
     args = ap.parse_args()
-    sample = ROOT / "samples" / args.sample
+    sample = Path(args.sample) if Path(args.sample).is_file() else ROOT / "samples" / args.sample
     hl = headless(sample, min(args.seconds, 5.0))
     ui = with_ui(sample, args.seconds, checklist=not args.without_checklist)
     ratio = ui["epochs_per_s"] / hl
