@@ -87,18 +87,9 @@ def test_try_it_predicts_live_and_leaves_the_dataset_alone(panel):
     assert not panel.try_pad.pixels.any()
 
 
-def test_the_drawing_dock_is_a_tab_beside_the_dataset(qtbot, settings_dir, dialogs, xor_path):
-    from nnstudio.gui.app import create_window
-
-    win, err = create_window(str(xor_path))
-    assert err is None
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    win.dock_layout.reset()
+def test_the_drawing_dock_is_a_tab_beside_the_dataset(window):
+    window.dock_layout.reset()
     QApplication.processEvents()
-    d = win.docks
-    assert d["drawing"] in win.tabifiedDockWidgets(d["dataset"])
-    assert win.dockWidgetArea(d["drawing"]) == Qt.DockWidgetArea.BottomDockWidgetArea
-    win.document.undo_stack.setClean()
-    win.close()
+    d = window.docks
+    assert d["drawing"] in window.tabifiedDockWidgets(d["dataset"])
+    assert window.dockWidgetArea(d["drawing"]) == Qt.DockWidgetArea.BottomDockWidgetArea
