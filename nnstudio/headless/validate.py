@@ -1,4 +1,6 @@
-"""``nnstudio validate FILE``: check a project file and summarise it on one line."""
+"""``nnstudio validate FILE``: check a project file and summarise it on one line (its image
+layers, if any, in order, then the neurons, connections and parameters; a flatten's nodes are
+counted in its layer, not as neurons)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,10 @@ def run(args: argparse.Namespace) -> int:
     pen = st.penalty
     reg = (f" + {pen.info.title} penalty {eng.penalty(pen):.6g} (rate {pen.rate:g})"
            if pen is not None else "")
-    print(f"{args.file}: OK: {proj.name!r}: {len(net.neurons)} neurons ({len(net.inputs)} input, "
+    layers = (" \u2192 ".join(net.image_summary()) + "; ") if net.image_layers else ""
+    n_neurons = len(net.neurons) - sum(len(net.feature_neurons(lid)) for lid in net.image_layers
+                                       if net.image_layers[lid].kind == "flatten")
+    print(f"{args.file}: OK: {proj.name!r}: {layers}{n_neurons} neurons ({len(net.inputs)} input, "
           f"{n_hidden} hidden, {len(net.outputs)} output), {len(net.connections)} connections, "
           f"{eng.n_params} parameters ({n_train} trainable), {len(ds)} rows{kind}{fit}{reg}; "
           f"{st.optimizer}, learning rate {st.learning_rate:g}, "

@@ -40,10 +40,12 @@ from . import image_layers as il
 from .bulk import BulkEdits, gc_paused
 from .events import NetworkEvent
 from .image_layers import (
+    TIMES,
     Convolution,
     Flatten,
     ImageInput,
     ImageLayer,
+    Pooling,
 )
 from .parts import FEATURE_ROLE, NetworkError, NeuronFields, finite_number
 from .shaping import INITS, Shaping
@@ -112,6 +114,30 @@ class ImageEdits(Shaping, BulkEdits):
         self._check_filter(conv, f)
         n = conv.fan_in + 1
         return self.layer_param_ids(lid)[f * n:(f + 1) * n]
+
+    def image_summary(self) -> list[str]:
+        """One phrase per image layer, in source order, as summaries write them: "image 1 ×
+        6 × 6", "convolution 2 × 3 × 3 (20 parameters)", "max pooling 2 × 2", "flatten 8"
+        (a layer no image input reaches: "… (not connected)")."""
+        shapes = self.image_shapes()
+        parts = []
+        for lid in self.image_order():
+            layer = self.image_layers[lid]
+            if isinstance(layer, ImageInput):
+                c, h, w = layer.shape
+                text = f"image {c} {TIMES} {h} {TIMES} {w}"
+            elif isinstance(layer, Convolution):
+                k = layer.kernel
+                text = (f"convolution {layer.filters} {TIMES} {k} {TIMES} {k} "
+                        f"({layer.n_params} parameters)")
+            elif isinstance(layer, Pooling):
+                text = (f"{'max' if layer.mode == 'max' else 'average'} pooling "
+                        f"{layer.window} {TIMES} {layer.window}"
+                        + (f" stride {layer.stride}" if layer.stride != layer.window else ""))
+            else:
+                text = f"flatten {len(self.feature_neurons(lid))}"
+            parts.append(text if lid in shapes else f"{text} (not connected)")
+        return parts
 
     def layer_param_count(self, lid: str) -> int:
         layer = self.image_layer(lid)

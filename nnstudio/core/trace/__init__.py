@@ -28,8 +28,10 @@ The package, one job per module:
 
 * :mod:`.steps`: the step model (:class:`Step`, :class:`Trace`, :class:`TraceState`);
 * :mod:`.builder`: :func:`build` and the walk, with the whole-iteration steps (inputs, loss,
-  update); :mod:`.dense`: the dense neuron's forward and backward steps; :mod:`.writer`: the
-  helpers every step writer shares (a new layer kind adds a writer beside :mod:`.dense`);
+  update); :mod:`.dense`: the dense neuron's forward and backward steps; :mod:`.image`: the
+  image layers' (the sliding filter, pooling's winners, flattening, the filter gradients)
+  and :func:`position_step`, their drill-down at any cell; :mod:`.writer`: the helpers every
+  step writer shares;
 * :mod:`.formatting`: how numbers, sums and parameter names are written;
 * :mod:`.worksheet`: the hand-out; :mod:`.gradcheck`: the finite-difference check.
 
@@ -39,9 +41,11 @@ Pure NumPy: no Qt.
 from .builder import MAX_PARAMS, build, check_sample, from_project
 from .formatting import num, param_name, term
 from .gradcheck import GradCheck, gradient_check, gradient_check_trace
+from .image import position_step
 from .steps import PHASE_TITLES, PHASES, Step, Trace, TraceError, TraceState
 from .worksheet import render, worksheet
 
 __all__ = ["Step", "Trace", "TraceState", "TraceError", "GradCheck", "build", "from_project",
            "gradient_check", "gradient_check_trace", "worksheet", "render", "num", "term",
-           "param_name", "check_sample", "PHASES", "PHASE_TITLES", "MAX_PARAMS"]
+           "param_name", "check_sample", "PHASES", "PHASE_TITLES", "MAX_PARAMS",
+           "position_step"]

@@ -10,6 +10,11 @@ learner follows it:
 * **backward**: every neuron from the outputs back (:mod:`.dense`);
 * **update**: per trainable parameter, "w_new = w_old − lr × gradient", then the loss after.
 
+A network with image layers adds their steps (:mod:`.image`) before the dense forward pass
+(the image, every feature map, pooling, flattening), after the dense backward pass (back
+through the flatten, the pooling and the activation to every filter's gradient) and in the
+update (one step per filter).
+
 Every number comes from the engine's own :class:`~nnstudio.core.engine.Evaluation`; the one
 exception is da/dz, which is the activation's own derivative at the evaluated z.
 """
@@ -24,7 +29,7 @@ from numpy.typing import ArrayLike
 
 from .. import losses as losses_mod
 from .. import optimizers
-from ..datasets import Dataset
+from ..datasets import Dataset, image_column_names
 from ..derived_inputs import DERIVED
 from ..engine import Engine, EngineError
 from ..network import Network
@@ -33,6 +38,7 @@ from ..regularization import Penalty
 from ..trainer import TrainSettings
 from .dense import DenseSteps
 from .formatting import DIGITS, LOSS_LABELS, MAX_ROWS, MAX_TERMS, MINUS, TIMES, join_sum, nice
+from .image import ImageSteps, is_feature
 from .steps import Step, Trace, TraceError
 from .writer import StepWriter
 
@@ -121,13 +127,11 @@ def build(network: Network, X: ArrayLike, Y: ArrayLike, *, loss: str = "ssr",
         share = penalty.gradients(engine.params, engine.weight_mask)
         penalty_grads = {p: float(g) for p, g, w in zip(pids, share, engine.weight_mask,
                                                           strict=True) if w}
-    n_in = len(engine.input_ids)
     n_out = len(engine.output_ids)
     tr = Trace(
         network=network, engine=engine, evaluation=ev, X=Xb, Y=Yb, samples=rows, sample=sample,
         loss=loss, learning_rate=lr, optimizer=optimizer,
-        input_names=list(input_names) if input_names else [
-            n.label for n in network.data_inputs][:n_in],
+        input_names=list(input_names) if input_names else _column_names(engine, network),
         target_names=list(target_names) if target_names else [network.neurons[o].label
                                                                for o in engine.output_ids][:n_out],
         params_before=before, grads=grads, new_params=new_params, trainable=trainable,
@@ -138,21 +142,37 @@ def build(network: Network, X: ArrayLike, Y: ArrayLike, *, loss: str = "ssr",
     return tr
 
 
+def _column_names(engine: Engine, network: Network) -> list[str]:
+    """The data columns' names when none are given: every image input's pixels, then the
+    data inputs' labels."""
+    names = [name for ib in engine.image_blocks if isinstance(ib.shape, tuple)
+             for name in image_column_names(network.image_layers[ib.id].label, ib.shape)]
+    return names + [n.label for n in network.data_inputs]
+
+
 def _walk(tr: Trace) -> None:
     """Write every step of the iteration into ``tr.steps``, in the order a learner follows."""
     steps: list[Step] = []
     whole = IterationSteps(tr, steps)
     dense = DenseSteps(tr, steps)
+    image = ImageSteps(tr, steps)
     ins = set(tr.engine.input_ids)
-    non_inputs = [nid for nid in tr.engine.neuron_ids if nid not in ins]
+    # a flatten's feature neurons are the image steps' (flatten, flatten_grad)
+    non_inputs = [nid for nid in tr.engine.neuron_ids
+                  if nid not in ins and not is_feature(tr, nid)]
     last_softmax = max((non_inputs.index(o) for o in whole.softmax_ids), default=-1)
-    whole.inputs()
+    if ins or not tr.engine.image_blocks:
+        whole.inputs()
+    image.forward()
     for pos, nid in enumerate(non_inputs):
         dense.forward(nid, last_softmax=pos == last_softmax)
     whole.loss()
     for nid in reversed(non_inputs):
         dense.backward(nid)
+    image.backward()
     whole.update()
+    image.update()
+    whole.summary()
     tr.steps = steps
 
 
@@ -165,7 +185,7 @@ class IterationSteps(StepWriter):
         ins = self.eng.input_ids
         lines = []
         data_names = list(tr.input_names)
-        column = 0
+        column = self.eng.image_columns   # the image inputs' pixel columns come first
         for nid in ins:
             vals = self.col_of(ev.a, nid)
             derive = self.net.neurons[nid].derive
@@ -327,6 +347,8 @@ class IterationSteps(StepWriter):
                      neurons=[p for p in locked if p in self.net.neurons], connections=conns,
                      params=locked)
         for pid in self.eng.param_ids:
+            if pid not in self.net.connections and pid not in self.net.neurons:
+                continue   # a filter's parameters: one image step per filter
             old = tr.params_before[pid]
             g = tr.grads[pid]
             is_w = pid in self.net.connections
@@ -352,6 +374,10 @@ class IterationSteps(StepWriter):
                        f"{sym}_new = {self.t(old)} {MINUS} {self.t(step)} = {self.n(new)}")
             self.add("update", "update", f"Update {name}", expl, formula, neurons=ids,
                      connections=conns, params=[pid], reveals=[(pid, "new", new)], value=new)
+
+    def summary(self) -> None:
+        """The loss (and objective) after the step: the iteration's last step."""
+        tr = self.tr
         label = LOSS_LABELS[tr.loss]
         ev = tr.evaluation
         before, after = ev.objective, tr.loss_after + tr.penalty_after

@@ -4,15 +4,19 @@
 minus sign ("−15.7"); :func:`term` brackets a negative number inside a formula ("(−1.43)");
 :func:`join_sum` writes a sum with at most :data:`MAX_TERMS` terms spelled out; :func:`nice`
 turns the ASCII formulas of the core tables into typeset ones and :func:`prose` their
-sentences; :func:`param_name` names a parameter by the labels a learner sees ("weight x1 →
+sentences; :func:`grid` writes a filter or a feature map as rows of numbers;
+:func:`param_name` names a parameter by the labels a learner sees ("weight x1 →
 h1", "bias of h1").
 
-Pure Python; every other trace module writes numbers through these functions only.
+Pure Python and NumPy (:func:`grid` reads an array); every other trace module writes numbers
+through these functions only.
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from ..network import Network
 
@@ -22,6 +26,7 @@ SIGMA = "\u03a3"
 DIGITS = 3
 MAX_ROWS = 4          # sample lines written out per step; the rest are summarised
 MAX_TERMS = 6         # terms written out in one sum; the rest become "+ …"
+MAX_GRID = 8          # rows and columns of a map written out in full; larger maps are cut
 
 #: the short name of each loss in a formula ("SSR = …")
 LOSS_LABELS = {"ssr": "SSR", "mse": "MSE", "mae": "MAE", "bce": "BCE", "cross_entropy": "CE"}
@@ -69,6 +74,21 @@ def join_sum(parts: list[str], more: int = 0) -> str:
     if more:
         s += f" + \u2026 ({more} more)"
     return s
+
+
+def grid(values: object, digits: int = DIGITS, indent: str = "  ") -> list[str]:
+    """A 2-D array as lines of right-aligned numbers (a filter, a feature map), cut to its
+    first :data:`MAX_GRID` rows and columns with a note saying how big it is."""
+    arr = np.asarray(values, dtype=np.float64)
+    h, w = arr.shape
+    cells = [[num(v, digits) for v in row[:MAX_GRID]] for row in arr[:MAX_GRID]]
+    width = max(len(c) for row in cells for c in row)
+    lines = [indent + "  ".join(c.rjust(width) for c in row) + ("  \u2026" if w > MAX_GRID else "")
+             for row in cells]
+    if h > MAX_GRID or w > MAX_GRID:
+        lines.append(f"{indent}(the first {min(h, MAX_GRID)} rows and {min(w, MAX_GRID)} "
+                     f"columns of {h} \u00d7 {w})")
+    return lines
 
 
 def prose(text: str) -> str:

@@ -1,7 +1,8 @@
 """The gradient check: every backprop gradient next to a central finite-difference estimate.
 
 (L(p + h) − L(p − h)) / 2h with ``h`` scaled by max(1, |p|), in float64. A kink (ReLU or a step
-at 0, MAE at a zero residual, an L1 penalty at a weight of 0) inside the step makes the estimate
+at 0, in a neuron or a feature map, a max-pooling window changing its winner, MAE at a zero
+residual, an L1 penalty at a weight of 0) inside the step makes the estimate
 meaningless: such rows say so and are not counted as mismatches. With a regularization penalty,
 L is the objective (loss + penalty), whose gradient is the one training follows.
 """
@@ -60,8 +61,17 @@ def gradient_check(network: Network, X: ArrayLike, Y: ArrayLike, loss: str, *, h
               and network.neurons[nid].role != "input"]
     kink_loss = losses_mod.get(loss).kinks
 
+    # convolutions whose activation kinks, and max pooling (a tie moves its winner)
+    kinked_maps = [ib.id for ib in eng.image_blocks
+                   if (ib.kind == "convolution" and acts.ACTIVATIONS[
+                       getattr(network.image_layers[ib.id], "activation", "identity")].kinks)
+                   or ib.kind == "pooling"]
+
     def pattern(e: Evaluation) -> list[np.ndarray]:
         sig = [np.sign(e.z[:, kinked])] if kinked else []
+        for lid in kinked_maps:
+            mv = e.maps[lid]
+            sig += list(mv.winners) if mv.winners is not None else [np.sign(mv.z)]
         if kink_loss:
             sig.append(np.sign(e.targets - e.outputs))
         return sig
@@ -78,7 +88,7 @@ def gradient_check(network: Network, X: ArrayLike, Y: ArrayLike, loss: str, *, h
             p = base.copy()
             p[i] += sgn * step
             eng.set_params(p)
-            if kinked or kink_loss:
+            if kinked or kink_loss or kinked_maps:
                 moved = eng.evaluate(X, Y, loss)
                 vals.append(moved.loss + eng.penalty(penalty))
                 crossed |= any(not np.array_equal(a, b)

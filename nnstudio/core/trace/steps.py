@@ -26,6 +26,11 @@ Array = np.ndarray
 #: A value a step reveals: one float per traced sample, or one float for a batch total.
 Revealed = tuple[float, ...] | float
 
+#: An image layer's map a step reveals: (layer id, key, map index, its values (samples, height,
+#: width)); key is one of map_a (the layer's output), map_z (a convolution's map before its
+#: activation), map_dl_da, map_dl_dz.
+MapReveal = tuple[str, str, int, np.ndarray]
+
 PHASES = ("forward", "loss", "backward", "update")
 PHASE_TITLES = {"forward": "Forward pass", "loss": "Loss", "backward": "Backward pass",
                 "update": "Update"}
@@ -44,6 +49,11 @@ class Step:
     parameters whose gradient or value it computes. ``reveals``: (id, key, value) triples that
     become known at this step; key is one of x, z, a, residual, dl_da, da_dz, dl_dz, grad, new;
     value is a tuple with one float per traced sample, or one float for a batch total.
+
+    Image layer steps also name their ``layer`` (and ``map``: the filter or map number, None
+    for a step about all of a layer's maps), ``cells``: the (row, column) cells of the layer's
+    *source* the step highlights (a convolution's window at position (0, 0), a pooling's
+    winners), and ``map_reveals`` (:data:`MapReveal`): the maps it makes known.
     """
 
     index: int
@@ -57,18 +67,29 @@ class Step:
     params: tuple[str, ...] = ()
     reveals: tuple[tuple[str, str, Revealed], ...] = ()
     value: float | None = None
+    layer: str | None = None
+    map: int | None = None
+    cells: tuple[tuple[int, int], ...] = ()
+    map_reveals: tuple[MapReveal, ...] = ()
 
 
 @dataclass
 class TraceState:
-    """Everything known after a step: ``values[(id, key)]`` plus the step itself."""
+    """Everything known after a step: ``values[(id, key)]``, the image layers' maps
+    ``maps[(layer, key, map)]``, plus the step itself."""
 
     step: Step | None
     values: dict[tuple[str, str], Revealed]
     trace: Trace
+    maps: dict[tuple[str, str, int], np.ndarray] = field(default_factory=dict)
 
     def get(self, target: str, key: str) -> Revealed | None:
         return self.values.get((target, key))
+
+    def map(self, layer: str, key: str, f: int) -> np.ndarray | None:
+        """Map ``f`` of image layer ``layer`` (samples, height, width) under ``key`` (map_a,
+        map_z, map_dl_da, map_dl_dz), or None before the step that reveals it."""
+        return self.maps.get((layer, key, f))
 
     def total(self, target: str, key: str) -> float | None:
         """A revealed batch total (a gradient ``grad``, a new value ``new``: never per
@@ -179,10 +200,13 @@ class Trace:
         if k >= len(self.steps):
             raise TraceError(f"step {k} does not exist (there are {len(self.steps)})")
         values: dict[tuple[str, str], Revealed] = {}
+        maps: dict[tuple[str, str, int], np.ndarray] = {}
         for s in self.steps[:k + 1]:
             for t, key, v in s.reveals:
                 values[(t, key)] = v
-        return TraceState(self.steps[k] if k >= 0 else None, values, self)
+            for lid, key, f, arr in s.map_reveals:
+                maps[(lid, key, f)] = arr
+        return TraceState(self.steps[k] if k >= 0 else None, values, self, maps)
 
     def params_after(self, k: int) -> dict[str, float]:
         """Every parameter's value once the update steps up to ``k`` are done."""

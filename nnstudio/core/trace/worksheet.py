@@ -12,9 +12,12 @@ import textwrap
 from .. import activations as acts
 from .. import losses as losses_mod
 from .. import optimizers
+from ..conv import Conv2D, Pool2D
+from ..network.image_layers import KIND_TITLES
 from .builder import ProjectLike, from_project
-from .formatting import MAX_ROWS, MINUS, TIMES, nice, num
+from .formatting import MAX_ROWS, MINUS, TIMES, grid, nice, num
 from .gradcheck import gradient_check_trace
+from .image import is_feature
 from .steps import PHASES, Trace, TraceError
 
 
@@ -45,6 +48,32 @@ def _table(headers: list[str], rows: list[list[str]], md: bool) -> list[str]:
     return out
 
 
+def _layer_rows(tr: Trace) -> list[list[str]]:
+    """One row per image layer the engine computes: kind, source, output, parameters."""
+    net, eng = tr.network, tr.engine
+    rows = []
+    for ib in eng.image_blocks:
+        layer = net.image_layers[ib.id]
+        shape = ib.shape
+        if isinstance(shape, tuple):
+            takes, kind = "the data's pixels", "image input"
+        else:
+            takes = net.image_layers[eng.image_blocks[ib.source].id].label
+            kind = KIND_TITLES[layer.kind]
+        if isinstance(shape, Conv2D):
+            k = shape.kernel
+            kind += (f", {shape.filters} filters {k} {TIMES} {k}, stride {shape.stride}, "
+                     f"{shape.padding}, {getattr(layer, 'activation', '')}")
+        elif isinstance(shape, Pool2D):
+            kind = (f"{'max' if shape.mode == 'max' else 'average'} {kind}, window "
+                    f"{shape.window}, stride {shape.step}")
+        c, h, w = ib.out_maps
+        gives = (f"{c * h * w} nodes" if ib.kind == "flatten"
+                 else f"{c} {TIMES} {h} {TIMES} {w}")
+        rows.append([layer.label, kind, takes, gives, str(ib.n_params)])
+    return rows
+
+
 def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
     md = fmt == "markdown"
     net, eng = tr.network, tr.engine
@@ -64,8 +93,11 @@ def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
     lf = losses_mod.get(tr.loss)
     intro = (f"One training iteration worked through by hand, on {which}. Every number below "
              f"is rounded to {tr.digits} significant digits; the computer keeps full precision.")
+    features = {nid for nid in eng.neuron_ids if is_feature(tr, nid)}
     out += [
         *( [intro] if md else textwrap.wrap(intro, 94)), "",
+        *([f"- Image layers: {' → '.join(net.image_summary())}; a flatten's nodes feed the "
+           f"neurons."] if net.image_layers else []),
         f"- Network: {len(eng.input_ids)} input, {n_hidden} hidden and {len(eng.output_ids)} "
         f"output neuron(s); {len(net.connections)} connection(s); {eng.n_params} parameters "
         f"({n_train} trainable).",
@@ -81,6 +113,8 @@ def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
     h2("The network")
     rows = []
     for nid in eng.neuron_ids:
+        if nid in features:
+            continue   # the flatten's nodes: in the image layers' table
         n = net.neurons[nid]
         inc = ", ".join(f"{net.neurons[c.source].label} {TIMES} {num(tr.params_before[c.id])}"
                         for c in net.incoming(nid)) or "\u2014"
@@ -89,21 +123,41 @@ def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
                      inc])
     out += _table(["Neuron", "Role", "Activation", "Bias", "Incoming (source × weight)"], rows, md)
     out.append("")
+    if eng.image_blocks:
+        out += _table(["Image layer", "Kind", "Takes", "Gives", "Parameters"],
+                      _layer_rows(tr), md)
+        out.append("")
     h2("The data")
-    heads = ["Sample"] + list(tr.input_names) + [f"target {t}" for t in tr.target_names]
+    pixels = eng.image_columns   # an image's pixels are drawn as grids, not table columns
+    heads = (["Sample"] + list(tr.input_names)[pixels:]
+             + [f"target {t}" for t in tr.target_names])
     shown = list(range(min(tr.n, 20)))
-    rows = [[str(tr.samples[s])] + [num(v) for v in tr.X[s]] + [num(v) for v in tr.Y[s]]
-            for s in shown]
+    rows = [[str(tr.samples[s])] + [num(v) for v in tr.X[s, pixels:]]
+            + [num(v) for v in tr.Y[s]] for s in shown]
     out += _table(heads, rows, md)
     if tr.n > len(shown):
         out += ["", f"({tr.n - len(shown)} more rows not shown.)"]
     out.append("")
+    for ib in eng.image_blocks:
+        if not isinstance(ib.shape, tuple):
+            continue
+        for row in range(min(tr.n, MAX_ROWS)):
+            out.append(f"Image {net.image_layers[ib.id].label!r} of sample {tr.samples[row]}:")
+            for channel in range(ib.shape[0]):
+                out += ["```" if md else "",
+                        *grid(tr.evaluation.maps[ib.id].a[row, channel]),
+                        "```" if md else ""]
+        if tr.n > MAX_ROWS:
+            out.append(f"({tr.n - MAX_ROWS} more images not shown.)")
+        out.append("")
     # forward table
     h2("1. Forward pass")
     heads = ["Neuron"] + [f"z (sample {tr.samples[s]})" for s in range(min(tr.n, MAX_ROWS))] \
         + [f"a (sample {tr.samples[s]})" for s in range(min(tr.n, MAX_ROWS))]
     rows = []
     for nid in eng.neuron_ids:
+        if nid in features:
+            continue   # the flatten step lists its nodes' values
         j = eng.index[nid]
         is_in = net.neurons[nid].role == "input"
         rows.append([net.neurons[nid].label]

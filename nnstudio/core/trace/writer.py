@@ -1,7 +1,7 @@
 """The shared pen of the step writers: formatting helpers and :meth:`StepWriter.add`.
 
 Every kind of step writer (the whole-iteration steps in :mod:`.builder`, the dense neuron's in
-:mod:`.dense`, and later convolution and pooling layers) subclasses :class:`StepWriter`. The
+:mod:`.dense`, the image layers' in :mod:`.image`) subclasses :class:`StepWriter`. The
 writers of one trace share one list of steps, so their steps are numbered in the order the walk
 asks for them.
 """
@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import losses as losses_mod
 from .formatting import MAX_ROWS, MAX_TERMS, join_sum, num, term
-from .steps import Revealed, Step, Trace
+from .steps import MapReveal, Revealed, Step, Trace
 
 Array = np.ndarray
 
@@ -69,10 +69,13 @@ class StepWriter:
     def add(self, phase: str, kind: str, title: str, explanation: str, formula: str, *,
             neurons: Iterable[str] = (), connections: Iterable[str] = (),
             params: Iterable[str] = (), reveals: Iterable[tuple[str, str, Revealed]] = (),
-            value: float | None = None) -> None:
+            value: float | None = None, layer: str | None = None, map: int | None = None,
+            cells: Iterable[tuple[int, int]] = (),
+            map_reveals: Iterable[MapReveal] = ()) -> None:
         self.steps.append(Step(len(self.steps), phase, kind, title, explanation, formula,
                                tuple(neurons), tuple(connections), tuple(params), tuple(reveals),
-                               None if value is None else float(value)))
+                               None if value is None else float(value), layer, map,
+                               tuple(cells), tuple(map_reveals)))
 
     def sum_terms(self, values: Iterable[str]) -> str:
         vals = list(values)
