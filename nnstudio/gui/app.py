@@ -127,6 +127,10 @@ def show_course_on_first_start(window: MainWindow) -> bool:
 
 def _after_show(window: MainWindow, error: str | None, offer_recovery: bool) -> None:
     from nnstudio.gui import files as files_mod
+    from nnstudio.gui import test_hook
+
+    if os.environ.get(test_hook.ENV):  # tests driving the real app from outside only
+        test_hook.answer_dialogs()
     if error:
         files_mod.show_error(window, "Cannot open project",
                              error + "\n\nNN Studio opened "
@@ -137,6 +141,7 @@ def _after_show(window: MainWindow, error: str | None, offer_recovery: bool) -> 
     show_course_on_first_start(window)
     window.settings.mark_started()
     window.canvas_view.fit()
+    window.test_hook = test_hook.install(window)
 
 
 def run_app(path: str | None = None) -> int:

@@ -4,12 +4,16 @@ and autosave with crash recovery.
 Open (and Open Recent, and a file dropped on the window) takes a project file or an ONNX model
 (:mod:`nnstudio.core.opening`): a model becomes an untitled project with an empty dataset, which
 Save As keeps as a project file. A file that fails to load shows the loader's one-line message
-and leaves the open document as it was. Unsaved work is written every 30 s to a recovery file in
-the settings folder (:func:`nnstudio.gui.settings.settings_dir`); a clean save or quit removes
-it, so a recovery file found at start-up whose process is gone means that session did not end
-cleanly, and the user is offered it back. Each process writes its own pair of files
-(``recovery-PID.nnproj`` and ``.json``), so two open windows never overwrite each other's
-autosave.
+and leaves the open document as it was. Unsaved work is written every 30 s (the setting
+``files/autosave_seconds``, :meth:`~nnstudio.gui.settings.Settings.autosave_seconds`) to a
+recovery file in the settings folder (:func:`nnstudio.gui.settings.settings_dir`); a clean save
+or quit removes it, so a recovery file found at start-up whose process is gone means that
+session did not end cleanly, and the user is offered it back. Each process writes its own pair
+of files (``recovery-PID.nnproj`` and ``.json``), so two open windows never overwrite each
+other's autosave. A recovered session writes its own autosave at once, and only then removes
+the old one, so a second crash right after recovering loses nothing; the recovery keeps the
+lesson the work came from ("(lesson copy)"). A recovery file is read like any other project
+file (only a regular file, size and item limits).
 
 Every dialog goes through a small module-level function (``ask_*``/``show_error``) so that tests
 can replace it and no modal dialog ever blocks them.
@@ -40,7 +44,6 @@ FILTER = "NN Studio projects (*.nnproj);;All files (*)"
 # what Open offers: projects and ONNX models together first (opening.MODEL_SUFFIX)
 OPEN_FILTER = ("Projects and models (*.nnproj *.onnx);;NN Studio projects (*.nnproj);;"
                "ONNX models (*.onnx);;All files (*)")
-AUTOSAVE_MS = 30_000
 
 
 # ---------------------------------------------------------------------- dialogs (patchable)
@@ -233,9 +236,20 @@ class FileController(QObject):
         self.window = window
         self.settings = settings
         self.autosave_timer = QTimer(self)
-        self.autosave_timer.setInterval(AUTOSAVE_MS)
+        self.autosave_timer.setInterval(round(settings.autosave_seconds() * 1000))
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
+        self.wrote_recovery = False  # has this session written its own recovery file?
+        self.remove_stale_autosave_temporaries()
+
+    def remove_stale_autosave_temporaries(self) -> int:
+        """Remove what autosaves killed mid-write left in the settings folder (the temporary
+        files of ``recovery-PID.*``, once stale); returns how many."""
+        from nnstudio.core.files import remove_stale_temporaries
+
+        targets = {p.name[1:].split(".tmp")[0].rsplit(".", 1)[0]
+                   for p in self.settings.dir.glob(".recovery-*.tmp")}
+        return sum(remove_stale_temporaries(self.settings.dir / t) for t in targets)
 
     @property
     def doc(self) -> Document:
@@ -434,12 +448,14 @@ class FileController(QObject):
             atomic_write(self.settings.recovery_path, text.encode("utf-8"))
             info = {
                 "path": str(doc.path) if doc.path else None,
+                "source_sample": str(doc.source_sample) if doc.source_sample else None,
                 "name": doc.name,
                 "pid": os.getpid(),
                 "saved_at": time.time(),
                 "saved_at_text": time.strftime("%Y-%m-%d %H:%M:%S"),
             }
             atomic_write(self.settings.recovery_info_path, json.dumps(info).encode("utf-8"))
+            self.wrote_recovery = True
         except OSError as e:
             doc.message(f"Autosave failed: {e}", 8000)
             return False
@@ -460,6 +476,8 @@ class FileController(QObject):
         for pid in self.settings.recovery_pids():
             if pid != os.getpid() and _pid_alive(pid):
                 continue  # another NN Studio that is still running
+            if pid == os.getpid() and self.wrote_recovery:
+                continue  # this session's own autosave
             proj_path, info_path = self.settings.recovery_paths(pid)
             try:
                 info = json.loads(info_path.read_text("utf-8"))
@@ -488,15 +506,25 @@ class FileController(QObject):
             self.remove_recovery(pid)
             self.doc.message("Discarded the autosaved work", 4000)
             return False
-        from nnstudio.core.project import ProjectError, loads
+        from nnstudio.core.project import ProjectError, load
         try:
-            proj = loads(self.settings.recovery_paths(pid)[0].read_bytes())
-        except (ProjectError, OSError) as e:
+            proj = load(self.settings.recovery_paths(pid)[0])
+        except ProjectError as e:
             self._error("Cannot recover", f"The autosaved work cannot be read:\n\n{e}")
             self.remove_recovery(pid)
             return False
         orig = info.get("path")
-        self.doc.replace_project(proj, Path(orig) if orig else None, clean=False)
-        self.remove_recovery(pid)
-        self.doc.message("Recovered the autosaved work; save it to keep it", 8000)
+        sample = info.get("source_sample")
+        path = Path(orig) if isinstance(orig, str) and orig else None
+        self.doc.replace_project(proj, path, clean=False,
+                                 source_sample=Path(sample) if isinstance(sample, str) and sample
+                                 and path is None else None)
+        # this session's own autosave first: the old one goes only once the work is safe again
+        if self.autosave():
+            if pid != os.getpid():  # (the same pid: the autosave just replaced that file)
+                self.remove_recovery(pid)
+            self.doc.message("Recovered the autosaved work; save it to keep it", 8000)
+        else:
+            self.doc.message("Recovered the autosaved work, but could not autosave it again "
+                             "(the old recovery file is kept); save it to keep it", 10000)
         return True

@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.parts_installed = False
         self.training = None   # the TrainingUI, once the parts are installed
         self.backprop = None   # the BackpropUI, likewise
+        self.test_hook = None  # gui/test_hook.py's command reader, only under its variable
         self.plot_panes: dict[str, QWidget] = {}
         self.course_page: QWidget | None = None     # Help ▸ Lessons, while it is open
         self.dataset_panel: QWidget | None = None

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QSettings, QStandardPaths
 
 MAX_RECENT = 10
+AUTOSAVE_SECONDS = 30.0
 
 
 def settings_dir() -> Path:
@@ -62,6 +63,23 @@ class Settings:
 
     def sync(self) -> None:
         self.q.sync()
+
+    # autosave
+    def autosave_seconds(self) -> float:
+        """Seconds between autosaves of unsaved work (``files/autosave_seconds``; default
+        :data:`AUTOSAVE_SECONDS`, at least 0.2, at most a day; a bad value gives the
+        default)."""
+        v = self.q.value("files/autosave_seconds", AUTOSAVE_SECONDS)
+        try:
+            seconds = float(v)
+        except (TypeError, ValueError):
+            return AUTOSAVE_SECONDS
+        if not 0.2 <= seconds <= 86_400:  # (NaN fails too)
+            return AUTOSAVE_SECONDS
+        return seconds
+
+    def set_autosave_seconds(self, seconds: float) -> None:
+        self.q.setValue("files/autosave_seconds", float(seconds))
 
     # recent files
     def recent_files(self) -> list[str]:

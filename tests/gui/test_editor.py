@@ -341,8 +341,10 @@ def test_autosave_recovery_after_simulated_crash(qtbot, settings_dir, dialogs, x
     d2 = win2.document
     assert core_project.dumps(d2.project) == expected
     assert d2.is_modified() and d2.path == xor_path
-    assert not settings.recovery_path.exists()  # removed once handled
-    assert not win2.files.offer_recovery()       # offered only once
+    # the recovered session autosaved the work at once (here the same process, so the same
+    # file name), and the recovery is offered only once
+    assert settings.recovery_path.read_text(encoding="utf-8") == expected
+    assert not win2.files.offer_recovery()
     win2.close()
 
 
@@ -351,8 +353,11 @@ def test_recovery_discard_and_clean_quit_remove_file(qtbot, settings_dir, dialog
     qtbot.addWidget(win)
     win.document.set_param(hidden(win.document)[0], 0.1)
     assert win.files.autosave()
+    assert not win.files.offer_recovery()  # a session never offers its own autosave
+    other, _ = create_window(str(xor_path))  # (as after a crash: same pid, a new session)
+    qtbot.addWidget(other)
     dialogs.recover = False
-    win.files.offer_recovery()
+    other.files.offer_recovery()
     assert not Settings().recovery_path.exists()
     assert win.document.network.neurons[hidden(win.document)[0]].bias == 0.1
     assert win.files.autosave()
@@ -713,7 +718,9 @@ def test_recovery_after_a_real_process_crash(qtbot, settings_dir, dialogs, xor_p
     assert doc.description.startswith("# Unsaved") and doc.is_modified()
     assert doc.network.neurons[hidden(doc)[0]].bias == 0.3125
     assert doc.path == xor_path
-    assert not list(settings_dir.glob("recovery-*"))
+    # the crashed session's files are gone, replaced at once by this session's own autosave
+    left = sorted(p.name for p in settings_dir.glob("recovery-*"))
+    assert left == [f"recovery-{os.getpid()}.json", f"recovery-{os.getpid()}.nnproj"]
 
 
 def test_autosave_timer_writes_unsaved_work(qtbot, window):
