@@ -1,4 +1,6 @@
-"""Shared test set-up: Qt runs offscreen, and no test may leave a thread running."""
+"""Shared test set-up: Qt runs offscreen, no test may leave a thread running, and no test may
+make pyqtgraph print an error (Qt's own warnings fail a test through pytest-qt's
+``qt_log_level_fail``, in pyproject.toml)."""
 
 import os
 import threading
@@ -41,3 +43,23 @@ def _no_thread_left_running():
             w.wait(2000)
         workers = worker.running_workers()
         assert not workers, f"test left training threads (QThread) running: {workers}"
+
+
+@pytest.fixture(autouse=True)
+def _no_pyqtgraph_error_printed(monkeypatch):
+    """pyqtgraph reports an exception inside its scene (a hover, a click, a paint) by printing
+    it (``pyqtgraph.debug.printExc``) and carrying on: here that fails the test."""
+    debug = sys.modules.get("pyqtgraph.debug")
+    if debug is None:
+        yield
+        return
+    printed: list[str] = []
+    original = debug.printExc
+
+    def record(msg="", indent=4, prefix="|"):
+        printed.append(f"{msg}: {sys.exc_info()[1]!r}")
+        original(msg, indent, prefix)
+
+    monkeypatch.setattr(debug, "printExc", record)
+    yield
+    assert not printed, f"pyqtgraph printed errors: {printed}"

@@ -94,10 +94,11 @@ def test_loss_pane_validation_curve(setup):
     assert ctl.trainer.X.shape[0] == 225
 
 
-def test_loss_pane_with_a_million_points(qtbot, setup):
+def test_loss_pane_with_a_million_points(qtbot, setup, monkeypatch):
     doc, ctl, (pane,) = setup("xor.nnproj", LossPane)
     n = 1_000_000
     h = ctl.history
+    monkeypatch.setattr(h, "MAX_POINTS", 2 * n)  # (the history thins long before this)
     xs = np.arange(1, n + 1, dtype=float)
     h.extend_loss(xs, 1.0 / xs)
     pane.show()
@@ -392,3 +393,63 @@ def test_a_live_snapshot_gives_the_canvas_a_frame_before_the_panes(qtbot, setup)
     assert live.args == [True] and sched.quiet_until > 0.0
     ctl.pause()
     assert not pane.busy
+
+
+# ---------------------------------------------------------------------- no pane ever raises
+def test_markers_survive_a_reset_after_training_in_view(qtbot, setup):
+    """Train, zoom the epochs to where training got, then Reset: the current-value markers
+    (one pen per point) sit at epoch 0, outside the view. Clipping them to the view used to
+    drop points but not their pens ("Number of pens does not match number of points")."""
+    doc, ctl, panes = setup("xor.nnproj", GradientsPane, ParamHistoryPane, LossPane)
+    hid = [n.id for n in doc.network.neurons.values() if n.role == "hidden"]
+    doc.set_selection(hid[:2])
+    for p in panes:
+        p.show()
+        qtbot.waitExposed(p)
+    for _ in range(30):
+        ctl.step_epoch()
+    for p in panes:
+        p.refresh_now()
+        p.plot.setXRange(20, 30, padding=0)
+    ctl.reset()
+    for p in panes:
+        p.refresh_now()
+        p.plot.setXRange(20, 30, padding=0)
+        p.grab()  # paint: every item draws what it holds
+        x, _ = data(p.now if hasattr(p, "now") else p.current)
+        assert len(x) >= 1 and np.all(x == 0.0)
+
+
+def test_predicted_against_actual_with_a_tiny_range_draws(qtbot, setup):
+    """Every target and prediction within 1e-13 of each other: the diagonal spans 1e-13."""
+    doc, ctl, (pane,) = setup("fruit-classifier.nnproj", OutputPane)
+    pane.show()
+    qtbot.waitExposed(pane)
+    ds = doc.dataset
+    from nnstudio.core.datasets import Dataset
+
+    X = np.asarray(ds.X)
+    doc.set_dataset(Dataset(ds.input_names, ds.target_names, X, np.full(ds.Y.shape, 1e-13)))
+    net = doc.network
+    doc.set_params({pid: 0.0 for pid in net.param_ids()})
+    pane.refresh_now()
+    pane.grab()
+    x, y = data(pane.diag)
+    assert len(x) == 2
+
+
+def test_landscape_survives_a_neuron_removed_while_it_computes(qtbot, setup, monkeypatch):
+    from nnstudio.gui.plots import landscape
+
+    monkeypatch.setattr(landscape, "JOB_SLICE_S", 1e-9)  # one slice per event-loop turn
+    doc, ctl, (pane,) = setup("xor.nnproj", LandscapePane)
+    pane.show()
+    qtbot.waitExposed(pane)
+    hid = [n.id for n in doc.network.neurons.values() if n.role == "hidden"]
+    doc.set_selection([hid[0]])
+    pane.refresh()          # starts the sliced computation of the curve...
+    assert pane.computing
+    doc.remove([hid[0]])    # ... and the neuron goes before it ends
+    qtbot.waitUntil(lambda: not pane.computing, timeout=10000)
+    pane.refresh_now()
+    assert hid[0] not in pane.pids

@@ -311,6 +311,19 @@ class PlotPane(QWidget):
                         it.update()
 
     # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def add_few(plot: pg.PlotItem, *args: Any, **kw: Any) -> pg.PlotDataItem:
+        """A curve or markers of a few points (a current value, a tangent, a diagonal, a
+        short curve), drawn whole: never clipped to the view nor downsampled, which the plot
+        sets for long histories (:meth:`add_plot`). Clipping would drop points but not their
+        per-point symbol pens ("Number of pens does not match number of points"), and peak
+        downsampling over a tiny range asks NumPy for an absurd array ("Maximum allowed
+        dimension exceeded")."""
+        item = plot.plot(*args, **kw)
+        item.setClipToView(False)
+        item.setDownsampling(ds=1, auto=False)
+        return item
+
     def add_plot(self, row: int = 0, col: int = 0, **kw) -> pg.PlotItem:
         p = self.layout_widget.addPlot(row=row, col=col, **kw)
         p.showGrid(x=True, y=True, alpha=0.18)

@@ -67,7 +67,7 @@ class GradientsPane(PlotPane):
         p.setLogMode(x=False, y=True)
         self.legend = self.add_legend(p, row=0)
         self.curves: list[pg.PlotDataItem] = []
-        self.now = p.plot([], [], pen=None, symbol="o", symbolSize=9)
+        self.now = self.add_few(p, [], [], pen=None, symbol="o", symbolSize=9)
         self.vanish_line = pg.InfiniteLine(np.log10(VANISHING), angle=0,
                                            pen=pg.mkPen("#B0B0B0", width=1,
                                                         style=pg.QtCore.Qt.DashLine),

@@ -53,7 +53,7 @@ class ParamHistoryPane(PlotPane):
         self.legend = self.add_legend(p, row=0)
         self.zero = pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#C8C8C8", width=1))
         p.addItem(self.zero, ignoreBounds=True)
-        self.now = p.plot([], [], pen=None, symbol="o", symbolSize=8)
+        self.now = self.add_few(p, [], [], pen=None, symbol="o", symbolSize=8)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.pids: list[str] = []
         if self.training is not None:

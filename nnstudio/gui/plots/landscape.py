@@ -77,13 +77,14 @@ class LandscapePane(PlotPane):
     def _build(self) -> None:
         p = self.plot = self.add_plot(row=1)
         self.legend = self.add_legend(p, row=0)
-        self.curve = p.plot([], [], pen=pen(TRAIN_COLOR, 2.5), name="loss")
-        self.tangent = p.plot([], [], pen=pen(MARK_COLOR, 2, Qt.DashLine), name="tangent (slope)")
-        self.step_line = p.plot([], [], pen=pen(MUTED, 1.2, Qt.DotLine))
-        self.step_mark = p.plot([], [], pen=None, symbol="o", symbolSize=9,
+        self.curve = self.add_few(p, [], [], pen=pen(TRAIN_COLOR, 2.5), name="loss")
+        self.tangent = self.add_few(p, [], [], pen=pen(MARK_COLOR, 2, Qt.DashLine),
+                                    name="tangent (slope)")
+        self.step_line = self.add_few(p, [], [], pen=pen(MUTED, 1.2, Qt.DotLine))
+        self.step_mark = self.add_few(p, [], [], pen=None, symbol="o", symbolSize=9,
                                 symbolBrush=pg.mkBrush(255, 255, 255), symbolPen=pen(MARK_COLOR, 2),
                                 name="after one GD step")
-        self.current = p.plot([], [], pen=None, symbol="o", symbolSize=11,
+        self.current = self.add_few(p, [], [], pen=None, symbol="o", symbolSize=11,
                               symbolBrush=pg.mkBrush(MARK_COLOR), symbolPen=pg.mkPen("w"),
                               name="current value")
         self.image = pg.ImageItem()
@@ -101,6 +102,7 @@ class LandscapePane(PlotPane):
         self.label = pg.TextItem(color="#333333", anchor=(0, 1))
         self._engine: Engine | None = None
         self._job = None
+        self._job_network: tuple[int, int] | None = None
         self._again = False
         self._sync = False
         self._job_timer = QTimer(self)
@@ -119,6 +121,15 @@ class LandscapePane(PlotPane):
         self.pids: list[str] = []
         self.slope = float("nan")
         self.current_loss = float("nan")
+
+    @property
+    def computing(self) -> bool:
+        """A curve or map is being computed, in slices between event-loop turns."""
+        return self._job is not None
+
+    def _network_key(self) -> tuple[int, int]:
+        net = self.document.network
+        return id(net), net.structure_version
 
     def _engine_copy(self) -> Engine:
         net = self.document.network
@@ -191,6 +202,7 @@ class LandscapePane(PlotPane):
         self.pids = pids
         job = self._one(pids[0], ev, chosen) if len(pids) == 1 else self._two(pids, ev)
         self._job = job
+        self._job_network = self._network_key()
         if self._sync:
             for _ in job:
                 pass
@@ -203,6 +215,14 @@ class LandscapePane(PlotPane):
         the window stays smooth however large the grid."""
         job = self._job
         if job is None:
+            return
+        if self._network_key() != self._job_network:
+            # the network changed shape between two slices (a neuron removed, say): what the
+            # job would draw no longer exists; start over on the network as it is now
+            job.close()
+            self._job = None
+            self._again = False
+            self.mark_dirty()
             return
         end = time.perf_counter() + JOB_SLICE_S
         try:

@@ -39,7 +39,7 @@ class LossPane(PlotPane):
         self.val_curve = p.plot([], [], pen=pen(VAL_COLOR, 2, Qt.DashLine), **kw)
         self.penalty_curve = p.plot([], [], pen=pen(MUTED, 1.6, Qt.DotLine), **kw)
         # a PlotDataItem (not a bare scatter) so the marker follows the log mode too
-        self.current = p.plot([], [], pen=None, symbol="o", symbolSize=9,
+        self.current = self.add_few(p, [], [], pen=None, symbol="o", symbolSize=9,
                               symbolBrush=pg.mkBrush(TRAIN_COLOR), symbolPen=pg.mkPen("w"))
         self.diverged_text = ""
         self._y_fixed = False

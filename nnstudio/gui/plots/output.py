@@ -90,14 +90,16 @@ class OutputPane(PlotPane):
         self.iso = pg.IsocurveItem(level=0.5, pen=pg.mkPen(style.TEXT_HEX, width=1.5,
                                                            style=Qt.DashLine))
         self.iso.setParentItem(self.image)
-        self.curve = p.plot([], [], pen=pen(POSITIVE, 2.5))
+        self.curve = self.add_few(p, [], [], pen=pen(POSITIVE, 2.5))
         # residuals: one vertical segment per sample, from the data point to the prediction
-        self.residuals = p.plot([], [], pen=pen(NEGATIVE, 1.2, Qt.DashLine), connect="pairs")
+        # (drawn whole: clipping to the view would break the pairs)
+        self.residuals = self.add_few(p, [], [], pen=pen(NEGATIVE, 1.2, Qt.DashLine),
+                                      connect="pairs")
         self.lines: list[pg.PlotDataItem] = []       # "lines" mode: one curve per output
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6)
         p.addItem(self.bars)
         self.bar_labels: list[pg.TextItem] = []
-        self.diag = p.plot([], [], pen=pen(MUTED, 1, Qt.DashLine))
+        self.diag = self.add_few(p, [], [], pen=pen(MUTED, 1, Qt.DashLine))
         self.points = pg.ScatterPlotItem(size=8, pen=pg.mkPen("w", width=1.2))
         p.addItem(self.points)
         self.sample_mark = pg.ScatterPlotItem(size=17, pen=pg.mkPen(MARK_COLOR, width=2),
