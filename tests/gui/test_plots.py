@@ -431,7 +431,7 @@ def test_predicted_against_actual_with_a_tiny_range_draws(qtbot, setup):
     X = np.asarray(ds.X)
     doc.set_dataset(Dataset(ds.input_names, ds.target_names, X, np.full(ds.Y.shape, 1e-13)))
     net = doc.network
-    doc.set_params({pid: 0.0 for pid in net.param_ids()})
+    doc.set_params(dict.fromkeys(net.param_ids(), 0.0))
     pane.refresh_now()
     pane.grab()
     x, y = data(pane.diag)
