@@ -97,8 +97,13 @@ def main() -> None:
     if len(after_first) >= 2:
         (m0, mb0), (m1, mb1) = after_first[0], after_first[-1]
         per_hour = (mb1 - mb0) / max(m1 - m0, 1e-9) * 60
-        print(f"after the first minute: {mb1 - mb0:+.1f} MB in {m1 - m0:.0f} min, "
-              f"{per_hour:+.1f} MB an hour (goal: under 50)")
+        print(f"after the first minute: {mb1 - mb0:+.1f} MB in {m1 - m0:.0f} min "
+              f"({per_hour:+.1f} MB an hour if it went on at that rate; goal: under 50)")
+        half = [r for r in after_first if r[0] >= (m0 + m1) / 2]
+        (h0, hb0) = half[0]
+        print(f"second half of the run: {mb1 - hb0:+.1f} MB in {m1 - h0:.0f} min "
+              f"({(mb1 - hb0) / max(m1 - h0, 1e-9) * 60:+.1f} MB an hour); the history keeps "
+              f"at most {ctl.history.MAX_POINTS:,} points, so it stops growing once full")
 
 
 if __name__ == "__main__":

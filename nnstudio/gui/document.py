@@ -30,6 +30,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from nnstudio.core.derived_inputs import DERIVED, check_derived
 from nnstudio.core.engine import Engine
+from nnstudio.core.messages import quote
 from nnstudio.core.network import (
     CONNECTION_ID_PREFIX,
     ID_PREFIX,
@@ -40,6 +41,7 @@ from nnstudio.core.network import (
     NetworkError,
     NetworkEvent,
     finite_number,
+    position,
 )
 from nnstudio.core.network.image_layers import KIND_TITLES
 from nnstudio.gui import undo
@@ -323,9 +325,9 @@ class Document(QObject):
             if net.flatten_of(item_id) is not None:
                 continue
             was = net.image_layers.get(item_id) or net.neuron(item_id)
-            x, y = float(x), float(y)
-            if not (math.isfinite(x) and math.isfinite(y)):
-                raise NetworkError(f"position of {self._name(item_id)} must be finite")
+            # checked before the undo step is pushed: a refused move changes nothing
+            x = position(x, f"x position of {self._name(item_id)}")
+            y = position(y, f"y position of {self._name(item_id)}")
             if (was.x, was.y) != (x, y):
                 old[item_id], new[item_id] = (was.x, was.y), (x, y)
         if not new:
@@ -409,7 +411,8 @@ class Document(QObject):
                 raise NetworkError("the clipboard holds a neuron without an id")
             role = d.get("role", "hidden")
             if not isinstance(role, str) or role not in ROLES:
-                raise NetworkError(f"pasted neuron {d['id']!r} has an unknown role {role!r}")
+                raise NetworkError(f"pasted neuron {quote(d['id'])} has an unknown role "
+                                   f"{quote(role)}")
             nid = fresh(ID_PREFIX[role])
             nd = {k: d[k] for k in ("role", "activation", "bias", "bias_trainable", "slope")
                   if k in d}
@@ -419,16 +422,19 @@ class Document(QObject):
             # a neuron named after its old id takes its new id; a real name is kept
             nd["label"] = nid if label in ("", d["id"]) or len(label) > 64 else label
             nd["x"] = finite_number(d.get("x", 0.0),
-                                     f"x position of pasted neuron {d['id']!r}") + offset[0]
+                                     f"x position of pasted neuron {quote(d['id'])}") + offset[0]
             nd["y"] = finite_number(d.get("y", 0.0),
-                                     f"y position of pasted neuron {d['id']!r}") + offset[1]
+                                     f"y position of pasted neuron {quote(d['id'])}") + offset[1]
             trial.add_from_dicts([nd], [])   # validates, with the network's messages
             id_map[d["id"]] = nid
             new_n.append(nd)
         for d in connection_dicts:
-            if not isinstance(d, dict) or d.get("source") not in id_map \
-                    or d.get("target") not in id_map:
+            if not isinstance(d, dict):
                 continue
+            src, tgt = d.get("source"), d.get("target")
+            if not (isinstance(src, str) and isinstance(tgt, str)) or src not in id_map \
+                    or tgt not in id_map:
+                continue  # (a source that is a list, say: not a connection among the set)
             cd = {k: d[k] for k in ("weight", "trainable") if k in d}
             cd.update(id=fresh(CONNECTION_ID_PREFIX), source=id_map[d["source"]],
                       target=id_map[d["target"]])

@@ -143,6 +143,7 @@ def fit_dataset(ds: Dataset, net: Network) -> Dataset:
     do not change. Raises ValueError (e.g. a network with no inputs or outputs)."""
     import numpy as np
 
+    from nnstudio.core import datasets
     from nnstudio.core.datasets import Dataset
 
     ins, outs = net.data_inputs, net.outputs
@@ -163,11 +164,13 @@ def fit_dataset(ds: Dataset, net: Network) -> Dataset:
         for k, neuron in enumerate(neurons):
             if k < len(old_names):
                 name, col = old_names[k], old[:, k]
-            else:
-                name, col = neuron.label + suffix, np.zeros(n)
+            else:  # (a column name has the dataset's length limit: the label gives way)
+                room = datasets.MAX_NAME_LENGTH - len(suffix)
+                name, col = neuron.label[:room].rstrip() + suffix, np.zeros(n)
             base, i = name, 2
             while name in used:
-                name, i = f"{base} {i}", i + 1
+                tail = f" {i}"
+                name, i = base[:datasets.MAX_NAME_LENGTH - len(tail)] + tail, i + 1
             used.add(name)
             names.append(name)
             cols.append(col)

@@ -43,6 +43,8 @@ from .parts import (
     FEATURE_ROLE,
     ID_PREFIX,
     ID_RULE,
+    MAX_LABEL_LENGTH,
+    MAX_POSITION,
     PASS_THROUGH_ROLES,
     ROLES,
     Connection,
@@ -51,8 +53,10 @@ from .parts import (
     ParamStore,
     activation_allowed,
     check_activation,
+    check_label_text,
     finite_number,
     is_valid_id,
+    position,
 )
 from .shaping import COLUMN_TOLERANCE, INITS, ConnectionPlan
 
@@ -75,5 +79,6 @@ __all__ = [
     "LayerError", "Listener", "Network", "NetworkError", "NetworkEvent", "NetworkModel",
     "Neuron", "ParamStore", "Pooling", "RemovedLayers", "activation_allowed",
     "check_activation", "connection_columns", "dense", "filter_pid", "find_cycle_ids",
-    "finite_number", "gc_paused", "is_valid_id", "parse_pid",
+    "finite_number", "position", "check_label_text", "MAX_LABEL_LENGTH", "MAX_POSITION",
+    "gc_paused", "is_valid_id", "parse_pid",
 ]

@@ -41,8 +41,10 @@ from .parts import (
     Neuron,
     NeuronFields,
     check_activation,
+    check_label_text,
     check_role_name,
     finite_number,
+    position,
 )
 
 
@@ -81,12 +83,13 @@ class NetworkModel(NetworkGraph):
         check_activation(id, role, activation)
         bias = finite_number(bias, f"bias of neuron {id!r}")
         slope = finite_number(slope, f"leaky slope of neuron {id!r}")
-        x = finite_number(x, f"x position of neuron {id!r}")
-        y = finite_number(y, f"y position of neuron {id!r}")
+        x = position(x, f"x position of neuron {id!r}")
+        y = position(y, f"y position of neuron {id!r}")
         if role == "input":
             bias, bias_trainable = 0.0, False
-        return NeuronFields(id, role, id if label is None else str(label), activation, slope,
-                             x, y, bias, bool(bias_trainable), derive)
+        label = id if label is None else check_label_text(label, f"the label of neuron {id!r}")
+        return NeuronFields(id, role, label, activation, slope, x, y, bias, bool(bias_trainable),
+                            derive)
 
     def _fields_of(self, d: Mapping[str, Any], taken: Iterable[str] = ()) -> NeuronFields:
         """:meth:`_neuron_fields` for a neuron given as a dict (as from ``to_dict``)."""
@@ -327,12 +330,7 @@ class NetworkModel(NetworkGraph):
     def check_label(self, nid: str, label: object) -> str:
         """The label ``set_label(nid, label)`` would give (trimmed), or NetworkError."""
         self.neuron(nid)
-        text = str(label).strip()
-        if not text:
-            raise NetworkError(f"the label of neuron {nid!r} cannot be empty")
-        if len(text) > 64:
-            raise NetworkError(f"the label of neuron {nid!r} is longer than 64 characters")
-        return text
+        return check_label_text(label, f"the label of neuron {nid!r}")
 
     def set_label(self, nid: str, label: object) -> None:
         self.neurons[nid].label = self.check_label(nid, label)
@@ -370,15 +368,15 @@ class NetworkModel(NetworkGraph):
 
     def move_neuron(self, nid: str, x: Any, y: Any) -> None:
         n = self.neuron(nid)
-        n.x = finite_number(x, f"x position of {nid!r}")
-        n.y = finite_number(y, f"y position of {nid!r}")
+        n.x = position(x, f"x position of {nid!r}")
+        n.y = position(y, f"y position of {nid!r}")
         self._emit(NetworkEvent.NEURON_MOVED, (nid,))
 
     def move_neurons(self, positions: Mapping[str, tuple[Any, Any]]) -> None:
         """Move several neurons (all validated first), with one notice."""
         for nid, (x, y) in positions.items():
             self.neuron(nid)
-            finite_number(x, "x position"), finite_number(y, "y position")
+            position(x, "x position"), position(y, "y position")
         for nid, (x, y) in positions.items():
             self.neurons[nid].x, self.neurons[nid].y = float(x), float(y)
         self._emit(NetworkEvent.NEURON_MOVED, tuple(positions))

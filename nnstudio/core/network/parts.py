@@ -49,6 +49,33 @@ def check_role_name(role: object) -> None:
         raise NetworkError(f"role {role!r} is not one of {', '.join(ROLES)}")
 
 
+MAX_LABEL_LENGTH = 64
+MAX_POSITION = 1e7           # |x|, |y| of a neuron on the canvas (what a project file allows)
+
+
+def check_label_text(value: object, what: str) -> str:
+    """``value`` as a neuron label (trimmed): one line of at most MAX_LABEL_LENGTH characters
+    that a file can hold (no control characters, no lone surrogate), or NetworkError."""
+    text = str(value).strip()
+    if not text:
+        raise NetworkError(f"{what} cannot be empty")
+    if len(text) > MAX_LABEL_LENGTH:
+        raise NetworkError(f"{what} is longer than {MAX_LABEL_LENGTH} characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        raise NetworkError(f"{what} must be one line of text, without control characters "
+                           "such as tabs or line breaks")
+    return text
+
+
+def position(value: Any, what: str) -> float:
+    """``value`` as a canvas coordinate: finite and within +-MAX_POSITION, or NetworkError."""
+    v = finite_number(value, what)
+    if abs(v) > MAX_POSITION:
+        raise NetworkError(f"{what} must be from {-MAX_POSITION:,.0f} to {MAX_POSITION:,.0f}, "
+                           f"not {v:,.10g}")
+    return v
+
+
 def finite_number(value: Any, what: str) -> float:
     """``value`` as a finite float, or NetworkError saying that ``what`` must be one. True and
     False are not numbers here; text is refused unless it spells a number (``"1.5"``)."""

@@ -37,6 +37,7 @@ from ..network import (
     is_valid_id,
 )
 from ..network.image_layers import MAX_IMAGE_LAYERS, layer_from_dict
+from ..network.parts import MAX_LABEL_LENGTH, MAX_POSITION
 from .checks import (
     BadNumber,
     DuplicateKeys,
@@ -53,8 +54,6 @@ from .checks import (
 
 MAX_NEURONS = 10_000
 MAX_CONNECTIONS = 500_000
-MAX_LABEL_LENGTH = 64
-MAX_POSITION = 1e7           # |x|, |y| of a neuron on the canvas
 #: every filter weight of a file's convolutions together (so a valid file stays within the
 #: items parsing counts: one list per filter row)
 MAX_FILTER_WEIGHTS = 40_000
