@@ -114,7 +114,7 @@ def _torch_loss(torch, Z, Yt, acts, loss):
             cols_log_a.append(F.logsigmoid(z))
             cols_log_1ma.append(F.logsigmoid(-z))
         elif a == "softplus":
-            cols_log_a.append(torch.log(F.softplus(z)))
+            cols_log_a.append(torch.log(torch.logaddexp(z, torch.zeros_like(z))))
             cols_log_1ma.append(torch.zeros_like(z))
         else:
             j = sm.index(k)
