@@ -111,8 +111,8 @@ def test_labels_and_names_cannot_inject_code(tmp_path):
     as comments with such characters replaced, or as string literals."""
     proj = sample(next(p for p in SAMPLES if p.stem == "xor"))
     evil = 'x\nraise SystemExit("injected")\n"""\\'
-    for n in proj.network.neurons.values():
-        proj.network.set_label(n.id, evil[:60])
+    for n in proj.network.neurons.values():  # (a label is one line: the model refuses "\n")
+        proj.network.set_label(n.id, evil.replace("\n", " ")[:60])
     proj.name = evil
     text = numpy_script.script(proj)
     compile(text, "exported.py", "exec")
