@@ -421,21 +421,26 @@ def test_markers_survive_a_reset_after_training_in_view(qtbot, setup):
 
 
 def test_predicted_against_actual_with_a_tiny_range_draws(qtbot, setup):
-    """Every target and prediction within 1e-13 of each other: the diagonal spans 1e-13."""
-    doc, ctl, (pane,) = setup("fruit-classifier.nnproj", OutputPane)
+    """Every target and prediction within 1e-13 of each other, drawn in a view still ranged
+    for the data before: peak downsampling asked for a factor of about 1e10 there."""
+    doc, ctl, (pane,) = setup("three-layer.nnproj", OutputPane)  # 3 inputs, 2 outputs
     pane.show()
     qtbot.waitExposed(pane)
-    ds = doc.dataset
+    pane.refresh_now()
+    pane.grab()
+    assert pane.mode == "pva"
     from nnstudio.core.datasets import Dataset
 
-    X = np.asarray(ds.X)
-    doc.set_dataset(Dataset(ds.input_names, ds.target_names, X, np.full(ds.Y.shape, 1e-13)))
-    net = doc.network
-    doc.set_params(dict.fromkeys(net.param_ids(), 0.0))
+    ds = doc.dataset
+    outs = [n.id for n in doc.network.neurons.values() if n.role == "output"]
+    doc.set_activation(outs, "identity")
+    doc.set_params(dict.fromkeys(doc.network.param_ids(), 0.0))   # every output is 0
+    doc.set_dataset(Dataset(ds.input_names, ds.target_names, np.asarray(ds.X),
+                            np.full(ds.Y.shape, 1e-13)))
     pane.refresh_now()
     pane.grab()
     x, y = data(pane.diag)
-    assert len(x) == 2
+    assert len(x) == 2 and x[1] - x[0] == pytest.approx(1e-13)
 
 
 def test_landscape_survives_a_neuron_removed_while_it_computes(qtbot, setup, monkeypatch):
