@@ -270,3 +270,35 @@ def test_the_filters_of_a_file_have_a_weight_limit(monkeypatch):
     monkeypatch.setattr(project.network_section, "MAX_FILTER_WEIGHTS", 17)
     refused(doc, "$.network.image_layers[1].filters: the filters of the image layers up to "
             "here hold 18 weights, more than the limit of 17")
+
+
+def _huge(doc: dict, side: int, filters: int, pool: int) -> dict:
+    """The sample's layers asking for big maps: a side × side image, ``filters`` 1 × 1
+    filters, a pooling of window and stride ``pool``, no connections and no rows."""
+    _layer(doc, 0)["shape"] = [1, side, side]
+    _layer(doc, 1)["filters"] = [{"weights": [[[1.0]]], "bias": 0.0}] * filters
+    _layer(doc, 2).update(window=pool, stride=pool)
+    doc["network"]["connections"] = []
+    doc["dataset"]["inputs"][0]["shape"] = [1, side, side]
+    doc["dataset"]["X"], doc["dataset"]["Y"] = [], []
+    return doc
+
+
+def test_a_file_asking_for_a_million_flatten_nodes_is_refused_before_making_any():
+    import tracemalloc
+
+    doc = _huge(cnn_doc(), 128, 64, 1)   # 64 maps of 128 × 128, each kept by the pooling
+    tracemalloc.start()
+    try:
+        refused(doc, "$.network.image_layers[1]: the image layers' maps would hold 2,113,536 "
+                "values per sample (convolution 'filters' alone 1,048,576), more than the "
+                "limit of 1,000,000; use fewer filters, a stride, or pool earlier")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20e6, f"refusing it took {peak / 1e6:.0f} MB"   # no node was ever made
+    doc = _huge(cnn_doc(), 128, 1, 1)    # small maps, but a flatten of 16,384 nodes
+    refused(doc, "$.network.image_layers[3]: flatten 'flat' would make 16,384 nodes (from "
+            "1 map of 128 × 128), and a network's flatten layers make at most 10,000 in all")
+    doc = _huge(cnn_doc(), 128, 1, 2)    # pooled first: 4,096 nodes are fine
+    assert len(project.loads(json.dumps(doc)).network.feature_neurons("flat")) == 64 * 64

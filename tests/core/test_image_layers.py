@@ -368,6 +368,16 @@ REFUSALS = {
                    "number of filters"),
     "an image of 5 channels": (
         None, lambda n: n.add_image_layer("image_input", shape=(5, 6, 6)), "number of channels"),
+    "a flatten of more nodes than a network may have": (
+        lambda n: n.update_image_layer("image", shape=(1, 128, 128)),
+        lambda n: n.update_image_layer("pool", window=1, stride=1),
+        "would make 31,752 nodes \\(from 2 maps of 126 × 126\\), and a network's flatten "
+        "layers make at most 10,000"),
+    "maps too big to compute per sample": (
+        lambda n: n.update_image_layer("image", shape=(1, 128, 128)),
+        lambda n: n.update_image_layer("conv", filters=64),
+        "maps would hold 1,286,464 values per sample \\(convolution 'filters' alone "
+        "1,016,064\\), more than the limit of 1,000,000"),
     "one bad layer among good ones": (
         None, lambda n: n.add_image_layer_dicts([
             {"id": "i2", "kind": "image_input", "shape": [1, 3, 3]},

@@ -203,6 +203,7 @@ class ImageEdits(Shaping, BulkEdits):
                                    f"which is {what}; a layer takes feature maps from an image "
                                    f"input, a convolution or a pooling layer")
         shapes = il.layer_shapes(layers)
+        self._check_sizes(layers, shapes)
         features: dict[str, list[str]] = {}
         claimed: dict[str, str] = {}
         for lid, layer in layers.items():
@@ -226,6 +227,35 @@ class ImageEdits(Shaping, BulkEdits):
                 claimed[nid] = lid
             features[lid] = ids
         return _Plan(layers, values, features, shapes)
+
+    @staticmethod
+    def _check_sizes(layers: Mapping[str, ImageLayer], shapes: Mapping[str, il.ImageShape]
+                     ) -> None:
+        """Refuse maps too big to compute per sample, and more flatten nodes than a network
+        may have, before any node is made (a file from a stranger may ask for millions)."""
+        volume, biggest, most = 0, "", 0
+        for lid, shape in shapes.items():
+            maps = il.maps_of(shape)
+            if maps is not None:
+                size = maps[0] * maps[1] * maps[2]
+                volume += size
+                if size > most:
+                    biggest, most = lid, size
+        if volume > il.MAX_MAP_VALUES:
+            raise NetworkError(
+                f"the image layers' maps would hold {volume:,} values per sample "
+                f"({layers[biggest].title} alone {most:,}), more than the limit of "
+                f"{il.MAX_MAP_VALUES:,}; use fewer filters, a stride, or pool earlier")
+        nodes = 0
+        for lid, shape in shapes.items():
+            if isinstance(shape, il.FlattenShape):
+                nodes += shape.size
+                if nodes > il.MAX_FEATURES:
+                    raise NetworkError(
+                        f"{layers[lid].title} would make {shape.size:,} nodes (from "
+                        f"{il.describe_maps(shape.in_shape)}), and a network's flatten "
+                        f"layers make at most {il.MAX_FEATURES:,} in all; pool the maps or "
+                        f"use fewer filters first")
 
     def _apply(self, plan: _Plan) -> list[dict[str, Any]]:
         """Make a checked plan the network's image layers; returns the connections that went

@@ -60,6 +60,8 @@ MAX_FILTERS = 64
 MAX_INPUT_CHANNELS = 4       # an image input's channels (grey, RGB, RGBA)
 MAX_CHANNELS = 64            # maps into a convolution after the first
 MAX_SIDE = 128               # an image's height or width
+MAX_FEATURES = 10_000        # a network's flatten nodes in all (the format's neuron limit)
+MAX_MAP_VALUES = 1_000_000   # values of every image layer's maps together, per sample
 TIMES = "\u00d7"
 
 #: the shape of a layer: an image input's (channels, height, width), or the core.conv object
