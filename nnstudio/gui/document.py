@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoCommand
 
 from nnstudio.core.derived_inputs import DERIVED, check_derived
 from nnstudio.core.engine import Engine
@@ -82,7 +82,7 @@ class Document(QObject):
         super().__init__(parent)
         if project is None:
             project = _project_module().new_project()
-        self.undo_stack = QUndoStack(self)
+        self.undo_stack = undo.UndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.project = project
         self.path: Path | None = Path(path) if path is not None else None

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, QTimer
+from PySide6.QtCore import QMimeData, QObject, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -58,6 +58,17 @@ from nnstudio.gui.status_line import StatusLine
 from nnstudio.gui.widgets import dock_content
 
 MENUS = ("File", "Edit", "View", "Network", "Train", "Help")
+
+
+class StackAction(QAction):
+    """Undo or Redo: its text names the step it would take ("&Undo Set weight ...")."""
+
+    def __init__(self, prefix: str, parent: QObject) -> None:
+        super().__init__(prefix, parent)
+        self.prefix = prefix
+
+    def show_step(self, text: str) -> None:
+        self.setText(f"{self.prefix} {text}".rstrip())
 
 
 class MainWindow(QMainWindow):
@@ -206,6 +217,19 @@ class MainWindow(QMainWindow):
         self.actions[key] = a
         return a
 
+    def _stack_action(self, kind: str, prefix: str) -> QAction:
+        """Undo or Redo, as Qt's own actions look (enabled, "Undo <step>"), but through the
+        document stack's Python methods, so training records itself first (gui/undo.py)."""
+        stack = self.document.undo_stack
+        a = StackAction(prefix, self)
+        a.setObjectName(f"action_{kind}")
+        undo = kind == "undo"
+        a.triggered.connect(stack.undo if undo else stack.redo)
+        (stack.canUndoChanged if undo else stack.canRedoChanged).connect(a.setEnabled)
+        (stack.undoTextChanged if undo else stack.redoTextChanged).connect(a.show_step)
+        a.setEnabled(stack.canUndo() if undo else stack.canRedo())
+        return a
+
     def _build_actions(self) -> None:
         st, SP, K = self.style(), QStyle.StandardPixmap, QKeySequence.StandardKey
         ic = lambda n, f=None: app_icon(n, f, st)  # noqa: E731 (a local shorthand)
@@ -226,13 +250,11 @@ class MainWindow(QMainWindow):
                   QKeySequence(K.Quit).toString() or "Ctrl+Q",
                   ic("application-exit", SP.SP_DialogCloseButton))
 
-        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
-        undo.setObjectName("action_undo")
+        undo = self._stack_action("undo", "&Undo")
         undo.setShortcuts(QKeySequence.keyBindings(K.Undo))
         undo.setIcon(ic("edit-undo", SP.SP_ArrowBack))
         undo.setToolTip("Undo the last change (Ctrl+Z)")
-        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setObjectName("action_redo")
+        redo = self._stack_action("redo", "&Redo")
         redo_keys = QKeySequence.keyBindings(K.Redo)
         if QKeySequence("Ctrl+Y") not in redo_keys:
             redo_keys.append(QKeySequence("Ctrl+Y"))
@@ -417,6 +439,10 @@ class MainWindow(QMainWindow):
         from nnstudio.gui.drawing_pad import DrawingPanel
         from nnstudio.gui.plots import PANES
         self.training = training.install(self)
+        # a click in the history list jumps through Qt's C++ stack, which training cannot
+        # record itself before: the list is read-only while training runs (Undo pauses it)
+        self.training.controller.runningChanged.connect(
+            lambda running: self.history.setEnabled(not running))
         for key, (cls, area) in PANES.items():
             self.plot_panes[key] = cls(self.document, self.training.controller)
             self.add_dock(key, self.plot_panes[key], area, cls.title)

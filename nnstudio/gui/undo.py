@@ -14,6 +14,10 @@ document only as an :class:`UndoTarget`. Compound structural edits (a dense laye
 between them with the network's own edit operations (so every notice still fires); the rest
 are small, specific commands.
 
+The document's stack is an :class:`UndoStack`: it says ``aboutToChange(kind)`` before every
+push, undo, redo or jump made through it, so live training can record itself at that point
+(the training controller splits its run there) and the stack always tells the truth.
+
 Image layers (image input, convolution, pooling, flatten) are items too: adding, pasting and
 removing them are :class:`AddItemsCommand` and :class:`RemoveCommand` like neurons; an edit of
 their settings or their sources is an :class:`ImageLayersCommand` between two lists of layer
@@ -29,14 +33,46 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 import numpy as np
-from PySide6.QtCore import SignalInstance
-from PySide6.QtGui import QUndoCommand
+from PySide6.QtCore import Signal, SignalInstance
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from nnstudio.core.network import FEATURE_ROLE, Network, NetworkError
 
 # ids for QUndoCommand.mergeWith: only commands with the same id (and both mergeable) merge.
 ID_SET_PARAMS = 1001
 ID_PROJECT_VALUE = 1002
+
+
+class UndoStack(QUndoStack):
+    """The document's undo stack: ``aboutToChange(kind)`` ("push", "undo", "redo", "index")
+    comes before each change made through these methods. Qt's own undo/redo actions and
+    ``QUndoView`` call the C++ methods and bypass it: the window builds its Undo/Redo actions
+    on :meth:`undo`/:meth:`redo` here, and the history view is read-only while training runs."""
+
+    aboutToChange = Signal(str)
+
+    def push(self, command: QUndoCommand) -> None:
+        self.aboutToChange.emit("push")
+        super().push(command)
+
+    def beginMacro(self, text: str) -> None:
+        self.aboutToChange.emit("push")
+        super().beginMacro(text)
+
+    def undo(self) -> None:
+        if self.canUndo():
+            self.aboutToChange.emit("undo")
+        super().undo()
+
+    def redo(self) -> None:
+        if self.canRedo():
+            self.aboutToChange.emit("redo")
+        super().redo()
+
+    def setIndex(self, index: int) -> None:
+        if index != self.index():
+            self.aboutToChange.emit("index")
+        super().setIndex(index)
 
 
 class UndoTarget(Protocol):

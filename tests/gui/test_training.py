@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from nnstudio import paths
+from nnstudio.core import project
 from nnstudio.core.network import Network
 from nnstudio.core.trainer import Trainer, split
 from nnstudio.gui import files
@@ -192,7 +193,9 @@ def test_an_edit_right_before_pause_is_kept(qtbot, make):
     doc.set_param(pid, 2.5)
     ctl.pause()
     assert doc.network.get_param(pid) == 2.5
-    assert doc.undo_stack.text(doc.undo_stack.count() - 1).startswith("Train ")
+    # the training before the edit is under it; none was shown after it
+    texts = [doc.undo_stack.text(i) for i in range(doc.undo_stack.count())]
+    assert texts[0].startswith("Train ") and texts[-1].startswith("Set ")
 
 
 def test_a_structural_edit_pauses_training_first(qtbot, make):
@@ -202,9 +205,11 @@ def test_a_structural_edit_pauses_training_first(qtbot, make):
     trained = params(doc.network)
     nid = doc.add_neuron("hidden", 0.0, 0.0)
     assert not ctl.is_running()
-    qtbot.waitUntil(lambda: doc.undo_stack.count() == 2, timeout=2000)
+    # the training it followed is recorded under the edit, with the parameters it left
     texts = [doc.undo_stack.text(i) for i in range(doc.undo_stack.count())]
-    assert texts[0].startswith("Add hidden neuron") and texts[1].startswith("Train ")
+    assert texts[0].startswith("Train ") and texts[1].startswith("Add hidden neuron")
+    qtbot.wait(3 * POLL_MS)
+    assert doc.undo_stack.count() == 2
     for p, v in trained.items():            # nothing lost or torn
         assert doc.network.get_param(p) == v
     assert nid in doc.network.neurons
@@ -213,17 +218,63 @@ def test_a_structural_edit_pauses_training_first(qtbot, make):
     assert ctl.history.n_depth == len(ctl.trainer.engine.blocks) - 1
 
 
-def test_undoing_a_structural_edit_while_training_pauses_and_keeps_redo(qtbot, make):
+def test_undo_while_training_pauses_and_undoes_the_training_first(qtbot, make):
     doc, ctl = make("xor.nnproj", epochs=1_000_000)
+    opened = params(doc.network)
     nid = doc.add_neuron("hidden", 0.0, 0.0)
     ctl.play()
     qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1, timeout=10000)
-    doc.undo_stack.undo()                       # removes the neuron: training pauses first
-    assert not ctl.is_running() and nid not in doc.network.neurons
+    doc.undo_stack.undo()                       # pauses, records the run, undoes it
+    assert not ctl.is_running() and nid in doc.network.neurons
+    assert {p: doc.network.get_param(p) for p in opened} == opened
+    doc.undo_stack.undo()                       # then the neuron
+    assert nid not in doc.network.neurons
     qtbot.wait(3 * POLL_MS)
-    assert doc.undo_stack.canRedo()             # the undone edit can still be redone
+    assert doc.undo_stack.canRedo()             # both can still be redone
     doc.undo_stack.redo()
-    assert nid in doc.network.neurons
+    doc.undo_stack.redo()
+    assert nid in doc.network.neurons and doc.undo_stack.text(1).startswith("Train ")
+
+
+def test_a_weight_set_before_play_comes_back_after_undos_while_training(qtbot, make):
+    """The issue's case: set a weight, Play, Undo three times while it trains, Pause, undo
+    all: the project is as opened; and deleting h1 while training records the training under
+    the deletion, so undoing everything brings h1 back as opened, untrained."""
+    doc, ctl = make("xor.nnproj", epochs=1_000_000)
+    opened = project.dumps(doc.project)
+    pid = next(iter(doc.network.connections))
+    doc.set_param(pid, 0.75)
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 1, timeout=10000)
+    for _ in range(3):
+        doc.undo_stack.undo()
+    ctl.pause()
+    doc.undo_stack.setIndex(0)
+    assert project.dumps(doc.project) == opened
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 2, timeout=10000)
+    h1 = next(n.id for n in doc.network.neurons.values() if n.role == "hidden")
+    doc.remove([h1])
+    ctl.pause()
+    doc.undo_stack.setIndex(0)
+    assert project.dumps(doc.project) == opened
+
+
+def test_an_edit_while_training_splits_the_run(qtbot, make):
+    doc, ctl = make("spiral.nnproj", epochs=1_000_000)
+    pid = next(iter(doc.network.connections))
+    ctl.play()
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= 2, timeout=10000)
+    doc.set_param(pid, 2.5)
+    applied = ctl.snapshots_applied
+    qtbot.waitUntil(lambda: ctl.snapshots_applied >= applied + 2, timeout=10000)
+    ctl.pause()
+    stack = doc.undo_stack
+    texts = [stack.text(i) for i in range(stack.count())]
+    assert texts[0].startswith("Train ") and texts[1].startswith("Set ")
+    assert texts[2].startswith("Train ")
+    stack.setIndex(2)
+    assert doc.network.get_param(pid) == 2.5   # the edit, before the training after it
 
 
 def test_opening_another_project_stops_the_worker(qtbot, make):

@@ -13,8 +13,13 @@
   worker applies it before its next step and the controller drops the snapshots taken before
   it, so nothing is lost or torn. A structural edit (``document.structureAboutToChange``)
   pauses training first.
-* A run (Play until Pause / the target / divergence) becomes ONE undo step "Train N epochs"
-  (``document.push_training_result``).
+* The undo stack tells the truth while training runs. A run (Play until Pause / the target /
+  divergence) is recorded as "Train N epochs" steps (``document.push_training_result``): one
+  when it ends, and one more at every edit made while it runs, pushed just BEFORE the edit
+  (the stack's ``aboutToChange``), from the parameters the user saw, so the edit sits on top
+  of the training it followed and the run goes on from the edited network. Undo or Redo while
+  training pauses first (recording the run), then undoes the last step: the training. Undo to
+  the start is the project as opened; redo to the end is the state before.
 """
 
 from __future__ import annotations
@@ -64,8 +69,11 @@ class TrainingController(QObject):
         self._pump.timeout.connect(self._give_turn)
         self._gen = 0
         self._epoch_base = 0.0          # history x of the current trainer's epoch 0
-        self._run_before: dict | None = None
-        self._run_start_epoch = 0.0
+        self._run_before: dict | None = None   # where the unrecorded part of the run began
+        self._run_start_epoch = 0.0            # the logical run's start (its target follows)
+        self._segment_start = 0.0              # the history x where _run_before was taken
+        self._segment_pending = False          # an edit split the run: _run_before comes next
+        self._recording = False                # pushing a training step (not an edit)
         self.run_target = 0              # the epoch (history x) the current run stops at
         self._applied_version = -1      # the network's param_version after our last write
         self._shutting_down = False
@@ -85,6 +93,7 @@ class TrainingController(QObject):
         document.projectReplaced.connect(self._on_project_replaced)
         document.datasetChanged.connect(self._invalidate_trainer)
         document.settingsChanged.connect(self._on_settings_changed)
+        document.undo_stack.aboutToChange.connect(self._on_stack_about_to_change)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -207,7 +216,8 @@ class TrainingController(QObject):
         self.last_message = ""
         self.run_target = epochs if done < epochs else math.floor(done) + epochs
         self._run_before = self._param_dict()
-        self._run_start_epoch = done
+        self._run_start_epoch = self._segment_start = done
+        self._segment_pending = False
         self._start_worker(tr)
         return True
 
@@ -264,13 +274,39 @@ class TrainingController(QObject):
 
     def _finish_run(self, reason: str, push: bool = True) -> None:
         self.document.training_active = False
-        before = self._run_before
+        if push:
+            self._record_segment()
         self._run_before = None
-        if push and before is not None:
-            self._push_result(before, self._param_dict(), self.epoch - self._run_start_epoch)
+        self._segment_pending = False
         self.runningChanged.emit(False)
         self.progressChanged.emit()
         self.stopped.emit(reason)
+
+    def _record_segment(self) -> None:
+        """Push the part of the run not recorded yet (from ``_run_before`` to the parameters
+        the network shows now) as a training step; the next part starts at the next snapshot."""
+        before = self._run_before
+        if before is None:
+            return
+        self._push_result(before, self._param_dict(), self.epoch - self._segment_start)
+        self._run_before = None
+        self._segment_pending = True
+
+    def _begin_segment(self) -> None:
+        """Before a snapshot is applied after an edit split the run: the next part starts
+        from the network as the edit left it."""
+        if self._segment_pending:
+            self._segment_pending = False
+            self._run_before = self._param_dict()
+            self._segment_start = self.epoch
+
+    def _on_stack_about_to_change(self, kind: str) -> None:
+        if self._recording or not self.is_running():
+            return
+        if kind == "push":        # an edit while training: record the training under it
+            self._record_segment()
+        else:                     # undo/redo/jump: pause (recording the run), then the step
+            self.pause()
 
     def _push_result(self, before: dict, after: dict, epochs: float) -> None:
         after = {p: v for p, v in after.items() if p in before}
@@ -281,7 +317,11 @@ class TrainingController(QObject):
             text = f"Train {n} epoch{'s' if n != 1 else ''}"
         else:
             text = "Train 1 step"
-        self.document.push_training_result(before, after, text=text)
+        self._recording = True
+        try:
+            self.document.push_training_result(before, after, text=text)
+        finally:
+            self._recording = False
 
     def step(self) -> Snapshot | None:
         """One batch (one optimizer step), as one undo step."""
@@ -385,6 +425,8 @@ class TrainingController(QObject):
                           else "Training finished")
 
     def _absorb(self, snap: Snapshot | None, gen: int, recs: list) -> None:
+        if snap is not None and gen == self._gen:
+            self._begin_segment()
         if recs:
             self.history.extend(recs)
             now = time.perf_counter()
@@ -442,7 +484,7 @@ class TrainingController(QObject):
         # the structural command captured it
         self._stop_worker()
         before, after = self._run_before, self._param_dict()
-        epochs = self.epoch - self._run_start_epoch
+        epochs = self.epoch - self._segment_start
         self._finish_run("structure", push=False)
         self._invalidate_trainer()
         stack = self.document.undo_stack
