@@ -192,7 +192,9 @@ class Document(QObject):
                 self._evaluation_error = "the network has no output neurons"
                 return None
             st = self.settings
-            self._evaluation = self.engine().evaluate(data[0], data[1], st.loss, st.penalty)
+            with np.errstate(all="ignore"):   # an overflow shows as inf in the views, unwarned
+                self._evaluation = self.engine().evaluate(data[0], data[1], st.loss,
+                                                          st.penalty)
         except (ValueError, FloatingPointError) as e:
             self._evaluation_error = str(e)
             self._evaluation = None

@@ -80,6 +80,13 @@ def test_gradients_with_a_loss_that_overflows_say_so_once(tmp_path, form):
                     "values (it is inf over the 1 row(s)), so it has no gradient")
 
 
+def test_trace_with_a_loss_that_overflows_says_so_once(tmp_path):
+    path = one_weight(tmp_path, 1e200)
+    line = error_line(cli("trace", path))
+    assert line == (f"nnstudio trace: {path}: the ssr loss overflows at these parameter "
+                    "values; make the parameters or the inputs smaller")
+
+
 def test_a_divergence_in_the_last_update_is_reported(tmp_path):
     """One gd step on x = 1e150: the loss before it is 1e300 (finite), the update makes
     w = 1 - 2e300, where the loss is infinite. Epochs 1 and 2 behave alike."""

@@ -392,3 +392,17 @@ def test_prose_keeps_its_words_while_formulas_get_sigma():
     tr = trace.build(net, np.array([[1.0]]), np.array([[1.0]]), loss="mse", learning_rate=0.1)
     texts = " ".join(s.explanation for s in tr.steps)
     assert "Passes the weighted sum through unchanged" in texts and "weighted \u03a3" not in texts
+
+
+def test_an_iteration_that_overflows_is_refused_once_plainly(recwarn):
+    net, X, Y = dosage_network()
+    net.set_param("out", 1e305)                          # the loss itself overflows
+    with pytest.raises(trace.TraceError, match="the ssr loss overflows at these parameter"):
+        trace.build(net, X, Y, loss="ssr", learning_rate=0.1)
+    net, X, Y = dosage_network()
+    net.set_param("h1", 1e152)        # h1 = 1e152, the output 1e154: the loss 1e308 is finite,
+    net.set_param("w3", 100.0)        # dL/dw3 = 2e306 too, but 1000 times it is not
+    with pytest.raises(trace.TraceError, match=r"the update of weight 'w3' \(h1 → Efficacy\) "
+                       "overflows at these values; try a smaller learning rate"):
+        trace.build(net, X, Y, loss="ssr", learning_rate=1000.0, sample=0)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -341,3 +341,12 @@ def test_a_network_that_cannot_be_traced_says_why(qtbot):
     assert "no output neuron" in messages[-1]
     assert panel.title_label.text() == "Cannot step through this network"
     assert not panel.mode_button.isChecked()
+
+
+def test_next_iteration_with_numbers_that_overflow_says_so_and_changes_nothing(setup):
+    doc, _scene, _panel, player = setup
+    doc.set_param("b3", 1e305)
+    doc.set_settings(learning_rate=1000)
+    player.next_iteration()           # a refusal, not an exception
+    assert "the ssr loss overflows" in player.error
+    assert doc.network.get_param("b3") == 1e305

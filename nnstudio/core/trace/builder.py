@@ -108,20 +108,22 @@ def build(network: Network, X: ArrayLike, Y: ArrayLike, *, loss: str = "ssr",
                          f"walkthrough handles up to {MAX_PARAMS}")
     rows = [sample] if sample is not None else list(range(X.shape[0]))
     Xb, Yb = X[rows], Y[rows]
-    try:
-        ev = engine.evaluate(Xb, Yb, loss, penalty)
-    except (EngineError, ValueError) as e:
-        raise TraceError(f"the network cannot be evaluated on this data: {e}") from None
+    with np.errstate(all="ignore"):   # an overflow is refused below, by name, never warned
+        try:
+            ev = engine.evaluate(Xb, Yb, loss, penalty)
+        except (EngineError, ValueError) as e:
+            raise TraceError(f"the network cannot be evaluated on this data: {e}") from None
+        # one plain gradient-descent step, exactly as optimizers.GradientDescent computes it
+        new_vec = engine.params - lr * np.where(engine.trainable, ev.grad, 0.0)
+        after = Engine.compile(network)
+        after.set_params(new_vec)
+        loss_after = float(after.loss(Xb, Yb, loss))
+    _check_finite(network, engine, loss, ev.loss, ev.grad, new_vec, loss_after)
     pids = list(engine.param_ids)
     before = {p: float(v) for p, v in zip(pids, engine.params, strict=True)}
     grads = {p: float(g) for p, g in zip(pids, ev.grad, strict=True)}
     trainable = {p: bool(t) for p, t in zip(pids, engine.trainable, strict=True)}
-    # one plain gradient-descent step, exactly as optimizers.GradientDescent computes it
-    new_vec = engine.params - lr * np.where(engine.trainable, ev.grad, 0.0)
     new_params = {p: float(v) for p, v, t in zip(pids, new_vec, engine.trainable, strict=True) if t}
-    after = Engine.compile(network)
-    after.set_params(new_vec)
-    loss_after = float(after.loss(Xb, Yb, loss))
     penalty_grads: dict[str, float] = {}
     if penalty is not None:
         share = penalty.gradients(engine.params, engine.weight_mask)
@@ -148,6 +150,25 @@ def _column_names(engine: Engine, network: Network) -> list[str]:
     names = [name for ib in engine.image_blocks if isinstance(ib.shape, tuple)
              for name in image_column_names(network.image_layers[ib.id].label, ib.shape)]
     return names + [n.label for n in network.data_inputs]
+
+
+def _check_finite(network: Network, engine: Engine, loss: str, value: float, grad: np.ndarray,
+                  new_vec: np.ndarray, loss_after: float) -> None:
+    """Refuse, once and plainly, an iteration whose numbers overflow (a walkthrough of inf and
+    nan teaches nothing, and no file or window can hold them)."""
+    if not math.isfinite(value):
+        raise TraceError(f"the {loss} loss overflows at these parameter values; make the "
+                         "parameters or the inputs smaller")
+    for what, vec in (("gradient", grad), ("update", new_vec)):
+        bad = ~np.isfinite(vec)
+        if bad.any():
+            name = engine.describe_param(network, int(np.argmax(bad)))
+            hint = ("make the parameters or the inputs smaller" if what == "gradient"
+                    else "try a smaller learning rate")
+            raise TraceError(f"the {what} of {name} overflows at these values; {hint}")
+    if not math.isfinite(loss_after):
+        raise TraceError(f"the {loss} loss after the update overflows; try a smaller "
+                         "learning rate")
 
 
 def _walk(tr: Trace) -> None:
