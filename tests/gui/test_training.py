@@ -393,3 +393,25 @@ def test_the_settings_bar_edits_the_minimum_step(qtbot):
     assert doc.settings.min_step == 0.0
     doc.undo_stack.undo()
     assert doc.settings.min_step == 0.001 and bar.min_step.text() == "0.001"
+
+
+def test_moving_h1_below_h2_then_step_trains_the_right_parameters(qtbot, make):
+    """Parameter order follows canvas position: after a move the trainer's order and the
+    document's differ, and a step must still write each value to its own parameter."""
+    doc, ctl = make("xor.nnproj")
+    unmoved = Document.open(paths.SAMPLES / "xor.nnproj").network
+    s = doc.settings
+    X, Y = np.asarray(doc.dataset.X), np.asarray(doc.dataset.Y)
+    Xt, Yt, _, _ = split(X, Y, s.validation_split, s.seed)
+    ref_trainer = Trainer(unmoved, Xt, Yt, s)      # the same two steps, never moved
+    ref_trainer.run_step()
+    ref = ref_trainer.run_step()
+    unmoved.set_param_vector(ref.slots, ref.params)
+    ctl.step()                                      # the trainer (and its engine) exist
+    h1, h2 = (doc.network.neurons[i] for i in ("h1", "h2"))
+    doc.move_items({"h1": (h1.x, h2.y + 200.0)})
+    assert list(doc.engine().param_ids) != list(ctl.trainer.engine.param_ids)
+    snap = ctl.step()
+    assert ctl.last_message == "" and snap is not None and not snap.diverged
+    assert params(doc.network) == params(unmoved)
+    assert doc.loss() == pytest.approx(snap.loss, rel=1e-12)
