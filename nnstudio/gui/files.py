@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from nnstudio import paths
@@ -47,13 +47,24 @@ OPEN_FILTER = ("Projects and models (*.nnproj *.onnx);;NN Studio projects (*.nnp
 
 
 # ---------------------------------------------------------------------- dialogs (patchable)
+def message_box(icon: QMessageBox.Icon, title: str, text: str,
+                buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.NoButton,
+                parent: QWidget | None = None) -> QMessageBox:
+    """A message box whose text is plain: a message quoting a file's text (a label such as
+    ``<img src="/some/file">``) is never read as HTML, so nothing it names is loaded."""
+    box = QMessageBox(icon, title, text, buttons, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    return box
+
+
 def show_error(parent: QWidget | None, title: str, text: str) -> None:
-    QMessageBox.critical(parent, title, text)
+    message_box(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok,
+                parent).exec()
 
 
 def ask_unsaved(parent: QWidget | None, name: str) -> str:
     """'save', 'discard' or 'cancel'."""
-    box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+    box = message_box(QMessageBox.Icon.Warning, "Unsaved changes",
                       f"Save the changes to “{name}” before closing it?",
                       QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                       | QMessageBox.StandardButton.Cancel, parent)
@@ -68,7 +79,7 @@ def ask_recover(parent: QWidget | None, info: dict) -> bool:
     """True: recover; False: discard."""
     when = info.get("saved_at_text", "an earlier session")
     what = info.get("path") or info.get("name") or "an unsaved project"
-    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
+    box = message_box(QMessageBox.Icon.Question, "Recover unsaved work?",
                       f"NN Studio did not close cleanly last time.\n\n"
                       f"Unsaved changes to “{what}” were autosaved at {when}.", parent=parent)
     rec = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
@@ -95,7 +106,7 @@ def ask_save_path(parent: QWidget | None, suggested: str) -> str | None:
 
 def ask_fit_dataset(parent: QWidget | None, problem: str) -> bool:
     """True: adjust the dataset's columns to the network and save."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Dataset does not fit the network",
+    box = message_box(QMessageBox.Icon.Question, "Dataset does not fit the network",
                       f"{problem}\n\nA project file needs one dataset column per input "
                       "neuron and per output neuron.", parent=parent)
     box.setInformativeText("Add or remove dataset columns to match the network (new columns "

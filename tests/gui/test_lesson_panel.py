@@ -242,3 +242,38 @@ def test_a_new_project_replaces_the_checklist_rows(panel):
     doc.load(paths.SAMPLES / "xor.nnproj")
     assert [r.text.text() for r in p.checklist.rows] == [g.text for g in doc.challenges.goals]
     assert all(not r.text.isVisibleTo(p) for r in old_rows)
+
+
+def test_links_in_a_lesson_never_open_a_file_and_web_links_ask_first(qtbot, monkeypatch):
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    from nnstudio.gui.lesson import markdown_view
+    opened, asked, answer = [], [], [False]
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
+    monkeypatch.setattr(markdown_view, "ask_open_link",
+                        lambda parent, url: asked.append(url.toString()) or answer[0])
+    view = markdown_view.MarkdownView("[notes](file:///etc/passwd) and "
+                                      "[the article](https://example.org/a)")
+    qtbot.addWidget(view)
+    text = view.toPlainText()
+    view.anchorClicked.emit(QUrl("file:///etc/passwd"))
+    assert opened == [] and asked == [] and view.toPlainText() == text   # nothing followed
+    assert view.openLinks() is False
+    view.anchorClicked.emit(QUrl("https://example.org/a"))
+    assert asked == ["https://example.org/a"] and opened == []   # asked; the user said no
+    answer[0] = True
+    view.anchorClicked.emit(QUrl("https://example.org/a"))
+    assert opened == ["https://example.org/a"]
+    assert not any("passwd" in name for name in view.loaded)
+
+
+def test_an_error_message_quoting_html_is_shown_as_plain_text(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    from nnstudio.gui import files
+    box = files.message_box(QMessageBox.Icon.Critical, "Open",
+                            "p.nnproj: label '<img src=\"/etc/x.png\">' is too long")
+    qtbot.addWidget(box)
+    assert box.textFormat() == Qt.TextFormat.PlainText

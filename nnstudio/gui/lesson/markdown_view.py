@@ -3,10 +3,11 @@ only the shipped lesson pictures and explains the glossary's terms.
 
 Rules (lesson text comes from strangers): a picture is shown only when the text names a shipped
 one as ``nnstudio:NAME`` (a file in resources/lessons/); every other resource the text names,
-a path on disk or an address on the web, is never loaded. Links open in the system browser
-only for http(s) and mailto addresses. The first mention of each glossary term
-(:mod:`nnstudio.core.lessons.glossary`) gets a dotted underline and the term's definition as
-its tooltip.
+a path on disk or an address on the web, is never loaded. A link is never followed inside the
+view (a ``file:`` link shows nothing and opens nothing); an http(s) or mailto link opens in the
+system browser only after the user confirms the address (:func:`ask_open_link`). The first
+mention of each glossary term (:mod:`nnstudio.core.lessons.glossary`) gets a dotted underline
+and the term's definition as its tooltip.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from PySide6.QtGui import (
     QTextFormat,
 )
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
+from PySide6.QtWidgets import QFrame, QMessageBox, QSizePolicy, QTextBrowser, QWidget
 
 from nnstudio import paths
 from nnstudio.core.lessons.glossary import first_terms
+from nnstudio.core.messages import one_line
 
 LESSON_CSS = """
 h1 { font-size: 14pt; margin-bottom: 6px; }
@@ -42,6 +44,19 @@ PICTURE_WIDTH = 320            # px: a shipped picture is shown this wide (or th
 PICTURE_PIXELS = 2 * PICTURE_WIDTH   # and rendered this wide, so it stays sharp when scaled
 HEADING_SCALE = {1: 1.6, 2: 1.25, 3: 1.1}
 EXTERNAL_SCHEMES = ("http", "https", "mailto")
+
+
+def ask_open_link(parent: QWidget | None, url: QUrl) -> bool:
+    """Ask before a lesson's web link opens in the browser: the address in full (clipped),
+    as plain text; No is the default."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Open a link?",
+                      f"This lesson links to\n\n{one_line(url.toString(), 200)}\n\n"
+                      "Open it in your web browser?",
+                      QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+                      parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return QMessageBox.StandardButton(box.exec()) == QMessageBox.StandardButton.Open
 
 
 def picture_path(url: QUrl) -> Path | None:
@@ -117,7 +132,7 @@ class MarkdownView(QTextBrowser):
         return render_picture(path, PICTURE_PIXELS)
 
     def _open_link(self, url: QUrl) -> None:
-        if url.scheme() in EXTERNAL_SCHEMES:
+        if url.scheme() in EXTERNAL_SCHEMES and ask_open_link(self.window(), url):
             QDesktopServices.openUrl(url)
 
     def _tidy_headings(self) -> None:
