@@ -13,7 +13,7 @@ import numpy as np
 from nnstudio.core import losses, project
 from nnstudio.core.datasets import Dataset
 from nnstudio.core.derived_inputs import NAMES as DERIVED_NAMES
-from nnstudio.core.network import Network
+from nnstudio.core.network import Network, NetworkError
 from nnstudio.core.project import Project
 from nnstudio.core.trainer import TrainSettings
 
@@ -119,3 +119,88 @@ def import_script(path: Path, name: str):
     finally:
         del sys.modules[name]
     return module
+
+
+CONV_ACTIVATIONS = ["identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus"]
+
+
+def random_cnn(seed: int, loss: str | None = None, optimizer: str = "adam",
+               batch_size: int = 0, regularization: str = "none",
+               regularization_rate: float = 0.0) -> Project:
+    """A random convolutional network: an image input (1-2 channels, 3-7 pixels a side), a
+    chain of 1-3 convolutions ('valid' or 'same' padding, strides, every activation) and
+    max/average pooling layers, a flatten (sometimes a second one from an earlier layer),
+    input neurons beside the image sometimes, a dense part reading part of the features, locked
+    filters sometimes, data that suits the loss and the project's settings."""
+    rng = np.random.default_rng(seed)
+    loss = loss or str(rng.choice(["mse", "cross_entropy", "ssr", "bce"]))
+    while True:
+        net = Network()
+        c, h, w = int(rng.integers(1, 3)), int(rng.integers(3, 8)), int(rng.integers(3, 8))
+        net.add_image_layer("image_input", id="img", shape=(c, h, w))
+        chain = ["img"]
+        try:
+            for i in range(int(rng.integers(1, 4))):
+                if i == 0 or rng.random() < 0.6:
+                    net.add_image_layer(
+                        "convolution", id=f"conv{i}", source=chain[-1], seed=seed + i,
+                        init="uniform", filters=int(rng.integers(1, 4)),
+                        kernel=int(rng.integers(1, 4)), stride=int(rng.integers(1, 3)),
+                        padding=str(rng.choice(["valid", "same"])),
+                        activation=str(rng.choice(CONV_ACTIVATIONS)),
+                        slope=float(rng.uniform(0.05, 0.3)))
+                    chain.append(f"conv{i}")
+                else:
+                    window = int(rng.integers(1, 3))
+                    net.add_image_layer("pooling", id=f"pool{i}", source=chain[-1],
+                                        window=window, stride=int(rng.integers(1, window + 1)),
+                                        mode=str(rng.choice(["max", "average"])))
+                    chain.append(f"pool{i}")
+        except NetworkError:
+            continue   # a layer that does not fit its input: draw another network
+        net.add_image_layer("flatten", id="flat", source=chain[-1])
+        flats = ["flat"]
+        if len(chain) > 2 and rng.random() < 0.5:
+            side = chain[int(rng.integers(1, len(chain) - 1))]
+            net.add_image_layer("flatten", id="side", source=side)
+            flats.append("side")
+        features = [f for fl in flats for f in net.feature_neurons(fl)]
+        if len(features) <= 60:
+            break
+    n_in = int(rng.integers(0, 3))
+    for k in range(n_in):
+        net.add_neuron("input", id=f"x{k}")
+    n_out = int(rng.integers(1, 4)) if loss != "cross_entropy" else int(rng.integers(2, 4))
+    out_act = {"cross_entropy": "softmax", "bce": "sigmoid"}.get(loss) or \
+        str(rng.choice(["identity", "tanh", "sigmoid"]))
+    outs = [net.add_neuron("output", id=f"o{k}", activation=out_act,
+                           bias=float(rng.uniform(-1, 1))).id for k in range(n_out)]
+    sources = features + [f"x{k}" for k in range(n_in)]
+    hidden: list[str] = []
+    if rng.random() < 0.5:
+        hidden = [net.add_neuron("hidden", id=f"h{k}", activation="tanh",
+                                 bias=float(rng.uniform(-1, 1))).id for k in range(2)]
+        net.connect_fully(sources, hidden, seed=seed)
+    for o in outs:
+        for s in sources + hidden:
+            if rng.random() < 0.6:
+                net.connect(s, o, float(rng.uniform(-1, 1)))
+    for conv in [lid for lid in net.image_layers if lid.startswith("conv")]:
+        for f in range(net.image_layers[conv].filters):
+            if rng.random() < 0.2:
+                net.set_filter_trainable(conv, f, False)
+    rows = int(rng.integers(3, 9))
+    X = rng.uniform(-1, 1, size=(rows, c * h * w + n_in))
+    if loss == "cross_entropy":
+        Y = np.eye(n_out)[rng.integers(0, n_out, rows)]
+    elif loss == "bce":
+        Y = (rng.random((rows, n_out)) < 0.5).astype(float)
+    else:
+        Y = rng.uniform(-1, 1, size=(rows, n_out))
+    names = [f"p{k}" for k in range(c * h * w)] + [f"x{k}" for k in range(n_in)]
+    ds = Dataset(names, [f"y{k}" for k in range(n_out)], X, Y)
+    settings = TrainSettings(loss=loss, optimizer=optimizer, learning_rate=0.05,
+                             batch_size=batch_size, epochs=3, seed=seed,
+                             regularization=regularization,
+                             regularization_rate=regularization_rate)
+    return Project(net, ds, settings, "", f"cnn {seed}")

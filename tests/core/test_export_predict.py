@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nnstudio.core.engine import Engine
-from nnstudio.core.export import ExportError, export
+from nnstudio.core.export import export
 from nnstudio.core.export.predict import PredictError, parse_inputs, predict, read_inputs
 from tests.core.export_cases import SAMPLES, sample
 
@@ -139,10 +139,3 @@ def test_predict_reads_an_image_inputs_pixels():
     assert X.shape == (1, 36)
     with pytest.raises(PredictError, match="the rows have 2 column"):
         predict(proj, np.zeros((1, 2)))
-
-
-def test_exports_refuse_image_layers_until_they_can_write_them(tmp_path):
-    with pytest.raises(ExportError, match="cannot write image layers yet: 'image' is an? image "
-                                          "input layer"):
-        export(_cnn_project(), "numpy", tmp_path / "cnn.py")
-    assert list(tmp_path.iterdir()) == []

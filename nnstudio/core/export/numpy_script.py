@@ -2,7 +2,9 @@
 
 The script is the forward pass of the :mod:`~nnstudio.core.export.plan` with the weights
 written in full, in float64, with NN Studio's own formulas (the stable sigmoid and softplus,
-the max-shifted softmax), so ``predict(X)`` gives the engine's outputs to the last digits.
+the max-shifted softmax; convolutions as one ``tensordot`` over strided windows of the padded
+maps, pooling as their max or mean), so ``predict(X)`` gives the engine's outputs to the last
+digits.
 Run as ``python OUT.py IN.csv`` it prints the outputs for each row of a CSV file.
 """
 
@@ -14,7 +16,19 @@ from collections.abc import Callable
 from ..project import Project
 from . import plan as plans
 from .output import write_files
-from .plan import DenseLayer, ExportPlan, LayerStep, layer_writer
+from .plan import (
+    ConvLayer,
+    DenseLayer,
+    ExportPlan,
+    FlattenLayer,
+    ImageInputLayer,
+    ImageLayer,
+    ImageStep,
+    Layer,
+    LayerStep,
+    PoolLayer,
+    layer_writer,
+)
 from .source import (
     activation_expr,
     array_literal,
@@ -23,6 +37,7 @@ from .source import (
     count,
     docstring,
     forward_body,
+    image_summary,
     input_neurons_function,
     names_list,
     number,
@@ -45,6 +60,34 @@ NUMPY_ACTIVATIONS: dict[str, str] = {
 NUMPY_DERIVED: dict[str, str] = {
     "x1^2": "{0} * {0}", "x2^2": "{1} * {1}", "x1*x2": "{0} * {1}",
     "sin(x1)": "np.sin({0})", "sin(x2)": "np.sin({1})",
+}
+
+IMAGE_HELPERS = {
+    "convolution": '''
+def conv2d(x, weight, bias, stride, pads):
+    """z of a convolution: x (rows, C, H, W), weight (F, C, k, k), bias (F,); pads (top,
+    bottom, left, right) rows and columns of zeros around x first. A cross-correlation, as
+    NN Studio and every deep-learning library compute it."""
+    top, bottom, left, right = pads
+    if any(pads):
+        x = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    k = weight.shape[-1]
+    windows = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
+    z = np.tensordot(windows, weight, axes=([1, 4, 5], [1, 2, 3]))  # (rows, oh, ow, F)
+    return z.transpose(0, 3, 1, 2) + bias[None, :, None, None]
+''',
+    "max": '''
+def max_pool(x, window, stride):
+    """The largest value of each window x window window at stride, map by map."""
+    return sliding_window_view(x, (window, window), axis=(2, 3))[:, :, ::stride,
+                                                                ::stride].max(axis=(4, 5))
+''',
+    "average": '''
+def average_pool(x, window, stride):
+    """The mean of each window x window window at stride, map by map."""
+    return sliding_window_view(x, (window, window), axis=(2, 3))[:, :, ::stride,
+                                                                ::stride].mean(axis=(4, 5))
+''',
 }
 
 HELPERS = {
@@ -83,9 +126,9 @@ def _cat(pieces: list[str]) -> str:
 
 # ---------------------------------------------------------------------- layer writers
 # kind -> (the raw sums from the input expression, the module-level constants)
-def _dense_sums(layer: DenseLayer, inputs: str | None) -> str:
+def _dense_sums(layer: DenseLayer, inputs: str | None, model_input: str) -> str:
     if inputs is None:
-        return f"np.zeros((len(x), {layer.size})) + B{layer.index}"
+        return f"np.zeros((len({model_input}), {layer.size})) + B{layer.index}"
     return f"{inputs} @ W{layer.index} + B{layer.index}"
 
 
@@ -102,12 +145,51 @@ def _dense_constants(plan: ExportPlan, layer: DenseLayer) -> list[str]:
     return lines
 
 
+def _image_input(layer: ImageInputLayer, step: ImageStep) -> str:
+    c, h, w = layer.shape
+    return (f"{step.source}[:, {layer.column}:{layer.column + layer.size}]"
+            f".reshape(-1, {c}, {h}, {w})")
+
+
+def _convolution(layer: ConvLayer, step: ImageStep) -> str:
+    sh = layer.shape
+    z = f"conv2d({step.source}, W{layer.index}, B{layer.index}, {sh.stride}, {sh.pads})"
+    return _act(layer.activation, z, layer.slope)
+
+
+def _pooling(layer: PoolLayer, step: ImageStep) -> str:
+    name = "max_pool" if layer.shape.mode == "max" else "average_pool"
+    return f"{name}({step.source}, {layer.shape.window}, {layer.shape.step})"
+
+
+def _flatten(layer: FlattenLayer, step: ImageStep) -> str:
+    return f"{step.source}.reshape(len({step.source}), -1)"
+
+
+def _image_comment(plan: ExportPlan, layer: ImageLayer) -> list[str]:
+    return comment_lines(f"layer{layer.index}: {image_summary(plan, layer)}")
+
+
+def _conv_constants(plan: ExportPlan, layer: ConvLayer) -> list[str]:
+    f, c, k, _ = layer.weight.shape
+    return [*_image_comment(plan, layer),
+            f"W{layer.index} = np.array({array_literal(layer.weight.reshape(f, -1))})"
+            f".reshape({f}, {c}, {k}, {k})",
+            f"B{layer.index} = np.array({array_literal(layer.bias)})"]
+
+
+# kind -> (the expression of a dense layer's raw sums / an image layer's output, the
+# module-level constants)
 LAYER_WRITERS: dict[str, tuple[Callable, Callable]] = {
     "dense": (_dense_sums, _dense_constants),
+    "image_input": (_image_input, _image_comment),
+    "convolution": (_convolution, _conv_constants),
+    "pooling": (_pooling, _image_comment),
+    "flatten": (_flatten, _image_comment),
 }
 
 
-def _writer(layer: DenseLayer) -> tuple[Callable, Callable]:
+def _writer(layer: Layer) -> tuple[Callable, Callable]:
     return layer_writer(LAYER_WRITERS, layer, "NumPy")
 
 
@@ -119,14 +201,18 @@ def script(project: Project) -> str:
     fwd = plans.forward(plan)
 
     def linear(step: LayerStep, inputs: str | None) -> str:
-        return str(_writer(step.layer)[0](step.layer, inputs))
+        return str(_writer(step.layer)[0](step.layer, inputs, fwd.param))
+
+    def image(step: ImageStep) -> str:
+        return str(_writer(step.layer)[0](step.layer, step))
 
     if fwd.shared is not None:
         shared, slope = fwd.shared
-        body = forward_body(fwd, linear, _act, _cat, lambda e: _act(shared, e, slope))
+        body = forward_body(fwd, linear, _act, _cat, lambda e: _act(shared, e, slope), image)
     else:
-        body = forward_body(fwd, linear, _act, _cat)
-    used = {s.layer.activation for s in fwd.steps} | set(plan.output_activations)
+        body = forward_body(fwd, linear, _act, _cat, image=image)
+    used = {s.layer.activation for s in fwd.steps} | set(plan.output_activations) | \
+        {st.layer.activation for st in fwd.images if isinstance(st.layer, ConvLayer)}
     ds = project.dataset  # its column names, when they fit, else the neurons' labels
     inputs = ds.input_names if ds.n_inputs == plan.n_inputs else plan.input_layer.data_labels
     outputs = ds.target_names if ds.n_targets == plan.n_outputs else plan.output_labels
@@ -147,6 +233,7 @@ def script(project: Project) -> str:
         "import sys",
         "",
         "import numpy as np",
+        *(["from numpy.lib.stride_tricks import sliding_window_view"] if fwd.images else []),
         "",
         f"PROJECT = {project.name!r}",
         f"INPUTS = {list(inputs)!r}  # the data's input columns, in the order of X's columns",
@@ -155,6 +242,11 @@ def script(project: Project) -> str:
     for name in ("sigmoid", "softplus", "leaky_relu", "softmax"):
         if name in used:
             out += ["", HELPERS[name].rstrip()]
+    kinds = {"convolution" if isinstance(st.layer, ConvLayer) else st.layer.shape.mode
+             for st in fwd.images if isinstance(st.layer, (ConvLayer, PoolLayer))}
+    for name in ("convolution", "max", "average"):
+        if name in kinds:
+            out += ["", IMAGE_HELPERS[name].rstrip()]
     if plan.input_layer.derived:
         out += ["", "", *input_neurons_function(plan.input_layer, NUMPY_DERIVED, "NumPy", _cat)]
     out += [
@@ -164,10 +256,10 @@ def script(project: Project) -> str:
         *docstring(f"The outputs (rows x {plan.n_outputs}: {names_list(outputs)}) "
                    f"for each row of X (rows x {plan.n_inputs}: {names_list(inputs)}) of "
                    f"the network of '{comment_text(project.name)}'.", "    "),
-        "    x = np.asarray(X, dtype=np.float64)",
-        "    if x.ndim != 2 or x.shape[1] != len(INPUTS):",
+        f"    {fwd.param} = np.asarray(X, dtype=np.float64)",
+        f"    if {fwd.param}.ndim != 2 or {fwd.param}.shape[1] != len(INPUTS):",
         '        raise ValueError(f"X must be a table of {len(INPUTS)} column(s) "',
-        '                         f"({\', \'.join(INPUTS)}), not of shape {x.shape}")',
+        '                         f"({\', \'.join(INPUTS)}), not of shape {X.shape}")',
         *("    " + line for line in body),
         "",
         "",
@@ -177,8 +269,8 @@ def script(project: Project) -> str:
         "# ------------------------------------------------------------------ NN Studio's values",
         "# a weight matrix is inputs x neurons (x @ W); an absent connection's weight is 0",
     ]
-    computed = {step.layer.index for step in fwd.steps}
-    for layer in plan.dense_layers():
+    computed = {step.layer.index for step in fwd.steps} | {st.layer.index for st in fwd.images}
+    for layer in plan.layers[1:]:
         if layer.index in computed:  # (a neuron no output depends on is left out)
             out += _writer(layer)[1](plan, layer)
     out += ["", "", 'if __name__ == "__main__":', "    main(sys.argv[1:])", ""]

@@ -7,7 +7,9 @@ concatenated from earlier layers when it has skip connections: ``Gather`` along 
 ``Softplus``; the binary step as ``Relu(Sign(z))``, which is 1 for z > 0 and 0 otherwise); the
 softmax outputs as one ``Softmax``; the outputs concatenated in the dataset's target order.
 In a float64 model leaky ReLU is ``PRelu`` with its slope as a float64 tensor (``LeakyRelu``'s
-slope is a float32 attribute).
+slope is a float32 attribute). Image layers come first: an image's pixels are gathered from
+the input and reshaped to (rows, C, H, W), then ``Conv`` (NN Studio's padding as explicit
+``pads``), ``MaxPool`` / ``AveragePool`` and ``Flatten``.
 Its input ``input`` is rows x data columns (any number of rows; derived inputs such as x1² or
 sin x2 are computed from its first two columns with ``Mul`` and ``Sin`` first), its output
 ``output`` rows x outputs.
@@ -15,9 +17,10 @@ An absent connection has weight 0 in its layer's matrix; a neuron without incomi
 reads the inputs with weights 0.
 
 ``dtype`` is ``"float64"`` (NN Studio's own numbers, every weight exact) or ``"float32"`` (what
-most deployment tools expect). onnxruntime has no float64 ``Softplus``: in a float64 model that
-one operation is computed in float32 (``Cast`` to float32 and back), so its outputs match NN
-Studio's to about 1e-7 instead of 1e-15. The model is checked by ``onnx.checker`` before it is
+most deployment tools expect). onnxruntime has no float64 ``Softplus``, ``Conv`` or
+``AveragePool``: in a float64 model those operations are computed in float32 (``Cast`` to
+float32 and back, the filters stored in float32), so a network with them matches NN Studio's
+outputs to about 1e-7 instead of 1e-15. The model is checked by ``onnx.checker`` before it is
 written. ``onnx`` is imported only when a model is built.
 """
 
@@ -33,7 +36,19 @@ import numpy as np
 from ..project import Project
 from . import plan as plans
 from .output import write_files
-from .plan import ExportError, ExportPlan, Forward, InputLayer, LayerStep, layer_writer, lookup
+from .plan import (
+    ConvLayer,
+    ExportError,
+    ExportPlan,
+    Forward,
+    ImageInputLayer,
+    ImageStep,
+    InputLayer,
+    LayerStep,
+    PoolLayer,
+    layer_writer,
+    lookup,
+)
 
 OPSET = 17
 IR_VERSION = 8          # the IR version of opset 17: readable by older runtimes too
@@ -44,7 +59,7 @@ ONNX_ACTIVATIONS: dict[str, str | None] = {
     "identity": None, "relu": "Relu", "leaky_relu": "LeakyRelu", "sigmoid": "Sigmoid",
     "tanh": "Tanh", "softplus": "Softplus", "binary_step": "Sign", "softmax": "Softmax",
 }
-FLOAT32_ONLY = {"Softplus"}  # operators onnxruntime computes in float32 only
+FLOAT32_ONLY = {"Softplus", "Conv", "AveragePool"}  # onnxruntime computes these in float32
 # derived input name -> (operator, the data columns it reads): nnstudio.core.derived_inputs
 ONNX_DERIVED: dict[str, tuple[str, tuple[int, ...]]] = {
     "x1^2": ("Mul", (0, 0)), "x2^2": ("Mul", (1, 1)), "x1*x2": ("Mul", (0, 1)),
@@ -74,10 +89,26 @@ class _Graph:
         self.initializers: list[Any] = []
         self.x = INPUT      # the tensor of every input neuron's value (Forward.INPUT)
 
-    def constant(self, name: str, value: np.ndarray, integer: bool = False) -> str:
-        arr = np.asarray(value, dtype=np.int64 if integer else self.np_dtype)
+    def constant(self, name: str, value: np.ndarray, integer: bool = False,
+                 float32: bool = False) -> str:
+        dtype = np.int64 if integer else np.float32 if float32 else self.np_dtype
+        arr = np.asarray(value, dtype=dtype)
         self.initializers.append(self.onnx.numpy_helper.from_array(arr, name))
         return name
+
+    def in_float32(self, op: str, inputs: list[str], out: str, where: str,
+                   **attrs: Any) -> str:
+        """``op`` of ``inputs`` (the first a tensor of the model's type, any others float32
+        constants when the model is float64) for an operator onnxruntime computes in float32
+        only: in a float64 model the tensor is cast to float32 and the result back."""
+        if self.np_dtype != np.float64:
+            return self.node(op, inputs, out, f"{where}/{op}", **attrs)
+        to32 = self.node("Cast", inputs[:1], f"{where}.float32", f"{where}/CastToFloat32",
+                         to=self.onnx.TensorProto.FLOAT)
+        y = self.node(op, [to32, *inputs[1:]], f"{where}.{op.lower()}32", f"{where}/{op}",
+                      **attrs)
+        return self.node("Cast", [y], out, f"{where}/CastToFloat64",
+                         to=self.onnx.TensorProto.DOUBLE)
 
     def node(self, op: str, inputs: list[str], output: str, name: str, **attrs: Any) -> str:
         self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=name, **attrs))
@@ -114,14 +145,9 @@ class _Graph:
             attrs["alpha"] = float(slope)
         if op == "Softmax":
             attrs["axis"] = 1
-        if op in FLOAT32_ONLY and self.np_dtype == np.float64:
-            to32 = self.node("Cast", [z], f"{where}.float32", f"{where}/CastToFloat32",
-                             to=self.onnx.TensorProto.FLOAT)
-            y = self.node(op, [to32], f"{where}.{op.lower()}32", f"{where}/{op}", **attrs)
-            return self.node("Cast", [y], out, f"{where}/CastToFloat64",
-                             to=self.onnx.TensorProto.DOUBLE)
+        if op in FLOAT32_ONLY:
+            return self.in_float32(op, [z], out, where, **attrs)
         return self.node(op, [z], out, f"{where}/{op}", **attrs)
-
 
     def tensor(self, name: str) -> str:
         """The graph's tensor for a forward-pass name (``x``: the input neurons' values, the
@@ -133,15 +159,18 @@ class _Graph:
         derived inputs computed from its first two (``Mul``, ``Sin``)."""
         data_column: dict[int, str] = {}
 
-        def column(k: int) -> str:
+        total = layer.first_column + layer.n_data
+
+        def column(k: int) -> str:  # x1, x2: the first two data columns after any pixels
             if k not in data_column:
-                data_column[k] = self.columns(INPUT, [k], layer.n_data, f"data.{k}")
+                data_column[k] = self.columns(INPUT, [layer.first_column + k], total,
+                                              f"data.{k}")
             return data_column[k]
 
         parts = []
         for k, what in enumerate(layer.pieces()):
             if isinstance(what, list):
-                parts.append(self.columns(INPUT, what, layer.n_data, f"inputs.{k}"))
+                parts.append(self.columns(INPUT, what, total, f"inputs.{k}"))
                 continue
             op, uses = lookup(ONNX_DERIVED, what, "ONNX", f"the derived input {what!r}")
             parts.append(self.node(op, [column(u) for u in uses], f"inputs.{k}.{op.lower()}",
@@ -168,8 +197,53 @@ def _dense(g: _Graph, plan: ExportPlan, fwd: Forward, step: LayerStep) -> None:
         g.activate(layer.activation, layer.slope, z, step.a, where)
 
 
-LAYER_WRITERS: dict[str, Callable[[_Graph, ExportPlan, Forward, LayerStep], None]] = {
+def _image_input(g: _Graph, plan: ExportPlan, fwd: Forward, step: ImageStep) -> None:
+    layer = step.layer
+    assert isinstance(layer, ImageInputLayer)
+    where = f"layer{layer.index}"
+    pixels = g.columns(INPUT, list(range(layer.column, layer.column + layer.size)),
+                       plan.n_inputs, where)
+    shape = g.constant(f"{where}.shape", np.array([-1, *layer.shape]), integer=True)
+    g.node("Reshape", [pixels, shape], step.out, f"{where}/Reshape")
+
+
+def _convolution(g: _Graph, plan: ExportPlan, fwd: Forward, step: ImageStep) -> None:
+    layer = step.layer
+    assert isinstance(layer, ConvLayer)
+    where, sh = f"layer{layer.index}", layer.shape
+    f32 = g.np_dtype == np.float64   # (onnxruntime has no float64 Conv: see FLOAT32_ONLY)
+    w = g.constant(f"{where}.weight", layer.weight, float32=f32)
+    b = g.constant(f"{where}.bias", layer.bias, float32=f32)
+    top, bottom, left, right = sh.pads
+    plain = ONNX_ACTIVATIONS.get(layer.activation, "") is None
+    z = g.in_float32("Conv", [step.source, w, b], step.out if plain else f"{where}.z", where,
+                     kernel_shape=[sh.kernel] * 2, strides=[sh.stride] * 2,
+                     pads=[top, left, bottom, right])
+    if not plain:
+        g.activate(layer.activation, layer.slope, z, step.out, f"{where}.activation")
+
+
+def _pooling(g: _Graph, plan: ExportPlan, fwd: Forward, step: ImageStep) -> None:
+    layer = step.layer
+    assert isinstance(layer, PoolLayer)
+    where, sh = f"layer{layer.index}", layer.shape
+    attrs = {"kernel_shape": [sh.window] * 2, "strides": [sh.step] * 2}
+    if sh.mode == "max":
+        g.node("MaxPool", [step.source], step.out, f"{where}/MaxPool", **attrs)
+    else:
+        g.in_float32("AveragePool", [step.source], step.out, where, **attrs)
+
+
+def _flatten(g: _Graph, plan: ExportPlan, fwd: Forward, step: ImageStep) -> None:
+    g.node("Flatten", [step.source], step.out, f"layer{step.layer.index}/Flatten", axis=1)
+
+
+LAYER_WRITERS: dict[str, Callable[[_Graph, ExportPlan, Forward, Any], None]] = {
     "dense": _dense,
+    "image_input": _image_input,
+    "convolution": _convolution,
+    "pooling": _pooling,
+    "flatten": _flatten,
 }
 
 
@@ -184,8 +258,14 @@ def model(project: Project, dtype: str = "float64") -> Any:
     plan = plans.build(net, project.settings.loss)
     fwd = plans.forward(plan)
     g = _Graph(onnx, dtype)
-    if plan.input_layer.derived:
-        g.x = g.input_neurons(plan.input_layer)
+    for image in fwd.images:
+        layer_writer(LAYER_WRITERS, image.layer, "ONNX")(g, plan, fwd, image)
+    layer0 = plan.input_layer
+    if layer0.derived:
+        g.x = g.input_neurons(layer0)
+    elif fwd.uses_inputs and layer0.first_column:  # the input neurons' columns, after pixels
+        cols = list(range(layer0.first_column, layer0.first_column + layer0.n_data))
+        g.x = g.columns(INPUT, cols, plan.n_inputs, "inputs")
     for step in fwd.steps:
         layer_writer(LAYER_WRITERS, step.layer, "ONNX")(g, plan, fwd, step)
     if fwd.shared is not None:

@@ -6,7 +6,13 @@ disagree about what the network computes.
 
 Rules
 -----
-* Layer 0 is the inputs, in the network's input order (the dataset's column order).
+* Layer 0 is the input neurons, in the network's input order (the dataset's column order
+  after any image's pixels).
+* Then the image layers reached from an image input, each after its source (an image input,
+  a convolution, a pooling and a flatten layer: :class:`ImageInputLayer`, :class:`ConvLayer`,
+  :class:`PoolLayer`, :class:`FlattenLayer`). An image input reads its pixels from the data's
+  first columns (image after image); a flatten's columns are its feature neurons, which the
+  dense layers read like any other layer's.
 * Every other layer is a set of neurons at one depth that share an activation (and, for leaky
   ReLU, a slope): a depth whose neurons differ in activation becomes several layers. Within a
   layer the neurons keep the canvas order (top to bottom).
@@ -35,8 +41,8 @@ from typing import TypeVar
 import numpy as np
 
 from .. import activations, losses
-from ..messages import quote
-from ..network import Network
+from ..conv import Conv2D, Pool2D
+from ..network import PASS_THROUGH_ROLES, Convolution, Flatten, ImageInput, Network, Pooling
 
 Array = np.ndarray
 T = TypeVar("T")
@@ -68,6 +74,7 @@ class InputLayer:
     neuron_ids: list[str]
     labels: list[str]
     derive: list[str | None] = field(default_factory=list)
+    first_column: int = 0    # the data column of the first data input (after any pixels)
     kind: str = "input"
 
     @property
@@ -93,7 +100,7 @@ class InputLayer:
         """How the input neurons' values are made from the data, in order: a list of data
         columns for a run of data inputs, a derived input's name for each derived one."""
         out: list[list[int] | str] = []
-        col = 0
+        col = self.first_column
         for d in self.derive or [None] * self.size:
             if d is not None:
                 out.append(d)
@@ -144,7 +151,97 @@ class DenseLayer:
         return self.present & ~self.weight_trainable
 
 
-Layer = InputLayer | DenseLayer
+@dataclass
+class ImageInputLayer:
+    """An image input: its ``shape`` (C, H, W) of pixels from data columns ``column`` on."""
+
+    index: int
+    id: str
+    label: str
+    shape: tuple[int, int, int]
+    column: int
+    kind: str = "image_input"
+
+    @property
+    def out_shape(self) -> tuple[int, int, int]:
+        return self.shape
+
+    @property
+    def size(self) -> int:
+        c, h, w = self.shape
+        return c * h * w
+
+
+@dataclass
+class ConvLayer:
+    """A convolution: ``z = conv(source, weight, stride, pads) + bias``, then its activation.
+    ``weight`` (F, C, k, k) and ``bias`` (F,) are NN Studio's; ``trainable`` (F,) says which
+    filters training moves (a filter is locked whole); ``param_ids`` are the network's ids of
+    the packed parameters (filter after filter: its weights, then its bias)."""
+
+    index: int
+    id: str
+    label: str
+    source: int
+    shape: Conv2D
+    weight: Array
+    bias: Array
+    trainable: Array
+    activation: str
+    slope: float
+    param_ids: list[str]
+    kind: str = "convolution"
+
+    @property
+    def out_shape(self) -> tuple[int, int, int]:
+        return self.shape.out_shape
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.out_shape))
+
+
+@dataclass
+class PoolLayer:
+    """Max or average pooling of ``shape.window`` windows at ``shape.stride`` (no padding)."""
+
+    index: int
+    id: str
+    label: str
+    source: int
+    shape: Pool2D
+    kind: str = "pooling"
+
+    @property
+    def out_shape(self) -> tuple[int, int, int]:
+        return self.shape.out_shape
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.out_shape))
+
+
+@dataclass
+class FlattenLayer:
+    """Its source's maps as one row per sample, channel by channel, each row by row: the
+    values of its feature neurons ``neuron_ids``, which dense layers read."""
+
+    index: int
+    id: str
+    label: str
+    source: int
+    neuron_ids: list[str]
+    labels: list[str]
+    kind: str = "flatten"
+
+    @property
+    def size(self) -> int:
+        return len(self.neuron_ids)
+
+
+ImageLayer = ImageInputLayer | ConvLayer | PoolLayer | FlattenLayer
+ColumnLayer = InputLayer | FlattenLayer | DenseLayer   # a layer of neurons: dense layers read it
+Layer = InputLayer | ImageLayer | DenseLayer
 
 
 @dataclass
@@ -167,12 +264,30 @@ class ExportPlan:
 
     @property
     def n_inputs(self) -> int:
-        """The data columns the model reads (its input's width; derived inputs take none)."""
-        return self.input_layer.n_data
+        """The data columns the model reads (its input's width: every image's pixels, then
+        one per data input; derived inputs take none)."""
+        return self.image_columns + self.input_layer.n_data
+
+    @property
+    def image_columns(self) -> int:
+        return self.input_layer.first_column
+
+    def image_layers(self) -> list[ImageLayer]:
+        return [layer for layer in self.layers
+                if isinstance(layer, (ImageInputLayer, ConvLayer, PoolLayer, FlattenLayer))]
+
+    def convolutions(self) -> list[ConvLayer]:
+        return [layer for layer in self.layers if isinstance(layer, ConvLayer)]
 
     @property
     def n_outputs(self) -> int:
         return len(self.outputs)
+
+    def column_layer(self, index: int) -> ColumnLayer:
+        """Layer ``index``, a layer of neurons (what a dense layer's source always is)."""
+        layer = self.layers[index]
+        assert isinstance(layer, (InputLayer, FlattenLayer, DenseLayer))
+        return layer
 
     def dense_layers(self) -> list[DenseLayer]:
         return [layer for layer in self.layers if isinstance(layer, DenseLayer)]
@@ -188,8 +303,9 @@ class ExportPlan:
         return last > 0 and self.outputs == [(last, j) for j in range(self.layers[last].size)]
 
     def parameter_ids(self) -> list[str]:
-        """Every parameter the plan holds: connection ids and non-input neuron ids."""
-        ids: list[str] = []
+        """Every parameter the plan holds: filter parameter ids, connection ids and non-input
+        neuron ids."""
+        ids: list[str] = [pid for conv in self.convolutions() for pid in conv.param_ids]
         for layer in self.dense_layers():
             ids += [cid for row in layer.connection_ids for cid in row if cid is not None]
             ids += layer.neuron_ids
@@ -207,6 +323,17 @@ class LayerStep:
 
 
 @dataclass
+class ImageStep:
+    """One image layer in a forward pass: it reads the tensor ``source`` (an image input: the
+    model's input, the data) and binds ``out``: maps (rows, C, H, W), or for a flatten the
+    rows of its feature neurons' values (rows, features)."""
+
+    layer: ImageLayer
+    source: str
+    out: str
+
+
+@dataclass
 class Forward:
     """A forward pass in steps, the same for every writer. ``shared`` is the activation (and
     slope) that every output has, when they share one: ``outputs`` then reads raw sums and the
@@ -220,9 +347,18 @@ class Forward:
     shared: tuple[str, float] | None
     width: dict[str, int]                # columns of every named tensor
     derived: bool = False                # x is made from the data first (derived inputs)
+    images: list[ImageStep] = field(default_factory=list)  # first, when there are images
+    image_columns: int = 0               # the data's pixel columns (before the input neurons)
+    uses_inputs: bool = True             # does any step read x?
 
     INPUT = "x"       # every input neuron's value, in the network's order
+    DATA = "data"     # the model's input (when x is made from it: images, derived inputs)
     SOFTMAX = "p"
+
+    @property
+    def param(self) -> str:
+        """The name of the model's input in the forward pass."""
+        return self.DATA if self.derived or self.images or self.image_columns else self.INPUT
 
 
 def forward(plan: ExportPlan, logits: bool = False) -> Forward:
@@ -246,14 +382,29 @@ def forward(plan: ExportPlan, logits: bool = False) -> Forward:
     for layer in reversed(plan.dense_layers()):
         if layer.index in need_a or layer.index in need_z:
             need_a.update(s.layer for s in layer.sources)
+    for image in reversed(plan.image_layers()):  # the maps the read flattens need
+        if image.index in need_a and not isinstance(image, ImageInputLayer):
+            need_a.add(image.source)
     width = {Forward.INPUT: plan.layers[0].size, Forward.SOFTMAX: len(plan.softmax)}
 
     def a_name(li: int) -> str:
         if li == 0:
             return Forward.INPUT
         layer = layers[li]
-        assert isinstance(layer, DenseLayer)
+        if isinstance(layer, FlattenLayer):
+            return f"a{li}"
+        if not isinstance(layer, DenseLayer):
+            return f"m{li}"
         return f"z{li}" if layer.activation == "identity" and li in need_z else f"a{li}"
+
+    images = []
+    param = Forward.DATA if plan.image_columns or plan.input_layer.derived else Forward.INPUT
+    for image in plan.image_layers():
+        if image.index in need_a:
+            src = param if isinstance(image, ImageInputLayer) else a_name(image.source)
+            images.append(ImageStep(image, src, a_name(image.index)))
+            if isinstance(image, FlattenLayer):
+                width[a_name(image.index)] = image.size
 
     steps = []
     for layer in plan.dense_layers():
@@ -269,10 +420,11 @@ def forward(plan: ExportPlan, logits: bool = False) -> Forward:
                    else list(range(layers[s.layer].size))) for s in layer.sources]
         steps.append(LayerStep(layer, inputs, z, a))
     group = [(f"z{plan.outputs[k][0]}", plan.outputs[k][1]) for k in plan.softmax]
-    derived = plan.input_layer.derived
+    derived, pixels = plan.input_layer.derived, plan.image_columns
+    uses = any(name == Forward.INPUT for st in steps for name, _ in st.inputs)
     if logits:
         return Forward(steps, runs([(f"z{li}", col) for li, col in plan.outputs]), [], None,
-                       width, derived)
+                       width, derived, images, pixels, uses)
     picks: list[tuple[str, int]] = []
     for k, (li, col) in enumerate(plan.outputs):
         if shared is not None:
@@ -282,7 +434,7 @@ def forward(plan: ExportPlan, logits: bool = False) -> Forward:
         else:
             picks.append((a_name(li), col))
     return Forward(steps, runs(picks), runs(group) if shared is None else [], shared, width,
-                   derived)
+                   derived, images, pixels, uses)
 
 
 def runs(columns_of: Sequence[tuple[str, int]]) -> list[tuple[str, list[int]]]:
@@ -318,22 +470,21 @@ def build(net: Network, loss: str = "mse") -> ExportPlan:
         raise ExportError(f"unknown loss {loss!r} (known: {', '.join(losses.NAMES)})")
     inputs = [n.id for n in net.inputs]
     outputs = [n.id for n in net.outputs]
-    for lid, lay in net.image_layers.items():  # (their writers are not there yet)
-        raise ExportError(f"the exports cannot write image layers yet: {quote(lid)} is a "
-                          f"{lay.kind.replace('_', ' ')} layer")
-    if not inputs:
+    pixels = sum(lay.size for lay in net.image_layers.values() if isinstance(lay, ImageInput))
+    if not inputs and not pixels:
         raise ExportError("the network has no input neuron")
     if not outputs:
         raise ExportError("the network has no output neuron")
     neurons = net.neurons
     layers: list[Layer] = [InputLayer(0, inputs, [neurons[i].label for i in inputs],
-                                      [neurons[i].derive for i in inputs])]
+                                      [neurons[i].derive for i in inputs], pixels)]
     where: dict[str, tuple[int, int]] = {nid: (0, j) for j, nid in enumerate(inputs)}
+    _image_layers(net, layers, where)
     for depth, ids in enumerate(net.layers()):
         groups: dict[tuple[str, float], list[str]] = {}
         for nid in ids:
             n = neurons[nid]
-            if n.role == "input":
+            if n.role in PASS_THROUGH_ROLES:  # inputs, and a flatten's feature neurons
                 continue
             slope = n.slope if n.activation == "leaky_relu" else activations.DEFAULT_LEAKY_SLOPE
             groups.setdefault((n.activation, slope), []).append(nid)
@@ -352,6 +503,48 @@ def build(net: Network, loss: str = "mse") -> ExportPlan:
     )
 
 
+def _image_layers(net: Network, layers: list[Layer],
+                  where: dict[str, tuple[int, int]]) -> None:
+    """Append the image layers reached from an image input, each after its source (and map
+    each flatten's feature neurons to its columns in ``where``)."""
+    column: dict[str, int] = {}
+    col = 0
+    for lid, lay in net.image_layers.items():   # the data's order: the layers' order
+        if isinstance(lay, ImageInput):
+            column[lid] = col
+            col += lay.size
+    shapes = net.image_shapes()
+    index: dict[str, int] = {}
+    for lid in net.image_order():
+        if lid not in shapes:
+            continue  # not reached from an image input: it computes nothing
+        lay, shape, i = net.image_layers[lid], shapes[lid], len(layers)
+        src = -1 if lay.source is None else index[lay.source]
+        image: ImageLayer
+        if isinstance(lay, ImageInput):
+            image = ImageInputLayer(i, lid, lay.label, lay.shape, column[lid])
+        elif isinstance(lay, Convolution):
+            assert isinstance(shape, Conv2D)
+            weight, bias = net.filter_values(lid)
+            slope = lay.slope if lay.activation == "leaky_relu" else \
+                activations.DEFAULT_LEAKY_SLOPE
+            image = ConvLayer(i, lid, lay.label, src, shape, weight, bias,
+                              net.filter_trainable(lid), lay.activation, float(slope),
+                              net.layer_param_ids(lid))
+        elif isinstance(lay, Pooling):
+            assert isinstance(shape, Pool2D)
+            image = PoolLayer(i, lid, lay.label, src, shape)
+        else:
+            assert isinstance(lay, Flatten)
+            feats = net.feature_neurons(lid)
+            image = FlattenLayer(i, lid, lay.label, src, feats,
+                                 [net.neurons[f].label for f in feats])
+            for j, nid in enumerate(feats):
+                where[nid] = (i, j)
+        index[lid] = i
+        layers.append(image)
+
+
 def _dense_layer(net: Network, index: int, depth: int, ids: list[str], activation: str,
                  slope: float, layers: list[Layer],
                  where: dict[str, tuple[int, int]]) -> DenseLayer:
@@ -365,10 +558,12 @@ def _dense_layer(net: Network, index: int, depth: int, ids: list[str], activatio
     row_of: dict[str, int] = {}
     for src_layer in sorted(by_layer):
         cols = sorted(by_layer[src_layer])
-        whole = len(cols) == layers[src_layer].size
+        src = layers[src_layer]
+        assert isinstance(src, (InputLayer, FlattenLayer, DenseLayer))  # (layers of neurons)
+        whole = len(cols) == src.size
         sources.append(Source(src_layer, None if whole else tuple(cols)))
         for col in cols:
-            row_of[layers[src_layer].neuron_ids[col]] = len(row_of)
+            row_of[src.neuron_ids[col]] = len(row_of)
     n_in, n = len(row_of), len(ids)
     weight = np.zeros((n_in, n))
     present = np.zeros((n_in, n), dtype=bool)
@@ -396,5 +591,6 @@ def _dense_layer(net: Network, index: int, depth: int, ids: list[str], activatio
     )
 
 
-__all__ = ["ExportPlan", "ExportError", "DenseLayer", "InputLayer", "Source", "Forward",
-           "LayerStep", "build", "forward", "layer_writer", "lookup", "runs"]
+__all__ = ["ExportPlan", "ExportError", "DenseLayer", "InputLayer", "ImageInputLayer",
+           "ConvLayer", "PoolLayer", "FlattenLayer", "ImageLayer", "ImageStep", "Source",
+           "Forward", "LayerStep", "build", "forward", "layer_writer", "lookup", "runs"]

@@ -8,14 +8,19 @@ with the project's loss, optimizer, learning rate, batch size, seed and epochs u
 
 * the forward pass: per-neuron activations (one layer per activation within a depth), skip
   connections (a layer's input concatenates earlier layers), absent connections (a masked
-  linear layer keeps them at 0), and softmax outputs as one group;
-* the loss with NN Studio's reduction, including the stable forms from raw sums and the
-  clipping of probabilities (a straight-through clamp: the value is clipped, the gradient is
-  the formula's at the clipped value, as in :mod:`~nnstudio.core.losses`);
+  linear layer keeps them at 0), softmax outputs as one group, derived inputs computed from
+  the data, and the image layers: ``nn.Conv2d`` (NN Studio's 'same' padding, which puts the
+  odd row or column at the bottom and right, as an explicit ``F.pad``), ``max_pool2d`` /
+  ``avg_pool2d`` and ``flatten`` in NN Studio's (channel, row, column) order;
+* the loss with NN Studio's reduction; the cross-entropies from the raw sums in the exact
+  forms of :func:`nnstudio.core.losses.cross_entropy`, never from clipped probabilities;
+* the regularization penalty on every weight (filters included, never a bias) and the
+  minimum step that stops training early;
 * the optimizer with NN Studio's constants (``torch.optim`` implements the same formulas);
 * the batches: NumPy's ``default_rng(seed)``, one permutation per epoch, as the trainer draws
   them; the same seeded validation split;
-* locked parameters: never moved (``requires_grad`` off, or a gradient mask per entry).
+* locked parameters (and locked filters): never moved (``requires_grad`` off, or a gradient
+  mask per entry).
 
 This module only writes text; torch is never imported here.
 """
@@ -33,7 +38,19 @@ from ..project import Project
 from ..trainer import TrainSettings
 from . import plan as plans
 from .output import write_files
-from .plan import DenseLayer, ExportError, ExportPlan, Forward, LayerStep, layer_writer
+from .plan import (
+    ConvLayer,
+    DenseLayer,
+    ExportError,
+    ExportPlan,
+    ImageInputLayer,
+    ImageLayer,
+    ImageStep,
+    Layer,
+    LayerStep,
+    PoolLayer,
+    layer_writer,
+)
 from .source import (
     activation_expr,
     array_literal,
@@ -43,6 +60,7 @@ from .source import (
     docstring,
     flag,
     forward_body,
+    image_summary,
     input_neurons_function,
     names_list,
     number,
@@ -107,7 +125,7 @@ class BiasOnly(nn.Module):
 def keep_fixed(parameter, locked):
     """Zero the gradient of the entries where ``locked`` is 1, so that no optimizer moves them
     (their running averages stay 0, and an update of 0 leaves them where they are)."""
-    free = 1.0 - torch.tensor(locked, dtype=parameter.dtype)
+    free = 1.0 - torch.tensor(locked, dtype=parameter.dtype).reshape(parameter.shape)
     parameter.register_hook(lambda grad: grad * free)
 ''',
 }
@@ -267,6 +285,13 @@ def parameter_names(plan: ExportPlan) -> dict[str, tuple[str, tuple[int, ...]]]:
                     out[cid] = (f"{name}.weight", (j, i))
         for j, nid in enumerate(layer.neuron_ids):
             out[nid] = (f"{name}.bias", (j,))
+    for conv in plan.convolutions():
+        f, c, k, _ = conv.weight.shape
+        name, per = f"layer{conv.index}", c * k * k + 1   # packed: weights, then the bias
+        for n, pid in enumerate(conv.param_ids):
+            row, col = divmod(n, per)
+            out[pid] = (f"{name}.bias", (row,)) if col == per - 1 else \
+                (f"{name}.weight", (row, *np.unravel_index(col, (c, k, k))))
     return out
 
 
@@ -281,7 +306,7 @@ def _cat(pieces: list[str]) -> str:
 def _describe_sources(plan: ExportPlan, layer: DenseLayer) -> str:
     parts = []
     for s in layer.sources:
-        src = plan.layers[s.layer]
+        src = plan.column_layer(s.layer)
         what = "x" if s.layer == 0 else f"layer{s.layer}"
         cols = src.labels if s.columns is None else [src.labels[c] for c in s.columns]
         parts.append(f"{what} ({names_list(cols)})")
@@ -308,16 +333,47 @@ def _dense_init(plan: ExportPlan, layer: DenseLayer, needs: set[str]) -> list[st
     return lines
 
 
-def _dense_input(inputs: str | None) -> str:
-    return Forward.INPUT if inputs is None else inputs  # (a BiasOnly layer reads only len(x))
+def _dense_forward(layer: DenseLayer, inputs: str | None, model_input: str) -> str:
+    # (a BiasOnly layer reads only the number of rows of the model's input)
+    return f"self.layer{layer.index}({model_input if inputs is None else inputs})"
 
 
+def _image_init(plan: ExportPlan, layer: ImageLayer, needs: set[str]) -> list[str]:
+    lines = comment_lines(f"layer{layer.index}: {image_summary(plan, layer)}", "        ")
+    if isinstance(layer, ConvLayer):
+        sh = layer.shape
+        lines.append(f"self.layer{layer.index} = nn.Conv2d({sh.in_shape[0]}, {sh.filters}, "
+                     f"{sh.kernel}, stride={sh.stride}, dtype=DTYPE)")
+    return lines
+
+
+def _image_forward(layer: ImageLayer, step: ImageStep) -> str:
+    src = step.source
+    if isinstance(layer, ImageInputLayer):
+        c, h, w = layer.shape
+        return f"{src}[:, {layer.column}:{layer.column + layer.size}].reshape(-1, {c}, {h}, {w})"
+    if isinstance(layer, ConvLayer):
+        top, bottom, left, right = layer.shape.pads
+        if any(layer.shape.pads):  # (NN Studio's 'same' padding: more at the bottom and right)
+            src = f"F.pad({src}, ({left}, {right}, {top}, {bottom}))"
+        return _act(layer.activation, f"self.layer{layer.index}({src})", layer.slope)
+    if isinstance(layer, PoolLayer):
+        pool = "max_pool2d" if layer.shape.mode == "max" else "avg_pool2d"
+        return f"F.{pool}({src}, {layer.shape.window}, {layer.shape.step})"
+    return f"{src}.flatten(1)"
+
+
+# kind -> (the line(s) in __init__, the forward expression)
 LAYER_WRITERS: dict[str, tuple[Callable, Callable]] = {
-    "dense": (_dense_init, _dense_input),
+    "dense": (_dense_init, _dense_forward),
+    "image_input": (_image_init, _image_forward),
+    "convolution": (_image_init, _image_forward),
+    "pooling": (_image_init, _image_forward),
+    "flatten": (_image_init, _image_forward),
 }
 
 
-def _writer(layer: DenseLayer) -> tuple[Callable, Callable]:
+def _writer(layer: Layer) -> tuple[Callable, Callable]:
     return layer_writer(LAYER_WRITERS, layer, "PyTorch")
 
 
@@ -335,40 +391,49 @@ def script(project: Project, data_file: str = "data.csv") -> str:
     needs: set[str] = set()
 
     init: list[str] = []
-    for layer in plan.dense_layers():
-        init += _writer(layer)[0](plan, layer, needs)
+    computed = {st_.layer.index for st_ in fwd.images}
+    for layer in plan.layers[1:]:
+        if isinstance(layer, (DenseLayer, ConvLayer)) or layer.index in computed:
+            init += _writer(layer)[0](plan, layer, needs)  # (every parameter is declared)
     locks = _lock_lines(plan)
     if any(line.startswith("keep_fixed") for line in locks):
         needs.add("locked")
 
     def linear(step: LayerStep, inputs: str | None) -> str:
-        return f"self.layer{step.layer.index}({_writer(step.layer)[1](inputs)})"
+        return str(_writer(step.layer)[1](step.layer, inputs, fwd.param))
 
-    body = forward_body(fwd, linear, _act, _cat)
-    for act in {s.layer.activation for s in fwd.steps} | set(plan.output_activations):
+    def image(step: ImageStep) -> str:
+        return str(_writer(step.layer)[1](step.layer, step))
+
+    body = forward_body(fwd, linear, _act, _cat, image=image)
+    conv_acts = {st_.layer.activation for st_ in fwd.images if isinstance(st_.layer, ConvLayer)}
+    for act in {s.layer.activation for s in fwd.steps} | set(plan.output_activations) | \
+            conv_acts:
         if act in HELPERS:
             needs.add(act)
 
-    doc = (f'        """The outputs {names_list(plan.output_labels)} for each row of x '
+    x = fwd.param
+    doc = (f'        """The outputs {names_list(plan.output_labels)} for each row of {x} '
            f'(rows x {plan.n_inputs})."""')
     if fwd.shared is not None:
         shared_act, slope = fwd.shared
         methods = [
-            "    def logits(self, x):",
+            f"    def logits(self, {x}):",
             f'        """The output neurons\' raw sums z (rows x {plan.n_outputs}), before '
             f'their {shared_act}."""',
             *("        " + line for line in body),
             "",
-            "    def forward(self, x):",
+            f"    def forward(self, {x}):",
             doc,
-            f"        return {_act(shared_act, 'self.logits(x)', slope)}",
+            f"        return {_act(shared_act, f'self.logits({x})', slope)}",
         ]
     else:
-        methods = ["    def forward(self, x):", doc, *("        " + line for line in body)]
+        methods = [f"    def forward(self, {x}):", doc, *("        " + line for line in body)]
         if losses.get(st.loss).exact_for:  # the cross-entropies read every output's raw sum
-            raw = forward_body(plans.forward(plan, logits=True), linear, _act, _cat)
+            raw = forward_body(plans.forward(plan, logits=True), linear, _act, _cat,
+                               image=image)
             methods = [
-                "    def logits(self, x):",
+                f"    def logits(self, {x}):",
                 f'        """The output neurons\' raw sums z (rows x {plan.n_outputs}), before '
                 'their activations."""',
                 *("        " + line for line in raw),
@@ -441,7 +506,7 @@ def script(project: Project, data_file: str = "data.csv") -> str:
         "",
         "class Net(nn.Module):",
         *docstring(f"The network of the NN Studio project '{comment_text(project.name)}': "
-                   f"inputs {names_list(plan.input_layer.labels)}; outputs "
+                   f"inputs {names_list(_input_names(plan))}; outputs "
                    f"{names_list(plan.output_labels)}. __init__ describes each layer.", "    "),
         "",
         "    def __init__(self):",
@@ -457,7 +522,8 @@ def script(project: Project, data_file: str = "data.csv") -> str:
         '    """Copy values (state_dict name -> nested lists) into the model\'s parameters."""',
         "    with torch.no_grad():",
         "        for name, value in parameters.items():",
-        "            model.get_parameter(name).copy_(torch.tensor(value, dtype=DTYPE))",
+        "            parameter = model.get_parameter(name)",
+        "            parameter.copy_(torch.tensor(value, dtype=DTYPE).reshape(parameter.shape))",
     ]
     for block in loss_helpers:
         out += ["", block.rstrip()]
@@ -489,6 +555,11 @@ def script(project: Project, data_file: str = "data.csv") -> str:
         "# state_dict name -> value; a weight matrix is neurons x inputs, as nn.Linear holds it",
         "PARAMETERS = {",
     ]
+    for conv in plan.convolutions():  # a filter as one row: its weights in (channel, row,
+        name = f"layer{conv.index}"     # column) order
+        weights = conv.weight.reshape(len(conv.weight), -1)
+        out.append(f'    "{name}.weight": {array_literal(weights, "    ")},')
+        out.append(f'    "{name}.bias": {array_literal(conv.bias, "    ")},')
     for layer in plan.dense_layers():
         name = f"layer{layer.index}"
         if layer.n_inputs:
@@ -521,6 +592,13 @@ def script(project: Project, data_file: str = "data.csv") -> str:
     return "\n".join(out)
 
 
+def _input_names(plan: ExportPlan) -> list[str]:
+    """The images (with their shape) and the input neurons, as a docstring lists them."""
+    images = [f"{comment_text(layer.label, 24)} ({' x '.join(map(str, layer.shape))})"
+              for layer in plan.image_layers() if isinstance(layer, ImageInputLayer)]
+    return images + plan.input_layer.labels
+
+
 def _summary(plan: ExportPlan) -> str:
     """``2 inputs -> 16 tanh -> 1 sigmoid`` for a chain; a count of layers otherwise."""
     if plan.is_sequential():
@@ -528,12 +606,30 @@ def _summary(plan: ExportPlan) -> str:
         parts += [f"{layer.size} {layer.activation}" for layer in plan.dense_layers()]
         return " → ".join(parts)
     n = len(plan.dense_layers())
+    images = [layer for layer in plan.image_layers() if isinstance(layer, ImageInputLayer)]
+    if images:
+        maps = [layer.kind for layer in plan.image_layers()
+                if isinstance(layer, (ConvLayer, PoolLayer))]
+        front = ", ".join(f"{count(maps.count(k), k.replace('ing', 'ing layer'))}"
+                          for k in ("convolution", "pooling") if k in maps)
+        return (f"{count(len(images), 'image')} through {front or 'no layer'}, then "
+                f"{count(n, 'dense layer')}, {count(plan.n_outputs, 'output')}")
     return f"{plan.n_inputs} inputs, {n} layers (with skip connections), {plan.n_outputs} outputs"
+
+
+def _conv_locks(conv: ConvLayer) -> list[tuple[str, np.ndarray]]:
+    """(state_dict name, locked mask) of a convolution's weight (one row per filter) and
+    bias: a filter is locked whole."""
+    locked = ~conv.trainable
+    per = conv.weight[0].size
+    return [(f"layer{conv.index}.weight", np.repeat(locked[:, None], per, axis=1)),
+            (f"layer{conv.index}.bias", locked)]
 
 
 def _lock_tables(plan: ExportPlan) -> list[tuple[str, np.ndarray]]:
     """(state_dict name, locked mask) for every parameter with some but not all entries locked."""
-    out = []
+    out = [(key, mask) for conv in plan.convolutions() for key, mask in _conv_locks(conv)
+           if mask.any() and not mask.all()]
     for layer in plan.dense_layers():
         name = f"layer{layer.index}"
         if layer.n_inputs:
@@ -551,6 +647,12 @@ def _lock_lines(plan: ExportPlan) -> list[str]:
     locked tensor (absent connections count as locked), a gradient mask otherwise."""
     lines: list[str] = []
     partial = {key for key, _ in _lock_tables(plan)}
+    for conv in plan.convolutions():
+        for key, mask in _conv_locks(conv):
+            if key in partial:
+                lines.append(f'keep_fixed(self.{key}, LOCKED["{key}"])')
+            elif mask.all():
+                lines.append(f"self.{key}.requires_grad_(False)")
     for layer in plan.dense_layers():
         name = f"layer{layer.index}"
         tensors = [("bias", ~layer.bias_trainable)]

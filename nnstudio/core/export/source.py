@@ -13,7 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from .plan import Forward, InputLayer, LayerStep, lookup
+from .plan import (
+    ConvLayer,
+    ExportPlan,
+    FlattenLayer,
+    Forward,
+    ImageInputLayer,
+    ImageLayer,
+    ImageStep,
+    InputLayer,
+    LayerStep,
+    PoolLayer,
+    lookup,
+)
 
 WIDTH = 100  # the generated scripts' line length
 
@@ -154,17 +166,48 @@ def activation_expr(table: dict[str, str], writer: str, activation: str, z: str,
     return template.format(z=z, slope=number(slope))
 
 
+def _dims(shape: tuple[int, ...]) -> str:
+    return " \u00d7 ".join(map(str, shape))
+
+
+def image_summary(plan: ExportPlan, layer: ImageLayer) -> str:
+    """A comment-safe description of an image layer: what it computes, from what, and the
+    shape of its input and output maps."""
+    name = comment_text(layer.label, 40)
+    if isinstance(layer, ImageInputLayer):
+        return (f"image input '{name}': {_dims(layer.shape)} pixels, data columns "
+                f"{layer.column} to {layer.column + layer.size - 1}")
+    src = plan.layers[layer.source]
+    assert isinstance(src, (ImageInputLayer, ConvLayer, PoolLayer))
+    if isinstance(layer, FlattenLayer):
+        return (f"flatten '{name}': the maps of layer{src.index} ({_dims(src.out_shape)}) as "
+                f"{count(layer.size, 'feature neuron')}, channel by channel, row by row")
+    change = f"{_dims(src.out_shape)} \u2192 {_dims(layer.out_shape)}"
+    if isinstance(layer, ConvLayer):
+        sh = layer.shape
+        act = layer.activation if layer.activation != "leaky_relu" else \
+            f"leaky_relu, slope {number(layer.slope)}"
+        return (f"convolution '{name}': {count(sh.filters, 'filter')} {sh.kernel} \u00d7 "
+                f"{sh.kernel} at stride {sh.stride}, '{sh.padding}' padding {sh.pads} (top, "
+                f"bottom, left, right), {act}, from layer{src.index} ({change})")
+    mode = "max" if layer.shape.mode == "max" else "average"
+    w = layer.shape.window
+    return (f"{mode} pooling '{name}': {w} \u00d7 {w} windows at stride {layer.shape.step}, "
+            f"from layer{src.index} ({change})")
+
+
 def input_neurons_function(layer: InputLayer, table: dict[str, str], writer: str,
                            cat: Callable[[list[str]], str]) -> list[str]:
     """``def input_neurons(data)``: every input neuron's value (rows x neurons, the network's
     order) from the data's columns, the derived inputs computed from its first two columns
     with a writer's table of templates (``{0}`` and ``{1}`` stand for those columns);
     ExportError for a derived input the table lacks."""
-    column = [f"data[:, {k}:{k + 1}]" for k in range(max(layer.n_data, 2))]
+    first = layer.first_column
+    column = [f"data[:, {k}:{k + 1}]" for k in (first, first + 1)]
     pieces = []
     for what in layer.pieces():
         if isinstance(what, list):
-            pieces.append(columns("data", what, layer.n_data))
+            pieces.append(columns("data", what, first + layer.n_data))
         else:
             template = lookup(table, what, writer, f"the derived input {what!r}")
             pieces.append(template.format(column[0], column[1]))
@@ -181,17 +224,29 @@ def input_neurons_function(layer: InputLayer, table: dict[str, str], writer: str
 
 def forward_body(fwd: Forward, linear: Callable[[LayerStep, str | None], str],
                  act: Callable[[str, str, float], str], cat: Callable[[list[str]], str],
-                 result: Callable[[str], str] = lambda e: e) -> list[str]:
+                 result: Callable[[str], str] = lambda e: e,
+                 image: Callable[[ImageStep], str] | None = None) -> list[str]:
     """The lines of a forward pass in Python, ending in ``return``: ``linear(step, input)``
     writes a layer's raw sums from its input expression (None: it has no sources),
-    ``act(activation, z, slope)`` an activation, ``cat(pieces)`` a column concatenation and
-    ``result(outputs)`` what is returned of the outputs' expression. With derived inputs the
-    body starts by making every input neuron's value from the data (``input_neurons``)."""
+    ``act(activation, z, slope)`` an activation, ``cat(pieces)`` a column concatenation,
+    ``result(outputs)`` what is returned of the outputs' expression and ``image(step)`` an
+    image layer's output. The model's input is ``fwd.param``: the image layers read it first,
+    then the input neurons' values ``x`` are taken from it (the data's columns after the
+    pixels, and the derived inputs made by ``input_neurons``)."""
 
     def read(runs_: list[tuple[str, list[int]]]) -> str:
         return cat([columns(name, cols, fwd.width[name]) for name, cols in runs_])
 
-    lines: list[str] = [f"{fwd.INPUT} = input_neurons({fwd.INPUT})"] if fwd.derived else []
+    lines: list[str] = []
+    for st in fwd.images:
+        assert image is not None, "a writer of image layers passes image()"
+        lines.append(f"{st.out} = {image(st)}")
+    if fwd.uses_inputs and fwd.param != fwd.INPUT:
+        if fwd.derived:
+            lines.append(f"{fwd.INPUT} = input_neurons({fwd.param})")
+        else:
+            lines.append(f"{fwd.INPUT} = {fwd.param}[:, {fwd.image_columns}:]  # after the "
+                         "pixels: the input neurons")
     for step in fwd.steps:
         layer = step.layer
         z = linear(step, read(step.inputs) if step.inputs else None)
@@ -208,4 +263,4 @@ def forward_body(fwd: Forward, linear: Callable[[LayerStep, str | None], str],
 
 __all__ = ["activation_expr", "forward_body", "comment_text", "comment_lines", "docstring",
            "wrap", "count", "inline_return", "names_list", "number", "array_literal", "flag",
-           "columns", "input_neurons_function", "WIDTH"]
+           "columns", "input_neurons_function", "image_summary", "WIDTH"]
