@@ -89,24 +89,21 @@ class _Graph:
         self.initializers: list[Any] = []
         self.x = INPUT      # the tensor of every input neuron's value (Forward.INPUT)
 
-    def constant(self, name: str, value: np.ndarray, integer: bool = False,
-                 float32: bool = False) -> str:
-        dtype = np.int64 if integer else np.float32 if float32 else self.np_dtype
-        arr = np.asarray(value, dtype=dtype)
+    def constant(self, name: str, value: np.ndarray, integer: bool = False) -> str:
+        arr = np.asarray(value, dtype=np.int64 if integer else self.np_dtype)
         self.initializers.append(self.onnx.numpy_helper.from_array(arr, name))
         return name
 
     def in_float32(self, op: str, inputs: list[str], out: str, where: str,
                    **attrs: Any) -> str:
-        """``op`` of ``inputs`` (the first a tensor of the model's type, any others float32
-        constants when the model is float64) for an operator onnxruntime computes in float32
-        only: in a float64 model the tensor is cast to float32 and the result back."""
+        """``op`` of ``inputs`` for an operator onnxruntime computes in float32 only: in a
+        float64 model every input (the filters too, which the file keeps in float64) is cast to
+        float32 and the result back."""
         if self.np_dtype != np.float64:
             return self.node(op, inputs, out, f"{where}/{op}", **attrs)
-        to32 = self.node("Cast", inputs[:1], f"{where}.float32", f"{where}/CastToFloat32",
-                         to=self.onnx.TensorProto.FLOAT)
-        y = self.node(op, [to32, *inputs[1:]], f"{where}.{op.lower()}32", f"{where}/{op}",
-                      **attrs)
+        to32 = [self.node("Cast", [name], f"{where}.{k}.float32", f"{where}/{k}/CastToFloat32",
+                          to=self.onnx.TensorProto.FLOAT) for k, name in enumerate(inputs)]
+        y = self.node(op, to32, f"{where}.{op.lower()}32", f"{where}/{op}", **attrs)
         return self.node("Cast", [y], out, f"{where}/CastToFloat64",
                          to=self.onnx.TensorProto.DOUBLE)
 
@@ -211,9 +208,8 @@ def _convolution(g: _Graph, plan: ExportPlan, fwd: Forward, step: ImageStep) -> 
     layer = step.layer
     assert isinstance(layer, ConvLayer)
     where, sh = f"layer{layer.index}", layer.shape
-    f32 = g.np_dtype == np.float64   # (onnxruntime has no float64 Conv: see FLOAT32_ONLY)
-    w = g.constant(f"{where}.weight", layer.weight, float32=f32)
-    b = g.constant(f"{where}.bias", layer.bias, float32=f32)
+    w = g.constant(f"{where}.weight", layer.weight)  # (float64 Conv: see FLOAT32_ONLY)
+    b = g.constant(f"{where}.bias", layer.bias)
     top, bottom, left, right = sh.pads
     plain = ONNX_ACTIVATIONS.get(layer.activation, "") is None
     z = g.in_float32("Conv", [step.source, w, b], step.out if plain else f"{where}.z", where,
