@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -18,7 +19,8 @@ import pytest
 from nnstudio.core import optimizers
 from nnstudio.core.engine import Engine
 from nnstudio.core.export import numpy_script, plan, pytorch
-from tests.core.export_cases import import_script, random_cnn
+from nnstudio.core.network.image_layers import maps_of
+from tests.core.export_cases import ROOT, import_script, random_cnn
 
 SEEDS = range(16)
 
@@ -140,3 +142,167 @@ def test_onnxruntime_matches_on_random_cnns(seed, dtype):
     assert got.dtype == np.dtype(dtype)
     np.testing.assert_allclose(got, Engine.compile(proj.network).predict(X), rtol=1e-6,
                                atol=1e-6)
+
+
+# ---------------------------------------------------------------------- ONNX import
+def _onnx():
+    pytest.importorskip("onnx")
+    from nnstudio.core.export import onnx_export, onnx_import
+    return onnx_export, onnx_import
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_exported_cnn_opens_as_the_same_network(seed):
+    """The image layers come back with their shapes, settings and exact filters, and the
+    network computes what the project's does."""
+    onnx_export, onnx_import = _onnx()
+    proj = random_cnn(seed)
+    net = onnx_import.parse(onnx_export.model(proj, "float64").SerializeToString())
+    src = proj.network
+    kinds = [src.image_layers[lid].kind for lid in src.image_order()]
+    assert [net.image_layers[lid].kind for lid in net.image_order()] == kinds
+    for a, b in zip(src.image_order(), net.image_order(), strict=True):
+        assert maps_of(src.image_shapes()[a]) == maps_of(net.image_shapes()[b])
+    before = [src.image_layers[lid] for lid in src.image_order()]
+    after = [net.image_layers[lid] for lid in net.image_order()]
+    for a, b in zip(before, after, strict=True):
+        if a.kind == "convolution":
+            assert (a.kernel, a.stride, a.activation) == (b.kernel, b.stride, b.activation)
+            assert a.padding == b.padding or a.kernel == 1  # (1 x 1: 'same' pads nothing)
+            np.testing.assert_array_equal(src.store.values[a.slots], net.store.values[b.slots])
+    X = np.vstack([proj.dataset.X, np.random.default_rng(seed).uniform(
+        -2, 2, size=(5, proj.dataset.n_inputs))])
+    np.testing.assert_allclose(Engine.compile(net).predict(X),
+                               Engine.compile(src).predict(X), rtol=1e-12, atol=1e-12)
+
+
+def test_the_cnn_sample_opens_as_a_project_that_trains(tmp_path):
+    from nnstudio.core import project
+    from nnstudio.core.trainer import Trainer
+    onnx_export, onnx_import = _onnx()
+    proj = project.load(ROOT / "samples" / "cnn-o-vs-x.nnproj")
+    path = tmp_path / "cnn.onnx"
+    onnx_export.write(proj, path)
+    opened = onnx_import.load_project(path)
+    assert len(opened.dataset) == 0 and opened.dataset.image_columns == 36
+    assert "1 convolution" in opened.description
+    opened.check()
+    with_data = onnx_import.load_project(path, proj.dataset)
+    np.testing.assert_allclose(Engine.compile(with_data.network).predict(proj.dataset.X),
+                               Engine.compile(proj.network).predict(proj.dataset.X),
+                               rtol=1e-12, atol=1e-12)
+    ds, loss = with_data.dataset, with_data.settings.loss
+    trainer = Trainer(with_data.network, ds.X, ds.Y, with_data.settings)
+    first = trainer.engine.loss(ds.X, ds.Y, loss)
+    for _ in range(20):
+        trainer.step()
+    assert trainer.engine.loss(ds.X, ds.Y, loss) < first
+
+
+def _torch_cnn(name):
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(0)
+    return torch, {
+        "conv-relu-maxpool-linear-softmax": (nn.Sequential(
+            nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(12, 2),
+            nn.Softmax(dim=1)), (1, 6, 6)),
+        "padded-strided-avgpool-tanh": (nn.Sequential(
+            nn.Conv2d(2, 2, 3, padding=1), nn.Tanh(), nn.Conv2d(2, 4, 2, stride=2, bias=False),
+            nn.AvgPool2d(2), nn.Flatten(), nn.Linear(16, 3)), (2, 8, 8)),
+        "leaky-sigmoid-two-convs": (nn.Sequential(
+            nn.Conv2d(3, 2, 2), nn.LeakyReLU(0.2), nn.Conv2d(2, 2, 3, padding=1),
+            nn.Sigmoid(), nn.Flatten(), nn.Linear(32, 4), nn.ReLU(), nn.Linear(4, 1)),
+            (3, 5, 5)),
+    }[name]
+
+
+@pytest.mark.parametrize("name", ["conv-relu-maxpool-linear-softmax",
+                                  "padded-strided-avgpool-tanh", "leaky-sigmoid-two-convs"])
+def test_a_cnn_exported_by_pytorch_opens_and_matches(name):
+    """Models no one here wrote: PyTorch's own ONNX export of an nn.Sequential of Conv2d,
+    pooling, Flatten and Linear, read as image layers and neurons."""
+    _, onnx_import = _onnx()
+    torch, (model, shape) = _torch_cnn(name)
+    x = torch.rand(7, *shape) * 2 - 1
+    f = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), f, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}}, dynamo=False)
+    net = onnx_import.parse(f.getvalue())
+    assert any(lay.kind == "convolution" for lay in net.image_layers.values())
+    got = Engine.compile(net).predict(x.double().reshape(7, -1).numpy())
+    with torch.no_grad():  # the same (float32) weights, computed in float64
+        expected = model.double()(x.double()).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+
+
+def _conv_model(nodes, inits, in_shape=("N", 1, 5, 5), out="y"):
+    from onnx import TensorProto, helper
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(in_shape))],
+        [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _w(name, shape):
+    from onnx import numpy_helper
+    return numpy_helper.from_array(np.full(shape, 0.5, dtype=np.float32), name)
+
+
+def _flat_fc(src, n):
+    from onnx import helper
+    return [helper.make_node("Flatten", [src], ["f"], name="flat"),
+            helper.make_node("Gemm", ["f", "fc"], ["y"], name="fc")], [_w("fc", (n, 1))]
+
+
+@pytest.mark.parametrize("conv, pattern", [
+    ({"dilations": [2, 2]}, "dilated convolutions are not supported"),
+    ({"strides": [1, 2]}, r"square strides \(two equal values\), not \[1, 2\]"),
+    ({"pads": [1, 1, 1, 1]}, r"neither 'valid' \(none\) nor NN Studio's 'same' \[0, 0, 1, 1\]"),
+    ({"auto_pad": "SAME_LOWER"}, "auto_pad SAME_LOWER is not NN Studio's padding"),
+])
+def test_a_convolution_nn_studio_cannot_represent_is_refused(conv, pattern):
+    from onnx import helper
+    _, onnx_import = _onnx()
+    tail, inits = _flat_fc("c", 2 * 16 if "pads" not in conv and "auto_pad" not in conv
+                           else 2 * 25)
+    nodes = [helper.make_node("Conv", ["x", "W"], ["c"], name="conv1", **conv), *tail]
+    with pytest.raises(onnx_import.OnnxImportError,
+                       match=r"^node 'conv1' \(Conv\): .*" + pattern):
+        onnx_import.parse(_conv_model(nodes, [_w("W", (2, 1, 2, 2)), *inits])
+                          .SerializeToString())
+
+
+def test_maps_read_where_nn_studio_cannot_are_refused_naming_the_node():
+    from onnx import helper
+    _, onnx_import = _onnx()
+    conv = helper.make_node("Conv", ["x", "W"], ["c"], name="conv1")
+    pool = helper.make_node("MaxPool", ["c"], ["p"], name="pool1", kernel_shape=[2, 2],
+                            strides=[2, 2])
+    tail, inits = _flat_fc("r", 2 * 4)
+    cases = {
+        r"node 'add1' \(Add\): NN Studio reads feature maps only in Conv": [
+            conv, helper.make_node("Add", ["c", "c"], ["r"], name="add1"), *tail],
+        r"node 'relu1' \(Relu\): NN Studio applies an activation to feature maps only as "
+        r"part of a convolution": [
+            conv, pool, helper.make_node("Relu", ["p"], ["r"], name="relu1"), *_flat_fc(
+                "r", 2 * 2 * 2)[0]],
+        r"node 'relu1' \(Relu\): the convolution's sums before this activation are read "
+        r"elsewhere too": [
+            conv, helper.make_node("Relu", ["c"], ["r"], name="relu1"),
+            helper.make_node("Add", ["r", "c"], ["s"], name="add1"), *tail],
+        r"the output 'c' is feature maps": [conv],
+    }
+    for pattern, nodes in cases.items():
+        out = "c" if "output 'c'" in pattern else "y"
+        fc = _w("fc", (2 * 16 if "relu1" in pattern and "elsewhere" in pattern else 8, 1))
+        with pytest.raises(onnx_import.OnnxImportError, match=pattern):
+            onnx_import.parse(_conv_model(nodes, [_w("W", (2, 1, 2, 2)), fc], out=out)
+                              .SerializeToString())
+    conv_of_columns = [helper.make_node("Conv", ["x", "W"], ["y"], name="conv1")]
+    with pytest.raises(onnx_import.OnnxImportError,
+                       match=r"node 'conv1' \(Conv\): it works on feature maps"):
+        onnx_import.parse(_conv_model(conv_of_columns, [_w("W", (2, 1, 2, 2))],
+                                      in_shape=("N", 25)).SerializeToString())

@@ -8,12 +8,14 @@ slopes is leaky ReLU too, and ``Relu(Sign(z))`` the binary step); ``Identity``, 
 between float types, ``Flatten`` of rows and the routing NN Studio's own export writes
 (``Concat`` and ``Gather`` of columns) pass values through; ``Mul`` by a constant scales, and
 ``Mul`` and ``Sin`` of the model input's first two columns are NN Studio's derived inputs (x1²,
-x2², x1·x2, sin x1, sin x2). A layer with no activation between
+x2², x1·x2, sin x1, sin x2). A convolutional front (an image input, ``Conv``, ``MaxPool``,
+``AveragePool``, ``Flatten`` or ``Reshape``) becomes image layers, read by
+:mod:`.onnx_images`. A layer with no activation between
 two matrix products becomes identity neurons. Every weight of a matrix becomes a connection (0
 included), so the network computes what the model computes.
 
 Anything else is refused with :class:`OnnxImportError`, one line naming the node and the
-operation (``node 'conv1' (Conv): NN Studio cannot represent this operation …``), or the
+operation (``node 'lstm1' (LSTM): NN Studio cannot represent this operation …``), or the
 problem with the file; nothing is built then. The file is untrusted:
 
 * it is read with a size limit and parsed as protobuf; nothing in it is executed;
@@ -21,8 +23,9 @@ problem with the file; nothing is built then. The file is untrusted:
   sparse initializers, functions and operators of other domains;
 * sizes are bounded before anything is decoded: the number of nodes, every tensor's values,
   and the neurons and connections a project may hold;
-* the input must be rows x inputs with a fixed number of inputs (the rows may be dynamic);
-  any other dynamic shape is refused.
+* the input must be rows x inputs with a fixed number of inputs, or rows x channels x
+  height x width images of a fixed size (the rows may be dynamic); any other dynamic shape is
+  refused.
 """
 
 from __future__ import annotations
@@ -36,12 +39,13 @@ from typing import Any
 import numpy as np
 
 from .. import files
-from ..datasets import Dataset
+from ..datasets import Dataset, ImageColumns, image_column_names
 from ..derived_inputs import DERIVED
 from ..network import Network, NetworkError
 from ..project import MAX_CONNECTIONS, MAX_NEURONS, Project
 from ..project.network_section import MAX_LABEL_LENGTH
 from ..trainer import TrainSettings
+from .onnx_images import ImageImportError, ImageLayers, Maps, reshape_target
 from .source import comment_text
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -52,11 +56,17 @@ INT_TYPES = {6: "int32", 7: "int64"}
 EXTERNAL = 1                                 # TensorProto.EXTERNAL
 SUPPORTED = ("Gemm", "MatMul", "Add", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus",
              "Softmax", "PRelu", "Sign", "Identity", "Cast", "Flatten", "Concat", "Gather",
-             "Constant", "Mul", "Sin")
+             "Constant", "Mul", "Sin", "Conv", "MaxPool", "AveragePool", "Reshape")
+#: what the refusal of another operation lists
+SHOWN = ("Gemm", "MatMul", "Add", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Softmax",
+         "Conv", "MaxPool", "AveragePool", "Flatten")
+#: operations that pass feature maps through unchanged
+MAP_PASSES = ("Identity", "Cast")
 # the derived inputs (nnstudio.core.derived_inputs) as operations on the model input's first
 # two columns: (operator, the data columns it reads, in order) -> name
 DERIVED_OPS = {("Mul", (0, 0)): "x1^2", ("Mul", (1, 1)): "x2^2", ("Mul", (0, 1)): "x1*x2",
                ("Mul", (1, 0)): "x1*x2", ("Sin", (0,)): "sin(x1)", ("Sin", (1,)): "sin(x2)"}
+IMAGE_DX = 240.0   # the canvas distance between image layers
 ACTIVATION_OPS = {"Relu": "relu", "LeakyRelu": "leaky_relu", "Sigmoid": "sigmoid",
                   "Tanh": "tanh", "Softplus": "softplus"}
 
@@ -115,18 +125,27 @@ class _Builder:
     connections: int = 0
     made: dict[int, str] = field(default_factory=dict)   # id(_Sum) -> its identity neuron
     derived: dict[str, str] = field(default_factory=dict)  # derive name -> its input neuron
+    images: ImageLayers = field(default_factory=ImageLayers)
+    maps: dict[str, Maps] = field(default_factory=dict)    # tensor name -> its feature maps
+    readers: dict[str, int] = field(default_factory=dict)  # tensor name -> nodes reading it
+    pixels: list[str] = field(default_factory=list)        # the input columns images take
+
+    def count(self) -> int:
+        """The neurons made so far (feature neurons included)."""
+        return len(self.inputs) + len(self.derived) + len(self.specs) + \
+            len(self.images.features)
 
     def derived_input(self, name: str, where: str) -> _Neuron:
         """The input neuron derived by ``name`` from the data (one per name)."""
         if name not in self.derived:
-            if len(self.inputs) + len(self.derived) + len(self.specs) >= MAX_NEURONS:
+            if self.count() >= MAX_NEURONS:
                 raise OnnxImportError(f"{where}: the model needs more than {MAX_NEURONS} "
                                       "neurons, the most a project holds")
             self.derived[name] = f"d{len(self.derived) + 1}"
         return _Neuron(self.derived[name])
 
     def neuron(self, activation: str, s: _Sum, slope: float, where: str) -> _Neuron:
-        if len(self.inputs) + len(self.derived) + len(self.specs) >= MAX_NEURONS:
+        if self.count() >= MAX_NEURONS:
             raise OnnxImportError(f"{where}: the model needs more than {MAX_NEURONS} neurons, "
                                   "the most a project holds")
         self.connections += len(s.weights)
@@ -267,8 +286,9 @@ def _opset(model: Any) -> int:
     raise OnnxImportError("the model imports no version of the standard ONNX operators")
 
 
-def _input_shape(vi: Any) -> int:
-    """The number of inputs of the graph input ``vi`` (rows x inputs, rows may be dynamic)."""
+def _input_shape(vi: Any) -> int | tuple[int, ...]:
+    """The number of inputs of the graph input ``vi`` (rows x inputs), or its images' shape
+    (C, H, W) (rows x channels x height x width); the rows may be dynamic."""
     name = _shown(vi.name)
     tt = vi.type.tensor_type if vi.type.HasField("tensor_type") else None
     if tt is None:
@@ -281,9 +301,15 @@ def _input_shape(vi: Any) -> int:
                               "Studio needs rows x a fixed number of inputs")
     dims = ["?" if not d.HasField("dim_value") else d.dim_value for d in tt.shape.dim]
     shown = "[" + ", ".join(str(d) for d in dims) + "]"
+    if len(dims) == 4:
+        if not all(isinstance(d, int) and d > 0 for d in dims[1:]):
+            raise OnnxImportError(f"the input {name} has a dynamic shape {shown}; NN Studio "
+                                  "needs images of a fixed size")
+        return tuple(int(d) for d in dims[1:])
     if len(dims) != 2:
         raise OnnxImportError(f"the input {name} has shape {shown}; NN Studio networks take "
-                              "rows of numbers (rows x inputs)")
+                              "rows of numbers (rows x inputs) or of images (rows x channels x "
+                              "height x width)")
     if not isinstance(dims[1], int) or dims[1] <= 0:
         raise OnnxImportError(f"the input {name} has a dynamic shape {shown}; NN Studio "
                               "needs a fixed number of inputs")
@@ -350,12 +376,27 @@ def _convert(onnx: Any, data: bytes) -> tuple[Network, Any]:
     if len(g.output) != 1:
         raise OnnxImportError(f"the model has {len(g.output)} outputs; NN Studio opens models "
                               "with exactly one (rows x outputs)")
-    n_in = _input_shape(data_inputs[0])
-    b = _Builder([f"x{i + 1}" for i in range(n_in)])
-    values: dict[str, list[_Column]] = {data_inputs[0].name: [_Neuron(i) for i in b.inputs]}
+    shape = _input_shape(data_inputs[0])
+    values: dict[str, list[_Column]] = {}
+    if isinstance(shape, int):
+        b = _Builder([f"x{i + 1}" for i in range(shape)])
+        values[data_inputs[0].name] = [_Neuron(i) for i in b.inputs]
+    else:
+        b = _Builder([])
+        try:
+            b.maps[data_inputs[0].name] = b.images.image_input(shape, "image")
+        except ImageImportError as e:
+            raise OnnxImportError(f"the input {_shown(data_inputs[0].name)}: {e}") from None
+    for node in g.node:
+        for name in node.input:
+            b.readers[name] = b.readers.get(name, 0) + 1
+    out_name = g.output[0].name
+    b.readers[out_name] = b.readers.get(out_name, 0) + 1   # (the graph's output reads it too)
     for k, node in enumerate(g.node):
         _step(onnx, reader, b, node, k, opset, values, consts)
-    out_name = g.output[0].name
+    if out_name in b.maps:
+        raise OnnxImportError(f"the output {_shown(out_name)} is feature maps; NN Studio's "
+                              "outputs are neurons (a Flatten and a Gemm make them)")
     if out_name not in values:
         raise OnnxImportError(f"the output {_shown(out_name)} is not computed from the input")
     net = _network(b, values[out_name], model)
@@ -369,7 +410,7 @@ def _step(onnx: Any, reader: _Reader, b: _Builder, node: Any, k: int, opset: int
         dom = f" of domain {_shown(node.domain)}" if node.domain not in ("", "ai.onnx") else ""
         raise OnnxImportError(f"{where} ({comment_text(op, 40)}{dom}): NN Studio cannot "
                               "represent this operation (it opens "
-                              f"{', '.join(SUPPORTED[:9])} and routing between them)")
+                              f"{', '.join(SHOWN)} and routing between them)")
     if len(node.output) != 1:
         raise OnnxImportError(f"{where} ({op}) has {len(node.output)} outputs; expected one")
     attrs = _attrs(onnx, node)
@@ -379,9 +420,21 @@ def _step(onnx: Any, reader: _Reader, b: _Builder, node: Any, k: int, opset: int
         return
     ins = list(node.input)
     for name in ins:
-        if name and name not in values and name not in consts:
+        if name and name not in values and name not in consts and name not in b.maps:
             raise OnnxImportError(f"{where} ({op}) reads {_shown(name)}, which no earlier node, "
                                   "input or initializer provides")
+    if op == "Cast" and ins and ins[0] in consts:     # a constant in another float type
+        if attrs.get("to") not in FLOAT_TYPES:
+            raise OnnxImportError(f"{where} (Cast): only casts between float32 and float64 "
+                                  "are supported")
+        consts[out] = consts[ins[0]]
+        return
+    if op in ("Conv", "MaxPool", "AveragePool", "Reshape") or any(n in b.maps for n in ins):
+        try:
+            _image_step(b, op, attrs, ins, out, consts, values, where)
+        except ImageImportError as e:
+            raise OnnxImportError(f"{where} ({op}): {e}") from None
+        return
 
     def value(i: int) -> list[_Column]:
         if i >= len(ins) or ins[i] not in values:
@@ -460,6 +513,97 @@ def _step(onnx: Any, reader: _Reader, b: _Builder, node: Any, k: int, opset: int
         values[out] = [cols_in[int(i)] for i in idx.tolist()]
 
 
+def _image_step(b: _Builder, op: str, attrs: dict[str, Any], ins: list[str], out: str,
+                consts: dict[str, np.ndarray], values: dict[str, list[_Column]],
+                where: str) -> None:
+    """A node of the convolutional front: its feature maps (``b.maps``) or, for a flatten,
+    its columns of feature neurons (``values``); an ImageImportError when it does not fit."""
+    src = ins[0] if ins else ""
+    maps = b.maps.get(src)
+    if op == "Reshape":
+        if len(ins) != 2 or ins[1] not in consts:
+            raise ImageImportError("the new shape must be a constant")
+        if maps is None:
+            cols = values[src]
+            target = reshape_target(consts[ins[1]], len(cols))
+            if len(target) == 1:
+                values[out] = cols
+            else:
+                b.maps[out] = b.images.image_input(target, "image")
+                b.pixels += _pixel_columns(b, cols, len(b.images.dicts))
+            return
+        c, h, w = maps.shape
+        target = reshape_target(consts[ins[1]], c * h * w)
+        if target == maps.shape:
+            b.maps[out] = maps
+        elif len(target) == 1:
+            values[out] = _flatten(b, maps)
+        else:
+            raise ImageImportError(f"NN Studio reshapes {c} \u00d7 {h} \u00d7 {w} maps only "
+                                   f"into a row (a flatten), not into {list(target)}")
+        return
+    if op not in (*MAP_PASSES, "Conv", "MaxPool", "AveragePool", "Flatten", "PRelu",
+                  *ACTIVATION_OPS):
+        raise ImageImportError("NN Studio reads feature maps only in Conv, MaxPool, "
+                               "AveragePool, Flatten, Reshape and an activation right after "
+                               "a Conv")
+    if maps is None:
+        raise ImageImportError("it works on feature maps (rows x channels x height x width), "
+                               "not on columns")
+    if op in MAP_PASSES:
+        if op == "Cast" and attrs.get("to") not in FLOAT_TYPES:
+            raise ImageImportError("only casts between float32 and float64 are supported")
+        shared = maps.raw and b.readers.get(src, 0) != 1
+        b.maps[out] = Maps(maps.layer, maps.shape, maps.raw, maps.shared or shared)
+    elif op == "Conv":
+        if len(ins) < 2 or ins[1] not in consts or (len(ins) > 2 and ins[2] and
+                                                    ins[2] not in consts):
+            raise ImageImportError("its filters and bias must be constants (initializers)")
+        bias = consts[ins[2]] if len(ins) > 2 and ins[2] else None
+        b.maps[out] = b.images.convolution(maps, consts[ins[1]], bias, attrs, "")
+    elif op in ("MaxPool", "AveragePool"):
+        # (count_include_pad means nothing without padding, which pooling refuses)
+        b.maps[out] = b.images.pooling(maps, "max" if op == "MaxPool" else "average", attrs, "")
+    elif op == "Flatten":
+        if attrs.get("axis", 1) != 1:
+            raise ImageImportError("only a flatten of each row (axis 1) is supported")
+        values[out] = _flatten(b, maps)
+    elif op in ACTIVATION_OPS or op == "PRelu":
+        if op == "PRelu":
+            slope_values = consts.get(ins[1]) if len(ins) > 1 else None
+            if slope_values is None or slope_values.size != 1:
+                raise ImageImportError("NN Studio's convolutions take one leaky slope (a PRelu "
+                                       "of one constant slope)")
+            slope = float(slope_values.reshape(-1)[0])
+        else:
+            slope = float(str(np.float32(attrs.get("alpha", 0.01))))
+        if not math.isfinite(slope):
+            raise ImageImportError("the slope must be a finite number")
+        alone = b.readers.get(src, 0) == 1 and not maps.shared
+        b.maps[out] = b.images.activation(maps, "leaky_relu" if op == "PRelu"
+                                          else ACTIVATION_OPS[op], slope, alone)
+
+
+def _flatten(b: _Builder, maps: Maps) -> list[_Column]:
+    if b.count() + math.prod(maps.shape) > MAX_NEURONS:
+        raise ImageImportError(f"the model needs more than {MAX_NEURONS} neurons (feature "
+                               "neurons included), the most a project holds")
+    return [_Neuron(fid) for fid in b.images.flatten(maps, "")]
+
+
+def _pixel_columns(b: _Builder, cols: list[_Column], k: int) -> list[str]:
+    """The input columns the ``k``-th image input reads: the model input's next columns, in
+    order (NN Studio's images come first in the data, one after the other)."""
+    start = len(b.pixels)
+    want = b.inputs[start:start + len(cols)]
+    got = [c.id if isinstance(c, _Neuron) else None for c in cols]
+    if got != want or len(want) != len(cols):
+        raise ImageImportError(f"image {k} must read the model input's columns "
+                               f"{start + 1} to {start + len(cols)} in order (NN Studio's "
+                               "images take the first columns of the data)")
+    return want
+
+
 def _constant(reader: _Reader, attrs: dict[str, Any], where: str) -> np.ndarray:
     if attrs.get("value") is not None:
         return reader.tensor(attrs["value"], f"{where} (Constant)")
@@ -533,7 +677,8 @@ def _add(ins: list[str], values: dict[str, list[_Column]], consts: dict[str, np.
 def _derived(b: _Builder, op: str, cols: list[_Column], where: str) -> _Column:
     """The derived input that ``op`` of these columns of the model input is, or the refusal:
     NN Studio computes x1², x2², x1·x2, sin x1 and sin x2 of the first two data columns."""
-    data = [b.inputs.index(c.id) if isinstance(c, _Neuron) and c.id in b.inputs else -1
+    data = [b.inputs.index(c.id) - len(b.pixels)
+            if isinstance(c, _Neuron) and c.id in b.inputs and c.id not in b.pixels else -1
             for c in cols]
     name = DERIVED_OPS.get((op, tuple(data)))
     if name is None:
@@ -598,23 +743,33 @@ def _network(b: _Builder, outputs: list[_Column], model: Any) -> Network:
             out_ids.append(b.neuron("identity", _as_sum(col, "the output", "output"), 0.01,
                                     "the output").id)
     keep = _needed(b, out_ids)
-    in_labels = _labels(model, "nnstudio.input_labels", len(b.inputs), b.inputs)
-    rename = {nid: f"y{k + 1}" for k, nid in enumerate(out_ids)}
+    pixels = set(b.pixels)
+    read_pixels = sorted({src for i in keep for src in b.specs[i].weights} & pixels)
+    if read_pixels:
+        raise OnnxImportError(f"the model's input column {b.inputs.index(read_pixels[0]) + 1} "
+                              "is an image's pixel and also read as an input neuron; NN "
+                              "Studio's pixels are read by the image input only")
+    all_labels = _labels(model, "nnstudio.input_labels", len(b.inputs), b.inputs)
+    data_inputs = [nid for nid in b.inputs if nid not in pixels]
+    rename = {nid: f"x{k + 1}" for k, nid in enumerate(data_inputs)}
+    in_labels = [lab if lab != nid else rename[nid]
+                 for nid, lab in zip(b.inputs, all_labels, strict=True) if nid not in pixels]
+    rename.update({nid: f"y{k + 1}" for k, nid in enumerate(out_ids)})
     hidden = [s for s in b.specs.values() if s.id in keep and s.id not in rename]
     rename.update({s.id: f"h{k + 1}" for k, s in enumerate(hidden)})
     out_labels = _labels(model, "nnstudio.output_labels", len(out_ids),
                          [rename[o] for o in out_ids])
     neurons: list[dict[str, Any]] = [
-        {"id": nid, "role": "input", "label": lab, "activation": "identity"}
-        for nid, lab in zip(b.inputs, in_labels, strict=True)]
+        {"id": rename[nid], "role": "input", "label": lab, "activation": "identity"}
+        for nid, lab in zip(data_inputs, in_labels, strict=True)]
     used = {src for i in keep for src in b.specs[i].weights}
     derived = [(name, nid) for name, nid in b.derived.items() if nid in used]
     neurons += [{"id": nid, "role": "input", "activation": "identity", "derive": name,
                  "label": DERIVED[name].label(in_labels)} for name, nid in derived]
-    inputs = b.inputs + [nid for _, nid in derived]
+    inputs = data_inputs + [nid for _, nid in derived]
     conns: list[dict[str, Any]] = []
     outs_last = {o: k for k, o in enumerate(out_ids)}  # outputs in the model's column order
-    depth = dict.fromkeys(inputs, 0)
+    depth = dict.fromkeys(inputs + sorted(b.images.features), 0)
     ordered = sorted((b.specs[i] for i in keep),
                      key=lambda s: (s.id in outs_last, outs_last.get(s.id, s.order)))
     for s in ordered:
@@ -630,16 +785,21 @@ def _network(b: _Builder, outputs: list[_Column], model: Any) -> Network:
         for src, w in s.weights.items():
             conns.append({"id": f"c{len(conns) + 1}", "source": rename.get(src, src),
                           "target": nid, "weight": w, "trainable": True})
-    _place(neurons, [depth[i] for i in inputs] + [depth[s.id] for s in ordered])
+    layers = b.images.dicts
+    for k, d in enumerate(layers):        # the image layers in a row, left of the neurons
+        d["x"], d["y"] = k * IMAGE_DX, 0.0
+    _place(neurons, [depth[i] for i in inputs] + [depth[s.id] for s in ordered],
+           x0=len(layers) * IMAGE_DX)
     try:
-        net = Network.from_dict({"neurons": neurons, "connections": conns})
+        net = Network.from_dict({"neurons": neurons, "image_layers": layers,
+                                 "connections": conns})
     except NetworkError as e:  # (cannot happen for a graph read in order; said plainly if so)
         raise OnnxImportError(f"the model does not form a feed-forward network: {e}") from None
     return net
 
 
 def _place(neurons: list[dict[str, Any]], depths: list[int], dx: float = 180.0,
-           dy: float = 90.0) -> None:
+           dy: float = 90.0, x0: float = 0.0) -> None:
     """Columns by depth, each centred, in the model's order (as ``Network.auto_layout``
     places them, without a second pass over the built network)."""
     count: dict[int, int] = {}
@@ -649,7 +809,7 @@ def _place(neurons: list[dict[str, Any]], depths: list[int], dx: float = 180.0,
     for nd, d in zip(neurons, depths, strict=True):
         i = seen.get(d, 0)
         seen[d] = i + 1
-        nd["x"], nd["y"] = d * dx, (i - (count[d] - 1) / 2) * dy
+        nd["x"], nd["y"] = x0 + d * dx, (i - (count[d] - 1) / 2) * dy
 
 
 def _needed(b: _Builder, out_ids: list[str]) -> set[str]:
@@ -688,17 +848,41 @@ def load_project(path: str | os.PathLike[str], dataset: Dataset | None = None) -
     data = net.data_inputs  # (a derived input takes no column)
     n_in, n_out = len(data), len(net.outputs)
     if dataset is None:
-        names = [n.label for n in data] + [n.label for n in net.outputs]
-        if len(set(names)) != len(names):
-            names = [n.id for n in data] + [n.id for n in net.outputs]
-        dataset = Dataset(names[:n_in], names[n_in:], np.zeros((0, n_in)), np.zeros((0, n_out)))
-    elif dataset.n_inputs != n_in or dataset.n_targets != n_out:
-        raise OnnxImportError(f"the dataset has {dataset.n_inputs} input and "
-                              f"{dataset.n_targets} target column(s) but the model has {n_in} "
-                              f"input(s) and {n_out} output(s)")
+        dataset = _empty_dataset(net)
+    elif dataset.n_inputs - dataset.image_columns != n_in or dataset.n_targets != n_out or \
+            [img.shape for img in dataset.images] != [lay.shape for lay in _image_inputs(net)]:
+        images = dataset.images or _image_inputs(net)
+        given = f"{_count(len(dataset.images), 'image')} and " if images else ""
+        wanted = f"{_count(len(_image_inputs(net)), 'image input')}, " if images else ""
+        raise OnnxImportError(f"the dataset has {given}"
+                              f"{dataset.n_inputs - dataset.image_columns} input and "
+                              f"{dataset.n_targets} target column(s) but the model has "
+                              f"{wanted}{n_in} input(s) and {n_out} output(s)")
     name = os.path.basename(os.fspath(path))
     return Project(net, dataset, default_settings(net), _description(net, name, len(dataset)),
                    "Untitled")
+
+
+def _image_inputs(net: Network) -> list[Any]:
+    return [net.image_layers[lid] for lid in net.image_order()
+            if net.image_layers[lid].kind == "image_input"]
+
+
+def _empty_dataset(net: Network) -> Dataset:
+    """No rows; a column per pixel of every image input (named after it), then one per data
+    input and per output (named after their labels, or their ids if labels repeat)."""
+    images: list[ImageColumns] = []
+    pixel_names: list[str] = []
+    for lay in _image_inputs(net):
+        images.append(ImageColumns(lay.id, lay.shape, len(pixel_names)))
+        pixel_names += image_column_names(lay.id, lay.shape)
+    data = net.data_inputs
+    names = [n.label for n in data] + [n.label for n in net.outputs]
+    if len(set(names) | set(pixel_names)) != len(names) + len(pixel_names):
+        names = [n.id for n in data] + [n.id for n in net.outputs]
+    n_in, n_out = len(pixel_names) + len(data), len(net.outputs)
+    return Dataset(pixel_names + names[:len(data)], names[len(data):], np.zeros((0, n_in)),
+                   np.zeros((0, n_out)), images=images)
 
 
 def _description(net: Network, file_name: str, rows: int) -> str:
@@ -708,8 +892,15 @@ def _description(net: Network, file_name: str, rows: int) -> str:
     also = f" (and {_count(derived, 'derived input')})" if derived else ""
     outs = sorted({n.activation for n in net.outputs})
     shown = "`" + comment_text(file_name, 120).replace("`", "'") + "`"
+    front = ""
+    if net.image_layers:
+        kinds = [net.image_layers[lid].kind for lid in net.image_order()]
+        front = (f"{_count(kinds.count('image_input'), 'image input')}, "
+                 f"{_count(kinds.count('convolution'), 'convolution')}, "
+                 f"{_count(kinds.count('pooling'), 'pooling layer')} and "
+                 f"{_count(kinds.count('flatten'), 'flatten')} in front of ")
     text = (f"# An ONNX model\n\nThis network was opened from the ONNX model {shown}: "
-            f"{_count(len(net.data_inputs), 'input')}"
+            f"{front}{_count(len(net.data_inputs), 'input')}"
             f"{also}, "
             f"{_count(hidden, 'hidden neuron')} and "
             f"{_count(len(net.outputs), 'output')} ({', '.join(outs)}), "
