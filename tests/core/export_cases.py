@@ -18,11 +18,8 @@ from nnstudio.core.project import Project
 from nnstudio.core.trainer import TrainSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-#: the shipped samples the exporters write (not yet the ones with image layers: see
-#: test_export_numpy.py's test of their refusal)
-SAMPLES = sorted(p for p in (ROOT / "samples").glob("*.nnproj")
-                 if '"image_layers"' not in p.read_text(encoding="utf-8"))
-IMAGE_SAMPLES = sorted(p for p in (ROOT / "samples").glob("*.nnproj") if p not in SAMPLES)
+#: every shipped sample (the convolutional one too): the exporters write them all
+SAMPLES = sorted((ROOT / "samples").glob("*.nnproj"))
 HIDDEN = ["identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus"]
 ELEMENTWISE_OUT = ["identity", "tanh", "sigmoid", "relu", "leaky_relu", "softplus"]
 

@@ -13,7 +13,7 @@ from nnstudio.core.engine import Engine
 from nnstudio.core.export import numpy_script, plan
 from nnstudio.core.export.plan import ExportError
 from nnstudio.core.network import Network
-from tests.core.export_cases import IMAGE_SAMPLES, SAMPLES, import_script, random_project, sample
+from tests.core.export_cases import SAMPLES, import_script, random_project, sample
 
 
 def _predict(tmp_path, proj, name="exported"):
@@ -29,16 +29,6 @@ def test_numpy_script_matches_the_engine_on_every_sample(tmp_path, path):
     expected = Engine.compile(proj.network).predict(X)
     got = _predict(tmp_path, proj)(X)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
-
-
-@pytest.mark.parametrize("path", IMAGE_SAMPLES, ids=lambda p: p.stem)
-def test_a_sample_with_image_layers_is_refused_until_the_writers_exist(tmp_path, path):
-    proj = sample(path)
-    with pytest.raises(ExportError, match="image layers"):
-        plan.build(proj.network, proj.settings.loss)
-    with pytest.raises(ExportError, match="image layers"):
-        numpy_script.write(proj, tmp_path / "cnn.py")
-    assert not (tmp_path / "cnn.py").exists()
 
 
 @pytest.mark.parametrize("seed", range(50))
