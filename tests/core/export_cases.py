@@ -201,3 +201,16 @@ def random_cnn(seed: int, loss: str | None = None, optimizer: str = "adam",
                              regularization=regularization,
                              regularization_rate=regularization_rate)
     return Project(net, ds, settings, "", f"cnn {seed}")
+
+
+def torch_onnx(torch, model, x) -> bytes:
+    """``torch.onnx.export`` of ``model`` (input "x" with a dynamic batch, output "y"): a
+    model no one here wrote, for the import tests."""
+    import io
+    import warnings
+    f = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), f, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}}, dynamo=False)
+    return f.getvalue()

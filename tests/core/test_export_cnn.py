@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -20,7 +19,7 @@ from nnstudio.core import optimizers
 from nnstudio.core.engine import Engine
 from nnstudio.core.export import numpy_script, plan, pytorch
 from nnstudio.core.network.image_layers import maps_of
-from tests.core.export_cases import ROOT, import_script, random_cnn
+from tests.core.export_cases import ROOT, import_script, random_cnn, torch_onnx
 
 SEEDS = range(16)
 
@@ -225,12 +224,8 @@ def test_a_cnn_exported_by_pytorch_opens_and_matches(name):
     _, onnx_import = _onnx()
     torch, (model, shape) = _torch_cnn(name)
     x = torch.rand(7, *shape) * 2 - 1
-    f = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (x,), f, input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}}, dynamo=False)
-    net = onnx_import.parse(f.getvalue())
+    data = torch_onnx(torch, model, x)
+    net = onnx_import.parse(data)
     assert any(lay.kind == "convolution" for lay in net.image_layers.values())
     got = Engine.compile(net).predict(x.double().reshape(7, -1).numpy())
     with torch.no_grad():  # the same (float32) weights, computed in float64

@@ -7,9 +7,6 @@ Skipped without onnx (and onnxruntime, torch where they are used)."""
 
 from __future__ import annotations
 
-import io
-import warnings
-
 import numpy as np
 import pytest
 
@@ -19,7 +16,7 @@ from nnstudio.core.engine import Engine
 from nnstudio.core.export import onnx_export, onnx_import
 from nnstudio.core.export.onnx_import import OnnxImportError
 from nnstudio.core.export.plan import ExportError
-from tests.core.export_cases import SAMPLES, random_project, sample
+from tests.core.export_cases import SAMPLES, random_project, sample, torch_onnx
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
@@ -111,18 +108,14 @@ def test_a_sequential_exported_by_pytorch_opens_and_matches(name):
     torch, model = _torch_model(name)
     n_in = 3 if name.startswith("relu") else 4
     x = torch.randn(9, n_in)
-    f = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (x,), f, input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}}, dynamo=False)
-    net = onnx_import.parse(f.getvalue())
+    data = torch_onnx(torch, model, x)
+    net = onnx_import.parse(data)
     got = Engine.compile(net).predict(x.double().numpy())
     with torch.no_grad():  # the same (float32) weights, computed in float64
         expected = model.double()(x.double()).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
     ort = pytest.importorskip("onnxruntime")
-    s = ort.InferenceSession(f.getvalue(), providers=["CPUExecutionProvider"])
+    s = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(got, s.run(None, {"x": x.numpy()})[0], rtol=1e-5, atol=1e-6)
 
 

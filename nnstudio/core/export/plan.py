@@ -172,8 +172,23 @@ class ImageInputLayer:
         return c * h * w
 
 
+class _MapsLayer:
+    """What a layer whose ``shape`` is a :mod:`nnstudio.core.conv` shape gives: its output
+    maps' shape and their number of values."""
+
+    shape: Conv2D | Pool2D
+
+    @property
+    def out_shape(self) -> tuple[int, int, int]:
+        return self.shape.out_shape
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.out_shape))
+
+
 @dataclass
-class ConvLayer:
+class ConvLayer(_MapsLayer):
     """A convolution: ``z = conv(source, weight, stride, pads) + bias``, then its activation.
     ``weight`` (F, C, k, k) and ``bias`` (F,) are NN Studio's; ``trainable`` (F,) says which
     filters training moves (a filter is locked whole); ``param_ids`` are the network's ids of
@@ -192,17 +207,9 @@ class ConvLayer:
     param_ids: list[str]
     kind: str = "convolution"
 
-    @property
-    def out_shape(self) -> tuple[int, int, int]:
-        return self.shape.out_shape
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.out_shape))
-
 
 @dataclass
-class PoolLayer:
+class PoolLayer(_MapsLayer):
     """Max or average pooling of ``shape.window`` windows at ``shape.stride`` (no padding)."""
 
     index: int
@@ -211,14 +218,6 @@ class PoolLayer:
     source: int
     shape: Pool2D
     kind: str = "pooling"
-
-    @property
-    def out_shape(self) -> tuple[int, int, int]:
-        return self.shape.out_shape
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.out_shape))
 
 
 @dataclass
