@@ -197,3 +197,28 @@ def test_a_file_that_is_not_onnx_is_refused_in_one_line(tmp_path):
         assert line == f"nnstudio {sub[0]}: {fake}: the file is not an ONNX model (it does " \
                        "not parse as one)"
     assert os.listdir(tmp_path) == ["model.onnx"]
+
+
+CNN = str(paths.SAMPLES / "cnn-o-vs-x.nnproj")
+
+
+def test_the_cnn_sample_predicts_and_exports_to_the_scripts(tmp_path):
+    proj = project.load(CNN)
+    expected = Engine.compile(proj.network).predict(proj.dataset.X)
+    np.testing.assert_array_equal(_predicted(cli("predict", CNN, "--json")), expected)
+    r = cli("export", CNN, "--to", "numpy", "-o", str(tmp_path / "cnn_np.py"))
+    assert r.returncode == 0, r.stderr
+    r = cli("export", CNN, "--to", "pytorch", "-o", str(tmp_path / "cnn.py"))
+    assert r.returncode == 0 and r.stdout.startswith("wrote cnn.py and cnn.csv"), r.stderr
+    assert "nn.Conv2d(" in (tmp_path / "cnn.py").read_text()
+
+
+@needs_onnx
+def test_the_cnn_sample_exported_to_onnx_predicts_as_its_project(tmp_path):
+    model = tmp_path / "cnn.onnx"
+    assert cli("export", CNN, "--to", "onnx", "-o", str(model)).returncode == 0
+    assert cli("export", CNN, "--to", "pytorch", "-o", str(tmp_path / "rows.py")).returncode \
+        == 0  # (its dataset CSV: the pixels, then the targets)
+    got = _predicted(cli("predict", str(model), "--csv", str(tmp_path / "rows.csv"), "--json"))
+    np.testing.assert_allclose(got, _predicted(cli("predict", CNN, "--json")), rtol=1e-12,
+                               atol=1e-12)
