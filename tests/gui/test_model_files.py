@@ -343,3 +343,48 @@ def test_a_model_built_by_pytorch_opens_and_computes_what_torch_computes(qtbot, 
         expected = model(torch.tensor(X)).numpy()
     np.testing.assert_allclose(Engine.compile(window.document.network).predict(X), expected,
                                rtol=1e-9, atol=1e-12)
+
+
+# ---------------------------------------------------------------------- a convolutional network
+CNN = paths.SAMPLES / "cnn-o-vs-x.nnproj"
+
+
+def test_the_cnn_sample_exports_to_the_scripts_from_the_window(window, save_as, tmp_path,
+                                                              dialogs):
+    assert window.files.open_path(CNN, ask=False)
+    doc = window.document
+    before = _snapshot(doc)
+    save_as.answer = str(tmp_path / "cnn_np.py")
+    assert window.model_export.export("numpy")
+    X = doc.dataset.X
+    np.testing.assert_allclose(import_script(tmp_path / "cnn_np.py", "cnn_np").predict(X),
+                               Engine.compile(doc.network).predict(X), rtol=1e-12, atol=1e-12)
+    save_as.answer = str(tmp_path / "cnn.py")
+    assert window.model_export.export("pytorch")
+    assert "nn.Conv2d(" in (tmp_path / "cnn.py").read_text()
+    assert _snapshot(doc) == before and dialogs.errors == []
+
+
+@needs_onnx
+def test_the_cnn_sample_exported_to_onnx_opens_with_its_image_layers(qtbot, window, save_as,
+                                                                     tmp_path, dialogs):
+    assert window.files.open_path(CNN, ask=False)
+    cnn = window.document.project
+    save_as.answer = str(tmp_path / "cnn.onnx")
+    assert window.model_export.export("onnx")
+    assert window.files.open_path(tmp_path / "cnn.onnx", ask=False)
+    doc = window.document
+    assert doc.path is None and len(doc.dataset) == 0 and dialogs.errors == []
+    kinds = sorted(lay.kind for lay in doc.network.image_layers.values())
+    assert kinds == ["convolution", "flatten", "image_input", "pooling"]
+    # the canvas shows the image layers as cards, like any project's
+    scene = window.canvas_view.scene()
+    assert all(scene.layer_item(lid) is not None for lid in doc.network.image_layers)
+    # given the sample's data (the dataset panel's import does this), it computes the same
+    # and trains
+    doc.set_dataset(cnn.dataset.with_rows(cnn.dataset.X, cnn.dataset.Y), "Import data")
+    X = cnn.dataset.X
+    np.testing.assert_allclose(Engine.compile(doc.network).predict(X),
+                               Engine.compile(cnn.network).predict(X), rtol=1e-12, atol=1e-12)
+    snap = window.training.controller.step()
+    assert snap is not None and np.isfinite(snap.loss)
