@@ -1,8 +1,11 @@
-"""Export and import speed, and the exported models' prediction speed, at three sizes.
+"""Export and import speed, and the exported models' prediction speed, at four sizes.
 
 Networks: the spiral lesson (2-16-16-1, 304 connections); a dense 784-256-10 (203,264
 connections, MNIST-sized); the canvas benchmark's sparse network (5 layers of 200 neurons, each
-fed by 125 of the layer before: 100,000 connections, so every layer is a masked linear layer).
+fed by 125 of the layer before: 100,000 connections, so every layer is a masked linear layer);
+a convolutional network on 28 x 28 images (conv 8 x 3 x 3 'same' ReLU, max pooling 2, conv
+16 x 3 x 3 'same' ReLU, max pooling 2, flatten 784, dense 10 softmax: 1,224 filter weights and
+7,840 connections).
 For each it prints the median of several rounds of
 
 * ``plan``: building the export plan from the network;
@@ -47,8 +50,8 @@ def projects():
     from canvas import build_project  # the canvas benchmark's network
 
     from nnstudio.core import project
-    from nnstudio.core.datasets import Dataset
-    from nnstudio.core.network import dense
+    from nnstudio.core.datasets import Dataset, ImageColumns, image_column_names
+    from nnstudio.core.network import Network, dense
     from nnstudio.core.project import Project
     from nnstudio.core.trainer import TrainSettings
 
@@ -56,10 +59,26 @@ def projects():
     big = dense([784, 256, 10], hidden="relu", output="softmax", seed=0)
     ds = Dataset([f"p{i}" for i in range(784)], [f"c{i}" for i in range(10)],
                  rng.random((100, 784)), np.eye(10)[rng.integers(0, 10, 100)])
+    cnn = Network()
+    cnn.add_image_layer("image_input", id="image", shape=(1, 28, 28))
+    source = "image"
+    for k, filters in enumerate((8, 16)):
+        cnn.add_image_layer("convolution", id=f"conv{k}", source=source, seed=k,
+                            filters=filters, kernel=3, padding="same", activation="relu")
+        cnn.add_image_layer("pooling", id=f"pool{k}", source=f"conv{k}", window=2, stride=2)
+        source = f"pool{k}"
+    cnn.add_image_layer("flatten", id="flat", source=source)
+    outs = [cnn.add_neuron("output", id=f"c{i}", activation="softmax").id for i in range(10)]
+    cnn.connect_fully(cnn.feature_neurons("flat"), outs, seed=0)
+    pixels = ImageColumns("pixels", (1, 28, 28), 0)
+    images = Dataset(image_column_names("pixels", (1, 28, 28)), outs, rng.random((100, 784)),
+                     np.eye(10)[rng.integers(0, 10, 100)], images=(pixels,))
     return [
         ("spiral 2-16-16-1", project.load(ROOT / "samples" / "spiral.nnproj")),
         ("dense 784-256-10", Project(big, ds, TrainSettings(loss="cross_entropy"), "", "big")),
         ("sparse 5x200, fan-in 125", build_project(200, 5, 125, 100)),
+        ("cnn 28x28 conv8-pool-conv16-pool-10",
+         Project(cnn, images, TrainSettings(loss="cross_entropy"), "", "cnn")),
     ]
 
 
@@ -125,8 +144,8 @@ def measure(tmp: Path, k: int, name: str, proj, args, torch, onnx, ort) -> dict:
     r["pytorch MB"] = len(text.encode()) / 1e6
     r["compile"], _ = timed(lambda: compile(text, "m.py", "exec"), args.rounds)
     r["numpy"], np_text = timed(lambda: numpy_script.script(proj), args.rounds)
-    X = np.random.default_rng(1).normal(size=(args.rows, len(net.inputs)))
     engine = Engine.compile(net)
+    X = np.random.default_rng(1).normal(size=(args.rows, engine.n_input_columns))
     t, _ = timed(lambda: engine.predict(X), args.rounds)
     r["engine rows/s"] = args.rows / t
     path = tmp / f"np{k}.py"
