@@ -8,8 +8,10 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
+from nnstudio import paths
+from nnstudio.core import project
 from nnstudio.core.datasets import Dataset
-from nnstudio.core.network import FEATURE_ROLE, Network
+from nnstudio.core.network import FEATURE_ROLE, Network, filter_pid
 from nnstudio.core.project import Project
 from nnstudio.core.trainer import TrainSettings
 from nnstudio.gui.canvas.image_items import LayerItem
@@ -179,3 +181,28 @@ def test_the_overlay_halos_layer_cards_and_outlines_cells(view):
     assert [text for _, text in item.badges] == ["map 0 [0][0] = 3"]
     scene.set_overlay(None)
     assert not item.isVisible()
+
+
+def test_a_focused_map_cell_writes_its_dot_product_under_its_card(qtbot):
+    doc = Document(project.load(paths.SAMPLES / "cnn-o-vs-x.nnproj"))
+    view = make_view(qtbot, doc)
+    scene = view.scene()
+    QApplication.processEvents()
+    assert doc.sample_index == 0
+    caption = scene.cell_caption
+    assert not caption.isVisible()
+    conv = scene.item_for("filters")
+    scene.focus_cell("filters", (("map", 0), 0, 0))
+    assert caption.isVisible()
+    assert caption.lines[0] == ("map 0 [0][0] = 0×0 + 0×0 + 1×1 + 0×0 + 1×1 + 0×0 + 1×1 + 0×0"
+                                " + 0×0 + b = 3 + 0 = 3")
+    assert caption.lines[-1].startswith("dL/dz = ")
+    card = conv.mapToScene(conv.card_rect()).boundingRect()
+    assert caption.sceneBoundingRect().top() > card.bottom()
+    # the numbers follow the model: the filter's bias edited, the caption says so
+    doc.set_param(filter_pid("filters", 0), 0.5)
+    qtbot.waitUntil(lambda: caption.lines[0].endswith("+ b = 3 + 0.5 = 3.5"))
+    scene.focus_cell("pool", (("map", 0), 0, 0))
+    assert caption.lines[0].startswith("max of rows 0–1, columns 0–1 of map 0 = 3.5")
+    scene.focus_cell(None, None)
+    assert not caption.isVisible() and caption.lines == ()

@@ -13,7 +13,9 @@ thousands of connections rebuilds the arrays once.
 Image layers have one :class:`~.image_items.LayerItem` each (``item_for_layer``) and their
 links one :class:`~.image_items.LayerLinks`; a flatten's feature neurons are neuron items. The
 layers' grids follow the chosen sample and the evaluation like the neuron fills
-(:meth:`refresh_values`), and their filter grids follow every parameter change.
+(:meth:`refresh_values`), and their filter grids follow every parameter change. A focused
+map cell (hovered, or clicked and pinned) outlines the cells it reads, and the caption under
+its card (:class:`~.cell_caption.CellCaption`) writes out what it holds with those numbers.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from nnstudio.core.network.image_layers import KIND_TITLES
 from nnstudio.gui import style
 
 from . import items as items_mod
+from .cell_caption import CellCaption
 from .connections import ConnectionLayer
 from .image_items import LayerItem, LayerLinks, image_columns
 from .items import DOT_SHADES, NeuronDots, NeuronItem
@@ -143,6 +146,8 @@ class CanvasScene(QGraphicsScene):
         self.addItem(self.overlay_item)
         self.layer_links = LayerLinks(self)
         self.addItem(self.layer_links)
+        self.cell_caption = CellCaption()
+        self.addItem(self.cell_caption)
         self.layer_buttons = LayerButtons(self)
         self.addItem(self.layer_buttons)
         self.setSceneRect(QRectF(-SCENE_MARGIN, -SCENE_MARGIN, 2 * SCENE_MARGIN, 2 * SCENE_MARGIN))
@@ -421,6 +426,7 @@ class CanvasScene(QGraphicsScene):
             elif item is not None and layer.kind in ("convolution", "pooling"):
                 values = self._eval_maps.get(lid)
                 item.set_grid_values("map", values.a[s] if values is not None else None)
+        self._show_caption()
 
     def layer_input(self, lid: str) -> np.ndarray | None:
         """What layer ``lid`` reads for the chosen sample (maps, height, width): its source's
@@ -511,6 +517,7 @@ class CanvasScene(QGraphicsScene):
         self.dots.set_positions(self._pos)
         if self.item_for_layer:
             self._relink()
+            self._show_caption()
         if self.overlay is not None:
             self.overlay_item.rebuild()
 
@@ -667,6 +674,7 @@ class CanvasScene(QGraphicsScene):
         for item in self.item_for_layer.values():
             item.set_focus(None)
             item.set_marks({})
+        self._show_caption()
         if focus is None:
             return
         lid, cell = focus
@@ -675,6 +683,17 @@ class CanvasScene(QGraphicsScene):
             item = self.item_for_layer.get(mlid)
             if item is not None:
                 item.set_marks(marks)
+
+    def _show_caption(self) -> None:
+        """The caption under the focused cell's card says what the cell holds now (the
+        evaluation's numbers); no focused cell hides it."""
+        focus = self._focus
+        item = self.item_for_layer.get(focus[0]) if focus is not None else None
+        if focus is None or item is None:
+            self.cell_caption.show_lines([], None)
+            return
+        self.cell_caption.show_lines(self.cell_lines(*focus),
+                                     item.mapToScene(item.card_rect()).boundingRect())
 
     def cell_reads(self, lid: str, cell: tuple[tuple, int, int]
                    ) -> dict[str, dict[tuple, list[tuple[int, int, int, int]]]]:
@@ -778,13 +797,13 @@ class CanvasScene(QGraphicsScene):
             n = layer.n_params
             rows.append(f"{layer.filters} filters × ({layer.fan_in} + 1) = {n} parameters")
         if cell is not None:
-            rows += self.cell_lines(lid, cell)
+            rows += [_esc(line) for line in self.cell_lines(lid, cell)]
         return "<br>".join(rows)
 
     def cell_lines(self, lid: str, cell: tuple[tuple, int, int]) -> list[str]:
-        """What a cell holds, in words and with the evaluation's numbers (HTML lines): a
-        filter weight; a pixel; a convolution cell's dot product written out; a pooled cell's
-        window and winner; and the cell's dL/dz."""
+        """What a cell holds, in words and with the evaluation's numbers (plain text lines):
+        a filter weight; a pixel; a convolution cell's dot product written out; a pooled
+        cell's window and winner; and the cell's dL/dz."""
         net = self.document.network
         layer = net.image_layers[lid]
         item = self.item_for_layer[lid]
@@ -792,11 +811,11 @@ class CanvasScene(QGraphicsScene):
         values = item.values.get(key)
         if key[0] == "filter":
             return [f"filter {key[1]}, weight [{key[2]}][{r}][{c}]"
-                    + (f" = <tt>{values[r, c]:.6g}</tt>" if values is not None else "")]
+                    + (f" = {values[r, c]:.6g}" if values is not None else "")]
         if key[0] == "pixels":
             return [f"pixel [{r}][{c}]" + (f" of channel {key[1]}" if len(item.grids) > 1
                                             else "")
-                    + (f" = <tt>{values[r, c]:.6g}</tt>" if values is not None else "")]
+                    + (f" = {values[r, c]:.6g}" if values is not None else "")]
         shape = net.image_shapes().get(lid)
         mv = self._eval_maps.get(lid)
         if mv is None or shape is None:
@@ -806,20 +825,20 @@ class CanvasScene(QGraphicsScene):
         x = self.layer_input(lid)
         if isinstance(shape, Conv2D) and isinstance(layer, Convolution) and x is not None:
             dp = shape.dot_product(x, net.store.values[layer.slots], m, r, c)
-            lines.append(f"<tt>{_esc(dot_product_text(dp, MAX_TIP_TERMS))}</tt>")
+            lines.append(dot_product_text(dp, MAX_TIP_TERMS))
             act = activations.ACTIVATIONS[layer.activation]
             if layer.activation != "identity":
-                lines.append(f"<tt>a = {_esc(act.title)}(z) = {mv.a[s, m, r, c]:.6g}</tt>")
+                lines.append(f"a = {act.title}(z) = {mv.a[s, m, r, c]:.6g}")
         elif isinstance(shape, Pool2D):
             top, left, bottom, right = shape.window_at(r, c).clipped()
             where = f"rows {top}–{bottom - 1}, columns {left}–{right - 1} of map {m}"
             if mv.winners is not None:
                 wr, wc = int(mv.winners[0][s, m, r, c]), int(mv.winners[1][s, m, r, c])
-                lines.append(f"max of {where} = <tt>{mv.a[s, m, r, c]:.6g}</tt>, won by row "
+                lines.append(f"max of {where} = {mv.a[s, m, r, c]:.6g}, won by row "
                              f"{wr}, column {wc}")
             else:
-                lines.append(f"mean of {where} = <tt>{mv.a[s, m, r, c]:.6g}</tt>")
-        lines.append(f"dL/dz = <tt>{mv.dl_dz[s, m, r, c]:.6g}</tt> (sample {s})")
+                lines.append(f"mean of {where} = {mv.a[s, m, r, c]:.6g}")
+        lines.append(f"dL/dz = {mv.dl_dz[s, m, r, c]:.6g} (sample {s})")
         return lines
 
     def connection_tooltip(self, cid: str) -> str:
