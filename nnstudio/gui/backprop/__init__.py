@@ -4,6 +4,8 @@ iteration of the current document, one operation at a time, with the real number
 - :mod:`.player`: :class:`BackpropPlayer`, the logic (the walkthrough, the current step, the
   mode, the network kept equal to what the completed update steps leave, one undo step);
 - :mod:`.panel`: :class:`BackpropPanel`, the dock's widget;
+- :mod:`.image_view`: an image layer's step on the canvas (the sliding window, the pooling
+  winners, the filter's weights) and its drill-down to one position;
 - :mod:`.keys`: → ← Space on the panel and on the canvas;
 - :mod:`.installer`: :func:`install` adds the dock, menu, actions and keys to the main window
   and returns the :class:`BackpropUI` that holds them; also the walkthrough export.

@@ -1,6 +1,8 @@
 """The Backprop dock's widget: sample choice, transport controls (previous/next, play/pause with
 a speed slider, phase jumps, run to the end, next iteration), the current step's explanation
-and formula in large type, the list of all steps, and a gradient-check tab.
+and formula in large type, the list of all steps, and a gradient-check tab. An image layer's
+step (summarised per map) gets a position row: the row and column (and channel) to open it
+at, as a click on that canvas cell does, and the way back to the summary.
 
 The panel only shows the :class:`~nnstudio.gui.backprop.player.BackpropPlayer` and forwards
 the user's clicks to it; it never edits the document itself.
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSlider,
+    QSpinBox,
     QSplitter,
     QStyle,
     QTableWidget,
@@ -37,6 +40,7 @@ from PySide6.QtWidgets import (
 from nnstudio.core import trace as tr_mod
 from nnstudio.gui import style
 from nnstudio.gui.actions import make_button
+from nnstudio.gui.backprop import image_view
 from nnstudio.gui.backprop.keys import install_shortcuts
 from nnstudio.gui.backprop.player import BackpropPlayer
 
@@ -64,6 +68,7 @@ class BackpropPanel(QWidget):
         self._build()
         p = self.player
         p.stepChanged.connect(self._on_step)
+        p.positionChanged.connect(lambda: self._on_step(p.index))
         p.traceChanged.connect(self._on_trace)
         p.activeChanged.connect(self._on_active)
         p.playingChanged.connect(self._on_playing)
@@ -180,6 +185,7 @@ class BackpropPanel(QWidget):
         self.title_label.setFont(style.ui_font(15.0, bold=True))
         self.title_label.setWordWrap(True)
         lv.addWidget(self.title_label)
+        lv.addWidget(self._build_position_row())
         self.explanation_label = QLabel()
         self.explanation_label.setFont(style.ui_font(12.0))
         self.explanation_label.setWordWrap(True)
@@ -246,6 +252,63 @@ class BackpropPanel(QWidget):
         self._wide = None
         scroll.viewport().installEventFilter(self)
         self._speed_changed(self.speed_slider.value())
+
+    def _build_position_row(self) -> QWidget:
+        """Row, column (and channel) of the position to open an image step at."""
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.position_label = QLabel("Position")
+        row.addWidget(self.position_label)
+        self.position_spins: dict[str, QSpinBox] = {}
+        for name in ("row", "column", "channel"):
+            spin = QSpinBox()
+            spin.setPrefix(f"{name} ")
+            spin.setToolTip(f"The {name} of the position to open")
+            spin.setKeyboardTracking(False)
+            spin.valueChanged.connect(self._position_chosen)
+            self.position_spins[name] = spin
+            row.addWidget(spin)
+        self.summary_button = make_button("Summary", "Back to the whole map",
+                                          self.player.close_position)
+        row.addWidget(self.summary_button)
+        self.position_hint = QLabel()
+        self.position_hint.setStyleSheet(f"color: {style.MUTED_TEXT_HEX};")
+        self.position_hint.setWordWrap(True)
+        row.addWidget(self.position_hint, 1)
+        self.position_row = box
+        box.setVisible(False)
+        return box
+
+    def _position_chosen(self, *args: object) -> None:
+        sp = self.position_spins
+        self.player.open_position(sp["row"].value(), sp["column"].value(),
+                                  sp["channel"].value())
+
+    def _show_position_row(self) -> None:
+        """The position row for a step with positions (its ranges, the open position)."""
+        p = self.player
+        step, tr = p.step, p.trace
+        show = p.active and tr is not None and image_view.has_positions(step)
+        self.position_row.setVisible(show)
+        if not show or tr is None or step is None:
+            return
+        rows, cols, channels = image_view.position_limits(tr, step)
+        at = p.position or image_view.Position(0, 0, 0)
+        what = image_view.POSITION_KINDS[step.kind]
+        for name, n, v in (("row", rows, at.row), ("column", cols, at.col),
+                           ("channel", channels, at.channel)):
+            spin = self.position_spins[name]
+            with QSignalBlocker(spin):
+                spin.setRange(0, max(n - 1, 0))
+                spin.setValue(v)
+            spin.setVisible(name != "channel" or channels > 1)
+        self.position_label.setText(f"Open a {what}:")
+        self.summary_button.setEnabled(p.position is not None)
+        where = "filter" if step.kind == "filter_grad" else "map"
+        self.position_hint.setText("or click it on the canvas")
+        self.position_hint.setToolTip(f"A click on a cell of {where} {step.map} on the canvas "
+                                      f"opens that position")
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize and obj is self.formula_scroll.viewport():
@@ -317,9 +380,13 @@ class BackpropPanel(QWidget):
         self.sample_combo.clear()
         n = len(ds) if ds is not None else 0
         self.sample_combo.addItem(f"Whole batch ({n} samples)", None)
+        # an image is named by its shape, not by its pixels one by one
+        images = [f"{img.name} " + " \u00d7 ".join(map(str, img.shape)) for img in ds.images] \
+            if ds is not None else []
+        first = ds.image_columns if ds is not None else 0
         for k in range(min(n, MAX_SAMPLE_CHOICES)):
-            ins = ", ".join(f"{name} = {tr_mod.num(v)}"
-                            for name, v in zip(ds.input_names, ds.X[k], strict=True))
+            ins = ", ".join([*images, *(f"{name} = {tr_mod.num(v)}" for name, v in
+                                        zip(ds.named_inputs, ds.X[k, first:], strict=True))])
             outs = ", ".join(tr_mod.num(v) for v in ds.Y[k])
             self.sample_combo.addItem(f"Sample {k}: {ins} \u2192 {outs}", k)
         want = self.player.sample
@@ -460,7 +527,8 @@ class BackpropPanel(QWidget):
             if idx is None:
                 continue
             item.setForeground(QBrush(normal if (p.active and idx <= k) else muted))
-        step = p.step
+        self._show_position_row()
+        step = p.shown_step
         if step is None:
             with QSignalBlocker(self.step_list):
                 self.step_list.clearSelection()

@@ -12,6 +12,11 @@ leaving the mode leaves the network as the completed steps left it and Undo take
 one go. The player owns no widget: the panel (:mod:`.panel`) and the installer
 (:mod:`.installer`) follow its signals.
 
+An image layer's step summarises per map; the player can open it at one *position* (a map
+cell's dot product, a pooling window, a filter weight's sum: :meth:`open_position`, or a click
+on that cell of the canvas), which :mod:`.image_view` turns into the canvas highlight. Moving
+to another step closes the position.
+
 The walkthrough is rebuilt when the document changes under it, and only then: a change notice
 that leaves the network as the walkthrough shows it (neurons moved; the parameters at the
 values and locks of the current step, as after the player's own writes) keeps it. No flag
@@ -28,6 +33,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from nnstudio.core import trace as tr_mod
 from nnstudio.core.network import NetworkEvent
+from nnstudio.gui.backprop import image_view
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QUndoCommand
@@ -52,6 +58,7 @@ class BackpropPlayer(QObject):
     """Walks through one iteration of the document's network. See the module docstring."""
 
     stepChanged = Signal(int)
+    positionChanged = Signal()
     traceChanged = Signal()
     activeChanged = Signal(bool)
     playingChanged = Signal(bool)
@@ -63,9 +70,12 @@ class BackpropPlayer(QObject):
         super().__init__(parent if parent is not None else document)
         self.document = document
         self.scene = scene
+        if scene is not None:
+            scene.cellClicked.connect(self._cell_clicked)
         self.trace: tr_mod.Trace | None = None
         self.error: str | None = None
         self.index = -1
+        self.position: image_view.Position | None = None   # the open drill-down, if any
         self.sample: int | None = None
         self.active = False
         self.iteration = 1
@@ -114,6 +124,17 @@ class BackpropPlayer(QObject):
         is rebuilt before it is shown again."""
         return self._stale
 
+    @property
+    def shown_step(self) -> tr_mod.Step | None:
+        """The current step as shown: its drill-down at the open position, or the step."""
+        step = self.step
+        if step is None or self.trace is None:
+            return step
+        try:
+            return image_view.shown_step(self.trace, step, self.position)
+        except tr_mod.TraceError:
+            return step
+
     def state(self) -> tr_mod.TraceState | None:
         if self.trace is None:
             return None
@@ -122,6 +143,9 @@ class BackpropPlayer(QObject):
     def set_scene(self, scene: CanvasScene | None) -> None:
         if self.scene is not None and self.scene is not scene:
             self.scene.set_overlay(None)
+            self.scene.cellClicked.disconnect(self._cell_clicked)
+        if scene is not None and scene is not self.scene:
+            scene.cellClicked.connect(self._cell_clicked)
         self.scene = scene
         self._show()
 
@@ -148,6 +172,7 @@ class BackpropPlayer(QObject):
         except (tr_mod.TraceError, ValueError) as e:
             self.trace, self.error = None, str(e)
         self.index = -1
+        self.position = None
         self.traceChanged.emit()
         return self.trace is not None
 
@@ -223,6 +248,7 @@ class BackpropPlayer(QObject):
             return
         k = max(-1, min(int(k), self.last))
         self.index = k
+        self.position = None
         self._apply_params()
         self._show()
         self.stepChanged.emit(k)
@@ -267,6 +293,43 @@ class BackpropPlayer(QObject):
         self.rebuild()
         self.go_to(0)
         self.message.emit(f"Iteration {self.iteration}: the forward pass with the new parameters.")
+
+    # ------------------------------------------------------------------ positions
+    def open_position(self, row: int, col: int, channel: int = 0) -> bool:
+        """Open the current image step at one position (see :mod:`.image_view`); False, with
+        a message, when the step has no positions or the cell is outside its map."""
+        step, tr = self.step, self.trace
+        if not self.active or step is None or tr is None:
+            return False
+        if not image_view.has_positions(step):
+            self.message.emit("This step has no positions to open.")
+            return False
+        at = image_view.Position(int(row), int(col), int(channel))
+        try:
+            image_view.shown_step(tr, step, at)
+        except tr_mod.TraceError as e:
+            self.message.emit(str(e))
+            return False
+        if at != self.position:
+            self.position = at
+            self._show()
+            self.positionChanged.emit()
+        return True
+
+    def close_position(self) -> None:
+        """Back to the current step's summary."""
+        if self.position is not None:
+            self.position = None
+            self._show()
+            self.positionChanged.emit()
+
+    def _cell_clicked(self, lid: str, cell: object) -> None:
+        """A click on a canvas cell: the position of the current step it opens, if any."""
+        if not self.active or self.trace is None or not isinstance(cell, tuple):
+            return
+        at = image_view.position_for_click(self.trace, self.step, lid, cell)
+        if at is not None:
+            self.open_position(at.row, at.col, at.channel)
 
     # ------------------------------------------------------------------ playing
     def play(self) -> None:
@@ -431,15 +494,24 @@ class BackpropPlayer(QObject):
         Overlay = _overlay_class()
         st = self.trace.state_at(self.index)
         step = st.step
+        image = image_view.highlight(self.trace, step, self.position)
         return Overlay(
             neurons=set(step.neurons) if step else set(),
             connections=set(step.connections) if step else set(),
             neuron_text=st.neuron_text(),
             connection_text=st.connection_text(),
             arrows=st.arrows() if step is not None and step.phase == "backward" else {},
+            layers=set(image.layers), layer_cells=image.cells, layer_text=image.text,
         )
 
     def _show(self) -> None:
         if self.scene is None:
             return
+        step = self.step if self.active else None
+        if step is not None and step.layer is not None and self.trace is not None:
+            # the cards draw the chosen sample; an image step's grids and positions are the
+            # first traced sample's, so that is the one the canvas shows
+            first = self.trace.sample if self.trace.sample is not None else 0
+            if self.document.sample_index != first:
+                self.document.set_sample(first)
         self.scene.set_overlay(self.overlay() if self.active else None)

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, QSignalBlocker, QTimer
+from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, QSignalBlocker, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneHelpEvent, QToolTip
 
 from nnstudio.core import activations
@@ -105,6 +105,10 @@ class ConnectionRef:
 class CanvasScene(QGraphicsScene):
     NEURON_RADIUS = items_mod.RADIUS
     GRID = 20.0
+
+    #: a cell of an image layer clicked: (layer id, (grid key, row, col)); the backprop
+    #: player opens the position it names
+    cellClicked = Signal(str, object)
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -658,9 +662,12 @@ class CanvasScene(QGraphicsScene):
 
     def focus_cell(self, lid: str | None, cell: tuple[tuple, int, int] | None,
                    pinned: bool = True) -> None:
-        """Focus ``cell`` of layer ``lid`` (a click: it stays while the pointer moves on)."""
+        """Focus ``cell`` of layer ``lid`` (a click: it stays while the pointer moves on, and
+        ``cellClicked`` says so)."""
         self._focus_pinned = bool(pinned and cell is not None)
         self._set_focus(lid, cell)
+        if self._focus_pinned and self._focus is not None:
+            self.cellClicked.emit(*self._focus)
 
     def _set_focus(self, lid: str | None, cell: tuple[tuple, int, int] | None) -> None:
         item = self.item_for_layer.get(lid) if lid is not None else None
