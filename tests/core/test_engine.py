@@ -1,10 +1,10 @@
 """Gradient correctness of the compiled engine, checked with hypothesis on random DAGs.
 
-Every analytic gradient (dL/dw, dL/db, and the Evaluation's dL/dz and dL/da per neuron and
-sample) is compared with a fourth-order central finite difference in float64, with and without
-a regularization penalty (L1, L2) in the objective. Samples whose weighted sums lie near an
-activation's kink (or whose MAE residual is near 0, or with L1 a weight near 0) are filtered
-out, since there the derivative is undefined.
+Every analytic gradient (dL/dw, dL/db, dL/dslope of a trainable leaky slope, and the
+Evaluation's dL/dz and dL/da per neuron and sample) is compared with a fourth-order central
+finite difference in float64, with and without a regularization penalty (L1, L2) in the
+objective. Samples whose weighted sums lie near an activation's kink (or whose MAE residual is
+near 0, or with L1 a weight near 0) are filtered out, since there the derivative is undefined.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from nnstudio.core import activations as acts
 from nnstudio.core.engine import Engine, EngineError
-from nnstudio.core.network import Network, dense
+from nnstudio.core.network import Network, dense, slope_neuron, slope_param_id
 from nnstudio.core.regularization import Penalty
 
 HIDDEN_ACTS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "binary_step"]
@@ -82,9 +82,11 @@ def problems(draw, loss: str | None = None):
     net = Network()
     # insertion order is shuffled too, so that engine order != network order
     for nid in draw(st.permutations(order)):
+        leaky = act_of[nid] == "leaky_relu"
         net.add_neuron(roles[nid], id=nid, activation=act_of[nid],
                        bias=float(rng.uniform(-1, 1)),
-                       slope=float(rng.uniform(0.01, 0.5)))
+                       slope=float(rng.uniform(0.01, 0.5)),
+                       slope_trainable=leaky and draw(st.booleans()))
     edges = []
     for j, t in enumerate(order):
         if roles[t] == "input":
@@ -197,9 +199,11 @@ def dense_problems(draw):
     seed = draw(st.integers(0, 2**32 - 1))
     net = dense(sizes, hidden=hidden, output=output, seed=seed % 1000, init="uniform")
     rng = np.random.default_rng(seed)
+    trainable_slopes = draw(st.booleans())
     for n in net.neurons.values():
         if n.activation == "leaky_relu":
             net.set_activation(n.id, "leaky_relu", slope=float(rng.uniform(0.01, 0.5)))
+            net.set_slope_trainable(n.id, trainable_slopes)
     n = draw(st.integers(1, 6))
     X = rng.uniform(-2, 2, size=(n, sizes[0]))
     if loss == "bce":
@@ -320,7 +324,7 @@ def test_evaluation_dl_dz_and_dl_da_match_finite_differences(data):
 def test_locked_parameters_still_get_gradients_and_predict_matches(data):
     net, X, Y, loss = data.draw(problems())
     pids = net.param_ids()
-    for pid in pids[::2]:
+    for pid in [p for p in pids if slope_neuron(p) is None][::2]:   # a slope has no lock
         net.set_trainable(pid, False)
     eng = Engine.compile(net)
     assert [bool(t) for t in eng.trainable] == [net.store.trainable[net.param_slot(p)]
@@ -433,6 +437,7 @@ def test_gradients_match_pytorch_autograd(data):
         if n.role == "input":
             a[nid] = Xt[:, eng.input_ids.index(nid)]
             continue
+        slope = params.get(slope_param_id(nid), n.slope)   # trainable: a tensor
         zz = params[nid].expand(X.shape[0])
         for c in net.incoming(nid):
             zz = zz + params[c.id] * a[c.source]
@@ -440,7 +445,7 @@ def test_gradients_match_pytorch_autograd(data):
         f = {
             "identity": lambda t: t, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
             "relu": torch.relu, "softplus": torch.nn.functional.softplus,
-            "leaky_relu": lambda t, s=n.slope: torch.where(t > 0, t, s * t),
+            "leaky_relu": lambda t, s=slope: torch.where(t > 0, t, s * t),
             "binary_step": lambda t: (t > 0).to(torch.float64),
             "softmax": lambda t: t,
         }[n.activation]

@@ -35,7 +35,14 @@ from ..conv import Pool2D, PoolState
 from ..network import Network
 from ..regularization import Penalty
 from .layout import DenseBlock, EngineError, ImageBlock, ParamLayer, compile_layout
-from .outputs import check_loss, layer_grad_means, loss_value, output_grads, output_stage
+from .outputs import (
+    check_loss,
+    layer_grad_means,
+    loss_value,
+    output_grads,
+    output_slope_grads,
+    output_stage,
+)
 from .passes import Cache, Work, backward, bind_weights, forward
 
 Array = np.ndarray
@@ -280,10 +287,11 @@ class Engine:
         cache = work.cache
         forward(layout, self.params, self._W, X, cache, work)
         z_out, a_out = output_stage(layout, cache)
-        value, _, dz_out = output_grads(layout, loss, z_out, a_out, Y)
+        value, dl_da_out, dz_out = output_grads(layout, loss, z_out, a_out, Y, self.params)
         if grad is None:
             grad = np.empty_like(self.params)
         backward(layout, self._W, cache, dz_out, grad, work=work, params=self.params)
+        output_slope_grads(layout, z_out, dl_da_out, grad)
         if penalty is not None:
             penalty.add_gradient(self.params, self.weight_mask, grad, work.params)
         return value, grad
@@ -298,9 +306,10 @@ class Engine:
         cache = Cache()
         forward(layout, self.params, self._W, X, cache)
         z_out, a_out = output_stage(layout, cache)
-        value, dl_da_out, dz_out = output_grads(layout, loss, z_out, a_out, Y)
+        value, dl_da_out, dz_out = output_grads(layout, loss, z_out, a_out, Y, self.params)
         grad = np.empty_like(self.params)
         result = backward(layout, self._W, cache, dz_out, grad, full=True, params=self.params)
+        output_slope_grads(layout, z_out, dl_da_out, grad)
         assert result is not None  # full=True
         if penalty is not None:
             penalty.add_gradient(self.params, self.weight_mask, grad)
@@ -356,7 +365,8 @@ class Engine:
         if pid in net.connections:
             c = net.connections[pid]
             return f"weight {pid!r} ({net.neurons[c.source].label} → {net.neurons[c.target].label})"
-        return net.filter_param_name(pid) or f"bias of {net.name(pid)}"
+        return net.slope_param_name(pid) or net.filter_param_name(pid) \
+            or f"bias of {net.name(pid)}"
 
 
 def _side_by_side(blocks: Sequence[Array | None]) -> Array:

@@ -18,16 +18,19 @@ the previous block, so forward and backward are one matrix product each and no a
 All parameters live in one flat float64 vector: first every convolution's packed filters
 ``(filters, channels·k·k + 1)`` (so a filter's values are a view of the vector), then block by
 block the present weights in row-major (source, target) order and the block's biases.
+Last come the trainable leaky slopes (parametric ReLU, ``"h1:slope"``), block by block: a
+group of leaky neurons with such slopes reads them from the vector on every pass
+(:func:`bound`), and the backward pass writes dL/dslope = Σ dL/da · min(z, 0) there.
 ``param_ids[i]`` and ``slots[i]`` name parameter ``i`` in the network (a connection id, a
-neuron id or a filter parameter id) and its slot in the network's ParamStore;
+neuron id, a filter parameter id or a slope's id) and its slot in the network's ParamStore;
 ``weight_mask[i]`` is 1.0 when it is a weight (of a connection or a filter) and 0.0 when it is
-a bias; ``param_layers`` groups them by layer for the views (one entry per convolution, then
-per dense block with parameters).
+a bias or a slope; ``param_layers`` groups them by layer for the views (one entry per
+convolution, then per dense block with parameters; the slopes are in none).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -35,7 +38,14 @@ from .. import activations as acts
 from ..conv import Conv2D, Pool2D
 from ..conv import Flatten as FlattenShape
 from ..derived_inputs import check_derived
-from ..network import PASS_THROUGH_ROLES, Convolution, ImageInput, ImageShape, Network
+from ..network import (
+    PASS_THROUGH_ROLES,
+    Convolution,
+    ImageInput,
+    ImageShape,
+    Network,
+    slope_param_id,
+)
 
 Array = np.ndarray
 #: the columns of a block a selection covers: all of them (a slice) or some (an index array)
@@ -48,12 +58,29 @@ class EngineError(ValueError):
 
 @dataclass
 class Group:
-    """Columns of one block that share an activation."""
+    """Columns of one block that share an activation. With trainable leaky slopes,
+    ``slope`` is one per column and the ones at ``slope_at`` (positions among the group's
+    columns) are read from the parameter vector at ``slope_pos``; ``slope_cols`` are those
+    neurons' columns in the block."""
 
     activation: str
     cols: Columns
     slope: Array | float
     output: bool  # output neurons: their dL/dz comes from the loss stage
+    slope_at: Array | None = None
+    slope_pos: Array | None = None
+    slope_cols: Array | None = None
+
+
+def bound(g: Group, params: Array) -> Group:
+    """``g`` with its trainable slopes' current values from ``params`` (``g`` itself when it
+    has none)."""
+    if g.slope_pos is None:
+        return g
+    assert g.slope_at is not None
+    slope = np.array(g.slope, dtype=np.float64)
+    slope[g.slope_at] = params[g.slope_pos]
+    return replace(g, slope=slope)
 
 
 @dataclass
@@ -136,7 +163,9 @@ class Layout:
     out_acts: list[str]                # each output neuron's activation
     softmax_out: Array                 # positions among the outputs of the softmax ones
     out_elementwise: Array             # ... and of the others
-    out_slopes: Array
+    out_slopes: Array                  # each output's leaky slope (fixed ones)
+    out_slope_at: Array                # outputs whose slope is trainable ...
+    out_slope_pos: Array               # ... and where it sits in the parameter vector
     out_dz: dict[int, list[tuple[int, int]]]  # block -> [(column, output k)] for backward
     weight_mask: Array                 # 1.0 at each weight of the parameter vector, 0.0 at
                                        # each bias (what regularization penalises)
@@ -303,6 +332,21 @@ def compile_layout(net: Network) -> Layout:
                                  b_off, _groups(net, ids), any(sb != 0 for sb, _ in sources)))
         param_layers.append(ParamLayer("dense", "", ids, depth_of_block[b], w_off, off - w_off))
         start += len(ids)
+    # the trainable leaky slopes, block by block
+    slope_pos: dict[str, int] = {}
+    for b, blk in enumerate(blocks):
+        for nid in blk.ids:
+            n = net.neurons[nid]
+            if n.slope_param:
+                assert n.slope_slot is not None
+                slope_pos[nid] = off
+                param_ids.append(slope_param_id(nid))
+                slots.append(n.slope_slot)
+                block_of_param.append(b)
+                off += 1
+    if slope_pos:
+        for blk in blocks:
+            blk.groups = [_with_slopes(g, blk.ids, slope_pos) for g in blk.groups]
     # outputs
     out_loc = [where[o] for o in outputs]
     last = out_loc[0][0]
@@ -326,6 +370,10 @@ def compile_layout(net: Network) -> Layout:
         out_elementwise=np.array([k for k, a in enumerate(out_acts) if a != "softmax"],
                                  dtype=np.intp),
         out_slopes=np.array([net.neurons[o].slope for o in outputs]),
+        out_slope_at=np.array([k for k, o in enumerate(outputs) if o in slope_pos],
+                              dtype=np.intp),
+        out_slope_pos=np.array([slope_pos[o] for o in outputs if o in slope_pos],
+                               dtype=np.intp),
         out_dz=out_dz, weight_mask=_weight_mask(off, blocks, image_blocks),
         image_blocks=image_blocks, image_columns=image_columns, image_inputs=image_inputs,
         param_layers=param_layers, data_input_pos=data_pos, derived=derived,
@@ -344,6 +392,28 @@ def _weight_mask(n_params: int, blocks: list[DenseBlock],
             packed = mask[ib.p_off:ib.p_off + ib.n_params].reshape(ib.shape.param_shape)
             packed[:, :-1] = 1.0
     return mask
+
+
+def output_slopes(layout: Layout, params: Array) -> Array:
+    """Each output's leaky slope, the trainable ones read from ``params``."""
+    if layout.out_slope_pos.size == 0:
+        return layout.out_slopes
+    slopes = layout.out_slopes.copy()
+    slopes[layout.out_slope_at] = params[layout.out_slope_pos]
+    return slopes
+
+
+def _with_slopes(g: Group, ids: list[str], slope_pos: dict[str, int]) -> Group:
+    """``g`` knowing where its trainable slopes are (``slope_pos``: neuron id -> position in
+    the parameter vector)."""
+    cols = np.arange(len(ids))[g.cols]
+    at = [k for k, c in enumerate(cols) if ids[c] in slope_pos]
+    if not at:
+        return g
+    slope = np.broadcast_to(np.asarray(g.slope, dtype=np.float64), cols.shape).copy()
+    return replace(g, slope=slope, slope_at=np.array(at, dtype=np.intp),
+                   slope_pos=np.array([slope_pos[ids[cols[k]]] for k in at], dtype=np.intp),
+                   slope_cols=cols[at])
 
 
 def _groups(net: Network, ids: list[str]) -> list[Group]:

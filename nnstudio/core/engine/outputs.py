@@ -16,8 +16,8 @@ import numpy as np
 
 from .. import activations as acts
 from .. import losses
-from .layout import EngineError, Layout
-from .passes import Cache
+from .layout import EngineError, Layout, output_slopes
+from .passes import Cache, slope_grads
 
 Array = np.ndarray
 
@@ -71,10 +71,11 @@ def loss_value(layout: Layout, loss: str, z_out: Array, a_out: Array, Y: Array) 
 
 
 def output_grads(layout: Layout, loss: str, z_out: Array, a_out: Array,
-                 Y: Array) -> tuple[float, Array, Array]:
+                 Y: Array, params: Array) -> tuple[float, Array, Array]:
     """(loss, dL/da_out, dL/dz_out) in output order. For a cross-entropy dL/dz is exact (from
     the raw sums) while dL/da, shown for explanation only, can be infinite where a
-    probability is 0 or 1 to float precision."""
+    probability is 0 or 1 to float precision. ``params``: the parameter vector (the outputs'
+    trainable leaky slopes are read from it)."""
     lf = losses.get(loss)
     dl_da = lf.grad(a_out, Y)
     if lf.exact_for:
@@ -86,19 +87,27 @@ def output_grads(layout: Layout, loss: str, z_out: Array, a_out: Array,
     el = layout.out_elementwise
     out_acts = layout.out_acts
     if el.size:
+        slopes = output_slopes(layout, params)
         if el.size == len(out_acts) and len(set(out_acts)) == 1:
             act = acts.ACTIVATIONS[out_acts[0]]
-            slope = layout.out_slopes if act.has_slope else 0.0
+            slope = slopes if act.has_slope else 0.0
             dz = dl_da * act.df(z_out, a_out, slope)
         else:
             for k in el:
                 act = acts.ACTIVATIONS[out_acts[k]]
-                dz[:, k] = dl_da[:, k] * act.df(z_out[:, k], a_out[:, k], layout.out_slopes[k])
+                dz[:, k] = dl_da[:, k] * act.df(z_out[:, k], a_out[:, k], slopes[k])
     sm = layout.softmax_out
     if sm.size:
         g, a = dl_da[:, sm], a_out[:, sm]
         dz[:, sm] = a * (g - np.sum(g * a, axis=1, keepdims=True))
     return value, dl_da, dz
+
+
+def output_slope_grads(layout: Layout, z_out: Array, dl_da_out: Array, grad: Array) -> None:
+    """Write dL/dslope of the outputs' trainable leaky slopes into ``grad``."""
+    at = layout.out_slope_at
+    if at.size:
+        grad[layout.out_slope_pos] = slope_grads(z_out[:, at], dl_da_out[:, at])
 
 
 def layer_grad_means(layout: Layout, grad: Array) -> Array:
@@ -109,5 +118,6 @@ def layer_grad_means(layout: Layout, grad: Array) -> Array:
     layers = layout.param_layers
     starts = [pl.offset for pl in layers]
     counts = np.array([pl.count for pl in layers], dtype=np.float64)
-    sums = np.add.reduceat(np.abs(grad), starts) if starts else np.zeros(0)
+    end = layers[-1].offset + layers[-1].count if layers else 0   # the slopes come after
+    sums = np.add.reduceat(np.abs(grad[:end]), starts) if starts else np.zeros(0)
     return sums / np.maximum(counts, 1)

@@ -27,7 +27,7 @@ from .. import activations as acts
 from ..conv import Conv2D, ConvState, Pool2D, PoolState
 from ..derived_inputs import columns as derived_columns
 from .kernels import activate, apply_df
-from .layout import DenseBlock, ImageBlock, Layout
+from .layout import DenseBlock, ImageBlock, Layout, bound
 
 Array = np.ndarray
 State = ConvState | PoolState | None
@@ -214,7 +214,7 @@ def forward(layout: Layout, params: Array, W: list[Array], X: Array, cache: Cach
         else:
             z[...] = bias
         if len(blk.groups) == 1:
-            g = blk.groups[0]
+            g = bound(blk.groups[0], params)
             a = activate(g, z, None if work is None else work.a[b],
                          None if work is None else work.tmp[b])
         else:
@@ -223,19 +223,28 @@ def forward(layout: Layout, params: Array, W: list[Array], X: Array, cache: Cach
                 if g.activation == "softmax":
                     a[:, g.cols] = z[:, g.cols]
                 else:
-                    a[:, g.cols] = acts.ACTIVATIONS[g.activation].f(z[:, g.cols], g.slope)
+                    a[:, g.cols] = acts.ACTIVATIONS[g.activation].f(z[:, g.cols],
+                                                                    bound(g, params).slope)
         zs.append(z)
         as_.append(a)
         srcs.append(src)
     cache.zs, cache.as_, cache.srcs = zs, as_, srcs
 
 
+def slope_grads(z: Array, dl_da: Array) -> Array:
+    """dL/dslope of leaky ReLU neurons (one per column) over a batch: a = slope × z where
+    z <= 0, so da/dslope = min(z, 0) and dL/dslope = Σ_samples dL/da · min(z, 0)."""
+    return np.einsum("ij,ij->j", dl_da, np.minimum(z, 0.0))
+
+
 def backward(layout: Layout, W: list[Array], cache: Cache, dz_out: Array, grad: Array,
              full: bool = False, work: Work | None = None, params: Array | None = None
              ) -> tuple[list[Array | None], list[Array | None]] | None:
-    """Fill ``grad`` with dL/dparams. Returns per dense block (dL/da, dL/dz) when ``full``
-    (and leaves the image blocks' in ``cache.image_dl_da`` / ``image_dl_dz``). ``params``:
-    the parameter vector (needed when there are image blocks).
+    """Fill ``grad`` with dL/dparams (the output neurons' trainable slopes excepted: their
+    dL/da comes from the loss stage, see :func:`slope_grads`). Returns per dense block
+    (dL/da, dL/dz) when ``full`` (and leaves the image blocks' in ``cache.image_dl_da`` /
+    ``image_dl_dz``). ``params``: the parameter vector (needed when there are image blocks
+    or trainable slopes).
 
     Without ``full``, each block's dL/da array is turned into its dL/dz in place, and with
     ``work`` those arrays are reused from call to call."""
@@ -270,10 +279,17 @@ def backward(layout: Layout, W: list[Array], cache: Cache, dz_out: Array, grad: 
             if da is None:  # nothing downstream reads this block
                 da = fresh(b)
             dz = da.copy() if full else da
-            if len(blk.groups) == 1 and not blk.groups[0].output:
-                apply_df(blk.groups[0], zs[b], as_[b], dz, None if work is None else work.tmp[b])
+            groups = blk.groups
+            if params is not None:
+                groups = [bound(g, params) for g in groups]
+            for g in groups:   # before da turns into dz in place
+                if g.slope_cols is not None and not g.output:
+                    assert g.slope_pos is not None
+                    grad[g.slope_pos] = slope_grads(zs[b][:, g.slope_cols], da[:, g.slope_cols])
+            if len(groups) == 1 and not groups[0].output:
+                apply_df(groups[0], zs[b], as_[b], dz, None if work is None else work.tmp[b])
             else:
-                for g in blk.groups:
+                for g in groups:
                     if g.output:
                         continue
                     act = acts.ACTIVATIONS[g.activation]

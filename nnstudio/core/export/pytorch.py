@@ -382,6 +382,12 @@ def script(project: Project, data_file: str = "data.csv") -> str:
     """The PyTorch script of ``project`` as text; it reads its dataset from ``data_file``
     (a name resolved beside the script). Raises ExportError if it cannot be written."""
     net, ds, st = project.network, project.dataset, project.settings
+    trained_slopes = net.slope_neurons()
+    if trained_slopes:   # the script would train every other parameter but not these
+        raise ExportError(
+            f"the PyTorch script cannot train a leaky slope yet (parametric ReLU): "
+            f"{net.name(trained_slopes[0].id)} has 'Train slope' on; turn it off to export "
+            f"(the NumPy and ONNX exports keep the slope's current value)")
     plan = plans.build(net, st.loss)
     _check_dataset(plan, ds)
     problem = losses.probability_problem(st.loss, plan.output_activations, plan.output_labels)

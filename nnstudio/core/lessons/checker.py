@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import Engine, EngineError
-from ..network import Network, NetworkError
+from ..network import Network, NetworkError, slope_neuron
 from ..trace.builder import ProjectLike
 from ..trace.formatting import LOSS_LABELS, num
 from .goals import (
@@ -252,11 +252,21 @@ def _accuracy(req: Accuracy, m: _Measures) -> tuple[bool, str]:
     return _against(lambda s: f"accuracy {s}", acc, req.bounds, _percent, percent)
 
 
+def _missing(net: Network, pid: str) -> str:
+    """Why the network has no parameter ``pid``, in words."""
+    nid = slope_neuron(pid)
+    if nid is not None and nid in net.neurons:
+        if net.neurons[nid].activation != "leaky_relu":
+            return f"{nid!r} is not a leaky ReLU, so it has no slope to train"
+        return f"the leaky slope of {nid!r} is not trainable (turn on 'Train slope')"
+    return f"there is no parameter {pid!r} in the network"
+
+
 def _parameter(req: Parameter, m: _Measures) -> tuple[bool, str]:
     try:
         v = m.net.get_param(req.id)
     except NetworkError:
-        raise _Unmeasurable(f"there is no parameter {req.id!r} in the network") from None
+        raise _Unmeasurable(_missing(m.net, req.id)) from None
     if req.value is None:
         return _against(lambda s: f"{req.id} = {s}", v, req.bounds or Bounds(), digits=6)
     target, tol = req.value, req.tolerance
@@ -275,7 +285,7 @@ def _gradient(req: Gradient, m: _Measures) -> tuple[bool, str]:
     try:
         i = m.engine().param_index(req.id)
     except EngineError:
-        raise _Unmeasurable(f"there is no parameter {req.id!r} in the network") from None
+        raise _Unmeasurable(_missing(m.net, req.id)) from None
     name = LOSS_LABELS[req.loss]
     return _against(lambda s: f"|d{name}/d{req.id}| = {s}", abs(float(grad[i])), req.bounds)
 

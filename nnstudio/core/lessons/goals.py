@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import activations
-from ..network import Network
+from ..network import Network, slope_neuron, slope_param_id
 from ..trace.formatting import LOSS_LABELS, num
 
 MAX_GOALS = 100
@@ -254,7 +254,8 @@ class Original:
             for n in net.neurons.values()
         }
         conns = {c.id: (c.source, c.target) for c in net.connections.values()}
-        pids = net.param_ids()
+        # weights and biases; a trainable leaky slope is compared as the neuron's slope
+        pids = [p for p in net.param_ids() if slope_neuron(p) is None]
         slots = [net.param_slot(p) for p in pids]
         values = net.store.values[slots].tolist()
         return cls(neurons, conns, dict(zip(pids, values, strict=True)))
@@ -273,7 +274,14 @@ class Original:
         }
 
     def param_ids(self) -> set[str]:
+        """The weights and biases (each has its value in ``parameters``)."""
         return set(self.connections) | {n for n, s in self.neurons.items() if s.role != "input"}
+
+    def nameable_ids(self) -> set[str]:
+        """The parameter ids a goal may name: the weights and biases, and the slope of every
+        leaky ReLU (a parameter once the learner makes it trainable)."""
+        return self.param_ids() | {slope_param_id(n) for n, s in self.neurons.items()
+                                   if s.activation == "leaky_relu"}
 
 
 # ---------------------------------------------------------------------- goals

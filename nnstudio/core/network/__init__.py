@@ -57,6 +57,8 @@ from .parts import (
     finite_number,
     is_valid_id,
     position,
+    slope_neuron,
+    slope_param_id,
 )
 from .shaping import COLUMN_TOLERANCE, INITS, ConnectionPlan
 
@@ -80,5 +82,5 @@ __all__ = [
     "Neuron", "ParamStore", "Pooling", "RemovedLayers", "activation_allowed",
     "check_activation", "connection_columns", "dense", "filter_pid", "find_cycle_ids",
     "finite_number", "position", "check_label_text", "MAX_LABEL_LENGTH", "MAX_POSITION",
-    "gc_paused", "is_valid_id", "parse_pid",
+    "gc_paused", "is_valid_id", "parse_pid", "slope_neuron", "slope_param_id",
 ]

@@ -41,6 +41,8 @@ from .parts import (
     ParamStore,
     check_role_name,
     is_valid_id,
+    slope_neuron,
+    slope_param_id,
 )
 
 
@@ -149,12 +151,18 @@ class NetworkGraph:
     def param_ids(self) -> list[str]:
         """Every parameter's id: connection ids (weights), then the ids of the neurons that
         have a bias (not inputs or feature neurons), then the filter parameters of every
-        convolution (``"conv[0].w[0,1,2]"``, ``"conv[0].b"``: see :mod:`.image_layers`)."""
+        convolution (``"conv[0].w[0,1,2]"``, ``"conv[0].b"``: see :mod:`.image_layers`), then
+        the trainable leaky slopes (``"h1:slope"``: :func:`~.parts.slope_param_id`)."""
         ids = list(self.connections)
         ids += [n.id for n in self.neurons.values() if n.role not in PASS_THROUGH_ROLES]
         for conv in self.convolutions():
             ids += layer_param_ids(conv)
+        ids += [slope_param_id(n.id) for n in self.slope_neurons()]
         return ids
+
+    def slope_neurons(self) -> list[Neuron]:
+        """The neurons whose leaky slope is a parameter (trainable, leaky ReLU), in order."""
+        return [n for n in self.neurons.values() if n.slope_param]
 
     def param_slots(self) -> np.ndarray:
         """The store slot of every parameter, in the order of :meth:`param_ids`."""
@@ -162,13 +170,20 @@ class NetworkGraph:
         biased = [n.slot for n in self.neurons.values() if n.role not in PASS_THROUGH_ROLES]
         slots = np.fromiter((c.slot for c in conns), np.intp, len(conns))
         filters = [conv.slots.ravel() for conv in self.convolutions()]
-        return np.concatenate([slots, np.array(biased, dtype=np.intp), *filters])
+        slopes = [n.slope_slot for n in self.slope_neurons()]
+        return np.concatenate([slots, np.array(biased, dtype=np.intp), *filters,
+                               np.array(slopes, dtype=np.intp)])
 
     def param_slot(self, pid: str) -> int:
         if pid in self.connections:
             return self.connections[pid].slot
         if pid in self.neurons and self.neurons[pid].role not in PASS_THROUGH_ROLES:
             return self.neurons[pid].slot
+        nid = slope_neuron(pid)
+        if nid is not None and nid in self.neurons:
+            n = self.neurons[nid]
+            if n.slope_param and n.slope_slot is not None:
+                return n.slope_slot
         where = parse_pid(pid)
         if where is not None:
             lid, f, cij = where
@@ -182,14 +197,24 @@ class NetworkGraph:
                     return int(conv.slots[f, (c * k + i) * k + j])
         raise NetworkError(
             f"there is no parameter {pid!r} (a connection id, the id of a neuron with a bias, "
-            f"or a filter parameter such as 'conv[0].w[0,1,2]' or 'conv[0].b')")
+            f"a filter parameter such as 'conv[0].w[0,1,2]' or 'conv[0].b', or a trainable "
+            f"leaky slope such as 'h1:slope')")
 
     def get_param(self, pid: str) -> float:
         return float(self.store.values[self.param_slot(pid)])
 
     def param_count(self) -> int:
         biased = sum(1 for n in self.neurons.values() if n.role not in PASS_THROUGH_ROLES)
-        return len(self.connections) + biased + sum(c.n_params for c in self.convolutions())
+        return len(self.connections) + biased + sum(c.n_params for c in self.convolutions()) \
+            + len(self.slope_neurons())
+
+    def slope_param_name(self, pid: str) -> str | None:
+        """How a learner reads a trainable leaky slope ("leaky slope of 'h1'"), or None if
+        ``pid`` names none."""
+        nid = slope_neuron(pid)
+        if nid is None or nid not in self.neurons:
+            return None
+        return f"leaky slope of {self.neurons[nid].label}"
 
     def depths(self) -> dict[str, int]:
         """Depth of every neuron: 0 for neurons with no incoming connection, else 1 + the

@@ -45,6 +45,7 @@ from .parts import (
     check_role_name,
     finite_number,
     position,
+    slope_neuron,
 )
 
 
@@ -55,16 +56,18 @@ class NetworkModel(NetworkGraph):
     def neuron_dict(self, role: str = "hidden", *, id: str | None = None,
                     label: str | None = None, activation: str | None = None, bias: Any = 0.0,
                     x: Any = 0.0, y: Any = 0.0, slope: Any = activations.DEFAULT_LEAKY_SLOPE,
-                    bias_trainable: Any = True, derive: str | None = None) -> dict[str, Any]:
+                    bias_trainable: Any = True, derive: str | None = None,
+                    slope_trainable: Any = False) -> dict[str, Any]:
         """The dict (as ``Neuron.to_dict`` gives it) of the neuron ``add_neuron`` would add
         with these arguments, or NetworkError; nothing changes."""
         return self._neuron_fields(role, id, label, activation, bias, x, y, slope,
-                                   bias_trainable, derive=derive).to_dict()
+                                   bias_trainable, derive=derive,
+                                   slope_trainable=slope_trainable).to_dict()
 
     def _neuron_fields(self, role: str, id: str | None, label: str | None,
                        activation: str | None, bias: Any, x: Any, y: Any, slope: Any,
                        bias_trainable: Any, taken: Iterable[str] = (),
-                       derive: Any = None) -> NeuronFields:
+                       derive: Any = None, slope_trainable: Any = False) -> NeuronFields:
         """The checked fields of a new neuron (see :meth:`add_neuron`). ``taken``: more ids
         that are not free (of items about to be added with it)."""
         check_role_name(role)
@@ -88,8 +91,14 @@ class NetworkModel(NetworkGraph):
         if role == "input":
             bias, bias_trainable = 0.0, False
         label = id if label is None else check_label_text(label, f"the label of neuron {id!r}")
+        if not isinstance(slope_trainable, bool):
+            raise NetworkError(f"slope_trainable of neuron {id!r} must be true or false, "
+                               f"not {slope_trainable!r}")
+        if slope_trainable and activation != "leaky_relu":
+            raise NetworkError(f"neuron {id!r}: only a leaky ReLU has a slope to train, "
+                               f"not {activation}")
         return NeuronFields(id, role, label, activation, slope, x, y, bias, bool(bias_trainable),
-                            derive)
+                            derive, slope_trainable)
 
     def _fields_of(self, d: Mapping[str, Any], taken: Iterable[str] = ()) -> NeuronFields:
         """:meth:`_neuron_fields` for a neuron given as a dict (as from ``to_dict``)."""
@@ -97,17 +106,19 @@ class NetworkModel(NetworkGraph):
             d.get("role", "hidden"), d["id"], d.get("label"), d.get("activation"),
             d.get("bias", 0.0), d.get("x", 0.0), d.get("y", 0.0),
             d.get("slope", activations.DEFAULT_LEAKY_SLOPE), d.get("bias_trainable", True),
-            taken, d.get("derive"))
+            taken, d.get("derive"), d.get("slope_trainable", False))
 
     def add_neuron(self, role: str = "hidden", *, id: str | None = None, label: str | None = None,
                    activation: str | None = None, bias: Any = 0.0, x: Any = 0.0, y: Any = 0.0,
                    slope: Any = activations.DEFAULT_LEAKY_SLOPE,
-                   bias_trainable: Any = True, derive: str | None = None) -> Neuron:
+                   bias_trainable: Any = True, derive: str | None = None,
+                   slope_trainable: Any = False) -> Neuron:
         """Add a neuron (see :meth:`neuron_dict`); returns it. An input neuron passes its value
         through: identity activation, bias 0 and locked; with ``derive`` (a name of
-        :data:`nnstudio.core.derived_inputs.DERIVED`) its value is computed from the data."""
+        :data:`nnstudio.core.derived_inputs.DERIVED`) its value is computed from the data.
+        ``slope_trainable`` (leaky ReLU only): training moves the slope (parametric ReLU)."""
         f = self._neuron_fields(role, id, label, activation, bias, x, y, slope, bias_trainable,
-                                derive=derive)
+                                derive=derive, slope_trainable=slope_trainable)
         n = self._put_neuron(f)
         self._emit(NetworkEvent.NEURON_ADDED, (n.id,))
         return n
@@ -121,8 +132,9 @@ class NetworkModel(NetworkGraph):
     def _put_neuron(self, f: NeuronFields) -> Neuron:
         """Add a neuron from checked fields; no notice."""
         slot = self.store.allocate(f.bias, f.bias_trainable)
+        slope_slot = self.store.allocate(f.slope) if f.slope_trainable else None
         n = Neuron(self.store, f.id, f.role, f.label, f.activation, f.slope, f.x, f.y, slot,
-                   f.derive)
+                   f.derive, slope_slot)
         self.neurons[f.id] = n
         self._in[f.id] = []
         self._out[f.id] = []
@@ -196,6 +208,8 @@ class NetworkModel(NetworkGraph):
         del self.neurons[nid]
         del self._in[nid], self._out[nid]
         self.store.release(n.slot)
+        if n.slope_slot is not None:
+            self.store.release(n.slope_slot)
         self._forget_id(nid)
         self._emit(NetworkEvent.NEURON_REMOVED, (nid,))
         return d, conns
@@ -304,6 +318,10 @@ class NetworkModel(NetworkGraph):
         self._emit(NetworkEvent.PARAMS_CHANGED, tuple(values))
 
     def set_trainable(self, pid: str, trainable: bool) -> None:
+        nid = slope_neuron(pid)
+        if nid is not None:
+            raise NetworkError(f"the leaky slope of {self.name(nid)} trains or not with its "
+                               "'train slope' switch (set_slope_trainable), not a lock")
         slot = self.param_slot(pid)
         self.store.trainable[slot] = bool(trainable)
         self._emit(NetworkEvent.PARAMS_CHANGED, (pid,))
@@ -325,6 +343,29 @@ class NetworkModel(NetworkGraph):
         n.activation = name
         if slope is not None:
             n.slope = slope
+        self._emit(NetworkEvent.ACTIVATION_CHANGED, (nid,))
+
+    def set_slope_trainable(self, nid: str, trainable: bool) -> None:
+        """Make neuron ``nid``'s leaky slope a trainable parameter (parametric ReLU: its id is
+        ``slope_param_id(nid)``, its value stays) or a fixed number again. Only a leaky ReLU
+        may have a trainable slope; turning it off is always allowed."""
+        n = self.neuron(nid)
+        if not isinstance(trainable, bool):
+            raise NetworkError(f"'train slope' of {self.name(nid)} must be true or false, "
+                               f"not {trainable!r}")
+        if trainable == n.slope_trainable:
+            return
+        if trainable:
+            if n.activation != "leaky_relu":
+                raise NetworkError(f"{self.name(nid)} has no slope to train: only a leaky "
+                                   f"ReLU has one, not {n.activation}")
+            n.slope_slot = self.store.allocate(n.slope)
+        else:
+            assert n.slope_slot is not None
+            value, slot = n.slope, n.slope_slot
+            n.slope_slot = None
+            n.slope = value
+            self.store.release(slot)
         self._emit(NetworkEvent.ACTIVATION_CHANGED, (nid,))
 
     def check_label(self, nid: str, label: object) -> str:

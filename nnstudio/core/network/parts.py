@@ -3,7 +3,9 @@
 - :class:`ParamStore`: every weight and bias of one network in one float64 array (with a
   trainable mask), indexed by slot, so the engine, the canvas and training snapshots read and
   write all parameters with one vectorised operation;
-- :class:`Neuron` and :class:`Connection`: a bias and a weight are views into the store;
+- :class:`Neuron` and :class:`Connection`: a bias and a weight are views into the store (and
+  so is a leaky slope made trainable, "parametric ReLU": its parameter id is
+  :func:`slope_param_id`, ``"h1:slope"``);
 - the rules that need no network: what an id may look like (:func:`is_valid_id`), which
   activation a role may take (:func:`check_activation`), what counts as a number
   (:func:`finite_number`), the id prefix of each role (:data:`ID_PREFIX`);
@@ -32,6 +34,18 @@ ID_PREFIX = {"input": "x", "hidden": "h", "output": "y"}   # role -> prefix of i
 CONNECTION_ID_PREFIX = "c"
 ID_RULE = "use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or '_'"
 ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}")
+#: what a trainable leaky slope's parameter id adds to its neuron's id (":" is never in an id)
+SLOPE_SUFFIX = ":slope"
+
+
+def slope_param_id(nid: str) -> str:
+    """The parameter id of neuron ``nid``'s trainable leaky slope."""
+    return nid + SLOPE_SUFFIX
+
+
+def slope_neuron(pid: str) -> str | None:
+    """The neuron whose trainable leaky slope ``pid`` names, or None if it names none."""
+    return pid[:-len(SLOPE_SUFFIX)] if pid.endswith(SLOPE_SUFFIX) else None
 
 
 class NetworkError(ValueError):
@@ -179,17 +193,46 @@ class ParamStore:
 class Neuron:
     """A neuron: a = activation(sum of w * a_source + bias). Its bias lives in the store. An
     input neuron with a ``derive`` name takes no data column: its value is that formula of the
-    data (:mod:`nnstudio.core.derived_inputs`)."""
+    data (:mod:`nnstudio.core.derived_inputs`). Its leaky slope is its own number, or, when
+    made trainable (``slope_slot`` set: parametric ReLU), a parameter in the store that
+    training moves like a bias."""
 
-    __slots__ = ("id", "role", "label", "activation", "slope", "x", "y", "_store", "slot",
-                 "derive")
+    __slots__ = ("id", "role", "label", "activation", "_slope", "x", "y", "_store", "slot",
+                 "derive", "slope_slot")
 
     def __init__(self, store: ParamStore, id: str, role: str, label: str, activation: str,
-                 slope: float, x: float, y: float, slot: int, derive: str | None = None):
+                 slope: float, x: float, y: float, slot: int, derive: str | None = None,
+                 slope_slot: int | None = None):
         self.id, self.role, self.label = id, role, label
-        self.activation, self.slope, self.x, self.y = activation, slope, x, y
+        self.activation, self._slope, self.x, self.y = activation, slope, x, y
         self._store, self.slot = store, slot
         self.derive = derive
+        self.slope_slot = slope_slot
+
+    @property
+    def slope(self) -> float:
+        """The leaky slope (for z <= 0, a = slope × z): from the store when it is trainable."""
+        if self.slope_slot is None:
+            return self._slope
+        return float(self._store.values[self.slope_slot])
+
+    @slope.setter
+    def slope(self, value: float) -> None:
+        if self.slope_slot is None:
+            self._slope = value
+        else:
+            self._store.values[self.slope_slot] = value
+
+    @property
+    def slope_trainable(self) -> bool:
+        """Does training move the leaky slope (parametric ReLU)?"""
+        return self.slope_slot is not None
+
+    @property
+    def slope_param(self) -> bool:
+        """Is the slope a parameter of the network now (trainable, and the activation is
+        leaky ReLU)? Only then is ``slope_param_id(id)`` one of the network's parameters."""
+        return self.slope_slot is not None and self.activation == "leaky_relu"
 
     @property
     def bias(self) -> float:
@@ -219,6 +262,7 @@ class NeuronFields(NamedTuple):
     bias: float
     bias_trainable: bool
     derive: str | None = None
+    slope_trainable: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The dict ``Neuron.to_dict`` will give for the neuron."""
@@ -232,6 +276,8 @@ def _neuron_dict(n: Neuron | NeuronFields) -> dict[str, Any]:
     }
     if n.activation == "leaky_relu":
         d["slope"] = n.slope
+        if n.slope_trainable:
+            d["slope_trainable"] = True
     if n.derive is not None:
         d["derive"] = n.derive
     return d

@@ -19,7 +19,8 @@ Initialisation rules (``INITS``; every draw comes from ``numpy.random.default_rn
   l = sqrt(6 / (n_sources + n_targets)), one draw per connection as it is made, target by
   target and, for each target, source by source;
 - a convolution's filters are drawn after every connection and bias, layer by layer, with
-  fan_in = channels·k·k and fan_out = filters·k·k (:func:`~.image_layers.initial_filters`).
+  fan_in = channels·k·k and fan_out = filters·k·k (:func:`~.image_layers.initial_filters`);
+- a trainable leaky slope keeps its value (it starts where the learner set it).
 
 Layout: feature neurons are never placed on their own (they follow their flatten layer); with
 image layers, the dense columns start at the flatten layers' column.
@@ -90,11 +91,13 @@ class Shaping(NetworkModel):
                 values[drawn] = rng.normal(0.0, np.sqrt(2.0 / fan_in))
         convs = self.convolutions()
         nf = sum(c.n_params for c in convs)
-        nb = len(slots) - m - nf
+        ns = len(self.slope_neurons())   # trainable leaky slopes (last) keep their values
+        nb = len(slots) - m - nf - ns
         biases = m + np.flatnonzero(train[m:m + nb])
         values[biases] = rng.uniform(-1.0, 1.0, biases.size) if init == "uniform" else 0.0
         if nf:
-            values[m + nb:] = redraw(rng, init, convs, values[m + nb:], train[m + nb:])
+            f = slice(m + nb, m + nb + nf)
+            values[f] = redraw(rng, init, convs, values[f], train[f])
         return values
 
     def randomize(self, seed: int = 0, init: str = "xavier") -> None:

@@ -50,7 +50,7 @@ from ..lessons.goals import (
     Requirement,
     describe_all,
 )
-from ..network import ROLES, is_valid_id
+from ..network import ROLES, is_valid_id, slope_neuron
 from .checks import ProjectError, check_list, check_object, describe, fail, member_path, number
 from .checks import text as check_text
 from .network_section import MAX_CONNECTIONS, MAX_NEURONS, _check_id
@@ -140,8 +140,18 @@ def _accuracy(d: dict[str, Any], path: str) -> Accuracy:
     return Accuracy(_bounds(d, path, lo=0.0, hi=1.0))
 
 
+def _check_param_id(v: Any, path: str) -> str:
+    """A parameter id: a connection's or neuron's id, or a neuron's id followed by ':slope'
+    (its trainable leaky slope)."""
+    nid = slope_neuron(v) if isinstance(v, str) else None
+    if nid is not None:
+        _check_id(nid, path)
+        return str(v)
+    return _check_id(v, path)
+
+
 def _parameter(d: dict[str, Any], path: str) -> Parameter:
-    pid = _check_id(d["id"], f"{path}.id")
+    pid = _check_param_id(d["id"], f"{path}.id")
     has_bounds = any(k in d for k in BOUND_KEYS)
     if "value" in d:
         if has_bounds:
@@ -159,7 +169,7 @@ def _parameter(d: dict[str, Any], path: str) -> Parameter:
 
 
 def _gradient(d: dict[str, Any], path: str) -> Gradient:
-    return Gradient(_check_id(d["id"], f"{path}.id"),
+    return Gradient(_check_param_id(d["id"], f"{path}.id"),
                     _choice(d["loss"], f"{path}.loss", losses.NAMES, "loss"),
                     _bounds(d, path, lo=0.0))
 
@@ -343,7 +353,7 @@ def _against_original(req: Requirement, q: str, original: Original | None, top: 
     if original is None:
         return
     params = original.param_ids()
-    if isinstance(req, (Parameter, Gradient)) and req.id not in params:
+    if isinstance(req, (Parameter, Gradient)) and req.id not in original.nameable_ids():
         fail(f"{q}.id", f"the original network has no parameter {req.id!r}")
     if isinstance(req, ChangedOnly):
         for i, pid in enumerate(req.parameters):

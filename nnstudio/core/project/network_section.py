@@ -59,7 +59,8 @@ MAX_CONNECTIONS = 500_000
 MAX_FILTER_WEIGHTS = 40_000
 
 NEURON_REQUIRED = ("id", "role", "activation")
-NEURON_OPTIONAL = ("label", "bias", "bias_trainable", "x", "y", "slope", "derive")
+NEURON_OPTIONAL = ("label", "bias", "bias_trainable", "x", "y", "slope", "slope_trainable",
+                   "derive")
 CONNECTION_REQUIRED = ("id", "source", "target", "weight")
 CONNECTION_OPTIONAL = ("trainable",)
 
@@ -136,6 +137,11 @@ def validate_network(net: Any, path: str) -> CheckedNetwork:
              "y": nd.get("y", 0.0)}
         if "slope" in nd:
             d["slope"] = nd["slope"]
+        if flag(nd.get("slope_trainable", False), f"{p}.slope_trainable"):
+            if act != "leaky_relu":
+                fail(f"{p}.slope_trainable", f"only a leaky ReLU has a slope to train; this "
+                     f"neuron's activation is {act!r}")
+            d["slope_trainable"] = True
         if "derive" in nd:
             problem = check_derived(nd["derive"])
             if problem:

@@ -32,7 +32,7 @@ from .. import optimizers
 from ..datasets import Dataset, image_column_names
 from ..derived_inputs import DERIVED
 from ..engine import Engine, EngineError
-from ..network import Network
+from ..network import Network, slope_neuron
 from ..regularization import KINDS as PENALTIES
 from ..regularization import Penalty
 from ..trainer import TrainSettings
@@ -373,10 +373,11 @@ class IterationSteps(StepWriter):
             old = tr.params_before[pid]
             g = tr.grads[pid]
             is_w = pid in self.net.connections
-            sym = "w" if is_w else "b"
+            slope_of = slope_neuron(pid)
+            sym = "w" if is_w else "b" if slope_of is None else "slope"
             name = tr.param_name(pid)
             ids = ([self.net.connections[pid].target, self.net.connections[pid].source]
-                   if is_w else [pid])
+                   if is_w else [pid] if slope_of is None else [slope_of])
             conns = [pid] if is_w else []
             if not tr.trainable[pid]:
                 continue

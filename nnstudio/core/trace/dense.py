@@ -3,7 +3,8 @@
 Forward, per neuron in engine order: the weighted sum z = Σ w·a + b, then the activation
 a = f(z) (softmax outputs once, as a group, after the last of them). Backward, per neuron from
 the outputs back: dL/da (from the loss, or from the neurons it feeds), da/dz, dL/dz, then
-dL/dw for every incoming weight and dL/db for the bias.
+dL/dw for every incoming weight, dL/db for the bias, and dL/dslope for a trainable leaky slope
+(parametric ReLU).
 
 A new kind of layer (convolution, pooling) adds a module like this one: a :class:`StepWriter`
 with a ``forward`` and a ``backward`` for its units, which the walk in :mod:`.builder` calls.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations as acts
-from ..network import Connection
+from ..network import Connection, slope_param_id
 from .formatting import MAX_TERMS, MINUS, SIGMA, TIMES, join_sum, nice, prose
 from .writer import StepWriter
 
@@ -39,6 +40,8 @@ class DenseSteps(StepWriter):
         for c in self.net.incoming(nid):
             self.weight_grad(c)
         self.bias_grad(nid)
+        if self.net.neurons[nid].slope_param:
+            self.slope_grad(nid)
 
     # forward -----------------------------------------------------------------------
     def weighted_sum(self, nid: str) -> None:
@@ -360,3 +363,26 @@ class DenseSteps(StepWriter):
                     f"with respect to this bias.{locked}")
         self.add("backward", "bias_grad", f"Bias of {self.lbl(nid)}: dL/db", expl, formula,
                  neurons=[nid], params=[nid], reveals=[(nid, "grad", g)], value=g)
+
+    def slope_grad(self, nid: str) -> None:
+        """dL/dslope of a trainable leaky slope (parametric ReLU): a = slope × z where z <= 0,
+        so each sample asks dL/da × min(z, 0) of it."""
+        ev, tr = self.ev, self.tr
+        pid = slope_param_id(nid)
+        g = tr.grads[pid]
+        da = self.col_of(ev.dl_da, nid)
+        z = self.col_of(ev.z, nid)
+        lbl = self.lbl(nid)
+        terms = [f"{self.t(da[s])} {TIMES} {self.t(min(z[s], 0.0))}" for s in range(tr.n)]
+        if tr.n == 1:
+            formula = (f"dL/dslope = dL/da {TIMES} min(z, 0)\n"
+                       f"dL/dslope = {terms[0]} = {self.n(g)}")
+        else:
+            formula = (f"dL/dslope = {SIGMA} over samples dL/da({lbl}) {TIMES} min(z, 0)\n"
+                       f"dL/dslope = {self.sum_of(tr.n, lambda s: terms[s])} = {self.n(g)}")
+        expl = (f"{lbl}'s leaky slope is trainable (parametric ReLU). Where z \u2264 0 its "
+                f"activation is slope {TIMES} z, so nudging the slope moves a by z there, and "
+                f"not at all where z > 0: dL/dslope = dL/da {TIMES} min(z, 0). Only samples "
+                f"with a negative z teach the slope anything.")
+        self.add("backward", "slope_grad", f"Leaky slope of {lbl}: dL/dslope", expl, formula,
+                 neurons=[nid], params=[pid], reveals=[(pid, "grad", g)], value=g)

@@ -110,9 +110,11 @@ def nice(text: str) -> str:
 
 
 def param_name(network: Network, pid: str) -> str:
-    """A parameter as a learner reads it: "weight x1 → h1" or "bias of h1" (by labels), or
-    a filter's ("weight [0][1][2] of filter 0 of convolution 'filters'")."""
+    """A parameter as a learner reads it: "weight x1 → h1" or "bias of h1" (by labels), a
+    trainable leaky slope's ("leaky slope of h1") or a filter's ("weight [0][1][2] of filter
+    0 of convolution 'filters'")."""
     if pid in network.connections:
         c = network.connections[pid]
         return f"weight {network.neurons[c.source].label} \u2192 {network.neurons[c.target].label}"
-    return network.filter_param_name(pid) or f"bias of {network.neurons[pid].label}"
+    return network.slope_param_name(pid) or network.filter_param_name(pid) \
+        or f"bias of {network.neurons[pid].label}"

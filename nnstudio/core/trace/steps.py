@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine import Engine, Evaluation
-from ..network import Network
+from ..network import Network, slope_param_id
 from ..regularization import Penalty
 from .formatting import DIGITS, SIGMA, num, param_name
 
@@ -115,6 +115,10 @@ class TraceState:
             new = self.total(nid, "new")
             if new is not None:
                 lines.append(f"b: {num(tr.params_before[nid])} \u2192 {num(new)}")
+            pid = slope_param_id(nid)
+            new_slope = self.total(pid, "new")
+            if new_slope is not None:
+                lines.append(f"slope: {num(tr.params_before[pid])} \u2192 {num(new_slope)}")
             if lines:
                 out[nid] = "\n".join(lines)
         return out
