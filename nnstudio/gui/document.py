@@ -416,8 +416,8 @@ class Document(QObject):
                 raise NetworkError(f"pasted neuron {quote(d['id'])} has an unknown role "
                                    f"{quote(role)}")
             nid = fresh(ID_PREFIX[role])
-            nd = {k: d[k] for k in ("role", "activation", "bias", "bias_trainable", "slope")
-                  if k in d}
+            nd = {k: d[k] for k in ("role", "activation", "bias", "bias_trainable", "slope",
+                                    "slope_trainable") if k in d}
             nd["id"] = nid
             label = d.get("label", d["id"])
             label = label.strip() if isinstance(label, str) else ""
@@ -794,6 +794,25 @@ class Document(QObject):
             text = f"Set leaky slope of {what} to {slope:g}"
         self._push(undo.SetActivationCommand(self, old, name, slope, text))
 
+    def set_slope_trainable(self, nids: Iterable[str], trainable: bool) -> None:
+        """Train the leaky slope of leaky ReLU neurons (parametric ReLU), or fix it again: one
+        undo step; refused (nothing changes) if a neuron is not a leaky ReLU."""
+        net = self.network
+        trainable = bool(trainable)
+        change = []
+        for nid in nids:
+            n = net.neuron(nid)
+            if trainable and n.activation != "leaky_relu":
+                raise NetworkError(f"{net.name(nid)} has no slope to train: only a leaky ReLU "
+                                   f"has one, not {n.activation}")
+            if n.slope_trainable != trainable:
+                change.append(nid)
+        if not change:
+            return
+        what = net.neurons[change[0]].label if len(change) == 1 else f"{len(change)} neurons"
+        text = f"{'Train' if trainable else 'Fix'} the leaky slope of {what}"
+        self._push(undo.SetSlopeTrainableCommand(self, change, trainable, text))
+
     def set_label(self, nid: str, text: str) -> None:
         """Rename a neuron or an image layer."""
         net = self.network
@@ -958,4 +977,4 @@ def _pname(net: Network, pid: str) -> str:
         return f"weight {net.neurons[c.source].label} → {net.neurons[c.target].label}"
     if pid in net.neurons:
         return f"bias of {net.neurons[pid].label}"
-    return net.filter_param_name(pid) or repr(pid)
+    return net.slope_param_name(pid) or net.filter_param_name(pid) or repr(pid)

@@ -48,6 +48,7 @@ from nnstudio.core.network import (
     NetworkEvent,
     Neuron,
     activation_allowed,
+    slope_param_id,
 )
 from nnstudio.core.network.image_layers import KIND_TITLES, describe_maps, maps_of
 from nnstudio.core.trace.sensitivity import SensitivityError, sensitivities
@@ -222,6 +223,17 @@ NEURON_FIELDS: list[Field] = [
           applies=lambda d, i: _n(d, i).activation == "leaky_relu",
           options={"lo": -10.0, "hi": 10.0, "what": "leaky slope"},
           tip="The slope of leaky ReLU for negative z (a = slope × z when z ≤ 0)"),
+    Field("slope_trainable", "Train slope", "bool", lambda d, i: _n(d, i).slope_trainable,
+          lambda d, ids, v, m: d.set_slope_trainable(ids, v),
+          applies=lambda d, i: _n(d, i).activation == "leaky_relu",
+          options={"text": "trained (parametric ReLU)"},
+          tip="Parametric ReLU: training moves the leaky slope like a bias, from "
+              "dL/dslope = Σ dL/da × min(z, 0)"),
+    Field("slope_grad", "dL/dslope", "value",
+          lambda d, i: d.param_gradient(slope_param_id(i)),
+          applies=lambda d, i: _n(d, i).slope_param,
+          tip="The gradient of the loss over the whole dataset with respect to the "
+              "trainable leaky slope"),
     Field("bias", "Bias b", "param", lambda d, i: _n(d, i).bias, _set_params, applies=_not_input,
           options={"what": "bias", "lo": -PARAM_LIMIT, "hi": PARAM_LIMIT},
           tip="Added to the weighted sum: z = Σ w·a + b (a number from −1e6 to 1e6)",
@@ -503,7 +515,7 @@ def _param_editor(f: Field, parent: FieldGroup) -> _Editor:
 def _bool_editor(f: Field, parent: FieldGroup) -> _Editor:
     w = QCheckBox(parent)
     w.setToolTip(f.tip)
-    w.setText("locked (not trained)")
+    w.setText(f.options.get("text", "locked (not trained)"))
 
     def set_value(v: Any) -> None:
         with QSignalBlocker(w):

@@ -238,6 +238,8 @@ def apply_state(net: Network, state: dict) -> None:
         slope = w.get("slope")
         if w["activation"] != n.activation or (slope is not None and slope != n.slope):
             net.set_activation(nid, w["activation"], slope)
+        if bool(w.get("slope_trainable", False)) != n.slope_trainable:
+            net.set_slope_trainable(nid, bool(w.get("slope_trainable", False)))
         if w.get("label", nid) != n.label:
             net.set_label(nid, w.get("label", nid))
         if (w.get("x", 0.0), w.get("y", 0.0)) != (n.x, n.y):
@@ -440,6 +442,27 @@ class SetActivationCommand(_Command):
             self.net.set_activation(nid, act, slope)
 
 
+class SetSlopeTrainableCommand(_Command):
+    """Train the leaky slope of neurons or not (parametric ReLU): it adds or removes a
+    parameter, so the engine recompiles."""
+
+    structural = True
+
+    def __init__(self, doc: UndoTarget, nids: list[str], trainable: bool, text: str) -> None:
+        super().__init__(doc, text)
+        self.nids, self.trainable = list(nids), trainable
+
+    def redo(self) -> None:
+        self._about()
+        for nid in self.nids:
+            self.net.set_slope_trainable(nid, self.trainable)
+
+    def undo(self) -> None:
+        self._about()
+        for nid in self.nids:
+            self.net.set_slope_trainable(nid, not self.trainable)
+
+
 class SetLabelCommand(_Command):
     """A neuron's or an image layer's label."""
 
@@ -484,6 +507,7 @@ class SetRoleCommand(_Command):
         for nid, d in self.old.items():
             net.set_role(nid, d["role"])
             net.set_activation(nid, d["activation"], d.get("slope"))
+            net.set_slope_trainable(nid, bool(d.get("slope_trainable", False)))
             if d["role"] != "input":
                 net.set_param(nid, d["bias"])
                 net.set_trainable(nid, d["bias_trainable"])

@@ -824,3 +824,29 @@ def test_inspector_sensitivity_readout_multiplies_the_link_slopes(qtbot, window)
     doc.set_param("w2", 0.5)
     doc.set_selection(["shoe"])
     qtbot.waitUntil(lambda: "2 × 0.5 = 1" in label.text())
+
+
+def test_train_slope_makes_the_leaky_slope_a_parameter_and_undo_fixes_it(qtbot, window):
+    """Parametric ReLU in the inspector: 'Train slope' adds the slope's parameter and its
+    gradient row; one undo step takes both away again, keeping the slope's value."""
+    doc = window.document
+    h = hidden(doc)[0]
+    doc.set_selection([h])
+    grp = window.inspector.neurons
+    row = list(grp.editors).index
+    grp.editors["activation"].widget.chosen.emit("leaky_relu")
+    qtbot.waitUntil(lambda: grp.form.isRowVisible(row("slope_trainable")))
+    assert not grp.form.isRowVisible(row("slope_grad"))
+    box = grp.editors["slope_trainable"].widget
+    assert box.text() == "trained (parametric ReLU)" and not box.isChecked()
+    box.click()
+    assert doc.network.neurons[h].slope_trainable
+    assert f"{h}:slope" in doc.engine().param_ids
+    assert doc.undo_stack.undoText() == f"Train the leaky slope of {h}"
+    qtbot.waitUntil(lambda: grp.form.isRowVisible(row("slope_grad")))
+    assert grp.editors["slope_grad"].widget.text() not in ("", "—")
+    doc.undo_stack.undo()
+    assert not doc.network.neurons[h].slope_trainable
+    assert f"{h}:slope" not in doc.engine().param_ids
+    doc.undo_stack.redo()
+    assert doc.network.neurons[h].slope_trainable

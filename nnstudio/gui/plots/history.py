@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 
-from nnstudio.core.network import PASS_THROUGH_ROLES
+from nnstudio.core.network import PASS_THROUGH_ROLES, slope_neuron
 
 from .base import PlotPane, pen, series_color
 
@@ -24,10 +24,17 @@ MAX_CURVES = 24
 
 
 def param_name(net: Network, pid: str) -> str:
+    """A parameter's short name in a legend: "w x1→h1", "b h1", "slope h1" (a trainable
+    leaky slope), or a filter parameter's name."""
     if pid in net.connections:
         c = net.connections[pid]
         return f"w {net.neurons[c.source].label}→{net.neurons[c.target].label}"
-    return f"b {net.neurons[pid].label}"
+    nid = slope_neuron(pid)
+    if nid is not None and nid in net.neurons:
+        return f"slope {net.neurons[nid].label}"
+    if pid in net.neurons:
+        return f"b {net.neurons[pid].label}"
+    return net.filter_param_name(pid) or pid
 
 
 def selected_params(document: Document) -> list[str]:
