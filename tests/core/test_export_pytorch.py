@@ -82,8 +82,10 @@ def _one_step(module):
     optimizer = module.make_optimizer(model)
     x, y = next(iter(module.data_loader(X, Y)))
     optimizer.zero_grad()
-    module.objective(model, x, y).backward()
-    optimizer.step()
+    value = module.objective(model, x, y)
+    if value.requires_grad:   # as the script's train(): every parameter locked, nothing moves
+        value.backward()
+        optimizer.step()
     return model
 
 

@@ -767,8 +767,9 @@ def train(model, epochs=EPOCHS, path=DATA_FILE):
             if not torch.isfinite(value):
                 raise SystemExit(f"training diverged: the loss became {value.item()} in epoch "
                                  f"{epoch}")
-            value.backward()
-            optimizer.step()
+            if value.requires_grad:   # (False when every parameter is locked)
+                value.backward()
+                optimizer.step()
             updates += 1
             if MIN_STEP > 0:
                 step = max(float((p.detach() - b).abs().max()) for p, b in
