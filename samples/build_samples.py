@@ -516,6 +516,7 @@ BUILDERS = {
     "why-nonlinearity": why_nonlinearity,
     "vanishing-gradients": concept_lessons.vanishing_gradients,
     "dying-relu": concept_lessons.dying_relu,
+    "parametric-relu": concept_lessons.parametric_relu,
     "architectures": architectures,
     "cnn-o-vs-x": cnn_o_vs_x,
 }

@@ -2,9 +2,10 @@
 project (network, data, settings, lesson text), used by samples/build_samples.py.
 
 weight-and-bias (seed 001 section 1), chain-rule (seed 001 section 5), softmax (seed 000),
-why-nonlinearity (seeds 001 and 002), vanishing-gradients and dying-relu (seed 001 section 3)
-and architectures (seed 002, seed 001 section 9). Every number a text states is held by
-tests/core/test_samples.py; each lesson's quizzes and challenges are in samples/lesson_checks.py.
+why-nonlinearity (seeds 001 and 002), vanishing-gradients and dying-relu (seed 001 section 3),
+parametric-relu (seed 000) and architectures (seed 002, seed 001 section 9). Every number a
+text states is held by tests/core/test_samples.py and tests/core/test_concept_lessons.py; each
+lesson's quizzes and challenges are in samples/lesson_checks.py.
 """
 
 from __future__ import annotations
@@ -272,6 +273,58 @@ below 0 on every sample.
 - Set the four hidden biases to **0** and train again: every neuron fires for some x, and
   the MSE falls below 0.05.
 - Or switch them to **leaky ReLU**, whose small slope for z < 0 keeps a gradient alive.
+"""
+
+
+# ---------------------------------------------------------------------- parametric-relu
+PRELU_TRUE_SLOPE = 0.25      # the data: y = x for x > 0, 0.25·x for x <= 0
+PRELU_START_SLOPE = 0.01     # leaky ReLU's usual slope, where the lesson starts
+
+
+def parametric_relu() -> Project:
+    net = Network()
+    net.add_neuron("input", id="x", label="x", x=0, y=0)
+    net.add_neuron("output", id="y", label="y", activation="leaky_relu",
+                   slope=PRELU_START_SLOPE, bias=0.0, bias_trainable=False, x=260, y=0)
+    net.connect("x", "y", 1.0, id="w", trainable=False)
+    x = np.arange(-4.0, 5.0)
+    ds = Dataset(["x"], ["y"], x[:, None], np.where(x > 0, x, PRELU_TRUE_SLOPE * x)[:, None])
+    settings = TrainSettings(loss="mse", optimizer="gd", learning_rate=0.1, epochs=30)
+    return Project(net, ds, settings, PARAMETRIC_RELU,
+                   "Parametric ReLU: a leaky slope that learns")
+
+
+PARAMETRIC_RELU = """\
+# Parametric ReLU: a slope that learns
+
+ReLU turns every negative z into 0, and seed 000 warns that this "leaves behind important
+data". **Leaky ReLU** keeps a little of it: a = z for z > 0 and a = slope × z for z ≤ 0, with
+a small fixed slope such as 0.01. **Parametric ReLU** goes one step further: the slope is a
+parameter, and training learns it like a weight or a bias.
+
+The data here is y = x for x > 0 and y = **0.25**·x for x ≤ 0, at x = −4, −3, …, 4. The
+neuron's weight is locked at 1 and its bias at 0, so only the slope can fit the negative side.
+It starts at **0.01**:
+
+| | slope | MSE |
+|---|---|---|
+| start (leaky ReLU) | 0.01 | 0.192 |
+| plain ReLU | 0 | 0.208 |
+| the data's own | 0.25 | 0 |
+
+## What to watch
+- Press **Train** as it is: nothing can move (the slope is fixed, the rest locked) and the MSE
+  stays at **0.192**.
+- Select **y** and tick **Train slope** in the inspector. The new row **dL/dslope** reads
+  **−1.6**: only the four samples with z < 0 contribute, each dL/da × z (da/dslope = z where
+  z ≤ 0, 0 elsewhere).
+- Train again: the first step takes the slope from 0.01 to 0.01 − 0.1 × (−1.6) = **0.17**, and
+  after 30 steps it is **0.25**, the MSE 0.
+- The backprop player shows the step "Leaky slope of y: dL/dslope", then the slope's update.
+
+## Try next
+- Open the dying-ReLU lesson, switch its hidden neurons to leaky ReLU and tick Train slope:
+  each neuron learns its own slope.
 """
 
 

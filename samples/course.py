@@ -21,6 +21,7 @@ COURSE: tuple[tuple[str, str], ...] = (
     ("three-layer", "A 3-3-3-2 dense network with two outputs."),
     ("vanishing-gradients", "Eight sigmoid layers: the first one hardly learns."),
     ("dying-relu", "ReLU neurons that never fire, and how to revive them."),
+    ("parametric-relu", "A leaky slope that learns: from 0.01 to 0.25."),
     ("spiral", "Two interleaved spirals: a boundary that bends and bends."),
     ("architectures", "MLP, CNN, RNN and Transformer: what each is for."),
     ("cnn-o-vs-x", "A CNN tells O from X with 20 filter parameters, even shifted."),

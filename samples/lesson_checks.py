@@ -503,6 +503,41 @@ GOALS["dying-relu"] = [
      "require": [{"kind": "loss", "loss": "mse", "below": 0.05}]},
 ]
 
+# ---------------------------------------------------------------------- parametric-relu
+QUIZZES["parametric-relu"] = """\
+## Check yourself
+
+```quiz
+? With the slope trainable, what is dL/dslope at the start (MSE over the nine points)?
+= -1.6
+> dL/dslope = Σ dL/da × min(z, 0). Only x = −1 … −4 count: (2/9) × Σ (0.01 − 0.25)·x × x =
+> (2/9) × (−0.24) × 30 = −1.6.
+```
+
+```quiz
+? What is the slope after one gradient-descent step with learning rate 0.1?
+= 0.17
+> slope_new = slope_old − lr × gradient = 0.01 − 0.1 × (−1.6) = 0.17.
+```
+
+```quiz
+? Which samples tell the slope which way to move?
+- [ ] Every sample
+- [x] Only the samples with z ≤ 0
+- [ ] Only the samples with z > 0
+> Where z > 0 the neuron outputs z whatever the slope, so da/dslope = 0 there; where z ≤ 0 it
+> outputs slope × z, so da/dslope = z.
+```
+"""
+GOALS["parametric-relu"] = [
+    {"id": "learn-slope", "text": "Make the slope trainable and let training find it: "
+                                  "slope 0.25 ± 0.01, MSE below 0.0001",
+     "require": [
+         {"kind": "parameter", "id": "y:slope", "value": 0.25, "tolerance": 0.01},
+         {"kind": "loss", "loss": "mse", "below": 0.0001},
+     ]},
+]
+
 # ---------------------------------------------------------------------- architectures
 QUIZZES["architectures"] = """\
 ## Check yourself

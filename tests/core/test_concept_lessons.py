@@ -127,6 +127,36 @@ def test_dying_relu_neurons_never_fire_and_raising_the_biases_revives_them():
     assert train(leaky).full_loss() < 0.3
 
 
+def test_parametric_relu_learns_the_slope_025_from_001():
+    p = load("parametric-relu")
+    n = p.network.neurons["y"]
+    assert (n.activation, n.slope, n.slope_trainable) == ("leaky_relu", 0.01, False)
+    X, Y = p.dataset.X, p.dataset.Y
+    assert X[:, 0].tolist() == list(range(-4, 5))
+    assert round(Engine.compile(p.network).loss(X, Y, "mse"), 6) == 0.192   # the table
+    relu = load("parametric-relu")
+    relu.network.set_activation("y", "relu")
+    assert round(Engine.compile(relu.network).loss(X, Y, "mse"), 3) == 0.208
+    # as it is, nothing trains: the MSE stays at 0.192
+    assert round(train(p).full_loss(), 6) == 0.192
+    # 'Train slope': dL/dslope = −1.6, one step gives 0.17, training gives 0.25 and MSE 0
+    p = load("parametric-relu")
+    p.network.set_slope_trainable("y", True)
+    eng = Engine.compile(p.network)
+    _, grad = eng.gradient(X, Y, "mse")
+    assert grad[eng.param_index("y:slope")] == pytest.approx(-1.6, abs=1e-12)
+    tr = Trainer(p.network, X, Y, p.settings)
+    tr.step()
+    assert tr.engine.params[tr.engine.param_index("y:slope")] == pytest.approx(0.17, abs=1e-12)
+    tr.train()
+    tr.engine.store_params(p.network)
+    assert p.network.neurons["y"].slope == pytest.approx(0.25, abs=1e-9)
+    assert tr.full_loss() < 1e-12
+    for text in ("**0.01**", "**0.25**", "0.192", "0.208", "**−1.6**", "**0.17**",
+                 "Train slope", "Leaky slope of y: dL/dslope"):
+        assert text in p.description, text
+
+
 def test_architectures_names_the_four_and_the_3600_weights():
     p = load("architectures")
     for name in ("**MLP**", "**CNN**", "**RNN**", "**Transformer**", "**3,600 weights**"):

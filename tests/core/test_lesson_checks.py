@@ -133,6 +133,11 @@ NUMBERS: dict[str, dict[str, Callable[[], float]]] = {
         "And for z > 0?": lambda: float(activations.derivative("relu", np.array([1.0]))[0]),
         "What is the largest z any hidden neuron": lambda: max(
             z_max(load("dying-relu"), h) for h in ("h1", "h2", "h3", "h4"))},
+    "parametric-relu": {
+        "With the slope trainable, what is dL/dslope": lambda: gradient_of(
+            train_slope(load("parametric-relu")), "y:slope"),
+        "What is the slope after one gradient-descent": lambda: one_step(
+            train_slope(load("parametric-relu")), "y:slope")},
     "architectures": {"A 6 × 6 image feeds a dense layer": lambda: 6 * 6 * 100},
     "cnn-o-vs-x": {
         "A dense layer of 100 neurons on the 36 pixels": lambda: load(
@@ -286,9 +291,16 @@ SOLUTIONS: dict[str, dict[str, Callable[[project.Project], project.Project]]] = 
     "vanishing-gradients": {
         "no-vanishing": lambda p: trained(set_activation("tanh", "hidden")(p))},
     "dying-relu": {"revive": lambda p: trained(set_params(h1=0.0, h2=0.0, h3=0.0, h4=0.0)(p))},
+    "parametric-relu": {"learn-slope": lambda p: trained(train_slope(p))},
     "architectures": {"wider": lambda p: trained(widen_to_36_weights(p))},
     "cnn-o-vs-x": {"sort-all": trained, "shifted-x": trained},
 }
+
+
+def train_slope(p: project.Project) -> project.Project:
+    """Tick 'Train slope' on the parametric-ReLU lesson's neuron."""
+    p.network.set_slope_trainable("y", True)
+    return p
 
 
 def set_activation(name: str, role: str) -> Callable[[project.Project], project.Project]:

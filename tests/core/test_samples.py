@@ -17,8 +17,8 @@ from tests.core.test_project import check_schema, load_schema
 
 NAMES = ["perceptron-and", "intercept-descent", "dosage-backprop", "linear-regression",
          "fruit-classifier", "xor", "three-layer", "spiral", "weight-and-bias", "chain-rule",
-         "softmax", "why-nonlinearity", "vanishing-gradients", "dying-relu", "architectures",
-         "cnn-o-vs-x"]
+         "softmax", "why-nonlinearity", "vanishing-gradients", "dying-relu", "parametric-relu",
+         "architectures", "cnn-o-vs-x"]
 
 
 def load(name: str) -> project.Project:
