@@ -222,3 +222,14 @@ def test_the_pytorch_script_refuses_a_trainable_slope():
     proj.network.set_slope_trainable("h1", False)
     proj.network.set_slope_trainable("y", False)
     assert "class" in pytorch.script(proj)
+
+
+def test_the_numpy_script_predicts_with_the_slopes_current_values():
+    from nnstudio.core.export import numpy_script
+    net = small_net()
+    net.set_param("h1:slope", 0.37)     # as training left it
+    src = numpy_script.script(project.Project(net, DATASET, TrainSettings(), "", "p"))
+    scope: dict = {}
+    exec(compile(src, "exported.py", "exec"), scope)   # the script we just generated
+    np.testing.assert_allclose(scope["predict"](DATA_X), Engine.compile(net).predict(DATA_X),
+                               rtol=0, atol=1e-15)
