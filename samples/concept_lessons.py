@@ -347,7 +347,7 @@ and each suits a different kind of data.
   classification and regression. Every lesson here builds one.
 - **CNN** (convolutional): small filters slide over an image (convolution), pooling shrinks
   the result and a dense head decides. Used for images and computer vision. NN Studio builds
-  them once the image layers land.
+  them from the palette's image layers: the lesson **Convolution: O or X?** is one.
 - **RNN** (recurrent): loops, a neuron's output fed back in at the next step. Used for time
   series, speech and language. Not built here.
 - **Transformer**: attention, every position of a sequence weighing every other. Used for

@@ -161,5 +161,9 @@ def test_architectures_names_the_four_and_the_3600_weights():
     p = load("architectures")
     for name in ("**MLP**", "**CNN**", "**RNN**", "**Transformer**", "**3,600 weights**"):
         assert name in p.description
+    # the app builds two of the four: MLPs in every lesson, a CNN in the O-or-X lesson
+    assert "the lesson **Convolution: O or X?** is one" in p.description
+    assert p.description.count("Not built here") == 2     # RNN and Transformer
+    assert load("cnn-o-vs-x").network.convolutions()
     assert [len(layer) for layer in p.network.layers()] == [3, 3, 3, 2]
     assert len(p.network.connections) == 24
