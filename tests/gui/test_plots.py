@@ -395,6 +395,24 @@ def test_a_live_snapshot_gives_the_canvas_a_frame_before_the_panes(qtbot, setup)
     assert not pane.busy
 
 
+def test_the_vanishing_and_dying_lessons_fire_the_warnings_their_texts_promise(setup):
+    """What the two lessons say the Gradients pane shows, it shows on the fresh lesson, and
+    the fixes they suggest clear it."""
+    doc, ctl, (pane,) = setup("dying-relu.nnproj", GradientsPane)
+    pane.refresh_now()
+    assert "ReLU neurons h1, h2, h3, h4 are dead: z ≤ 0 on every sample" in pane.warning.text()
+    doc.set_params(dict.fromkeys(("h1", "h2", "h3", "h4"), 0.0))    # the lesson's fix
+    pane.refresh_now()
+    assert "dead" not in pane.warning.text()
+    doc, ctl, (pane,) = setup("vanishing-gradients.nnproj", GradientsPane)
+    pane.refresh_now()
+    assert "The depth 1 layer's mean |gradient| is" in pane.warning.text()
+    assert "below 1e-6" in pane.warning.text()
+    doc.set_activation([n.id for n in doc.network.by_role("hidden")], "tanh")
+    pane.refresh_now()
+    assert "below 1e-6" not in pane.warning.text()
+
+
 # ---------------------------------------------------------------------- no pane ever raises
 def test_markers_survive_a_reset_after_training_in_view(qtbot, setup):
     """Train, zoom the epochs to where training got, then Reset: the current-value markers
