@@ -368,7 +368,8 @@ class IterationSteps(StepWriter):
                      neurons=[p for p in locked if p in self.net.neurons], connections=conns,
                      params=locked)
         for pid in self.eng.param_ids:
-            if pid not in self.net.connections and pid not in self.net.neurons:
+            if pid not in self.net.connections and pid not in self.net.neurons \
+                    and slope_neuron(pid) is None:
                 continue   # a filter's parameters: one image step per filter
             old = tr.params_before[pid]
             g = tr.grads[pid]
