@@ -625,7 +625,8 @@ GOALS["cnn-o-vs-x"] = [
      "require": [{"kind": "accuracy", "at_least": 1.0}]},
     {"id": "shifted-x", "text": "Make it call the X shifted one pixel right, which is not in "
                                 "the data, an X (probability above 0.6)",
-     "require": [{"kind": "outputs", "X": [SHIFTED_X], "Y": [[0, 1]], "tolerance": 0.4}]},
+     "require": [{"kind": "outputs", "X": [SHIFTED_X], "Y": [[0, 1]], "tolerance": 0.4,
+                  "names": ["the X shifted one pixel right"]}]},
 ]
 
 

@@ -395,3 +395,21 @@ def test_a_copy_with_every_solution_meets_every_goal(name):
     assert p.challenges is not None     # the shipped file carries its challenges
     for r in Checker(p.challenges).check(p):
         assert r.passed, r.line()
+
+
+def test_an_image_goal_names_its_row_rather_than_listing_its_pixels():
+    """The lead saw the checklist print the shifted X's 36 pixels; the goal names the row,
+    and a row of more than 6 inputs without a name is called by its number."""
+    fresh = load("cnn-o-vs-x")
+    (r,) = [r for r in Checker(lesson_challenges("cnn-o-vs-x")).check(fresh)
+            if r.goal.id == "shifted-x"]
+    assert "for the X shifted one pixel right the output is (" in r.line()
+    assert "(0, 1, 0, 0" not in r.line()
+    goal = {"id": "g", "require": [{"kind": "outputs", "X": [lesson_checks.SHIFTED_X],
+                                    "Y": [[0, 1]], "tolerance": 0.4}]}
+    (r,) = Checker(validate_challenges({"goals": [goal]})).check(fresh)
+    assert "for row 1 of the table the output is (" in r.line()
+    goal["require"][0]["names"] = ["the shifted X", "one too many"]
+    with pytest.raises(project.ProjectError,
+                       match=r"names: has 2 name\(s\) for the 1 row\(s\) of X"):
+        validate_challenges({"goals": [goal]})

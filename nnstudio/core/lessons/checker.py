@@ -339,6 +339,10 @@ def _activation(req: Activation, m: _Measures) -> tuple[bool, str]:
     return True, f"{who} {' and '.join(sorted(set(acts.values())))}"
 
 
+#: an outputs row with more inputs than this (an image's pixels) is named, not listed
+MAX_SHOWN_INPUTS = 6
+
+
 def _row(values: np.ndarray) -> str:
     items = [num(float(v), 4) for v in values]
     return items[0] if len(items) == 1 else "(" + ", ".join(items) + ")"
@@ -363,7 +367,10 @@ def _outputs(req: Outputs, m: _Measures) -> tuple[bool, str]:
     r = int(np.argmin(ok))
     wrong = int(np.count_nonzero(~ok))
     more = f" ({wrong} of {len(X)} rows are off)" if wrong > 1 else ""
-    return False, (f"for {_row(X[r])} the output is {_row(pred[r])}{DASH}needs "
+    name = req.row_name(r)
+    if name is None:
+        name = _row(X[r]) if X.shape[1] <= MAX_SHOWN_INPUTS else f"row {r + 1} of the table"
+    return False, (f"for {name} the output is {_row(pred[r])}{DASH}needs "
                    f"{_row(Y[r])} {within_tol}{more}")
 
 

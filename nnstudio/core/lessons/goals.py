@@ -190,14 +190,22 @@ class Outputs:
 
     KIND: ClassVar[str] = "outputs"
     REQUIRED: ClassVar[tuple[str, ...]] = ("kind", "X", "Y", "tolerance")
-    OPTIONAL: ClassVar[tuple[str, ...]] = ()
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("names",)
     X: tuple[tuple[float, ...], ...]
     Y: tuple[tuple[float, ...], ...]
     tolerance: float
+    names: tuple[str, ...] = ()   # what each row is ("the shifted X"); () : rows are shown
+
+    def row_name(self, r: int) -> str | None:
+        """What row ``r`` of X is called, or None when the rows have no names."""
+        return self.names[r] if self.names else None
 
     def to_dict(self) -> dict:
-        return {"kind": self.KIND, "X": [list(r) for r in self.X], "Y": [list(r) for r in self.Y],
-                "tolerance": self.tolerance}
+        d: dict[str, Any] = {"kind": self.KIND, "X": [list(r) for r in self.X],
+                             "Y": [list(r) for r in self.Y], "tolerance": self.tolerance}
+        if self.names:
+            d["names"] = list(self.names)
+        return d
 
 
 @dataclass(frozen=True)

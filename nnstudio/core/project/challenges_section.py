@@ -55,6 +55,8 @@ from .checks import ProjectError, check_list, check_object, describe, fail, memb
 from .checks import text as check_text
 from .network_section import MAX_CONNECTIONS, MAX_NEURONS, _check_id
 
+MAX_ROW_NAME = 60   # characters of an outputs row's name ("the X shifted one pixel right")
+
 
 # ---------------------------------------------------------------------- field checks
 def _finite(v: Any, path: str) -> float:
@@ -213,7 +215,14 @@ def _table(v: Any, path: str, n_rows: int | None) -> tuple[tuple[float, ...], ..
 def _outputs(d: dict[str, Any], path: str) -> Outputs:
     X = _table(d["X"], f"{path}.X", None)
     Y = _table(d["Y"], f"{path}.Y", len(X))
-    return Outputs(X, Y, _not_negative(d["tolerance"], f"{path}.tolerance"))
+    names: tuple[str, ...] = ()
+    if "names" in d:
+        p = f"{path}.names"
+        items = check_list(d["names"], p, MAX_TABLE_ROWS, "names")
+        if len(items) != len(X):
+            fail(p, f"has {len(items)} name(s) for the {len(X)} row(s) of X: give one per row")
+        names = tuple(check_text(v, f"{p}[{i}]", MAX_ROW_NAME) for i, v in enumerate(items))
+    return Outputs(X, Y, _not_negative(d["tolerance"], f"{path}.tolerance"), names)
 
 
 def _changed_only(d: dict[str, Any], path: str) -> ChangedOnly:
