@@ -1,5 +1,6 @@
 """Render the README's lesson screenshots: a quiz answered, the challenge checklist with one goal
-met and one not, and the course page, each at 1400x900 and 1024x700.
+met and one not, the course page, and the parametric-ReLU lesson after one training step with
+its slope trainable (the inspector's Train slope and dL/dslope), each at 1400x900 and 1024x700.
 
     QT_QPA_PLATFORM=offscreen python docs/make_lesson_screens.py    # writes docs/images/*.png
 
@@ -26,6 +27,7 @@ def settle(app, rounds: int = 20) -> None:
 def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from nnstudio import paths
+    from nnstudio.core.trainer import Trainer
     from nnstudio.gui.app import create_window, make_app
 
     app = make_app()
@@ -72,10 +74,28 @@ def main() -> int:
         shot.save(str(OUT / f"course{suffix}.png"))
         page.close()
         doc.undo_stack.setClean()
+        # parametric ReLU: Train slope ticked, one gradient-descent step taken by the trainer
+        win.files.open_path(paths.SAMPLES / "parametric-relu.nnproj")
+        settle(app)
+        doc = win.document
+        doc.set_slope_trainable(["y"], True)
+        eng = doc.engine()
+        before = eng.params.copy()
+        trainer = Trainer(doc.network, doc.dataset.X, doc.dataset.Y, doc.settings)
+        trainer.step()
+        doc.push_training_result(before, trainer.engine.params.copy(), "Train one step")
+        doc.set_selection(["y"])
+        settle(app)
+        win.lesson.checklist.check_now()
+        grp = win.inspector.neurons
+        win.inspector.ensureWidgetVisible(grp.editors["slope_grad"].widget, 0, 40)
+        settle(app)
+        win.grab().save(str(OUT / f"parametric-relu{suffix}.png"))
+        doc.undo_stack.setClean()
         win.close()
         settle(app)
     print("wrote", ", ".join(sorted(p.name for p in OUT.glob("lesson-*.png"))),
-          "and the course pages")
+          "the course pages and the parametric-ReLU lesson")
     return 0
 
 
