@@ -57,7 +57,8 @@ def _bce(p: Array, y: Array) -> float:
 
 def _bce_grad(p: Array, y: Array) -> Array:
     num = p - y
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # (a saturated p overflows the quotient: inf, which the caller reports; never a warning)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         g = np.divide(num, p * (1.0 - p), out=np.zeros_like(num), where=num != 0)
     return g / p.size
 
@@ -68,7 +69,7 @@ def _cce(p: Array, y: Array) -> float:
 
 
 def _cce_grad(p: Array, y: Array) -> Array:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         g = np.divide(-y, p, out=np.zeros_like(y), where=y != 0)
     return g / p.shape[0]
 
