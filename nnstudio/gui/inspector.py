@@ -11,6 +11,8 @@ gives, its parameter count and, for a convolution, the filter grid editor
 would need) and the training settings.
 
 Values are set into widgets with signals blocked, so following the model never writes back.
+A refused edit's reason shows in a banner pinned above the scrolling fields, so it stays in
+view however tall the inspector's content and wherever it is scrolled.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -34,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.core import activations, losses, optimizers
+from nnstudio.core import activations, losses, optimizers, regularization
 from nnstudio.core.conv import KERNEL_SIZES, POOL_STRIDES, POOL_WINDOWS, STRIDES
 from nnstudio.core.network import (
     FEATURE_ROLE,
@@ -54,11 +57,13 @@ from nnstudio.core.network.image_layers import KIND_TITLES, describe_maps, maps_
 from nnstudio.core.trace.sensitivity import SensitivityError, sensitivities
 from nnstudio.gui.filter_grid import FilterGridEditor
 from nnstudio.gui.widgets import (
+    ALL_ROWS,
     MIXED,
     ChoiceBox,
     FloatEdit,
     IntSpin,
     NumberSlider,
+    PercentSpin,
     ValueLabel,
     count_phrase,
     format_number,
@@ -660,13 +665,14 @@ class Inspector(QScrollArea):
         self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
         self.title.setWordWrap(True)
         lay.addWidget(self.title)
-        self.error = QLabel(body)
+        # (a child of the scroll area, not of the body: it stays put when the fields scroll)
+        self.error = QLabel(self)
         self.error.setObjectName("inspector_error")
         self.error.setWordWrap(True)
         self.error.setStyleSheet(
-            "color: #B33F00; background: #FFF1EA; padding: 4px; border-radius: 3px;")
+            "color: #B33F00; background: #FFF1EA; padding: 4px 8px; "
+            "border-bottom: 1px solid #F0C3A8;")
         self.error.hide()
-        lay.addWidget(self.error)
         self.neurons = FieldGroup(self, NEURON_FIELDS, "Neuron")
         self.connections = FieldGroup(self, CONNECTION_FIELDS, "Connection")
         self.layers = FieldGroup(self, LAYER_FIELDS, "Image layer")
@@ -710,20 +716,43 @@ class Inspector(QScrollArea):
             fn()
         except ValueError as e:
             msg = str(e)
-            self.error.setText(f"Not applied: {msg}")
-            self.error.show()
+            self.show_error(f"Not applied: {msg}")
             self.doc.message(f"Not applied: {msg}", 6000)
             self.refresh()
             return False
-        self.error.hide()
+        self.show_error(None)
         return True
 
     def show_refused(self, edit: FloatEdit, msg: str) -> None:
         where = edit.accessibleName() or edit.what
         where = where[:1].upper() + where[1:]
-        self.error.setText(f"Not applied: {where}: {msg}")
-        self.error.show()
+        self.show_error(f"Not applied: {where}: {msg}")
         self.doc.message(f"Not applied: {where}: {msg}", 6000)
+
+    def show_error(self, text: str | None) -> None:
+        """The refusal banner over the fields (None: hidden)."""
+        if text:
+            self.error.setText(text)
+            self.error.show()
+        else:
+            self.error.hide()
+        self._place_error()
+
+    def _place_error(self) -> None:
+        """Reserve the banner's height above the scrolling viewport and put it there."""
+        if self.error.isHidden():
+            self.setViewportMargins(0, 0, 0, 0)
+            return
+        f = self.frameWidth()
+        w = self.width() - 2 * f
+        h = self.error.heightForWidth(w)
+        self.setViewportMargins(0, h, 0, 0)
+        self.error.setGeometry(f, f, w, h)
+        self.error.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_error()
 
     # following the model -------------------------------------------------------------
     def _on_network(self, event: NetworkEvent, ids: tuple[str, ...]) -> None:
@@ -741,7 +770,7 @@ class Inspector(QScrollArea):
         self.refresh()
 
     def rebuild(self) -> None:
-        self.error.hide()
+        self.show_error(None)
         self.refresh()
 
     def refresh(self) -> None:
@@ -910,38 +939,57 @@ class SettingsGroup(QGroupBox):
                                    "How each step changes the parameters")
         self.lr = FloatEdit(self, lo=0.0, hi=1000.0, lo_open=True, what="learning rate",
                             tip="The step size: p ← p − lr · dL/dp (greater than 0, at most 1000)")
-        self.batch = IntSpin(self, 0, 10_000_000, "Samples per step; 0 = the whole dataset")
-        self.batch.setSpecialValueText("full batch")
+        self.batch = IntSpin(self, 0, 10_000_000, f"Rows per optimizer step ({ALL_ROWS} = the "
+                             "whole dataset in every step)", special=ALL_ROWS)
         self.epochs = IntSpin(self, 0, 100_000_000,
                               "How many passes over the data a training run makes")
         self.seed = IntSpin(self, 0, 2**31 - 1, "Random seed for initialisation and shuffling")
         self.init = ChoiceBox(self, [(k, INIT_TEXT.get(k, k)) for k in INITS],
                               "How Randomize Weights and Reset initialise parameters")
-        self.split = FloatEdit(self, lo=0.0, hi=0.95, what="validation split",
-                               tip="The fraction of rows held out for validation (0 to 0.95)")
+        self.split = PercentSpin(self, tip="Percentage of rows held out (seeded) to measure "
+                                 "the validation loss")
+        self.regularization = ChoiceBox(
+            self, [(k, v.title, v.note) for k, v in regularization.KINDS.items()],
+            "A penalty on the size of the weights, added to the loss (biases are not "
+            "penalised)")
+        self.rate = FloatEdit(self, lo=0.0, hi=regularization.MAX_RATE,
+                              what="regularization rate",
+                              tip="λ: L1 adds λ × Σ |w| to the loss, L2 adds λ × Σ w²")
+        self.min_step = FloatEdit(self, lo=0.0, hi=1000.0, what="minimum step",
+                                  tip="Training stops by itself once an update changes no "
+                                      "weight or bias by this much (0 = off)")
         self.note = QLabel(self)
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #555;")
         rows = (("Loss", self.loss), ("", self.loss_formula), ("Optimizer", self.optimizer),
                 ("Learning rate", self.lr),
                 ("Batch size", self.batch), ("Epochs", self.epochs), ("Seed", self.seed),
-                ("Initialisation", self.init), ("Validation split", self.split), ("", self.note))
+                ("Initialisation", self.init), ("Validation", self.split),
+                ("Regularization", self.regularization), ("Rate λ", self.rate),
+                ("Min step", self.min_step), ("", self.note))
         for text, w in rows:
             head = QLabel(text, self)
             head.setToolTip(w.toolTip())
             form.addRow(head, w)
-        for name, w in (("loss", self.loss), ("optimizer", self.optimizer), ("init", self.init)):
+        for name, w in (("loss", self.loss), ("optimizer", self.optimizer), ("init", self.init),
+                        ("regularization", self.regularization)):
             w.setObjectName(f"settings_{name}")
             w.chosen.connect(lambda v, n=name: self._set(n, v))
-        for name, w in (("learning_rate", self.lr), ("validation_split", self.split)):
+        for name, w in (("learning_rate", self.lr), ("regularization_rate", self.rate),
+                        ("min_step", self.min_step)):
             w.setObjectName(f"settings_{name}")
             w.valueCommitted.connect(lambda v, n=name: self._set(n, v))
+        # a spin box's clicks on one setting merge into one undo step
+        self.split.setObjectName("settings_validation_split")
+        self.split.fractionCommitted.connect(
+            lambda v: self._set("validation_split", v, merge=True))
         for name, w in (("batch_size", self.batch), ("epochs", self.epochs), ("seed", self.seed)):
             w.setObjectName(f"settings_{name}")
-            w.valueCommitted.connect(lambda v, n=name: self._set(n, int(v)))
+            w.valueCommitted.connect(lambda v, n=name: self._set(n, int(v), merge=True))
 
-    def _set(self, name: str, value: Any) -> None:
-        self.inspector.apply(lambda: self.doc.set_settings(**{name: value}))
+    def _set(self, name: str, value: Any, merge: bool = False) -> None:
+        key = ("spin", name) if merge else False
+        self.inspector.apply(lambda: self.doc.set_settings(_merge=key, **{name: value}))
 
     def refresh(self) -> None:
         s = self.doc.settings
@@ -953,6 +1001,10 @@ class SettingsGroup(QGroupBox):
         self.epochs.set_value(s.epochs)
         self.seed.set_value(s.seed)
         self.init.set_value(s.init)
-        self.split.set_value(s.validation_split)
+        self.split.set_fraction(s.validation_split)
+        self.regularization.set_value(s.regularization)
+        self.rate.set_value(s.regularization_rate)
+        self.rate.setEnabled(s.regularization != "none")
+        self.min_step.set_value(s.min_step)
         info = optimizers.INFO[s.optimizer]
         self.note.setText(f"{info.formula}\n{info.note}")

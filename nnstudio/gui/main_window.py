@@ -55,6 +55,7 @@ from nnstudio.gui.document import Document
 from nnstudio.gui.editing import EditController
 from nnstudio.gui.settings import Settings
 from nnstudio.gui.status_line import StatusLine
+from nnstudio.gui.undo_keys import route_undo_keys
 from nnstudio.gui.widgets import dock_content
 
 MENUS = ("File", "Edit", "View", "Network", "Train", "Help")
@@ -95,6 +96,8 @@ class MainWindow(QMainWindow):
         self.drawing_panel: QWidget | None = None
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
+        # the side columns keep the whole height; the bottom panes run under the canvas (see
+        # dock_layout.DockLayout.DEFAULT_LAYOUT)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setWindowIcon(app_icon("nnstudio", QStyle.StandardPixmap.SP_ComputerIcon,
@@ -134,6 +137,7 @@ class MainWindow(QMainWindow):
         scene.update()
         self._update_title()
         self._update_actions()
+        route_undo_keys(self)   # Ctrl+Z in a field with nothing to undo undoes the document's
 
     # ------------------------------------------------------------------ public API
     def menu(self, name: str) -> QMenu:
@@ -304,7 +308,8 @@ class MainWindow(QMainWindow):
                   E.auto_layout, "Ctrl+Shift+L", ic("auto-layout"))
         self._act("randomize", "&Randomize Weights", "Give every trainable weight and bias a "
                   "new random value (the initialisation in the training settings)",
-                  E.randomize, "Ctrl+R", ic("randomize"))
+                  E.randomize, "Ctrl+R", ic("randomize")).setIconText("Randomize")
+        self.actions["add_hidden"].setIcon(ic("add-layer"))
 
         self._act("shortcuts", "&Keyboard Shortcuts", "List every keyboard shortcut and mouse "
                   "gesture", lambda: dialogs.show_shortcuts(self, self.shortcut_rows()), "F1",
@@ -390,13 +395,17 @@ class MainWindow(QMainWindow):
         tb.setObjectName("mainToolbar")
         tb.setMovable(True)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        # icons, and text where a lesson names the button ("press Randomize"); the zoom keys
+        # and the wheel zoom, so Fit is enough here
         for key in ("new", "open", "save", None, "undo", "redo", None, "delete", None,
-                    "zoom_in", "zoom_out", "fit", "show_values", None, "add_dense",
-                    "connect_fully", "auto_layout", "randomize"):
+                    "fit", "show_values", None, "add_hidden", "connect_fully", "auto_layout",
+                    "randomize"):
             if key is None:
                 tb.addSeparator()
             else:
                 tb.addAction(A[key])
+        tb.widgetForAction(A["randomize"]).setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self._toolbar = tb
         self.toolbars_menu.addAction(tb.toggleViewAction())
@@ -456,6 +465,8 @@ class MainWindow(QMainWindow):
         self.actions["backprop_mode"] = self.backprop.mode_action
         self.status_line.hide_loss()  # the training status shows the loss (and more)
         self.toolbars_menu.addAction(self.training.toolbar.toggleViewAction())
+        self.toolbars_menu.addAction(self.training.settings_toolbar.toggleViewAction())
+        route_undo_keys(self)
 
     def pause_training(self) -> None:
         """Pause training if it runs (the editor does before asking "save changes?")."""

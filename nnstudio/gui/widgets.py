@@ -201,10 +201,12 @@ class FloatSlider(QSlider):
     STEPS = 1000
 
     def __init__(self, parent: QWidget | None = None, span: float = 5.0,
-                 symmetric: bool = True):
+                 symmetric: bool = True, fixed: bool = False):
+        """``fixed``: the range stays ``span`` (it does not grow with the value)."""
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.span = span
         self.symmetric = symmetric
+        self.fixed = fixed
         self.setRange(-self.STEPS if symmetric else 0, self.STEPS)
         self._key = None
         self.sliderPressed.connect(self._pressed)
@@ -222,7 +224,7 @@ class FloatSlider(QSlider):
             if v is MIXED or v is None:
                 self.setValue(0)
                 return
-            if self._key is None:   # do not rescale under the user's pointer
+            if self._key is None and not self.fixed:   # never rescale under the pointer
                 self.span = self._range_for(float(v))
             self.setValue(int(round(float(v) / self.span * self.STEPS)))
 
@@ -271,17 +273,20 @@ class NumberSlider(QWidget):
 
 
 class IntSpin(QSpinBox):
-    """A spin box that shows MIXED and emits ``valueCommitted`` only for user edits."""
+    """A spin box that shows MIXED and emits ``valueCommitted`` only for user edits.
+    ``special``: what its minimum reads as ("all" for a batch size of 0)."""
 
     valueCommitted = Signal(int)
 
     def __init__(self, parent: QWidget | None = None, lo: int = 0, hi: int = 2**31 - 1,
-                 tip: str = ""):
+                 tip: str = "", special: str = ""):
         super().__init__(parent)
         self.setRange(lo, hi)
         self.setToolTip(tip)
         self.setKeyboardTracking(False)
         self.setAccelerated(True)
+        self.special = special
+        self.setSpecialValueText(special)
         self.valueChanged.connect(self.valueCommitted.emit)
 
     def set_value(self, v: object) -> None:
@@ -290,8 +295,30 @@ class IntSpin(QSpinBox):
                 self.setSpecialValueText(MIXED_TEXT)
                 self.setValue(self.minimum())
             else:
-                self.setSpecialValueText("")
+                self.setSpecialValueText(self.special)
                 self.setValue(int(v))
+
+
+#: what a validation split of 0 reads as, wherever the split is shown
+NO_SPLIT = "none"
+#: what a batch size of 0 (the whole dataset in every step) reads as, wherever it is shown
+ALL_ROWS = "all"
+
+
+class PercentSpin(IntSpin):
+    """A fraction edited in whole percent, as people say it ("hold out 20 %"): the validation
+    split. Shows "none" at 0; ``fractionCommitted`` carries the fraction (20 → 0.2)."""
+
+    fractionCommitted = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None, hi: int = 90, tip: str = ""):
+        super().__init__(parent, 0, hi, tip, special=NO_SPLIT)
+        self.setSingleStep(5)
+        self.setSuffix(" %")
+        self.valueCommitted.connect(lambda v: self.fractionCommitted.emit(round(v / 100.0, 4)))
+
+    def set_fraction(self, v: object) -> None:
+        self.set_value(v if v is MIXED else int(round(100 * float(v))))
 
 
 class ChoiceBox(QComboBox):

@@ -334,8 +334,9 @@ def test_window_has_controls_and_closing_stops_training(qtbot, tmp_path, monkeyp
     win.show()
     qtbot.waitExposed(win)
     ctl = win.training.controller
-    titles = [a.text() for a in win.menu("Train").actions() if not a.isSeparator()]
-    assert titles[:4] == ["Play", "Step", "Step Epoch", "Reset"]
+    titles = [a.text().replace("&", "") for a in win.menu("Train").actions()
+              if not a.isSeparator()]
+    assert titles[:4] == ["Train", "Step", "Step Epoch", "Reset"]   # the lessons' words
     for key in ("output", "loss", "gradients", "params", "activation", "landscape", "dataset"):
         assert key in win.docks
     # settings widgets edit the document (undoably)
@@ -352,7 +353,7 @@ def test_window_has_controls_and_closing_stops_training(qtbot, tmp_path, monkeyp
     assert win.document.settings.learning_rate == 0.02
     win.document.set_settings(epochs=1_000_000)
     win.training.actions["play"].trigger()
-    assert ctl.is_running() and win.training.actions["play"].text() == "Pause"
+    assert ctl.is_running() and win.training.actions["play"].text() == "&Pause"
     qtbot.waitUntil(lambda: ctl.snapshots_applied >= 2, timeout=10000)
     status = win.training.status
     qtbot.waitUntil(lambda: "epochs/s" in status.text.text(), timeout=5000)
@@ -379,11 +380,13 @@ def test_play_stops_by_itself_at_the_minimum_step(qtbot, make):
     assert ctl.epoch == 100 and messages[-1].startswith("Training finished: 100 epochs")
 
 
-def test_the_settings_bar_edits_the_minimum_step(qtbot):
-    from nnstudio.gui.training.toolbar import TrainingSettingsBar
+def test_the_training_settings_edit_the_minimum_step(qtbot):
+    """(In the inspector's training settings: the toolbar keeps to what fits 1024 pixels.)"""
+    from nnstudio.gui.inspector import Inspector
     doc = Document.open(paths.SAMPLES / "intercept-descent.nnproj")
-    bar = TrainingSettingsBar(doc)
-    qtbot.addWidget(bar)
+    inspector = Inspector(doc)
+    qtbot.addWidget(inspector)
+    bar = inspector.settings_box
     assert bar.min_step.text() == "0.001"
     bar.min_step.setText("-1")                     # refused inline, nothing applied
     bar.min_step.editingFinished.emit()
@@ -392,7 +395,8 @@ def test_the_settings_bar_edits_the_minimum_step(qtbot):
     bar.min_step.editingFinished.emit()
     assert doc.settings.min_step == 0.0
     doc.undo_stack.undo()
-    assert doc.settings.min_step == 0.001 and bar.min_step.text() == "0.001"
+    assert doc.settings.min_step == 0.001
+    qtbot.waitUntil(lambda: bar.min_step.text() == "0.001")   # (the inspector follows soon)
 
 
 def test_moving_h1_below_h2_then_step_trains_the_right_parameters(qtbot, make):

@@ -1,6 +1,7 @@
 """The training toolbar's widgets: the settings bar (target epochs, learning rate, optimizer,
-batch size, loss, regularization and its rate, minimum step) and the status-bar progress
-(epoch, loss, epochs per second).
+batch size, loss, regularization and its rate) and the status-bar progress (epoch, loss,
+epochs per second). The bar fits a 1024-pixel window; the rarer settings (seed,
+initialisation, validation split, minimum step) are in the inspector's training settings.
 
 Rules: the settings bar edits only through the document (each change one undo step) and
 follows it with signals blocked while it sets its widgets; the status only reads the controller.
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 from nnstudio.core import losses, optimizers, regularization
 from nnstudio.core.trace.formatting import LOSS_LABELS, nice
 from nnstudio.gui import style
-from nnstudio.gui.widgets import CompactCombo, FloatEdit
+from nnstudio.gui.widgets import ALL_ROWS, CompactCombo, FloatEdit
 
 from .controller import TrainingController
 
@@ -34,14 +35,10 @@ if TYPE_CHECKING:
 DEFAULT_RATE = 0.001   # the rate a penalty starts with when chosen at rate 0 (as Playground)
 
 
-#: what a batch size of 0 reads as, here and in the inspector
-ALL_ROWS = "all"
-
 
 class TrainingSettingsBar(QWidget):
-    """Target epochs, learning rate, optimizer, batch size, loss, regularization and the
-    minimum step (stop once the steps become tiny; 0 = off): each edit is an undoable document
-    settings change (consecutive changes of one spin box merge into
+    """Target epochs, learning rate, optimizer, batch size, loss and regularization: each edit
+    is an undoable document settings change (consecutive changes of one spin box merge into
     one step); the widgets follow the document (signals blocked while set). The choices show
     short names (Adam, MSE, L2) so that the bar fits a 1024-pixel window; their lists and
     tooltips give the full titles."""
@@ -52,16 +49,26 @@ class TrainingSettingsBar(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
         lay.setSpacing(4)
+        #: label + control pairs, in order: a toolbar takes them one by one (so that in a
+        #: window narrower than the bar the last ones move to its overflow menu)
+        self.chunks: list[QWidget] = []
 
         def add(text: str, widget: QWidget, gap: bool = True) -> QLabel:
-            """``widget`` after a label that shares its tooltip."""
-            if gap and lay.count():
-                lay.addSpacing(6)
+            """``widget`` after a label that shares its tooltip, as one chunk."""
+            chunk = QWidget(self)
+            # (fixed: a chunk never takes the toolbar's spare width, which would push its
+            # control away from its label)
+            chunk.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            row = QHBoxLayout(chunk)
+            row.setContentsMargins(6 if gap and self.chunks else 0, 0, 0, 0)
+            row.setSpacing(4)
             lb = QLabel(text)
             lb.setToolTip(widget.toolTip())
             lb.setBuddy(widget)
-            lay.addWidget(lb)
-            lay.addWidget(widget)
+            row.addWidget(lb)
+            row.addWidget(widget)
+            lay.addWidget(chunk)
+            self.chunks.append(chunk)
             return lb
 
         def choice(entries: list[tuple[str, str, str, str]], tip: str) -> CompactCombo:
@@ -120,14 +127,6 @@ class TrainingSettingsBar(QWidget):
         self.rate.setObjectName("regularizationRate")
         add("\u03bb", self.rate, gap=False)
 
-        self.min_step = FloatEdit(lo=0.0, hi=1000.0, what="minimum step",
-                                  tip="Minimum step: training stops by itself once an update "
-                                      "changes no weight or bias by this much (0 = off, train "
-                                      "to the target epochs)")
-        self.min_step.setFixedWidth(56)
-        self.min_step.setObjectName("minStep")
-        add("Min step", self.min_step)
-
         self.epochs.valueChanged.connect(
             lambda v: self._set(_merge=("spin", "epochs"), epochs=int(v)))
         self.lr.valueCommitted.connect(lambda v: self._set(learning_rate=float(v)))
@@ -139,8 +138,7 @@ class TrainingSettingsBar(QWidget):
         self.regularization.currentIndexChanged.connect(
             lambda i: self._set_regularization(self.regularization.itemData(i)))
         self.rate.valueCommitted.connect(lambda v: self._set(regularization_rate=float(v)))
-        self.min_step.valueCommitted.connect(lambda v: self._set(min_step=float(v)))
-        self.epochs.setMaximumWidth(96)
+        self.epochs.setMaximumWidth(84)
         self.batch.setMaximumWidth(72)
         self.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)
         document.settingsChanged.connect(self.refresh)
@@ -165,7 +163,7 @@ class TrainingSettingsBar(QWidget):
     def refresh(self) -> None:
         s = self.document.settings
         widgets = (self.epochs, self.lr, self.batch, self.optimizer, self.loss,
-                   self.regularization, self.rate, self.min_step)
+                   self.regularization, self.rate)
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -178,7 +176,6 @@ class TrainingSettingsBar(QWidget):
                 max(0, self.regularization.findData(s.regularization)))
             self.rate.set_value(float(s.regularization_rate))
             self.rate.setEnabled(s.regularization != "none")
-            self.min_step.set_value(float(s.min_step))
         finally:
             for w in widgets:
                 w.blockSignals(False)
