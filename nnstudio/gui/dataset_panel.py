@@ -1,5 +1,9 @@
-"""The Dataset panel: the rows as an editable table, the core generators, CSV import/export and
-the train/validation split.
+"""The Dataset panel: the core generators as a row of pictures, noise and the validation split
+as sliders, the rows as an editable table, and CSV import/export.
+
+A click on a generator's picture makes its data at once (TensorFlow Playground's data picker);
+dragging the noise slider regenerates the data as it moves, and the validation slider holds out
+more or fewer rows, each drag one undo step.
 
 Every change goes through the document (``document.set_dataset`` / ``set_settings``), so each
 is one undo step; the table is a model over ``document.dataset`` and never keeps its own copy.
@@ -19,18 +23,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPixmap
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPointF,
+    QRectF,
+    QSignalBlocker,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
+    QButtonGroup,
     QDoubleSpinBox,
     QFileDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableView,
     QToolButton,
@@ -43,6 +59,7 @@ from nnstudio.core.datasets import Dataset, DatasetError
 from nnstudio.core.network import ImageInput, NetworkEvent
 from nnstudio.gui import style
 from nnstudio.gui.canvas.image_items import heat_images
+from nnstudio.gui.widgets import FloatSlider, PercentSpin
 
 if TYPE_CHECKING:  # pragma: no cover  (the document never imports the panel)
     from nnstudio.gui.document import Document
@@ -54,6 +71,140 @@ MAX_THUMBS = 4000     # thumbnails kept (a bigger dataset makes them again when 
 
 def _num(v: float) -> str:
     return f"{v:.10g}"
+
+
+THUMB = 40     # a generator picture's side, in pixels
+
+
+def generator_icon(name: str, size: int = THUMB) -> QPixmap:
+    """A picture of what generator ``name`` makes (seed 0, its default size and noise): the
+    points of two-input data coloured by class (orange, blue), or one-input data as y over x."""
+    ds = datasets.generate(name)
+    dpr = 2.0
+    pm = QPixmap(int(size * dpr), int(size * dpr))
+    pm.setDevicePixelRatio(dpr)
+    pm.fill(QColor("#FFFFFF"))
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    if ds.images:   # image data: the first sample's first image, grey levels
+        _draw_image(p, np.asarray(ds.image_data(0)[0, 0], dtype=np.float64), size)
+        p.end()
+        return pm
+    pad = 4.0
+    X = np.asarray(ds.X, dtype=np.float64)
+    if ds.n_inputs >= 2:
+        xs, ys = X[:, 0], X[:, 1]
+        colour = ds.labels() if ds.is_classification else (ds.Y[:, 0] > ds.Y[:, 0].mean())
+    else:
+        xs, ys = X[:, 0], np.asarray(ds.Y[:, 0], dtype=np.float64)
+        colour = np.ones(len(xs), dtype=np.intp)
+    span = max(float(np.ptp(xs)), 1e-9), max(float(np.ptp(ys)), 1e-9)
+    if ds.n_inputs >= 2:   # equal axes: a circle stays a circle
+        span = (max(span), max(span))
+    inner = size - 2 * pad
+    u = pad + (xs - (xs.min() + xs.max() - span[0]) / 2) / span[0] * inner
+    v = size - pad - (ys - (ys.min() + ys.max() - span[1]) / 2) / span[1] * inner
+    if ds.n_inputs < 2:
+        order = np.argsort(u)
+        path = QPainterPath(QPointF(u[order[0]], v[order[0]]))
+        for k in order[1:]:
+            path.lineTo(u[k], v[k])
+        p.setPen(QPen(QColor(style.POSITIVE_HEX), 1.4))
+        p.drawPath(path)
+    dot = 1.6 if len(xs) > 60 else 3.0
+    p.setPen(Qt.PenStyle.NoPen)
+    colours = (QColor(style.NEGATIVE_HEX), QColor(style.POSITIVE_HEX))
+    for cls in (0, 1):
+        p.setBrush(colours[cls])
+        for x, y in zip(u[colour == cls].tolist(), v[colour == cls].tolist(), strict=True):
+            p.drawEllipse(QPointF(x, y), dot, dot)
+    p.setPen(QPen(QColor("#C9CED6"), 1.0))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawRoundedRect(QRectF(0.5, 0.5, size - 1, size - 1), 4, 4)
+    p.end()
+    return pm
+
+
+def _draw_image(p: QPainter, img: np.ndarray, size: int) -> None:
+    """A 2-D array of pixel values as grey cells filling the picture (dark = high)."""
+    h, w = img.shape
+    lo, hi = float(img.min()), float(img.max())
+    t = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
+    cell = (size - 4) / max(h, w)
+    p.setPen(Qt.PenStyle.NoPen)
+    for r in range(h):
+        for c in range(w):
+            g = int(round(255 - 200 * float(t[r, c])))
+            p.setBrush(QColor(g, g, g))
+            p.drawRect(QRectF(2 + c * cell, 2 + r * cell, cell, cell))
+    p.setPen(QPen(QColor("#C9CED6"), 1.0))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawRoundedRect(QRectF(0.5, 0.5, size - 1, size - 1), 4, 4)
+
+
+class GeneratorPicker(QWidget):
+    """The generators as a row of pictures (one checkable button each, at most one checked).
+    Like a combo box: ``currentData()`` is the chosen generator's name (None: none),
+    ``setCurrentIndex`` / ``findData`` / ``currentIndexChanged``; a user's click also emits
+    ``picked(name)`` (the panel then makes that data)."""
+
+    currentIndexChanged = Signal(int)
+    picked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("generatorPicker")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(3)
+        self.names = list(datasets.GENERATORS)
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(False)   # (none checked is a state too: data no generator made)
+        self.buttons: list[QToolButton] = []
+        for i, (name, g) in enumerate(datasets.GENERATORS.items()):
+            b = QToolButton(self)
+            b.setObjectName(f"generator_{name}")
+            b.setCheckable(True)
+            b.setIcon(QIcon(generator_icon(name)))
+            b.setIconSize(QSize(THUMB, THUMB))
+            b.setToolTip(f"<b>{g.title}</b><br>{g.note}<br><i>Click to make this data "
+                         f"(undoable).</i>")
+            b.setStyleSheet("QToolButton { border: 2px solid transparent; border-radius: 6px;"
+                            " padding: 1px; }"
+                            f"QToolButton:checked {{ border-color: {style.POSITIVE_HEX}; }}"
+                            "QToolButton:hover { border-color: #A9CDE8; }")
+            b.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.group.addButton(b, i)
+            self.buttons.append(b)
+            lay.addWidget(b)
+        lay.addStretch(1)
+        self._index = -1
+        self.group.idClicked.connect(self._clicked)
+
+    def _clicked(self, i: int) -> None:
+        self.setCurrentIndex(i)
+        self.picked.emit(self.names[i])
+
+    def currentIndex(self) -> int:
+        return self._index
+
+    def currentData(self) -> str | None:
+        return self.names[self._index] if self._index >= 0 else None
+
+    def findData(self, name: str) -> int:
+        return self.names.index(name) if name in self.names else -1
+
+    def count(self) -> int:
+        return len(self.names)
+
+    def setCurrentIndex(self, i: int) -> None:
+        i = i if 0 <= i < len(self.names) else -1
+        for k, b in enumerate(self.buttons):
+            with QSignalBlocker(b):
+                b.setChecked(k == i)
+        if i != self._index:
+            self._index = i
+            self.currentIndexChanged.emit(i)
 
 
 class DatasetModel(QAbstractTableModel):
@@ -285,53 +436,81 @@ class DatasetPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)
 
-        # generators
-        gen = QGridLayout()
-        gen.setHorizontalSpacing(6)
-        self.generator = QComboBox()
-        self.generator.setPlaceholderText("Choose a generator…")
-        for name, g in datasets.GENERATORS.items():
-            self.generator.addItem(g.title, name)
-            self.generator.setItemData(self.generator.count() - 1, g.note, Qt.ToolTipRole)
-        self.generator.setToolTip("A built-in dataset generator")
+        # the generators, as pictures: a click makes that data at once (one undo step)
+        self.generator = GeneratorPicker(self)
         self.generator.currentIndexChanged.connect(self._generator_defaults)
+        self.generator.picked.connect(self._picked)
+        strip = QScrollArea(self)   # a narrow dock scrolls the pictures sideways
+        strip.setObjectName("generatorStrip")
+        strip.setWidget(self.generator)
+        strip.setWidgetResizable(True)
+        strip.setFrameShape(QFrame.Shape.NoFrame)
+        strip.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        strip.setFixedHeight(self.generator.sizeHint().height() + 14)
+        lay.addWidget(strip)
+
+        # noise and the validation split: sliders that apply at once (one undo step per drag)
+        knobs = QGridLayout()
+        knobs.setHorizontalSpacing(6)
+        knobs.setVerticalSpacing(2)
+        self.noise = QDoubleSpinBox()
+        self.noise.setRange(0.0, 10.0)
+        self.noise.setDecimals(3)
+        self.noise.setSingleStep(0.05)
+        self.noise.setToolTip("How much random noise the generator adds")
+        self.noise_slider = FloatSlider(self, span=1.0, symmetric=False, fixed=True)
+        self.noise_slider.setObjectName("noiseSlider")
+        self.noise_slider.setToolTip("Drag to regenerate the data with more or less noise; one "
+                                     "drag is one undo step")
+        self.noise_slider.dragged.connect(self._noise_dragged)
+        self.noise.valueChanged.connect(self.noise_slider.set_value)
+        self.split = PercentSpin(self, tip="Percentage of rows held out (seeded) to measure the "
+                                 "validation loss, 0 to 90 %; none = train on every row")
+        self.split_slider = FloatSlider(self, span=0.9, symmetric=False, fixed=True)
+        self.split_slider.setObjectName("splitSlider")
+        self.split_slider.setToolTip("Drag to hold out more or fewer rows for validation; one "
+                                     "drag is one undo step")
+        self.split_slider.dragged.connect(self._split_dragged)
+        self.split.fractionCommitted.connect(lambda v: self._set_split(v, ("spin", "split")))
+        for col, (text, slider, box) in enumerate((("Noise", self.noise_slider, self.noise),
+                                                   ("Validation", self.split_slider,
+                                                    self.split))):
+            lb = QLabel(text)
+            lb.setToolTip(slider.toolTip())
+            knobs.addWidget(lb, 0, 3 * col)
+            knobs.addWidget(slider, 0, 3 * col + 1)
+            box.setMaximumWidth(78)
+            knobs.addWidget(box, 0, 3 * col + 2)
+            knobs.setColumnStretch(3 * col + 1, 1)
+        lay.addLayout(knobs)
+
+        # size, seed and Generate; the rows; CSV
+        row = QHBoxLayout()
+        row.setSpacing(4)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Random seed: the same seed makes the same data")
         self.size = QSpinBox()
         self.size.setRange(1, datasets.MAX_ROWS)
         self.size.setToolTip("Number of rows to generate")
-        self.noise = QDoubleSpinBox()
-        self.noise.setRange(0.0, 10.0)
-        self.noise.setDecimals(3)
-        self.noise.setSingleStep(0.05)
-        self.noise.setToolTip("How much random noise to add")
         self.side = QSpinBox()
         self.side.setRange(image_datasets.MIN_SIDE, image_datasets.MAX_SIDE)
         self.side.setToolTip("The images' side in pixels (an image generator); by default the "
                              "network's image input's")
-        self.generate_btn = QPushButton("Generate")
-        self.generate_btn.setToolTip("Replace the dataset with generated data (undoable)")
-        self.generate_btn.clicked.connect(self.generate)
-        self.generator.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.generator.setMinimumContentsLength(8)
-        for w in (self.seed, self.size, self.noise, self.side):
-            w.setMaximumWidth(72)
         self.side_label = QLabel("side")
-        for col, (text, w) in enumerate((("New data", self.generator), ("seed", self.seed),
-                                         ("size", self.size), ("noise", self.noise),
-                                         ("side", self.side))):
+        self.side_label.setToolTip(self.side.toolTip())
+        for text, w in (("size", self.size), ("seed", self.seed), ("side", self.side)):
+            w.setMaximumWidth(72)
             lb = self.side_label if w is self.side else QLabel(text)
             lb.setToolTip(w.toolTip())
-            gen.addWidget(lb, 0, 2 * col)
-            gen.addWidget(w, 0, 2 * col + 1)
-        gen.addWidget(self.generate_btn, 0, 10)
-        gen.setColumnStretch(1, 2)
-        lay.addLayout(gen)
-
-        # actions
-        row = QHBoxLayout()
-        row.setSpacing(4)
+            row.addWidget(lb)
+            row.addWidget(w)
+        self.generate_btn = QPushButton("Generate")
+        self.generate_btn.setToolTip("Replace the dataset with generated data of this size and "
+                                     "seed (undoable)")
+        self.generate_btn.clicked.connect(self.generate)
+        row.addWidget(self.generate_btn)
+        row.addStretch(1)
 
         def button(text: str, tip: str, slot: Callable[[], object]) -> QToolButton:
             b = QToolButton()
@@ -350,21 +529,6 @@ class DatasetPanel(QWidget):
                                  "column(s) are the targets, or a text class label",
                                  self.import_dialog)
         self.export_btn = button("Export…", "Write the dataset as a CSV file", self.export_dialog)
-        row.addStretch(1)
-        lb = QLabel("Validation")
-        # in percent, as people say it ("hold out 20 %"): typing 20 means 0.2
-        self.split = QSpinBox()
-        self.split.setRange(0, 90)
-        self.split.setSingleStep(5)
-        self.split.setSuffix(" %")
-        self.split.setKeyboardTracking(False)
-        self.split.setSpecialValueText("none")
-        self.split.setToolTip("Percentage of rows held out (seeded) to measure the validation "
-                              "loss, 0 to 90 %; none = train on every row")
-        lb.setToolTip(self.split.toolTip())
-        self.split.valueChanged.connect(self._split_changed)
-        row.addWidget(lb)
-        row.addWidget(self.split)
         lay.addLayout(row)
 
         self.model = DatasetModel(document, self)
@@ -408,9 +572,9 @@ class DatasetPanel(QWidget):
     def refresh(self) -> None:
         doc = self.document
         ds = doc.dataset
-        self.split.blockSignals(True)
-        self.split.setValue(int(round(100 * float(doc.settings.validation_split))))
-        self.split.blockSignals(False)
+        self.split.set_fraction(doc.settings.validation_split)
+        self.split_slider.set_value(doc.settings.validation_split)
+        self.noise_slider.setEnabled(self.generator.currentData() is not None)
         if ds is None:
             self.info.setText("No dataset")
             return
@@ -530,6 +694,7 @@ class DatasetPanel(QWidget):
         images = g is not None and g.side is not None
         self.side.setVisible(images)
         self.side_label.setVisible(images)
+        self.noise_slider.setEnabled(g is not None)
         if g is None:
             return
         self.size.setValue(int(g.size))
@@ -554,11 +719,27 @@ class DatasetPanel(QWidget):
         ok = c == 1 and h == w and image_datasets.MIN_SIDE <= h <= image_datasets.MAX_SIDE
         return h if ok else None
 
-    # ------------------------------------------------------------------ actions
-    def generate(self) -> bool:
+    def _picked(self, name: str) -> None:
+        """A click on a generator's picture: its data at its default size and noise, now."""
+        self._generator_defaults()
+        self.generate()
+
+    def _noise_dragged(self, value: float, key: object) -> None:
+        """The noise slider moved: regenerate at once (one drag, one undo step)."""
         name = self.generator.currentData()
         if name is None:
-            self._show_error("Choose a generator in the list first, then press Generate.")
+            return
+        with QSignalBlocker(self.noise):
+            self.noise.setValue(round(value, 3))
+        self.generate(merge=key)
+
+    # ------------------------------------------------------------------ actions
+    def generate(self, merge: object = False) -> bool:
+        """The chosen generator's data at the size, seed and noise shown (one undo step; with
+        ``merge``, one slider drag's regenerations merge into one)."""
+        name = self.generator.currentData()
+        if name is None:
+            self._show_error("Choose a generator (click one of the pictures) first.")
             return False
         g = datasets.GENERATORS[name]
         side = int(self.side.value()) if g.side is not None else None
@@ -568,8 +749,9 @@ class DatasetPanel(QWidget):
         except DatasetError as e:
             self._show_error(f"Cannot generate {name}: {e}")
             return False
-        self.document.set_dataset(ds, text=f"Generate {g.title} ({len(ds)} rows, seed "
-                                  f"{self.seed.value()})")
+        text = f"Set the noise of {g.title}" if merge else \
+            f"Generate {g.title} ({len(ds)} rows, seed {self.seed.value()})"
+        self.document.set_dataset(ds, text=text, merge=merge)
         self._show_error("")
         return True
 
@@ -594,9 +776,13 @@ class DatasetPanel(QWidget):
             return
         self._show_error("")
 
-    def _split_changed(self, v: int) -> None:
+    def _split_dragged(self, value: float, key: object) -> None:
+        self._set_split(round(min(max(value, 0.0), 0.9), 2), key)
+
+    def _set_split(self, fraction: float, key: object) -> None:
+        """Hold out ``fraction`` of the rows (consecutive changes with ``key`` merge)."""
         try:
-            self.document.set_settings(validation_split=round(int(v) / 100.0, 4))
+            self.document.set_settings(_merge=key, validation_split=fraction)
         except ValueError as e:
             self._show_error(f"Validation split refused: {e}")
             self.refresh()

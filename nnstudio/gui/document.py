@@ -857,9 +857,13 @@ class Document(QObject):
         if values_changed:   # the loss and the gradients the views show
             self._invalidate()
 
-    def set_dataset(self, dataset: Dataset | None, text: str = "Edit dataset") -> None:
+    def set_dataset(self, dataset: Dataset | None, text: str = "Edit dataset",
+                    merge: object = False) -> None:
+        """Replace the dataset (one undo step; with a ``merge`` key, as one slider drag,
+        consecutive replacements with the same text merge into one)."""
         self._push(undo.SetProjectValueCommand(self, self.project.dataset, dataset,
-                                               self._set_dataset_now, text, structural=True))
+                                               self._set_dataset_now, text, structural=True,
+                                               mergeable=merge))
 
     def _set_dataset_now(self, dataset: Dataset | None) -> None:
         self.project.dataset = dataset

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolButton
 
 from nnstudio import paths
 from nnstudio.core import datasets
@@ -183,3 +184,57 @@ def test_the_generator_shown_matches_the_values_not_only_the_columns(qtbot):
     p.noise.setValue(0.3)
     assert p.generate()
     assert p.generator.currentData() == "line"                 # what Generate just used
+
+
+# ---------------------------------------------------------------------- the Playground picker
+def test_a_click_on_a_generator_picture_makes_its_data_at_once(panel, qtbot):
+    doc = panel.document
+    count = doc.undo_stack.count()
+    button = panel.generator.findChild(QToolButton, "generator_spiral")
+    assert not button.icon().isNull()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    g = datasets.GENERATORS["spiral"]
+    assert len(doc.dataset) == g.size and panel.generator.currentData() == "spiral"
+    assert button.isChecked() and doc.undo_stack.count() == count + 1
+    doc.undo_stack.undo()
+    assert len(doc.dataset) == 4
+
+
+def test_dragging_the_noise_slider_regenerates_as_one_undo_step(panel, qtbot):
+    doc = panel.document
+    qtbot.mouseClick(panel.generator.findChild(QToolButton, "generator_circles"),
+                     Qt.MouseButton.LeftButton)
+    clean = doc.dataset
+    count = doc.undo_stack.count()
+    slider = panel.noise_slider
+    slider.sliderPressed.emit()
+    for pos in (100, 250, 400):
+        slider.setValue(pos)
+    slider.sliderReleased.emit()
+    assert doc.undo_stack.count() == count + 1
+    assert panel.noise.value() == pytest.approx(0.4)
+    expected = datasets.generate("circles", seed=0, size=len(clean), noise=0.4)
+    assert np.array_equal(doc.dataset.X, expected.X)
+    doc.undo_stack.undo()
+    assert doc.dataset is clean
+
+
+def test_dragging_the_validation_slider_is_one_undo_step(panel):
+    doc = panel.document
+    count = doc.undo_stack.count()
+    slider = panel.split_slider
+    slider.sliderPressed.emit()
+    for pos in (100, 200, 300):
+        slider.setValue(pos)
+    slider.sliderReleased.emit()
+    assert doc.settings.validation_split == pytest.approx(0.27)
+    assert doc.undo_stack.count() == count + 1 and panel.split.text() == "27 %"
+    doc.undo_stack.undo()
+    assert doc.settings.validation_split == 0.0 and panel.split.text() == "none"
+
+
+def test_the_noise_slider_waits_for_a_generator(qtbot):
+    doc = Document.open(paths.SAMPLES / "three-layer.nnproj")
+    p = DatasetPanel(doc)
+    qtbot.addWidget(p)
+    assert p.generator.currentData() is None and not p.noise_slider.isEnabled()
