@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel
 if TYPE_CHECKING:
     from nnstudio.gui.settings import Settings
 
-STATE_VERSION = 5   # bumped when the default layout changes: old saved layouts are replaced once
+STATE_VERSION = 6   # bumped when the default layout changes: old saved layouts are replaced once
 
 _AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea,
           "right": Qt.DockWidgetArea.RightDockWidgetArea,
@@ -33,19 +33,26 @@ _AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea,
 class DockLayout:
     """The dock arrangement of one main window (see the module docstring)."""
 
-    # The default arrangement: palette over lesson on the left; on the right the inspector
-    # (with history), the output map in its own group, and the loss / gradients / parameter
-    # history plots tabbed below it; dataset, drawing, backprop and the other panes tabbed
-    # along the bottom. Docks that are not installed are skipped.
+    # The default arrangement, one for 1400 x 900 and 1024 x 700 alike:
+    # - left, the whole height: the lesson with the palette as a second tab (each gets the
+    #   column's height: the lesson reads without scrolling past the palette, the palette
+    #   shows every tile);
+    # - right, the whole height: the inspector (with history) tall enough for a neuron's
+    #   fields (a refusal's reason is pinned over them), the output map, then the loss,
+    #   gradients and parameter history tabbed;
+    # - bottom, under the canvas: the dataset, the drawing pad, backprop and the other
+    #   panes tabbed; at 1400 pixels it is wide enough for the backprop player to set its
+    #   explanation beside its formula.
+    # Docks that are not installed are skipped; a dock it does not name goes to the right.
     DEFAULT_LAYOUT = {
-        "left": [["palette"], ["lesson"]],
+        "left": [["lesson", "palette"]],
         "right": [["inspector", "history"], ["output"], ["loss", "gradients", "params"]],
         "bottom": [["dataset", "drawing", "backprop", "activation", "landscape"]],
     }
     # share of the window: left and right column widths, bottom height; right column split
-    DEFAULT_SIZES = {"left": 0.165, "right": 0.215, "bottom": 0.32,
-                     "right_split": (0.40, 0.33, 0.27), "left_split": (0.30, 0.70)}
-    MIN_BOTTOM = 240   # the backprop formula and the dataset table stay readable
+    DEFAULT_SIZES = {"left": 0.165, "right": 0.22, "bottom": 0.35,
+                     "right_split": (0.50, 0.28, 0.22), "left_split": (1.0,)}
+    MIN_BOTTOM = 230   # the backprop formula and the dataset table stay readable
 
     def __init__(self, window, settings: Settings):
         self.window = window

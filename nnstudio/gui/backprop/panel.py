@@ -131,7 +131,7 @@ class BackpropPanel(QWidget):
         self.speed_slider.setRange(1, 20)       # half-steps per second: 0.5 .. 10 steps/s
         self.speed_slider.setValue(int(self.player.speed * 2))
         self.speed_slider.setMaximumWidth(120)
-        self.speed_slider.setMinimumWidth(60)
+        self.speed_slider.setMinimumWidth(48)
         self.speed_slider.setToolTip("Playback speed (steps per second)")
         self.speed_slider.valueChanged.connect(self._speed_changed)
         row.addWidget(self.speed_slider)
@@ -347,10 +347,10 @@ class BackpropPanel(QWidget):
         QTimer.singleShot(0, self._fit_formula)
 
     def _arrange(self) -> None:
-        """Words beside the formula in a wide, short dock (the bottom of the window); words
-        above the formula otherwise."""
+        """Words beside the formula in a wide, short dock (the bottom of the window: 780
+        pixels and more, as at 1400 x 900); words above the formula otherwise."""
         w, h = self.width(), self.height()
-        wide = w >= 900 and w >= 2.2 * h
+        wide = w >= 780 and w >= 2.2 * h
         if wide == self._wide:
             return
         self._wide = wide

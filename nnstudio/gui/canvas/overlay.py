@@ -181,11 +181,17 @@ class OverlayItem(QGraphicsItem):
                 rect = rect.united(QRectF(line.p1(), line.p2()).normalized().adjusted(-8, -8, 8, 8))
         fm = QFontMetricsF(self._font)
         placed: list[QRectF] = []
+        # the neurons and their labels are obstacles too: a badge never hides one
+        items = [sc.neuron_item(n) for n in net.neurons] if len(net.neurons) <= 400 else []
+        bodies = [i.sceneBoundingRect().adjusted(6, 6, -6, -2) for i in items if i is not None]
 
         def place(br: QRectF, step: float) -> QRectF:
-            """Move a badge by ``step`` until it overlaps no badge placed before it."""
-            for _ in range(12):
-                if not any(br.intersects(o) for o in placed):
+            """Move a badge by ``step`` until it overlaps no badge placed before it (nor,
+            within a few steps, a neuron)."""
+            for k in range(12):
+                hit = any(br.intersects(o) for o in placed) or (
+                    k < 4 and any(br.intersects(b) for b in bodies))
+                if not hit:
                     break
                 br.translate(0, step)
             placed.append(br)

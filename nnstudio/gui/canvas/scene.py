@@ -646,6 +646,8 @@ class CanvasScene(QGraphicsScene):
             rect = rect.united(self.connections.sceneBoundingRect())
         if self.overlay is not None:
             rect = rect.united(self.overlay_item.sceneBoundingRect())
+        if self.layer_buttons.buttons:
+            rect = rect.united(self.layer_buttons.sceneBoundingRect())
         return rect
 
     # ------------------------------------------------------------------ focused cell
@@ -736,6 +738,10 @@ class CanvasScene(QGraphicsScene):
             self.flush()
         self.overlay = overlay
         self.overlay_item.set_overlay(overlay)
+        for view in self.views():   # badges that grew past the view: fit (unless the user
+            keep = getattr(view, "keep_in_view", None)   # zoomed or panned on purpose)
+            if keep is not None:
+                keep(self.overlay_item.sceneBoundingRect())
 
     # ------------------------------------------------------------------ tooltips
     def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:

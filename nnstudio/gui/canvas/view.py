@@ -200,6 +200,15 @@ class CanvasView(QGraphicsView):
             self._quiet_scroll -= 1
         self.auto_fit = True
 
+    def keep_in_view(self, rect: QRectF) -> None:
+        """Fit again when ``rect`` (the overlay's badges) no longer fits the view, while the
+        view still follows the network (``auto_fit``: the user has not panned or zoomed)."""
+        if not self.auto_fit or rect.isNull() or self.mode is not None:
+            return
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        if not seen.contains(rect):
+            self.fit()
+
     def reveal(self, item_id: str) -> None:
         """Fit the view when the item ``item_id`` (just added) stands outside it."""
         item = self._scene.item_for(item_id)

@@ -255,7 +255,7 @@ class PlotPane(QWidget):
         lay.addLayout(self.header)
         self.layout_widget = pg.GraphicsLayoutWidget()
         self.layout_widget.ci.setContentsMargins(2, 2, 6, 2)
-        self.layout_widget.setMinimumSize(160, 120)
+        self.layout_widget.setMinimumSize(160, 90)   # (a 700-pixel window's right column)
         lay.addWidget(self.layout_widget, 1)
         self.warning = QLabel("")
         self.warning.setObjectName("paneWarning")
