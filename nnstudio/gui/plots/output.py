@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox
 
 from nnstudio.core import activations as acts
 from nnstudio.core.network import NetworkEvent
+from nnstudio.core.neuron_maps import activation_levels, plane_bounds, threshold
 from nnstudio.gui import style
 
 from .base import MARK_COLOR, MUTED, NEGATIVE, POSITIVE, PlotPane, pen, series_color
@@ -382,12 +383,8 @@ class OutputPane(PlotPane):
     def _bounds(self, ds) -> tuple[float, float, float, float]:
         key = (id(ds), len(ds))
         if key != self._bounds_key:
-            x0, y0 = ds.X[:, 0].min(), ds.X[:, 1].min()
-            x1, y1 = ds.X[:, 0].max(), ds.X[:, 1].max()
-            w, h = max(x1 - x0, 1e-6), max(y1 - y0, 1e-6)
-            pad = 0.12
-            self._bounds_val = (float(x0 - pad * w), float(x1 + pad * w), float(y0 - pad * h),
-                            float(y1 + pad * h))
+            b = plane_bounds(ds.X)   # (the neurons' pictures show the same part of the plane)
+            self._bounds_val = (b.x0, b.x1, b.y0, b.y1)
             self._bounds_key = key
         return self._bounds_val
 
@@ -442,18 +439,8 @@ class OutputPane(PlotPane):
                       f"{score[:1].upper() + score[1:]} on the data.")
 
     def _levels(self, neuron, vals, ds) -> tuple[float, float, float]:
-        act = neuron.activation
-        if act in ("sigmoid", "softmax", "binary_step"):
-            return 0.0, 1.0, 0.5
-        if act == "tanh":
-            return -1.0, 1.0, 0.0
-        centre = 0.0
-        if neuron.role == "output" and ds.class_names is not None:
-            centre = 0.5
-        finite = vals[np.isfinite(vals)]
-        r = float(np.max(np.abs(finite - centre))) if finite.size else 1.0
-        r = max(r, 1e-9)
-        return centre - r, centre + r, centre
+        return activation_levels(neuron.activation,
+                                 threshold(neuron.role, ds.class_names is not None), vals)
 
     def _pva(self, ds, ev, eng) -> None:
         self.image.setVisible(False)
