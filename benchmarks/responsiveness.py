@@ -56,7 +56,26 @@ def headless(sample: Path, seconds: float) -> float:
     return (tr.state.epoch - e0) / (time.perf_counter() - t0)
 
 
-def with_ui(sample: Path, seconds: float, checklist: bool = True) -> dict:
+def widened(sample: Path, neurons: int) -> Path:
+    """A copy of ``sample`` whose hidden layers grow, in turn, until the network has
+    ``neurons`` neurons (each new one connected like its layer's others)."""
+    from nnstudio.gui.document import Document
+
+    doc = Document.open(sample)
+    hidden = list(range(1, len(doc.network.layers()) - 1))
+    if not hidden:
+        raise SystemExit(f"{sample.name} has no hidden layer to widen")
+    k = 0
+    while len(doc.network.neurons) < neurons:
+        doc.add_neuron_to_layer(hidden[k % len(hidden)])
+        k += 1
+    out = Path(tempfile.mkdtemp(prefix="nnstudio-bench-")) / f"{sample.stem}-{neurons}.nnproj"
+    doc.save(out)
+    return out
+
+
+def with_ui(sample: Path, seconds: float, checklist: bool = True,
+            pictures: bool = False) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["NNSTUDIO_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="nnstudio-bench-")
     from PySide6.QtCore import QElapsedTimer, Qt, QTimer
@@ -97,6 +116,9 @@ def with_ui(sample: Path, seconds: float, checklist: bool = True) -> dict:
     chosen = [n.id for n in net.neurons.values() if n.role == "hidden"][:1] \
         or [c.id for c in net.convolutions()][:1] or [n.id for n in net.outputs][:1]
     win.document.set_selection(chosen)
+    pics = win.canvas_view.scene().pictures
+    win.actions["neuron_pictures"].setChecked(pictures)
+    win.set_neuron_pictures(pictures)
 
     ctl = win.training.controller
     win.document.set_settings(epochs=10**8)
@@ -130,6 +152,8 @@ def with_ui(sample: Path, seconds: float, checklist: bool = True) -> dict:
     if not checklist:
         win.document.evaluationChanged.disconnect(win.lesson.checklist.schedule)
     checks0 = win.lesson.checklist.checks
+    refreshes0, pic_cost = pics.refreshes, []
+    pics.changed.connect(lambda: pic_cost.append(pics.last_seconds))
     QTimer.singleShot(int(seconds * 1000), lambda: app.exit(0))
     app.exec()             # the real event loop, as in the app
     elapsed = time.perf_counter() - t0
@@ -140,6 +164,8 @@ def with_ui(sample: Path, seconds: float, checklist: bool = True) -> dict:
     epochs = ctl.epoch - e0
     snaps = ctl.snapshots_applied - applied0
     checks = win.lesson.checklist.checks - checks0
+    refreshes = pics.refreshes - refreshes0
+    pictured = len(pics.images)
 
     # the loss pane with a million points
     h = ctl.history
@@ -181,7 +207,9 @@ def with_ui(sample: Path, seconds: float, checklist: bool = True) -> dict:
             "snapshots_per_s": snaps / elapsed, "redraw_1m_ms": redraw_ms,
             "step_ms": step_ms, "bp_rebuild_ms": rebuild_ms,
             "checks_per_s": checks / elapsed,
-            "goals": len(win.lesson.checklist.rows)}
+            "goals": len(win.lesson.checklist.rows),
+            "pictures_per_s": refreshes / elapsed, "pictured": pictured,
+            "picture_ms": 1000 * float(np.median(pic_cost)) if pic_cost else float("nan")}
 
 
 def main() -> int:
@@ -193,10 +221,15 @@ def main() -> int:
     ap.add_argument("--sample", default="spiral.nnproj")
     ap.add_argument("--without-checklist", action="store_true",
                     help="the lesson's challenge checklist does not re-check while training")
+    ap.add_argument("--neuron-pictures", type=int, default=0, metavar="N",
+                    help="widen the network to N neurons and show every neuron's picture")
     args = ap.parse_args()
     sample = Path(args.sample) if Path(args.sample).is_file() else ROOT / "samples" / args.sample
+    if args.neuron_pictures:
+        sample = widened(sample, args.neuron_pictures)
     hl = headless(sample, min(args.seconds, 5.0))
-    ui = with_ui(sample, args.seconds, checklist=not args.without_checklist)
+    ui = with_ui(sample, args.seconds, checklist=not args.without_checklist,
+                 pictures=bool(args.neuron_pictures))
     ratio = ui["epochs_per_s"] / hl
     ok_lat = ui["p99"] < 20 and ui["max"] < 50
     print(f"sample: {sample.name}   platform: {os.environ.get('QT_QPA_PLATFORM')}   "
@@ -210,6 +243,11 @@ def main() -> int:
     print(f"loss pane redraw with 1,000,000 points: {ui['redraw_1m_ms']:.1f} ms")
     print(f"challenge checklist ({ui['goals']} goal(s)) re-checked {ui['checks_per_s']:.1f} "
           f"times per second while training")
+    if args.neuron_pictures:
+        rate = ui["pictures_per_s"]
+        print(f"neuron pictures: {ui['pictured']} neurons x 40 x 40, refreshed {rate:.1f} times "
+              f"per second while training (goal >= 10: {'met' if rate >= 10 else 'NOT met'}); "
+              f"one refresh of all of them {ui['picture_ms']:.2f} ms (median)")
     if ui["step_ms"]:
         st = np.array(ui["step_ms"])
         print(f"Step click while paused, Backprop dock showing: median {np.median(st):.1f} ms   "

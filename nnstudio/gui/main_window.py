@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         scene = self.canvas_view.scene()
         scene.show_values = self.actions["show_values"].isChecked()
         scene.show_grid = self.actions["show_grid"].isChecked()
+        scene.pictures.set_enabled(self.actions["neuron_pictures"].isChecked())
         scene.update()
         self._update_title()
         self._update_actions()
@@ -291,6 +292,10 @@ class MainWindow(QMainWindow):
         self._act("show_grid", "Show &Grid", "Show the grid; dropped and moved neurons snap to it",
                   self.set_show_grid, "Ctrl+'", ic("show-grid"), checkable=True,
                   checked=self.settings.bool("view/show_grid", True))
+        self._act("neuron_pictures", "Neuron &Pictures", "For two-input data, show in every "
+                  "neuron its activation over the input plane (orange low, blue high), live "
+                  "while training", self.set_neuron_pictures, "Ctrl+Shift+P", checkable=True,
+                  checked=self.settings.bool("view/neuron_pictures", True))
         self._act("reset_layout", "Reset &Layout", "Put every panel back where it started",
                   self.dock_layout.reset)
 
@@ -366,7 +371,7 @@ class MainWindow(QMainWindow):
         m = self.menu("View")
         m.addActions([A["zoom_in"], A["zoom_out"], A["fit"]])
         m.addSeparator()
-        m.addActions([A["show_values"], A["show_grid"]])
+        m.addActions([A["show_values"], A["show_grid"], A["neuron_pictures"]])
         m.addSeparator()
         self.panels_menu = m.addMenu("&Panels")
         self.panels_menu.setObjectName("menuPanels")
@@ -530,6 +535,10 @@ class MainWindow(QMainWindow):
         scene.show_values = on
         scene.update()
         self.settings.set_value("view/show_values", bool(on))
+
+    def set_neuron_pictures(self, on: bool) -> None:
+        self.canvas_view.scene().pictures.set_enabled(on)
+        self.settings.set_value("view/neuron_pictures", bool(on))
 
     def set_show_grid(self, on: bool) -> None:
         scene = self.canvas_view.scene()

@@ -15,6 +15,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover  (typing only; these modules never import this one back)
     from PySide6.QtCore import QLineF
+    from PySide6.QtGui import QPixmap
     from PySide6.QtWidgets import QGraphicsItem
 
 
@@ -49,5 +50,8 @@ class ItemHost(Protocol):
     def neuron_item(self, nid: str) -> QGraphicsItem | None: ...
 
     def layer_item(self, lid: str) -> Any: ...   # the LayerItem of an image layer, or None
+
+    def picture(self, nid: str) -> QPixmap | None:
+        """The neuron's boundary picture (its activation over the input plane), or None."""
 
     def connection_line(self, cid: str) -> QLineF | None: ...

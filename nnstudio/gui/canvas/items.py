@@ -33,6 +33,7 @@ from shiboken6 import wrapInstance
 
 from nnstudio.core import activations
 from nnstudio.core.network import FEATURE_ROLE, Neuron
+from nnstudio.core.neuron_maps import THUMB_GRID
 from nnstudio.gui import style
 
 from .host import ItemHost
@@ -340,21 +341,16 @@ class NeuronItem(PortHover, QGraphicsItem):
             painter.setPen(_OK_PEN if self.target_state == "ok" else _REFUSED_PEN)
             painter.drawPath(self.body_path(6.0))
         fill = self.fill
-        painter.setBrush(fill)
-        if role == "output":
-            painter.setPen(_OUTPUT_PEN)
-            painter.drawEllipse(_ORIGIN, RADIUS, RADIUS)
-            painter.setPen(_OUTPUT_INNER_PEN)
-            painter.setBrush(_NOBRUSH)
-            painter.drawEllipse(_ORIGIN, RADIUS - 5, RADIUS - 5)
-        elif role == "input":
-            painter.setPen(_DERIVED_PEN if self.derive else _BORDER_PEN)
-            painter.drawRoundedRect(_BODY_RECT, 8, 8)
-        else:
-            painter.setPen(_BORDER_PEN)
-            painter.drawEllipse(_ORIGIN, RADIUS, RADIUS)
+        picture = self._scene.picture(self.nid)
+        if picture is None:
+            self._paint_body(painter, fill)
+        else:   # the boundary picture (shaped like the body) fills it; the border goes over
+            painter.drawPixmap(_BODY_RECT, picture, _PICTURE_SOURCE)
+            self._paint_body(painter, _NOBRUSH)
         if lod >= 0.45:
-            ink = style.text_color_on(fill)
+            ink = style.text_color_on(fill) if picture is None else style.TEXT
+            if picture is not None:   # the glyph stays readable over the picture
+                painter.setOpacity(0.6)
             value = self.value if self._scene.show_values else None
             show_value = value is not None
             gy = -5.5 if show_value else 0.0
@@ -379,6 +375,7 @@ class NeuronItem(PortHover, QGraphicsItem):
                 else:
                     _draw_glyph(painter, self.activation, ink)
                 painter.restore()
+            painter.setOpacity(1.0)
             if show_value:
                 painter.setFont(value_font())
                 painter.setPen(ink)
@@ -397,6 +394,23 @@ class NeuronItem(PortHover, QGraphicsItem):
                 painter.setBrush(style.PANEL)
                 painter.drawEllipse(_PORT_CENTER, PORT_RADIUS - 1.0, PORT_RADIUS - 1.0)
 
+
+    def _paint_body(self, painter: QPainter, brush) -> None:
+        """The body's outline by role (output: a double ring; input: a rounded square,
+        dashed for a derived input; hidden: a circle), filled with ``brush``."""
+        painter.setBrush(brush)
+        if self.role == "output":
+            painter.setPen(_OUTPUT_PEN)
+            painter.drawEllipse(_ORIGIN, RADIUS, RADIUS)
+            painter.setPen(_OUTPUT_INNER_PEN)
+            painter.setBrush(_NOBRUSH)
+            painter.drawEllipse(_ORIGIN, RADIUS - 5, RADIUS - 5)
+        elif self.role == "input":
+            painter.setPen(_DERIVED_PEN if self.derive else _BORDER_PEN)
+            painter.drawRoundedRect(_BODY_RECT, 8, 8)
+        else:
+            painter.setPen(_BORDER_PEN)
+            painter.drawEllipse(_ORIGIN, RADIUS, RADIUS)
 
     def _paint_feature(self, painter: QPainter, lod: float, exporting: bool) -> None:
         """A feature neuron: a small square filled with its value, and its port."""
@@ -441,6 +455,7 @@ _NOBRUSH = Qt.BrushStyle.NoBrush
 _ORIGIN = QPointF(0.0, 0.0)
 _PORT_CENTER = QPointF(RADIUS + 1.0, 0.0)
 _BODY_RECT = QRectF(-RADIUS, -RADIUS, 2 * RADIUS, 2 * RADIUS)
+_PICTURE_SOURCE = QRectF(0, 0, THUMB_GRID, THUMB_GRID)
 _SHADOW_D = 2 * RADIUS + 12
 _SHADOW_RECT = QRectF(-_SHADOW_D / 2, -_SHADOW_D / 2, _SHADOW_D, _SHADOW_D)
 _GLYPH_RECT = QRectF(-GLYPH_BOX[0] / 2, -GLYPH_BOX[1] / 2, GLYPH_BOX[0], GLYPH_BOX[1])

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, QSignalBlocker, QTimer, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneHelpEvent, QToolTip
 
 from nnstudio.core import activations
@@ -49,6 +50,7 @@ from .image_items import LayerItem, LayerLinks, image_columns
 from .items import DOT_SHADES, NeuronDots, NeuronItem
 from .layer_buttons import LayerButtons
 from .overlay import Overlay, OverlayItem
+from .pictures import NeuronPictures
 
 if TYPE_CHECKING:  # pragma: no cover  (the document never imports the canvas)
     from nnstudio.core.engine.compiled import Evaluation, MapValues
@@ -154,6 +156,8 @@ class CanvasScene(QGraphicsScene):
         self.addItem(self.cell_caption)
         self.layer_buttons = LayerButtons(self)
         self.addItem(self.layer_buttons)
+        self.pictures = NeuronPictures(document, self)
+        self.pictures.changed.connect(self.update)
         self.setSceneRect(QRectF(-SCENE_MARGIN, -SCENE_MARGIN, 2 * SCENE_MARGIN, 2 * SCENE_MARGIN))
         document.networkChanged.connect(self._on_network)
         document.projectReplaced.connect(self.rebuild)
@@ -233,6 +237,10 @@ class CanvasScene(QGraphicsScene):
     def neuron_index(self) -> dict[str, int]:
         """Neuron id -> its index into the per-neuron arrays."""
         return self._nindex
+
+    def picture(self, nid: str) -> QPixmap | None:
+        """Neuron ``nid``'s boundary picture (two-input data), or None."""
+        return self.pictures.images.get(nid)
 
     # ------------------------------------------------------------------ model -> scene
     def rebuild(self) -> None:
