@@ -76,6 +76,9 @@ class TrainingController(QObject):
         self._recording = False                # pushing a training step (not an edit)
         self.run_target = 0              # the epoch (history x) the current run stops at
         self._applied_version = -1      # the network's param_version after our last write
+        self._trained_version = -1      # ... after training last set the parameters
+        self._trained_data: object = None   # the dataset it trained on
+        self._trained_values: tuple[np.ndarray, np.ndarray] | None = None   # (slots, values)
         self._shutting_down = False
         self.last_message = ""
         self.last_snapshot: Snapshot | None = None
@@ -113,6 +116,21 @@ class TrainingController(QObject):
         if self.trainer is None:
             return self.history.last_epoch
         return self._x_of(self.trainer)
+
+    @property
+    def shows_trained_params(self) -> bool:
+        """Whether the network's parameters and data are still those training left (no edit,
+        undo, randomize, new data or file change since), so the epoch and loss shown are
+        theirs."""
+        doc = self.document
+        if doc.dataset is not self._trained_data or self._trained_values is None:
+            return False
+        if doc.network.param_version == self._trained_version:
+            return True
+        slots, values = self._trained_values   # (an undo then a redo: the same values again)
+        store = doc.network.store.values
+        return bool(slots.size and slots.max() < store.size
+                    and np.array_equal(store[slots], values))
 
     @property
     def target_epochs(self) -> int:
@@ -322,6 +340,8 @@ class TrainingController(QObject):
             self.document.push_training_result(before, after, text=text)
         finally:
             self._recording = False
+        self._trained_version = self.document.network.param_version   # (the same values)
+        self._trained_data = self.document.dataset
 
     def step(self) -> Snapshot | None:
         """One batch (one optimizer step), as one undo step."""
@@ -446,7 +466,9 @@ class TrainingController(QObject):
     def _apply(self, snap: Snapshot) -> None:
         self.last_snapshot = snap
         self.document.apply_params_from_training(snap.slots, snap.params)
-        self._applied_version = self.document.network.param_version
+        self._applied_version = self._trained_version = self.document.network.param_version
+        self._trained_data = self.document.dataset
+        self._trained_values = (np.asarray(snap.slots), np.array(snap.params, copy=True))
         self.snapshots_applied += 1
         self.snapshotApplied.emit(self.is_running())
 

@@ -220,15 +220,17 @@ class TrainingStatus(QWidget):
         target = max(1, int(math.ceil(target)))
         self.bar.setRange(0, target)
         self.bar.setValue(int(min(target, epoch)))
-        self.bar.setFormat(f"Epoch {epoch:g} / {target}")
         h = c.history
-        if h.n:
-            loss = float(h.loss[-1])
-        else:
-            loss = c.document.loss()
+        running = c.is_running()
+        edited = bool(h.n) and not running and not c.shows_trained_params
+        # after an undo, an edit or new data the trained epoch and its loss no longer describe
+        # the network: say so, and show the loss of the parameters and data as they are
+        self.bar.setFormat(f"Edited after epoch {epoch:g}" if edited else
+                           f"Epoch {epoch:g} / {target}")
+        loss = float(h.loss[-1]) if h.n and not edited else c.document.loss()
         parts = []
         parts.append("loss " + ("—" if loss is None else f"{loss:.5g}"))
-        if h.n and h.has_validation():
+        if h.n and h.has_validation() and not edited:
             parts.append(f"val {float(h.val_loss[-1]):.5g}")
         if c.is_running():
             parts.append(f"{c.rate:,.0f} epochs/s")
