@@ -21,6 +21,7 @@ can replace it and no modal dialog ever blocks them.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -196,6 +197,34 @@ def fit_dataset(ds: Dataset, net: Network) -> Dataset:
                    np.hstack([ds.X[:, :pixels], X]), Y, keep_classes, ds.images)
 
 
+def sample_order() -> list[Path]:
+    """The shipped samples in the course's order (Help ▸ Lessons), then any others by name."""
+    from nnstudio.samples import course
+    found = {p.stem: p for p in paths.samples()}
+    ordered = [found.pop(name) for name in course.names() if name in found]
+    return ordered + sorted(found.values())
+
+
+@functools.lru_cache(maxsize=128)
+def _title_of(path: str, mtime: float) -> str:
+    from nnstudio.core.project import ProjectError, load
+    try:
+        name = load(path).name
+    except (ProjectError, OSError, ValueError):
+        name = ""
+    return name or Path(path).stem.replace("-", " ").capitalize()
+
+
+def sample_title(path: Path) -> str:
+    """A sample's lesson title (its project name, as the lesson and the course page show
+    it), read once per file version."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    return _title_of(str(path), mtime)
+
+
 @dataclass
 class Opened:
     """A file read for the window: ``path`` is where the document saves (None for an
@@ -254,6 +283,7 @@ class FileController(QObject):
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
         self.wrote_recovery = False  # has this session written its own recovery file?
+        self._refused_reason: str | None = None   # why the last autosave could not write
         self.remove_stale_autosave_temporaries()
 
     def remove_stale_autosave_temporaries(self) -> int:
@@ -264,6 +294,18 @@ class FileController(QObject):
         targets = {p.name[1:].split(".tmp")[0].rsplit(".", 1)[0]
                    for p in self.settings.dir.glob(".recovery-*.tmp")}
         return sum(remove_stale_temporaries(self.settings.dir / t) for t in targets)
+
+    def _autosave_refused(self, e: Exception) -> None:
+        """Say why there is no autosave, plainly and once (until the reason changes)."""
+        if str(e) == self._refused_reason:
+            return
+        self._refused_reason = str(e)
+        net = self.doc.network
+        if not net.outputs or not (net.inputs or _image_shapes(net)):
+            text = "Not autosaved yet: add an input and an output neuron first"
+        else:
+            text = f"Not autosaved: {e}"
+        self.doc.message(text, 8000)
 
     @property
     def doc(self) -> Document:
@@ -371,10 +413,12 @@ class FileController(QObject):
 
     # ------------------------------------------------------------------ samples, recent files
     def fill_samples_menu(self, menu: QMenu) -> None:
-        """File ▸ Open Sample: one entry per shipped lesson (each opens as an untitled copy)."""
+        """File ▸ Open Sample: one entry per shipped lesson, titled as the lesson is and in
+        the course's order (each opens as an untitled copy); samples outside the course
+        follow."""
         menu.clear()
-        for p in paths.samples():
-            a = menu.addAction(p.stem.replace("-", " ").capitalize())
+        for p in sample_order():
+            a = menu.addAction(sample_title(p).replace("&", "&&"))
             a.setToolTip(f"Open the sample {p.name} as a new, untitled copy")
             a.setData(str(p))
             a.triggered.connect(lambda _=False, p=p: self.open_path(p))
@@ -456,8 +500,9 @@ class FileController(QObject):
                                proj.settings, proj.description, proj.name)
             text = dumps(proj)
         except (ProjectError, ValueError) as e:
-            doc.message(f"Autosave skipped: {e}", 8000)
+            self._autosave_refused(e)
             return False
+        self._refused_reason = None
         try:
             atomic_write(self.settings.recovery_path, text.encode("utf-8"))
             info = {

@@ -1,5 +1,6 @@
 """The rough edges a new user hit (issue 11), each held here: the status bar never shows a
-stale epoch or loss, ..."""
+stale epoch or loss, the sample menu uses the lessons' titles, the autosave explains itself
+once, ..."""
 
 from __future__ import annotations
 
@@ -25,3 +26,26 @@ def test_the_status_bar_follows_undo_and_new_data(qtbot, window):
     qtbot.waitUntil(lambda: st.bar.format() == "Edited after epoch 3")
     assert st.text.text().startswith(f"loss {doc.loss():.5g}")
 
+
+def test_the_sample_menu_shows_the_lessons_titles_in_the_course_order(window):
+    from nnstudio.samples import course
+    window.files.fill_samples_menu(window.samples_menu)
+    acts = window.samples_menu.actions()
+    titles = [a.text() for a in acts]
+    assert "XOR" in titles and "Perceptron: the AND gate" in titles
+    assert "Xor" not in titles and "Perceptron and" not in titles
+    stems = [a.data().rsplit("/", 1)[-1].removesuffix(".nnproj") for a in acts]
+    assert stems[: len(course.names())] == course.names()
+
+
+def test_the_autosave_says_plainly_once_why_it_waits(qtbot, window):
+    doc = window.document
+    said = []
+    doc.statusMessage.connect(lambda text, ms: said.append(text))
+    doc.remove(list(doc.network.neurons))                # an empty canvas, modified
+    assert doc.is_modified()
+    said.clear()
+    for _ in range(3):
+        assert window.files.autosave() is False
+    autosave = [t for t in said if "autosave" in t.lower()]
+    assert autosave == ["Not autosaved yet: add an input and an output neuron first"]
