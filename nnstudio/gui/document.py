@@ -907,8 +907,16 @@ class Document(QObject):
         proj = _project_module().load(path)
         self.replace_project(proj, Path(path))
 
-    def new(self) -> None:
-        self.replace_project(_project_module().new_project(), None)
+    def new(self, template: str | None = None) -> None:
+        """An empty project (File ▸ New), or a fresh copy of the template ``template`` (a key
+        of ``project.TEMPLATES``: File ▸ New from Template)."""
+        mod = _project_module()
+        if template is None:
+            self.replace_project(mod.empty_project(), None)
+            return
+        if template not in mod.TEMPLATES:
+            raise ValueError(f"there is no template {template!r}")
+        self.replace_project(mod.TEMPLATES[template].build(), None)
 
     @classmethod
     def open(cls, path: str | Path, parent: QObject | None = None) -> Document:

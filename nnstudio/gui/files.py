@@ -327,12 +327,32 @@ class FileController(QObject):
 
     # ------------------------------------------------------------------ actions
     def new(self) -> bool:
+        """File ▸ New: an empty canvas (after asking about unsaved changes)."""
+        return self.new_from_template(None)
+
+    def new_from_template(self, key: str | None) -> bool:
+        """A new project: empty (``key`` None) or the template ``key``."""
         if not self.maybe_save():
             return False
-        self.doc.new()
+        self.doc.new(key)
         self.remove_recovery()
-        self.doc.message("New project", 3000)
+        if key is None:
+            self.doc.message("New project: drag neurons from the palette onto the canvas", 5000)
+        else:
+            from nnstudio.core.project import TEMPLATES
+            self.doc.message(f"New project from the template {TEMPLATES[key].title}", 4000)
         return True
+
+    def fill_templates_menu(self, menu: QMenu) -> None:
+        """File ▸ New from Template: one entry per ready network."""
+        from nnstudio.core.project import TEMPLATES
+        menu.clear()
+        for key, t in TEMPLATES.items():
+            a = menu.addAction(t.title)
+            a.setToolTip(t.note)
+            a.setData(key)
+            a.setObjectName(f"template_{key}")
+            a.triggered.connect(lambda _=False, key=key: self.new_from_template(key))
 
     def open_dialog(self) -> bool:
         if not self.maybe_save():

@@ -239,7 +239,8 @@ class MainWindow(QMainWindow):
         st, SP, K = self.style(), QStyle.StandardPixmap, QKeySequence.StandardKey
         ic = lambda n, f=None: app_icon(n, f, st)  # noqa: E731 (a local shorthand)
         F, C, E, view = self.files, self.clipboard, self.edits, self.canvas_view
-        self._act("new", "&New", "Start a new project", F.new, K.New,
+        self._act("new", "&New", "Start a new, empty project (File ▸ New from Template offers "
+                  "ready networks)", F.new, K.New,
                   ic("document-new", SP.SP_FileIcon))
         self._act("open", "&Open…", "Open a project file or an ONNX model", F.open_dialog, K.Open,
                   ic("document-open", SP.SP_DialogOpenButton))
@@ -343,7 +344,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         A = self.actions
         m = self.menu("File")
-        m.addActions([A["new"], A["open"]])
+        m.addAction(A["new"])
+        self.templates_menu = m.addMenu("New from &Template")
+        self.templates_menu.setObjectName("menuTemplates")
+        self.templates_menu.setToolTipsVisible(True)
+        self.files.fill_templates_menu(self.templates_menu)
+        m.addAction(A["open"])
         self.samples_menu = m.addMenu("Open &Sample")
         self.samples_menu.setObjectName("menuSamples")
         self.samples_menu.setToolTipsVisible(True)
@@ -501,6 +507,10 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_actions()
         QTimer.singleShot(0, self.canvas_view.fit)
+        net = self.document.network
+        palette = self.docks.get("palette")
+        if palette is not None and not net.neurons and not net.image_layers:
+            palette.raise_()   # an empty canvas: the tiles to drag from, in front of the lesson
 
     def _update_title(self, *_: object) -> None:
         doc = self.document

@@ -49,3 +49,31 @@ def test_the_autosave_says_plainly_once_why_it_waits(qtbot, window):
         assert window.files.autosave() is False
     autosave = [t for t in said if "autosave" in t.lower()]
     assert autosave == ["Not autosaved yet: add an input and an output neuron first"]
+
+
+def test_new_starts_empty_and_templates_offer_the_ready_networks(qtbot, window, dialogs):
+    from nnstudio.core.project import TEMPLATES
+    doc = window.document
+    window.actions["new"].trigger()
+    assert len(doc.network.neurons) == 0 and doc.description == ""
+    assert window.lesson.read_text().strip() == "" or "lesson" in window.lesson.read_text()
+    assert "Xor" not in window.lesson.read_text() and "tanh" not in window.lesson.read_text()
+    titles = {a.data(): a.text() for a in window.templates_menu.actions()}
+    assert set(titles) == set(TEMPLATES)
+    for key in TEMPLATES:
+        next(a for a in window.templates_menu.actions() if a.data() == key).trigger()
+        assert doc.path is None and len(doc.network.neurons) > 0
+        qtbot.waitUntil(lambda: doc.evaluation() is not None)
+        assert doc.project.description.startswith("# ")
+        doc.project.check()
+    assert dialogs.errors == []
+
+
+def test_an_empty_new_project_brings_the_palette_forward(qtbot, window):
+    lesson, palette = window.docks["lesson"], window.docks["palette"]
+    lesson.raise_()
+    QApplication.processEvents()
+    assert palette.visibleRegion().isEmpty()
+    window.actions["new"].trigger()
+    QApplication.processEvents()
+    assert not palette.visibleRegion().isEmpty()

@@ -26,7 +26,15 @@ floats with ``repr`` (save then load gives back every number bit for bit), atomi
 from . import versions
 from .building import build, from_dict, load, loads
 from .checks import ProjectError
-from .contents import NEW_DESCRIPTION, Project, new_project, to_dict
+from .contents import (
+    NEW_DESCRIPTION,
+    TEMPLATES,
+    Project,
+    Template,
+    empty_project,
+    new_project,
+    to_dict,
+)
 from .network_section import MAX_CONNECTIONS, MAX_NEURONS
 from .parsing import MAX_FILE_BYTES, parse
 from .saving import dumps, save
@@ -37,7 +45,8 @@ from .versions import FORMAT, FORMAT_VERSION, MIGRATIONS, SUFFIX, check_envelope
 __all__ = [
     "Project", "ProjectError", "FORMAT", "FORMAT_VERSION", "SUFFIX", "MIGRATIONS", "load",
     "loads", "save", "dumps", "parse", "migrate", "check_envelope", "validate_document", "build",
-    "from_dict", "to_dict", "new_project", "NEW_DESCRIPTION", "MAX_FILE_BYTES", "MAX_NEURONS",
+    "from_dict", "to_dict", "new_project", "empty_project", "TEMPLATES", "Template",
+    "NEW_DESCRIPTION", "MAX_FILE_BYTES", "MAX_NEURONS",
     "MAX_CONNECTIONS", "MAX_NAME_LENGTH", "MAX_DESCRIPTION_LENGTH", "SECTIONS", "TOP_KEYS",
     "Section", "versions",
 ]

@@ -1,6 +1,8 @@
 """What a project holds: :class:`Project` (network, dataset, settings, lesson text, name, the
 lesson's challenges), its
-document form (:func:`to_dict`), and the small project File ▸ New opens (:func:`new_project`).
+document form (:func:`to_dict`), the empty project File ▸ New opens (:func:`empty_project`)
+and the ready networks File ▸ New from Template offers (:data:`TEMPLATES`; :func:`new_project`
+is the first of them, the 2-3-1 XOR network).
 
 The fields of :class:`Project` are the sections of the file (:data:`~.sections.SECTIONS`), one
 attribute per section key.
@@ -8,6 +10,7 @@ attribute per section key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,11 +65,71 @@ another dataset in the dataset panel.
 """
 
 
-def new_project() -> Project:
-    """A small default: a 2-3-1 network (tanh hidden, sigmoid output) on the XOR table."""
-    net = dense([2, 3, 1], hidden="tanh", output="sigmoid", seed=0)
-    for nid, lab in zip([n.id for n in net.inputs], ["x1", "x2"], strict=True):
+def _labelled(net: Network, names: list[str]) -> Network:
+    for nid, lab in zip([n.id for n in net.inputs], names, strict=True):
         net.set_label(nid, lab)
+    return net
+
+
+def new_project() -> Project:
+    """The "XOR" template: a 2-3-1 network (tanh hidden, sigmoid output) on the XOR table."""
+    net = _labelled(dense([2, 3, 1], hidden="tanh", output="sigmoid", seed=0), ["x1", "x2"])
     ds = datasets.generate("xor")
     settings = TrainSettings(loss="mse", optimizer="adam", learning_rate=0.05, epochs=500)
     return Project(net, ds, settings, NEW_DESCRIPTION, "Untitled")
+
+
+def empty_project() -> Project:
+    """File ▸ New: no neurons (the canvas shows how to start), no lesson text, and the XOR
+    table as data to build a network for (the dataset panel offers the others)."""
+    settings = TrainSettings(loss="mse", optimizer="adam", learning_rate=0.05, epochs=500)
+    return Project(Network(), datasets.generate("xor"), settings, "", "Untitled")
+
+
+CLASSIFIER_DESCRIPTION = """# A classifier
+
+Two inputs, two **tanh** hidden layers of 8 neurons and one **sigmoid** output, on two
+circles: one class inside the other. Press **Train**: each hidden neuron draws a line, and
+the output bends them into a ring.
+"""
+
+REGRESSION_DESCRIPTION = """# A curve fitter
+
+One input, 8 **tanh** hidden neurons and an **identity** output, on a sine curve. Press
+**Train** and watch the Output pane: the network's curve bends onto the points.
+"""
+
+
+def _classifier() -> Project:
+    net = _labelled(dense([2, 8, 8, 1], hidden="tanh", output="sigmoid", seed=0),
+                    ["x1", "x2"])
+    settings = TrainSettings(loss="bce", optimizer="adam", learning_rate=0.03, epochs=300)
+    return Project(net, datasets.generate("circles"), settings, CLASSIFIER_DESCRIPTION,
+                   "Untitled")
+
+
+def _regression() -> Project:
+    net = _labelled(dense([1, 8, 1], hidden="tanh", output="identity", seed=0), ["x"])
+    settings = TrainSettings(loss="mse", optimizer="adam", learning_rate=0.03, epochs=1000)
+    return Project(net, datasets.generate("sine"), settings, REGRESSION_DESCRIPTION,
+                   "Untitled")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A ready network File ▸ New from Template offers: ``build()`` makes a fresh project."""
+
+    title: str
+    note: str
+    build: Callable[[], Project]
+
+
+#: the templates, in menu order
+TEMPLATES: dict[str, Template] = {
+    "xor": Template("XOR: 2-3-1", "Three tanh hidden neurons and a sigmoid output on the XOR "
+                    "table", new_project),
+    "classifier": Template("Classifier: 2-8-8-1 on two circles", "Two tanh hidden layers "
+                           "and a sigmoid output, binary cross-entropy", _classifier),
+    "regression": Template("Curve fit: 1-8-1 on a sine", "Eight tanh hidden neurons and an "
+                           "identity output, mean squared error", _regression),
+}

@@ -57,6 +57,10 @@ MAX_SCALE = 6.0
 FIT_MAX_SCALE = 1.6
 
 
+#: what the empty canvas says (File ▸ New starts here)
+EMPTY_HINT = ("Drag an Input, a Hidden and an Output neuron from the palette to start.\n"
+              "Then drag from a neuron's right-hand port to another neuron to connect them.")
+
 class RenameEditor(QLineEdit):
     """Inline label editor placed over a neuron's label (or an image layer's title); Enter
     commits, Esc cancels."""
@@ -811,10 +815,10 @@ class CanvasView(QGraphicsView):
         if not self.document.network.neurons and not self.document.network.image_layers:
             painter.setFont(style.ui_font(11))
             painter.setPen(style.MUTED_TEXT)
-            painter.drawText(vp, style.ALIGN_CENTER,
-                             "Drag an input, hidden or output neuron from the palette to start.\n"
-                             "Then drag from a neuron's right-hand port to another neuron to "
-                             "connect them.")
+            # (word-wrapped inside a margin: the canvas is narrow in a 1024-pixel window)
+            painter.drawText(vp.adjusted(24, 0, -24, 0),
+                             int(style.ALIGN_CENTER) | int(Qt.TextFlag.TextWordWrap),
+                             EMPTY_HINT)
         elif layer.shown_fraction < 0.999 and layer.visible_count:
             shown = round(layer.shown_fraction * layer.visible_count)
             text = (f"Zoomed out: drawing the {shown:,} strongest of {layer.visible_count:,} "
