@@ -401,15 +401,24 @@ class Trainer:
         return snap if diverged else self.checked(snap)
 
 
-def split(X: Array, Y: Array, fraction: float, seed: int) -> tuple[Array, Array, Array, Array]:
-    """Seeded train/validation split: (X_train, Y_train, X_val, Y_val)."""
-    n = X.shape[0]
+def split_rows(n: int, fraction: float, seed: int) -> tuple[Array, Array] | None:
+    """The seeded train/validation split of ``n`` rows as (training rows, validation rows)
+    index arrays, or None when nothing is held out (the one place the split is drawn)."""
     n_val = int(round(n * fraction))
     if fraction <= 0 or n_val == 0 or n_val >= n:
-        return X, Y, X[:0], Y[:0]
+        return None
     order = np.random.default_rng(seed).permutation(n)
-    val, tr = order[:n_val], order[n_val:]
+    return order[n_val:], order[:n_val]
+
+
+def split(X: Array, Y: Array, fraction: float, seed: int) -> tuple[Array, Array, Array, Array]:
+    """Seeded train/validation split: (X_train, Y_train, X_val, Y_val)."""
+    rows = split_rows(X.shape[0], fraction, seed)
+    if rows is None:
+        return X, Y, X[:0], Y[:0]
+    tr, val = rows
     return X[tr], Y[tr], X[val], Y[val]
 
 
-__all__ = ["Trainer", "TrainSettings", "Snapshot", "SettingsError", "split", "field"]
+__all__ = ["Trainer", "TrainSettings", "Snapshot", "SettingsError", "split", "split_rows",
+           "field"]

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QWidget
 
 from nnstudio.core import activations as acts
 from nnstudio.core.network import NetworkEvent
 from nnstudio.core.neuron_maps import activation_levels, plane_bounds, threshold
+from nnstudio.core.trainer import split_rows
 from nnstudio.gui import style
 
 from .base import MARK_COLOR, MUTED, NEGATIVE, POSITIVE, PlotPane, pen, series_color
@@ -80,8 +81,28 @@ class OutputPane(PlotPane):
                                  "right-click a point to remove it (undoable)")
         self.class_box = self.add_option(QComboBox())
         self.class_box.setToolTip("The class of the points you add")
+        # TensorFlow Playground's two toggles, on a row of their own (the header is full)
+        toggles = QHBoxLayout()
+        toggles.setContentsMargins(2, 0, 2, 0)
+        toggles.setSpacing(10)
+        self.test_box = QCheckBox("Show test data")
+        self.test_box.setObjectName("showTestData")
+        self.test_box.setToolTip("Also show the validation rows (held out from training; set "
+                                 "the share in the Dataset panel), drawn with a dark ring")
+        self.discrete_box = QCheckBox("Discretize output")
+        self.discrete_box.setObjectName("discretizeOutput")
+        self.discrete_box.setToolTip("Colour the plane by the side of the line only (the "
+                                     "decision), instead of by the activation's value")
+        for box in (self.test_box, self.discrete_box):
+            box.toggled.connect(lambda *_: self.mark_dirty())
+            toggles.addWidget(box)
+        toggles.addStretch(1)
+        self.toggles = QWidget()
+        self.toggles.setLayout(toggles)
+        self.layout().insertWidget(1, self.toggles)
         p = self.plot = self.add_plot()
         p.setAspectLocked(False)
+        self._equal_axes = False
         self.image = pg.ImageItem()
         # the canvas's blue-white-orange map, lightened so the data points stand out on it
         lut = style.DIVERGING_LUT.astype(float)
@@ -117,6 +138,7 @@ class OutputPane(PlotPane):
         doc = self.document
         doc.datasetChanged.connect(self._on_dataset)
         doc.sampleChanged.connect(lambda *_: self.mark_dirty())
+        doc.settingsChanged.connect(lambda: self.mark_dirty())   # (the held-out rows)
         doc.networkChanged.connect(self._on_network)
         self._on_dataset()
 
@@ -243,6 +265,8 @@ class OutputPane(PlotPane):
             self._labels.pop((id(self.plot), "range"), None)   # fixed axes no longer
             self.plot.enableAutoRange()
         self.neuron_box.setVisible(self.mode == "boundary")
+        self.toggles.setVisible(self.mode == "boundary")
+        self._set_equal_axes(self.mode == "boundary")
         s = int(min(max(doc.sample_index, 0), len(ds) - 1))
         if self.mode == "probabilities":
             self.sample_mark.setData([], [])
@@ -253,10 +277,28 @@ class OutputPane(PlotPane):
         else:
             self.sample_mark.setData([ev.targets[s, 0]], [ev.outputs[s, 0]])
 
+    def _set_equal_axes(self, on: bool) -> None:
+        """Equal axes for the input plane (a circle of data stays a circle), free otherwise."""
+        if on != self._equal_axes:
+            self._equal_axes = on
+            self.plot.setAspectLocked(on, ratio=1.0)
+
+    def test_rows(self, ds) -> np.ndarray | None:
+        """The validation rows (held out from training), or None when none are."""
+        s = self.document.settings
+        rows = split_rows(len(ds), float(s.validation_split), int(s.seed))
+        return None if rows is None else rows[1]
+
     def _set_points(self, mode: str, ds, x, y) -> None:
-        """The data points only change with the dataset: re-set them (the slow part of a
-        scatter plot) only then, not on every training snapshot."""
-        key = (mode, id(ds), len(ds))
+        """The data points only change with the dataset (and, on the input plane, the split
+        and "Show test data"): re-set them (the slow part of a scatter plot) only then, not
+        on every training snapshot. On the plane the held-out rows are hidden unless "Show
+        test data" is on, and then drawn with a dark ring."""
+        s = self.document.settings
+        test = self.test_rows(ds) if mode == "boundary" else None
+        show_test = self.test_box.isChecked()
+        key = (mode, id(ds), len(ds), None if test is None else (s.validation_split, s.seed),
+               show_test)
         if key == getattr(self, "_points_key", None):
             return
         if mode == "boundary" and ds.class_names is None:
@@ -266,7 +308,16 @@ class OutputPane(PlotPane):
         cache: dict = {}
         brushes = [cache.setdefault(c if isinstance(c, str) else c.name(), pg.mkBrush(c))
                    for c in colors]
-        self.points.setData(x, y, brush=brushes)
+        if test is None:
+            self.points.setData(x, y, brush=brushes)
+        else:
+            held = np.zeros(len(ds), dtype=bool)
+            held[test] = True
+            keep = np.flatnonzero(~held | show_test)
+            ring, plain = pg.mkPen(style.TEXT_HEX, width=2.0), pg.mkPen("w", width=1.2)
+            self.points.setData(np.asarray(x)[keep], np.asarray(y)[keep],
+                                brush=[brushes[i] for i in keep],
+                                pen=[ring if held[i] else plain for i in keep])
         self._points_key = key
 
     def _score(self, ds, ev) -> str:
@@ -408,6 +459,8 @@ class OutputPane(PlotPane):
             vals = neuron_activations(eng, Xg, nid)
         img = vals.reshape(n, n)
         lo, hi, centre = self._levels(neuron, vals, ds)
+        if self.discrete_box.isChecked():   # the decision only: each side of the line
+            img = np.where(img >= centre, hi, lo)
         self.image.setImage(img, levels=(lo, hi), autoLevels=False)
         self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self.image.setVisible(True)
