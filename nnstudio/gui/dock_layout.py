@@ -50,8 +50,9 @@ class DockLayout:
         "bottom": [["dataset", "drawing", "backprop", "activation", "landscape"]],
     }
     # share of the window: left and right column widths, bottom height; right column split
-    DEFAULT_SIZES = {"left": 0.165, "right": 0.22, "bottom": 0.35,
-                     "right_split": (0.50, 0.28, 0.22), "left_split": (1.0,)}
+    DEFAULT_SIZES = {"left": 0.18, "right": 0.22, "bottom": 0.35,
+                     "right_split": (0.42, 0.34, 0.24), "left_split": (1.0,)}
+    LEFT_PX = (240, 320)   # the lesson column (tables and quiz cards read best at ~320 px)
     MIN_BOTTOM = 230   # the backprop formula and the dataset table stay readable
 
     def __init__(self, window, settings: Settings):
@@ -158,7 +159,8 @@ class DockLayout:
                  for area, groups in self.DEFAULT_LAYOUT.items()}
         width, height = w.width(), w.height()
         if heads["left"]:
-            w.resizeDocks([heads["left"][0]], [max(230, int(width * S["left"]))],
+            lo, hi = self.LEFT_PX
+            w.resizeDocks([heads["left"][0]], [min(hi, max(lo, int(width * S["left"])))],
                           Qt.Orientation.Horizontal)
         if heads["right"]:
             w.resizeDocks([heads["right"][0]], [max(300, int(width * S["right"]))],
