@@ -77,3 +77,29 @@ def test_an_empty_new_project_brings_the_palette_forward(qtbot, window):
     window.actions["new"].trigger()
     QApplication.processEvents()
     assert not palette.visibleRegion().isEmpty()
+
+
+def test_the_landscape_after_a_contour_shows_the_curve_and_says_minus_gradient(qtbot):
+    from nnstudio import paths
+    from nnstudio.gui.document import Document
+    from nnstudio.gui.plots.landscape import LandscapePane
+    doc = Document.open(paths.SAMPLES / "dosage-backprop.nnproj")
+    pane = LandscapePane(doc)
+    qtbot.addWidget(pane)
+    pane.resize(500, 320)
+    pane.show()
+    qtbot.waitExposed(pane)
+    cid = next(iter(doc.network.connections))
+    doc.set_selection(["b3", cid])
+    pane.refresh_now()
+    ev, eng = doc.evaluation(), doc.engine()
+    gi, gj = ev.grad[eng.param_index("b3")], ev.grad[eng.param_index(cid)]
+    assert f"−gradient = ({-gi:.3g}, {-gj:.3g})" in pane.info.text()   # -15.7 → 15.7
+    doc.set_selection(["b3"])
+    pane.refresh_now()
+    assert pane.mode == "1d"
+    (x0, x1), (y0, y1) = pane.plot.getViewBox().viewRange()
+    finite = pane.losses[np.isfinite(pane.losses)]
+    assert y0 >= 0 and y0 <= finite.min() and y1 >= finite.max()       # no negative loss axis
+    assert x0 <= pane.values.min() and x1 >= pane.values.max()
+    assert y0 <= pane.current_loss <= y1

@@ -325,6 +325,13 @@ class LandscapePane(PlotPane):
             self.step_mark.setData([], [])
             self.step_line.setData([], [])
         self.current.setData([v], [L0])
+        # a fixed range that holds the curve and the current point (after a contour view the
+        # plot's range was the two parameters': never keep it, never a negative loss axis)
+        seen = np.concatenate([ys[np.isfinite(ys)], [L0] if np.isfinite(L0) else []])
+        y0, y1 = (float(seen.min()), float(seen.max())) if seen.size else (0.0, 1.0)
+        pad = 0.08 * max(y1 - y0, abs(y1) * 1e-6, 1e-12)
+        self.set_range(self.plot, lo, hi, max(y0 - pad, 0.0) if y0 >= 0 else y0 - pad,
+                       y1 + pad)
         name = param_name(net, pid)
         self.set_label(self.plot, "bottom", name)
         self.set_label(self.plot, "left", f"loss ({doc.settings.loss})")
@@ -386,7 +393,7 @@ class LandscapePane(PlotPane):
         self.set_label(self.plot, "left", n2)
         scale = "log10 loss" if show is not L else "loss"
         self.set_info(f"{scale} over {n1} × {n2}; dot = now (loss {ev.loss:.5g}), arrow = "
-                      f"downhill (−gradient {gi:.3g}, {gj:.3g})")
+                      f"downhill: −gradient = ({-gi:.3g}, {-gj:.3g})")
 
     def csv_table(self) -> tuple[list[str], list[list[float]]]:
         net = self.document.network
