@@ -5,8 +5,8 @@ An action is checked while the network has that derived input (an input neuron w
 the engine computes from the data: :mod:`nnstudio.core.derived_inputs`); toggling it is one
 document edit (``Document.set_derived_input``), one undo step. Its text uses the dataset's
 column names (x1², or dosage² for a dosage column), and it is enabled only when the data has
-the columns it reads. The actions follow the document, never the other way round: they are
-set with signals blocked.
+the columns it reads; for image data (a CNN) the switches are hidden. The actions follow the
+document, never the other way round: they are set with signals blocked.
 """
 
 from __future__ import annotations
@@ -73,8 +73,11 @@ class DerivedInputActions(QObject):
         ds = doc.dataset
         names = list(ds.input_names) if ds is not None else []
         n_data = len(net.data_inputs)
+        # image data has no x1 and x2 to square or multiply: no switches (unless a file has one)
+        images = bool(ds is not None and ds.images) or bool(net.image_layers)
         for name, a in self.actions.items():
             d = DERIVED[name]
+            a.setVisible(not images or net.derived_input(name) is not None)
             with QSignalBlocker(a):
                 a.setText(d.label(names[:2] or ("x1", "x2")))
                 problem = check_derived(name, n_data)

@@ -171,3 +171,22 @@ def test_a_port_stops_glowing_once_a_connection_drag_ends(qtbot, view, doc):
 def _pos(doc: Document, nid: str) -> tuple[float, float]:
     n = doc.network.neurons[nid]
     return n.x, n.y
+
+
+def test_image_data_shows_no_derived_input_switches(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from nnstudio.gui.derived_inputs import DerivedInputActions
+    host = QWidget()
+    qtbot.addWidget(host)
+    doc = Document.open(paths.SAMPLES / "cnn-o-vs-x.nnproj")
+    acts = DerivedInputActions(doc, host)
+    palette = Palette(doc)
+    qtbot.addWidget(palette)
+    palette.set_derived_actions(list(acts.actions.values()))
+    palette.show()
+    assert not any(a.isVisible() for a in acts.actions.values())
+    assert not any(c.isVisible() for c in palette.tiles["input"].chips)
+    doc.replace_project(Document.open(paths.SAMPLES / "xor.nnproj").project, None)
+    assert all(a.isVisible() for a in acts.actions.values())
+    assert all(c.isVisible() for c in palette.tiles["input"].chips)

@@ -240,6 +240,8 @@ class NeuronTile(PaletteTile):
             b.setObjectName(f"paletteChip_{a.objectName().removeprefix('action_derived_')}")
             rows[0 if k < 3 else 1].addWidget(b)
             self.chips.append(b)
+            b.setVisible(a.isVisible())   # (a hidden switch: image data has no x1, x2)
+            a.changed.connect(lambda b=b, a=a: b.setVisible(a.isVisible()))
         for r in rows:
             r.addStretch(1)
             self.column.addLayout(r)
