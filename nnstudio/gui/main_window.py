@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self.test_hook = None  # gui/test_hook.py's command reader, only under its variable
         self.plot_panes: dict[str, QWidget] = {}
         self.course_page: QWidget | None = None     # Help ▸ Lessons, while it is open
+        self.guide: QWidget | None = None           # Help ▸ Getting Started, the last one
         self.dataset_panel: QWidget | None = None
         self.drawing_panel: QWidget | None = None
         self.setAcceptDrops(True)
@@ -320,11 +321,20 @@ class MainWindow(QMainWindow):
         self._act("shortcuts", "&Keyboard Shortcuts", "List every keyboard shortcut and mouse "
                   "gesture", lambda: dialogs.show_shortcuts(self, self.shortcut_rows()), "F1",
                   ic("help-keyboard-shortcuts", SP.SP_DialogHelpButton))
+        self._act("getting_started", "&Getting Started…", "What to do first, in six steps "
+                  "with pictures", self.show_getting_started, None,
+                  ic("help-contents", SP.SP_DialogHelpButton))
         self._act("lessons", "&Lessons…", "The course: every lesson in order, with your "
                   "progress", self.show_course, None,
                   ic("help-lessons", SP.SP_FileDialogContentsView))
         self._act("about", "&About NN Studio", "About NN Studio", lambda: dialogs.show_about(self),
                   None, ic("help-about", SP.SP_MessageBoxInformation))
+
+    def show_getting_started(self) -> QWidget:
+        """Help ▸ Getting Started: the guide, beside the window."""
+        from nnstudio.gui.guide import show_getting_started
+        self.guide = show_getting_started(self, self.show_course)
+        return self.guide
 
     def show_course(self) -> QWidget:
         """Help ▸ Lessons: the course page (a window of its own; Open opens a lesson)."""
@@ -398,7 +408,7 @@ class MainWindow(QMainWindow):
         m.addAction(A["randomize"])
 
         m = self.menu("Help")
-        m.addActions([A["lessons"], A["shortcuts"], A["about"]])
+        m.addActions([A["lessons"], A["getting_started"], A["shortcuts"], A["about"]])
 
     def _build_toolbar(self) -> None:
         A = self.actions

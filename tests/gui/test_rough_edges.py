@@ -103,3 +103,26 @@ def test_the_landscape_after_a_contour_shows_the_curve_and_says_minus_gradient(q
     assert y0 >= 0 and y0 <= finite.min() and y1 >= finite.max()       # no negative loss axis
     assert x0 <= pane.values.min() and x1 >= pane.values.max()
     assert y0 <= pane.current_loss <= y1
+
+
+def test_help_offers_a_getting_started_guide_with_pictures(qtbot, window):
+    from nnstudio.gui.guide import STEPS
+    help_titles = [a.text().replace("&", "") for a in window.menu("Help").actions()]
+    assert help_titles[:2] == ["Lessons…", "Getting Started…"]
+    window.actions["getting_started"].trigger()
+    guide = window.guide
+    qtbot.waitExposed(guide)
+    assert guide.pictures_found()
+    html = guide.browser.toHtml()
+    assert html.count("<img") == sum(1 for *_, p in STEPS if p)
+    doc = guide.browser.document()
+    for *_, picture in STEPS:                       # every picture loads (no broken image)
+        if picture:
+            img = doc.resource(doc.ResourceType.ImageResource.value, picture)
+            assert img is not None and not img.isNull(), picture
+    text = guide.browser.toPlainText()
+    assert "Press Train" in text and "Palette" in text
+    from PySide6.QtCore import QUrl
+    guide.browser.anchorClicked.emit(QUrl("nnstudio:lessons"))   # the lessons link
+    assert window.course_page.isVisible()
+    guide.close()
