@@ -58,3 +58,13 @@ def test_the_input_plane_keeps_equal_axes(pane, qtbot):
     (x0, x1), (y0, y1) = vb.viewRange()
     w, h = vb.width(), vb.height()
     assert (x1 - x0) / w == pytest.approx((y1 - y0) / h, rel=0.02)
+
+
+def test_the_output_caption_wraps_instead_of_being_cut(pane, qtbot):
+    pane.resize(280, 300)                       # the right column of a 1024-pixel window
+    QApplication.processEvents()
+    pane.refresh_now()
+    info = pane.info
+    assert info.wordWrap() and "line at 0.5" in info.text()
+    one_line = info.fontMetrics().height()
+    assert info.height() >= info.heightForWidth(info.width()) >= 2 * one_line - 2

@@ -229,7 +229,7 @@ class PlotPane(QWidget):
     title = "Plot"
     object_name = "plot"
     busy_interval = 0.8   # while training, redraw at most this often (s)
-    info_below = False    # a pane with wide options shows its status line under them
+    info_below = False    # a pane with wide options shows its status line under them, wrapped
     exported = Signal(str)
 
     def __init__(self, document: Document, training: TrainingFeed | None = None,
@@ -249,7 +249,14 @@ class PlotPane(QWidget):
         self.header = QHBoxLayout()
         self.header.setContentsMargins(2, 0, 2, 0)
         self.header.setSpacing(6)
-        self.info = ElidedLabel("")
+        if self.info_below:   # its own row: wrapped onto a second line, never cut off
+            self.info = QLabel("")
+            self.info.setWordWrap(True)
+            self.info.setTextFormat(Qt.PlainText)
+            self.info.setStyleSheet(f"color: {MUTED};")
+            self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        else:
+            self.info = ElidedLabel("")
         self.info.setObjectName("paneInfo")
         self.header.addWidget(self.info, 1)
         lay.addLayout(self.header)
