@@ -190,3 +190,24 @@ def test_image_data_shows_no_derived_input_switches(qtbot):
     doc.replace_project(Document.open(paths.SAMPLES / "xor.nnproj").project, None)
     assert all(a.isVisible() for a in acts.actions.values())
     assert all(c.isVisible() for c in palette.tiles["input"].chips)
+
+
+@pytest.mark.parametrize("size", [(460, 300), (900, 600)])
+def test_a_fitted_network_never_runs_under_the_colour_key(qtbot, doc, size):
+    from PySide6.QtCore import QRectF
+
+    from nnstudio.gui.canvas.view import LEGEND_SIZE
+    v = CanvasView(doc)
+    qtbot.addWidget(v)
+    v.resize(*size)
+    v.show()
+    qtbot.waitExposed(v)
+    v.fit()
+    QApplication.processEvents()
+    vp = v.viewport().rect()
+    key = QRectF(vp.width() - LEGEND_SIZE[0] - 10, vp.height() - LEGEND_SIZE[1] - 10,
+                 *LEGEND_SIZE)
+    for item in v.scene().item_for_node.values():
+        body = v.mapFromScene(item.sceneBoundingRect()).boundingRect().toRectF()
+        assert not body.intersects(key), item.nid
+        assert vp.toRectF().contains(body), item.nid

@@ -57,6 +57,8 @@ MAX_SCALE = 6.0
 FIT_MAX_SCALE = 1.6
 
 
+LEGEND_SIZE = (212, 50)   # the colour key's box, drawn 10 px from the bottom-right corner
+
 #: what the empty canvas says (File ▸ New starts here)
 EMPTY_HINT = ("Drag an Input, a Hidden and an Output neuron from the palette to start.\n"
               "Then drag from a neuron's right-hand port to another neuron to connect them.")
@@ -257,7 +259,29 @@ class CanvasView(QGraphicsView):
         elif s < MIN_SCALE:
             self.scale(MIN_SCALE / s, MIN_SCALE / s)
             self.centerOn(rect.center())
+        self._clear_legend(rect)
         self.zoomChanged.emit(self.scale_factor())
+
+    def _clear_legend(self, rect: QRectF) -> None:
+        """If the fitted network runs under the colour key (bottom right), fit it into the
+        part of the view above the key instead: the key never hides a neuron or its label."""
+        if not self.show_legend:
+            return
+        vp = self.viewport().rect()
+        key = QRectF(vp.width() - LEGEND_SIZE[0] - 20, vp.height() - LEGEND_SIZE[1] - 20,
+                     LEGEND_SIZE[0] + 20, LEGEND_SIZE[1] + 20)
+        if not self.mapFromScene(rect).boundingRect().toRectF().intersects(key):
+            return
+        s = self.scale_factor()
+        room = vp.height() - key.height()
+        if room <= 40 or rect.height() <= 0:
+            return
+        want = min(vp.width() / rect.width(), room / rect.height(), s)
+        if want < MIN_SCALE:
+            return
+        self.scale(want / s, want / s)
+        c = rect.center()
+        self.centerOn(QPointF(c.x(), c.y() + key.height() / 2 / want))
 
     def _on_project_replaced(self) -> None:
         self.cancel_mode()
@@ -844,7 +868,7 @@ class CanvasView(QGraphicsView):
 
     def _legend(self, painter: QPainter, vp: QRect) -> None:
         """The key to the colours, bottom right (a cached pixmap: drawn once, blitted after)."""
-        w, h = 212, 50
+        w, h = LEGEND_SIZE
         dpr = painter.device().devicePixelRatioF()
         if self._legend_pixmap is None or self._legend_pixmap.devicePixelRatio() != dpr:
             pm = QPixmap(int(w * dpr), int(h * dpr))
