@@ -211,3 +211,17 @@ def test_a_fitted_network_never_runs_under_the_colour_key(qtbot, doc, size):
         body = v.mapFromScene(item.sceneBoundingRect()).boundingRect().toRectF()
         assert not body.intersects(key), item.nid
         assert vp.toRectF().contains(body), item.nid
+
+
+def test_value_badges_never_overlap_and_stay_in_view(qtbot, view, doc):
+    from nnstudio.gui.canvas.overlay import Overlay
+    scene = view.scene()
+    text = dict.fromkeys(doc.network.connections, "w = 0.123456 → 0.654321")
+    scene.set_overlay(Overlay(connection_text=text,
+                              neuron_text=dict.fromkeys(doc.network.neurons, "a = 0.5")))
+    badges = [r for r, _ in scene.overlay_item.badges]
+    assert len(badges) == len(text) + len(doc.network.neurons)
+    for i, a in enumerate(badges):
+        assert not any(a.intersects(b) for b in badges[i + 1:])
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert seen.contains(scene.overlay_item.sceneBoundingRect())   # nothing clipped
