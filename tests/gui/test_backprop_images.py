@@ -143,3 +143,29 @@ def test_the_filter_update_is_written_into_the_network(setup):
 def test_an_image_sample_is_named_by_its_shape(setup):
     doc, view, panel, p = setup
     assert panel.sample_combo.itemText(1) == "Sample 0: pixels 1 \u00d7 6 \u00d7 6 \u2192 1, 0"
+
+
+def test_the_forward_pass_draws_each_map_once_it_is_computed(setup):
+    doc, view, panel, p = setup
+    p.start()
+    p.go_to(0)                      # the image: no map computed yet
+    item = view.scene().overlay_item
+    ov = view.scene().overlay
+    assert set(ov.layer_values) == {"filters", "pool"}
+    assert all(v is None for grids in ov.layer_values.values() for v in grids.values())
+    assert [image for _, image in item.grid_values] == [None] * 4
+    go(p, "conv_map", "filters", 0)  # filter 0 slid: map 0 (before ReLU), the rest blank
+    ov = view.scene().overlay
+    z = p.trace.evaluation.maps["filters"].z[0, 0]
+    assert np.array_equal(ov.layer_values["filters"][("map", 0)], z)
+    assert ov.layer_values["filters"][("map", 1)] is None
+    assert ov.layer_values["pool"] == {("map", 0): None, ("map", 1): None}
+    grid = view.scene().item_for("filters").grid_index[("map", 0)]
+    where, image = item.grid_values[0]
+    assert image is not None and (image.width(), image.height()) == (grid.cols, grid.rows)
+    go(p, "pool_map", "pool", 1)     # every map known by the last pooling step
+    ov = view.scene().overlay
+    a = p.trace.evaluation.maps["pool"].a[0, 1]
+    assert np.array_equal(ov.layer_values["pool"][("map", 1)], a)
+    p.go_to(p.trace.phase_start("backward"))   # after the forward pass: the cards' own maps
+    assert view.scene().overlay.layer_values == {}

@@ -11,7 +11,10 @@ canvas highlights through the Overlay API:
 - ``layer_cells``: per layer and grid (``("pixels", c)``, ``("map", m)``, ``("filter", f, c)``:
   the keys of :mod:`nnstudio.gui.canvas.image_items`) the cells to outline: the sliding
   window on the source and the cell it makes, the pooling winners, the filter's weights;
-- ``layer_text``: a short badge over the card with the step's number ("map 0 [0][0] = 3").
+- ``layer_text``: a short badge over the card with the step's number ("map 0 [0][0] = 3");
+- ``layer_values`` (:func:`forward_maps`): during the forward pass, a convolution's and a
+  pooling's maps only once the walkthrough has computed them (before: blank; after the
+  filter slid: its map before the activation; then after it), so the maps appear one by one.
 
 It also says which clicked cell opens which position (:func:`position_for_click`) and the
 range a position may take (:func:`position_limits`). Pure functions of the trace: it never
@@ -206,3 +209,24 @@ def highlight(trace: tr_mod.Trace, step: tr_mod.Step | None,
     text = {lid: f"{label} = {tr_mod.num(shown.value)}"} \
         if label and shown.value is not None else {}
     return Highlight(frozenset({lid}), cells, text)
+
+
+def forward_maps(trace: tr_mod.Trace, state: tr_mod.TraceState) -> dict[str, dict[tuple, object]]:
+    """During the forward pass: per convolution and pooling layer, per map, what the
+    walkthrough knows of it so far (the first traced sample's grid, or None: not computed
+    yet). Empty in the other phases: the cards show the forward values as they are."""
+    step = state.step
+    if step is None or step.phase != "forward":
+        return {}
+    out: dict[str, dict[tuple, object]] = {}
+    for ib in trace.engine.image_blocks:
+        if not isinstance(ib.shape, Conv2D | Pool2D):
+            continue
+        grids: dict[tuple, object] = {}
+        for m in range(ib.out_maps[0]):
+            known = state.map(ib.id, "map_a", m)
+            if known is None:
+                known = state.map(ib.id, "map_z", m)
+            grids[("map", m)] = None if known is None else known[0]
+        out[ib.id] = grids
+    return out

@@ -502,6 +502,7 @@ class BackpropPlayer(QObject):
             connection_text=st.connection_text(),
             arrows=st.arrows() if step is not None and step.phase == "backward" else {},
             layers=set(image.layers), layer_cells=image.cells, layer_text=image.text,
+            layer_values=image_view.forward_maps(self.trace, st),
         )
 
     def _show(self) -> None:

@@ -15,7 +15,9 @@
 - ``layers``: image layer ids whose cards get the halo; ``layer_cells``: per layer, per grid
   of its card (``("map", 0)``, ``("pixels", 0)``, ``("filter", 0, 0)``), cell ranges
   ``(top, left, bottom, right)`` (bottom and right exclusive) outlined, as the player shows a
-  filter's window on its input and the cell it makes; ``layer_text``: a badge above a card.
+  filter's window on its input and the cell it makes; ``layer_text``: a badge above a card;
+  ``layer_values``: per layer, per grid, the values to draw over the card's own (the player's
+  maps as far as the walkthrough has computed them; None: not computed yet, a neutral fill).
 
 ``scene.set_overlay(None)`` clears it. The overlay never changes the model.
 """
@@ -26,13 +28,23 @@ import math
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from nnstudio.gui import style
 
 from .connections import MAX_WIDTH
 from .host import ItemHost
+from .image_items import heat_images
 
 
 @dataclass
@@ -45,6 +57,7 @@ class Overlay:
     layers: set = field(default_factory=set)
     layer_cells: dict = field(default_factory=dict)
     layer_text: dict = field(default_factory=dict)
+    layer_values: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.neurons = set(self.neurons or ())
@@ -55,11 +68,12 @@ class Overlay:
         self.layers = set(self.layers or ())
         self.layer_cells = {k: dict(v) for k, v in (self.layer_cells or {}).items()}
         self.layer_text = dict(self.layer_text or {})
+        self.layer_values = {k: dict(v) for k, v in (self.layer_values or {}).items()}
 
     def is_empty(self) -> bool:
         return not (self.neurons or self.connections or self.neuron_text
                     or self.connection_text or self.arrows or self.layers or self.layer_cells
-                    or self.layer_text)
+                    or self.layer_text or self.layer_values)
 
 
 HALO_WIDTH = 9.0
@@ -97,6 +111,7 @@ class OverlayItem(QGraphicsItem):
         self._arrows: list[tuple[QPainterPath, QColor, float]] = []
         self._halo_cards: list[QRectF] = []
         self._cells: list[QRectF] = []
+        self._grid_values: list[tuple[QRectF, QImage | None]] = []
         self._font = style.ui_font(8.0)
         self.setVisible(False)
 
@@ -130,6 +145,12 @@ class OverlayItem(QGraphicsItem):
         """The scene rectangle of every outlined range of cells."""
         return tuple(self._cells)
 
+    @property
+    def grid_values(self) -> tuple[tuple[QRectF, QImage | None], ...]:
+        """(scene rectangle, heat image or None for "not computed yet") of every grid drawn
+        over a card."""
+        return tuple(self._grid_values)
+
     # ------------------------------------------------------------------ building
     def set_overlay(self, overlay: Overlay | None) -> None:
         self.overlay = overlay if overlay is not None and not overlay.is_empty() else None
@@ -139,7 +160,7 @@ class OverlayItem(QGraphicsItem):
         """Recompute every shape from the overlay and the current neuron positions."""
         self.prepareGeometryChange()
         self._halo_neurons, self._halo_lines, self._badges, self._arrows = [], [], [], []
-        self._halo_cards, self._cells = [], []
+        self._halo_cards, self._cells, self._grid_values = [], [], []
         ov = self.overlay
         self.setVisible(ov is not None)
         if ov is None:
@@ -162,6 +183,19 @@ class OverlayItem(QGraphicsItem):
                 card = item.mapToScene(item.card_rect()).boundingRect()
                 self._halo_cards.append(card)
                 rect = rect.united(card.adjusted(-12, -12, 12, 12))
+        for lid, grids in ov.layer_values.items():
+            item = sc.layer_item(lid)
+            if item is None:
+                continue
+            for key, values in grids.items():
+                grid = item.grid_index.get(key)
+                if grid is None:
+                    continue
+                image = heat_images(values)[0] if values is not None and \
+                    values.shape == (grid.rows, grid.cols) else None
+                where = item.mapToScene(grid.rect).boundingRect()
+                self._grid_values.append((where, image))
+                rect = rect.united(where)
         for lid, grids in ov.layer_cells.items():
             item = sc.layer_item(lid)
             if item is None:
@@ -277,6 +311,16 @@ class OverlayItem(QGraphicsItem):
         halo = QColor(style.HIGHLIGHT)
         halo.setAlpha(110)
         r = self._scene.NEURON_RADIUS
+        if self._grid_values:   # (pixel-exact cells, as the cards draw them)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            for where, image in self._grid_values:
+                if image is not None:
+                    painter.drawImage(where, image)
+                else:
+                    painter.fillRect(where, style.NEUTRAL_FILL)
+            painter.setPen(QPen(style.MUTED_TEXT, 1.0))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRects([where for where, _ in self._grid_values])
         if self._halo_lines:
             pen = QPen(halo, HALO_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap)
             painter.setPen(pen)
