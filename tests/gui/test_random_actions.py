@@ -3,8 +3,9 @@ actions (parameter edits, copy and paste, moves, dataset and settings edits, Pla
 Step, Reset, the backprop player, undo and redo), and every so often the check: undo to the
 start gives the project as opened, redo back gives the state before, and the project saves.
 
-A few seeds of a few hundred actions run in the suite; for more, set NNSTUDIO_RANDOM_SEEDS
-and NNSTUDIO_RANDOM_ACTIONS (``benchmarks/random_actions.py`` does).
+A few seeds of a few hundred actions run in the suite; for more, set NNSTUDIO_RANDOM_SEEDS,
+NNSTUDIO_RANDOM_ACTIONS and NNSTUDIO_RANDOM_FIRST_SEED (``benchmarks/random_actions.py``
+does).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 from nnstudio.core import project
 
 SEEDS = int(os.environ.get("NNSTUDIO_RANDOM_SEEDS", "3"))
+FIRST_SEED = int(os.environ.get("NNSTUDIO_RANDOM_FIRST_SEED", "0"))
 ACTIONS = int(os.environ.get("NNSTUDIO_RANDOM_ACTIONS", "200"))
 CHECK_EVERY = 40
 
@@ -142,7 +144,7 @@ class Driver:
         return f"{what} after {self.log[-12:]} (of {len(self.log)}); stack {steps[-12:]}"
 
 
-@pytest.mark.parametrize("seed", range(SEEDS))
+@pytest.mark.parametrize("seed", range(FIRST_SEED, FIRST_SEED + SEEDS))
 def test_random_actions_keep_the_undo_stack_true(qtbot, window, seed):
     d = Driver(qtbot, window, random.Random(seed))
     for k in range(1, ACTIONS + 1):
