@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from nnstudio import paths
@@ -277,3 +278,29 @@ def test_an_error_message_quoting_html_is_shown_as_plain_text(qtbot):
                             "p.nnproj: label '<img src=\"/etc/x.png\">' is too long")
     qtbot.addWidget(box)
     assert box.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_a_click_on_a_picture_opens_it_large(panel, qtbot):
+    """The biological-neuron picture is drawn dock-wide; a click shows it large, titled by
+    its alternative text. A click on the text beside it opens nothing."""
+    from PySide6.QtCore import QPoint
+    doc, p, _ = panel()          # the perceptron lesson: the neuron picture
+    view = [v for v in p.texts if "nnstudio:neuron.svg" in v.loaded][0]
+    lay = view.document().documentLayout()
+    spot = None
+    for y in range(0, view.height(), 4):
+        for x in range(0, view.width(), 8):
+            if lay.imageAt(QPoint(x, y).toPointF()):
+                spot = QPoint(x, y)
+                break
+        if spot is not None:
+            break
+    assert spot is not None, "the picture is drawn"
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(2, 2))
+    assert view.picture_window is None
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    win = view.picture_window
+    assert win is not None and win.isVisible()
+    assert win.windowTitle() == "A biological neuron and an artificial neuron, part for part"
+    assert win.label.pixmap().width() > 2 * view.width()
+    win.close()

@@ -7,7 +7,8 @@ a path on disk or an address on the web, is never loaded. A link is never follow
 view (a ``file:`` link shows nothing and opens nothing); an http(s) or mailto link opens in the
 system browser only after the user confirms the address (:func:`ask_open_link`). The first
 mention of each glossary term (:mod:`nnstudio.core.lessons.glossary`) gets a dotted underline
-and the term's definition as its tooltip.
+and the term's definition as its tooltip. A shipped picture is drawn to fit the narrow dock;
+a click on it opens it large (:class:`PictureWindow`), with its alternative text as the title.
 """
 
 from __future__ import annotations
@@ -15,19 +16,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtCore import QPointF, QSize, Qt, QUrl
 from PySide6.QtGui import (
     QDesktopServices,
     QFont,
     QImage,
     QPainter,
+    QPixmap,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
     QTextFormat,
 )
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QFrame, QMessageBox, QSizePolicy, QTextBrowser, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QLabel,
+    QMessageBox,
+    QSizePolicy,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnstudio import paths
 from nnstudio.core.lessons.glossary import first_terms
@@ -42,6 +53,7 @@ code { background: #F2F2F2; }
 PICTURE_SCHEME = "nnstudio"
 PICTURE_WIDTH = 320            # px: a shipped picture is shown this wide (or the view's width)
 PICTURE_PIXELS = 2 * PICTURE_WIDTH   # and rendered this wide, so it stays sharp when scaled
+LARGE_PICTURE_WIDTH = 900      # px: a picture opened by a click is shown this wide (at most)
 HEADING_SCALE = {1: 1.6, 2: 1.25, 3: 1.1}
 EXTERNAL_SCHEMES = ("http", "https", "mailto")
 
@@ -89,6 +101,22 @@ def render_picture(path: Path, width: int) -> QImage:
     return img.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
 
 
+class PictureWindow(QDialog):
+    """A shipped lesson picture, large: what a click on it in the narrow lesson dock opens."""
+
+    def __init__(self, path: Path, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(one_line(title, 80) or path.stem)
+        self.setObjectName("lesson_picture")
+        screen = parent.screen().availableGeometry().width() if parent is not None else 1200
+        width = max(200, min(LARGE_PICTURE_WIDTH, screen - 80))
+        self.label = QLabel(self)
+        self.label.setPixmap(QPixmap.fromImage(render_picture(path, width)))
+        self.label.setAccessibleName(self.windowTitle())
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.label)
+
+
 class MarkdownView(QTextBrowser):
     """Read-only Markdown as tall as its text (the lesson's scroll area scrolls, not this)."""
 
@@ -109,6 +137,7 @@ class MarkdownView(QTextBrowser):
         doc.setDocumentMargin(4)
         doc.contentsChanged.connect(self._fit_height)
         self.loaded: list[str] = []          # every resource the text asked for (tests read it)
+        self.picture_window: PictureWindow | None = None   # the picture opened last
         self.glossary: list[tuple[str, str]] = []   # (term as written, definition) underlined
         self._seen = glossary_seen if glossary_seen is not None else set()
         self.set_markdown(markdown)
@@ -130,6 +159,45 @@ class MarkdownView(QTextBrowser):
         if path is None:
             return None
         return render_picture(path, PICTURE_PIXELS)
+
+    def picture_at(self, pos: QPointF) -> tuple[Path, str] | None:
+        """The shipped picture drawn at ``pos`` (viewport coordinates) and its alternative
+        text, or None."""
+        doc = self.document()
+        offset = QPointF(self.horizontalScrollBar().value(), self.verticalScrollBar().value())
+        layout = doc.documentLayout()
+        name = layout.imageAt(pos + offset)
+        if not name:
+            return None
+        path = picture_path(QUrl(name))
+        if path is None:
+            return None
+        fmt = layout.formatAt(pos + offset)
+        alt = fmt.property(QTextFormat.Property.ImageAltText) \
+            or fmt.property(QTextFormat.Property.ImageTitle) or ""
+        return path, str(alt)
+
+    def open_picture(self, path: Path, title: str) -> PictureWindow:
+        """Show ``path`` large in its own window (one at a time)."""
+        if self.picture_window is not None:
+            self.picture_window.close()
+        win = self.picture_window = PictureWindow(path, title, self.window())
+        win.show()
+        return win
+
+    def mouseMoveEvent(self, e: Any) -> None:
+        super().mouseMoveEvent(e)
+        over = self.picture_at(e.position()) is not None
+        self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if over
+                                  else Qt.CursorShape.ArrowCursor)
+        self.setToolTip("Click to see the picture large" if over else "")
+
+    def mouseReleaseEvent(self, e: Any) -> None:
+        super().mouseReleaseEvent(e)
+        if e.button() == Qt.MouseButton.LeftButton:
+            hit = self.picture_at(e.position())
+            if hit is not None:
+                self.open_picture(*hit)
 
     def _open_link(self, url: QUrl) -> None:
         if url.scheme() in EXTERNAL_SCHEMES and ask_open_link(self.window(), url):
