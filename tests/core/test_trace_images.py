@@ -253,6 +253,8 @@ def test_the_worksheet_of_the_sample(sample_project):
     assert "| filters | convolution, 2 filters 3 \u00d7 3, stride 1, valid, relu | image | " \
            "2 \u00d7 4 \u00d7 4 | 20 |" in text
     assert "pixels[0]" not in text   # images are drawn as grids, not 36 table columns
+    # a neuron fed by a flatten lists its first incoming weights, not every one
+    assert "map 1 [0][1] \u00d7 0.639, \u2026 (2 more) |" in text
     assert "All gradients agree." in text
     batch = trace.worksheet(sample_project, fmt="text")
     assert "All gradients agree." in batch and "(12 more images not shown.)" in batch

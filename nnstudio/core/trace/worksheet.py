@@ -15,7 +15,7 @@ from .. import optimizers
 from ..conv import Conv2D, Pool2D
 from ..network.image_layers import KIND_TITLES
 from .builder import ProjectLike, from_project
-from .formatting import MAX_ROWS, MINUS, TIMES, grid, nice, num
+from .formatting import MAX_ROWS, MAX_TERMS, MINUS, TIMES, grid, nice, num
 from .gradcheck import gradient_check_trace
 from .image import is_feature
 from .steps import PHASES, Trace, TraceError
@@ -116,8 +116,11 @@ def render(tr: Trace, fmt: str = "markdown", title: str = "Untitled") -> str:
         if nid in features:
             continue   # the flatten's nodes: in the image layers' table
         n = net.neurons[nid]
+        incoming = net.incoming(nid)
         inc = ", ".join(f"{net.neurons[c.source].label} {TIMES} {num(tr.params_before[c.id])}"
-                        for c in net.incoming(nid)) or "\u2014"
+                        for c in incoming[:MAX_TERMS]) or "\u2014"
+        if len(incoming) > MAX_TERMS:   # a flatten of 338 nodes would make one huge cell
+            inc += f", \u2026 ({len(incoming) - MAX_TERMS} more)"
         rows.append([n.label, n.role, acts.ACTIVATIONS[n.activation].title if n.role != "input"
                      else "\u2014", num(tr.params_before[nid]) if n.role != "input" else "\u2014",
                      inc])
