@@ -368,9 +368,8 @@ class IterationSteps(StepWriter):
                      neurons=[p for p in locked if p in self.net.neurons], connections=conns,
                      params=locked)
         for pid in self.eng.param_ids:
-            if pid not in self.net.connections and pid not in self.net.neurons \
-                    and slope_neuron(pid) is None:
-                continue   # a filter's parameters: one image step per filter
+            if self.net.filter_param_name(pid) is not None:
+                continue   # a filter's parameters: one image step per filter (image.py)
             old = tr.params_before[pid]
             g = tr.grads[pid]
             is_w = pid in self.net.connections
