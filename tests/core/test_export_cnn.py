@@ -301,3 +301,40 @@ def test_maps_read_where_nn_studio_cannot_are_refused_naming_the_node():
                        match=r"node 'conv1' \(Conv\): it works on feature maps"):
         onnx_import.parse(_conv_model(conv_of_columns, [_w("W", (2, 1, 2, 2))],
                                       in_shape=("N", 25)).SerializeToString())
+
+
+def test_a_reshape_nn_studio_cannot_represent_is_refused_naming_the_node():
+    from onnx import helper, numpy_helper
+    _, onnx_import = _onnx()
+
+    def shape(name, dims):
+        return numpy_helper.from_array(np.array(dims, dtype=np.int64), name)
+    conv = helper.make_node("Conv", ["m", "W"], ["c"], name="conv1")
+    tail, inits = _flat_fc("c", 2 * 16)
+    cases = {   # pattern: (nodes, initializers)
+        # the pixels must be the model input's first columns, in order
+        r"node 'toimage' \(Reshape\): the image must read the model input's columns 1 to 25": (
+            [helper.make_node("Gather", ["x", "perm"], ["g"], name="shuffle", axis=1),
+             helper.make_node("Reshape", ["g", "s"], ["m"], name="toimage"), conv, *tail],
+            [numpy_helper.from_array(np.arange(26)[::-1][:25].astype(np.int64), "perm"),
+             shape("s", [-1, 1, 5, 5])]),
+        r"node 'toimage' \(Reshape\): it reshapes a constant": (
+            [helper.make_node("Reshape", ["W", "s"], ["m"], name="toimage"), conv, *tail],
+            [shape("s", [-1, 1, 5, 5])]),
+        r"node 'toimage' \(Reshape\): only a reshape of each row is supported": (
+            [helper.make_node("Reshape", ["x", "s"], ["m"], name="toimage"), conv, *tail],
+            [shape("s", [1, 1, 5, 5])]),
+    }
+    for pattern, (nodes, extra) in cases.items():
+        model = _conv_model(nodes, [_w("W", (2, 1, 2, 2)), *inits, *extra],
+                            in_shape=("N", 26))
+        with pytest.raises(onnx_import.OnnxImportError, match=pattern):
+            onnx_import.parse(model.SerializeToString())
+    # the same graph with the pixels in order opens, the 26th column an input neuron beside
+    ok = [helper.make_node("Gather", ["x", "first"], ["g"], name="pixels", axis=1),
+          helper.make_node("Reshape", ["g", "s"], ["m"], name="toimage"), conv, *tail]
+    model = _conv_model(ok, [_w("W", (2, 1, 2, 2)), *inits, shape("s", [-1, 1, 5, 5]),
+                             numpy_helper.from_array(np.arange(25, dtype=np.int64), "first")],
+                        in_shape=("N", 26))
+    net = onnx_import.parse(model.SerializeToString())
+    assert net.image_input_columns() == 25 and len(net.data_inputs) == 1

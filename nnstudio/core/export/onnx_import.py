@@ -524,13 +524,17 @@ def _image_step(b: _Builder, op: str, attrs: dict[str, Any], ins: list[str], out
         if len(ins) != 2 or ins[1] not in consts:
             raise ImageImportError("the new shape must be a constant")
         if maps is None:
+            if src not in values:
+                raise ImageImportError("it reshapes a constant; NN Studio reshapes only values "
+                                       "computed from the model's input")
             cols = values[src]
             target = reshape_target(consts[ins[1]], len(cols))
             if len(target) == 1:
                 values[out] = cols
             else:
+                pixels = _pixel_columns(b, cols)
                 b.maps[out] = b.images.image_input(target, "image")
-                b.pixels += _pixel_columns(b, cols, len(b.images.dicts))
+                b.pixels += pixels
             return
         c, h, w = maps.shape
         target = reshape_target(consts[ins[1]], c * h * w)
@@ -591,14 +595,14 @@ def _flatten(b: _Builder, maps: Maps) -> list[_Column]:
     return [_Neuron(fid) for fid in b.images.flatten(maps, "")]
 
 
-def _pixel_columns(b: _Builder, cols: list[_Column], k: int) -> list[str]:
-    """The input columns the ``k``-th image input reads: the model input's next columns, in
-    order (NN Studio's images come first in the data, one after the other)."""
+def _pixel_columns(b: _Builder, cols: list[_Column]) -> list[str]:
+    """The input columns a new image input reads: the model input's next columns, in order
+    (NN Studio's images come first in the data, one after the other)."""
     start = len(b.pixels)
     want = b.inputs[start:start + len(cols)]
     got = [c.id if isinstance(c, _Neuron) else None for c in cols]
     if got != want or len(want) != len(cols):
-        raise ImageImportError(f"image {k} must read the model input's columns "
+        raise ImageImportError(f"the image must read the model input's columns "
                                f"{start + 1} to {start + len(cols)} in order (NN Studio's "
                                "images take the first columns of the data)")
     return want
