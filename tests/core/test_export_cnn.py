@@ -184,7 +184,9 @@ def test_the_cnn_sample_opens_as_a_project_that_trains(tmp_path):
     onnx_export.write(proj, path)
     opened = onnx_import.load_project(path)
     assert len(opened.dataset) == 0 and opened.dataset.image_columns == 36
-    assert "1 convolution" in opened.description
+    assert "`cnn.onnx`: image 1 × 6 × 6 → convolution 2 × 3 × 3 (20 parameters) → " \
+        "max pooling 2 × 2 → flatten 8, 0 hidden neurons and 2 outputs (softmax)" \
+        in opened.description
     opened.check()
     with_data = onnx_import.load_project(path, proj.dataset)
     np.testing.assert_allclose(Engine.compile(with_data.network).predict(proj.dataset.X),

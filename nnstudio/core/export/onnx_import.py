@@ -896,18 +896,15 @@ def _description(net: Network, file_name: str, rows: int) -> str:
     also = f" (and {_count(derived, 'derived input')})" if derived else ""
     outs = sorted({n.activation for n in net.outputs})
     shown = "`" + comment_text(file_name, 120).replace("`", "'") + "`"
-    front = ""
-    if net.image_layers:
-        kinds = [net.image_layers[lid].kind for lid in net.image_order()]
-        front = (f"{_count(kinds.count('image_input'), 'image input')}, "
-                 f"{_count(kinds.count('convolution'), 'convolution')}, "
-                 f"{_count(kinds.count('pooling'), 'pooling layer')} and "
-                 f"{_count(kinds.count('flatten'), 'flatten')} in front of ")
+    parts = []
+    if net.image_layers:   # "image 1 × 6 × 6 → convolution 2 × 3 × 3 (20 parameters) → ..."
+        parts.append(" → ".join(net.image_summary()))
+    if net.data_inputs or not net.image_layers:
+        parts.append(f"{_count(len(net.data_inputs), 'input')}{also}")
+    parts.append(_count(hidden, "hidden neuron"))
+    parts.append(f"{_count(len(net.outputs), 'output')} ({', '.join(outs)})")
     text = (f"# An ONNX model\n\nThis network was opened from the ONNX model {shown}: "
-            f"{front}{_count(len(net.data_inputs), 'input')}"
-            f"{also}, "
-            f"{_count(hidden, 'hidden neuron')} and "
-            f"{_count(len(net.outputs), 'output')} ({', '.join(outs)}), "
+            f"{', '.join(parts[:-1])} and {parts[-1]}, "
             f"{_count(len(net.connections), 'connection')}, every weight and bias as the "
             "model holds it.\n\n")
     if rows == 0:
