@@ -34,18 +34,6 @@ ASK_OPEN_PATH = files.ask_open_path  # the real one (the dialogs fixture replace
 
 
 @pytest.fixture
-def window(qtbot, settings_dir, dialogs, xor_path):
-    win, err = create_window(str(xor_path))
-    assert err is None
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.document.undo_stack.setClean()
-    win.close()
-
-
-@pytest.fixture
 def save_as(monkeypatch):
     """The export dialog answers with ``asked.answer``; ``asked.calls`` records each ask."""
     class Asked:
@@ -363,28 +351,3 @@ def test_the_cnn_sample_exports_to_the_scripts_from_the_window(window, save_as, 
     assert window.model_export.export("pytorch")
     assert "nn.Conv2d(" in (tmp_path / "cnn.py").read_text()
     assert _snapshot(doc) == before and dialogs.errors == []
-
-
-@needs_onnx
-def test_the_cnn_sample_exported_to_onnx_opens_with_its_image_layers(qtbot, window, save_as,
-                                                                     tmp_path, dialogs):
-    assert window.files.open_path(CNN, ask=False)
-    cnn = window.document.project
-    save_as.answer = str(tmp_path / "cnn.onnx")
-    assert window.model_export.export("onnx")
-    assert window.files.open_path(tmp_path / "cnn.onnx", ask=False)
-    doc = window.document
-    assert doc.path is None and len(doc.dataset) == 0 and dialogs.errors == []
-    kinds = sorted(lay.kind for lay in doc.network.image_layers.values())
-    assert kinds == ["convolution", "flatten", "image_input", "pooling"]
-    # the canvas shows the image layers as cards, like any project's
-    scene = window.canvas_view.scene()
-    assert all(scene.layer_item(lid) is not None for lid in doc.network.image_layers)
-    # given the sample's data (the dataset panel's import does this), it computes the same
-    # and trains
-    doc.set_dataset(cnn.dataset.with_rows(cnn.dataset.X, cnn.dataset.Y), "Import data")
-    X = cnn.dataset.X
-    np.testing.assert_allclose(Engine.compile(doc.network).predict(X),
-                               Engine.compile(cnn.network).predict(X), rtol=1e-12, atol=1e-12)
-    snap = window.training.controller.step()
-    assert snap is not None and np.isfinite(snap.loss)
