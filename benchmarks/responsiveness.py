@@ -165,7 +165,7 @@ def with_ui(sample: Path, seconds: float, checklist: bool = True,
     snaps = ctl.snapshots_applied - applied0
     checks = win.lesson.checklist.checks - checks0
     refreshes = pics.refreshes - refreshes0
-    pictured = len(pics.images)
+    pictured = len(pics.sources)
 
     # the loss pane with a million points
     h = ctl.history

@@ -113,9 +113,10 @@ def shade_indices(maps: NeuronMaps, levels: list[tuple[float, float, float]],
     lo = np.array([lv[0] for lv in levels], dtype=np.float64)[:, None, None]
     hi = np.array([lv[1] for lv in levels], dtype=np.float64)[:, None, None]
     mid = np.array([lv[2] for lv in levels], dtype=np.float64)[:, None, None]
-    v = np.nan_to_num(maps.values, nan=0.0, posinf=np.inf, neginf=-np.inf)
-    v = np.where(np.isnan(maps.values), mid, v)
-    below = np.clip((v - lo) / np.maximum(mid - lo, 1e-12), 0.0, 1.0) * 0.5
-    above = 0.5 + np.clip((v - mid) / np.maximum(hi - mid, 1e-12), 0.0, 1.0) * 0.5
-    t = np.where(v < mid, below, above)
+    v = maps.values
+    with np.errstate(invalid="ignore"):   # (NaN compares false; it is set to the middle)
+        below = np.clip((v - lo) / np.maximum(mid - lo, 1e-12), 0.0, 1.0) * 0.5
+        above = 0.5 + np.clip((v - mid) / np.maximum(hi - mid, 1e-12), 0.0, 1.0) * 0.5
+        t = np.where(v < mid, below, above)
+    t[np.isnan(v)] = 0.5
     return np.rint(t * (n_colours - 1)).astype(np.intp)

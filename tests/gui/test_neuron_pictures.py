@@ -41,19 +41,19 @@ def _pixels(img) -> np.ndarray:
 def test_every_neuron_has_a_picture_of_its_activation(qtbot, xor_view):
     scene, doc = xor_view.scene(), xor_view.scene().document
     pics = scene.pictures
-    qtbot.waitUntil(lambda: len(pics.images) == len(doc.network.neurons))
+    qtbot.waitUntil(lambda: len(pics.sources) == len(doc.network.neurons))
     eng = doc.engine()
     maps = neuron_maps(eng, plane_bounds(doc.dataset.X), THUMB_GRID)
     out = doc.network.outputs[0].id
-    img = scene.picture(out)
+    img = scene.pictures.image(out)
     assert img.width() == img.height() == THUMB_GRID
     # the output (sigmoid, class data): blue where its activation is above 0.5
     px = _pixels(img)
     a = maps.values[maps.ids.index(out)].copy()
     c = np.arange(THUMB_GRID) + 0.5 - THUMB_GRID / 2
     outside = np.hypot(*np.meshgrid(c, c)) > THUMB_GRID / 2 - 2   # (the corners are clear)
-    assert (img.toImage().pixelColor(0, 0).alpha() == 0
-            and img.toImage().pixelColor(20, 20).alpha() == 255)
+    assert (img.pixelColor(0, 0).alpha() == 0
+            and img.pixelColor(20, 20).alpha() == 255)
     a_hi, a_lo = np.where(outside, -np.inf, a), np.where(outside, np.inf, a)
     hi = np.unravel_index(np.argmax(a_hi), a.shape)
     lo = np.unravel_index(np.argmin(a_lo), a.shape)
@@ -75,30 +75,30 @@ def test_pictures_follow_the_parameters(qtbot, xor_view):
     scene, doc = xor_view.scene(), xor_view.scene().document
     pics = scene.pictures
     h = next(n.id for n in doc.network.neurons.values() if n.role == "hidden")
-    qtbot.waitUntil(lambda: h in pics.images)
-    before, count = _pixels(pics.images[h]).copy(), pics.refreshes
+    qtbot.waitUntil(lambda: h in pics.sources)
+    before, count = _pixels(pics.image(h)).copy(), pics.refreshes
     cid = next(c.id for c in doc.network.connections.values() if c.target == h)
     doc.set_param(cid, doc.network.get_param(cid) + 3.0)
     with qtbot.waitSignal(pics.changed, timeout=3000):
         pass
     assert pics.refreshes > count
-    assert not np.array_equal(_pixels(pics.images[h]), before)
+    assert not np.array_equal(_pixels(pics.image(h)), before)
 
 
 def test_no_pictures_without_two_input_columns_and_the_switch_clears_them(qtbot):
     v = _view(qtbot, Document.open(paths.SAMPLES / "three-layer.nnproj"))   # three inputs
     pics = v.scene().pictures
     pics.refresh()
-    assert pics.images == {}
+    assert pics.sources == {}
     v2 = _view(qtbot, Document.open(paths.SAMPLES / "xor.nnproj"))
     pics2 = v2.scene().pictures
     pics2.refresh()
-    assert pics2.images
+    assert pics2.sources
     pics2.set_enabled(False)
-    assert pics2.images == {} and v2.scene().picture(next(iter(v2.scene().item_for_node))) \
+    assert pics2.sources == {} and v2.scene().picture(next(iter(v2.scene().item_for_node))) \
         is None
     pics2.set_enabled(True)
-    assert pics2.images
+    assert pics2.sources
 
 
 def test_the_view_menu_switch_is_remembered(qtbot, window):
@@ -107,7 +107,7 @@ def test_the_view_menu_switch_is_remembered(qtbot, window):
     assert a.isChecked() and pics.enabled
     a.trigger()
     QApplication.processEvents()
-    assert not pics.enabled and pics.images == {}
+    assert not pics.enabled and pics.sources == {}
     assert window.settings.bool("view/neuron_pictures", True) is False
     a.trigger()
     assert pics.enabled
@@ -124,4 +124,4 @@ def test_pictures_refresh_while_training(qtbot, window):
                         timeout=10000)
     finally:
         ctl.pause()
-    assert len(pics.images) == len(window.document.network.neurons)
+    assert len(pics.sources) == len(window.document.network.neurons)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover  (typing only; these modules never import this one back)
-    from PySide6.QtCore import QLineF
+    from PySide6.QtCore import QLineF, QRectF
     from PySide6.QtGui import QPixmap
     from PySide6.QtWidgets import QGraphicsItem
 
@@ -51,7 +51,8 @@ class ItemHost(Protocol):
 
     def layer_item(self, lid: str) -> Any: ...   # the LayerItem of an image layer, or None
 
-    def picture(self, nid: str) -> QPixmap | None:
-        """The neuron's boundary picture (its activation over the input plane), or None."""
+    def picture(self, nid: str) -> tuple[QPixmap, QRectF] | None:
+        """The neuron's boundary picture (its activation over the input plane) as (pixmap,
+        source square), or None."""
 
     def connection_line(self, cid: str) -> QLineF | None: ...

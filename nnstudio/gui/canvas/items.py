@@ -33,7 +33,6 @@ from shiboken6 import wrapInstance
 
 from nnstudio.core import activations
 from nnstudio.core.network import FEATURE_ROLE, Neuron
-from nnstudio.core.neuron_maps import THUMB_GRID
 from nnstudio.gui import style
 
 from .host import ItemHost
@@ -345,7 +344,7 @@ class NeuronItem(PortHover, QGraphicsItem):
         if picture is None:
             self._paint_body(painter, fill)
         else:   # the boundary picture (shaped like the body) fills it; the border goes over
-            painter.drawPixmap(_BODY_RECT, picture, _PICTURE_SOURCE)
+            painter.drawPixmap(_BODY_RECT, *picture)
             self._paint_body(painter, _NOBRUSH)
         if lod >= 0.45:
             ink = style.text_color_on(fill) if picture is None else style.TEXT
@@ -455,7 +454,6 @@ _NOBRUSH = Qt.BrushStyle.NoBrush
 _ORIGIN = QPointF(0.0, 0.0)
 _PORT_CENTER = QPointF(RADIUS + 1.0, 0.0)
 _BODY_RECT = QRectF(-RADIUS, -RADIUS, 2 * RADIUS, 2 * RADIUS)
-_PICTURE_SOURCE = QRectF(0, 0, THUMB_GRID, THUMB_GRID)
 _SHADOW_D = 2 * RADIUS + 12
 _SHADOW_RECT = QRectF(-_SHADOW_D / 2, -_SHADOW_D / 2, _SHADOW_D, _SHADOW_D)
 _GLYPH_RECT = QRectF(-GLYPH_BOX[0] / 2, -GLYPH_BOX[1] / 2, GLYPH_BOX[0], GLYPH_BOX[1])

@@ -238,9 +238,10 @@ class CanvasScene(QGraphicsScene):
         """Neuron id -> its index into the per-neuron arrays."""
         return self._nindex
 
-    def picture(self, nid: str) -> QPixmap | None:
-        """Neuron ``nid``'s boundary picture (two-input data), or None."""
-        return self.pictures.images.get(nid)
+    def picture(self, nid: str) -> tuple[QPixmap, QRectF] | None:
+        """Neuron ``nid``'s boundary picture (two-input data) as (pixmap, source square), or
+        None."""
+        return self.pictures.picture(nid)
 
     # ------------------------------------------------------------------ model -> scene
     def rebuild(self) -> None:
