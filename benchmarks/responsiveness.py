@@ -13,7 +13,8 @@ and prints:
 
 Run:  python benchmarks/responsiveness.py [--seconds 8] [--sample spiral.nnproj]
                                           [--without-checklist]
-(--without-checklist stops the lesson panel re-checking the goals, to measure what it costs)
+(--without-checklist stops the lesson panel re-checking the goals, to measure what it costs;
+--neuron-pictures 50 --pictures-off runs the same widened network with the pictures off)
 (offscreen by default; under a real or virtual X server: QT_QPA_PLATFORM=xcb xvfb-run ...).
 The O-vs-X lesson: ``--sample cnn-o-vs-x.nnproj`` (the convolution is selected, so the canvas
 redraws its maps and filters and the Activation pane its maps' values on every snapshot).
@@ -223,13 +224,16 @@ def main() -> int:
                     help="the lesson's challenge checklist does not re-check while training")
     ap.add_argument("--neuron-pictures", type=int, default=0, metavar="N",
                     help="widen the network to N neurons and show every neuron's picture")
+    ap.add_argument("--pictures-off", action="store_true",
+                    help="with --neuron-pictures: the same widened network, pictures off (what "
+                         "they cost is the difference)")
     args = ap.parse_args()
     sample = Path(args.sample) if Path(args.sample).is_file() else ROOT / "samples" / args.sample
     if args.neuron_pictures:
         sample = widened(sample, args.neuron_pictures)
     hl = headless(sample, min(args.seconds, 5.0))
     ui = with_ui(sample, args.seconds, checklist=not args.without_checklist,
-                 pictures=bool(args.neuron_pictures))
+                 pictures=bool(args.neuron_pictures) and not args.pictures_off)
     ratio = ui["epochs_per_s"] / hl
     ok_lat = ui["p99"] < 20 and ui["max"] < 50
     print(f"sample: {sample.name}   platform: {os.environ.get('QT_QPA_PLATFORM')}   "
@@ -243,7 +247,7 @@ def main() -> int:
     print(f"loss pane redraw with 1,000,000 points: {ui['redraw_1m_ms']:.1f} ms")
     print(f"challenge checklist ({ui['goals']} goal(s)) re-checked {ui['checks_per_s']:.1f} "
           f"times per second while training")
-    if args.neuron_pictures:
+    if args.neuron_pictures and not args.pictures_off:
         rate = ui["pictures_per_s"]
         print(f"neuron pictures: {ui['pictured']} neurons x 40 x 40, refreshed {rate:.1f} times "
               f"per second while training (goal >= 10: {'met' if rate >= 10 else 'NOT met'}); "
