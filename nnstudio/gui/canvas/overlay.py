@@ -25,7 +25,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -44,7 +46,7 @@ from nnstudio.gui import style
 
 from .connections import MAX_WIDTH
 from .host import ItemHost
-from .image_items import heat_images
+from .image_items import Grid, LayerItem, heat_images
 
 
 @dataclass
@@ -183,31 +185,17 @@ class OverlayItem(QGraphicsItem):
                 card = item.mapToScene(item.card_rect()).boundingRect()
                 self._halo_cards.append(card)
                 rect = rect.united(card.adjusted(-12, -12, 12, 12))
-        for lid, grids in ov.layer_values.items():
-            item = sc.layer_item(lid)
-            if item is None:
-                continue
-            for key, values in grids.items():
-                grid = item.grid_index.get(key)
-                if grid is None:
-                    continue
-                image = heat_images(values)[0] if values is not None and \
-                    values.shape == (grid.rows, grid.cols) else None
-                where = item.mapToScene(grid.rect).boundingRect()
-                self._grid_values.append((where, image))
-                rect = rect.united(where)
-        for lid, grids in ov.layer_cells.items():
-            item = sc.layer_item(lid)
-            if item is None:
-                continue
-            for key, ranges in grids.items():
-                grid = item.grid_index.get(key)
-                if grid is None:
-                    continue
-                for top, left, bottom, right in ranges:
-                    cells = item.mapToScene(grid.cell_rect(top, left, bottom, right))
-                    self._cells.append(cells.boundingRect())
-                    rect = rect.united(cells.boundingRect().adjusted(-6, -6, 6, 6))
+        for item, grid, values in self._layer_grids(ov.layer_values):
+            image = heat_images(values)[0] if values is not None and \
+                values.shape == (grid.rows, grid.cols) else None
+            where = item.mapToScene(grid.rect).boundingRect()
+            self._grid_values.append((where, image))
+            rect = rect.united(where)
+        for item, grid, ranges in self._layer_grids(ov.layer_cells):
+            for top, left, bottom, right in ranges:
+                cells = item.mapToScene(grid.cell_rect(top, left, bottom, right))
+                self._cells.append(cells.boundingRect())
+                rect = rect.united(cells.boundingRect().adjusted(-6, -6, 6, 6))
         for cid in ov.connections:
             line = sc.connection_line(cid)
             if line is not None:
@@ -294,6 +282,18 @@ class OverlayItem(QGraphicsItem):
                     rect = rect.united(path.boundingRect().adjusted(-4, -4, 4, 4))
         self._rect = rect
         self.update()
+
+    def _layer_grids(self, per_layer: dict) -> Iterator[tuple[LayerItem, Grid, Any]]:
+        """(card, grid, value) of every {layer: {grid key: value}} entry whose card and grid
+        are on the canvas."""
+        for lid, grids in per_layer.items():
+            item = self._scene.layer_item(lid)
+            if item is None:
+                continue
+            for key, value in grids.items():
+                grid = item.grid_index.get(key)
+                if grid is not None:
+                    yield item, grid, value
 
     def _badge_rect(self, fm: QFontMetricsF, text: str) -> QRectF:
         br = fm.boundingRect(QRectF(0, 0, 400, 200), style.ALIGN_LEFT, text)
