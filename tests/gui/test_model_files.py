@@ -351,3 +351,21 @@ def test_the_cnn_sample_exports_to_the_scripts_from_the_window(window, save_as, 
     assert window.model_export.export("pytorch")
     assert "nn.Conv2d(" in (tmp_path / "cnn.py").read_text()
     assert _snapshot(doc) == before and dialogs.errors == []
+
+
+@needs_onnx
+def test_the_cnn_sample_exported_to_onnx_opens_in_the_window_with_its_image_layers(
+        window, tmp_path, dialogs):
+    cnn = core_project.load(CNN)
+    path = tmp_path / "cnn.onnx"
+    onnx_export.write(cnn, path)
+    assert window.files.open_path(path, ask=False)
+    doc = window.document
+    assert doc.path is None and len(doc.dataset) == 0 and dialogs.errors == []
+    assert sorted(lay.kind for lay in doc.network.image_layers.values()) == \
+        ["convolution", "flatten", "image_input", "pooling"]
+    scene = window.canvas_view.scene()   # the image layers are cards on the canvas
+    assert all(scene.layer_item(lid) is not None for lid in doc.network.image_layers)
+    X = cnn.dataset.X
+    np.testing.assert_allclose(Engine.compile(doc.network).predict(X),
+                               Engine.compile(cnn.network).predict(X), rtol=1e-12, atol=1e-12)
