@@ -524,7 +524,10 @@ class FileController(QObject):
             return False
         self._refused_reason = None
         try:
-            atomic_write(self.settings.recovery_path, text.encode("utf-8"))
+            # The info first, the project second: a session killed between the two leaves an
+            # info file without a project, which pending_recovery skips (so the older recovery,
+            # kept until this one is whole, is offered with its own info); the other order
+            # would leave a project that has lost its path, lesson and name.
             info = {
                 "path": str(doc.path) if doc.path else None,
                 "source_sample": str(doc.source_sample) if doc.source_sample else None,
@@ -534,6 +537,7 @@ class FileController(QObject):
                 "saved_at_text": time.strftime("%Y-%m-%d %H:%M:%S"),
             }
             atomic_write(self.settings.recovery_info_path, json.dumps(info).encode("utf-8"))
+            atomic_write(self.settings.recovery_path, text.encode("utf-8"))
             self.wrote_recovery = True
         except OSError as e:
             doc.message(f"Autosave failed: {e}", 8000)

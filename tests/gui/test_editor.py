@@ -559,6 +559,39 @@ def test_recovery_from_another_dead_process_and_not_from_a_live_one(qtbot, setti
     assert win.files.pending_recovery() is None
 
 
+def test_a_kill_between_the_autosave_writes_leaves_a_whole_recovery(qtbot, settings_dir,
+                                                                    dialogs, xor_path,
+                                                                    monkeypatch):
+    # A recovered session killed after its first write (the info) but before the project:
+    # the older recovery is still whole and is offered with its own info (its lesson path).
+    win, _ = create_window(str(xor_path))
+    qtbot.addWidget(win)
+    settings = Settings()
+    text = core_project.dumps(core_project.load(paths.SAMPLES / "perceptron-and.nnproj"))
+    old = 2_000_000_001   # above any real pid
+    proj_path, info_path = settings.recovery_paths(old)
+    proj_path.write_text(text)
+    info_path.write_text(json.dumps({"path": None, "source_sample": str(xor_path),
+                                     "name": "AND", "saved_at": 1.0}))
+    writes = []
+
+    def killed_after_one_write(path, data):
+        if writes:
+            raise OSError("killed")   # stands for SIGKILL between the two writes
+        writes.append(path)
+        path.write_bytes(data)
+
+    from nnstudio.core import files as core_files
+    win.document.set_param(hidden(win.document)[0], 0.77)
+    with monkeypatch.context() as m:
+        m.setattr(core_files, "atomic_write", killed_after_one_write)
+        assert not win.files.autosave()
+    assert writes == [settings.recovery_info_path]   # the info goes first
+    info = win.files.pending_recovery()   # this session's half-written pair is skipped
+    assert info is not None and info["pid"] == old
+    assert info["source_sample"] == str(xor_path)
+
+
 def test_edit_keys_act_on_the_canvas_not_on_other_panels(qtbot, window):
     from PySide6.QtWidgets import QTableView
     doc = window.document
