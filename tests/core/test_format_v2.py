@@ -216,6 +216,9 @@ REFUSALS = {
     "rows too short for the image": (
         lambda d: d["dataset"]["X"][3].pop(),
         "$.dataset.X[3]: has 35 value(s), expected 36"),
+    "an image layer whose id is a list": (
+        lambda d: d["network"]["image_layers"][1].update(id=[]),
+        "$.network.image_layers[1].id"),
     "an extra input neuron": (
         lambda d: d["network"]["neurons"].append({"id": "i", "role": "input",
                                                   "activation": "identity"}),

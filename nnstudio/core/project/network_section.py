@@ -214,7 +214,8 @@ def _validate_image_layers(layers: Any, path: str, neurons: list[dict[str, Any]]
         try:
             layer, values, _ = layer_from_dict(d, taken)
         except LayerError as e:
-            if ".id" == e.field and isinstance(d, dict) and d.get("id") in where:
+            if (".id" == e.field and isinstance(d, dict) and isinstance(d.get("id"), str)
+                    and d["id"] in where):
                 fail(f"{p}.id", f"duplicate id {d['id']!r} (already used at {where[d['id']]})")
             fail(p + e.field, str(e))
         except NetworkError as e:
