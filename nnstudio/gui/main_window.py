@@ -365,7 +365,7 @@ class MainWindow(QMainWindow):
         self.samples_menu.setToolTipsVisible(True)
         self.samples_menu.aboutToShow.connect(
             lambda: self.files.fill_samples_menu(self.samples_menu))
-        self.files.fill_samples_menu(self.samples_menu)
+        # (filled in install_parts, after the first paint: its titles read every sample file)
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.setObjectName("menuRecent")
         self.recent_menu.aboutToShow.connect(lambda: self.files.fill_recent_menu(self.recent_menu))
@@ -488,6 +488,7 @@ class MainWindow(QMainWindow):
         self.toolbars_menu.addAction(self.training.toolbar.toggleViewAction())
         self.toolbars_menu.addAction(self.training.settings_toolbar.toggleViewAction())
         route_undo_keys(self)
+        self.files.fill_samples_menu(self.samples_menu)
 
     def pause_training(self) -> None:
         """Pause training if it runs (the editor does before asking "save changes?")."""
