@@ -226,6 +226,7 @@ class LandscapePane(PlotPane):
             return
         end = time.perf_counter() + JOB_SLICE_S
         try:
+            next(job)   # at least one step a turn, however short the slice (never a spin)
             while time.perf_counter() < end:
                 next(job)
         except StopIteration:
