@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSignalBlocker, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QStyle
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStyle
 
 from nnstudio.core import trace as tr_mod
 from nnstudio.core.files import atomic_write
@@ -43,7 +43,7 @@ def export_walkthrough(document: Document, path: str | Path, sample: int | None)
 class BackpropUI(QObject):
     """What ``install`` creates: the player, the panel, its dock and actions."""
 
-    def __init__(self, window):
+    def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self.window = window
         doc = window.document
@@ -134,7 +134,7 @@ class BackpropUI(QObject):
         return out
 
 
-def install(window) -> BackpropUI:
+def install(window: QMainWindow) -> BackpropUI:
     """Add the Backprop dock, menu, "Export Walkthrough…" action and shortcuts to the main
     window; returns the :class:`BackpropUI` holding them (the window keeps it)."""
     return BackpropUI(window)

@@ -460,7 +460,7 @@ class PlotPane(QWidget):
         vb.menu = None
         vb.raiseContextMenu = lambda ev, _p=plot: self._context_menu(ev)
 
-        def click(ev, _vb=vb):
+        def click(ev: Any, _vb: pg.ViewBox = vb) -> None:
             if ev.button() == Qt.MouseButton.RightButton:
                 ev.accept()
                 self._context_menu(ev)

@@ -283,7 +283,7 @@ class OutputPane(PlotPane):
             self._equal_axes = on
             self.plot.setAspectLocked(on, ratio=1.0)
 
-    def test_rows(self, ds) -> np.ndarray | None:
+    def test_rows(self, ds: Dataset) -> np.ndarray | None:
         """The validation rows (held out from training), or None when none are."""
         s = self.document.settings
         rows = split_rows(len(ds), float(s.validation_split), int(s.seed))
