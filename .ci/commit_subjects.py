@@ -1,4 +1,4 @@
-"""Check that every commit subject since this check arrived is at most 72 characters.
+"""Check that every commit subject since this check arrived is at most 72 bytes of UTF-8.
 
 The habit (a short subject saying what changed, the detail in the body) is the project's; this
 script holds it in CI. It checks the commits from the one that added this file up to HEAD; in a
@@ -32,12 +32,13 @@ def main() -> int:
     bad = []
     for line in git("log", "--format=%h %s", *span).splitlines():
         sha, _, subject = line.partition(" ")
-        if len(subject) > LIMIT:
-            bad.append(f"  {sha} ({len(subject)} characters): {subject}")
+        size = len(subject.encode("utf-8"))   # bytes, as git tools and CI count them
+        if size > LIMIT:
+            bad.append(f"  {sha} ({size} bytes): {subject}")
     if bad:
-        print(f"commit subjects over {LIMIT} characters:", *bad, sep="\n", file=sys.stderr)
+        print(f"commit subjects over {LIMIT} bytes:", *bad, sep="\n", file=sys.stderr)
         return 1
-    print(f"commit subjects: all at most {LIMIT} characters")
+    print(f"commit subjects: all at most {LIMIT} bytes")
     return 0
 
 
